@@ -1,0 +1,150 @@
+/**
+ * The engine's public data shapes: loss options (exactly the golden `options` keys, camelCase) and the
+ * report that the CLI prints as JSON, the workers send to the extension, and the webview renders.
+ * Pure types: no `vscode`, no DOM. See ../shared/golden/README.md for the meaning of every number.
+ */
+
+export type LossKind = 'ce' | 'dice' | 'dicece';
+export type Reduction = 'mean' | 'sum';
+
+/** Exactly the golden `options` keys. Every key is always present in an effective configuration. */
+export interface LossOptions {
+  loss: LossKind;
+  /** ε ∈ [0, 1]: torch's `label_smoothing`. */
+  labelSmoothing: number;
+  /** Class weights (CE `weight`, Dice `weight`, BCE `pos_weight` when C == 1), or null. */
+  weight: number[] | null;
+  /** torch's `ignore_index`; `ce` only (DiceCELoss has none). */
+  ignoreIndex: number;
+  reduction: Reduction;
+  includeBackground: boolean;
+  toOnehotY: boolean;
+  sigmoid: boolean;
+  softmax: boolean;
+  squaredPred: boolean;
+  jaccard: boolean;
+  smoothNr: number;
+  smoothDr: number;
+  batch: boolean;
+  lambdaDice: number;
+  lambdaCe: number;
+}
+
+/** MONAI / torch defaults (DiceCELoss's constructor defaults; `loss` defaults to `dicece`). */
+export const DEFAULT_OPTIONS: Readonly<LossOptions> = Object.freeze({
+  loss: 'dicece',
+  labelSmoothing: 0,
+  weight: null,
+  ignoreIndex: -100,
+  reduction: 'mean',
+  includeBackground: true,
+  toOnehotY: false,
+  sigmoid: false,
+  softmax: false,
+  squaredPred: false,
+  jaccard: false,
+  smoothNr: 1e-5,
+  smoothDr: 1e-5,
+  batch: false,
+  lambdaDice: 1,
+  lambdaCe: 1,
+});
+
+export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof LossOptions)[];
+
+/** `{total, dice, ce}` as in the golden README; a term that does not apply is null. */
+export interface LossTriple {
+  total: number | null;
+  dice: number | null;
+  ce: number | null;
+}
+
+/** One class of the golden `perClass`, plus what the comparison view needs. */
+export interface ClassReport {
+  class: number;
+  /** Kept elements of this class (index targets) or the sum of the target's channel (float targets). */
+  count: number;
+  ceHard: number | null;
+  ceSmoothed: number | null;
+  diceHard: number | null;
+  diceSmoothed: number | null;
+  /**
+   * This class's share of `loss.total` (the configured ε): the CE part (lambdaCe × this class's share of
+   * the CE reduction) plus the Dice part (lambdaDice × this class's share of the Dice reduction). The
+   * contributions of all classes add up to `loss.total`.
+   */
+  contribution: { total: number; ce: number | null; dice: number | null };
+}
+
+export interface ConfusionMatrix {
+  /** `matrix[t][p]`: kept elements whose target class is t and whose argmax prediction is p. */
+  matrix: number[][];
+  /** Elements counted (kept elements with a hard class). */
+  total: number;
+}
+
+export interface CalibrationBin {
+  lo: number;
+  hi: number;
+  count: number;
+  /** Mean max-softmax confidence of the elements in the bin (null when empty). */
+  confidence: number | null;
+  /** Fraction of them whose argmax equals the target (null when empty). */
+  accuracy: number | null;
+}
+
+export interface Calibration {
+  bins: CalibrationBin[];
+  /** Expected calibration error over 15 equal-width bins: Σ (n_b / n) · |acc_b − conf_b|. */
+  ece: number;
+  /** Mean confidence and accuracy over all counted elements. */
+  confidence: number;
+  accuracy: number;
+}
+
+export interface EngineWarning {
+  /** Stable code, e.g. `nan-in-logits`, `inf-in-target`, `empty-class`, `eps-ignored-bce`. */
+  code: string;
+  message: string;
+}
+
+export interface Report {
+  loss: LossTriple;
+  hard: LossTriple;
+  /** Null when C == 1. */
+  smoothed: LossTriple | null;
+  /** Null when C == 1. */
+  perClass: ClassReport[] | null;
+  confusion: ConfusionMatrix | null;
+  calibration: Calibration | null;
+  /**
+   * The label-smoothing floor: the entropy of the smoothed target, −(1−ε+ε/C)·log(1−ε+ε/C) − (C−1)·(ε/C)·log(ε/C),
+   * the least CE a perfect model can reach at this ε (0 at ε = 0). Null when C == 1.
+   */
+  floor: number | null;
+  config: LossOptions;
+  numClasses: number;
+  logitsShape: number[];
+  targetShape: number[];
+  /** How the target was interpreted. */
+  targetKind: 'index' | 'onehot' | 'probability' | 'binary';
+  /** Elements (positions apart from the channel) and how many were kept (not ignore_index). */
+  elements: number;
+  kept: number;
+  warnings: EngineWarning[];
+}
+
+/**
+ * Hard vs smoothed CE and Dice as functions of ε (for the sweep chart), at the report's other options.
+ * `ce[i]`, `dice[i]`, `total[i]` and `floor[i]` are the smoothed numbers at `eps[i]`; the hard numbers do
+ * not depend on ε and are given once. A term that does not apply is null.
+ */
+export interface EpsSweep {
+  eps: number[];
+  ceHard: number | null;
+  diceHard: number | null;
+  ce: (number | null)[];
+  dice: (number | null)[];
+  total: (number | null)[];
+  floor: number[];
+}

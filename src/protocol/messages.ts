@@ -1,0 +1,151 @@
+/**
+ * The one typed message protocol between the extension host and its webviews (the loss comparison
+ * panel and the tensor-file editor). Both sides import this module; it imports neither `vscode` nor the
+ * DOM. Shape, after hexeditor's shared/protocol.ts:
+ * - the webview posts `{type: 'ready'}` first; the host answers with `init` (settings and initial state);
+ * - every webview request is `{type: 'request', id, method, params}` and gets exactly one
+ *   `{type: 'response', id, ok: true, result}` or `{type: 'response', id, ok: false, error}`, also when
+ *   the handler throws (a request never hangs);
+ * - the host may push `update`, `busy` and `notice` messages at any time.
+ */
+import type { EngineWarning, EpsSweep, LossOptions, Report } from '../engine/types';
+import type { DType } from '../engine/tensor';
+
+/** A tensor chosen for comparison: a file and, for container files, the key inside it. */
+export interface TensorRef {
+  /** URI string (vscode.Uri.toString()) or a path for the CLI. */
+  uri: string;
+  key: string;
+  /** Display label, e.g. `preds.pt#logits`. */
+  label: string;
+}
+
+export interface ComparisonState {
+  logits: TensorRef;
+  target: TensorRef;
+  options: LossOptions;
+  report: Report;
+  sweep: EpsSweep | null;
+  /** Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. */
+  classNames: string[] | null;
+  /** Present when the pair is segmentation data (rank ≥ 4): what the slice viewer can ask for. */
+  volume: VolumeInfo | null;
+  timings: { readMs: number; computeMs: number };
+}
+
+export interface VolumeInfo {
+  batch: number;
+  /** Spatial shape (without batch and channel). */
+  spatial: number[];
+}
+
+export interface SliceRequest {
+  batch: number;
+  /** Spatial axis (0-based, among the spatial axes) that is held fixed. */
+  axis: number;
+  index: number;
+  mode: 'hard' | 'smoothed';
+}
+
+/** One 2-D slice for the viewer; only this crosses to the webview, never the volume. Row-major, `height × width`. */
+export interface SliceData {
+  request: SliceRequest;
+  width: number;
+  height: number;
+  /** Target class per pixel (−1 where ignored). */
+  target: Int16Array;
+  /** Argmax prediction per pixel. */
+  prediction: Int16Array;
+  /** Per-voxel CE at the requested mode (hard: ε = 0; smoothed: the configured ε). */
+  ce: Float32Array;
+  ceMax: number;
+}
+
+export interface TensorSummary {
+  key: string;
+  dtype: DType;
+  shape: number[];
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  nanCount: number;
+  infCount: number;
+  /** Value histogram over [min, max]. */
+  histogram: { lo: number; hi: number; counts: number[] } | null;
+}
+
+export interface TensorFileState {
+  uri: string;
+  fileName: string;
+  format: string;
+  bytes: number;
+  tensors: TensorSummary[];
+  /** Non-tensor values of a .pt (shown, never fatal). */
+  nonTensors: { key: string; type: string; value: string }[];
+}
+
+/** A 2-D heat-map slice of one tensor for the tensor editor: the last two axes, the leading ones fixed. */
+export interface HeatmapRequest {
+  key: string;
+  /** One index per leading axis (rank − 2 of them). */
+  leading: number[];
+}
+
+export interface HeatmapData {
+  request: HeatmapRequest;
+  width: number;
+  height: number;
+  values: Float32Array;
+  min: number;
+  max: number;
+}
+
+/** Requests a webview can make, with their parameters and results. */
+export interface RequestMap {
+  /** Recompute the comparison with changed options (debounced by the webview). */
+  recompute: { params: { options: Partial<LossOptions> }; result: ComparisonState };
+  slice: { params: SliceRequest; result: SliceData };
+  /** Save text through the host's save dialog. */
+  save: { params: { content: string; format: 'csv' | 'json' | 'md'; suggestedName: string }; result: { saved: boolean } };
+  copy: { params: { text: string }; result: Record<string, never> };
+  heatmap: { params: HeatmapRequest; result: HeatmapData };
+  /** From the tensor editor: start a comparison with this tensor as logits or target. */
+  compareWith: { params: { key: string; role: 'logits' | 'target' }; result: Record<string, never> };
+}
+
+export type RequestMethod = keyof RequestMap;
+
+export type WebviewRequest = {
+  [M in RequestMethod]: { type: 'request'; id: number; method: M; params: RequestMap[M]['params'] };
+}[RequestMethod];
+
+export type WebviewToHost = { type: 'ready' } | WebviewRequest | { type: 'log'; level: 'info' | 'error'; message: string };
+
+export type Response<M extends RequestMethod = RequestMethod> =
+  | { type: 'response'; id: number; ok: true; result: RequestMap[M]['result'] }
+  | { type: 'response'; id: number; ok: false; error: string };
+
+export type HostToWebview =
+  | { type: 'init'; view: 'comparison'; state: ComparisonState; theme?: string }
+  | { type: 'init'; view: 'tensorFile'; state: TensorFileState }
+  | { type: 'update'; state: ComparisonState }
+  | { type: 'busy'; busy: boolean; message?: string }
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string; warnings?: EngineWarning[] }
+  | Response;
+
+/** Persisted by the webview (vscode.setState) and handed to the serializer to restore a panel. */
+export interface PersistedComparison {
+  view: 'comparison';
+  logits: TensorRef;
+  target: TensorRef;
+  options: LossOptions;
+}
+
+export function isWebviewToHost(m: unknown): m is WebviewToHost {
+  if (typeof m !== 'object' || m === null) return false;
+  const t = (m as { type?: unknown }).type;
+  if (t === 'ready' || t === 'log') return true;
+  if (t !== 'request') return false;
+  const r = m as { id?: unknown; method?: unknown };
+  return typeof r.id === 'number' && typeof r.method === 'string';
+}
