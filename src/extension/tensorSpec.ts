@@ -1,0 +1,92 @@
+/**
+ * Which files Loss Inspector reads, and how a tensor inside one is named. Pure (no `vscode`): shared by the
+ * command flow, the custom editor's selector, the pairing heuristics and their tests.
+ */
+
+/** The seven tensor file patterns (for `workspace.findFiles`, the custom editor selector and the menus). */
+export const TENSOR_FILE_GLOBS = ['*.npy', '*.npz', '*.pt', '*.pth', '*.safetensors', '*.nii', '*.nii.gz'] as const;
+
+/** One glob for `workspace.findFiles` over the whole workspace. */
+export const TENSOR_FILES_INCLUDE = `**/{${TENSOR_FILE_GLOBS.join(',')}}`;
+
+/** What `findFiles` skips: dependency folders and VCS metadata. */
+export const TENSOR_FILES_EXCLUDE = '**/{node_modules,.git}/**';
+
+/**
+ * The explorer when-clause regex on `resourceFilename` (case-insensitive; `.nii.gz` before `.nii` is not needed
+ * because the regex is anchored at the end).
+ */
+export const TENSOR_FILENAME_REGEX = '\\.(npy|npz|pt|pth|safetensors|nii|nii\\.gz)$';
+
+const EXT_RE = /\.(npy|npz|pt|pth|safetensors|nii\.gz|nii)$/i;
+
+/** The file's tensor extension (lower case, `nii.gz` as one), or null when it is not a tensor file. */
+export function tensorExtension(fileName: string): string | null {
+  const m = EXT_RE.exec(fileName);
+  return m ? m[1]!.toLowerCase() : null;
+}
+
+/** Formats that may hold several named tensors (the user picks a key). `.pt` may also hold a single tensor. */
+export function isContainerExtension(ext: string | null): boolean {
+  return ext === 'npz' || ext === 'pt' || ext === 'pth' || ext === 'safetensors';
+}
+
+/** The base name without directory and without the tensor extension: `/a/case1_logits.nii.gz` → `case1_logits`. */
+export function fileStem(pathOrName: string): string {
+  const base = baseName(pathOrName);
+  const ext = tensorExtension(base);
+  return ext ? base.slice(0, base.length - ext.length - 1) : base.replace(/\.[^.]*$/, '');
+}
+
+export function baseName(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i >= 0 ? p.slice(i + 1) : p;
+}
+
+export function dirName(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i > 0 ? p.slice(0, i) : i === 0 ? '/' : '';
+}
+
+/** A tensor named by a command argument: a URI string (or a path) and, for container files, a key. */
+export interface TensorSpec {
+  /** URI string or path, without the `#key`. */
+  uri: string;
+  /** The key inside a container; null when not given (the only tensor, or the user picks). */
+  key: string | null;
+}
+
+/**
+ * Splits `uri#key` (the command arguments' way of naming a tensor inside a container). A `#` that belongs to a
+ * path is percent-encoded in a URI string (`vscode.Uri.toString()`), so the first literal `#` starts the key.
+ * The key is percent-decoded (`#a%2Fb` → `a/b`); an empty key (`x.npz#`) means "not given".
+ */
+export function parseTensorSpec(s: string): TensorSpec {
+  const i = s.indexOf('#');
+  if (i < 0) return { uri: s, key: null };
+  const raw = s.slice(i + 1);
+  let key: string;
+  try {
+    key = decodeURIComponent(raw);
+  } catch {
+    key = raw;
+  }
+  return { uri: s.slice(0, i), key: key === '' ? null : key };
+}
+
+/** The inverse of {@link parseTensorSpec}. */
+export function formatTensorSpec(spec: TensorSpec): string {
+  return spec.key === null || spec.key === '' ? spec.uri : `${spec.uri}#${encodeURIComponent(spec.key)}`;
+}
+
+/** Display label of a tensor: `preds.pt#logits`, or the file name alone for a single-tensor file. */
+export function tensorLabel(pathOrUri: string, key: string | null): string {
+  const base = baseName(pathOrUri.replace(/[?#].*$/, ''));
+  let name = base;
+  try {
+    name = decodeURIComponent(base);
+  } catch {
+    /* keep it encoded */
+  }
+  return key ? `${name}#${key}` : name;
+}
