@@ -1,0 +1,382 @@
+/**
+ * The fused pass: one walk over the logits and the target that gathers every sum the report needs —
+ * cross-entropy (hard and smoothed, total and per class), BCE, MONAI Dice sums per (batch item, class) for
+ * the hard and the label-smoothed target, the confusion matrix, calibration bins and NaN/Inf counts — in
+ * float64. Everything it returns is a plain sum over elements, so the sums of disjoint element ranges add
+ * up ({@link mergeAccumulators}): this is what lets worker threads split the data.
+ *
+ * Per element (a position apart from the channel): the row `x_k` (k < C) is read once; log-softmax is
+ * computed stably as `x_k − m − log Σ exp(x_j − m)` with `m = max x` (no overflow at |x| = 1e4).
+ */
+import type { PreparedLogits, PreparedTarget } from './layout';
+import type { LossOptions } from './types';
+
+export const CALIBRATION_BINS = 15;
+
+export interface AccumulateConfig {
+  opts: LossOptions;
+  /** ε for the smoothed Dice target. */
+  eps: number;
+  /** Gather Dice sums (not needed for `ce`). */
+  dice: boolean;
+  /** Sorted ε grid for the sweep's smoothed Dice, or null. */
+  sweepEps: number[] | null;
+}
+
+/** Sums over a range of elements. Arrays indexed `[b * C + c]` are per (batch item, class). */
+export interface Accumulators {
+  C: number;
+  B: number;
+  elements: number;
+  // NaN/Inf in the inputs
+  nanLogits: number;
+  infLogits: number;
+  // Index targets: torch CE pieces (weighted), and per class (unweighted)
+  kept: number;
+  /** Σ_kept w_y · (−log q_y). */
+  nllW: number;
+  /** Σ_kept Σ_k w_k · (−log q_k). */
+  smoothW: number;
+  /** Σ_kept w_y. */
+  weightSum: number;
+  /** Per class of the hard target: elements, Σ −log q_c, Σ Σ_k −log q_k, Σ Σ_k w_k (−log q_k). */
+  classElems: Float64Array;
+  classNll: Float64Array;
+  classSmooth: Float64Array;
+  classSmoothW: Float64Array;
+  /** Float targets, per channel k: Σ t_k (the count), Σ t_k·(−log q_k), Σ (−log q_k). */
+  chanT: Float64Array;
+  chanTNll: Float64Array;
+  chanNll: Float64Array;
+  /** BCE-with-logits, C == 1: Σ l (with pos_weight) and the same without smoothing (identical; ε unused). */
+  bceSum: number;
+  // Dice sums per (b, c): hard target y, smoothed target y_s at `eps`.
+  sp: Float64Array;
+  spy: Float64Array;
+  sy: Float64Array;
+  sp2: Float64Array;
+  sy2: Float64Array;
+  sd2: Float64Array;
+  /** Σ|p|^ord, Σ|y_s|^ord, Σ|p − y_s|^ord (ord 2 with squaredPred, else 1). */
+  sPo: Float64Array;
+  sYo: Float64Array;
+  sDo: Float64Array;
+  /**
+   * Sweep (ord 1): with u = p − t, v = 1/C − t, |p − y_s(ε)| = |u − ε·v|. Per (b, c) and bucket j (the number
+   * of grid values ≤ u/v): Σ sign(v)·u and Σ |v|; plus Σ|u| where v = 0. Ord 2: Σu², Σuv, Σv². Both: Σt, Σv, Σt², Σtv.
+   */
+  swSU: Float64Array | null;
+  swSV: Float64Array | null;
+  swConst: Float64Array | null;
+  swUU: Float64Array | null;
+  swUV: Float64Array | null;
+  swVV: Float64Array | null;
+  swT: Float64Array | null;
+  swV: Float64Array | null;
+  swTT: Float64Array | null;
+  swTV: Float64Array | null;
+  /** confusion[t * C + p] (C == 1: a 2×2 matrix for the binary mask). */
+  confusion: Float64Array;
+  calCount: Float64Array;
+  calConf: Float64Array;
+  calCorrect: Float64Array;
+}
+
+export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Accumulators {
+  const bc = B * C;
+  const K = cfg.sweepEps ? cfg.sweepEps.length : 0;
+  const sw = cfg.sweepEps !== null && cfg.dice;
+  const cc = C === 1 ? 4 : C * C;
+  const f = (n: number) => new Float64Array(n);
+  return {
+    C,
+    B,
+    elements: 0,
+    nanLogits: 0,
+    infLogits: 0,
+    kept: 0,
+    nllW: 0,
+    smoothW: 0,
+    weightSum: 0,
+    classElems: f(C),
+    classNll: f(C),
+    classSmooth: f(C),
+    classSmoothW: f(C),
+    chanT: f(C),
+    chanTNll: f(C),
+    chanNll: f(C),
+    bceSum: 0,
+    sp: f(bc),
+    spy: f(bc),
+    sy: f(bc),
+    sp2: f(bc),
+    sy2: f(bc),
+    sd2: f(bc),
+    sPo: f(bc),
+    sYo: f(bc),
+    sDo: f(bc),
+    swSU: sw ? f(bc * (K + 1)) : null,
+    swSV: sw ? f(bc * (K + 1)) : null,
+    swConst: sw ? f(bc) : null,
+    swUU: sw ? f(bc) : null,
+    swUV: sw ? f(bc) : null,
+    swVV: sw ? f(bc) : null,
+    swT: sw ? f(bc) : null,
+    swV: sw ? f(bc) : null,
+    swTT: sw ? f(bc) : null,
+    swTV: sw ? f(bc) : null,
+    confusion: f(cc),
+    calCount: f(CALIBRATION_BINS),
+    calConf: f(CALIBRATION_BINS),
+    calCorrect: f(CALIBRATION_BINS),
+  };
+}
+
+/** Adds `b`'s sums into `a` (same B, C and config). */
+export function mergeAccumulators(a: Accumulators, b: Accumulators): Accumulators {
+  for (const k of Object.keys(a) as (keyof Accumulators)[]) {
+    const x = a[k];
+    const y = b[k];
+    if (x instanceof Float64Array && y instanceof Float64Array) {
+      for (let i = 0; i < x.length; i++) x[i]! += y[i]!;
+    } else if (typeof x === 'number' && typeof y === 'number' && k !== 'B' && k !== 'C') {
+      (a as unknown as Record<string, number>)[k] = x + y;
+    }
+  }
+  return a;
+}
+
+/** Binary search: the number of grid values ≤ x (grid sorted ascending). NaN goes to the top bucket. */
+function bucketOf(grid: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = grid.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (grid[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Gathers the sums over elements [e0, e1) (element e = b·S + s) into `acc`.
+ * Shapes: logits (B, C, S); target labels (B·S) or data (B, C, S) / (B, 1, S).
+ */
+export function accumulate(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig, e0: number, e1: number, acc: Accumulators): void {
+  const { B, C, S } = lg;
+  const x = lg.data;
+  const opts = cfg.opts;
+  const eps = cfg.eps;
+  const w = opts.weight;
+  const wArr = new Float64Array(C).fill(1);
+  if (w && C > 1) for (let c = 0; c < C; c++) wArr[c] = w[c] ?? 1;
+  const ignore = opts.loss === 'ce' ? opts.ignoreIndex : null;
+  const labels = tg.labels;
+  const tdata = tg.data;
+  const kindIndex = tg.kind === 'index';
+  const kindBinary = tg.kind === 'binary';
+  const soft = tg.kind === 'probability';
+  const doDice = cfg.dice;
+  const sigmoid = opts.sigmoid;
+  const softmax = opts.softmax && C > 1;
+  const squared = opts.squaredPred;
+  const invC = 1 / C;
+  const onTarget = 1 - eps + eps * invC;
+  const offTarget = eps * invC;
+  const grid = cfg.sweepEps && doDice ? Float64Array.from(cfg.sweepEps) : null;
+  const K1 = grid ? grid.length + 1 : 0;
+  const posWeight = w && C === 1 ? (w[0] ?? 1) : 1;
+
+  const xk = new Float64Array(C);
+  const ex = new Float64Array(C);
+  const lq = new Float64Array(C);
+  const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
+  const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll } = acc;
+  const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
+
+  let nanL = 0;
+  let infL = 0;
+  let kept = 0;
+  let nllW = 0;
+  let smoothW = 0;
+  let weightSum = 0;
+  let bceSum = 0;
+
+  for (let e = e0; e < e1; e++) {
+    const b = (e / S) | 0;
+    const s = e - b * S;
+    const base = b * C * S + s;
+    // Read the row and its maximum; count non-finite logits.
+    let m = -Infinity;
+    let argmax = 0;
+    for (let k = 0; k < C; k++) {
+      const v = x[base + k * S]!;
+      xk[k] = v;
+      if (v !== v) nanL++;
+      else if (v === Infinity || v === -Infinity) infL++;
+      if (v > m) {
+        m = v;
+        argmax = k;
+      }
+    }
+    // Stable log-softmax. An all -Inf or NaN row gives NaN, as torch does.
+    let se = 0;
+    for (let k = 0; k < C; k++) {
+      const t = Math.exp(xk[k]! - m);
+      ex[k] = t;
+      se += t;
+    }
+    const lse = m + Math.log(se);
+    let sumNll = 0;
+    let sumNllW = 0;
+    for (let k = 0; k < C; k++) {
+      const l = xk[k]! - lse;
+      lq[k] = l;
+      sumNll -= l;
+      sumNllW -= wArr[k]! * l;
+    }
+
+    // The hard class of this element (−1: none / ignored).
+    let y = -1;
+    if (kindIndex) {
+      const lab = labels![e]!;
+      if (lab !== ignore) y = lab;
+    } else if (kindBinary) {
+      const tv = tdata![b * S + s]!;
+      y = tv > 0.5 ? 1 : 0;
+    } else if (!soft) {
+      // hard one-hot: the channel holding the 1
+      for (let k = 0; k < C; k++) {
+        if (tdata![base + k * S] === 1) {
+          y = k;
+          break;
+        }
+      }
+    }
+
+    if (C === 1) {
+      // BCEWithLogits: l = (1 − t)·x + (1 + (pw − 1)·t)·(log1p(exp(−|x|)) + max(−x, 0)), as torch computes it.
+      const xv = xk[0]!;
+      const tv = kindBinary ? tdata![b * S + s]! : kindIndex ? labels![e]! : tdata![base]!;
+      const lw = 1 + (posWeight - 1) * tv;
+      bceSum += (1 - tv) * xv + lw * (Math.log1p(Math.exp(-Math.abs(xv))) + Math.max(-xv, 0));
+      const sig = 1 / (1 + Math.exp(-xv));
+      const pred = sig > 0.5 ? 1 : 0;
+      if (y >= 0) confusion[y * 2 + pred]!++;
+      const conf = pred === 1 ? sig : 1 - sig;
+      if (y >= 0 && conf === conf) {
+        const bin = Math.min(CALIBRATION_BINS - 1, Math.floor(conf * CALIBRATION_BINS));
+        calCount[bin]!++;
+        calConf[bin]! += conf;
+        if (pred === y) calCorrect[bin]!++;
+      }
+    } else if (kindIndex) {
+      if (y >= 0) {
+        kept++;
+        const wy = wArr[y]!;
+        nllW -= wy * lq[y]!;
+        smoothW += sumNllW;
+        weightSum += wy;
+        classElems[y]!++;
+        classNll[y]! -= lq[y]!;
+        classSmooth[y]! += sumNll;
+        classSmoothW[y]! += sumNllW;
+      }
+    } else {
+      for (let k = 0; k < C; k++) {
+        const tv = tdata![base + k * S]!;
+        chanT[k]! += tv;
+        chanTNll[k]! -= tv * lq[k]!;
+        chanNll[k]! -= lq[k]!;
+      }
+      if (y >= 0) {
+        classElems[y]!++;
+        classNll[y]! -= lq[y]!;
+        classSmooth[y]! += sumNll;
+        classSmoothW[y]! += sumNllW;
+      }
+    }
+
+    if (C > 1 && y >= 0) {
+      confusion[y * C + argmax]!++;
+      const conf = 1 / se; // max softmax probability = exp(m − lse)
+      if (conf === conf) {
+        const bin = Math.min(CALIBRATION_BINS - 1, Math.floor(conf * CALIBRATION_BINS));
+        calCount[bin]!++;
+        calConf[bin]! += conf;
+        if (argmax === y) calCorrect[bin]!++;
+      }
+    }
+
+    if (doDice) {
+      const rowBC = b * C;
+      for (let k = 0; k < C; k++) {
+        const xv = xk[k]!;
+        const p = softmax ? ex[k]! / se : sigmoid ? 1 / (1 + Math.exp(-xv)) : xv;
+        // hard target value for channel k
+        let t: number;
+        if (kindIndex) t = y === k ? 1 : 0;
+        else if (kindBinary) t = tdata![b * S + s]!;
+        else t = tdata![base + k * S]!;
+        const i = rowBC + k;
+        sp[i]! += p;
+        spy[i]! += p * t;
+        sy[i]! += t;
+        if (squared) {
+          const d = p - t;
+          sp2[i]! += p * p;
+          sy2[i]! += t * t;
+          sd2[i]! += d * d;
+        }
+        if (C > 1) {
+          const ys = kindIndex ? (y === k ? onTarget : offTarget) : (1 - eps) * t + offTarget;
+          const ap = Math.abs(p);
+          const ay = Math.abs(ys);
+          const ad = Math.abs(p - ys);
+          if (squared) {
+            sPo[i]! += ap * ap;
+            sYo[i]! += ay * ay;
+            sDo[i]! += ad * ad;
+          } else {
+            sPo[i]! += ap;
+            sYo[i]! += ay;
+            sDo[i]! += ad;
+          }
+          if (grid) {
+            const u = p - t;
+            const v = invC - t;
+            swT![i]! += t;
+            swV![i]! += v;
+            if (squared) {
+              swUU![i]! += u * u;
+              swUV![i]! += u * v;
+              swVV![i]! += v * v;
+              swTT![i]! += t * t;
+              swTV![i]! += t * v;
+            } else if (v === 0) {
+              swConst![i]! += Math.abs(u);
+            } else {
+              const j = i * K1 + bucketOf(grid, u / v);
+              if (v > 0) {
+                swSU![j]! += u;
+                swSV![j]! += v;
+              } else {
+                swSU![j]! -= u;
+                swSV![j]! -= v;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  acc.elements += e1 - e0;
+  acc.nanLogits += nanL;
+  acc.infLogits += infL;
+  acc.kept += kept;
+  acc.nllW += nllW;
+  acc.smoothW += smoothW;
+  acc.weightSum += weightSum;
+  acc.bceSum += bceSum;
+  void B;
+}

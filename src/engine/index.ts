@@ -1,0 +1,23 @@
+/**
+ * The engine's public API: pure TypeScript shared by the CLI, the worker, the tests and the extension.
+ */
+export * from './tensor';
+export * from './types';
+export { LossInputError } from './errors';
+export { resolveOptions } from './options';
+export {
+  computeReport,
+  computeSweep,
+  computeReportAndSweep,
+  preparePair,
+  accumulateConfig,
+  accumulateAll,
+  finalizeReport,
+  finalizeSweep,
+  sweepGrid,
+  DEFAULT_SWEEP_EPS,
+  type PreparedPair,
+} from './report';
+export { accumulate, newAccumulators, mergeAccumulators, type Accumulators, type AccumulateConfig } from './accumulate';
+export { labelSmoothingFloor, smoothedTargetValues } from './finalize';
+export { prepareLogits, prepareTarget, type PreparedLogits, type PreparedTarget, type TargetKind } from './layout';

@@ -1,0 +1,246 @@
+/**
+ * Brings a logits/target pair into the one layout every loss in this engine reads, and interprets the
+ * target the way torch and MONAI do. Nothing here computes a loss.
+ *
+ * Logits `(N, C)` or `(B, C, *spatial)` become a contiguous `(B, C, S)` float array (S = 1 for `(N, C)`,
+ * B = N): float32/float64 stay views (zero copy when already contiguous); float16, bfloat16, integer and
+ * bool logits are decoded once to float64 (exactly).
+ *
+ * Targets:
+ * - class indices `(N,)` / `(B, *spatial)` (torch's layout) or `(B, 1, *spatial)` (MONAI's layout), any
+ *   integer dtype or integer-valued floats, become an `Int32Array` of length B·S (validated against
+ *   `[0, C)` and `ignoreIndex`);
+ * - a target shaped like the logits is hard one-hot (every value 0/1, channels summing to 1) or soft
+ *   probabilities (anything else), kept as a `(B, C, S)` float array;
+ * - with C == 1, a `(B, 1, *spatial)` target is a binary mask (`binary`);
+ * - when B == 1, a target shaped like the logits' spatial axes (a NIfTI label map beside `(1, C, X, Y, Z)`
+ *   logits) is read as `(1, 1, *spatial)`.
+ */
+import { LossInputError, fmtShape } from './errors';
+import { Tensor, isFloatDType } from './tensor';
+import type { LossOptions } from './types';
+
+export type FloatData = Float32Array | Float64Array;
+
+export interface PreparedLogits {
+  /** Batch size (N for `(N, C)` logits). */
+  B: number;
+  C: number;
+  /** Positions per batch item (product of the spatial axes; 1 for `(N, C)`). */
+  S: number;
+  shape: number[];
+  /** Contiguous `(B, C, S)`. */
+  data: FloatData;
+}
+
+export type TargetKind = 'index' | 'onehot' | 'probability' | 'binary';
+
+export interface PreparedTarget {
+  kind: TargetKind;
+  shape: number[];
+  /** `index`: class per element (length B·S), ignore_index kept as is. */
+  labels: Int32Array | null;
+  /** `onehot` / `probability`: contiguous `(B, C, S)`; `binary`: `(B, 1, S)`. */
+  data: FloatData | null;
+  /** Which layout an index target came in (MONAI's `(B, 1, …)`, torch's `(B, …)`, or a spatial-only map). */
+  layout: 'monai' | 'torch' | 'spatial' | 'dense';
+  nanCount: number;
+  infCount: number;
+}
+
+const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** A contiguous float view of a tensor: float32/float64 without copying when possible, else float64. */
+export function floatData(t: Tensor): FloatData {
+  if (t.dtype === 'float32' || t.dtype === 'float64') {
+    const c = t.contiguous() as Tensor<'float32' | 'float64'>;
+    const d = c.data as FloatData;
+    return c.offset === 0 && d.length === c.size ? d : (d.subarray(c.offset, c.offset + c.size) as FloatData);
+  }
+  return t.toFloat64();
+}
+
+export function prepareLogits(logits: Tensor): PreparedLogits {
+  const shape = [...logits.shape];
+  if (shape.length < 2) {
+    throw new LossInputError(`logits must be (N, C) or (B, C, *spatial), got shape ${fmtShape(shape)}`);
+  }
+  const B = shape[0]!;
+  const C = shape[1]!;
+  if (C < 1) throw new LossInputError(`logits have no classes: shape ${fmtShape(shape)}`);
+  let S = 1;
+  for (let i = 2; i < shape.length; i++) S *= shape[i]!;
+  return { B, C, S, shape, data: floatData(logits) };
+}
+
+function describeExpected(lshape: readonly number[]): string {
+  const idxTorch = [lshape[0]!, ...lshape.slice(2)];
+  const idxMonai = [lshape[0]!, 1, ...lshape.slice(2)];
+  return `expected ${fmtShape(idxTorch)} or ${fmtShape(idxMonai)} (class indices) or ${fmtShape(lshape)} (one-hot or probabilities)`;
+}
+
+/** Reads index targets into Int32 labels, checking every value is an integer class or ignoreIndex. */
+function readLabels(t: Tensor, C: number, ignoreIndex: number | null, lshape: readonly number[]): { labels: Int32Array; nan: number; inf: number } {
+  const n = t.size;
+  const labels = new Int32Array(n);
+  const c = t.contiguous();
+  const { data, offset } = c;
+  let bad: number | bigint | null = null;
+  let nan = 0;
+  let inf = 0;
+  const ok = (v: number) => (v >= 0 && v < C) || v === ignoreIndex;
+  if (t.dtype === 'int64' || t.dtype === 'uint64') {
+    const d = data as BigInt64Array;
+    for (let i = 0; i < n; i++) {
+      const v = d[offset + i]!;
+      const x = Number(v);
+      if (!ok(x) || BigInt(x) !== v) {
+        if (bad === null) bad = v;
+        continue;
+      }
+      labels[i] = x;
+    }
+  } else if (isFloatDType(t.dtype)) {
+    const f = c.toFloat64();
+    for (let i = 0; i < n; i++) {
+      const x = f[i]!;
+      if (x !== x) {
+        nan++;
+        continue;
+      }
+      if (x === Infinity || x === -Infinity) {
+        inf++;
+        continue;
+      }
+      if (!Number.isInteger(x) || !ok(x)) {
+        if (bad === null) bad = x;
+        continue;
+      }
+      labels[i] = x;
+    }
+  } else {
+    const d = data as Int32Array;
+    for (let i = 0; i < n; i++) {
+      const x = d[offset + i]!;
+      if (!ok(x)) {
+        if (bad === null) bad = x;
+        continue;
+      }
+      labels[i] = x;
+    }
+  }
+  if (nan || inf) {
+    throw new LossInputError(
+      `target of shape ${fmtShape(t.shape)} holds ${nan} NaN and ${inf} infinite values where class indices are expected (logits ${fmtShape(lshape)})`,
+    );
+  }
+  if (bad !== null) {
+    const allowed = ignoreIndex === null ? '' : ` or ignore_index ${ignoreIndex}`;
+    throw new LossInputError(
+      `target holds class index ${String(bad)} outside [0, ${C})${allowed} (logits ${fmtShape(lshape)}, target ${fmtShape(t.shape)})`,
+    );
+  }
+  return { labels, nan, inf };
+}
+
+/** Counts NaN/Inf and decides hard one-hot vs soft probabilities for a target shaped like the logits. */
+function classifyDense(data: FloatData, B: number, C: number, S: number): { kind: 'onehot' | 'probability'; nan: number; inf: number } {
+  let nan = 0;
+  let inf = 0;
+  let hard = true;
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
+    const v = data[i]!;
+    if (v !== v) nan++;
+    else if (v === Infinity || v === -Infinity) inf++;
+    else if (v !== 0 && v !== 1) hard = false;
+  }
+  if (hard && nan === 0 && inf === 0) {
+    for (let b = 0; b < B && hard; b++) {
+      for (let s = 0; s < S; s++) {
+        let sum = 0;
+        for (let c = 0; c < C; c++) sum += data[(b * C + c) * S + s]!;
+        if (sum !== 1) {
+          hard = false;
+          break;
+        }
+      }
+    }
+  }
+  return { kind: hard ? 'onehot' : 'probability', nan, inf };
+}
+
+/**
+ * Interprets `target` against prepared logits for the given loss. Throws {@link LossInputError} for the
+ * combinations torch / MONAI refuse, naming both shapes.
+ */
+export function prepareTarget(target: Tensor, lg: PreparedLogits, opts: LossOptions): PreparedTarget {
+  const { B, C, S } = lg;
+  const lshape = lg.shape;
+  let tshape = [...target.shape];
+  const rank = lshape.length;
+  const spatial = lshape.slice(2);
+  const shapes = `logits ${fmtShape(lshape)}, target ${fmtShape(tshape)}`;
+  let t = target;
+  let layout: PreparedTarget['layout'];
+
+  // A spatial-only label map beside (1, C, *spatial) logits: read it as (1, 1, *spatial).
+  if (B === 1 && rank > 2 && sameDims(tshape, spatial)) {
+    t = t.reshape([1, 1, ...spatial]);
+    tshape = [1, 1, ...spatial];
+    layout = 'spatial';
+  } else if (sameDims(tshape, [B, ...spatial])) {
+    layout = 'torch';
+  } else if (sameDims(tshape, [B, 1, ...spatial])) {
+    layout = 'monai';
+  } else if (sameDims(tshape, lshape)) {
+    layout = 'dense';
+  } else {
+    throw new LossInputError(`target shape does not match the logits: ${shapes}; ${describeExpected(lshape)}`);
+  }
+  // With C == 1 the MONAI layout and the dense layout coincide: a binary mask.
+  if (C === 1 && (layout === 'dense' || layout === 'monai' || layout === 'spatial') && opts.loss !== 'ce') {
+    const data = floatData(t.dtype === 'bool' || !isFloatDType(t.dtype) ? new Tensor('float64', t.shape, t.toFloat64()) : t);
+    let nan = 0;
+    let inf = 0;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (v !== v) nan++;
+      else if (v === Infinity || v === -Infinity) inf++;
+    }
+    return { kind: 'binary', shape: tshape, labels: null, data, layout: 'dense', nanCount: nan, infCount: inf };
+  }
+
+  if (layout === 'dense' && !(C === 1 && opts.loss === 'ce' && !isFloatDType(t.dtype))) {
+    if (opts.loss !== 'ce' && opts.toOnehotY) {
+      throw new LossInputError(
+        `to_onehot_y needs a target with one channel (class indices), but the target has ${C} channels: ${shapes}`,
+        'toOnehotY',
+      );
+    }
+    const data = isFloatDType(t.dtype) ? floatData(t) : t.toFloat64();
+    const cls = classifyDense(data, B, C, S);
+    return { kind: cls.kind, shape: tshape, labels: null, data, layout, nanCount: cls.nan, infCount: cls.inf };
+  }
+
+  // Class indices.
+  if (opts.loss === 'dicece' && layout === 'torch') {
+    throw new LossInputError(
+      `the number of dimensions for input and target should be the same (DiceCELoss): ${shapes}; ` +
+        `if the target is not one-hot encoded, give it the shape ${fmtShape([B, 1, ...spatial])}`,
+    );
+  }
+  if (opts.loss !== 'ce' && C > 1 && !opts.toOnehotY) {
+    throw new LossInputError(
+      `ground truth has a different shape from the input (DiceLoss without to_onehot_y needs a one-hot target): ${shapes}; set toOnehotY`,
+      'toOnehotY',
+    );
+  }
+  if (opts.loss === 'dice' && layout === 'torch' && rank > 2) {
+    throw new LossInputError(`DiceLoss needs the target as ${fmtShape([B, 1, ...spatial])}: ${shapes}`);
+  }
+  const ignore = opts.loss === 'ce' ? opts.ignoreIndex : null;
+  const { labels } = readLabels(t, C, ignore, lshape);
+  if (labels.length !== B * S) throw new LossInputError(`target size does not match the logits: ${shapes}`);
+  return { kind: 'index', shape: tshape, labels, data: null, layout, nanCount: 0, infCount: 0 };
+}

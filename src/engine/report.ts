@@ -1,0 +1,361 @@
+/**
+ * The report: what training computes with these options (`loss`), the same at ε = 0 (`hard`), against the
+ * label-smoothed target (`smoothed`), per class, plus the confusion matrix, calibration, the floor and
+ * warnings — all from ONE fused pass over the data ({@link accumulate}) and arithmetic on its sums.
+ * Definitions: ../../../shared/golden/README.md.
+ */
+import { accumulate, newAccumulators, mergeAccumulators, CALIBRATION_BINS, type Accumulators, type AccumulateConfig } from './accumulate';
+import { LossInputError, fmtShape } from './errors';
+import {
+  bceFromSums,
+  crossEntropyClassShare,
+  crossEntropyFromSums,
+  diceClassMean,
+  diceClassShare,
+  diceSums,
+  diceValues,
+  diceWeight,
+  labelSmoothingFloor,
+  reduceDice,
+} from './finalize';
+import { prepareLogits, prepareTarget, type PreparedLogits, type PreparedTarget } from './layout';
+import type { Tensor } from './tensor';
+import type { Calibration, ClassReport, ConfusionMatrix, EngineWarning, EpsSweep, LossOptions, LossTriple, Report } from './types';
+
+export interface PreparedPair {
+  logits: PreparedLogits;
+  target: PreparedTarget;
+  opts: LossOptions;
+}
+
+/** Validates and lays out a pair once; reports at other options can reuse it when the target kind allows. */
+export function preparePair(logits: Tensor, target: Tensor, opts: LossOptions): PreparedPair {
+  const lg = prepareLogits(logits);
+  const tg = prepareTarget(target, lg, opts);
+  checkWeight(lg, tg, opts);
+  return { logits: lg, target: tg, opts };
+}
+
+function shapesOf(p: { logits: PreparedLogits; target: PreparedTarget }): string {
+  return `logits ${fmtShape(p.logits.shape)}, target ${fmtShape(p.target.shape)}`;
+}
+
+function checkWeight(lg: PreparedLogits, tg: PreparedTarget, opts: LossOptions): void {
+  const w = opts.weight;
+  if (!w) return;
+  const C = lg.C;
+  if (C === 1) {
+    if (w.length !== 1) {
+      throw new LossInputError(`pos_weight for one output channel needs one value, got ${w.length} (logits ${fmtShape(lg.shape)})`, 'weight');
+    }
+    return;
+  }
+  const want = opts.loss === 'dice' && !opts.includeBackground ? C - 1 : C;
+  if (opts.loss !== 'dice' && w.length !== C) {
+    throw new LossInputError(
+      `weight tensor should be defined either for all ${C} classes or no classes but got ${w.length} values (logits ${fmtShape(lg.shape)}, target ${fmtShape(tg.shape)})`,
+      'weight',
+    );
+  }
+  if (opts.loss === 'dice' && want > 1 && w.length !== want) {
+    throw new LossInputError(
+      `the number of classes (${want}) does not match the length of the Dice weight (${w.length}) (logits ${fmtShape(lg.shape)}, target ${fmtShape(tg.shape)})`,
+      'weight',
+    );
+  }
+}
+
+export function accumulateConfig(pair: PreparedPair, sweepEps: number[] | null = null): AccumulateConfig {
+  const { opts } = pair;
+  return { opts, eps: opts.labelSmoothing, dice: opts.loss !== 'ce', sweepEps };
+}
+
+/** The fused pass over every element, on this thread. */
+export function accumulateAll(pair: PreparedPair, cfg: AccumulateConfig): Accumulators {
+  const { logits: lg, target: tg } = pair;
+  const acc = newAccumulators(lg.B, lg.C, cfg);
+  accumulate(lg, tg, cfg, 0, lg.B * lg.S, acc);
+  return acc;
+}
+
+export { mergeAccumulators };
+
+/** The Dice weight MONAI's Dice term holds: `weight[1:]` for DiceCE without background, the option as given for Dice. */
+function diceTermWeight(opts: LossOptions, C: number): number[] | null {
+  if (!opts.weight || C === 1) return null;
+  if (opts.loss === 'dicece' && !opts.includeBackground) return opts.weight.slice(1);
+  return opts.weight;
+}
+
+interface DiceResult {
+  value: number;
+  f: Float64Array;
+  sums: ReturnType<typeof diceSums>;
+  w: Float64Array | null;
+}
+
+function diceFrom(acc: Accumulators, opts: LossOptions, mode: Parameters<typeof diceSums>[3], shapes: string): DiceResult {
+  const sums = diceSums(acc.B, acc.C, opts, mode);
+  const f = diceValues(sums, opts);
+  const w = diceWeight(diceTermWeight(opts, acc.C), sums.channels, shapes);
+  return { value: reduceDice(f, sums, w, opts.reduction), f, sums, w };
+}
+
+function hardDiceMode(acc: Accumulators, opts: LossOptions): Parameters<typeof diceSums>[3] {
+  return opts.squaredPred ? { kind: 'norm', P: acc.sp2, Y: acc.sy2, D: acc.sd2 } : { kind: 'plain', sp: acc.sp, spy: acc.spy, sy: acc.sy };
+}
+
+function triple(opts: LossOptions, dice: number | null, ce: number | null): LossTriple {
+  if (opts.loss === 'ce') return { total: ce, dice: null, ce };
+  if (opts.loss === 'dice') return { total: dice, dice, ce: null };
+  return { total: opts.lambdaDice * dice! + opts.lambdaCe * ce!, dice, ce };
+}
+
+/** Turns the fused pass's sums into the report. */
+export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
+  const { logits: lg, target: tg, opts } = pair;
+  const C = lg.C;
+  const eps = opts.labelSmoothing;
+  const shapes = shapesOf(pair);
+  const ceKind = tg.kind === 'index' ? 'index' : 'dense';
+  const warnings: EngineWarning[] = [];
+
+  // Cross-entropy term (BCE with one channel, where MONAI ignores ε).
+  let ce: number | null = null;
+  let ceHard: number | null = null;
+  if (opts.loss !== 'dice') {
+    if (C === 1 && opts.loss === 'dicece') {
+      ce = ceHard = bceFromSums(acc, opts);
+    } else {
+      ce = crossEntropyFromSums(acc, opts, eps, ceKind);
+      ceHard = crossEntropyFromSums(acc, opts, 0, ceKind);
+    }
+  }
+  // Dice term (hard target) and the soft-label Dice against the smoothed target.
+  let dice: DiceResult | null = null;
+  let diceSm: DiceResult | null = null;
+  if (opts.loss !== 'ce') {
+    dice = diceFrom(acc, opts, hardDiceMode(acc, opts), shapes);
+    if (C > 1) diceSm = diceFrom(acc, opts, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, shapes);
+  }
+
+  const loss = triple(opts, dice ? dice.value : null, ce);
+  const hard = triple(opts, dice ? dice.value : null, ceHard);
+  const smoothed = C > 1 ? triple(opts, diceSm ? diceSm.value : null, ce) : null;
+
+  // Per class.
+  let perClass: ClassReport[] | null = null;
+  if (C > 1) {
+    const unweighted = { ...opts, weight: null };
+    const dH = dice ? diceValues(dice.sums, unweighted) : null;
+    const dS = diceSm ? diceValues(diceSm.sums, unweighted) : null;
+    perClass = [];
+    const lc = opts.loss === 'dicece' ? opts.lambdaCe : 1;
+    const ld = opts.loss === 'dicece' ? opts.lambdaDice : 1;
+    for (let c = 0; c < C; c++) {
+      const elems = acc.classElems[c]!;
+      const count = tg.kind === 'index' ? elems : acc.chanT[c]!;
+      const hasCe = tg.kind !== 'probability' && elems > 0;
+      const ceH = hasCe ? acc.classNll[c]! / elems : null;
+      const ceS = hasCe ? ((1 - eps) * acc.classNll[c]! + (eps / C) * acc.classSmooth[c]!) / elems : null;
+      const ceShare = ce !== null ? crossEntropyClassShare(acc, opts, eps, ceKind, c) : null;
+      const diceShare = dice ? diceClassShare(dice.f, dice.sums, dice.w, opts.reduction, c) : null;
+      perClass.push({
+        class: c,
+        count,
+        ceHard: ceH,
+        ceSmoothed: ceS,
+        diceHard: dH && dice ? diceClassMean(dH, dice.sums, c) : null,
+        diceSmoothed: dS && diceSm ? diceClassMean(dS, diceSm.sums, c) : null,
+        contribution: {
+          total: (ceShare === null ? 0 : lc * ceShare) + (diceShare === null ? 0 : ld * diceShare),
+          ce: ceShare === null ? null : lc * ceShare,
+          dice: diceShare === null ? null : ld * diceShare,
+        },
+      });
+    }
+  }
+
+  const confusion = confusionOf(acc, tg);
+  const calibration = calibrationOf(acc);
+  const floor = C > 1 ? labelSmoothingFloor(eps, C) : null;
+
+  // Warnings: never silently turn bad input into a number.
+  if (acc.nanLogits) warnings.push({ code: 'nan-in-logits', message: `${acc.nanLogits} NaN value(s) in the logits: the losses are NaN` });
+  if (acc.infLogits) warnings.push({ code: 'inf-in-logits', message: `${acc.infLogits} infinite value(s) in the logits` });
+  if (tg.nanCount) warnings.push({ code: 'nan-in-target', message: `${tg.nanCount} NaN value(s) in the target` });
+  if (tg.infCount) warnings.push({ code: 'inf-in-target', message: `${tg.infCount} infinite value(s) in the target` });
+  if (perClass && tg.kind !== 'probability') {
+    const empty = perClass.filter((p) => p.count === 0).map((p) => p.class);
+    if (empty.length) {
+      warnings.push({
+        code: 'empty-class',
+        message: `class${empty.length > 1 ? 'es' : ''} ${empty.join(', ')} never occur${empty.length > 1 ? '' : 's'} in the ${tg.kind === 'index' && opts.loss === 'ce' ? 'kept ' : ''}target`,
+      });
+    }
+  }
+  if (C === 1 && opts.loss === 'dicece' && eps > 0) {
+    warnings.push({
+      code: 'eps-ignored-bce',
+      message: `one output channel: MONAI's DiceCELoss uses BCEWithLogitsLoss, which ignores label_smoothing=${eps}`,
+    });
+  }
+  if (opts.loss === 'ce' && tg.kind === 'index' && acc.kept === 0 && acc.elements > 0) {
+    warnings.push({ code: 'all-ignored', message: `every target element equals ignore_index ${opts.ignoreIndex}: the mean is NaN` });
+  }
+  if (opts.loss !== 'ce' && opts.ignoreIndex !== -100) {
+    warnings.push({ code: 'ignore-index-unused', message: `ignore_index ${opts.ignoreIndex} has no effect: MONAI's Dice losses have no ignore_index` });
+  }
+  if (opts.loss !== 'ce' && !opts.softmax && !opts.sigmoid && !opts.squaredPred) {
+    let outside = false;
+    for (let i = 0; i < acc.sp.length && !outside; i++) if (acc.sPo[i]! !== acc.sp[i]!) outside = true;
+    if (outside) warnings.push({ code: 'dice-on-raw-values', message: 'Dice without softmax or sigmoid runs on values outside [0, 1]: these look like raw logits' });
+  }
+  if (opts.loss === 'ce' && C === 1) {
+    warnings.push({ code: 'single-class-ce', message: 'cross-entropy over one class is always 0 (log_softmax of one value)' });
+  }
+
+  return {
+    loss,
+    hard,
+    smoothed,
+    perClass,
+    confusion,
+    calibration,
+    floor,
+    config: { ...opts, weight: opts.weight ? [...opts.weight] : null },
+    numClasses: C,
+    logitsShape: [...lg.shape],
+    targetShape: [...tg.shape],
+    targetKind: tg.kind,
+    elements: acc.elements,
+    kept: tg.kind === 'index' ? acc.kept : acc.elements,
+    warnings,
+  };
+}
+
+function confusionOf(acc: Accumulators, tg: PreparedTarget): ConfusionMatrix | null {
+  if (tg.kind === 'probability') return null;
+  const n = acc.C === 1 ? 2 : acc.C;
+  const matrix: number[][] = [];
+  let total = 0;
+  for (let t = 0; t < n; t++) {
+    const row: number[] = [];
+    for (let p = 0; p < n; p++) {
+      const v = acc.confusion[t * n + p]!;
+      row.push(v);
+      total += v;
+    }
+    matrix.push(row);
+  }
+  return { matrix, total };
+}
+
+function calibrationOf(acc: Accumulators): Calibration | null {
+  let n = 0;
+  let conf = 0;
+  let correct = 0;
+  const bins = [];
+  for (let i = 0; i < CALIBRATION_BINS; i++) {
+    const c = acc.calCount[i]!;
+    n += c;
+    conf += acc.calConf[i]!;
+    correct += acc.calCorrect[i]!;
+    bins.push({
+      lo: i / CALIBRATION_BINS,
+      hi: (i + 1) / CALIBRATION_BINS,
+      count: c,
+      confidence: c > 0 ? acc.calConf[i]! / c : null,
+      accuracy: c > 0 ? acc.calCorrect[i]! / c : null,
+    });
+  }
+  if (n === 0) return null;
+  let ece = 0;
+  for (const b of bins) if (b.count > 0) ece += (b.count / n) * Math.abs(b.accuracy! - b.confidence!);
+  return { bins, ece, confidence: conf / n, accuracy: correct / n };
+}
+
+/** Default ε grid of the sweep: 0, 0.02, …, 0.30 (16 values). */
+export const DEFAULT_SWEEP_EPS: readonly number[] = Object.freeze(Array.from({ length: 16 }, (_, i) => Math.round(i * 2) / 100));
+
+/** The sweep from the fused pass's sums (gathered with `sweepEps`): CE is affine in ε, Dice from the bucketed sums. */
+export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: readonly number[]): EpsSweep {
+  const { logits: lg, target: tg, opts } = pair;
+  const C = lg.C;
+  const shapes = shapesOf(pair);
+  const ceKind = tg.kind === 'index' ? 'index' : 'dense';
+  const bce = C === 1 && opts.loss === 'dicece';
+  const ceAt = (e: number): number | null => (opts.loss === 'dice' ? null : bce ? bceFromSums(acc, opts) : crossEntropyFromSums(acc, opts, e, ceKind));
+  const hardDice = opts.loss !== 'ce' ? diceFrom(acc, opts, hardDiceMode(acc, opts), shapes).value : null;
+  const K = epsGrid.length;
+  const K1 = K + 1;
+  const bc = acc.B * C;
+  const ce: (number | null)[] = [];
+  const dice: (number | null)[] = [];
+  const total: (number | null)[] = [];
+  const floor: number[] = [];
+  for (let k = 0; k < K; k++) {
+    const e = epsGrid[k]!;
+    const c = ceAt(e);
+    let d: number | null = null;
+    if (opts.loss !== 'ce' && C > 1 && acc.swT) {
+      const P = acc.sPo;
+      const Y = new Float64Array(bc);
+      const D = new Float64Array(bc);
+      for (let i = 0; i < bc; i++) {
+        if (opts.squaredPred) {
+          Y[i] = acc.swTT![i]! + 2 * e * acc.swTV![i]! + e * e * acc.swVV![i]!;
+          D[i] = acc.swUU![i]! - 2 * e * acc.swUV![i]! + e * e * acc.swVV![i]!;
+        } else {
+          Y[i] = acc.swT![i]! + e * acc.swV![i]!;
+          let dd = acc.swConst![i]!;
+          for (let j = 0; j < K1; j++) {
+            const su = acc.swSU![i * K1 + j]!;
+            const sv = acc.swSV![i * K1 + j]!;
+            dd += j > k ? su - e * sv : e * sv - su;
+          }
+          D[i] = dd;
+        }
+      }
+      d = diceFrom(acc, opts, { kind: 'norm', P, Y, D }, shapes).value;
+    } else if (opts.loss !== 'ce' && C === 1) {
+      d = hardDice;
+    }
+    const t = triple(opts, d, c);
+    ce.push(t.ce);
+    dice.push(t.dice);
+    total.push(t.total);
+    floor.push(labelSmoothingFloor(e, C));
+  }
+  return { eps: [...epsGrid], ceHard: opts.loss === 'dice' ? null : ceAt(0), diceHard: hardDice, ce, dice, total, floor };
+}
+
+/** Sorted, validated ε grid. */
+export function sweepGrid(eps?: readonly number[]): number[] {
+  const g = [...(eps ?? DEFAULT_SWEEP_EPS)];
+  for (const e of g) {
+    if (!(e >= 0 && e <= 1)) throw new LossInputError(`sweep ε ${e} is outside [0, 1]`, 'labelSmoothing');
+  }
+  return g.sort((a, b) => a - b);
+}
+
+/** The full report in one fused pass on this thread. */
+export function computeReport(logits: Tensor, target: Tensor, options: LossOptions): Report {
+  const pair = preparePair(logits, target, options);
+  return finalizeReport(pair, accumulateAll(pair, accumulateConfig(pair)));
+}
+
+/** The ε sweep (hard numbers once, smoothed numbers per ε) in one fused pass. */
+export function computeSweep(logits: Tensor, target: Tensor, options: LossOptions, eps?: readonly number[]): EpsSweep {
+  const pair = preparePair(logits, target, options);
+  const grid = sweepGrid(eps);
+  return finalizeSweep(pair, accumulateAll(pair, accumulateConfig(pair, grid)), grid);
+}
+
+/** Report and sweep from the same single pass (what the comparison view needs). */
+export function computeReportAndSweep(logits: Tensor, target: Tensor, options: LossOptions, eps?: readonly number[]): { report: Report; sweep: EpsSweep } {
+  const pair = preparePair(logits, target, options);
+  const grid = sweepGrid(eps);
+  const acc = accumulateAll(pair, accumulateConfig(pair, grid));
+  return { report: finalizeReport(pair, acc), sweep: finalizeSweep(pair, acc, grid) };
+}
