@@ -21,3 +21,9 @@ export {
 export { accumulate, newAccumulators, mergeAccumulators, type Accumulators, type AccumulateConfig } from './accumulate';
 export { labelSmoothingFloor, smoothedTargetValues } from './finalize';
 export { prepareLogits, prepareTarget, type PreparedLogits, type PreparedTarget, type TargetKind } from './layout';
+export { computeSlice, computeSliceFromPair } from './slice';
+export { crossEntropy, type CrossEntropyOptions } from './crossEntropy';
+export { bceWithLogits } from './bce';
+export { diceLoss, diceFromDense, diceInputs, type DiceOptions } from './dice';
+export { diceCeLoss } from './diceCe';
+export { logSoftmax, logSoftmaxRow } from './logSoftmax';
