@@ -1,0 +1,140 @@
+/**
+ * The typed protocol between the extension host (src/extension/workerClient.ts) and its worker thread
+ * (src/worker/worker.ts). Pure types and a few helpers: no `vscode`, no `worker_threads`.
+ *
+ * Files are named by a {@link FileSource}: the URI (the cache key, with `mtime` and `size` telling whether a
+ * cached copy is still current) plus either a local `fsPath` that the worker reads itself (zero work and zero
+ * copies on the host) or `bytes` the host read through `workspace.fs` and transferred (zero copy). A request
+ * that names a file the worker neither has cached nor can read answers `{code: 'need-bytes', uri}`; the client
+ * then reads the bytes and asks again. Every request gets exactly one reply; `progress` messages may precede it.
+ */
+import type { LossOptions, Report, EpsSweep } from '../engine/types';
+import type { DType } from '../engine/tensor';
+import type { HeatmapData, HeatmapRequest, SliceData, SliceRequest, TensorFileState } from '../protocol/messages';
+import type { ReadLimits } from '../readers/types';
+
+export interface FileSource {
+  /** URI string: the cache key. */
+  uri: string;
+  /** Base name shown in messages (`labels.nii.gz`); readers name the file by it. */
+  fileName: string;
+  /** Modification time (ms) and size (bytes) from the host's stat: a cached copy is reused only when both match. */
+  mtime: number;
+  size: number;
+  /** Local path the worker may read directly (file: URIs). */
+  fsPath?: string;
+  /** The file's bytes, transferred (the host keeps no copy). */
+  bytes?: Uint8Array;
+}
+
+/** A tensor in a file: `key` null means "the only tensor" (an error lists the keys when there are several). */
+export interface TensorSource {
+  file: FileSource;
+  key: string | null;
+}
+
+export interface TensorListing {
+  format: string;
+  tensors: { key: string; dtype: DType; shape: number[] }[];
+  nonTensorCount: number;
+  readMs: number;
+}
+
+export interface ReportResult {
+  report: Report;
+  sweep: EpsSweep | null;
+  /** Why the sweep is missing, when it failed while the report succeeded. */
+  sweepError?: string;
+  /** The keys actually used (resolved when the request said null). */
+  logitsKey: string;
+  targetKey: string;
+  logitsShape: number[];
+  /** Time spent reading and parsing files for this request (0 when both were cached), and computing. */
+  readMs: number;
+  computeMs: number;
+}
+
+export interface CacheInfo {
+  files: { uri: string; mtime: number; size: number; bytes: number }[];
+  /** Files read (from a path or transferred bytes) since the worker started. */
+  reads: number;
+  budgetBytes: number;
+}
+
+/** Requests the worker serves, with their parameters and results. */
+export interface WorkerRequestMap {
+  /** Keys, dtypes and shapes of a file's tensors (for the quick picks). */
+  list: { params: { file: FileSource; limits?: Partial<ReadLimits> }; result: TensorListing };
+  /** The tensor editor's state: every tensor with stats and a histogram. */
+  describe: { params: { file: FileSource; limits?: Partial<ReadLimits>; bins?: number }; result: TensorFileState };
+  /** The full report and the ε sweep for a pair; tensors stay cached for the next call. */
+  report: {
+    params: { logits: TensorSource; target: TensorSource; options: LossOptions; sweepEps: number[] | null; limits?: Partial<ReadLimits> };
+    result: ReportResult;
+  };
+  slice: {
+    params: { logits: TensorSource; target: TensorSource; options: LossOptions; request: SliceRequest; limits?: Partial<ReadLimits> };
+    result: SliceData;
+  };
+  heatmap: { params: { file: FileSource; request: HeatmapRequest; maxSide?: number; limits?: Partial<ReadLimits> }; result: HeatmapData };
+  /** Drops cached files (e.g. when no open view uses them any more). */
+  evict: { params: { uris: string[] }; result: { evicted: number } };
+  cacheInfo: { params: Record<string, never>; result: CacheInfo };
+}
+
+export type WorkerMethod = keyof WorkerRequestMap;
+
+export type HostToWorker = {
+  [M in WorkerMethod]: { type: 'request'; id: number; method: M; params: WorkerRequestMap[M]['params'] };
+}[WorkerMethod];
+
+/** An error crossing the thread boundary: the class name decides how the host presents it. */
+export interface WorkerError {
+  /** `TensorFileError`, `LossInputError`, `RangeError`, `Error`, … */
+  name: string;
+  /** One line naming the file or option and the problem. */
+  message: string;
+  /** `need-bytes`: read `uri` and send its bytes. */
+  code?: 'need-bytes';
+  uri?: string;
+  /** TensorFileError's kind or LossInputError's option. */
+  kind?: string;
+  option?: string;
+  stack?: string;
+}
+
+export type WorkerToHost =
+  | { type: 'response'; id: number; ok: true; result: WorkerRequestMap[WorkerMethod]['result'] }
+  | { type: 'response'; id: number; ok: false; error: WorkerError }
+  | { type: 'progress'; id: number; message: string };
+
+/** Initial data of the worker (`workerData`). */
+export interface WorkerInit {
+  /** Cache budget in bytes: least recently used files beyond it are dropped. */
+  cacheBytes?: number;
+}
+
+/**
+ * The ArrayBuffers to transfer with a message: typed arrays that own their whole buffer are moved, never
+ * copied (a view into a larger or shared buffer would drag the rest along, so it is copied by the caller).
+ */
+export function transferablesOf(values: readonly unknown[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const v of values) {
+    if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) {
+      out.add(v.buffer);
+    }
+  }
+  return [...out];
+}
+
+/** The default ε grid of the sweep chart: 0, 0.02, …, 0.4, plus the configured ε when it is off the grid. */
+export function sweepGrid(eps: number): number[] {
+  const grid: number[] = [];
+  for (let i = 0; i <= 20; i++) grid.push(Math.round(i * 2) / 100);
+  if (eps >= 0 && eps <= 1 && !grid.some((g) => Math.abs(g - eps) < 1e-12)) {
+    grid.push(eps);
+    grid.sort((a, b) => a - b);
+  }
+  return grid;
+}

@@ -1,0 +1,298 @@
+/**
+ * What the worker thread does, independent of `worker_threads` (src/worker/worker.ts only wires messages), so
+ * it can also be driven in-process by tests: reads tensor files (from a local path or transferred bytes),
+ * keeps them in an LRU cache keyed by (URI, mtime, size) so that an option change recomputes without
+ * re-reading, and answers the requests of src/worker/protocol.ts with the readers and the engine.
+ */
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import * as engine from '../engine/index';
+import type { Tensor } from '../engine/tensor';
+import type { TensorFileState, TensorSummary } from '../protocol/messages';
+import { readTensorFile } from '../readers/index';
+import { histogram, tensorStats } from '../readers/stats';
+import { TensorFileError, type ReadLimits, type TensorFile } from '../readers/types';
+import { heatmapOf } from './heatmap';
+import type { CacheInfo, FileSource, TensorSource, WorkerError, WorkerMethod, WorkerRequestMap } from './protocol';
+
+/** Default cache budget: two W2-sized pairs (≈ 1 GB each) stay loaded. */
+export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
+
+interface CachedFile {
+  uri: string;
+  mtime: number;
+  size: number;
+  file: TensorFile;
+  /** Bytes held: the distinct buffers behind the tensors. */
+  bytes: number;
+  lastUsed: number;
+}
+
+/** Thrown when a file is neither cached nor readable by the worker: the host must send its bytes. */
+export class NeedBytesError extends Error {
+  override name = 'NeedBytesError';
+  constructor(readonly uri: string) {
+    super(`need the bytes of ${uri}`);
+  }
+}
+
+export type ProgressFn = (message: string) => void;
+
+export class TensorWorkerService {
+  private readonly cache = new Map<string, CachedFile>();
+  private readonly loading = new Map<string, Promise<CachedFile>>();
+  private reads = 0;
+  private clock = 0;
+
+  constructor(private readonly budgetBytes = DEFAULT_CACHE_BYTES) {}
+
+  async handle<M extends WorkerMethod>(method: M, params: WorkerRequestMap[M]['params'], progress: ProgressFn = () => {}): Promise<WorkerRequestMap[M]['result']> {
+    const p = params as never;
+    switch (method) {
+      case 'list':
+        return (await this.list(p, progress)) as WorkerRequestMap[M]['result'];
+      case 'describe':
+        return (await this.describe(p, progress)) as WorkerRequestMap[M]['result'];
+      case 'report':
+        return (await this.report(p, progress)) as WorkerRequestMap[M]['result'];
+      case 'slice':
+        return (await this.slice(p, progress)) as WorkerRequestMap[M]['result'];
+      case 'heatmap':
+        return (await this.heatmap(p, progress)) as WorkerRequestMap[M]['result'];
+      case 'evict':
+        return this.evict(p) as WorkerRequestMap[M]['result'];
+      case 'cacheInfo':
+        return this.cacheInfo() as WorkerRequestMap[M]['result'];
+      default:
+        throw new Error(`unknown worker request ${JSON.stringify(method)}`);
+    }
+  }
+
+  async list(p: WorkerRequestMap['list']['params'], progress: ProgressFn): Promise<WorkerRequestMap['list']['result']> {
+    const { entry, readMs } = await this.load(p.file, p.limits, progress, new Set([p.file.uri]));
+    return {
+      format: entry.file.format,
+      tensors: entry.file.tensors.map((t) => ({ key: t.key, dtype: t.tensor.dtype, shape: [...t.tensor.shape] })),
+      nonTensorCount: entry.file.nonTensors.length,
+      readMs,
+    };
+  }
+
+  async describe(p: WorkerRequestMap['describe']['params'], progress: ProgressFn): Promise<TensorFileState> {
+    const { entry } = await this.load(p.file, p.limits, progress, new Set([p.file.uri]));
+    const bins = p.bins ?? 64;
+    const tensors: TensorSummary[] = [];
+    for (const e of entry.file.tensors) {
+      progress(`Statistics of ${e.key || p.file.fileName}…`);
+      tensors.push(summarize(e.key, e.tensor, bins));
+    }
+    return {
+      uri: p.file.uri,
+      fileName: p.file.fileName,
+      format: entry.file.format,
+      bytes: p.file.size,
+      tensors,
+      nonTensors: entry.file.nonTensors.map((n) => ({ key: n.key, type: n.type, value: displayValue(n.value) })),
+    };
+  }
+
+  async report(p: WorkerRequestMap['report']['params'], progress: ProgressFn): Promise<WorkerRequestMap['report']['result']> {
+    const { logits, target, readMs } = await this.loadPair(p.logits, p.target, p.limits, progress);
+    const t0 = performance.now();
+    progress('Computing the report…');
+    let report: engine.Report;
+    let sweep: engine.EpsSweep | null = null;
+    let sweepError: string | undefined;
+    if (p.sweepEps && p.sweepEps.length > 0) {
+      // One fused pass gathers the report's sums and the sweep's; should the sweep alone fail, the report
+      // is still worth showing.
+      try {
+        ({ report, sweep } = engine.computeReportAndSweep(logits.tensor, target.tensor, p.options, p.sweepEps));
+      } catch (e) {
+        report = engine.computeReport(logits.tensor, target.tensor, p.options);
+        sweepError = e instanceof Error ? e.message : String(e);
+      }
+    } else {
+      report = engine.computeReport(logits.tensor, target.tensor, p.options);
+    }
+    const computeMs = performance.now() - t0;
+    return {
+      report,
+      sweep,
+      ...(sweepError !== undefined ? { sweepError } : {}),
+      logitsKey: logits.key,
+      targetKey: target.key,
+      logitsShape: [...logits.tensor.shape],
+      readMs,
+      computeMs,
+    };
+  }
+
+  async slice(p: WorkerRequestMap['slice']['params'], progress: ProgressFn): Promise<WorkerRequestMap['slice']['result']> {
+    const { logits, target } = await this.loadPair(p.logits, p.target, p.limits, progress);
+    return engine.computeSlice(logits.tensor, target.tensor, p.options, p.request);
+  }
+
+  async heatmap(p: WorkerRequestMap['heatmap']['params'], progress: ProgressFn): Promise<WorkerRequestMap['heatmap']['result']> {
+    const { entry } = await this.load(p.file, p.limits, progress, new Set([p.file.uri]));
+    const t = pick(entry.file, p.file.fileName, p.request.key);
+    return heatmapOf(t.tensor, p.file.fileName, p.request, p.maxSide);
+  }
+
+  evict(p: WorkerRequestMap['evict']['params']): { evicted: number } {
+    let evicted = 0;
+    for (const uri of p.uris) if (this.cache.delete(uri)) evicted++;
+    return { evicted };
+  }
+
+  cacheInfo(): CacheInfo {
+    return {
+      files: [...this.cache.values()].map((c) => ({ uri: c.uri, mtime: c.mtime, size: c.size, bytes: c.bytes })),
+      reads: this.reads,
+      budgetBytes: this.budgetBytes,
+    };
+  }
+
+  private async loadPair(
+    l: TensorSource,
+    t: TensorSource,
+    limits: Partial<ReadLimits> | undefined,
+    progress: ProgressFn,
+  ): Promise<{ logits: { key: string; tensor: Tensor }; target: { key: string; tensor: Tensor }; readMs: number }> {
+    const pinned = new Set([l.file.uri, t.file.uri]);
+    const a = await this.load(l.file, limits, progress, pinned);
+    const b = await this.load(t.file, limits, progress, pinned);
+    return {
+      logits: pick(a.entry.file, l.file.fileName, l.key),
+      target: pick(b.entry.file, t.file.fileName, t.key),
+      readMs: a.readMs + b.readMs,
+    };
+  }
+
+  /** The file from the cache when (mtime, size) still match, else read (path or bytes) and cached. */
+  private async load(
+    src: FileSource,
+    limits: Partial<ReadLimits> | undefined,
+    progress: ProgressFn,
+    pinned: Set<string>,
+  ): Promise<{ entry: CachedFile; readMs: number }> {
+    const hit = this.cache.get(src.uri);
+    if (hit && hit.mtime === src.mtime && hit.size === src.size) {
+      hit.lastUsed = ++this.clock;
+      return { entry: hit, readMs: 0 };
+    }
+    const key = `${src.uri}\u0000${src.mtime}\u0000${src.size}`;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = this.readAndCache(src, limits, progress, pinned).finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    const t0 = performance.now();
+    const entry = await pending;
+    return { entry, readMs: performance.now() - t0 };
+  }
+
+  private async readAndCache(src: FileSource, limits: Partial<ReadLimits> | undefined, progress: ProgressFn, pinned: Set<string>): Promise<CachedFile> {
+    let bytes: Uint8Array;
+    if (src.bytes) {
+      bytes = src.bytes;
+    } else if (src.fsPath) {
+      progress(`Reading ${src.fileName}…`);
+      const buf = await readFile(src.fsPath);
+      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } else {
+      throw new NeedBytesError(src.uri);
+    }
+    progress(`Parsing ${src.fileName}…`);
+    const file = readTensorFile(bytes, src.fileName, limits);
+    this.reads++;
+    const buffers = new Set<ArrayBufferLike>();
+    let held = 0;
+    for (const t of file.tensors) {
+      const b = t.tensor.data.buffer;
+      if (!buffers.has(b)) {
+        buffers.add(b);
+        held += b.byteLength;
+      }
+    }
+    const entry: CachedFile = { uri: src.uri, mtime: src.mtime, size: src.size, file, bytes: held, lastUsed: ++this.clock };
+    this.cache.set(src.uri, entry);
+    this.trim(pinned);
+    return entry;
+  }
+
+  /** Drops least recently used files until the cache fits its budget; the current request's files stay. */
+  private trim(pinned: Set<string>): void {
+    let total = 0;
+    for (const c of this.cache.values()) total += c.bytes;
+    const lru = [...this.cache.values()].filter((c) => !pinned.has(c.uri)).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const c of lru) {
+      if (total <= this.budgetBytes) break;
+      this.cache.delete(c.uri);
+      total -= c.bytes;
+    }
+  }
+}
+
+/** The tensor named `key` (null: the only one); a missing key names the file and lists what it holds. */
+function pick(file: TensorFile, fileName: string, key: string | null): { key: string; tensor: Tensor } {
+  const keys = file.tensors.map((t) => t.key);
+  const list = keys.length > 12 ? `${keys.slice(0, 12).join(', ')}, … (${keys.length} in all)` : keys.join(', ');
+  if (key === null) {
+    const only = file.tensors.length === 1 ? file.tensors[0] : undefined;
+    if (only) return { key: only.key, tensor: only.tensor };
+    if (file.tensors.length === 0) throw new TensorFileError('unknown-key', fileName, 'holds no tensors');
+    throw new TensorFileError('unknown-key', fileName, `holds ${file.tensors.length} tensors (${list}): name one as ${fileName}#key`);
+  }
+  const e = file.tensors.find((t) => t.key === key);
+  if (!e) throw new TensorFileError('unknown-key', fileName, `no tensor named "${key}" (it holds: ${list || 'no tensors'})`);
+  return { key: e.key, tensor: e.tensor };
+}
+
+function summarize(key: string, t: Tensor, bins: number): TensorSummary {
+  const s = tensorStats(t);
+  const lo = s.min === null ? null : Number(s.min);
+  const hi = s.max === null ? null : Number(s.max);
+  // The stats' range spares the histogram its own range pass when it holds finite values only.
+  const range = lo !== null && hi !== null && Number.isFinite(lo) && Number.isFinite(hi) ? { min: lo, max: hi } : undefined;
+  const h = histogram(t, bins, range);
+  const finite = s.count - s.nanCount - s.infCount;
+  return {
+    key,
+    dtype: t.dtype,
+    shape: [...t.shape],
+    min: lo,
+    max: hi,
+    // Mean of the finite values (NaN and ±Inf are counted separately).
+    mean: finite > 0 ? s.finiteSum / finite : null,
+    nanCount: s.nanCount,
+    infCount: s.infCount,
+    histogram: h.min !== null && h.max !== null ? { lo: h.min, hi: h.max, counts: h.counts } : null,
+  };
+}
+
+/** A non-tensor value as one display line (bigints exact, non-finite floats as the reader spelled them). */
+function displayValue(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    const s = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+    return s === undefined ? String(v) : s;
+  } catch {
+    return String(v);
+  }
+}
+
+/** An error as it crosses to the host: one line, the class name, and the reader's kind or the engine's option. */
+export function toWorkerError(e: unknown): WorkerError {
+  if (e instanceof NeedBytesError) return { name: e.name, message: e.message, code: 'need-bytes', uri: e.uri };
+  if (e instanceof Error) {
+    const err: WorkerError = { name: e.name, message: e.message.replace(/\s*\n\s*/g, ' ') };
+    const k = (e as { kind?: unknown }).kind;
+    const o = (e as { option?: unknown }).option;
+    if (typeof k === 'string') err.kind = k;
+    if (typeof o === 'string') err.option = o;
+    if (e.stack) err.stack = e.stack;
+    return err;
+  }
+  return { name: 'Error', message: String(e) };
+}
