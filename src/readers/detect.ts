@@ -1,0 +1,79 @@
+/**
+ * Format detection by content (magic bytes), never by file extension:
+ * - `PK\x03\x04` zip → `.pt` when a member is `data.pkl` / `<prefix>/data.pkl` (torch's zip format),
+ *   else `.npz` when members are `*.npy` (an empty archive counts as an empty `.npz`);
+ * - `\x80` + protocol 2..5 → a pickle stream: torch's legacy (non-zip) `.pt`;
+ * - `\x93NUMPY` → `.npy`;
+ * - gzip `\x1f\x8b` → `.nii.gz` (the inflated header is checked by the NIfTI reader);
+ * - sizeof_hdr 348/540 (either byte order) with a NIfTI magic → NIfTI;
+ * - an 8-byte header length followed by `{` → safetensors;
+ * - sizeof_hdr 348/540 without a magic → NIfTI (the reader reports the bad magic).
+ */
+import { fail } from './bytes';
+import { hasNiftiMagic, looksLikeGzip, niftiVersion } from './nifti';
+import { looksLikeNpy } from './npy';
+import { looksLikeSafetensors } from './safetensors';
+import type { TensorFormat } from './types';
+import { looksLikeZip, type ZipArchive } from './zip';
+
+/** What the bytes look like; `zip` still has to be split into pt/npz by its member names. */
+export type ContentKind = 'zip' | 'pickle' | 'npy' | 'gzip' | 'nifti' | 'safetensors' | 'empty' | 'unknown';
+
+export function sniff(bytes: Uint8Array): ContentKind {
+  if (bytes.length === 0) return 'empty';
+  if (looksLikeZip(bytes)) return 'zip';
+  if (bytes[0] === 0x80 && bytes.length >= 2 && bytes[1]! >= 2 && bytes[1]! <= 5) return 'pickle';
+  if (looksLikeNpy(bytes)) return 'npy';
+  if (looksLikeGzip(bytes)) return 'gzip';
+  if (hasNiftiMagic(bytes)) return 'nifti';
+  if (looksLikeSafetensors(bytes)) return 'safetensors';
+  if (niftiVersion(bytes) !== 0) return 'nifti';
+  return 'unknown';
+}
+
+/** The record prefix of torch's zip format (`archive/` or `<stem>/`; '' for a top-level data.pkl), if any. */
+export function torchRecordPrefix(zip: ZipArchive): string | undefined {
+  for (const name of zip.names) {
+    if (name === 'data.pkl') return '';
+    if (name.endsWith('/data.pkl') && name.indexOf('/') === name.length - '/data.pkl'.length) {
+      return name.slice(0, -'data.pkl'.length);
+    }
+  }
+  return undefined;
+}
+
+/** Splits a zip archive into torch (`pt`) or NumPy (`npz`); throws 'unrecognized-format' otherwise. */
+export function zipFormat(zip: ZipArchive, fileName: string): 'pt' | 'npz' {
+  if (torchRecordPrefix(zip) !== undefined) return 'pt';
+  if (zip.names.length === 0 || zip.names.some((n) => n.endsWith('.npy'))) return 'npz';
+  return fail('unrecognized-format', fileName, 'zip archive holds neither .npy members nor a PyTorch data.pkl');
+}
+
+/**
+ * The tensor format of the bytes, or throws 'empty-file' / 'unrecognized-format'.
+ * Zip archives are opened (central directory only) to tell `.pt` from `.npz`; a corrupt archive
+ * reports its own error (truncated-data / bad-header) rather than "unrecognized".
+ */
+export function detectFormat(bytes: Uint8Array, fileName: string, openZipFn: (b: Uint8Array) => ZipArchive): TensorFormat {
+  switch (sniff(bytes)) {
+    case 'empty':
+      return fail('empty-file', fileName, 'empty file (0 bytes)');
+    case 'zip':
+      return zipFormat(openZipFn(bytes), fileName);
+    case 'pickle':
+      return 'pt';
+    case 'npy':
+      return 'npy';
+    case 'gzip':
+    case 'nifti':
+      return 'nifti';
+    case 'safetensors':
+      return 'safetensors';
+    default:
+      return fail(
+        'unrecognized-format',
+        fileName,
+        'not a recognisable tensor file (expected .npy, .npz, .pt/.pth, .safetensors, .nii or .nii.gz content)',
+      );
+  }
+}
