@@ -1,0 +1,95 @@
+// The request dispatcher: every request gets exactly one response with ok or error — also when the handler
+// throws, rejects, is missing, or the post itself fails.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RequestDispatcher, errorToLine } from '../../src/extension/requestDispatcher';
+import { isWebviewToHost, type Response } from '../../src/protocol/messages';
+import { Disposable, toDisposable } from '../../src/extension/dispose';
+
+function harness(handlers: ConstructorParameters<typeof RequestDispatcher>[0]) {
+  const posted: Response[] = [];
+  const errors: string[] = [];
+  const d = new RequestDispatcher(handlers, (m) => void posted.push(m), (method, e) => errors.push(`${method}: ${errorToLine(e)}`));
+  return { d, posted, errors };
+}
+
+test('a successful handler replies ok with its result', async () => {
+  const { d, posted, errors } = harness({ copy: async (p) => (assert.equal(p.text, 'x'), {}) });
+  await d.dispatch({ type: 'request', id: 7, method: 'copy', params: { text: 'x' } });
+  assert.deepEqual(posted, [{ type: 'response', id: 7, ok: true, result: {} }]);
+  assert.deepEqual(errors, []);
+});
+
+test('a throwing handler replies ok:false with its one-line message', async () => {
+  const { d, posted, errors } = harness({
+    slice: () => {
+      throw new Error('slice: batch item 5 is outside [0, 2)\n    at somewhere');
+    },
+  });
+  await d.dispatch({ type: 'request', id: 1, method: 'slice', params: { batch: 5, axis: 0, index: 0, mode: 'hard' } });
+  assert.deepEqual(posted, [{ type: 'response', id: 1, ok: false, error: 'slice: batch item 5 is outside [0, 2) at somewhere' }]);
+  assert.equal(errors.length, 1);
+});
+
+test('a rejecting handler, a non-Error throw and a missing method all get replies', async () => {
+  const { d, posted } = harness({
+    recompute: async () => Promise.reject(new RangeError('option labelSmoothing: out of range')),
+    save: () => {
+      throw { code: 42 };
+    },
+  });
+  await d.dispatch({ type: 'request', id: 1, method: 'recompute', params: { options: {} } });
+  await d.dispatch({ type: 'request', id: 2, method: 'save', params: {} });
+  await d.dispatch({ type: 'request', id: 3, method: 'heatmap', params: {} });
+  await d.dispatch({ type: 'request', id: 4, method: 'constructor', params: {} });
+  assert.deepEqual(posted.map((r) => [r.id, r.ok]), [[1, false], [2, false], [3, false], [4, false]]);
+  assert.equal((posted[0] as { error: string }).error, 'option labelSmoothing: out of range');
+  assert.equal((posted[1] as { error: string }).error, '{"code":42}');
+  assert.match((posted[2] as { error: string }).error, /"heatmap" is not supported by this view/);
+  assert.match((posted[3] as { error: string }).error, /"constructor" is not supported/);
+});
+
+test('concurrent requests each get their own reply, in completion order', async () => {
+  const { d, posted } = harness({
+    copy: async (p) => {
+      await new Promise((r) => setTimeout(r, p.text === 'slow' ? 30 : 1));
+      return {};
+    },
+  });
+  await Promise.all([
+    d.dispatch({ type: 'request', id: 10, method: 'copy', params: { text: 'slow' } }),
+    d.dispatch({ type: 'request', id: 11, method: 'copy', params: { text: 'fast' } }),
+  ]);
+  assert.deepEqual(posted.map((r) => r.id), [11, 10]);
+});
+
+test('a failing post (webview gone) does not reject', async () => {
+  const errors: string[] = [];
+  const d = new RequestDispatcher({ copy: () => ({}) }, () => Promise.reject(new Error('Webview is disposed')), (_m, e) => errors.push(errorToLine(e)));
+  await d.dispatch({ type: 'request', id: 1, method: 'copy', params: { text: '' } });
+  assert.deepEqual(errors, ['Webview is disposed']);
+});
+
+test('message guard and Disposable base', () => {
+  assert.ok(isWebviewToHost({ type: 'ready' }));
+  assert.ok(isWebviewToHost({ type: 'request', id: 1, method: 'copy', params: {} }));
+  assert.ok(!isWebviewToHost({ type: 'request', id: '1', method: 'copy' }));
+  assert.ok(!isWebviewToHost(null));
+  const order: string[] = [];
+  class Owner extends Disposable {
+    constructor() {
+      super();
+      this._register(toDisposable(() => order.push('a')));
+      this._register(toDisposable(() => order.push('b')));
+    }
+    add(n: string) {
+      return this._register(toDisposable(() => order.push(n)));
+    }
+  }
+  const o = new Owner();
+  o.dispose();
+  o.dispose();
+  assert.deepEqual(order, ['b', 'a']);
+  o.add('late');
+  assert.deepEqual(order, ['b', 'a', 'late']);
+});
