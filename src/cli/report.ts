@@ -1,6 +1,185 @@
+/**
+ * `loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]`
+ * Reads the pair, runs the engine's one fused pass, and prints the per-class comparison (or JSON).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { computeReport, resolveOptions, OPTION_KEYS, type LossOptions, type Report } from '../engine/index';
 import { UsageError } from './errors';
+import { fmtDelta, fmtNum, table, toJson } from './format';
+import { loadTensor } from './loadTensor';
 
-/** `loss-inspect report` (being written). */
-export async function runReport(_args: string[]): Promise<number> {
-  throw new UsageError('report: not implemented yet');
+export const REPORT_USAGE = `usage: loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]
+
+Options (golden option keys in kebab-case; flags override --config):
+  --loss ce|dice|dicece          loss to reproduce (default dicece)
+  --label-smoothing EPS          torch's label_smoothing, in [0, 1] (default 0)
+  --weight W0,W1,...             class weights (CE weight, Dice weight, BCE pos_weight when C == 1)
+  --ignore-index N               torch's ignore_index, ce only (default -100)
+  --reduction mean|sum           (default mean)
+  --[no-]include-background      (default on)
+  --[no-]to-onehot-y  --[no-]sigmoid  --[no-]softmax  --[no-]squared-pred  --[no-]jaccard  --[no-]batch
+  --smooth-nr X  --smooth-dr X   (default 1e-5)
+  --lambda-dice X  --lambda-ce X (default 1)
+  --config FILE.json             a JSON object with the golden option keys (camelCase)
+  --class-names A,B,...          class names (default: classes.json beside the logits or target, if any)
+  --max-tensor-bytes N           refuse tensors larger than N bytes
+  --json                         one JSON object: loss, hard, smoothed, perClass, config, warnings, timings, ...`;
+
+const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+const BOOL_KEYS = new Set(['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch']);
+const FLAG_TO_KEY = new Map<string, keyof LossOptions>(OPTION_KEYS.map((k) => [kebab(k), k]));
+
+export interface ReportArgs {
+  logits: string;
+  target: string;
+  options: Record<string, unknown>;
+  config: string | null;
+  json: boolean;
+  classNames: string[] | null;
+  maxTensorBytes: number | null;
+}
+
+export function parseReportArgs(args: string[]): ReportArgs | 'help' {
+  const pos: string[] = [];
+  const options: Record<string, unknown> = {};
+  let config: string | null = null;
+  let json = false;
+  let classNames: string[] | null = null;
+  let maxTensorBytes: number | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`report: ${a} needs a value`);
+      return v;
+    };
+    if (a === '-h' || a === '--help') return 'help';
+    if (a === '--json') json = true;
+    else if (a === '--config') config = value();
+    else if (a === '--class-names') classNames = value().split(',').map((s) => s.trim());
+    else if (a === '--max-tensor-bytes') {
+      const n = Number(value());
+      if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`report: --max-tensor-bytes needs a positive integer`);
+      maxTensorBytes = n;
+    } else if (a.startsWith('--')) {
+      let name = a.slice(2);
+      let inline: string | undefined;
+      const eq = name.indexOf('=');
+      if (eq >= 0) {
+        inline = name.slice(eq + 1);
+        name = name.slice(0, eq);
+      }
+      let negated = false;
+      if (name.startsWith('no-') && BOOL_KEYS.has(FLAG_TO_KEY.get(name.slice(3)) ?? '')) {
+        negated = true;
+        name = name.slice(3);
+      }
+      const key = FLAG_TO_KEY.get(name);
+      if (!key) throw new UsageError(`report: unknown option --${name} (see loss-inspect report --help)`);
+      if (BOOL_KEYS.has(key)) options[key] = inline !== undefined ? inline : !negated;
+      else if (key === 'weight') {
+        const v = inline ?? value();
+        options[key] = v === 'null' || v === 'none' ? null : v;
+      } else options[key] = inline ?? value();
+    } else pos.push(a);
+  }
+  if (pos.length !== 2) throw new UsageError(`report: expected <logits> and <target>, got ${pos.length} path(s)\n${REPORT_USAGE}`);
+  return { logits: pos[0]!, target: pos[1]!, options, config, json, classNames, maxTensorBytes };
+}
+
+/** Merges --config (camelCase JSON) with the flags (flags win) and validates. */
+export function effectiveOptions(a: ReportArgs): LossOptions {
+  let base: Record<string, unknown> = {};
+  if (a.config) {
+    let text: string;
+    try {
+      text = readFileSync(a.config, 'utf8');
+    } catch (e) {
+      throw new UsageError(`${a.config}: cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    try {
+      base = JSON.parse(text);
+    } catch (e) {
+      throw new UsageError(`${a.config}: not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new UsageError(`${a.config}: expected a JSON object of options`);
+  }
+  return resolveOptions({ ...base, ...a.options });
+}
+
+/** Class names from --class-names, else a classes.json (JSON array of strings) beside the logits or the target. */
+export function findClassNames(a: ReportArgs, C: number): string[] | null {
+  if (a.classNames) return a.classNames;
+  for (const spec of [a.logits, a.target]) {
+    const p = join(dirname(spec.split('#')[0]!), 'classes.json');
+    if (!existsSync(p)) continue;
+    try {
+      const v = JSON.parse(readFileSync(p, 'utf8'));
+      if (Array.isArray(v) && v.length === C && v.every((s) => typeof s === 'string')) return v;
+    } catch {
+      /* a malformed classes.json is not worth failing the report for */
+    }
+  }
+  return null;
+}
+
+export function renderReport(r: Report, names: string[] | null): string {
+  const out: string[] = [];
+  const eps = r.config.labelSmoothing;
+  out.push(
+    `${r.config.loss === 'ce' ? 'cross-entropy' : r.config.loss === 'dice' ? 'DiceLoss' : 'DiceCELoss'} · ε ${eps} · C ${r.numClasses} · ` +
+      `logits [${r.logitsShape.join('×')}] · target [${r.targetShape.join('×')}] (${r.targetKind}) · ${r.kept}/${r.elements} elements kept`,
+  );
+  if (r.perClass) {
+    const rows = r.perClass.map((p) => [
+      names?.[p.class] !== undefined ? `${p.class} ${names[p.class]}` : String(p.class),
+      Number.isInteger(p.count) ? String(p.count) : fmtNum(p.count, 3),
+      fmtNum(p.ceHard),
+      fmtNum(p.ceSmoothed),
+      fmtDelta(p.ceHard, p.ceSmoothed),
+      fmtNum(p.diceHard),
+      fmtNum(p.diceSmoothed),
+      fmtDelta(p.diceHard, p.diceSmoothed),
+      fmtNum(p.contribution.total),
+    ]);
+    out.push('', table(['class', 'count', 'CE hard', 'CE smoothed', 'Δ CE', 'Dice hard', 'Dice smoothed', 'Δ Dice', 'contribution'], rows));
+  }
+  const tri = (label: string, t: Report['loss'] | null) =>
+    t ? [label, fmtNum(t.total), fmtNum(t.dice), fmtNum(t.ce)] : [label, '—', '—', '—'];
+  out.push('', table(['', 'total', 'dice', 'ce'], [tri('loss (what training sees)', r.loss), tri('hard (ε = 0)', r.hard), tri(`smoothed (ε = ${eps})`, r.smoothed)]));
+  if (r.floor !== null) {
+    out.push(
+      '',
+      `label-smoothing floor at ε = ${eps}, C = ${r.numClasses}: ${fmtNum(r.floor)} — the least CE a perfect model can reach ` +
+        `(the entropy of the smoothed target ${fmtNum(1 - eps + eps / r.numClasses, 4)} / ${fmtNum(eps / r.numClasses, 4)})`,
+    );
+  }
+  if (r.calibration) out.push(`calibration: accuracy ${fmtNum(r.calibration.accuracy, 4)}, mean confidence ${fmtNum(r.calibration.confidence, 4)}, ECE ${fmtNum(r.calibration.ece, 4)}`);
+  for (const w of r.warnings) out.push(`warning [${w.code}]: ${w.message}`);
+  return out.join('\n');
+}
+
+export async function runReport(args: string[]): Promise<number> {
+  const a = parseReportArgs(args);
+  if (a === 'help') {
+    process.stdout.write(REPORT_USAGE + '\n');
+    return 0;
+  }
+  const options = effectiveOptions(a);
+  const limits = a.maxTensorBytes ? { maxTensorBytes: a.maxTensorBytes } : undefined;
+  const lg = loadTensor(a.logits, limits);
+  const tg = loadTensor(a.target, limits);
+  const t0 = performance.now();
+  const report = computeReport(lg.tensor, tg.tensor, options);
+  const computeMs = performance.now() - t0;
+  const timings = { readMs: lg.readMs + tg.readMs, computeMs };
+  const names = findClassNames(a, report.numClasses);
+  if (a.json) {
+    process.stdout.write(toJson({ ...report, classNames: names, timings }) + '\n');
+  } else {
+    process.stdout.write(renderReport(report, names) + '\n');
+    process.stdout.write(`read ${timings.readMs.toFixed(1)} ms · compute ${timings.computeMs.toFixed(1)} ms\n`);
+  }
+  return 0;
 }

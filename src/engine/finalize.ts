@@ -176,7 +176,8 @@ export function labelSmoothingFloor(eps: number, C: number): number {
   const on = 1 - eps + eps / C;
   const off = eps / C;
   const xlogx = (p: number) => (p > 0 ? p * Math.log(p) : 0);
-  return -xlogx(on) - (C - 1) * xlogx(off);
+  // `+ 0` turns the −0 of ε = 0 into 0.
+  return -xlogx(on) - (C - 1) * xlogx(off) + 0;
 }
 
 /** The smoothed target's two values for a class count: on the true class and on every other class. */

@@ -1,0 +1,71 @@
+// The golden cases and the comparison rule of shared/golden/README.md.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { goldenDir, requireShared } from './paths';
+
+export interface GoldenCase {
+  id: string;
+  about: string;
+  logits: string;
+  target: string;
+  options: Record<string, unknown>;
+  expected: {
+    loss: Triple;
+    hard: Triple;
+    smoothed: Triple | null;
+    perClass: { class: number; count: number; ceHard: number | null; ceSmoothed: number | null; diceHard: number | null; diceSmoothed: number | null }[] | null;
+  };
+  rtol: number;
+  atol: number;
+}
+type Triple = { total: number | null; dice: number | null; ce: number | null };
+
+export function loadGolden(): GoldenCase[] {
+  const file = join(requireShared(goldenDir), 'cases.json');
+  return JSON.parse(readFileSync(file, 'utf8')).cases;
+}
+
+export const goldenPath = (p: string) => join(goldenDir, p);
+
+/** Every mismatch between a report-shaped object and a case's expected numbers (empty when it matches). */
+export function compareToGolden(c: GoldenCase, got: any, stats?: { worst: number }): string[] {
+  const errs: string[] = [];
+  const num = (v: unknown) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
+  const chk = (name: string, g0: unknown, w: number | null) => {
+    const g = num(g0);
+    if (w === null) {
+      if (g !== null) errs.push(`${name}: expected null, got ${String(g)}`);
+      return;
+    }
+    if (typeof g !== 'number' || !(Math.abs(g - w) <= c.atol + c.rtol * Math.abs(w))) {
+      errs.push(`${name}: expected ${w}, got ${String(g)}`);
+      return;
+    }
+    if (stats && w !== 0) stats.worst = Math.max(stats.worst, Math.abs(g - w) / Math.abs(w));
+  };
+  for (const t of ['loss', 'hard', 'smoothed'] as const) {
+    const want = c.expected[t];
+    if (want === null) {
+      if (got[t] !== null) errs.push(`${t}: expected null`);
+      continue;
+    }
+    if (!got[t]) {
+      errs.push(`${t}: missing`);
+      continue;
+    }
+    for (const k of ['total', 'dice', 'ce'] as const) chk(`${t}.${k}`, got[t][k], want[k]);
+  }
+  const pc = c.expected.perClass;
+  if (pc === null) {
+    if (got.perClass !== null) errs.push('perClass: expected null');
+  } else if (!Array.isArray(got.perClass) || got.perClass.length !== pc.length) {
+    errs.push(`perClass: expected ${pc.length} entries`);
+  } else {
+    pc.forEach((p, i) => {
+      const g = got.perClass[i];
+      if (g.class !== p.class) errs.push(`perClass[${i}].class: expected ${p.class}, got ${g.class}`);
+      for (const k of ['count', 'ceHard', 'ceSmoothed', 'diceHard', 'diceSmoothed'] as const) chk(`perClass[${i}].${k}`, g[k], p[k]);
+    });
+  }
+  return errs;
+}
