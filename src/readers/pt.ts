@@ -1,0 +1,358 @@
+/**
+ * PyTorch `.pt` / `.pth` files, both containers torch.save writes:
+ *
+ * - **zip** (torch ≥ 1.6): `<prefix>/data.pkl` (the pickled object), `<prefix>/data/<key>` (one record per
+ *   storage, raw little-endian elements, 64-byte aligned), optional `<prefix>/byteorder`. The prefix is the
+ *   archive name (the file stem, or `archive` for buffers): found, never assumed.
+ * - **legacy** (`_use_new_zipfile_serialization=False`): five pickles back to back — magic number,
+ *   protocol 1001, sys_info, the object, the sorted storage-key list — then each storage in key-list
+ *   order as an int64 element count and its raw bytes.
+ *
+ * The pickle is read by the weights-only machine in `pickle.ts`, which yields tensor *descriptors*; only
+ * after the whole pickle has been accepted are storages looked up, checked against their records
+ * (missing / short records are errors, never over-reads) and turned into typed arrays: zero-copy views
+ * over the file's bytes when aligned, else one copy. Every tensor on a storage shares that storage's one
+ * typed array; views keep their offset and strides (0 and overlapping strides included).
+ *
+ * Keys follow the corpus rules: a bare tensor is `''`, dict keys are `str(key)`, nested containers join
+ * with `.`, list/tuple items by index; Python scalars go to `nonTensors` under the same keys.
+ */
+import { DTYPES, Tensor, type AnyTypedArray, type DType } from '../engine/tensor';
+import { describeBytes, fail, fmtShape } from './bytes';
+import {
+  PyBytes,
+  PyDict,
+  PyGlobal,
+  PyList,
+  PyOpaque,
+  PySet,
+  PyStorage,
+  PyTensor,
+  PyTuple,
+  pyStr,
+  typeName,
+  unpickle,
+  type PyValue,
+} from './pickle';
+import { typedArrayAt } from './typed';
+import { TensorFileError, type NonTensorEntry, type ReadLimits, type TensorEntry, type TensorFile } from './types';
+import { looksLikeZip, openZip } from './zip';
+
+/** torch's legacy-format magic number (the first pickle of a legacy stream). */
+export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const LEGACY_PROTOCOL = 1001n;
+
+/** Containers nested deeper than this are refused (real checkpoints nest < 10 deep; cycles hit it too). */
+const MAX_NESTING = 256;
+/** Values visited while flattening; bounds pickles whose shared references expand exponentially. */
+const MAX_VISITS = 2_000_000;
+
+const latin1 = new TextDecoder('latin1');
+
+/** Reads a zip-format or legacy `.pt`/`.pth` file. Throws TensorFileError (kind = the corpus errorKind). */
+export function readPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
+  if (bytes.length === 0) fail('empty-file', fileName, 'empty file (0 bytes)');
+  if (looksLikeZip(bytes)) return readZipPt(bytes, fileName, limits);
+  if (bytes[0] === 0x80) return readLegacyPt(bytes, fileName, limits);
+  fail('unrecognized-format', fileName, 'not a PyTorch file: neither a zip archive nor a pickle stream');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Containers
+// ---------------------------------------------------------------------------------------------------
+
+/** Where a storage's bytes are: `start`..`start+byteLength` of `bytes`, in the given byte order. */
+interface StorageBytes {
+  bytes: Uint8Array;
+  start: number;
+  byteLength: number;
+  littleEndian: boolean;
+  /** For messages: `storage record 'data/0'`, `legacy storage '1400…'`. */
+  what: string;
+}
+
+function readZipPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
+  const zip = openZip(bytes, fileName, limits);
+  // The archive's data.pkl: at the top or one folder down; the shortest wins (torch writes exactly one).
+  const pkls = zip.names.filter((n) => n.endsWith('data.pkl') && (n === 'data.pkl' || n.endsWith('/data.pkl')) && n.split('/').length <= 2);
+  pkls.sort((a, b) => a.length - b.length);
+  const pklName = pkls[0];
+  if (pklName === undefined) fail('unrecognized-format', fileName, 'zip archive holds no data.pkl: not a torch.save file');
+  const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
+
+  let littleEndian = true;
+  const byteorderName = `${prefix}byteorder`;
+  if (zip.has(byteorderName)) {
+    const order = latin1.decode(zip.read(byteorderName)).trim();
+    if (order !== 'little' && order !== 'big') fail('bad-header', fileName, `byteorder record says '${order.slice(0, 20)}', not 'little' or 'big'`);
+    littleEndian = order === 'little';
+  }
+
+  const storages: PyStorage[] = [];
+  const { value } = unpickle(zip.read(pklName), 0, { fileName, label: 'data.pkl', onStorage: (s) => storages.push(s) });
+
+  // Every referenced record must exist and be long enough before any tensor is built.
+  const located = new Map<string, StorageBytes>();
+  for (const s of storages) {
+    const record = `data/${s.key}`;
+    const entry = zip.entry(prefix + record);
+    if (!entry) fail('missing-record', fileName, `data.pkl references storage record '${record}' that is not in the archive`);
+    const need = s.numel * s.info.itemSize;
+    if (entry.size < need) {
+      fail(
+        'truncated-data',
+        fileName,
+        `storage record '${record}' holds ${entry.size} bytes but the storage needs ${s.numel} ${s.info.torchDType} = ${need} bytes`,
+      );
+    }
+    if (!located.has(s.key)) {
+      // Stored records are zero-copy views; a deflated one is inflated once (capped by zip.ts).
+      let data: Uint8Array | undefined;
+      located.set(s.key, {
+        get bytes() {
+          data ??= zip.read(prefix + record);
+          return data;
+        },
+        start: 0,
+        byteLength: entry.size,
+        littleEndian,
+        what: `storage record '${record}'`,
+      });
+    }
+  }
+  return buildFile(value, fileName, limits, located, { container: 'zip', recordPrefix: prefix, ...(littleEndian ? {} : { byteorder: 'big' }) });
+}
+
+function readLegacyPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
+  let pos = 0;
+  const storages: PyStorage[] = [];
+  const next = (label: string): PyValue => {
+    const r = unpickle(bytes, pos, { fileName, label, onStorage: (s) => storages.push(s) });
+    pos = r.end;
+    return r.value;
+  };
+
+  let magic: PyValue;
+  try {
+    magic = next('legacy magic-number pickle');
+  } catch (e) {
+    // A refused global is reported as such; anything else means this is not a torch file at all.
+    if (e instanceof TensorFileError && e.kind !== 'unsafe-pickle') {
+      fail('unrecognized-format', fileName, `not a PyTorch file: starts like a pickle but ${e.problem}`);
+    }
+    throw e;
+  }
+  if (magic !== LEGACY_MAGIC) {
+    fail('unrecognized-format', fileName, `not a PyTorch file: the first pickle is a ${typeName(magic)}, not torch's legacy magic number`);
+  }
+  const protocol = next('legacy protocol-version pickle');
+  if (protocol !== LEGACY_PROTOCOL) fail('unrecognized-format', fileName, `legacy protocol version ${pyStr(protocol)} is not 1001`);
+  const sysInfo = next('legacy sys_info pickle');
+  let littleEndian = true;
+  if (sysInfo instanceof PyDict) {
+    const le = sysInfo.entries.get('slittle_endian');
+    if (le && typeof le.value === 'boolean') littleEndian = le.value;
+  }
+  const value = next('legacy object pickle');
+  const keyList = next('legacy storage-key-list pickle');
+  if (!(keyList instanceof PyList || keyList instanceof PyTuple)) fail('bad-header', fileName, `legacy storage-key list is a ${typeName(keyList)}, not a list`);
+
+  // Element sizes come from the pickle's storage references.
+  const declared = new Map<string, PyStorage>();
+  for (const s of storages) {
+    const prev = declared.get(s.key);
+    if (prev && (prev.info.itemSize !== s.info.itemSize || prev.numel !== s.numel)) {
+      fail('bad-header', fileName, `legacy storage '${s.key}' is referenced as both ${prev.numel} ${prev.info.torchDType} and ${s.numel} ${s.info.torchDType}`);
+    }
+    declared.set(s.key, s);
+  }
+
+  const located = new Map<string, StorageBytes>();
+  for (const rawKey of keyList.items) {
+    const key = typeof rawKey === 'string' ? rawKey : typeof rawKey === 'bigint' ? rawKey.toString() : undefined;
+    if (key === undefined) fail('bad-header', fileName, `legacy storage-key list holds a ${typeName(rawKey)}`);
+    const s = declared.get(key);
+    if (!s) fail('bad-header', fileName, `legacy storage-key list names '${key}', which the pickle never references`);
+    if (located.has(key)) fail('bad-header', fileName, `legacy storage-key list names '${key}' twice`);
+    if (pos + 8 > bytes.length) {
+      fail('truncated-data', fileName, `legacy storage '${key}' element count at byte ${pos} runs past the end of the ${bytes.length}-byte file`);
+    }
+    const count = new DataView(bytes.buffer, bytes.byteOffset + pos, 8).getBigInt64(0, littleEndian);
+    if (count !== BigInt(s.numel)) {
+      fail('size-mismatch', fileName, `legacy storage '${key}' holds ${count} elements but the pickle declares ${s.numel}`);
+    }
+    const start = pos + 8;
+    const byteLength = s.numel * s.info.itemSize;
+    if (byteLength > bytes.length - start) {
+      fail(
+        'truncated-data',
+        fileName,
+        `legacy storage '${key}' needs ${s.numel} ${s.info.torchDType} = ${byteLength} bytes at byte ${start}, ${Math.max(0, bytes.length - start)} present`,
+      );
+    }
+    located.set(key, { bytes, start, byteLength, littleEndian, what: `legacy storage '${key}'` });
+    pos = start + byteLength;
+  }
+  for (const s of storages) {
+    if (!located.has(s.key)) fail('missing-record', fileName, `the pickle references storage '${s.key}' that is not in the legacy storage-key list`);
+  }
+  return buildFile(value, fileName, limits, located, { container: 'legacy', ...(littleEndian ? {} : { byteorder: 'big' }) });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// From the unpickled object to entries
+// ---------------------------------------------------------------------------------------------------
+
+type Leaf = { key: string; value: PyValue };
+
+function buildFile(
+  root: PyValue,
+  fileName: string,
+  limits: ReadLimits,
+  located: ReadonlyMap<string, StorageBytes>,
+  info: Record<string, unknown>,
+): TensorFile {
+  const leaves = flatten(root, fileName);
+  const arrays = new StorageArrays(fileName, limits, located);
+  const tensors: TensorEntry[] = [];
+  const nonTensors: NonTensorEntry[] = [];
+  for (const { key, value } of leaves) {
+    if (value instanceof PyTensor || value instanceof PyStorage) {
+      const t = value instanceof PyTensor ? value : bareStorageTensor(value);
+      if (t.dtype === undefined) {
+        nonTensors.push({ key, type: 'Tensor', value: `${t.torchDType} tensor ${fmtShape(t.shape)} (dtype not supported: not shown)` });
+        continue;
+      }
+      tensors.push(materialize(t, t.dtype, key, fileName, limits, arrays));
+    } else {
+      nonTensors.push(nonTensor(key, value));
+    }
+  }
+  return { format: 'pt', tensors, nonTensors, info };
+}
+
+/** `torch.save(storage)`: shown as the 1-D tensor of all its elements. */
+function bareStorageTensor(s: PyStorage): PyTensor {
+  const numel = s.view ? s.view.numel : s.numel;
+  return new PyTensor(s, s.info.dtype, s.info.torchDType, 0, [numel], [1], false, false);
+}
+
+/** Depth-first, in the file's order: dict items, list/tuple/set items by index. */
+function flatten(root: PyValue, fileName: string): Leaf[] {
+  const out: Leaf[] = [];
+  let visits = 0;
+  const join = (prefix: string | undefined, k: string): string => (prefix === undefined ? k : `${prefix}.${k}`);
+  const walk = (v: PyValue, key: string | undefined, depth: number): void => {
+    if (++visits > MAX_VISITS) {
+      fail('bad-header', fileName, `data.pkl: the pickled object expands to more than ${MAX_VISITS} values (shared or cyclic references)`);
+    }
+    if (depth > MAX_NESTING) fail('bad-header', fileName, `data.pkl: containers nested more than ${MAX_NESTING} deep (or cyclic)`);
+    if (v instanceof PyDict) {
+      for (const { key: k, value } of v.entries.values()) walk(value, join(key, pyStr(k)), depth + 1);
+    } else if (v instanceof PyList || v instanceof PyTuple) {
+      v.items.forEach((item, i) => walk(item, join(key, String(i)), depth + 1));
+    } else if (v instanceof PySet) {
+      let i = 0;
+      for (const item of v.items.values()) walk(item, join(key, String(i++)), depth + 1);
+    } else {
+      out.push({ key: key ?? '', value: v });
+    }
+  };
+  walk(root, undefined, 0);
+  return out;
+}
+
+function nonTensor(key: string, v: PyValue): NonTensorEntry {
+  const type = typeName(v);
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return { key, type, value: v };
+  if (typeof v === 'bigint') return { key, type, value: Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v ? Number(v) : v };
+  if (typeof v === 'number') return { key, type, value: Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v };
+  if (v instanceof PyGlobal) return { key, type, value: v.qualified };
+  if (v instanceof PyOpaque || v instanceof PyBytes) return { key, type, value: pyStr(v) };
+  return { key, type, value: `<${type}>` };
+}
+
+/** One typed array per (storage key, dtype): every tensor on a storage shares it. */
+class StorageArrays {
+  private readonly cache = new Map<string, AnyTypedArray>();
+  constructor(
+    private readonly fileName: string,
+    private readonly limits: ReadLimits,
+    private readonly located: ReadonlyMap<string, StorageBytes>,
+  ) {}
+
+  /** The elements of `s` as `dtype` (the storage's own type, or `_rebuild_tensor_v3`'s reinterpretation). */
+  get(s: PyStorage, dtype: DType): AnyTypedArray {
+    const id = `${s.key}\u0000${dtype}`;
+    let root = this.cache.get(id);
+    if (!root) {
+      const loc = this.located.get(s.key);
+      if (!loc) fail('missing-record', this.fileName, `data.pkl references storage '${s.key}' that is not in the file`);
+      const itemSize = DTYPES[dtype].itemSize;
+      const count = Math.floor((s.numel * s.info.itemSize) / itemSize);
+      const byteLength = count * itemSize;
+      const aligned = (loc.bytes.byteOffset + loc.start) % itemSize === 0;
+      if ((!aligned || (!loc.littleEndian && itemSize > 1)) && byteLength > this.limits.maxTensorBytes) {
+        fail('too-large', this.fileName, `${loc.what} (${describeBytes(byteLength)}) must be copied and is over the ${describeBytes(this.limits.maxTensorBytes)} tensor limit`);
+      }
+      root = typedArrayAt(loc.bytes, loc.start, count, dtype, loc.littleEndian);
+      this.cache.set(id, root);
+    }
+    if (!s.view) return root;
+    // Legacy storage views: a window of the root storage.
+    const itemRatio = s.info.itemSize / DTYPES[dtype].itemSize;
+    const start = s.view.offset * itemRatio;
+    const end = start + s.view.numel * itemRatio;
+    if (!Number.isInteger(start) || end > root.length) {
+      fail('view-out-of-bounds', this.fileName, `storage view '${s.view.key}' (offset ${s.view.offset}, size ${s.view.numel}) runs past the ${s.numel}-element storage '${s.key}'`);
+    }
+    return root.subarray(start, end);
+  }
+}
+
+function materialize(t: PyTensor, dtype: DType, key: string, fileName: string, limits: ReadLimits, arrays: StorageArrays): TensorEntry {
+  const label = key === '' ? 'tensor' : `tensor '${key}'`;
+  const itemSize = DTYPES[dtype].itemSize;
+  let size = 1;
+  for (const d of t.shape) size *= d;
+  if (!Number.isSafeInteger(size) || size * itemSize > limits.maxTensorBytes) {
+    fail(
+      'too-large',
+      fileName,
+      `${label} (${dtype} ${fmtShape(t.shape)}) is ${Number.isSafeInteger(size * itemSize) ? describeBytes(size * itemSize) : 'impossibly large'}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`,
+    );
+  }
+  const data = arrays.get(t.storage, dtype);
+  const viewText = `view (offset ${t.offset}, size ${fmtShape(t.shape)}, stride ${fmtShape(t.stride)})`;
+  if (size > 0) {
+    let last = t.offset;
+    for (let i = 0; i < t.shape.length; i++) last += (t.shape[i]! - 1) * t.stride[i]!;
+    if (!Number.isSafeInteger(last) || last >= data.length) {
+      fail('view-out-of-bounds', fileName, `${label} ${viewText} needs elements beyond the ${data.length}-element storage`);
+    }
+  }
+  let tensor: Tensor;
+  try {
+    tensor = new Tensor(dtype, t.shape, data as never, t.stride, t.offset);
+  } catch (e) {
+    if (e instanceof RangeError) fail('view-out-of-bounds', fileName, `${label} ${viewText}: ${e.message}`);
+    throw e;
+  }
+  const s = t.storage;
+  return {
+    key,
+    tensor,
+    info: {
+      storage: {
+        key: s.view ? s.view.key : s.key,
+        dtype: s.info.dtype ?? s.info.torchDType,
+        numel: s.view ? s.view.numel : s.numel,
+        location: s.location,
+      },
+      stride: [...t.stride],
+      storageOffset: t.offset,
+      requiresGrad: t.requiresGrad,
+      parameter: t.parameter,
+    },
+  };
+}
