@@ -1,0 +1,109 @@
+/**
+ * The CLI's tensor loader: `path[#key]` → one tensor, read from disk in one buffer (the readers return
+ * views over it, so a 500 MB float32 `.npy` costs ~500 MB, not twice that).
+ *
+ * `#key` is split off at the LAST '#' only when the part before it is an existing file, so paths that
+ * contain '#' still work. Without a key, a file holding exactly one tensor gives it; a file with several
+ * is an error listing the keys to choose from.
+ */
+import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import type { Tensor } from '../engine/tensor';
+import { readTensorFile } from '../readers/index';
+import { TensorFileError, type ReadLimits, type TensorFile } from '../readers/types';
+import { UsageError } from './errors';
+
+export interface LoadedTensor {
+  tensor: Tensor;
+  /** The path as given (without `#key`); reader errors name the file by it. */
+  fileName: string;
+  /** The tensor's key ('' for a file's single unnamed tensor). */
+  key: string;
+  file: TensorFile;
+  /** Wall time to read the file and parse it, in milliseconds. */
+  readMs: number;
+}
+
+/** Splits `path#key` at the last '#' when the part before it is an existing file. */
+export function splitSpec(spec: string): { path: string; key: string | undefined } {
+  const hash = spec.lastIndexOf('#');
+  if (hash >= 0) {
+    const before = spec.slice(0, hash);
+    if (before !== '' && isFile(before)) return { path: before, key: spec.slice(hash + 1) };
+  }
+  return { path: spec, key: undefined };
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads a whole file into one freshly allocated buffer (offset 0, so 8-byte aligned data stay aligned).
+ * Unlike fs.readFileSync this also works beyond 2 GiB. Errors name the path in one line.
+ */
+export function readFileBytes(path: string): Uint8Array {
+  if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY);
+  } catch (e) {
+    throw new UsageError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new UsageError(`${path}: is a directory, not a tensor file`);
+    if (st.size > bufferConstants.MAX_LENGTH) {
+      throw new UsageError(`${path}: ${st.size} bytes is larger than this Node.js can hold in memory (${bufferConstants.MAX_LENGTH})`);
+    }
+    const buf = Buffer.allocUnsafeSlow(st.size);
+    const CHUNK = 1 << 30;
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, buf, got, Math.min(CHUNK, st.size - got), got);
+      if (n === 0) break;
+      got += n;
+    }
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, got);
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Loads the tensor that `spec` (`path[#key]`) names. Throws UsageError / TensorFileError (one line). */
+export function loadTensor(spec: string, limits?: Partial<ReadLimits>): LoadedTensor {
+  const { path, key } = splitSpec(spec);
+  const t0 = performance.now();
+  const bytes = readFileBytes(path);
+  const file = readTensorFile(bytes, path, limits);
+  const readMs = performance.now() - t0;
+  const keys = file.tensors.map((t) => t.key);
+  if (key === undefined) {
+    if (file.tensors.length === 1) {
+      const only = file.tensors[0]!;
+      return { tensor: only.tensor, fileName: path, key: only.key, file, readMs };
+    }
+    if (file.tensors.length === 0) throw new TensorFileError('unknown-key', path, 'holds no tensors');
+    throw new TensorFileError('unknown-key', path, `holds ${keys.length} tensors: choose one with ${path}#KEY; keys: ${listKeys(keys)}`);
+  }
+  const entry = file.tensors.find((t) => t.key === key);
+  if (!entry) {
+    throw new TensorFileError(
+      'unknown-key',
+      path,
+      `no tensor with key ${JSON.stringify(key)}; ${keys.length ? `available keys: ${listKeys(keys)}` : 'the file holds no tensors'}`,
+    );
+  }
+  return { tensor: entry.tensor, fileName: path, key, file, readMs };
+}
+
+/** `'a', 'b', … (+N more)` — keys quoted so '' (a single unnamed tensor) is visible. */
+export function listKeys(keys: string[], max = 20): string {
+  const shown = keys.slice(0, max).map((k) => JSON.stringify(k));
+  return shown.join(', ') + (keys.length > max ? `, … (+${keys.length - max} more)` : '');
+}
