@@ -161,8 +161,18 @@ function bucketOf(grid: Float64Array, x: number): number {
 /**
  * Gathers the sums over elements [e0, e1) (element e = b·S + s) into `acc`.
  * Shapes: logits (B, C, S); target labels (B·S) or data (B, C, S) / (B, 1, S).
+ * C > 1 takes the blocked pass ({@link accumulateBlocked}); one channel (BCE) the element-by-element one.
  */
 export function accumulate(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig, e0: number, e1: number, acc: Accumulators): void {
+  if (lg.C > 1) accumulateBlocked(lg, tg, cfg, e0, e1, acc);
+  else accumulateRows(lg, tg, cfg, e0, e1, acc);
+}
+
+/**
+ * The element-by-element pass: one row of C logits at a time. Simple and used for one channel; the tests
+ * hold {@link accumulateBlocked} to it.
+ */
+export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig, e0: number, e1: number, acc: Accumulators): void {
   const { B, C, S } = lg;
   const x = lg.data;
   const opts = cfg.opts;
@@ -379,4 +389,256 @@ export function accumulate(lg: PreparedLogits, tg: PreparedTarget, cfg: Accumula
   acc.weightSum += weightSum;
   acc.bceSum += bceSum;
   void B;
+}
+
+/** Elements per block of the blocked pass: small enough for the block's scratch to stay in L1/L2. */
+const BLOCK = 512;
+
+/**
+ * The same sums as {@link accumulateRows} for C > 1, computed a block of positions at a time with the
+ * class loop outside the position loop: each channel of the block is read as one contiguous run (the
+ * `(B, C, S)` layout puts a channel's positions side by side), and every per-(b, c) sum lives in a local
+ * variable for the whole run instead of a typed-array slot per element. Same maths, same float64.
+ */
+export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig, e0: number, e1: number, acc: Accumulators): void {
+  const { C, S } = lg;
+  const x = lg.data;
+  const opts = cfg.opts;
+  const eps = cfg.eps;
+  const w = opts.weight;
+  const wArr = new Float64Array(C).fill(1);
+  if (w) for (let c = 0; c < C; c++) wArr[c] = w[c] ?? 1;
+  const ignore = opts.loss === 'ce' ? opts.ignoreIndex : null;
+  const labels = tg.labels;
+  const tdata = tg.data;
+  const kindIndex = tg.kind === 'index';
+  const soft = tg.kind === 'probability';
+  const doDice = cfg.dice;
+  const sigmoid = opts.sigmoid;
+  const softmax = opts.softmax;
+  const squared = opts.squaredPred;
+  const invC = 1 / C;
+  const onTarget = 1 - eps + eps * invC;
+  const offTarget = eps * invC;
+  const grid = cfg.sweepEps && doDice ? Float64Array.from(cfg.sweepEps) : null;
+  const K1 = grid ? grid.length + 1 : 0;
+
+  const mx = new Float64Array(BLOCK);
+  const am = new Int32Array(BLOCK);
+  const se = new Float64Array(BLOCK);
+  const lse = new Float64Array(BLOCK);
+  const yy = new Int32Array(BLOCK);
+  const nllY = new Float64Array(BLOCK);
+  const sNll = new Float64Array(BLOCK);
+  const sNllW = new Float64Array(BLOCK);
+  const ex = new Float64Array(C * BLOCK);
+  const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
+  const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll } = acc;
+  const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
+
+  let nanL = 0;
+  let infL = 0;
+  let kept = 0;
+  let nllW = 0;
+  let smoothW = 0;
+  let weightSum = 0;
+
+  let e = e0;
+  while (e < e1) {
+    const b = (e / S) | 0;
+    const s0 = e - b * S;
+    const n = Math.min(BLOCK, S - s0, e1 - e);
+    const xb = b * C * S + s0; // offset of (b, 0, s0)
+    const lb = b * S + s0; // offset of (b, s0) in labels / (b, 0, s0) of a one-channel target
+
+    // Hard class per position (−1: ignored or soft).
+    if (kindIndex) {
+      for (let i = 0; i < n; i++) {
+        const lab = labels![lb + i]!;
+        yy[i] = lab === ignore ? -1 : lab;
+      }
+    } else if (soft) {
+      yy.fill(-1, 0, n);
+    } else {
+      yy.fill(-1, 0, n);
+      for (let k = C - 1; k >= 0; k--) {
+        const o = xb + k * S;
+        for (let i = 0; i < n; i++) if (tdata![o + i] === 1) yy[i] = k;
+      }
+    }
+    // Row maxima (first maximum wins, as argmax does) and NaN/Inf counts.
+    mx.fill(-Infinity, 0, n);
+    am.fill(0, 0, n);
+    for (let k = 0; k < C; k++) {
+      const o = xb + k * S;
+      for (let i = 0; i < n; i++) {
+        const v = x[o + i]!;
+        if (v > mx[i]!) {
+          mx[i] = v;
+          am[i] = k;
+        } else if (v !== v) nanL++;
+        if (v === Infinity || v === -Infinity) infL++;
+      }
+    }
+    // exp(x − m) and its sum.
+    se.fill(0, 0, n);
+    for (let k = 0; k < C; k++) {
+      const o = xb + k * S;
+      const eo = k * BLOCK;
+      for (let i = 0; i < n; i++) {
+        const t = Math.exp(x[o + i]! - mx[i]!);
+        ex[eo + i] = t;
+        se[i]! += t;
+      }
+    }
+    for (let i = 0; i < n; i++) lse[i] = mx[i]! + Math.log(se[i]!);
+    sNll.fill(0, 0, n);
+    sNllW.fill(0, 0, n);
+    nllY.fill(0, 0, n);
+
+    // Per class: log q, CE pieces, Dice sums.
+    for (let k = 0; k < C; k++) {
+      const o = xb + k * S;
+      const eo = k * BLOCK;
+      const wk = wArr[k]!;
+      const bc = b * C + k;
+      let aP = 0, aPY = 0, aY = 0, aP2 = 0, aY2 = 0, aD2 = 0, aPo = 0, aYo = 0, aDo = 0;
+      let aT = 0, aTN = 0, aN = 0;
+      let wT = 0, wV = 0, wUU = 0, wUV = 0, wVV = 0, wTT = 0, wTV = 0, wC = 0;
+      for (let i = 0; i < n; i++) {
+        const xv = x[o + i]!;
+        const lq = xv - lse[i]!;
+        sNll[i]! -= lq;
+        sNllW[i]! -= wk * lq;
+        const y = yy[i]!;
+        if (y === k) nllY[i] = -lq;
+        let t: number;
+        if (kindIndex) t = y === k ? 1 : 0;
+        else {
+          t = tdata![o + i]!;
+          aT += t;
+          aTN -= t * lq;
+          aN -= lq;
+        }
+        if (doDice) {
+          const p = softmax ? ex[eo + i]! / se[i]! : sigmoid ? 1 / (1 + Math.exp(-xv)) : xv;
+          aP += p;
+          aPY += p * t;
+          aY += t;
+          const ys = kindIndex ? (y === k ? onTarget : offTarget) : (1 - eps) * t + offTarget;
+          const ap = Math.abs(p);
+          const ad = Math.abs(p - ys);
+          if (squared) {
+            const d = p - t;
+            aP2 += p * p;
+            aY2 += t * t;
+            aD2 += d * d;
+            aPo += ap * ap;
+            aYo += ys * ys;
+            aDo += ad * ad;
+          } else {
+            aPo += ap;
+            aYo += Math.abs(ys);
+            aDo += ad;
+          }
+          if (grid) {
+            const u = p - t;
+            const v = invC - t;
+            wT += t;
+            wV += v;
+            if (squared) {
+              wUU += u * u;
+              wUV += u * v;
+              wVV += v * v;
+              wTT += t * t;
+              wTV += t * v;
+            } else if (v === 0) {
+              wC += Math.abs(u);
+            } else {
+              // bucket = number of grid values ≤ u / v
+              const r = u / v;
+              let lo = 0;
+              let hi = K1 - 1;
+              while (lo < hi) {
+                const mid = (lo + hi) >> 1;
+                if (grid[mid]! <= r) lo = mid + 1;
+                else hi = mid;
+              }
+              const j = bc * K1 + lo;
+              if (v > 0) {
+                swSU![j]! += u;
+                swSV![j]! += v;
+              } else {
+                swSU![j]! -= u;
+                swSV![j]! -= v;
+              }
+            }
+          }
+        }
+      }
+      if (!kindIndex) {
+        chanT[k]! += aT;
+        chanTNll[k]! += aTN;
+        chanNll[k]! += aN;
+      }
+      if (doDice) {
+        sp[bc]! += aP;
+        spy[bc]! += aPY;
+        sy[bc]! += aY;
+        sPo[bc]! += aPo;
+        sYo[bc]! += aYo;
+        sDo[bc]! += aDo;
+        if (squared) {
+          sp2[bc]! += aP2;
+          sy2[bc]! += aY2;
+          sd2[bc]! += aD2;
+        }
+        if (grid) {
+          swT![bc]! += wT;
+          swV![bc]! += wV;
+          if (squared) {
+            swUU![bc]! += wUU;
+            swUV![bc]! += wUV;
+            swVV![bc]! += wVV;
+            swTT![bc]! += wTT;
+            swTV![bc]! += wTV;
+          } else swConst![bc]! += wC;
+        }
+      }
+    }
+
+    // Per position: CE sums by class, confusion, calibration.
+    for (let i = 0; i < n; i++) {
+      const y = yy[i]!;
+      if (y < 0) continue;
+      const nl = nllY[i]!;
+      if (kindIndex) {
+        kept++;
+        const wy = wArr[y]!;
+        nllW += wy * nl;
+        smoothW += sNllW[i]!;
+        weightSum += wy;
+      }
+      classElems[y]!++;
+      classNll[y]! += nl;
+      classSmooth[y]! += sNll[i]!;
+      classSmoothW[y]! += sNllW[i]!;
+      confusion[y * C + am[i]!]!++;
+      const conf = 1 / se[i]!;
+      if (conf === conf) {
+        const bin = Math.min(CALIBRATION_BINS - 1, Math.floor(conf * CALIBRATION_BINS));
+        calCount[bin]!++;
+        calConf[bin]! += conf;
+        if (am[i] === y) calCorrect[bin]!++;
+      }
+    }
+    e += n;
+  }
+  acc.elements += e1 - e0;
+  acc.nanLogits += nanL;
+  acc.infLogits += infL;
+  acc.kept += kept;
+  acc.nllW += nllW;
+  acc.smoothW += smoothW;
+  acc.weightSum += weightSum;
 }
