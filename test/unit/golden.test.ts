@@ -43,6 +43,7 @@ test('CLI: every golden case through `loss-inspect report --config … --json`',
     writeFileSync(cfg, JSON.stringify(c.options));
     const out = execFileSync(process.execPath, [cliPath, 'report', goldenPath(c.logits), goldenPath(c.target), '--config', cfg, '--json'], {
       encoding: 'utf8',
+      maxBuffer: 1 << 28, // C = 1000: the confusion matrix alone has a million entries
     });
     const got = JSON.parse(out);
     for (const k of ['loss', 'hard', 'smoothed', 'perClass', 'config', 'warnings', 'timings']) {
