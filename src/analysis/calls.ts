@@ -1,0 +1,177 @@
+/**
+ * Recognising loss calls: resolve the callee through the scopes (imports, aliases, shadowing), then map
+ * the arguments onto the loss's signature — positional ones by position until a `*sequence`, keyword
+ * ones by name — and the parameters onto the golden option keys.
+ */
+import type { LossOptions } from '../engine/types';
+import { isTerminalName, specForPath, TENSOR_FACTORIES, type LossSpec } from './catalogue';
+import { argValue, type Qualifier } from './literals';
+import type { LineIndex, SyntaxNode } from './pyTree';
+import { lookup, starModules, type CarriedState, type Scope } from './scopes';
+import type { CallArgument, LossCall, PyLiteral } from './types';
+
+/** Builds the qualifier for one scope: dotted callee → qualified import path, or null. */
+export function qualifierFor(scope: Scope, src: string, carried: CarriedState): Qualifier {
+  const q = (node: SyntaxNode): string | null => {
+    if (node.name === 'VariableName') {
+      const name = src.slice(node.from, node.to);
+      const b = lookup(scope, name, node.from, carried);
+      if (b) return b.kind === 'import' ? b.path : null;
+      for (const m of starModules(scope, carried)) {
+        const path = `${m}.${name}`;
+        if (specForPath(path) || TENSOR_FACTORIES.has(path)) return path;
+      }
+      return null;
+    }
+    if (node.name === 'MemberExpression') {
+      const obj = node.firstChild;
+      const prop = node.lastChild;
+      if (!obj || !prop || prop.name !== 'PropertyName' || obj === prop) return null;
+      const base = q(obj);
+      return base === null ? null : `${base}.${src.slice(prop.from, prop.to)}`;
+    }
+    return null;
+  };
+  return q;
+}
+
+/** The spec of the loss this call constructs or computes, or null when it is not a recognised loss. */
+export function recognise(call: SyntaxNode, src: string, qualify: Qualifier): { spec: LossSpec; callee: SyntaxNode; nameNode: SyntaxNode } | null {
+  const callee = call.firstChild;
+  if (!callee) return null;
+  let nameNode: SyntaxNode | null = null;
+  if (callee.name === 'MemberExpression') {
+    const last = callee.lastChild;
+    if (!last || last.name !== 'PropertyName' || !isTerminalName(src.slice(last.from, last.to))) return null;
+    nameNode = last;
+  } else if (callee.name === 'VariableName') nameNode = callee;
+  else return null;
+  const path = qualify(callee);
+  const spec = path === null ? undefined : specForPath(path);
+  return spec ? { spec, callee, nameNode } : null;
+}
+
+interface RawArg {
+  kind: 'positional' | 'keyword' | 'star' | 'kwargs';
+  name: SyntaxNode | null;
+  value: SyntaxNode;
+  from: number;
+  to: number;
+}
+
+/** Splits an ArgList into arguments (comments and error nodes skipped). */
+export function rawArgs(argList: SyntaxNode): RawArg[] {
+  const out: RawArg[] = [];
+  let group: SyntaxNode[] = [];
+  const flush = () => {
+    const g = group;
+    group = [];
+    if (g.length === 0) return;
+    const first = g[0] as SyntaxNode;
+    const last = g[g.length - 1] as SyntaxNode;
+    if ((first.name === '*' || first.name === '**') && g.length === 2) {
+      out.push({ kind: first.name === '*' ? 'star' : 'kwargs', name: null, value: last, from: first.from, to: last.to });
+    } else if (g.length === 3 && first.name === 'VariableName' && g[1]?.name === 'AssignOp') {
+      out.push({ kind: 'keyword', name: first, value: last, from: first.from, to: last.to });
+    } else if (g.length === 1) {
+      out.push({ kind: 'positional', name: null, value: first, from: first.from, to: first.to });
+    }
+    // Anything else is an incomplete argument the parser recovered from: skipped.
+  };
+  for (let c = argList.firstChild; c; c = c.nextSibling) {
+    if (c.name === '(' || c.name === ')' || c.name === 'Comment' || c.type.isError) continue;
+    if (c.name === ',') flush();
+    else group.push(c);
+  }
+  flush();
+  return out;
+}
+
+const BOOLEAN_KEYS = new Set<keyof LossOptions>(['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch']);
+const NUMBER_KEYS = new Set<keyof LossOptions>(['labelSmoothing', 'smoothNr', 'smoothDr', 'lambdaDice', 'lambdaCe']);
+
+/** Whether a literal fits the golden key's type (a `reduction='none'` is known but has no golden value). */
+export function fitsKey(key: keyof LossOptions, v: PyLiteral): boolean {
+  if (BOOLEAN_KEYS.has(key)) return typeof v === 'boolean';
+  if (NUMBER_KEYS.has(key)) return typeof v === 'number';
+  if (key === 'ignoreIndex') return typeof v === 'number' && Number.isInteger(v);
+  if (key === 'reduction') return v === 'mean' || v === 'sum';
+  if (key === 'weight') return v === null || Array.isArray(v);
+  return false;
+}
+
+/** Builds the LossCall for a recognised call (id, post-hoc and C are filled in by the caller). */
+export function describeCall(
+  call: SyntaxNode,
+  recognised: { spec: LossSpec; callee: SyntaxNode; nameNode: SyntaxNode },
+  src: string,
+  lines: LineIndex,
+  qualify: Qualifier,
+): LossCall {
+  const { spec, callee, nameNode } = recognised;
+  const argList = call.lastChild;
+  const raw = argList && argList.name === 'ArgList' ? rawArgs(argList) : [];
+  const args: CallArgument[] = [];
+  const options: Partial<LossOptions> = {};
+  const unknownOptions: (keyof LossOptions)[] = [];
+  let hasKwargs = false;
+  let hasStarArgs = false;
+  let position = 0;
+  for (const a of raw) {
+    if (a.kind === 'kwargs') {
+      hasKwargs = true;
+      continue;
+    }
+    if (a.kind === 'star') {
+      hasStarArgs = true;
+      continue;
+    }
+    let param: string | null;
+    if (a.kind === 'keyword') param = src.slice((a.name as SyntaxNode).from, (a.name as SyntaxNode).to);
+    else if (hasStarArgs) param = null;
+    else param = spec.params[position++] ?? null;
+    const accepted = param !== null && spec.params.includes(param);
+    const key = accepted && param !== null ? (spec.keys[param] ?? null) : null;
+    const value = argValue(a.value, src, qualify);
+    args.push({
+      param,
+      keyword: a.kind === 'keyword',
+      accepted,
+      key,
+      value,
+      range: { start: a.from, end: a.to },
+      nameRange: a.name ? { start: a.name.from, end: a.name.to } : null,
+      valueRange: { start: a.value.from, end: a.value.to },
+    });
+    if (key === null) continue;
+    if (!value.known) {
+      if (!unknownOptions.includes(key)) unknownOptions.push(key);
+    } else if (fitsKey(key, value.value)) {
+      (options as Record<string, unknown>)[key] = value.value;
+    }
+  }
+  const withKind: Partial<LossOptions> = spec.kind ? { loss: spec.kind, ...options } : options;
+  return {
+    ...lines.locate(call.from, call.to),
+    id: -1,
+    loss: spec.loss,
+    name: spec.qualifiedName,
+    callee: src.slice(callee.from, callee.to),
+    nameRange: { start: nameNode.from, end: nameNode.to },
+    args,
+    options: withKind,
+    unknownOptions,
+    hasKwargs,
+    hasStarArgs,
+    acceptsSmoothing: spec.acceptsSmoothing,
+    boundTo: null,
+    postHoc: [],
+    numClasses: null,
+  };
+}
+
+/** The argument that binds `param` (keyword or positional), if any. */
+export function argFor(call: LossCall, param: string): CallArgument | undefined {
+  return call.args.find((a) => a.param === param);
+}
+

@@ -1,0 +1,153 @@
+/**
+ * What the CodeLens above a loss call says: the effective ε, the class count C and what they make of the
+ * target — `ε 0.1 · C 14 → target 0.9071 / 0.0071 · floor 0.5473` — plus the *Inspect with these
+ * settings…* lens carrying the options the analysis knows. Pure: the extension turns these into
+ * `vscode.CodeLens` objects.
+ */
+import { labelSmoothingFloor, smoothedTargetValues } from '../engine/index';
+import type { LossOptions } from '../engine/types';
+import { argFor } from './calls';
+import { specFor } from './catalogue';
+import type { LossCall } from './types';
+
+/** Where C comes from when the file has no literal: the caller's last inspected tensors, else a setting. */
+export interface ClassCountContext {
+  lastNumClasses?: number | undefined;
+  defaultNumClasses: number;
+}
+
+export interface ResolvedClassCount {
+  value: number;
+  source: 'file' | 'lastInspected' | 'setting';
+  /** Human description, e.g. "`num_classes=14` on line 3" or "the last inspected tensors". */
+  describe: string;
+}
+
+export function classCountFor(call: LossCall, ctx: ClassCountContext): ResolvedClassCount {
+  const h = call.numClasses;
+  if (h) {
+    const where = h.cellIndex !== undefined && h.cellIndex !== call.cellIndex ? `line ${h.line} of cell ${h.cellIndex + 1}` : `line ${h.line}`;
+    return { value: h.value, source: 'file', describe: `\`${h.name}=${h.value}\` on ${where}` };
+  }
+  if (ctx.lastNumClasses !== undefined && ctx.lastNumClasses >= 1) {
+    return { value: ctx.lastNumClasses, source: 'lastInspected', describe: 'the last inspected tensors' };
+  }
+  return { value: ctx.defaultNumClasses, source: 'setting', describe: 'the `lossInspector.defaultNumClasses` setting' };
+}
+
+export type EpsState =
+  | { kind: 'value'; value: number; fromPostHoc: number | null }
+  | { kind: 'unknown'; text: string }
+  | { kind: 'kwargs' }
+  | { kind: 'unsupported' };
+
+/**
+ * The ε a call runs with: an effective post-hoc assignment wins over the constructor; no argument means
+ * torch's and MONAI's default 0, unless `**kwargs` could carry it.
+ */
+export function epsOf(call: LossCall): EpsState {
+  if (!call.acceptsSmoothing) return { kind: 'unsupported' };
+  const effective = call.postHoc.filter((p) => p.effective);
+  const last = effective[effective.length - 1];
+  if (last) return last.value.known && typeof last.value.value === 'number' ? { kind: 'value', value: last.value.value, fromPostHoc: last.line } : { kind: 'unknown', text: last.value.text };
+  const arg = argFor(call, 'label_smoothing');
+  if (arg) return arg.value.known && typeof arg.value.value === 'number' ? { kind: 'value', value: arg.value.value, fromPostHoc: null } : { kind: 'unknown', text: arg.value.text };
+  if (call.hasKwargs) return { kind: 'kwargs' };
+  return { kind: 'value', value: 0, fromPostHoc: null };
+}
+
+/** 4 decimals, as the lens and hover show targets and floors. */
+export function fixed4(x: number): string {
+  return x.toFixed(4);
+}
+
+/** ε in JavaScript's shortest round-trip form (0.1, 0.05, 1e-7). */
+export function epsText(eps: number): string {
+  return String(eps);
+}
+
+function short(text: string, max = 24): string {
+  const oneLine = text.split('\n').map((s) => s.trim()).join(' ');
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+
+export interface LensModel {
+  callId: number;
+  /** The call's start (the lens sits on this line). */
+  line: number;
+  column: number;
+  title: string;
+  tooltip: string;
+  /** Present on the *Inspect with these settings…* lens. */
+  inspect?: { options: Partial<LossOptions> };
+}
+
+/** Options safe to hand to the inspector: only known values, and ε only when in [0, 1]. */
+export function inspectableOptions(call: LossCall): Partial<LossOptions> {
+  const o: Partial<LossOptions> = { ...call.options };
+  if (o.labelSmoothing !== undefined && !(o.labelSmoothing >= 0 && o.labelSmoothing <= 1)) delete o.labelSmoothing;
+  return o;
+}
+
+export function summaryTitle(call: LossCall, ctx: ClassCountContext): { title: string; tooltip: string } {
+  const C = classCountFor(call, ctx);
+  const eps = epsOf(call);
+  const cText = `C ${C.value}`;
+  const parts: string[] = [];
+  const tips: string[] = [`C = ${C.value} from ${C.describe}.`];
+  const sigmoid = call.options.sigmoid === true;
+  const isDiceCe = call.loss === 'DiceCELoss';
+  if (eps.kind === 'unsupported') {
+    const spec = specFor(call.loss);
+    parts.push(spec.library === 'monai' ? `ε n/a — ${call.loss} has no label smoothing (Dice is unaffected)` : `ε n/a — ${call.loss} takes no label_smoothing`);
+    parts.push(cText);
+    tips.push(`${call.name} has no \`label_smoothing\` parameter.`);
+  } else if (eps.kind === 'unknown') {
+    parts.push(`ε ? (${short(eps.text)})`, cText);
+    tips.push(`ε is \`${eps.text}\`, not a literal: the analysis does not guess its value.`);
+  } else if (eps.kind === 'kwargs') {
+    parts.push('ε ? (**kwargs)', cText);
+    tips.push('`label_smoothing` may come from `**kwargs`: the analysis does not guess its value.');
+  } else if (!(eps.value >= 0 && eps.value <= 1)) {
+    parts.push(`ε ${epsText(eps.value)} (outside [0, 1])`, cText);
+    tips.push('torch rejects ε outside [0, 1] when the loss is computed.');
+  } else if (isDiceCe && C.value === 1) {
+    parts.push(`ε ${epsText(eps.value)}`, `${cText} → BCE branch ignores ε`);
+    tips.push('With one output channel MONAI’s DiceCELoss computes BCEWithLogitsLoss, which ignores label_smoothing.');
+  } else if (eps.value === 0) {
+    parts.push('ε 0 (hard targets)', cText);
+  } else {
+    const t = smoothedTargetValues(eps.value, C.value);
+    const floor = labelSmoothingFloor(eps.value, C.value);
+    parts.push(`ε ${epsText(eps.value)}`, `${cText} → target ${fixed4(t.onTarget)} / ${fixed4(t.offTarget)}`, `floor ${fixed4(floor)}`);
+    tips.push(`Smoothed target (1−ε)·onehot + ε/C: ${fixed4(t.onTarget)} on the true class, ${fixed4(t.offTarget)} on each other class; the CE of a perfect model cannot go below ${fixed4(floor)}.`);
+  }
+  if (eps.kind === 'value' && eps.fromPostHoc !== null) parts.push(`ε set on line ${eps.fromPostHoc}`);
+  if (isDiceCe && sigmoid && C.value !== 1 && C.source !== 'file' && eps.kind !== 'unsupported') {
+    parts.push('BCE branch ignores ε if 1 channel');
+    tips.push('sigmoid=True usually means one output channel, where DiceCELoss uses BCEWithLogitsLoss and ignores ε.');
+  }
+  if (call.hasKwargs && eps.kind !== 'kwargs') parts.push('+ **kwargs');
+  return { title: parts.join(' · '), tooltip: tips.join(' ') };
+}
+
+/** The lenses for every call: the summary, then *Inspect with these settings…* for losses the engine reproduces. */
+export function lensesFor(calls: readonly LossCall[], ctx: ClassCountContext): LensModel[] {
+  const out: LensModel[] = [];
+  for (const call of calls) {
+    const { title, tooltip } = summaryTitle(call, ctx);
+    out.push({ callId: call.id, line: call.line, column: call.column, title, tooltip });
+    if (specFor(call.loss).kind !== null) {
+      const options = inspectableOptions(call);
+      out.push({
+        callId: call.id,
+        line: call.line,
+        column: call.column,
+        title: 'Inspect with these settings…',
+        tooltip: `Open the loss comparison with ${JSON.stringify(options)}`,
+        inspect: { options },
+      });
+    }
+  }
+  return out;
+}

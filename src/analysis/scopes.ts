@@ -1,0 +1,450 @@
+/**
+ * Name binding, the part that makes `F.cross_entropy` mean `torch.nn.functional.cross_entropy` only
+ * while `F` is the import: one walk over the tree records, per scope (module, function, lambda, class,
+ * comprehension), every binding of every name — imports, assignments, parameters, loop/with/except
+ * targets, `def`/`class` names, walrus targets — together with the call sites and assignments the
+ * analysis looks at afterwards.
+ *
+ * Resolution rule (Python's, approximated without running anything):
+ * - in a function, lambda or comprehension, a name bound anywhere in that scope is local: it resolves to
+ *   the last local binding before the reference (or the first one, if none precedes);
+ * - class bodies are visible to their own statements only, not to the methods inside them;
+ * - at module level, and for free names read inside functions, the binding is the last one textually
+ *   before the reference, else what earlier notebook cells left, else the first one after it (a function
+ *   body usually runs after the whole module has been executed);
+ * - a name the file never binds: what earlier notebook cells left, then `from m import *` of a known module.
+ * A name whose binding is not an import resolves to nothing, so a shadowed alias is never recognised.
+ */
+import { children, type SyntaxNode } from './pyTree';
+
+export type BindingValue =
+  /** The name is a module or a member imported from one (`torch.nn`, `monai.losses.DiceCELoss`). */
+  | { kind: 'import'; path: string }
+  /** Bound to the result of the call starting at `callFrom` (a possible loss object). */
+  | { kind: 'call'; callFrom: number; cellIndex: number }
+  /** Bound to anything else. */
+  | { kind: 'other' };
+
+export interface Binding {
+  pos: number;
+  value: BindingValue;
+}
+
+export type ScopeKind = 'module' | 'function' | 'lambda' | 'class' | 'comprehension';
+
+export class Scope {
+  readonly bindings = new Map<string, Binding[]>();
+  /** `from module import *` at this scope's level. */
+  readonly stars: { pos: number; module: string }[] = [];
+  /** Names declared `global` here (bindings of them go to the module scope). */
+  readonly globals = new Set<string>();
+  /** Class scopes: `self.<attr> = <call>` bindings made in its methods. */
+  readonly selfAttrs = new Map<string, Binding[]>();
+  /** Function scopes: the first parameter's name (`self` for a method). */
+  firstParam: string | null = null;
+
+  constructor(
+    readonly kind: ScopeKind,
+    readonly parent: Scope | null,
+  ) {}
+
+  bind(name: string, b: Binding): void {
+    let target: Scope = this;
+    if (this.globals.has(name)) target = this.module();
+    const list = target.bindings.get(name);
+    if (list) list.push(b);
+    else target.bindings.set(name, [b]);
+  }
+
+  module(): Scope {
+    let s: Scope = this;
+    while (s.parent) s = s.parent;
+    return s;
+  }
+}
+
+/** The binding in effect at `pos` among a name's bindings in one scope (see the rule above). */
+export function pick(list: Binding[], pos: number): Binding | undefined {
+  let before: Binding | undefined;
+  let after: Binding | undefined;
+  for (const b of list) {
+    if (b.pos < pos) {
+      if (!before || b.pos >= before.pos) before = b;
+    } else if (!after || b.pos < after.pos) after = b;
+  }
+  return before ?? after;
+}
+
+/** Module-level state carried from one notebook cell to the next. */
+export interface CarriedState {
+  bindings: Map<string, BindingValue>;
+  stars: string[];
+}
+
+export function emptyCarried(): CarriedState {
+  return { bindings: new Map(), stars: [] };
+}
+
+/**
+ * Resolves a name read at `pos` in `scope` to its binding, or `undefined` when nothing binds it
+ * (then the caller may try star imports).
+ */
+export function lookup(scope: Scope, name: string, pos: number, carried: CarriedState): BindingValue | undefined {
+  let s: Scope | null = scope;
+  let own = true;
+  while (s) {
+    if (s.kind === 'class' && !own) {
+      s = s.parent; // a method does not see its class body's names
+      continue;
+    }
+    const list = s.bindings.get(name);
+    if (list && list.length) {
+      if (s.kind === 'class' || s.kind === 'module') {
+        // Class bodies and modules execute in order: a binding before the reference wins; for a module,
+        // then what earlier notebook cells left, then the first binding after (read from a function body).
+        const before = pick(list.filter((x) => x.pos < pos), pos);
+        if (before) return before.value;
+        if (s.kind === 'module') return carried.bindings.get(name) ?? (pick(list, pos) as Binding).value;
+      } else return (pick(list, pos) as Binding).value;
+    }
+    own = false;
+    s = s.parent;
+  }
+  return carried.bindings.get(name);
+}
+
+/** Star imports visible from the module scope (this cell's, then carried ones). */
+export function starModules(scope: Scope, carried: CarriedState): string[] {
+  return [...scope.module().stars.map((s) => s.module), ...carried.stars];
+}
+
+/** A call site seen during the walk, with the scope its callee is resolved in. */
+export interface CallSite {
+  node: SyntaxNode;
+  scope: Scope;
+}
+
+/** `target = <CallExpression>` where target is a plain name or `self.attr`. */
+export interface CallAssignment {
+  target: string;
+  callFrom: number;
+}
+
+/** An assignment whose target is an attribute chain ending in `.label_smoothing`. */
+export interface SmoothingAssignment {
+  stmt: SyntaxNode;
+  /** The target's root name and the properties after it (`self`, [`criterion`, `cross_entropy`, `label_smoothing`]). */
+  root: string;
+  props: string[];
+  target: SyntaxNode;
+  value: SyntaxNode;
+  scope: Scope;
+}
+
+/** A literal-looking class count: `num_classes=<expr>` keyword or `NUM_CLASSES = <expr>` assignment. */
+export interface ClassCountSite {
+  name: string;
+  value: SyntaxNode;
+  /** For keywords: the call the keyword belongs to. */
+  call: SyntaxNode | null;
+  scope: Scope;
+}
+
+export interface WalkResult {
+  module: Scope;
+  calls: CallSite[];
+  callAssignments: Map<number, CallAssignment>;
+  smoothingAssignments: SmoothingAssignment[];
+  classCounts: ClassCountSite[];
+  errors: number;
+}
+
+const CLASS_COUNT_NAMES = new Set(['num_classes', 'out_channels', 'NUM_CLASSES', 'OUT_CHANNELS', 'n_classes', 'N_CLASSES']);
+const CLASS_COUNT_KEYWORDS = new Set(['num_classes', 'out_channels']);
+
+const COMPREHENSIONS = new Set([
+  'ComprehensionExpression',
+  'ArrayComprehensionExpression',
+  'DictionaryComprehensionExpression',
+  'SetComprehensionExpression',
+]);
+
+/** Walks the whole tree once. `cellIndex` tags call bindings so later cells can refer to them. */
+export function walk(top: SyntaxNode, src: string, cellIndex: number): WalkResult {
+  const module = new Scope('module', null);
+  const out: WalkResult = { module, calls: [], callAssignments: new Map(), smoothingAssignments: [], classCounts: [], errors: 0 };
+  const text = (n: SyntaxNode) => src.slice(n.from, n.to);
+
+  /** Binds the names of an assignment-like target pattern (`a`, `a, b`, `(a, *b)`, `[a, b]`). */
+  function bindPattern(n: SyntaxNode, scope: Scope, value: BindingValue): void {
+    switch (n.name) {
+      case 'VariableName':
+        scope.bind(text(n), { pos: n.from, value });
+        return;
+      case 'TupleExpression':
+      case 'ArrayExpression':
+      case 'ParenthesizedExpression':
+        for (const c of children(n)) bindPattern(c, scope, { kind: 'other' });
+        return;
+      default:
+        return; // attributes and subscripts bind no name
+    }
+  }
+
+  function visitChildren(n: SyntaxNode, scope: Scope): void {
+    for (let c = n.firstChild; c; c = c.nextSibling) visit(c, scope);
+  }
+
+  function visit(n: SyntaxNode, scope: Scope): void {
+    if (n.type.isError) {
+      // `1.` parses as a member access missing its property (see literals.ts): not a syntax error.
+      const p = n.parent;
+      const trailingDot = n.from === n.to && p?.name === 'MemberExpression' && p.firstChild?.name === 'Number';
+      if (!trailingDot) out.errors++;
+      visitChildren(n, scope);
+      return;
+    }
+    switch (n.name) {
+      case 'ImportStatement':
+        return importStatement(n, scope);
+      case 'AssignStatement':
+        return assignStatement(n, scope);
+      case 'UpdateStatement': {
+        const t = n.firstChild;
+        if (t) bindPattern(t, scope, { kind: 'other' });
+        return visitChildren(n, scope);
+      }
+      case 'ForStatement':
+        return forLike(n, scope, scope);
+      case 'WithStatement':
+      case 'TryStatement':
+        return asTargets(n, scope);
+      case 'NamedExpression': {
+        const t = n.firstChild;
+        let s = scope;
+        while (s.kind === 'comprehension' && s.parent) s = s.parent;
+        if (t) bindPattern(t, s, { kind: 'other' });
+        return visitChildren(n, scope);
+      }
+      case 'ScopeStatement': {
+        const kw = n.firstChild;
+        if (kw && text(kw) === 'global' && scope.kind !== 'module') {
+          for (const c of children(n)) if (c.name === 'VariableName') scope.globals.add(text(c));
+        }
+        return;
+      }
+      case 'FunctionDefinition':
+        return functionDefinition(n, scope);
+      case 'ClassDefinition':
+        return classDefinition(n, scope);
+      case 'LambdaExpression':
+        return lambdaExpression(n, scope);
+      case 'CallExpression':
+        out.calls.push({ node: n, scope });
+        classCountKeywords(n, scope);
+        return visitChildren(n, scope);
+      case 'Comment':
+      case 'String':
+      case 'Number':
+        return;
+      default:
+        if (COMPREHENSIONS.has(n.name)) return forLike(n, new Scope('comprehension', scope), scope);
+        return visitChildren(n, scope);
+    }
+  }
+
+  function importStatement(n: SyntaxNode, scope: Scope): void {
+    const parts = children(n);
+    const isFrom = parts[0]?.name === 'from';
+    let i = 1;
+    let base = '';
+    let relative = false;
+    if (isFrom) {
+      while (i < parts.length && parts[i]?.name !== 'import') {
+        const p = parts[i] as SyntaxNode;
+        if (p.name === '.' && base === '') relative = true;
+        else if (p.name === 'Ellipsis') relative = true;
+        else if (p.name === 'VariableName') base = base ? `${base}.${text(p)}` : text(p);
+        i++;
+      }
+      i++; // `import`
+    }
+    // The rest: comma-separated `dotted.name [as alias]` items (or `*`, or a parenthesised list).
+    let dotted: string[] = [];
+    let alias: string | null = null;
+    let sawAs = false;
+    const flush = () => {
+      if (dotted.length === 0) return;
+      if (isFrom) {
+        const local = alias ?? (dotted[0] as string);
+        const value: BindingValue = relative || !base ? { kind: 'other' } : { kind: 'import', path: `${base}.${dotted.join('.')}` };
+        scope.bind(local, { pos: n.from, value });
+      } else if (alias) scope.bind(alias, { pos: n.from, value: { kind: 'import', path: dotted.join('.') } });
+      else scope.bind(dotted[0] as string, { pos: n.from, value: { kind: 'import', path: dotted[0] as string } });
+      dotted = [];
+      alias = null;
+      sawAs = false;
+    };
+    for (; i < parts.length; i++) {
+      const p = parts[i] as SyntaxNode;
+      if (p.name === ',') flush();
+      else if (p.name === 'as') sawAs = true;
+      else if (p.name === '*') {
+        if (isFrom && !relative && base) scope.stars.push({ pos: n.from, module: base });
+      } else if (p.name === 'VariableName') {
+        if (sawAs) alias = text(p);
+        else dotted.push(text(p));
+      }
+    }
+    flush();
+  }
+
+  function assignStatement(n: SyntaxNode, scope: Scope): void {
+    const parts = children(n);
+    let lastOp = -1;
+    parts.forEach((p, k) => {
+      if (p.name === 'AssignOp') lastOp = k;
+    });
+    if (lastOp < 0) {
+      // An annotation without a value (`x: int`) still makes `x` local.
+      const t = parts[0];
+      if (t && t.name === 'VariableName' && parts[1]?.name === 'TypeDef') bindPattern(t, scope, { kind: 'other' });
+      return visitChildren(n, scope);
+    }
+    const valueParts = parts.slice(lastOp + 1).filter((p) => p.name !== 'Comment');
+    const value = valueParts.length === 1 && valueParts[0]?.name === 'CallExpression' ? (valueParts[0] as SyntaxNode) : null;
+    // Targets: each run of nodes before an `=` (a chained `a = b = value` has several).
+    let run: SyntaxNode[] = [];
+    for (let k = 0; k < lastOp; k++) {
+      const p = parts[k] as SyntaxNode;
+      if (p.name === 'AssignOp') {
+        target(run, value, valueParts, n, scope);
+        run = [];
+      } else if (p.name !== 'TypeDef' && p.name !== 'Comment') run.push(p);
+    }
+    target(run, value, valueParts, n, scope);
+    visitChildren(n, scope);
+  }
+
+  function target(run: SyntaxNode[], call: SyntaxNode | null, valueParts: SyntaxNode[], stmt: SyntaxNode, scope: Scope): void {
+    if (run.length === 0) return;
+    const single = run.length === 1 ? (run[0] as SyntaxNode) : null;
+    if (single && single.name === 'VariableName') {
+      const name = text(single);
+      scope.bind(name, { pos: single.from, value: call ? { kind: 'call', callFrom: call.from, cellIndex } : { kind: 'other' } });
+      if (call) out.callAssignments.set(call.from, { target: name, callFrom: call.from });
+      if (CLASS_COUNT_NAMES.has(name) && valueParts.length === 1) out.classCounts.push({ name, value: valueParts[0] as SyntaxNode, call: null, scope });
+      return;
+    }
+    if (single && single.name === 'MemberExpression') {
+      const chain = memberChain(single);
+      if (!chain) return;
+      if (call && chain.props.length === 1 && chain.root === scope.firstParam && scope.kind === 'function' && scope.parent?.kind === 'class') {
+        const attr = chain.props[0] as string;
+        const cls = scope.parent;
+        const list = cls.selfAttrs.get(attr) ?? [];
+        list.push({ pos: single.from, value: { kind: 'call', callFrom: call.from, cellIndex } });
+        cls.selfAttrs.set(attr, list);
+        out.callAssignments.set(call.from, { target: `${chain.root}.${attr}`, callFrom: call.from });
+      }
+      if (chain.props[chain.props.length - 1] === 'label_smoothing' && valueParts.length === 1) {
+        out.smoothingAssignments.push({ stmt, root: chain.root, props: chain.props, target: single, value: valueParts[0] as SyntaxNode, scope });
+      }
+      return;
+    }
+    for (const p of run) bindPattern(p, scope, { kind: 'other' });
+  }
+
+  /** `a.b.c` → root `a`, props [`b`, `c`]; null when the chain does not start at a plain name. */
+  function memberChain(n: SyntaxNode): { root: string; props: string[] } | null {
+    const props: string[] = [];
+    let cur: SyntaxNode | null = n;
+    while (cur && cur.name === 'MemberExpression') {
+      const last: SyntaxNode | null = cur.lastChild;
+      if (!last || last.name !== 'PropertyName') return null;
+      props.unshift(text(last));
+      cur = cur.firstChild;
+    }
+    if (!cur || cur.name !== 'VariableName') return null;
+    return { root: text(cur), props };
+  }
+
+  /** `for` statements and comprehensions: targets sit between `for` and `in`. */
+  function forLike(n: SyntaxNode, inner: Scope, outer: Scope): void {
+    let inTarget = false;
+    for (let c = n.firstChild; c; c = c.nextSibling) {
+      if (c.name === 'for') inTarget = true;
+      else if (c.name === 'in') inTarget = false;
+      else if (inTarget && c.name !== ',') bindPattern(c, inner, { kind: 'other' });
+      visit(c, c.name === 'Body' ? outer : inner);
+    }
+  }
+
+  /** `with x as name` and `except E as name`. */
+  function asTargets(n: SyntaxNode, scope: Scope): void {
+    let afterAs = false;
+    for (let c = n.firstChild; c; c = c.nextSibling) {
+      if (c.name === 'as') afterAs = true;
+      else {
+        if (afterAs) bindPattern(c, scope, { kind: 'other' });
+        afterAs = false;
+      }
+      visit(c, scope);
+    }
+  }
+
+  function params(list: SyntaxNode, fnScope: Scope, outer: Scope): void {
+    let prev: SyntaxNode | null = null;
+    for (let c = list.firstChild; c; c = c.nextSibling) {
+      if (c.name === 'VariableName' && prev?.name !== 'AssignOp') {
+        const name = text(c);
+        if (fnScope.firstParam === null && prev?.name !== '*' && prev?.name !== '**') fnScope.firstParam = name;
+        fnScope.bind(name, { pos: list.from, value: { kind: 'other' } });
+      } else visit(c, outer); // defaults and annotations are evaluated in the enclosing scope
+      prev = c;
+    }
+  }
+
+  function functionDefinition(n: SyntaxNode, scope: Scope): void {
+    const fn = new Scope('function', scope);
+    for (let c = n.firstChild; c; c = c.nextSibling) {
+      if (c.name === 'VariableName') scope.bind(text(c), { pos: n.from, value: { kind: 'other' } });
+      else if (c.name === 'ParamList') params(c, fn, scope);
+      else if (c.name === 'Body') visit(c, fn);
+      else visit(c, scope);
+    }
+  }
+
+  function classDefinition(n: SyntaxNode, scope: Scope): void {
+    const cls = new Scope('class', scope);
+    for (let c = n.firstChild; c; c = c.nextSibling) {
+      if (c.name === 'VariableName') scope.bind(text(c), { pos: n.from, value: { kind: 'other' } });
+      else if (c.name === 'Body') visit(c, cls);
+      else visit(c, scope);
+    }
+  }
+
+  function lambdaExpression(n: SyntaxNode, scope: Scope): void {
+    const fn = new Scope('lambda', scope);
+    let body = false;
+    for (let c = n.firstChild; c; c = c.nextSibling) {
+      if (c.name === 'ParamList') params(c, fn, scope);
+      else if (c.name === ':') body = true;
+      else visit(c, body ? fn : scope);
+    }
+  }
+
+  function classCountKeywords(call: SyntaxNode, scope: Scope): void {
+    const args = call.lastChild;
+    if (!args || args.name !== 'ArgList') return;
+    for (let c = args.firstChild; c; c = c.nextSibling) {
+      if (c.name !== 'VariableName') continue;
+      const op = c.nextSibling;
+      const v = op?.nextSibling;
+      if (op?.name === 'AssignOp' && v && CLASS_COUNT_KEYWORDS.has(text(c))) out.classCounts.push({ name: text(c), value: v, call, scope });
+    }
+  }
+
+  visitChildren(top, module);
+  return out;
+}
