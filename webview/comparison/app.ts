@@ -1,0 +1,132 @@
+/**
+ * The comparison view: lays out the header, the options, the summary, the per-class table, the charts
+ * and the slice viewer, renders every `init`/`update` state into all of them, sends recomputes when an
+ * option changes, and persists `{view, logits, target, options}` for the panel serializer.
+ */
+import type { ComparisonState, PersistedComparison } from '../../src/protocol/messages';
+import type { LossOptions } from '../../src/engine/types';
+import type { HostClient, PushMessage } from '../shared/client';
+import type { VsCodeApi } from '../shared/vscodeApi';
+import { applyChartTheme } from '../shared/charts';
+import { el, replaceChildren } from '../shared/dom';
+import { formatMs } from '../shared/format';
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import { BusyIndicator } from '../shared/busy';
+import { Notices } from '../shared/notices';
+import { ChartsView } from './charts';
+import { ClassTableView } from './classTable';
+import { OptionsPanel } from './optionsPanel';
+import { SliceViewer } from './sliceViewer';
+import { SummaryView } from './summary';
+
+export class ComparisonApp {
+  private state: ComparisonState | null = null;
+  private theme: Theme = readTheme();
+  private recomputeSeq = 0;
+  private readonly busy = new BusyIndicator();
+  private readonly notices = new Notices();
+  private readonly pair = el('p', { class: 'pair', testid: 'pair' });
+  private readonly timings = el('span', { class: 'timings muted', testid: 'timings' });
+  private readonly summary = new SummaryView();
+  private readonly table: ClassTableView;
+  private readonly charts = new ChartsView();
+  private readonly slices: SliceViewer;
+  private readonly options: OptionsPanel;
+  private readonly content = el('main', { class: 'content', testid: 'content' });
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly client: HostClient,
+    private readonly api: VsCodeApi<PersistedComparison>,
+  ) {
+    this.table = new ClassTableView(client);
+    this.slices = new SliceViewer(client, this.theme);
+    this.options = new OptionsPanel((o) => void this.recompute(o));
+    applyChartTheme(this.theme);
+
+    const restored = api.getState();
+    replaceChildren(
+      root,
+      el('p', {
+        class: 'waiting muted',
+        testid: 'waiting',
+        text: restored?.view === 'comparison' ? `Restoring the comparison of ${restored.logits.label} and ${restored.target.label}…` : 'Waiting for the extension…',
+      }),
+    );
+    onThemeChange((t) => this.setTheme(t));
+  }
+
+  handle(msg: PushMessage): void {
+    switch (msg.type) {
+      case 'init':
+        if (msg.view === 'comparison') this.show(msg.state, true);
+        break;
+      case 'update':
+        this.show(msg.state, false);
+        break;
+      case 'busy':
+        this.busy.setHost(msg.busy, msg.message);
+        break;
+      case 'notice':
+        this.notices.show(msg.level, msg.message, msg.warnings);
+        break;
+    }
+  }
+
+  private layout(): void {
+    const details = el(
+      'details',
+      { class: 'options-details', attrs: { open: true } },
+      el('summary', { text: 'Options', testid: 'options-toggle' }),
+      this.options.element,
+    );
+    replaceChildren(
+      this.root,
+      el(
+        'header',
+        { class: 'app-header' },
+        el('div', { class: 'title-block' }, el('h1', { text: 'Loss comparison' }), this.pair),
+        el('div', { class: 'header-side' }, this.busy.element, this.timings),
+      ),
+      this.notices.element,
+      el('div', { class: 'layout' }, el('aside', { class: 'sidebar' }, details), this.content),
+    );
+    replaceChildren(this.content, this.summary.element, this.table.element, this.charts.element, this.slices.element);
+  }
+
+  private show(state: ComparisonState, initial: boolean): void {
+    if (!this.state) this.layout();
+    this.state = state;
+    replaceChildren(
+      this.pair,
+      el('span', { class: 'tensor-label', testid: 'pair-logits', text: state.logits.label, title: state.logits.uri }),
+      el('span', { class: 'pair-sep', text: ' vs ' }),
+      el('span', { class: 'tensor-label', testid: 'pair-target', text: state.target.label, title: state.target.uri }),
+    );
+    this.timings.textContent = `read ${formatMs(state.timings.readMs)} · computed ${formatMs(state.timings.computeMs)}`;
+    this.options.setOptions(state.options, initial);
+    this.summary.render(state);
+    this.table.render(state);
+    this.charts.render(state, this.theme);
+    this.slices.render(state);
+    this.root.dataset.rendered = String(Number(this.root.dataset.rendered ?? 0) + 1);
+    this.api.setState({ view: 'comparison', logits: state.logits, target: state.target, options: state.options });
+  }
+
+  private async recompute(options: LossOptions): Promise<void> {
+    const seq = ++this.recomputeSeq;
+    try {
+      const state = await this.busy.track(this.client.request('recompute', { options }), 'Recomputing…');
+      if (seq === this.recomputeSeq) this.show(state, false);
+    } catch (e) {
+      if (seq === this.recomputeSeq) this.options.showError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private setTheme(t: Theme): void {
+    this.theme = t;
+    applyChartTheme(t);
+    if (this.state) this.charts.render(this.state, t);
+    this.slices.setTheme(t);
+  }
+}

@@ -1,0 +1,345 @@
+/**
+ * The comparison's charts: per-class grouped bars (CE and Dice, hard vs smoothed), the ε sweep (CE and
+ * Dice against ε with the hard values and the label-smoothing floor), the confusion matrix as a heat map
+ * (chartjs-chart-matrix) and a reliability diagram with ECE. Colours come from the theme; `render` is
+ * called again on new data and on a theme switch.
+ */
+import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
+import type { ChartConfiguration, ChartType, Plugin } from 'chart.js';
+import type { ComparisonState } from '../../src/protocol/messages';
+import type { Calibration, ConfusionMatrix, EpsSweep } from '../../src/engine/types';
+import { axisStyle, Chart, ChartView } from '../shared/charts';
+import { el, replaceChildren, setValue } from '../shared/dom';
+import { className, formatNumber, formatPercent } from '../shared/format';
+import { withAlpha, type Theme } from '../shared/theme';
+
+Chart.register(MatrixController, MatrixElement);
+
+/** Options of the matrix cell-label plugin, under `options.plugins.matrixLabels`. */
+interface MatrixLabelOptions {
+  text?: (i: number) => string;
+  color?: (i: number) => string;
+}
+declare module 'chart.js' {
+  interface PluginOptionsByType<TType extends ChartType> {
+    matrixLabels?: MatrixLabelOptions;
+  }
+}
+
+/** Writes each matrix cell's label (row share) inside the cell when there is room. */
+const matrixLabels: Plugin = {
+  id: 'matrixLabels',
+  afterDatasetsDraw(chart, _args, opts: MatrixLabelOptions) {
+    if (!opts?.text) return;
+    const meta = chart.getDatasetMeta(0);
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.font = `${Chart.defaults.font.size ?? 12}px ${Chart.defaults.font.family ?? 'sans-serif'}`;
+    meta.data.forEach((element, i) => {
+      const { x, y, width, height } = element.getProps(['x', 'y', 'width', 'height'], true) as { x: number; y: number; width: number; height: number };
+      const text = opts.text!(i);
+      if (!text || width < ctx.measureText(text).width + 4 || height < 14) return;
+      ctx.fillStyle = opts.color?.(i) ?? '#000';
+      ctx.fillText(text, x + width / 2, y + height / 2);
+    });
+    ctx.restore();
+  },
+};
+Chart.register(matrixLabels);
+
+interface Card {
+  element: HTMLElement;
+  body: HTMLElement;
+  view: ChartView;
+  canvas: HTMLCanvasElement;
+  note: HTMLElement;
+}
+
+function card(testid: string, title: string, description: string, wide = false): Card {
+  const canvas = el('canvas', { testid: `${testid}-canvas`, attrs: { role: 'img', 'aria-label': title } });
+  const body = el('div', { class: 'chart-box' }, canvas);
+  const note = el('p', { class: 'chart-note muted', testid: `${testid}-note` });
+  const element = el(
+    'figure',
+    { class: `card chart-card${wide ? ' wide' : ''}`, testid },
+    el('figcaption', {}, el('h3', { text: title }), el('span', { class: 'muted', text: description })),
+    body,
+    note,
+  );
+  return { element, body, view: new ChartView(canvas), canvas, note };
+}
+
+/** Shows a chart, or a sentence saying why there is none. */
+function show(c: Card, config: ChartConfiguration | string): void {
+  if (typeof config === 'string') {
+    c.view.destroy();
+    c.body.hidden = true;
+    c.note.textContent = config;
+    c.element.classList.add('is-empty');
+    return;
+  }
+  c.body.hidden = false;
+  c.element.classList.remove('is-empty');
+  c.view.render(config);
+}
+
+export class ChartsView {
+  readonly element = el('section', { class: 'charts', testid: 'charts', attrs: { 'aria-label': 'Charts' } });
+  private readonly ceBars = card('chart-ce-bars', 'Cross-entropy per class', 'Mean CE of each class’s elements');
+  private readonly diceBars = card('chart-dice-bars', 'Dice loss per class', 'Per-class Dice loss (batch-averaged)');
+  private readonly sweepCe = card('chart-sweep-ce', 'CE as ε grows', 'Smoothed CE, hard CE and the floor');
+  private readonly sweepDice = card('chart-sweep-dice', 'Dice loss as ε grows', 'Against the smoothed target');
+  private readonly confusion = card('chart-confusion', 'Confusion matrix', 'Rows: target class · columns: argmax prediction');
+  private readonly reliability = card('chart-reliability', 'Reliability', 'Accuracy vs confidence of the argmax');
+  private readonly ece = el('span', { class: 'ece', testid: 'ece' });
+
+  constructor() {
+    this.reliability.element.querySelector('figcaption')?.append(this.ece);
+    replaceChildren(
+      this.element,
+      this.ceBars.element,
+      this.diceBars.element,
+      this.sweepCe.element,
+      this.sweepDice.element,
+      this.confusion.element,
+      this.reliability.element,
+    );
+  }
+
+  render(state: ComparisonState, theme: Theme): void {
+    const r = state.report;
+    const names = Array.from({ length: r.numClasses }, (_, c) => className(c, state.classNames));
+    const eps = r.config.labelSmoothing;
+    const per = r.perClass;
+
+    show(
+      this.ceBars,
+      per && per.some((c) => c.ceHard !== null)
+        ? barConfig(theme, names, per.map((c) => c.ceHard), per.map((c) => c.ceSmoothed), eps, 'CE')
+        : 'No per-class CE: the target holds soft probabilities or a single channel.',
+    );
+    show(
+      this.diceBars,
+      per && per.some((c) => c.diceHard !== null)
+        ? barConfig(theme, names, per.map((c) => c.diceHard), per.map((c) => c.diceSmoothed), eps, 'Dice loss')
+        : r.config.loss === 'ce'
+          ? 'No Dice numbers: the loss is plain cross-entropy.'
+          : 'No per-class Dice numbers for a single channel.',
+    );
+    const sweep = state.sweep;
+    show(this.sweepCe, sweep && sweep.ceHard !== null ? sweepConfig(theme, sweep, eps, 'ce') : sweep ? 'No CE in this loss.' : 'No ε sweep for this pair (single channel).');
+    show(this.sweepDice, sweep && sweep.diceHard !== null ? sweepConfig(theme, sweep, eps, 'dice') : sweep ? 'No Dice term in this loss.' : 'No ε sweep for this pair (single channel).');
+    show(this.confusion, r.confusion && r.confusion.total > 0 ? confusionConfig(theme, names, r.confusion) : 'No confusion matrix: the target has no hard classes.');
+    if (r.calibration && r.calibration.bins.some((b) => b.count > 0)) {
+      show(this.reliability, reliabilityConfig(theme, r.calibration));
+      this.ece.textContent = `ECE ${formatNumber(r.calibration.ece)} · accuracy ${formatPercent(r.calibration.accuracy)} · mean confidence ${formatPercent(r.calibration.confidence)}`;
+      setValue(this.ece, r.calibration.ece);
+    } else {
+      show(this.reliability, 'No calibration: the target has no hard classes.');
+      this.ece.textContent = '';
+      setValue(this.ece, null);
+    }
+  }
+}
+
+function barConfig(t: Theme, names: string[], hard: (number | null)[], smoothed: (number | null)[], eps: number, what: string): ChartConfiguration<'bar'> {
+  return {
+    type: 'bar',
+    data: {
+      labels: names,
+      datasets: [
+        { label: `${what} hard (ε = 0)`, data: hard, backgroundColor: t.hard, borderColor: t.hard, borderRadius: 2, categoryPercentage: 0.7, barPercentage: 0.9 },
+        { label: `${what} smoothed (ε = ${eps})`, data: smoothed, backgroundColor: t.smoothed, borderColor: t.smoothed, borderRadius: 2, categoryPercentage: 0.7, barPercentage: 0.9 },
+      ],
+    },
+    options: {
+      interaction: { mode: 'index', intersect: false },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${formatNumber(c.parsed.y)}` } },
+      },
+      scales: { x: { ...axisStyle(t), grid: { display: false } }, y: { ...axisStyle(t), beginAtZero: true } },
+    },
+  };
+}
+
+function sweepConfig(t: Theme, s: EpsSweep, eps: number, term: 'ce' | 'dice'): ChartConfiguration<'line'> {
+  const lo = s.eps[0] ?? 0;
+  const hi = s.eps[s.eps.length - 1] ?? 1;
+  const values = term === 'ce' ? s.ce : s.dice;
+  const hard = term === 'ce' ? s.ceHard : s.diceHard;
+  const name = term === 'ce' ? 'CE' : 'Dice loss';
+  const datasets: ChartConfiguration<'line'>['data']['datasets'] = [
+    {
+      label: `${name} smoothed`,
+      data: s.eps.map((x, i) => ({ x, y: values[i] ?? null })) as { x: number; y: number }[],
+      borderColor: t.smoothed,
+      backgroundColor: t.smoothed,
+      borderWidth: 2,
+      pointRadius: 0,
+      pointHoverRadius: 4,
+      spanGaps: false,
+    },
+    {
+      label: `${name} hard`,
+      data: [{ x: lo, y: hard as number }, { x: hi, y: hard as number }],
+      borderColor: t.hard,
+      backgroundColor: t.hard,
+      borderWidth: 2,
+      borderDash: [6, 4],
+      pointRadius: 0,
+    },
+  ];
+  if (term === 'ce') {
+    datasets.push({
+      label: 'Floor (perfect model)',
+      data: s.eps.map((x, i) => ({ x, y: s.floor[i] ?? 0 })),
+      borderColor: t.reference,
+      backgroundColor: t.reference,
+      borderWidth: 1.5,
+      borderDash: [2, 3],
+      pointRadius: 0,
+    });
+  }
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      parsing: false,
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      plugins: {
+        legend: { position: 'bottom' },
+        marker: { value: eps, color: t.muted, label: `ε = ${eps}` },
+        tooltip: {
+          callbacks: {
+            title: (items) => `ε = ${formatNumber(items[0]?.parsed.x ?? 0, 3)}`,
+            label: (c) => `${c.dataset.label}: ${formatNumber(c.parsed.y)}`,
+          },
+        },
+      },
+      scales: {
+        x: { ...axisStyle(t, 'label smoothing ε'), type: 'linear', min: lo, max: hi },
+        y: { ...axisStyle(t, name), beginAtZero: term === 'ce' },
+      },
+    },
+  };
+}
+
+function confusionConfig(t: Theme, names: string[], m: ConfusionMatrix): ChartConfiguration<'matrix'> {
+  const C = names.length;
+  const cells: { x: string; y: string; v: number; share: number }[] = [];
+  for (let ti = 0; ti < C; ti++) {
+    const row = m.matrix[ti] ?? [];
+    const rowSum = row.reduce((a, b) => a + b, 0);
+    for (let p = 0; p < C; p++) {
+      const v = row[p] ?? 0;
+      cells.push({ x: names[p]!, y: names[ti]!, v, share: rowSum > 0 ? v / rowSum : 0 });
+    }
+  }
+  const light = t.kind.includes('light');
+  return {
+    type: 'matrix',
+    data: {
+      datasets: [
+        {
+          label: 'Confusion',
+          data: cells,
+          backgroundColor: (ctx) => {
+            const cell = cells[ctx.dataIndex];
+            return withAlpha(t.hard, cell ? 0.06 + 0.94 * Math.sqrt(cell.share) : 0);
+          },
+          borderColor: t.grid,
+          borderWidth: 1,
+          width: ({ chart }) => (chart.chartArea ? chart.chartArea.width / C - 1 : 0),
+          height: ({ chart }) => (chart.chartArea ? chart.chartArea.height / C - 1 : 0),
+        },
+      ],
+    },
+    options: {
+      plugins: {
+        legend: { display: false },
+        matrixLabels: {
+          text: (i) => (cells[i] ? formatPercent(cells[i]!.share, cells[i]!.share >= 0.995 || cells[i]!.share === 0 ? 0 : 1) : ''),
+          color: (i) => ((cells[i]?.share ?? 0) > 0.45 ? (light ? '#ffffff' : '#ffffff') : t.foreground),
+        },
+        tooltip: {
+          callbacks: {
+            title: () => '',
+            label: (c) => {
+              const cell = cells[c.dataIndex];
+              return cell ? `target ${cell.y} → predicted ${cell.x}: ${cell.v} (${formatPercent(cell.share)} of the row)` : '';
+            },
+          },
+        },
+      },
+      scales: {
+        x: { ...axisStyle(t, 'predicted (argmax)'), type: 'category', labels: names, offset: true, grid: { display: false } },
+        y: { ...axisStyle(t, 'target'), type: 'category', labels: names, offset: true, grid: { display: false } },
+      },
+    },
+  };
+}
+
+function reliabilityConfig(t: Theme, cal: Calibration): ChartConfiguration<'bar' | 'line'> {
+  const labels = cal.bins.map((b) => ((b.lo + b.hi) / 2).toFixed(2));
+  return {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: [
+        {
+          type: 'bar',
+          label: 'Accuracy',
+          data: cal.bins.map((b) => b.accuracy),
+          backgroundColor: withAlpha(t.accent, 0.75),
+          borderColor: t.accent,
+          borderWidth: 1,
+          categoryPercentage: 1,
+          barPercentage: 0.92,
+          order: 2,
+        },
+        {
+          type: 'line',
+          label: 'Mean confidence',
+          data: cal.bins.map((b) => b.confidence),
+          borderColor: t.foreground,
+          backgroundColor: t.foreground,
+          pointRadius: 3,
+          showLine: false,
+          order: 1,
+        },
+        {
+          type: 'line',
+          label: 'Perfect calibration',
+          data: cal.bins.map((b) => (b.lo + b.hi) / 2),
+          borderColor: t.reference,
+          borderDash: [4, 3],
+          borderWidth: 1.5,
+          pointRadius: 0,
+          order: 0,
+        },
+      ],
+    },
+    options: {
+      interaction: { mode: 'index', intersect: false },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: {
+          callbacks: {
+            title: (items) => {
+              const b = cal.bins[items[0]?.dataIndex ?? 0];
+              return b ? `confidence ${b.lo.toFixed(2)}–${b.hi.toFixed(2)} · ${b.count} elements` : '';
+            },
+            label: (c) => `${c.dataset.label}: ${formatNumber(c.parsed.y, 3)}`,
+          },
+        },
+      },
+      scales: {
+        x: { ...axisStyle(t, 'confidence (max softmax)'), grid: { display: false } },
+        y: { ...axisStyle(t, 'accuracy'), min: 0, max: 1 },
+      },
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The summary: what training sees (total, Dice term, CE term at the configured ε), hard vs smoothed side
+ * by side with deltas, the label-smoothing floor, and the engine's warnings. Every number carries its
+ * full-precision value in `data-value`.
+ */
+import type { ComparisonState } from '../../src/protocol/messages';
+import type { LossTriple, Report } from '../../src/engine/types';
+import { el, replaceChildren, setValue } from '../shared/dom';
+import { formatCount, formatDelta, formatNumber, formatShape } from '../shared/format';
+
+const LOSS_NAMES = { ce: 'F.cross_entropy', dice: 'DiceLoss', dicece: 'DiceCELoss' } as const;
+
+function num(value: number | null, testid: string, cls = 'num', delta = false): HTMLElement {
+  const s = el('span', {
+    class: cls + (value === null ? ' is-null' : '') + (delta && value !== null && value !== 0 ? (value > 0 ? ' is-up' : ' is-down') : ''),
+    testid,
+    text: delta ? formatDelta(value) : formatNumber(value),
+    title: value === null ? 'not applicable' : String(value),
+  });
+  setValue(s, value);
+  return s;
+}
+
+/** The CE term's name: MONAI's DiceCELoss uses BCE when C == 1. */
+function ceName(r: Report): string {
+  return r.numClasses === 1 && r.config.loss === 'dicece' ? 'BCE' : 'CE';
+}
+
+function describeConfig(r: Report): string {
+  const c = r.config;
+  const parts = [LOSS_NAMES[c.loss], `ε = ${c.labelSmoothing}`, `reduction ${c.reduction}`];
+  if (c.loss === 'dicece') parts.push(`λ dice ${c.lambdaDice}, λ ce ${c.lambdaCe}`);
+  if (c.weight) parts.push('class weights');
+  return parts.join(' · ');
+}
+
+export class SummaryView {
+  readonly element = el('section', { class: 'card summary', testid: 'summary', attrs: { 'aria-labelledby': 'summary-title' } });
+
+  render(state: ComparisonState): void {
+    const r = state.report;
+    const eps = r.config.labelSmoothing;
+    const ce = ceName(r);
+
+    const stat = (label: string, value: number | null, testid: string, hint: string, primary = false) =>
+      el(
+        'div',
+        { class: `stat${primary ? ' stat-primary' : ''}` },
+        el('div', { class: 'stat-label', text: label }),
+        num(value, testid, 'stat-value num'),
+        el('div', { class: 'stat-hint', text: hint }),
+      );
+
+    const training = el(
+      'div',
+      { class: 'stats' },
+      stat('Total', r.loss.total, 'summary-total', r.config.loss === 'dicece' ? `λ·Dice + λ·${ce}` : 'what backward() sees', true),
+      stat('Dice term', r.loss.dice, 'summary-dice', r.config.loss === 'ce' ? 'not part of this loss' : 'DiceLoss'),
+      stat(`${ce} term`, r.loss.ce, 'summary-ce', r.config.loss === 'dice' ? 'not part of this loss' : ce === 'BCE' ? 'ε is not used' : `at ε = ${eps}`),
+    );
+
+    replaceChildren(
+      this.element,
+      el(
+        'div',
+        { class: 'card-head' },
+        el('h2', { text: 'What training sees', attrs: { id: 'summary-title' } }),
+        el('span', { class: 'muted', testid: 'summary-config', text: describeConfig(r) }),
+      ),
+      training,
+      this.comparisonTable(r),
+      this.floorLine(r),
+      this.metaLine(state),
+      this.warnings(r),
+    );
+  }
+
+  private comparisonTable(r: Report): HTMLElement {
+    const eps = r.config.labelSmoothing;
+    const smoothed: LossTriple = r.smoothed ?? { total: null, dice: null, ce: null };
+    const row = (label: string, key: keyof LossTriple) => {
+      const h = r.hard[key];
+      const s = smoothed[key];
+      const d = h === null || s === null ? null : s - h;
+      return el(
+        'tr',
+        {},
+        el('th', { attrs: { scope: 'row' }, text: label }),
+        el('td', {}, num(h, `hard-${key}`)),
+        el('td', {}, num(s, `smoothed-${key}`)),
+        el('td', {}, num(d, `delta-${key}`, 'num delta', true)),
+      );
+    };
+    return el(
+      'table',
+      { class: 'compare-table', testid: 'hard-vs-smoothed' },
+      el('caption', { class: 'visually-hidden', text: 'Hard versus label-smoothed losses' }),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { attrs: { scope: 'col' } }),
+          el('th', { attrs: { scope: 'col' } }, el('span', { class: 'swatch swatch-hard' }), 'Hard (ε = 0)'),
+          el('th', { attrs: { scope: 'col' } }, el('span', { class: 'swatch swatch-smoothed' }), `Smoothed (ε = ${eps})`),
+          el('th', { attrs: { scope: 'col' }, text: 'Δ' }),
+        ),
+      ),
+      el('tbody', {}, row('Total', 'total'), row('Dice', 'dice'), row(ceName(r), 'ce')),
+    );
+  }
+
+  private floorLine(r: Report): HTMLElement {
+    if (r.floor === null) {
+      return el('p', { class: 'floor muted', testid: 'summary-floor-line', text: 'No label-smoothing floor: one channel (binary), where MONAI ignores ε.' });
+    }
+    const above = r.loss.ce === null ? null : r.loss.ce - r.floor;
+    return el(
+      'p',
+      { class: 'floor', testid: 'summary-floor-line' },
+      el('span', { class: 'swatch swatch-floor' }),
+      'Label-smoothing floor ',
+      num(r.floor, 'summary-floor', 'num strong'),
+      el('span', { class: 'muted', text: ` — the least CE a perfect model reaches at ε = ${r.config.labelSmoothing}` }),
+      above === null ? null : el('span', { class: 'muted', text: '; CE above the floor ' }),
+      above === null ? null : num(above, 'summary-above-floor'),
+    );
+  }
+
+  private metaLine(state: ComparisonState): HTMLElement {
+    const r = state.report;
+    const chip = (label: string, value: string, testid?: string) =>
+      el('span', { class: 'chip', testid }, el('span', { class: 'chip-label', text: label }), value);
+    return el(
+      'div',
+      { class: 'chips', testid: 'summary-meta' },
+      chip('classes', String(r.numClasses), 'meta-classes'),
+      chip('logits', formatShape(r.logitsShape)),
+      chip('target', `${formatShape(r.targetShape)} ${r.targetKind}`),
+      chip('elements', r.kept === r.elements ? formatCount(r.elements) : `${formatCount(r.kept)} of ${formatCount(r.elements)} kept`),
+    );
+  }
+
+  private warnings(r: Report): HTMLElement {
+    if (r.warnings.length === 0) {
+      return el('p', { class: 'ok-line', testid: 'warnings-none', text: 'No warnings: finite inputs, every class present.' });
+    }
+    return el(
+      'ul',
+      { class: 'warnings', testid: 'warnings', attrs: { 'aria-label': 'Warnings' } },
+      ...r.warnings.map((w) =>
+        el('li', { class: 'warning', testid: 'warning', attrs: { 'data-code': w.code } }, el('span', { class: 'warning-icon', text: '⚠', attrs: { 'aria-hidden': 'true' } }), w.message),
+      ),
+    );
+  }
+}

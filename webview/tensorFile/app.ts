@@ -1,0 +1,129 @@
+/**
+ * The tensor-file editor (read-only custom editor): the file's tensors with their stats, the selected
+ * tensor's histogram and heat map, the file's non-tensor values, and "Compare losses with…", which asks
+ * the host to start a comparison with a tensor as the logits or the target.
+ */
+import type { TensorFileState } from '../../src/protocol/messages';
+import type { HostClient, PushMessage } from '../shared/client';
+import { applyChartTheme } from '../shared/charts';
+import { BusyIndicator } from '../shared/busy';
+import { el, replaceChildren } from '../shared/dom';
+import { formatBytes } from '../shared/format';
+import { Notices } from '../shared/notices';
+import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import { TensorDetail } from './tensorDetail';
+import { TensorTable } from './tensorTable';
+
+export class TensorFileApp {
+  private state: TensorFileState | null = null;
+  private theme: Theme = readTheme();
+  private selected = -1;
+  private readonly busy = new BusyIndicator();
+  private readonly notices = new Notices();
+  private readonly table: TensorTable;
+  private readonly detail: TensorDetail;
+  private readonly status = el('p', { class: 'muted compare-status', testid: 'compare-status', attrs: { role: 'status', 'aria-live': 'polite' } });
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly client: HostClient,
+  ) {
+    applyChartTheme(this.theme);
+    this.table = new TensorTable({ select: (i) => this.select(i), compare: (i, role) => void this.compare(i, role) });
+    this.detail = new TensorDetail(client, this.theme);
+    replaceChildren(root, el('p', { class: 'waiting muted', testid: 'waiting', text: 'Reading the file…' }));
+    onThemeChange((t) => {
+      this.theme = t;
+      applyChartTheme(t);
+      this.detail.setTheme(t);
+    });
+  }
+
+  handle(msg: PushMessage): void {
+    switch (msg.type) {
+      case 'init':
+        if (msg.view === 'tensorFile') this.show(msg.state);
+        break;
+      case 'busy':
+        this.busy.setHost(msg.busy, msg.message);
+        break;
+      case 'notice':
+        this.notices.show(msg.level, msg.message, msg.warnings);
+        break;
+      case 'update':
+        break; // comparison-only
+    }
+  }
+
+  private show(state: TensorFileState): void {
+    this.state = state;
+    const chip = (label: string, value: string, testid?: string) => el('span', { class: 'chip', testid }, el('span', { class: 'chip-label', text: label }), value);
+    replaceChildren(
+      this.root,
+      el(
+        'header',
+        { class: 'app-header' },
+        el(
+          'div',
+          { class: 'title-block' },
+          el('h1', { text: state.fileName, testid: 'file-name', title: state.uri }),
+          el('div', { class: 'chips' }, chip('format', state.format, 'file-format'), chip('size', formatBytes(state.bytes), 'file-size'), chip('tensors', String(state.tensors.length))),
+        ),
+        el('div', { class: 'header-side' }, this.busy.element),
+      ),
+      this.notices.element,
+      el('main', { class: 'content' }, this.table.element, this.status, this.detail.element, this.nonTensors(state)),
+    );
+    this.selected = state.tensors.length > 0 ? preferredTensor(state) : -1;
+    this.table.render(state.tensors, this.selected);
+    this.detail.show(state.tensors[this.selected] ?? null);
+  }
+
+  private select(i: number): void {
+    if (!this.state || i === this.selected) return;
+    this.selected = i;
+    this.table.select(i);
+    this.detail.show(this.state.tensors[i] ?? null);
+  }
+
+  private async compare(i: number, role: 'logits' | 'target'): Promise<void> {
+    const t = this.state?.tensors[i];
+    if (!t) return;
+    this.status.textContent = `Choose the ${role === 'logits' ? 'target' : 'logits'} to compare ${t.key} with…`;
+    this.status.classList.remove('is-error');
+    try {
+      await this.client.request('compareWith', { key: t.key, role });
+      this.status.textContent = '';
+    } catch (e) {
+      this.status.textContent = e instanceof Error ? e.message : String(e);
+      this.status.classList.add('is-error');
+    }
+  }
+
+  private nonTensors(state: TensorFileState): HTMLElement | null {
+    if (state.nonTensors.length === 0) return null;
+    return el(
+      'section',
+      { class: 'card non-tensors', testid: 'non-tensors', attrs: { 'aria-labelledby': 'non-tensors-title' } },
+      el('div', { class: 'card-head' }, el('h2', { text: 'Other values', attrs: { id: 'non-tensors-title' } }), el('span', { class: 'muted', text: 'Non-tensor entries of the file, shown as read (never run).' })),
+      el(
+        'table',
+        { class: 'plain-table', testid: 'non-tensor-table' },
+        el('thead', {}, el('tr', {}, el('th', { text: 'Key', attrs: { scope: 'col' } }), el('th', { text: 'Type', attrs: { scope: 'col' } }), el('th', { text: 'Value', attrs: { scope: 'col' } }))),
+        el(
+          'tbody',
+          {},
+          ...state.nonTensors.map((v, i) =>
+            el('tr', { testid: `non-tensor-${i}` }, el('td', { class: 'mono', text: v.key }), el('td', { class: 'muted', text: v.type }), el('td', { class: 'mono value-cell', text: v.value })),
+          ),
+        ),
+      ),
+    );
+  }
+}
+
+/** The first tensor worth looking at: rank ≥ 2 if there is one (a heat map says more), else the first. */
+function preferredTensor(state: TensorFileState): number {
+  const i = state.tensors.findIndex((t) => t.shape.length >= 2);
+  return i >= 0 ? i : 0;
+}

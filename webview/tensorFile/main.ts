@@ -1,0 +1,16 @@
+/** Entry of the tensor-file editor bundle (dist/webview/tensorFile.js). */
+import { connectHost } from '../shared/client';
+import { reportPageProblems } from '../shared/diagnostics';
+import { vscodeApi } from '../shared/vscodeApi';
+import { registerToolkit } from '../toolkit';
+import { TensorFileApp } from './app';
+
+const api = vscodeApi();
+const client = connectHost((m) => api.postMessage(m));
+reportPageProblems(client);
+registerToolkit();
+
+const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('div'));
+const app = new TensorFileApp(root, client);
+client.onPush((m) => app.handle(m));
+client.ready();
