@@ -1174,7 +1174,7 @@ export function typeName(v: PyValue): string {
   if (v instanceof PyDict) return v.typeName;
   if (v instanceof PySet) return v.frozen ? 'frozenset' : 'set';
   if (v instanceof PyBytes) return v.typeName;
-  if (v instanceof PyGlobal) return v.role === 'dtype' ? 'torch.dtype' : 'type';
+  if (v instanceof PyGlobal) return v.role === 'dtype' ? 'dtype' : 'type';
   if (v instanceof PyStorage) return 'storage';
   if (v instanceof PyTensor) return 'Tensor';
   return v.typeName;
@@ -1223,14 +1223,32 @@ function pyRepr(v: PyValue, depth: number): string {
     const parts = v.items.map((x) => pyRepr(x, depth + 1));
     return parts.length === 1 ? `(${parts[0]},)` : `(${parts.join(', ')})`;
   }
-  if (v instanceof PyBytes) {
-    let s = '';
-    for (const b of v.bytes.subarray(0, 64)) s += b >= 0x20 && b < 0x7f && b !== 0x27 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
-    return `b'${s}${v.bytes.length > 64 ? '...' : ''}'`;
-  }
+  if (v instanceof PyBytes) return bytesRepr(v);
   if (v instanceof PyGlobal) return v.role === 'dtype' ? v.qualified : `<class '${v.qualified}'>`;
   if (v instanceof PyOpaque) return v.text;
   return `<${typeName(v)}>`;
+}
+
+/** Longest bytes value shown in full by {@link pyStr}. */
+const MAX_BYTES_SHOWN = 256;
+
+/** Python's `repr(bytes)` (`b'..'`, or `b".."` when only single quotes occur), cut after 256 bytes. */
+function bytesRepr(v: PyBytes): string {
+  const b = v.bytes;
+  const quote = b.includes(0x27) && !b.includes(0x22) ? '"' : "'";
+  const q = quote.charCodeAt(0);
+  let s = '';
+  for (const c of b.subarray(0, MAX_BYTES_SHOWN)) {
+    if (c === q || c === 0x5c) s += `\\${String.fromCharCode(c)}`;
+    else if (c === 0x09) s += '\\t';
+    else if (c === 0x0a) s += '\\n';
+    else if (c === 0x0d) s += '\\r';
+    else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
+    else s += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  const body = `b${quote}${s}${quote}`;
+  const shown = v.typeName === 'bytearray' ? `bytearray(${body})` : body;
+  return b.length > MAX_BYTES_SHOWN ? `${shown}... (${b.length} bytes)` : shown;
 }
 
 /** Decodes Python 2 string-literal escapes to a string of byte values (undefined on a bad escape). */

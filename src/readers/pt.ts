@@ -323,19 +323,20 @@ function materialize(t: PyTensor, dtype: DType, key: string, fileName: string, l
     );
   }
   const data = arrays.get(t.storage, dtype);
+  const where = `key '${key}', storage '${t.storage.view ? t.storage.view.key : t.storage.key}'`;
   const viewText = `view (offset ${t.offset}, size ${fmtShape(t.shape)}, stride ${fmtShape(t.stride)})`;
   if (size > 0) {
     let last = t.offset;
     for (let i = 0; i < t.shape.length; i++) last += (t.shape[i]! - 1) * t.stride[i]!;
     if (!Number.isSafeInteger(last) || last >= data.length) {
-      fail('view-out-of-bounds', fileName, `${label} ${viewText} needs elements beyond the ${data.length}-element storage`);
+      fail('view-out-of-bounds', fileName, `tensor ${viewText} needs elements beyond the ${data.length}-element storage (${where})`);
     }
   }
   let tensor: Tensor;
   try {
     tensor = new Tensor(dtype, t.shape, data as never, t.stride, t.offset);
   } catch (e) {
-    if (e instanceof RangeError) fail('view-out-of-bounds', fileName, `${label} ${viewText}: ${e.message}`);
+    if (e instanceof RangeError) fail('view-out-of-bounds', fileName, `tensor ${viewText}: ${e.message} (${where})`);
     throw e;
   }
   const s = t.storage;
