@@ -1,0 +1,360 @@
+/**
+ * The loss comparison webview panel (`lossInspector.comparison`): one panel per (logits, target) pair, so two
+ * checkpoints can be compared side by side; asking again for a shown pair reveals its panel (createOrShow).
+ *
+ * Data flow: the webview posts `ready`, the host answers `init` with the {@link ComparisonState} (again after
+ * every reload of the hidden webview: `retainContextWhenHidden` is off, the state lives here); requests are
+ * answered by a {@link RequestDispatcher}, so each gets exactly one `ok`/`error` reply. Reports are computed in
+ * the worker, which keeps the pair's tensors loaded, so a recompute with other options reads nothing.
+ * After a window reload, {@link ComparisonPanels}' serializer restores each panel from the
+ * {@link PersistedComparison} the webview saved with `setState`.
+ */
+import * as vscode from 'vscode';
+import type { LossOptions } from '../engine/types';
+import type { ComparisonState, HostToWebview, PersistedComparison, RequestMap, TensorRef, WebviewToHost } from '../protocol/messages';
+import { isWebviewToHost } from '../protocol/messages';
+import { sweepGrid } from '../worker/protocol';
+import { findClassNames } from './classNames';
+import { Disposable } from './dispose';
+import { isCancellation, oneLine, type Logger } from './logging';
+import { runJob } from './progress';
+import { RequestDispatcher, type RequestHandlers } from './requestDispatcher';
+import type { Settings } from './settings';
+import { mergeOptions } from './settingsModel';
+import { baseName, tensorLabel } from './tensorSpec';
+import type { FileUsage } from './usage';
+import { initWebview } from './webviewResources';
+import type { CallOptions, WorkerClient } from './workerClient';
+
+export const COMPARISON_VIEW_TYPE = 'lossInspector.comparison';
+
+export interface ComparisonDeps {
+  extensionUri: vscode.Uri;
+  worker: WorkerClient;
+  settings: Settings;
+  logger: Logger;
+  usage: FileUsage;
+  /** Called with C after every successful report (feeds the Python providers' label-smoothing floor). */
+  onNumClasses(c: number): void;
+}
+
+/** What a panel shows: the pair and the options (keys may be null = "the only tensor"). */
+export interface PairRequest {
+  logits: { uri: string; key: string | null };
+  target: { uri: string; key: string | null };
+  options: LossOptions;
+}
+
+export function pairKey(p: { logits: { uri: string; key: string | null }; target: { uri: string; key: string | null } }): string {
+  return `${p.logits.uri}#${p.logits.key ?? ''}\u0000${p.target.uri}#${p.target.key ?? ''}`;
+}
+
+function ref(uri: string, key: string): TensorRef {
+  return { uri, key, label: tensorLabel(uri, key === '' ? null : key) };
+}
+
+/** Computes a comparison state in the worker (report + ε sweep, class names, volume info, timings). */
+export async function computeComparison(deps: ComparisonDeps, req: PairRequest, call: CallOptions): Promise<ComparisonState> {
+  const r = await deps.worker.report(
+    {
+      logits: req.logits,
+      target: req.target,
+      options: req.options,
+      sweepEps: sweepGrid(req.options.labelSmoothing),
+      limits: deps.settings.limits,
+    },
+    call,
+  );
+  if (r.sweepError) deps.logger.warn(`ε sweep unavailable: ${r.sweepError}`);
+  const classNames = await findClassNames(deps.settings.value.classNames, req.logits.uri, req.target.uri);
+  const shape = r.logitsShape;
+  return {
+    logits: ref(req.logits.uri, r.logitsKey),
+    target: ref(req.target.uri, r.targetKey),
+    options: req.options,
+    report: r.report,
+    sweep: r.sweep,
+    classNames,
+    volume: shape.length >= 4 ? { batch: shape[0]!, spatial: shape.slice(2) } : null,
+    timings: { readMs: r.readMs, computeMs: r.computeMs },
+  };
+}
+
+export class ComparisonPanel extends Disposable {
+  private state: ComparisonState | undefined;
+  private request: PairRequest;
+  private webviewReady = false;
+  private initSent = false;
+  private busy = 0;
+  private generation = 0;
+  /** Why the comparison could not be computed (shown to a webview that loads later). */
+  private failure: string | undefined;
+  private readonly dispatcher: RequestDispatcher;
+  private readonly disposed = this._register(new vscode.EventEmitter<void>());
+  readonly onDidDispose = this.disposed.event;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    request: PairRequest,
+    private readonly deps: ComparisonDeps,
+  ) {
+    super();
+    this.request = request;
+    this._register(deps.usage.acquire([request.logits.uri, request.target.uri]));
+    this.dispatcher = new RequestDispatcher(this.handlers(), (m) => this.post(m), (method, e) => {
+      if (!isCancellation(e)) deps.logger.warn(`comparison request ${method} failed: ${oneLine(e)}`);
+    });
+    this._register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
+    this._register(panel.onDidDispose(() => this.dispose()));
+  }
+
+  get key(): string {
+    return pairKey(this.request);
+  }
+
+  get title(): string {
+    return `Loss: ${tensorLabel(this.request.logits.uri, this.request.logits.key)} ↔ ${tensorLabel(this.request.target.uri, this.request.target.key)}`;
+  }
+
+  async setHtml(): Promise<void> {
+    this.panel.title = this.title;
+    await initWebview(this.panel.webview, this.deps.extensionUri, 'comparison', this.title);
+  }
+
+  /**
+   * Computes (or recomputes) the comparison with `options` and shows it. Resolves with the new state, or
+   * rejects (after telling the user) when it failed or was cancelled.
+   */
+  async compute(options: LossOptions, why: 'open' | 'recompute' | 'restore'): Promise<ComparisonState> {
+    const gen = ++this.generation;
+    const req: PairRequest = { ...this.request, options };
+    this.setBusy(+1, why === 'recompute' ? 'Recomputing…' : 'Reading and computing…');
+    try {
+      const state = await runJob(
+        { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, delayMs: why === 'recompute' ? 400 : 0 },
+        (call) =>
+          computeComparison(this.deps, req, {
+            ...call,
+            onProgress: (m) => {
+              call.onProgress?.(m);
+              if (this.busy > 0) this.post({ type: 'busy', busy: true, message: m });
+            },
+          }),
+      );
+      this.deps.onNumClasses(state.report.numClasses);
+      this.deps.logger.info(
+        `${state.logits.label} ↔ ${state.target.label}: ${state.options.loss}, ε = ${state.options.labelSmoothing}; ` +
+          `read ${state.timings.readMs.toFixed(0)} ms, compute ${state.timings.computeMs.toFixed(0)} ms`,
+      );
+      if (gen === this.generation && !this.isDisposed) {
+        this.state = state;
+        this.failure = undefined;
+        this.request = { logits: { uri: state.logits.uri, key: state.logits.key }, target: { uri: state.target.uri, key: state.target.key }, options };
+        this.sendState();
+      }
+      return state;
+    } catch (e) {
+      this.deps.logger.showError(e, `Comparing ${this.title.slice(6)}`);
+      if (!this.state && !isCancellation(e)) {
+        this.failure = oneLine(e);
+        this.post({ type: 'notice', level: 'error', message: this.failure });
+      }
+      throw e;
+    } finally {
+      this.setBusy(-1);
+    }
+  }
+
+  /** Pushes new settings-derived data (class names) into a shown comparison. */
+  async refreshClassNames(): Promise<void> {
+    if (!this.state) return;
+    const names = await findClassNames(this.deps.settings.value.classNames, this.state.logits.uri, this.state.target.uri);
+    if (!this.state) return;
+    this.state = { ...this.state, classNames: names };
+    this.sendState();
+  }
+
+  private sendState(): void {
+    if (!this.state || !this.webviewReady) return;
+    if (this.initSent) this.post({ type: 'update', state: this.state });
+    else {
+      this.post({ type: 'init', view: 'comparison', state: this.state });
+      this.initSent = true;
+    }
+  }
+
+  private setBusy(delta: number, message?: string): void {
+    this.busy = Math.max(0, this.busy + delta);
+    if (delta > 0) this.post({ type: 'busy', busy: true, ...(message ? { message } : {}) });
+    else if (this.busy === 0) this.post({ type: 'busy', busy: false });
+  }
+
+  private post(m: HostToWebview): Thenable<boolean> | undefined {
+    if (this.isDisposed || !this.webviewReady) return undefined;
+    return this.panel.webview.postMessage(m);
+  }
+
+  private onMessage(m: unknown): void {
+    if (!isWebviewToHost(m)) {
+      this.deps.logger.warn(`comparison view: ignored a malformed message ${JSON.stringify(m)?.slice(0, 200)}`);
+      return;
+    }
+    const msg = m as WebviewToHost;
+    switch (msg.type) {
+      case 'ready':
+        // A (re)loaded webview: it has no state until it gets init.
+        this.webviewReady = true;
+        this.initSent = false;
+        if (this.state) this.sendState();
+        else if (this.busy > 0) this.post({ type: 'busy', busy: true, message: 'Reading and computing…' });
+        else if (this.failure) this.post({ type: 'notice', level: 'error', message: this.failure });
+        break;
+      case 'log':
+        if (msg.level === 'error') this.deps.logger.warn(`comparison view: ${msg.message}`);
+        else this.deps.logger.info(`comparison view: ${msg.message}`);
+        break;
+      case 'request':
+        void this.dispatcher.dispatch(msg);
+        break;
+    }
+  }
+
+  private handlers(): RequestHandlers {
+    return {
+      recompute: async ({ options }) => {
+        const base = this.state?.options ?? this.request.options;
+        const merged = mergeOptions(base, options);
+        return this.compute(merged, 'recompute');
+      },
+      slice: async (request) => {
+        const s = this.state;
+        if (!s) throw new Error('no comparison loaded yet');
+        return runJob({ title: 'Loss Inspector: slicing', delayMs: 800 }, (call) =>
+          this.deps.worker.slice(
+            { logits: { uri: s.logits.uri, key: s.logits.key }, target: { uri: s.target.uri, key: s.target.key }, options: s.options, request, limits: this.deps.settings.limits },
+            call,
+          ),
+        );
+      },
+      save: (p) => saveText(p, this.request.logits.uri),
+      copy: async ({ text }) => {
+        await vscode.env.clipboard.writeText(String(text));
+        return {};
+      },
+    };
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) return;
+    this.disposed.fire();
+    super.dispose();
+  }
+
+  /** What the serializer needs if the webview never saved its state. */
+  get persisted(): PersistedComparison | undefined {
+    const s = this.state;
+    return s ? { view: 'comparison', logits: s.logits, target: s.target, options: s.options } : undefined;
+  }
+}
+
+/** Save text (CSV, JSON, Markdown) through the save dialog, into the data's workspace folder by default. */
+export async function saveText(p: RequestMap['save']['params'], nearUri: string): Promise<RequestMap['save']['result']> {
+  const filters: Record<typeof p.format, Record<string, string[]>> = {
+    csv: { CSV: ['csv'] },
+    json: { JSON: ['json'] },
+    md: { Markdown: ['md'] },
+  };
+  if (!(p.format in filters)) throw new Error(`save: unknown format ${JSON.stringify(p.format)}`);
+  const name = baseName(String(p.suggestedName ?? '').replace(/\\/g, '/')).replace(/[\u0000-\u001f<>:"|?*]/g, '_') || `loss-report.${p.format}`;
+  const near = vscode.Uri.parse(nearUri, true);
+  const folder = vscode.workspace.getWorkspaceFolder(near)?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.joinPath(near, '..');
+  const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(folder, name), filters: filters[p.format], title: `Save ${p.format.toUpperCase()}` });
+  if (!target) return { saved: false };
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(String(p.content)));
+  return { saved: true };
+}
+
+function isPersistedComparison(s: unknown): s is PersistedComparison {
+  if (typeof s !== 'object' || s === null) return false;
+  const p = s as Partial<PersistedComparison>;
+  const okRef = (r: unknown) => typeof r === 'object' && r !== null && typeof (r as TensorRef).uri === 'string' && typeof (r as TensorRef).key === 'string';
+  return p.view === 'comparison' && okRef(p.logits) && okRef(p.target) && typeof p.options === 'object' && p.options !== null;
+}
+
+/** All comparison panels: createOrShow per pair, restore after reload, settings changes. */
+export class ComparisonPanels extends Disposable implements vscode.WebviewPanelSerializer<unknown> {
+  private readonly panels = new Map<string, ComparisonPanel>();
+
+  constructor(private readonly deps: ComparisonDeps) {
+    super();
+    this._register(vscode.window.registerWebviewPanelSerializer(COMPARISON_VIEW_TYPE, this));
+    this._register(deps.settings.onDidChange(() => this.panels.forEach((p) => void p.refreshClassNames())));
+  }
+
+  /** Shows the comparison of a pair: reveals its panel (recomputing when the options differ) or opens one. */
+  async show(req: PairRequest): Promise<void> {
+    const existing = this.panels.get(pairKey(req));
+    if (existing) {
+      existing.panel.reveal();
+      const cur = existing.persisted?.options;
+      if (!cur || JSON.stringify(cur) !== JSON.stringify(req.options)) await existing.compute(req.options, 'recompute').catch(() => undefined);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(COMPARISON_VIEW_TYPE, 'Loss Inspector', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      enableFindWidget: true,
+      retainContextWhenHidden: false,
+    });
+    const p = this.adopt(panel, req);
+    await p.setHtml();
+    try {
+      await p.compute(req.options, 'open');
+    } catch {
+      // Already reported; nothing to show.
+      panel.dispose();
+    }
+  }
+
+  /** Restores a panel after a window reload from the state its webview saved. */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    if (!isPersistedComparison(state)) {
+      this.deps.logger.warn('a comparison panel could not be restored (no saved state); closing it');
+      panel.dispose();
+      return;
+    }
+    let options: LossOptions;
+    try {
+      options = mergeOptions(this.deps.settings.value.options, state.options);
+    } catch (e) {
+      this.deps.logger.warn(`restoring a comparison: saved options are invalid (${oneLine(e)}); using the settings`);
+      options = this.deps.settings.value.options;
+    }
+    const req: PairRequest = { logits: { uri: state.logits.uri, key: state.logits.key }, target: { uri: state.target.uri, key: state.target.key }, options };
+    const dup = this.panels.get(pairKey(req));
+    if (dup) {
+      panel.dispose();
+      dup.panel.reveal();
+      return;
+    }
+    const p = this.adopt(panel, req);
+    await p.setHtml();
+    // A failure is shown in the panel (notice) and as a notification; the panel stays so the user sees why.
+    await p.compute(options, 'restore').catch(() => undefined);
+  }
+
+  private adopt(panel: vscode.WebviewPanel, req: PairRequest): ComparisonPanel {
+    const p = new ComparisonPanel(panel, req, this.deps);
+    const key = p.key;
+    this.panels.set(key, p);
+    p.onDidDispose(() => {
+      if (this.panels.get(key) === p) this.panels.delete(key);
+    });
+    return p;
+  }
+
+  override dispose(): void {
+    for (const p of this.panels.values()) p.panel.dispose();
+    this.panels.clear();
+    super.dispose();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Loss Inspector's entry point: wires the features (each in its own file) and registers everything disposable.
+ * Activation events (package.json): our commands, the custom editor, the comparison panel's restore, and
+ * `onLanguage:python` for the CodeLens providers — never `*`.
+ */
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { ComparisonPanels } from './comparisonPanel';
+import { WorkspaceFileAccess } from './fileAccess';
+import { Logger } from './logging';
+import { Settings } from './settings';
+import { TensorFileEditorProvider } from './tensorFileEditor';
+import { FileUsage } from './usage';
+import { WorkerClient } from './workerClient';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const logger = new Logger();
+  context.subscriptions.push(logger);
+  const settings = new Settings(logger);
+  context.subscriptions.push(settings);
+
+  const worker = new WorkerClient({
+    workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
+    files: new WorkspaceFileAccess(),
+    log: (line) => logger.info(line),
+  });
+  context.subscriptions.push({ dispose: () => worker.dispose() });
+  const usage = new FileUsage((uris) => void worker.evict(uris).catch(() => undefined));
+
+  /** C of the last inspected pair, for the Python providers' label-smoothing floor. */
+  let lastNumClasses: number | undefined;
+  const numClassesChanged = new vscode.EventEmitter<void>();
+  context.subscriptions.push(numClassesChanged);
+  const onNumClasses = (c: number) => {
+    if (c === lastNumClasses) return;
+    lastNumClasses = c;
+    numClassesChanged.fire();
+  };
+
+  const panels = new ComparisonPanels({ extensionUri: context.extensionUri, worker, settings, logger, usage, onNumClasses });
+  context.subscriptions.push(panels);
+  context.subscriptions.push(TensorFileEditorProvider.register({ extensionUri: context.extensionUri, worker, settings, logger, usage }));
+  context.subscriptions.push(registerCommands({ worker, settings, logger, panels }));
+
+  logger.info(`Loss Inspector ${String(context.extension.packageJSON.version ?? '')} activated`);
+  void lastNumClasses;
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions.
+}

@@ -1,0 +1,74 @@
+/**
+ * The "Loss Inspector" output channel and the one way errors reach the user: a single notification carrying
+ * the readers'/engine's one-line message (file or option + problem) with a *Show details* button that opens
+ * the channel, where the details (error class, kind, stack, what was being done) were logged.
+ */
+import * as vscode from 'vscode';
+import { CancelledError, WorkerFailure } from './workerClient';
+
+export const OUTPUT_CHANNEL_NAME = 'Loss Inspector';
+
+export class Logger implements vscode.Disposable {
+  readonly channel: vscode.LogOutputChannel;
+
+  constructor() {
+    this.channel = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME, { log: true });
+  }
+
+  info(message: string): void {
+    this.channel.info(message);
+  }
+
+  warn(message: string): void {
+    this.channel.warn(message);
+  }
+
+  show(): void {
+    this.channel.show(true);
+  }
+
+  /**
+   * Logs `e` with its details and shows one error notification (none for a cancellation, which the user
+   * asked for). `doing` says what failed, e.g. `Comparing logits.npy with labels.npy`.
+   */
+  showError(e: unknown, doing: string): void {
+    if (isCancellation(e)) {
+      this.channel.info(`${doing}: cancelled`);
+      return;
+    }
+    const message = oneLine(e);
+    this.channel.error(`${doing}: ${message}`);
+    const details = errorDetails(e);
+    if (details) this.channel.error(details);
+    void vscode.window.showErrorMessage(message, 'Show details').then((choice) => {
+      if (choice === 'Show details') this.show();
+    });
+  }
+
+  dispose(): void {
+    this.channel.dispose();
+  }
+}
+
+export function isCancellation(e: unknown): boolean {
+  return e instanceof CancelledError || (e instanceof Error && e.name === 'Canceled') || e instanceof vscode.CancellationError;
+}
+
+/** The message as one line (the readers and the engine already write one line naming file/option and problem). */
+export function oneLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/\s*\n\s*/g, ' ').trim() || (e instanceof Error ? e.name : 'unknown error');
+}
+
+function errorDetails(e: unknown): string {
+  const parts: string[] = [];
+  if (e instanceof WorkerFailure) {
+    const i = e.info;
+    parts.push(`  error: ${i.name}${i.kind ? ` (kind ${i.kind})` : ''}${i.option ? ` (option ${i.option})` : ''}`);
+    if (i.stack) parts.push(`  worker stack: ${i.stack}`);
+  } else if (e instanceof Error) {
+    parts.push(`  error: ${e.name}`);
+    if (e.stack) parts.push(`  stack: ${e.stack}`);
+  }
+  return parts.join('\n');
+}
