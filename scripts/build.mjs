@@ -23,6 +23,7 @@ const nodeEntries = [
   { in: 'src/extension/extension.ts', out: 'dist/extension.js' },
   { in: 'src/worker/worker.ts', out: 'dist/worker.js' },
   { in: 'src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'src/parallel/accumulateWorker.ts', out: 'dist/accumulate-worker.js' },
 ];
 /** Browser bundles for the webviews (IIFE, loaded with a CSP nonce). */
 const webEntries = [

@@ -4,10 +4,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { computeReport, resolveOptions, OPTION_KEYS, type LossOptions, type Report } from '../engine/index';
+import { resolveOptions, OPTION_KEYS, type LossOptions, type Report } from '../engine/index';
 import { UsageError } from './errors';
 import { fmtDelta, fmtNum, table, toJson } from './format';
 import { loadTensor } from './loadTensor';
+import { AccumulatePool, computeReportParallel, defaultThreads } from '../parallel/index';
 
 export const REPORT_USAGE = `usage: loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]
 
@@ -24,6 +25,7 @@ Options (golden option keys in kebab-case; flags override --config):
   --config FILE.json             a JSON object with the golden option keys (camelCase)
   --class-names A,B,...          class names (default: classes.json beside the logits or target, if any)
   --max-tensor-bytes N           refuse tensors larger than N bytes
+  --threads N                    worker threads for the fused pass (default: the machine's cores)
   --json                         one JSON object: loss, hard, smoothed, perClass, config, warnings, timings, ...`;
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -38,6 +40,7 @@ export interface ReportArgs {
   json: boolean;
   classNames: string[] | null;
   maxTensorBytes: number | null;
+  threads: number;
 }
 
 export function parseReportArgs(args: string[]): ReportArgs | 'help' {
@@ -47,6 +50,7 @@ export function parseReportArgs(args: string[]): ReportArgs | 'help' {
   let json = false;
   let classNames: string[] | null = null;
   let maxTensorBytes: number | null = null;
+  let threads = defaultThreads();
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -58,7 +62,11 @@ export function parseReportArgs(args: string[]): ReportArgs | 'help' {
     if (a === '--json') json = true;
     else if (a === '--config') config = value();
     else if (a === '--class-names') classNames = value().split(',').map((s) => s.trim());
-    else if (a === '--max-tensor-bytes') {
+    else if (a === '--threads') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError('report: --threads needs an integer from 1 to 64');
+      threads = n;
+    } else if (a === '--max-tensor-bytes') {
       const n = Number(value());
       if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`report: --max-tensor-bytes needs a positive integer`);
       maxTensorBytes = n;
@@ -85,7 +93,7 @@ export function parseReportArgs(args: string[]): ReportArgs | 'help' {
     } else pos.push(a);
   }
   if (pos.length !== 2) throw new UsageError(`report: expected <logits> and <target>, got ${pos.length} path(s)\n${REPORT_USAGE}`);
-  return { logits: pos[0]!, target: pos[1]!, options, config, json, classNames, maxTensorBytes };
+  return { logits: pos[0]!, target: pos[1]!, options, config, json, classNames, maxTensorBytes, threads };
 }
 
 /** Merges --config (camelCase JSON) with the flags (flags win) and validates. */
@@ -171,8 +179,10 @@ export async function runReport(args: string[]): Promise<number> {
   const lg = loadTensor(a.logits, limits);
   const tg = loadTensor(a.target, limits);
   const t0 = performance.now();
-  const report = computeReport(lg.tensor, tg.tensor, options);
+  const pool = new AccumulatePool(a.threads);
+  const report = await computeReportParallel(lg.tensor, tg.tensor, options, pool);
   const computeMs = performance.now() - t0;
+  await pool.dispose();
   const timings = { readMs: lg.readMs + tg.readMs, computeMs };
   const names = findClassNames(a, report.numClasses);
   if (a.json) {
