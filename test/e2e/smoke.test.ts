@@ -11,12 +11,16 @@ import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCodeServer } from '../../scripts/e2e/codeServer';
-import { startServer, type RunningServer } from '../../scripts/e2e/server';
+import { installedExtensionDir, startServer, type RunningServer } from '../../scripts/e2e/server';
 import { launchBrowser, type Browser } from '../../scripts/e2e/browser';
 import { openWorkbench, runCommand, waitForNotification } from './helpers/workbench';
 import { Scenario, recordMetric, repoRoot } from './helpers/scenario';
+import { bundleHostTests, runInExtensionHost } from './helpers/extensionHost';
 
+/** The UI server: plain, as users run it. */
 let server: RunningServer | undefined;
+/** The extension-host test server: with the smoke-test driver, which also stops notification toasts. */
+let driverServer: RunningServer | undefined;
 let browser: Browser | undefined;
 let scratch = '';
 
@@ -71,6 +75,7 @@ before(async () => {
   const vsix = packageSmokeExtension(scratch);
   cpSync(join(repoRoot, 'demo'), join(scratch, 'workspace'), { recursive: true });
   server = await startServer({ install: inst, vsix: [vsix] });
+  driverServer = await startServer({ install: inst, vsix: [vsix], smokeTestDriver: true });
   recordMetric('server ready', server.readyMs, 'ms');
   browser = await launchBrowser();
 });
@@ -78,6 +83,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await driverServer?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -95,6 +101,47 @@ test('smoke: a packaged extension runs from the command palette in code-server',
     const text = await sc.step('see its notification', () => waitForNotification(page, 'e2e smoke: hello from 1 folder'));
     assert.match(text, /hello from 1 folder/);
     await sc.finish();
+  } finally {
+    await page.close();
+  }
+});
+
+test('smoke: tests run inside the real extension host and report back', async () => {
+  assert.ok(driverServer && browser);
+  const entry = await bundleHostTests('smokeSuite', scratch);
+  const page = await browser.context.newPage();
+  try {
+    const r = await runInExtensionHost(page, driverServer, {
+      folder: join(scratch, 'workspace'),
+      extensionDevelopmentPath: installedExtensionDir(driverServer, 'loss-inspector-tests.e2e-smoke'),
+      extensionTestsPath: entry,
+      timeoutMs: 60_000,
+    });
+    assert.deepEqual(r.failed, [], r.lines.join('\n'));
+    assert.equal(r.exitCode, 0, `exit ${r.exitCode}; console:\n${r.console.slice(-30).join('\n')}`);
+    assert.equal(r.passed.length, 2, r.lines.join('\n'));
+    assert.ok(r.metrics['smoke-activation'], 'no activation metric reported');
+  } finally {
+    await page.close();
+  }
+});
+
+test('smoke: a failing extension-host test is reported as a failure', async () => {
+  assert.ok(driverServer && browser);
+  const entry = await bundleHostTests('smokeFailingSuite', scratch);
+  const page = await browser.context.newPage();
+  try {
+    const r = await runInExtensionHost(page, driverServer, {
+      folder: join(scratch, 'workspace'),
+      extensionDevelopmentPath: installedExtensionDir(driverServer, 'loss-inspector-tests.e2e-smoke'),
+      extensionTestsPath: entry,
+      timeoutMs: 60_000,
+    });
+    assert.deepEqual(r.passed, ['passes'], r.lines.join('\n'));
+    assert.equal(r.failed.length, 1, r.lines.join('\n'));
+    assert.equal(r.failed[0]?.name, 'fails on purpose');
+    assert.match(r.failed[0]?.message ?? '', /42/);
+    assert.equal(r.exitCode, 1);
   } finally {
     await page.close();
   }
