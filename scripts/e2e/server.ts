@@ -62,7 +62,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const live = new Map<number, ChildProcess>();
+/** Servers still running, by process group: killed (and their run folders removed) if this process exits. */
+const live = new Map<number, { child: ChildProcess; runDir: string; keep: boolean }>();
 let exitHooked = false;
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -76,12 +77,17 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 function hookExit(): void {
   if (exitHooked) return;
   exitHooked = true;
-  process.on('exit', () => {
-    for (const pgid of live.keys()) killGroup(pgid, 'SIGKILL');
-  });
+  const killAll = (): void => {
+    for (const [pgid, s] of live) {
+      killGroup(pgid, 'SIGKILL');
+      if (!s.keep) rmSync(s.runDir, { recursive: true, force: true });
+    }
+    live.clear();
+  };
+  process.on('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
-      for (const pgid of live.keys()) killGroup(pgid, 'SIGKILL');
+      killAll();
       process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
     });
   }
@@ -204,7 +210,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   child.stderr?.pipe(out);
   const pgid = child.pid;
   if (pgid === undefined) throw new Error('code-server did not start (no pid)');
-  live.set(pgid, child);
+  live.set(pgid, { child, runDir, keep: !!opts.keep });
 
   let stopped = false;
   const stop = async (): Promise<void> => {
