@@ -235,7 +235,7 @@ function concat(...parts: (Uint8Array | number[] | string)[]): Uint8Array {
   return out;
 }
 
-function legacy(objectPickle: Uint8Array, keyList = EMPTY_KEY_LIST, storages: Uint8Array = new Uint8Array(0)): Uint8Array {
+function legacy(objectPickle: Uint8Array, keyList: Uint8Array = EMPTY_KEY_LIST, storages: Uint8Array = new Uint8Array(0)): Uint8Array {
   return concat(LEGACY_HEAD, objectPickle, keyList, storages);
 }
 
