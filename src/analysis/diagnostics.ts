@@ -33,8 +33,8 @@ function make(
   return d;
 }
 
-function epsRangeMessage(v: number): string {
-  return `label_smoothing=${v} is outside [0, 1]: torch rejects it when the loss is computed`;
+function epsRangeMessage(text: string): string {
+  return `label_smoothing=${text} is outside [0, 1]: torch rejects it when the loss is computed`;
 }
 
 function unsupportedMessage(call: LossCall): string {
@@ -56,7 +56,7 @@ export function callDiagnostics(call: LossCall, lines: LineIndex): AnalysisDiagn
   if (eps && !call.acceptsSmoothing) {
     out.push(make(lines, eps.range, 'li-eps-unsupported', 'error', unsupportedMessage(call), call, cell));
   } else if (eps && eps.value.known && typeof eps.value.value === 'number' && !(eps.value.value >= 0 && eps.value.value <= 1)) {
-    out.push(make(lines, eps.valueRange, 'li-eps-range', 'error', epsRangeMessage(eps.value.value), call, cell));
+    out.push(make(lines, eps.valueRange, 'li-eps-range', 'error', epsRangeMessage(eps.value.text), call, cell));
   }
   if (call.loss !== 'DiceCELoss') return out;
 
@@ -105,10 +105,10 @@ export function postHocDiagnostics(call: LossCall, p: PostHocAssignment, lines: 
     );
   } else if (call.acceptsSmoothing) {
     const ctor = argFor(call, 'label_smoothing');
-    const kept = ctor ? ctor.value.text : '0';
+    const given = ctor ? `label_smoothing=${ctor.value.text}` : 'no label_smoothing';
     out.push(
       make(lines, range, 'li-posthoc-eps-ignored', 'warning',
-        `${call.loss} never reads ${p.target}: its CE term keeps label_smoothing=${kept} from the constructor on ${where}; pass label_smoothing= to the constructor`,
+        `${call.loss} never reads ${p.target}, so this changes nothing: ε reaches its CE term only through the constructor (${given} on ${where}); pass label_smoothing= to the constructor`,
         call, p.cellIndex, fix),
     );
   } else {
@@ -119,7 +119,7 @@ export function postHocDiagnostics(call: LossCall, p: PostHocAssignment, lines: 
     );
   }
   if (p.value.known && typeof p.value.value === 'number' && !(p.value.value >= 0 && p.value.value <= 1) && p.effective) {
-    out.push(make(lines, p.valueRange, 'li-eps-range', 'error', epsRangeMessage(p.value.value), call, p.cellIndex));
+    out.push(make(lines, p.valueRange, 'li-eps-range', 'error', epsRangeMessage(p.value.text), call, p.cellIndex));
   }
   return out;
 }

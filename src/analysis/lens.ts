@@ -111,11 +111,11 @@ export function summaryTitle(call: LossCall, ctx: ClassCountContext): { title: s
   } else if (!(eps.value >= 0 && eps.value <= 1)) {
     parts.push(`ε ${epsText(eps.value)} (outside [0, 1])`, cText);
     tips.push('torch rejects ε outside [0, 1] when the loss is computed.');
+  } else if (eps.value === 0) {
+    parts.push('ε 0 (hard targets)', cText);
   } else if (isDiceCe && C.value === 1) {
     parts.push(`ε ${epsText(eps.value)}`, `${cText} → BCE branch ignores ε`);
     tips.push('With one output channel MONAI’s DiceCELoss computes BCEWithLogitsLoss, which ignores label_smoothing.');
-  } else if (eps.value === 0) {
-    parts.push('ε 0 (hard targets)', cText);
   } else {
     const t = smoothedTargetValues(eps.value, C.value);
     const floor = labelSmoothingFloor(eps.value, C.value);
@@ -123,7 +123,8 @@ export function summaryTitle(call: LossCall, ctx: ClassCountContext): { title: s
     tips.push(`Smoothed target (1−ε)·onehot + ε/C: ${fixed4(t.onTarget)} on the true class, ${fixed4(t.offTarget)} on each other class; the CE of a perfect model cannot go below ${fixed4(floor)}.`);
   }
   if (eps.kind === 'value' && eps.fromPostHoc !== null) parts.push(`ε set on line ${eps.fromPostHoc}`);
-  if (isDiceCe && sigmoid && C.value !== 1 && C.source !== 'file' && eps.kind !== 'unsupported') {
+  const smoothed = (eps.kind === 'value' && eps.value !== 0) || eps.kind === 'unknown' || eps.kind === 'kwargs';
+  if (isDiceCe && sigmoid && smoothed && C.value !== 1 && C.source !== 'file') {
     parts.push('BCE branch ignores ε if 1 channel');
     tips.push('sigmoid=True usually means one output channel, where DiceCELoss uses BCEWithLogitsLoss and ignores ε.');
   }

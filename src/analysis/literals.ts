@@ -66,7 +66,7 @@ function evaluateUnary(node: SyntaxNode, src: string): number | undefined {
   if (sign !== '-' && sign !== '+') return undefined;
   const v = operand.name === 'Number' ? parsePyNumber(src.slice(operand.from, operand.to)) : trailingDotFloat(operand, src);
   if (v === undefined) return undefined;
-  return sign === '-' ? -v : v;
+  return sign === '-' ? -v + 0 : v; // `+ 0`: Python's -0.0 is reported as 0
 }
 
 /** A number or a negated number (the elements of a weight list). */

@@ -3,7 +3,8 @@
  * (replacing a `label_smoothing` argument that is already there, or adding one in the call's own layout)
  * and delete the assignment. Offered only when that is a faithful move: the value is a literal, and the
  * constructor and the assignment sit in the same block of the same text, the constructor first — so no
- * condition or loop around the assignment is lost and no variable is read before it exists.
+ * condition or loop around the assignment is lost and no variable is read before it exists. An ε outside
+ * [0, 1] is not moved (it is an error wherever it is).
  */
 import { rawArgs } from './calls';
 import { blockOf, children, sameNode, statementOf, type LineIndex, type SyntaxNode } from './pyTree';
@@ -29,7 +30,8 @@ export function moveIntoConstructorFix(
   postHoc: PostHocAssignment,
   stmt: SyntaxNode,
 ): QuickFix | null {
-  if (!postHoc.value.known || typeof postHoc.value.value !== 'number') return null;
+  const v = postHoc.value;
+  if (!v.known || typeof v.value !== 'number' || !(v.value >= 0 && v.value <= 1)) return null;
   if (!call.acceptsSmoothing) return null;
   const callBlock = blockOf(callNode);
   if (!sameNode(callBlock, blockOf(stmt)) || callNode.to > stmt.from) return null;
