@@ -91,6 +91,8 @@ export class CompareFlow {
 
   /** The whole command. Errors are reported here; a dismissed pick ends the flow quietly. */
   async run(args: CompareArgs = {}): Promise<void> {
+    // The worker starts while the user picks files.
+    this.deps.worker.warm();
     try {
       await this.runOrThrow(args ?? {});
     } catch (e) {
