@@ -398,7 +398,10 @@ const BLOCK = 512;
  * The same sums as {@link accumulateRows} for C > 1, computed a block of positions at a time with the
  * class loop outside the position loop: each channel of the block is read as one contiguous run (the
  * `(B, C, S)` layout puts a channel's positions side by side), and every per-(b, c) sum lives in a local
- * variable for the whole run instead of a typed-array slot per element. Same maths, same float64.
+ * variable for the whole run instead of a typed-array slot per element.
+ * Two identities save a pass per class: `Σ_k −log q_k = C·lse − Σ_k x_k` and
+ * `Σ_k w_k·(−log q_k) = (Σ_k w_k)·lse − Σ_k w_k·x_k`, with Σ x gathered while looking for the maximum;
+ * and `−log q_y = lse − x_y` reads the one logit of the target class.
  */
 export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig, e0: number, e1: number, acc: Accumulators): void {
   const { C, S } = lg;
@@ -408,6 +411,9 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const w = opts.weight;
   const wArr = new Float64Array(C).fill(1);
   if (w) for (let c = 0; c < C; c++) wArr[c] = w[c] ?? 1;
+  let wTotal = 0;
+  for (let c = 0; c < C; c++) wTotal += wArr[c]!;
+  const weighted = !!w;
   const ignore = opts.loss === 'ce' ? opts.ignoreIndex : null;
   const labels = tg.labels;
   const tdata = tg.data;
@@ -416,6 +422,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const doDice = cfg.dice;
   const sigmoid = opts.sigmoid;
   const softmax = opts.softmax;
+  const keepExp = doDice && softmax;
   const squared = opts.squaredPred;
   const invC = 1 / C;
   const onTarget = 1 - eps + eps * invC;
@@ -425,13 +432,13 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
 
   const mx = new Float64Array(BLOCK);
   const am = new Int32Array(BLOCK);
+  const sx = new Float64Array(BLOCK);
+  const sxw = new Float64Array(BLOCK);
   const se = new Float64Array(BLOCK);
+  const inv = new Float64Array(BLOCK);
   const lse = new Float64Array(BLOCK);
   const yy = new Int32Array(BLOCK);
-  const nllY = new Float64Array(BLOCK);
-  const sNll = new Float64Array(BLOCK);
-  const sNllW = new Float64Array(BLOCK);
-  const ex = new Float64Array(C * BLOCK);
+  const ex = keepExp ? new Float64Array(C * BLOCK) : null;
   const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
   const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll } = acc;
   const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
@@ -449,7 +456,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     const s0 = e - b * S;
     const n = Math.min(BLOCK, S - s0, e1 - e);
     const xb = b * C * S + s0; // offset of (b, 0, s0)
-    const lb = b * S + s0; // offset of (b, s0) in labels / (b, 0, s0) of a one-channel target
+    const lb = b * S + s0; // offset of (b, s0) in the labels
 
     // Hard class per position (−1: ignored or soft).
     if (kindIndex) {
@@ -457,75 +464,83 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         const lab = labels![lb + i]!;
         yy[i] = lab === ignore ? -1 : lab;
       }
-    } else if (soft) {
-      yy.fill(-1, 0, n);
     } else {
       yy.fill(-1, 0, n);
-      for (let k = C - 1; k >= 0; k--) {
-        const o = xb + k * S;
-        for (let i = 0; i < n; i++) if (tdata![o + i] === 1) yy[i] = k;
+      if (!soft) {
+        for (let k = C - 1; k >= 0; k--) {
+          const o = xb + k * S;
+          for (let i = 0; i < n; i++) if (tdata![o + i] === 1) yy[i] = k;
+        }
       }
     }
-    // Row maxima (first maximum wins, as argmax does) and NaN/Inf counts.
+    // Row maxima (the first maximum wins, as argmax), Σ x, Σ w·x, and NaN/Inf counts.
     mx.fill(-Infinity, 0, n);
     am.fill(0, 0, n);
+    sx.fill(0, 0, n);
+    if (weighted) sxw.fill(0, 0, n);
     for (let k = 0; k < C; k++) {
       const o = xb + k * S;
+      const wk = wArr[k]!;
       for (let i = 0; i < n; i++) {
         const v = x[o + i]!;
+        sx[i]! += v;
+        if (weighted) sxw[i]! += wk * v;
+        if (v - v !== 0) {
+          if (v !== v) nanL++;
+          else infL++;
+        }
         if (v > mx[i]!) {
           mx[i] = v;
           am[i] = k;
-        } else if (v !== v) nanL++;
-        if (v === Infinity || v === -Infinity) infL++;
+        }
       }
     }
-    // exp(x − m) and its sum.
+    // exp(x − m), its sum, and lse = m + log Σ exp(x − m).
     se.fill(0, 0, n);
     for (let k = 0; k < C; k++) {
       const o = xb + k * S;
-      const eo = k * BLOCK;
-      for (let i = 0; i < n; i++) {
-        const t = Math.exp(x[o + i]! - mx[i]!);
-        ex[eo + i] = t;
-        se[i]! += t;
+      if (ex) {
+        const eo = k * BLOCK;
+        for (let i = 0; i < n; i++) {
+          const t = Math.exp(x[o + i]! - mx[i]!);
+          ex[eo + i] = t;
+          se[i]! += t;
+        }
+      } else {
+        for (let i = 0; i < n; i++) se[i]! += Math.exp(x[o + i]! - mx[i]!);
       }
     }
-    for (let i = 0; i < n; i++) lse[i] = mx[i]! + Math.log(se[i]!);
-    sNll.fill(0, 0, n);
-    sNllW.fill(0, 0, n);
-    nllY.fill(0, 0, n);
+    for (let i = 0; i < n; i++) {
+      lse[i] = mx[i]! + Math.log(se[i]!);
+      inv[i] = 1 / se[i]!;
+    }
 
-    // Per class: log q, CE pieces, Dice sums.
-    for (let k = 0; k < C; k++) {
-      const o = xb + k * S;
-      const eo = k * BLOCK;
-      const wk = wArr[k]!;
-      const bc = b * C + k;
-      let aP = 0, aPY = 0, aY = 0, aP2 = 0, aY2 = 0, aD2 = 0, aPo = 0, aYo = 0, aDo = 0;
-      let aT = 0, aTN = 0, aN = 0;
-      let wT = 0, wV = 0, wUU = 0, wUV = 0, wVV = 0, wTT = 0, wTV = 0, wC = 0;
-      for (let i = 0; i < n; i++) {
-        const xv = x[o + i]!;
-        const lq = xv - lse[i]!;
-        sNll[i]! -= lq;
-        sNllW[i]! -= wk * lq;
-        const y = yy[i]!;
-        if (y === k) nllY[i] = -lq;
-        let t: number;
-        if (kindIndex) t = y === k ? 1 : 0;
-        else {
-          t = tdata![o + i]!;
-          aT += t;
-          aTN -= t * lq;
-          aN -= lq;
-        }
-        if (doDice) {
-          const p = softmax ? ex[eo + i]! / se[i]! : sigmoid ? 1 / (1 + Math.exp(-xv)) : xv;
+    // Per class: float-target CE sums and Dice sums.
+    if (doDice || !kindIndex) {
+      for (let k = 0; k < C; k++) {
+        const o = xb + k * S;
+        const eo = k * BLOCK;
+        const bc = b * C + k;
+        let aP = 0, aPY = 0, aY = 0, aP2 = 0, aY2 = 0, aD2 = 0, aPo = 0, aYo = 0, aDo = 0;
+        let aT = 0, aTN = 0, aN = 0;
+        let wT = 0, wV = 0, wUU = 0, wUV = 0, wVV = 0, wTT = 0, wTV = 0, wC = 0;
+        for (let i = 0; i < n; i++) {
+          const xv = x[o + i]!;
+          let t: number;
+          if (kindIndex) t = yy[i] === k ? 1 : 0;
+          else {
+            t = tdata![o + i]!;
+            const nl = lse[i]! - xv;
+            aT += t;
+            aTN += t * nl;
+            aN += nl;
+          }
+          if (!doDice) continue;
+          const p = softmax ? ex![eo + i]! * inv[i]! : sigmoid ? 1 / (1 + Math.exp(-xv)) : xv;
           aP += p;
           aPY += p * t;
           aY += t;
-          const ys = kindIndex ? (y === k ? onTarget : offTarget) : (1 - eps) * t + offTarget;
+          const ys = (1 - eps) * t + offTarget;
           const ap = Math.abs(p);
           const ad = Math.abs(p - ys);
           if (squared) {
@@ -575,34 +590,34 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
             }
           }
         }
-      }
-      if (!kindIndex) {
-        chanT[k]! += aT;
-        chanTNll[k]! += aTN;
-        chanNll[k]! += aN;
-      }
-      if (doDice) {
-        sp[bc]! += aP;
-        spy[bc]! += aPY;
-        sy[bc]! += aY;
-        sPo[bc]! += aPo;
-        sYo[bc]! += aYo;
-        sDo[bc]! += aDo;
-        if (squared) {
-          sp2[bc]! += aP2;
-          sy2[bc]! += aY2;
-          sd2[bc]! += aD2;
+        if (!kindIndex) {
+          chanT[k]! += aT;
+          chanTNll[k]! += aTN;
+          chanNll[k]! += aN;
         }
-        if (grid) {
-          swT![bc]! += wT;
-          swV![bc]! += wV;
+        if (doDice) {
+          sp[bc]! += aP;
+          spy[bc]! += aPY;
+          sy[bc]! += aY;
+          sPo[bc]! += aPo;
+          sYo[bc]! += aYo;
+          sDo[bc]! += aDo;
           if (squared) {
-            swUU![bc]! += wUU;
-            swUV![bc]! += wUV;
-            swVV![bc]! += wVV;
-            swTT![bc]! += wTT;
-            swTV![bc]! += wTV;
-          } else swConst![bc]! += wC;
+            sp2[bc]! += aP2;
+            sy2[bc]! += aY2;
+            sd2[bc]! += aD2;
+          }
+          if (grid) {
+            swT![bc]! += wT;
+            swV![bc]! += wV;
+            if (squared) {
+              swUU![bc]! += wUU;
+              swUV![bc]! += wUV;
+              swVV![bc]! += wVV;
+              swTT![bc]! += wTT;
+              swTV![bc]! += wTV;
+            } else swConst![bc]! += wC;
+          }
         }
       }
     }
@@ -611,20 +626,23 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     for (let i = 0; i < n; i++) {
       const y = yy[i]!;
       if (y < 0) continue;
-      const nl = nllY[i]!;
+      const l = lse[i]!;
+      const nl = l - x[xb + y * S + i]!;
+      const sNll = C * l - sx[i]!;
+      const sNllW = weighted ? wTotal * l - sxw[i]! : sNll;
       if (kindIndex) {
         kept++;
         const wy = wArr[y]!;
         nllW += wy * nl;
-        smoothW += sNllW[i]!;
+        smoothW += sNllW;
         weightSum += wy;
       }
       classElems[y]!++;
       classNll[y]! += nl;
-      classSmooth[y]! += sNll[i]!;
-      classSmoothW[y]! += sNllW[i]!;
+      classSmooth[y]! += sNll;
+      classSmoothW[y]! += sNllW;
       confusion[y * C + am[i]!]!++;
-      const conf = 1 / se[i]!;
+      const conf = inv[i]!;
       if (conf === conf) {
         const bin = Math.min(CALIBRATION_BINS - 1, Math.floor(conf * CALIBRATION_BINS));
         calCount[bin]!++;

@@ -16,6 +16,8 @@ function same(a: Accumulators, b: Accumulators, what: string) {
         const d = Math.abs(x[i]! - y[i]!);
         assert.ok(d <= 1e-9 * Math.max(1, Math.abs(y[i]!)) || (Number.isNaN(x[i]!) && Number.isNaN(y[i]!)), `${what}: ${k}[${i}] ${x[i]} vs ${y[i]}`);
       }
+    } else if (typeof x === 'number' && typeof y === 'number') {
+      assert.ok(Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y)), `${what}: ${k} ${x} vs ${y}`);
     } else assert.equal(x, y, `${what}: ${k}`);
   }
 }
