@@ -1,0 +1,206 @@
+/**
+ * One workload of our side, run by bench/run.ts in a FRESH Node process so that its peak RSS is the cost
+ * of reading these files and computing this report, nothing else. Reads the files with the CLI's loader
+ * (`loadTensor`: one buffer per file, readers hand out views), computes with the engine, and prints one
+ * line `BENCH_RESULT {json}` on stdout. Run with `--expose-gc` so garbage from one repetition is
+ * collected before the next and the peak stays that of one read + one report.
+ *
+ * argv[2]: JSON {@link ChildRequest}.
+ */
+import { loadTensor } from '../src/cli/loadTensor';
+import { computeReport, computeSweep, resolveOptions, type EpsSweep, type LossOptions, type Report, type Tensor } from '../src/engine/index';
+import { findParallelRunner, type ParallelRunner } from './parallel';
+
+export interface ChildRequest {
+  workload: string;
+  mode: 'report' | 'sweep';
+  logits: string;
+  target: string;
+  /** Another encoding of the same target (the raw `.nii` beside a `.nii.gz`): read only, timed. */
+  targetAlt?: string;
+  options: Partial<LossOptions>;
+  sweepEps?: number[];
+  reps: number;
+  /** Also time the parallel runner when one exists. */
+  parallel: boolean;
+}
+
+export interface Timing {
+  runs: number[];
+  best: number;
+  median: number;
+}
+
+export interface ChildResult {
+  workload: string;
+  /** RSS right after the modules loaded (the process's own baseline), MB. */
+  baselineRssMB: number;
+  /** Peak RSS of the whole process (process.resourceUsage().maxRSS), MB. */
+  peakRssMB: number;
+  /** Peak RSS right after reading both files, before any report, MB. */
+  peakAfterReadMB: number;
+  readMs: { logits: number; target: number; total: number; targetAlt?: number };
+  /** Single-thread `computeReport` (mode report) or `computeSweep` (mode sweep). */
+  single: Timing;
+  /** In sweep mode: one `computeReport` on the same data, same process. */
+  reportForSweep?: Timing;
+  parallel?: Timing & { name: string; threads: number };
+  /** Mode sweep with a parallel runner for sweeps: its timing. */
+  numbers: ReportNumbers | SweepNumbers;
+  node: string;
+}
+
+export interface ReportNumbers {
+  kind: 'report';
+  loss: Report['loss'];
+  hard: Report['hard'];
+  smoothed: Report['smoothed'];
+  counts: number[] | null;
+  ceHard: (number | null)[] | null;
+  ceSmoothed: (number | null)[] | null;
+  diceHard: (number | null)[] | null;
+  diceSmoothed: (number | null)[] | null;
+  confusionTotal: number | null;
+  confusionDiag: number[] | null;
+  ece: number | null;
+  accuracy: number | null;
+  /** Max |single − parallel| relative difference over loss/hard/smoothed, when a parallel runner ran. */
+  parallelMaxRelDiff?: number;
+}
+
+export interface SweepNumbers {
+  kind: 'sweep';
+  sweep: EpsSweep;
+}
+
+const mb = (bytes: number) => bytes / 1024 ** 2;
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+export function timing(runs: number[]): Timing {
+  const s = [...runs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return { runs, best: s[0]!, median: s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2 };
+}
+
+function reportNumbers(r: Report): ReportNumbers {
+  const pc = r.perClass;
+  return {
+    kind: 'report',
+    loss: r.loss,
+    hard: r.hard,
+    smoothed: r.smoothed,
+    counts: pc ? pc.map((p) => p.count) : null,
+    ceHard: pc ? pc.map((p) => p.ceHard) : null,
+    ceSmoothed: pc ? pc.map((p) => p.ceSmoothed) : null,
+    diceHard: pc ? pc.map((p) => p.diceHard) : null,
+    diceSmoothed: pc ? pc.map((p) => p.diceSmoothed) : null,
+    confusionTotal: r.confusion ? r.confusion.total : null,
+    confusionDiag: r.confusion ? r.confusion.matrix.map((row, i) => row[i]!) : null,
+    ece: r.calibration ? r.calibration.ece : null,
+    accuracy: r.calibration ? r.calibration.accuracy : null,
+  };
+}
+
+function maxRelDiff(a: Report, b: Report): number {
+  let worst = 0;
+  for (const key of ['loss', 'hard', 'smoothed'] as const) {
+    const x = a[key];
+    const y = b[key];
+    if (!x || !y) continue;
+    for (const k of ['total', 'dice', 'ce'] as const) {
+      const u = x[k];
+      const v = y[k];
+      if (u === null || v === null) continue;
+      worst = Math.max(worst, Math.abs(u - v) / Math.max(Math.abs(u), 1e-300));
+    }
+  }
+  return worst;
+}
+
+async function main(): Promise<void> {
+  const req = JSON.parse(process.argv[2] ?? '') as ChildRequest;
+  const runner: ParallelRunner | null = req.parallel ? await findParallelRunner() : null;
+  gc();
+  const baselineRssMB = mb(process.memoryUsage().rss);
+
+  const l = loadTensor(req.logits);
+  const t = loadTensor(req.target);
+  const readMs = { logits: l.readMs, target: t.readMs, total: l.readMs + t.readMs } as ChildResult['readMs'];
+  const peakAfterReadMB = process.resourceUsage().maxRSS / 1024;
+  const logits: Tensor = l.tensor;
+  const target: Tensor = t.tensor;
+  const opts = resolveOptions(req.options);
+
+  const runs: number[] = [];
+  let numbers: ReportNumbers | SweepNumbers | null = null;
+  let first: Report | null = null;
+  for (let i = 0; i < req.reps; i++) {
+    gc();
+    const t0 = performance.now();
+    if (req.mode === 'report') {
+      const r = computeReport(logits, target, opts);
+      runs.push(performance.now() - t0);
+      if (!first) first = r;
+    } else {
+      const s = computeSweep(logits, target, opts, req.sweepEps);
+      runs.push(performance.now() - t0);
+      if (!numbers) numbers = { kind: 'sweep', sweep: s };
+    }
+  }
+  if (first) numbers = reportNumbers(first);
+
+  let reportForSweep: Timing | undefined;
+  if (req.mode === 'sweep') {
+    const rr: number[] = [];
+    for (let i = 0; i < req.reps; i++) {
+      gc();
+      const t0 = performance.now();
+      computeReport(logits, target, opts);
+      rr.push(performance.now() - t0);
+    }
+    reportForSweep = timing(rr);
+  }
+
+  let parallel: ChildResult['parallel'];
+  if (runner) {
+    const pr: number[] = [];
+    for (let i = 0; i < req.reps; i++) {
+      gc();
+      const t0 = performance.now();
+      if (req.mode === 'report') {
+        const r = await runner.report(logits, target, opts);
+        pr.push(performance.now() - t0);
+        if (first && numbers?.kind === 'report' && i === 0) numbers.parallelMaxRelDiff = maxRelDiff(first, r);
+      } else if (runner.sweep) {
+        await runner.sweep(logits, target, opts, req.sweepEps);
+        pr.push(performance.now() - t0);
+      }
+    }
+    if (pr.length) parallel = { ...timing(pr), name: runner.name, threads: runner.threads };
+    await runner.close?.();
+  }
+
+  if (req.targetAlt) {
+    gc();
+    readMs.targetAlt = loadTensor(req.targetAlt).readMs;
+  }
+
+  const result: ChildResult = {
+    workload: req.workload,
+    baselineRssMB,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    peakAfterReadMB,
+    readMs,
+    single: timing(runs),
+    ...(reportForSweep ? { reportForSweep } : {}),
+    ...(parallel ? { parallel } : {}),
+    numbers: numbers!,
+    node: process.version,
+  };
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench child: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

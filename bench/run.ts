@@ -1,0 +1,428 @@
+/**
+ * `npm run bench`: issue 6's workloads W1–W4, our engine against PyTorch on the same files, in one run.
+ *
+ *   node --import tsx bench/run.ts [--reps N] [--only W1,W3] [--no-torch] [--torch-threads N] [--runtime bundle|tsx]
+ *
+ * 1. Generates the data sets deterministically into bench/data/ (reused while their spec matches).
+ * 2. Bundles bench/child.ts with esbuild (as the product's dist/ is built) and runs every workload in a
+ *    fresh Node process: read time (the CLI's `loadTensor`), compute time (`computeReport` / `computeSweep`,
+ *    best and median of N), peak RSS.
+ * 3. Where `/usr/bin/python3 -c "import torch"` works, runs bench/torch_report.py on the same files in a
+ *    fresh Python process per workload (numpy.load + the idiomatic torch report + one F.cross_entropy call),
+ *    with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from that process's environment only.
+ * 4. Checks that both sides computed the same numbers, prints the tables and the issue's goals, writes
+ *    bench/results/<timestamp>.json. Exits 1 when a required correctness check fails or a step crashes.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildRequest, ChildResult, ReportNumbers, SweepNumbers, Timing } from './child';
+import { checkReport, type CheckResult, type TorchNumbers } from './compare';
+import { ensureDataset, type EnsureResult } from './generate';
+import { fmtMB, fmtMs, fmtRatio, renderTable, type Cell } from './table';
+import { DATASETS, WORKLOADS, type DatasetName, type Workload, type WorkloadId } from './workloads';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(benchDir, '..');
+
+interface Args {
+  reps: number;
+  only: Set<WorkloadId> | null;
+  torch: boolean;
+  torchThreads: number;
+  runtime: 'bundle' | 'tsx';
+  python: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { reps: 3, only: null, torch: true, torchThreads: cpus().length, runtime: 'bundle', python: process.env['BENCH_PYTHON'] ?? '/usr/bin/python3' };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const value = () => inline ?? argv[++i] ?? '';
+    if (flag === '--reps') a.reps = Math.max(1, Number.parseInt(value(), 10) || 1);
+    else if (flag === '--only') a.only = new Set(value().split(',').map((s) => s.trim().toUpperCase()) as WorkloadId[]);
+    else if (flag === '--no-torch') a.torch = false;
+    else if (flag === '--torch-threads') a.torchThreads = Math.max(1, Number.parseInt(value(), 10) || 1);
+    else if (flag === '--runtime') a.runtime = value() === 'tsx' ? 'tsx' : 'bundle';
+    else if (flag === '--python') a.python = value();
+    else if (flag === '--help' || flag === '-h') {
+      console.log('usage: npm run bench -- [--reps N] [--only W1,W2,W3,W4] [--no-torch] [--torch-threads N] [--runtime bundle|tsx] [--python PATH]');
+      process.exit(0);
+    } else throw new Error(`bench: unknown argument ${argv[i]}`);
+  }
+  return a;
+}
+
+/** The environment of the torch process: this one without the OpenBLAS overrides (see .library/env). */
+function torchEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['OPENBLAS_CORETYPE'];
+  delete env['OPENBLAS_L2_SIZE'];
+  return env;
+}
+
+interface TorchProbe {
+  available: boolean;
+  version?: string;
+  reason?: string;
+}
+
+function probeTorch(python: string): TorchProbe {
+  const r = spawnSync(python, ['-c', 'import numpy, torch; print(torch.__version__)'], { env: torchEnv(), encoding: 'utf8', timeout: 120_000 });
+  if (r.error) return { available: false, reason: `${python}: ${r.error.message}` };
+  if (r.status !== 0) return { available: false, reason: `${python} -c "import torch" failed: ${(r.stderr || '').trim().split('\n').pop()}` };
+  return { available: true, version: r.stdout.trim() };
+}
+
+/** Reads a file once so both sides read it from the page cache (the benchmark times parsing, not the disk). */
+function warmPageCache(path: string): void {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(64 << 20);
+  try {
+    while (readSync(fd, buf, 0, buf.length, null) > 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function buildChild(runtime: Args['runtime'], dataDir: string): Promise<string[]> {
+  if (runtime === 'tsx') return ['--expose-gc', '--import', 'tsx', join(benchDir, 'child.ts')];
+  const esbuild = await import('esbuild');
+  const outfile = join(dataDir, '.build', 'child.cjs');
+  await esbuild.build({
+    entryPoints: [join(benchDir, 'child.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+    absWorkingDir: repoRoot,
+  });
+  return ['--expose-gc', outfile];
+}
+
+function parseResult<T>(what: string, stdout: string, stderr: string, status: number | null, error?: Error): T {
+  const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+  if (!line) {
+    const why = error ? error.message : `exit ${status}`;
+    throw new Error(`${what} produced no result (${why}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  return JSON.parse(line.slice('BENCH_RESULT '.length)) as T;
+}
+
+function runOurs(childArgv: string[], req: ChildRequest): ChildResult {
+  const r = spawnSync(process.execPath, [...childArgv, JSON.stringify(req)], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600_000 });
+  return parseResult<ChildResult>(`our ${req.workload} child`, r.stdout ?? '', r.stderr ?? '', r.status, r.error);
+}
+
+interface TorchResult {
+  workload: string;
+  baselineRssMB: number;
+  peakAfterReadMB: number;
+  peakRssMB: number;
+  readMs: { logits: number; target: number; total: number; targetAlt?: number };
+  targetReader: string;
+  idiomatic: Timing;
+  singleCall: Timing;
+  singleCallValue: number;
+  numbers: TorchNumbers;
+  torch: string;
+  numpy: string;
+  python: string;
+  threads: number;
+  blas: unknown;
+}
+
+function runTorch(args: Args, w: Workload, files: EnsureResult['files']): TorchResult {
+  const spec = DATASETS[w.dataset].spec;
+  const argv = [
+    join(benchDir, 'torch_report.py'),
+    '--workload', w.id,
+    '--kind', spec.kind,
+    '--logits', files.logits,
+    '--target', files.target,
+    '--eps', String(w.options.labelSmoothing ?? 0),
+    '--reps', String(args.reps),
+    '--threads', String(args.torchThreads),
+    ...(files.targetRaw ? ['--target-alt', files.targetRaw] : []),
+  ];
+  const r = spawnSync(args.python, argv, { cwd: repoRoot, env: torchEnv(), encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600_000 });
+  return parseResult<TorchResult>(`torch ${w.id}`, r.stdout ?? '', r.stderr ?? '', r.status, r.error);
+}
+
+interface WorkloadOutcome {
+  workload: Workload;
+  dataset: DatasetName;
+  fileBytes: number;
+  ours?: ChildResult;
+  torch?: TorchResult;
+  check?: CheckResult;
+  error?: string;
+}
+
+const headline = (o: ChildResult): Timing => o.parallel ?? o.single;
+
+function gitInfo(): { commit: string | null; engineDirty: string[] } {
+  const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' });
+  const st = spawnSync('git', ['status', '--porcelain', '--', 'src/engine', 'src/worker', 'src/readers'], { cwd: repoRoot, encoding: 'utf8' });
+  return {
+    commit: rev.status === 0 ? rev.stdout.trim() : null,
+    engineDirty: st.status === 0 ? st.stdout.split('\n').filter(Boolean) : [],
+  };
+}
+
+interface Goal {
+  goal: string;
+  target: number;
+  best: number | null;
+  median: number | null;
+}
+
+function goalsOf(out: Map<WorkloadId, WorkloadOutcome>): Goal[] {
+  const goals: Goal[] = [];
+  const w1 = out.get('W1');
+  if (w1?.ours && w1.torch) {
+    const o = headline(w1.ours);
+    goals.push({ goal: 'W1 report / torch idiomatic', target: 0.5, best: o.best / w1.torch.idiomatic.best, median: o.median / w1.torch.idiomatic.median });
+    goals.push({ goal: 'W1 report / torch single F.cross_entropy', target: 2, best: o.best / w1.torch.singleCall.best, median: o.median / w1.torch.singleCall.median });
+  }
+  const w2 = out.get('W2');
+  if (w2?.ours) {
+    const o = headline(w2.ours);
+    if (w2.torch) {
+      const tr = w2.torch.readMs.total;
+      goals.push({
+        goal: 'W2 read + report / numpy.load + torch idiomatic',
+        target: 1.5,
+        best: (w2.ours.readMs.total + o.best) / (tr + w2.torch.idiomatic.best),
+        median: (w2.ours.readMs.total + o.median) / (tr + w2.torch.idiomatic.median),
+      });
+    }
+    const fileMB = w2.fileBytes / 1024 ** 2;
+    goals.push({ goal: 'W2 peak RSS / files size', target: 1.3, best: w2.ours.peakRssMB / fileMB, median: null });
+  }
+  const w4 = out.get('W4');
+  if (w4?.ours?.reportForSweep) {
+    goals.push({
+      goal: 'W4 sweep (16 ε) / one W1 report',
+      target: 1.2,
+      best: w4.ours.single.best / w4.ours.reportForSweep.best,
+      median: w4.ours.single.median / w4.ours.reportForSweep.median,
+    });
+    if (w4.ours.parallel && w1?.ours?.parallel) {
+      goals.push({
+        goal: 'W4 sweep / W1 report (parallel runner)',
+        target: 1.2,
+        best: w4.ours.parallel.best / w1.ours.parallel.best,
+        median: w4.ours.parallel.median / w1.ours.parallel.median,
+      });
+    }
+  }
+  return goals;
+}
+
+function sweepCheck(out: Map<WorkloadId, WorkloadOutcome>): string | null {
+  const w4 = out.get('W4')?.ours?.numbers as SweepNumbers | undefined;
+  const w1 = out.get('W1')?.ours?.numbers as ReportNumbers | undefined;
+  if (!w4 || !w1 || w4.kind !== 'sweep' || w1.kind !== 'report') return null;
+  const i = w4.sweep.eps.findIndex((e) => Math.abs(e - 0.1) < 1e-12);
+  const s = i >= 0 ? w4.sweep.total[i] : null;
+  const r = w1.loss.total;
+  if (s === null || s === undefined || r === null) return null;
+  const d = Math.abs(s - r) / Math.abs(r);
+  return `W4 sweep at ε = 0.1: total ${s.toPrecision(10)} vs W1 report ${r.toPrecision(10)} (rel diff ${d.toExponential(1)}) ${d <= 1e-9 ? 'OK' : 'MISMATCH'}`;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = new Date();
+  const dataDir = join(benchDir, 'data');
+  const resultsDir = join(benchDir, 'results');
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const cpuList = cpus();
+  const machine = { cores: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', memoryGB: totalmem() / 1024 ** 3, loadavgStart: loadavg() };
+  log(`bench: ${machine.cores} cores (${machine.cpuModel}), node ${process.version}, load average ${machine.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`);
+
+  const workloads = WORKLOADS.filter((w) => !args.only || args.only.has(w.id));
+  const datasets = new Map<DatasetName, EnsureResult>();
+  for (const w of workloads) if (!datasets.has(w.dataset)) datasets.set(w.dataset, ensureDataset(dataDir, w.dataset, log));
+
+  const torch: TorchProbe = args.torch ? probeTorch(args.python) : { available: false, reason: 'skipped (--no-torch)' };
+  log(torch.available ? `bench: torch ${torch.version} via ${args.python}, ${args.torchThreads} thread(s)` : `bench: no torch comparison: ${torch.reason}`);
+
+  const childArgv = await buildChild(args.runtime, dataDir);
+  for (const d of datasets.values()) for (const f of Object.values(d.files)) warmPageCache(f);
+
+  const outcomes = new Map<WorkloadId, WorkloadOutcome>();
+  let failed = false;
+  for (const w of workloads) {
+    const d = datasets.get(w.dataset)!;
+    const fileBytes = (d.sizes[relative(dataDir, d.files.logits)] ?? 0) + (d.sizes[relative(dataDir, d.files.target)] ?? 0);
+    const o: WorkloadOutcome = { workload: w, dataset: w.dataset, fileBytes };
+    outcomes.set(w.id, o);
+    try {
+      log(`bench: ${w.id} ours …`);
+      o.ours = runOurs(childArgv, {
+        workload: w.id,
+        mode: w.mode,
+        logits: d.files.logits,
+        target: d.files.target,
+        ...(d.files.targetRaw ? { targetAlt: d.files.targetRaw } : {}),
+        options: w.options,
+        ...(w.sweepEps ? { sweepEps: w.sweepEps } : {}),
+        reps: args.reps,
+        parallel: true,
+      });
+      if (torch.available && w.mode === 'report') {
+        log(`bench: ${w.id} torch …`);
+        o.torch = runTorch(args, w, d.files);
+        if (o.ours.numbers.kind === 'report') {
+          o.check = checkReport(w.id, o.ours.numbers, o.torch.numbers);
+          if (!o.check.ok) failed = true;
+        }
+      }
+    } catch (e) {
+      o.error = e instanceof Error ? e.message : String(e);
+      log(`bench: ${w.id} failed: ${o.error}`);
+      failed = true;
+    }
+  }
+
+  // ---- Tables ----
+  const rows: Cell[][] = [];
+  for (const o of outcomes.values()) {
+    const ours = o.ours;
+    const t = o.torch;
+    const h = ours ? headline(ours) : null;
+    const isSweep = o.workload.mode === 'sweep';
+    rows.push([
+      `${o.workload.id} ${o.workload.title}`,
+      fmtMs(ours?.readMs.total),
+      fmtMs(h?.best),
+      fmtMs(ours?.single.best),
+      fmtMB(ours?.peakRssMB),
+      fmtMB(o.fileBytes / 1024 ** 2),
+      fmtMs(t?.readMs.total),
+      fmtMs(t?.idiomatic.best),
+      fmtMs(t?.singleCall.best),
+      fmtMB(t?.peakRssMB),
+      isSweep || !h || !t ? '—' : fmtRatio(h.best / t.idiomatic.best),
+      isSweep || !h || !t ? '—' : fmtRatio(h.best / t.singleCall.best),
+      isSweep || !h || !t ? '—' : fmtRatio((ours!.readMs.total + h.best) / (t.readMs.total + t.idiomatic.best)),
+    ]);
+  }
+  const parallelName = [...outcomes.values()].find((o) => o.ours?.parallel)?.ours?.parallel;
+  console.log('');
+  console.log(
+    `Loss Inspector benchmark — ${machine.cores} cores (${machine.cpuModel}), node ${process.version}` +
+      (torch.available ? `, torch ${torch.version} (${args.torchThreads} threads)` : ', no torch') +
+      `; best of ${args.reps}; times in ms, memory in MB (peak RSS of a fresh process)`,
+  );
+  console.log(
+    parallelName
+      ? `ours = parallel runner ${parallelName.name} (${parallelName.threads} threads); "ours 1-thr" = computeReport on one thread`
+      : 'ours = computeReport / computeSweep on one thread (no parallel runner found)',
+  );
+  console.log('');
+  console.log(
+    renderTable(
+      ['workload', 'ours read', 'ours compute', 'ours 1-thr', 'ours peak', 'files', 'torch read', 'torch idiom.', 'torch 1-call', 'torch peak', 'ours/idiom.', 'ours/1-call', 'read+rep ratio'],
+      rows,
+    ),
+  );
+
+  const medRows: Cell[][] = [];
+  for (const o of outcomes.values()) {
+    if (!o.ours) continue;
+    const h = headline(o.ours);
+    medRows.push([
+      o.workload.id,
+      fmtMs(h.median),
+      fmtMs(o.ours.single.median),
+      fmtMs(o.torch?.idiomatic.median),
+      fmtMs(o.torch?.singleCall.median),
+      fmtMB(o.ours.baselineRssMB),
+      fmtMB(o.torch?.baselineRssMB),
+      o.ours.readMs.targetAlt !== undefined ? `${fmtMs(o.ours.readMs.target)} / ${fmtMs(o.ours.readMs.targetAlt)}` : '—',
+      o.torch?.readMs.targetAlt !== undefined ? `${fmtMs(o.torch.readMs.target)} / ${fmtMs(o.torch.readMs.targetAlt)}` : '—',
+    ]);
+  }
+  console.log('');
+  console.log(
+    renderTable(
+      ['median of runs', 'ours compute', 'ours 1-thr', 'torch idiom.', 'torch 1-call', 'ours base RSS', 'torch base RSS', 'ours label read .nii.gz / .nii', 'torch label read .nii.gz / .nii'],
+      medRows,
+    ),
+  );
+
+  const goals = goalsOf(outcomes);
+  console.log('');
+  console.log('Goals of issue 6 (ratios; lower is better)');
+  console.log(
+    renderTable(
+      ['goal', 'best', 'median', 'target', 'met'],
+      goals.map((g) => [g.goal, fmtRatio(g.best), fmtRatio(g.median), `≤ ${g.target}×`, g.best === null ? '—' : g.best <= g.target ? 'yes' : 'NO']),
+    ),
+  );
+
+  console.log('');
+  console.log('Correctness: our report vs torch on the same files');
+  const checks = [...outcomes.values()].filter((o) => o.check).map((o) => o.check!);
+  if (!checks.length) console.log(torch.available ? '  (no workload compared)' : `  skipped: ${torch.reason}`);
+  for (const c of checks) {
+    console.log(`  ${c.workload}: ${c.ok ? 'OK' : 'MISMATCH'}`);
+    for (const l of c.lines) {
+      const v = (x: number | string | null) => (typeof x === 'number' ? x.toPrecision(10) : String(x));
+      console.log(`    ${l.ok ? 'ok ' : l.required ? 'BAD' : 'off'} ${l.what}: ours ${v(l.ours)}, torch ${v(l.torch)}, diff ${Number.isFinite(l.diff) ? l.diff.toExponential(1) : '∞'} (tol ${l.tolerance})`);
+    }
+  }
+  const sc = sweepCheck(outcomes);
+  if (sc) console.log(`  ${sc}`);
+  for (const o of outcomes.values()) {
+    const d = o.ours?.numbers.kind === 'report' ? o.ours.numbers.parallelMaxRelDiff : undefined;
+    if (d !== undefined) console.log(`  ${o.workload.id}: parallel vs single-thread report, max rel diff ${d.toExponential(1)}`);
+  }
+  for (const o of outcomes.values()) if (o.error) console.log(`  ${o.workload.id}: ERROR ${o.error}`);
+
+  const finished = new Date();
+  const machineEnd = { ...machine, loadavgEnd: loadavg() };
+  console.log('');
+  console.log(
+    `Load average ${machine.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${machineEnd.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} at the end` +
+      ` (other work on this machine skews single runs: compare best-of-${args.reps}); ${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s in all.`,
+  );
+
+  const firstTorch = [...outcomes.values()].find((o) => o.torch)?.torch;
+  const json = {
+    date: started.toISOString(),
+    durationS: (finished.getTime() - started.getTime()) / 1000,
+    machine: machineEnd,
+    node: process.version,
+    torch: torch.available
+      ? { version: torch.version, numpy: firstTorch?.numpy, python: firstTorch?.python, threads: firstTorch?.threads ?? args.torchThreads, blas: firstTorch?.blas }
+      : { skipped: torch.reason },
+    git: gitInfo(),
+    args: { reps: args.reps, runtime: args.runtime, only: args.only ? [...args.only] : null },
+    datasets: [...datasets.values()].map((d) => ({ name: d.name, spec: DATASETS[d.name].spec, sizes: d.sizes, generatedMs: d.generatedMs })),
+    workloads: Object.fromEntries([...outcomes.entries()].map(([id, o]) => [id, { title: o.workload.title, options: o.workload.options, fileBytes: o.fileBytes, ours: o.ours, torch: o.torch, check: o.check, error: o.error }])),
+    goals,
+    sweepCheck: sc,
+    ok: !failed,
+  };
+  mkdirSync(resultsDir, { recursive: true });
+  const out = join(resultsDir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify(json, null, 2) + '\n');
+  console.log(`Results: ${relative(repoRoot, out)}`);
+  if (failed) {
+    console.log('bench: FAILED (see above)');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exit(1);
+});

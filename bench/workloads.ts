@@ -1,0 +1,96 @@
+/**
+ * The reference workloads of issue 6 and the data sets they run on. Everything that decides the bytes
+ * of a data set lives in its spec, and the cache sidecar stores the spec: change a number here and the
+ * files are generated again.
+ */
+import type { LossOptions } from '../src/engine/types';
+
+export interface SegSpec {
+  kind: 'seg';
+  /** Batch items, classes, spatial dims (X, Y, Z). */
+  B: number;
+  C: number;
+  dims: [number, number, number];
+  seed: number;
+  /** Logit boost of the class that "wins" at a voxel, times a smooth confidence field in [0.1, 1]. */
+  signal: number;
+  /** Standard deviation of the per-logit noise. */
+  noise: number;
+  /** Fraction of voxels whose boost goes to a random class instead of the true one (model mistakes). */
+  flip: number;
+  /** How the target is stored: MONAI's (B, 1, X, Y, Z) int64 .npy, or a uint8 NIfTI label map (B must be 1). */
+  target: 'npy-int64' | 'nifti-uint8';
+}
+
+export interface ClsSpec {
+  kind: 'cls';
+  N: number;
+  C: number;
+  seed: number;
+  /** Per-sample logit boost drawn uniformly in [0, signal]. */
+  signal: number;
+  noise: number;
+  flip: number;
+}
+
+export type DatasetSpec = SegSpec | ClsSpec;
+
+export interface Dataset {
+  name: string;
+  spec: DatasetSpec;
+}
+
+/** Data-generator version: bump when the generation code changes the bytes. */
+export const GENERATOR_VERSION = 1;
+
+export const DATASETS = {
+  seg96: {
+    name: 'seg96',
+    spec: { kind: 'seg', B: 2, C: 14, dims: [96, 96, 96], seed: 1, signal: 4, noise: 1, flip: 0.04, target: 'npy-int64' },
+  },
+  seg256: {
+    name: 'seg256',
+    spec: { kind: 'seg', B: 1, C: 14, dims: [256, 256, 128], seed: 2, signal: 4, noise: 1, flip: 0.04, target: 'nifti-uint8' },
+  },
+  cls: {
+    name: 'cls',
+    spec: { kind: 'cls', N: 4096, C: 1000, seed: 3, signal: 8, noise: 1, flip: 0.1 },
+  },
+} as const satisfies Record<string, Dataset>;
+
+export type DatasetName = keyof typeof DATASETS;
+
+/** File names of a data set inside bench/data/. */
+export function datasetFiles(name: DatasetName): { logits: string; target: string; targetRaw?: string } {
+  const d: Dataset = DATASETS[name];
+  if (d.spec.kind === 'seg' && d.spec.target === 'nifti-uint8') {
+    return { logits: `${name}_logits.npy`, target: `${name}_labels.nii.gz`, targetRaw: `${name}_labels.nii` };
+  }
+  return { logits: `${name}_logits.npy`, target: `${name}_target.npy` };
+}
+
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4';
+
+export interface Workload {
+  id: WorkloadId;
+  title: string;
+  dataset: DatasetName;
+  /** Partial options passed through `resolveOptions`. */
+  options: Partial<LossOptions>;
+  /** `report`: one full report; `sweep`: the ε sweep, compared with one report on the same data. */
+  mode: 'report' | 'sweep';
+  /** ε grid of a sweep. */
+  sweepEps?: number[];
+}
+
+const SEG_OPTIONS: Partial<LossOptions> = { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 };
+
+/** ε = 0, 0.02, …, 0.30. */
+export const SWEEP_EPS: number[] = Array.from({ length: 16 }, (_, i) => (2 * i) / 100);
+
+export const WORKLOADS: Workload[] = [
+  { id: 'W1', title: '2×14×96³ DiceCE report', dataset: 'seg96', options: SEG_OPTIONS, mode: 'report' },
+  { id: 'W2', title: '1×14×256²×128 + NIfTI labels, read + report', dataset: 'seg256', options: SEG_OPTIONS, mode: 'report' },
+  { id: 'W3', title: '4096×1000 CE report', dataset: 'cls', options: { loss: 'ce', labelSmoothing: 0.1 }, mode: 'report' },
+  { id: 'W4', title: '16-value ε sweep on W1', dataset: 'seg96', options: SEG_OPTIONS, mode: 'sweep', sweepEps: SWEEP_EPS },
+];
