@@ -5,7 +5,7 @@
  * Segmentation data look like a network's output on a labelled volume: the label map is background plus
  * 1–2 random ellipsoids per class (later ones overwrite earlier ones, so class sizes are uneven); each
  * voxel's "winning" class (the true one, or a random one for a `flip` fraction of voxels) gets a logit
- * boost of `signal × h`, where h ∈ [0.1, 1] is a smooth confidence field, on top of N(0, noise²) noise
+ * boost of `signal × h`, where h ∈ [0.3, 1] is a smooth confidence field, on top of N(0, noise²) noise
  * and a small background prior. That gives non-trivial confusion, calibration and per-class Dice.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -99,7 +99,7 @@ export function labelVolume(rng: Rng, C: number, dims: readonly [number, number,
   return out;
 }
 
-/** Smooth confidence field in [0.1, 1] (C order): a product of low-frequency cosines. */
+/** Smooth confidence field in [0.3, 1] (C order): a product of low-frequency cosines. */
 function confidenceField(rng: Rng, dims: readonly [number, number, number]): Float32Array {
   const [X, Y, Z] = dims;
   const f = dims.map(() => 0.5 + 1.5 * rng.uniform());
@@ -109,7 +109,7 @@ function confidenceField(rng: Rng, dims: readonly [number, number, number]): Flo
   const cz = Float64Array.from({ length: Z }, (_, k) => Math.cos((2 * Math.PI * f[2]! * k) / Z + ph[2]!));
   const out = new Float32Array(X * Y * Z);
   let s = 0;
-  for (let i = 0; i < X; i++) for (let j = 0; j < Y; j++) for (let k = 0; k < Z; k++) out[s++] = 0.55 + 0.45 * cx[i]! * cy[j]! * cz[k]!;
+  for (let i = 0; i < X; i++) for (let j = 0; j < Y; j++) for (let k = 0; k < Z; k++) out[s++] = 0.65 + 0.35 * cx[i]! * cy[j]! * cz[k]!;
   return out;
 }
 

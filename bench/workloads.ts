@@ -12,7 +12,7 @@ export interface SegSpec {
   C: number;
   dims: [number, number, number];
   seed: number;
-  /** Logit boost of the class that "wins" at a voxel, times a smooth confidence field in [0.1, 1]. */
+  /** Logit boost of the class that "wins" at a voxel, times a smooth confidence field in [0.3, 1]. */
   signal: number;
   /** Standard deviation of the per-logit noise. */
   noise: number;
@@ -46,11 +46,11 @@ export const GENERATOR_VERSION = 1;
 export const DATASETS = {
   seg96: {
     name: 'seg96',
-    spec: { kind: 'seg', B: 2, C: 14, dims: [96, 96, 96], seed: 1, signal: 4, noise: 1, flip: 0.04, target: 'npy-int64' },
+    spec: { kind: 'seg', B: 2, C: 14, dims: [96, 96, 96], seed: 1, signal: 7, noise: 1, flip: 0.02, target: 'npy-int64' },
   },
   seg256: {
     name: 'seg256',
-    spec: { kind: 'seg', B: 1, C: 14, dims: [256, 256, 128], seed: 2, signal: 4, noise: 1, flip: 0.04, target: 'nifti-uint8' },
+    spec: { kind: 'seg', B: 1, C: 14, dims: [256, 256, 128], seed: 2, signal: 7, noise: 1, flip: 0.02, target: 'nifti-uint8' },
   },
   cls: {
     name: 'cls',
