@@ -4,10 +4,10 @@
  * in the worker; the webview gets `init` with a {@link TensorFileState} after its `ready`, and asks for heat-map
  * slices by request. When the file changes on disk, the editor re-reads it.
  *
- * Priority (package.json): `default` for .npy, .npz, .nii, .nii.gz and .pt — data files VS Code cannot show
- * otherwise; `option` for .pth and .safetensors, the conventional formats of model checkpoints (often
- * gigabytes of weights, not predictions), which a click in the explorer should not load whole. They open
- * through *Open Tensor File*, the explorer menu or *Reopen Editor With…*.
+ * Priority (package.json) is `default` for all seven patterns: they are binary files VS Code cannot show
+ * otherwise, and one view type has one priority. The risk of `default` is a click on a multi-gigabyte model
+ * checkpoint (.pth, .safetensors) reading it whole; so a file above {@link CONFIRM_BYTES} is read only after
+ * the user confirms.
  */
 import * as vscode from 'vscode';
 import type { HostToWebview, TensorFileState, WebviewToHost } from '../protocol/messages';
@@ -24,6 +24,9 @@ import { initWebview } from './webviewResources';
 import type { WorkerClient } from './workerClient';
 
 export const TENSOR_FILE_VIEW_TYPE = 'lossInspector.tensorFile';
+
+/** Files larger than this (1 GiB) are read only after a confirmation. */
+export const CONFIRM_BYTES = 1024 ** 3;
 
 export interface TensorEditorDeps {
   extensionUri: vscode.Uri;
@@ -106,8 +109,13 @@ class TensorFileView extends Disposable {
       return;
     }
     this.loading = true;
-    this.post({ type: 'busy', busy: true, message: `Reading ${this.name}…` });
     try {
+      if (!(await this.confirmSize())) {
+        this.failure = `${this.name} was not read (large file); reopen it to try again.`;
+        this.post({ type: 'notice', level: 'info', message: this.failure });
+        return;
+      }
+      this.post({ type: 'busy', busy: true, message: `Reading ${this.name}…` });
       const state = await runJob({ title: `Loss Inspector: reading ${this.name}`, delayMs: 300, ...(token ? { token } : {}) }, (call) =>
         this.deps.worker.describe(this.uri, this.deps.settings.limits, {
           ...call,
@@ -134,6 +142,18 @@ class TensorFileView extends Disposable {
       this.reloadPending = false;
       await this.load();
     }
+  }
+
+  private confirmed = false;
+
+  /** Asks before reading a file above CONFIRM_BYTES (once per editor). */
+  private async confirmSize(): Promise<boolean> {
+    if (this.confirmed) return true;
+    const { size } = await vscode.workspace.fs.stat(this.document.uri);
+    if (size <= CONFIRM_BYTES) return (this.confirmed = true);
+    const gb = (size / 1024 ** 3).toFixed(1);
+    const choice = await vscode.window.showWarningMessage(`${this.name} is ${gb} GB. Read it whole to show its tensors?`, { modal: false }, 'Read');
+    return (this.confirmed = choice === 'Read');
   }
 
   private sendInit(): void {
