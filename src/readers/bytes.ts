@@ -5,9 +5,17 @@
  */
 import { TensorFileError, type TensorFileErrorKind } from './types';
 
-/** Throws the readers' one-line error (`<fileName>: <problem>`). */
+/**
+ * Throws the readers' one-line error (`<fileName>: <problem>`). Control characters in the problem (a
+ * hostile file's own text quoted in it, a JSON parser's excerpt) are escaped so the message stays one line.
+ */
 export function fail(kind: TensorFileErrorKind, fileName: string, problem: string): never {
-  throw new TensorFileError(kind, fileName, problem);
+  throw new TensorFileError(kind, fileName, oneLine(problem));
+}
+
+/** Escapes C0 control characters and DEL as `\xNN`, so text from a file cannot break a message's line. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }
 
 /** A DataView over exactly the bytes of `b` (which may itself be a view into a larger buffer). */

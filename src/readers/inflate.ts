@@ -10,7 +10,7 @@ import { Inflate } from 'fflate';
 import { describeBytes, fail } from './bytes';
 import { TensorFileError } from './types';
 
-/** Compressed bytes fed per push: bounds one push's output to ~33 MB even at deflate's 1032:1 maximum. */
+/** Compressed bytes fed per push at most: bounds one push's output to ~33 MB even at deflate's 1032:1 maximum. */
 const CHUNK = 32 * 1024;
 /** Deflate cannot expand by more than this factor (258-byte matches in 1–2 bits, plus slack). */
 const MAX_RATIO = 1032;
@@ -66,9 +66,12 @@ export function inflateCapped(src: Uint8Array, opts: InflateOptions): Uint8Array
   });
   try {
     if (src.length === 0) fail('truncated-data', fileName, `${what} has no compressed data`);
-    for (let pos = 0; pos < src.length; pos += CHUNK) {
-      const end = Math.min(src.length, pos + CHUNK);
+    // Near the limit, feed less: one push can then overshoot the limit by at most ~1 MB (+ the window).
+    for (let pos = 0; pos < src.length; ) {
+      const room = Math.ceil((limit - written) / MAX_RATIO) + 1024;
+      const end = Math.min(src.length, pos + Math.min(CHUNK, room));
       inflater.push(src.subarray(pos, end), end === src.length);
+      pos = end;
     }
   } catch (e) {
     if (e instanceof TensorFileError) throw e;

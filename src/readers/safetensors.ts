@@ -103,6 +103,8 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
         `tensor '${p.name}' is ${p.stDtype} ${fmtShape(p.shape)} (${bytesNeeded > cap ? 'over 2**64' : bytesNeeded} bytes) but its data_offsets span ${p.end - p.begin} bytes`,
       );
     }
+    const huge = p.shape.find((d) => !Number.isSafeInteger(d));
+    if (huge !== undefined) fail('bad-header', fileName, `tensor '${p.name}' shape ${fmtShape(p.shape)} has a dimension beyond 2**53`);
     if (p.end > bufferLen) {
       fail('offsets-out-of-bounds', fileName, `tensor '${p.name}' data_offsets [${p.begin}, ${p.end}] run past the ${bufferLen}-byte data buffer`);
     }
