@@ -391,6 +391,15 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
   void B;
 }
 
+/** Δ when the grid is 0, Δ, 2Δ, … (to 1e-12), else 0. */
+function uniformStep(grid: Float64Array): number {
+  if (grid.length < 2 || grid[0] !== 0) return 0;
+  const d = grid[1]!;
+  if (!(d > 0)) return 0;
+  for (let j = 0; j < grid.length; j++) if (Math.abs(grid[j]! - j * d) > 1e-12) return 0;
+  return d;
+}
+
 /** Elements per block of the blocked pass: small enough for the block's scratch to stay in L1/L2. */
 const BLOCK = 512;
 
@@ -429,6 +438,15 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const offTarget = eps * invC;
   const grid = cfg.sweepEps && doDice ? Float64Array.from(cfg.sweepEps) : null;
   const K1 = grid ? grid.length + 1 : 0;
+  // A grid 0, Δ, 2Δ, … (the default) finds its bucket by one division instead of a binary search; a ratio
+  // within rounding of a grid value may land one bucket off, where its term |u − εv| is ~0 either way.
+  const step = grid ? uniformStep(grid) : 0;
+  const invStep = step > 0 ? 1 / step : 0;
+  const K = K1 - 1;
+  const fastIndexSweep = kindIndex && invStep > 0 && C > 1;
+  const vOnAbs = 1 - invC;
+  const scaleOff = C * invStep;
+  const scaleOn = invStep / (invC - 1);
 
   const mx = new Float64Array(BLOCK);
   const am = new Int32Array(BLOCK);
@@ -567,17 +585,34 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
               wVV += v * v;
               wTT += t * t;
               wTV += t * v;
+            } else if (fastIndexSweep) {
+              // index targets: v is 1/C (t = 0) or 1/C − 1 (t = 1), so u / v / Δ is u times a constant
+              const f = Math.floor(u * (t === 1 ? scaleOn : scaleOff)) + 1;
+              const j = bc * K1 + (f <= 0 ? 0 : f < K ? f : K);
+              if (t === 1) {
+                swSU![j]! -= u;
+                swSV![j]! += vOnAbs;
+              } else {
+                swSU![j]! += u;
+                swSV![j]! += invC;
+              }
             } else if (v === 0) {
               wC += Math.abs(u);
             } else {
               // bucket = number of grid values ≤ u / v
               const r = u / v;
-              let lo = 0;
-              let hi = K1 - 1;
-              while (lo < hi) {
-                const mid = (lo + hi) >> 1;
-                if (grid[mid]! <= r) lo = mid + 1;
-                else hi = mid;
+              let lo: number;
+              if (invStep > 0) {
+                const f = Math.floor(r * invStep) + 1;
+                lo = r >= 0 ? (f < K ? f : K) : 0;
+              } else {
+                lo = 0;
+                let hi = K;
+                while (lo < hi) {
+                  const mid = (lo + hi) >> 1;
+                  if (grid[mid]! <= r) lo = mid + 1;
+                  else hi = mid;
+                }
               }
               const j = bc * K1 + lo;
               if (v > 0) {

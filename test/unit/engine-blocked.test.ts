@@ -24,7 +24,7 @@ function same(a: Accumulators, b: Accumulators, what: string) {
 
 function check(logits: Tensor, target: Tensor, o: Partial<LossOptions>, what: string) {
   const pair = preparePair(logits, target, resolveOptions(o));
-  for (const sweep of [null, sweepGrid([0, 0.1, 0.05, 0.3])]) {
+  for (const sweep of [null, sweepGrid([0, 0.1, 0.05, 0.3]), sweepGrid()]) {
     const cfg = accumulateConfig(pair, sweep);
     const n = pair.logits.B * pair.logits.S;
     const cuts = [0, Math.floor(n / 3), Math.floor(n / 3) + 1, n];
