@@ -77,13 +77,6 @@ export function blockOf(node: SyntaxNode): SyntaxNode | null {
   return null;
 }
 
-/** The statement (a direct child of a block, or of a `a; b` group) that contains `node`. */
-export function statementOf(node: SyntaxNode): SyntaxNode {
-  let n = node;
-  while (n.parent && n.parent.name !== 'Script' && n.parent.name !== 'Body' && n.parent.name !== 'StatementGroup') n = n.parent;
-  return n;
-}
-
 export function sameNode(a: SyntaxNode | null, b: SyntaxNode | null): boolean {
   return !!a && !!b && a.from === b.from && a.to === b.to && a.name === b.name;
 }

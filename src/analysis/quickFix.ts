@@ -7,7 +7,7 @@
  * [0, 1] is not moved (it is an error wherever it is).
  */
 import { rawArgs } from './calls';
-import { blockOf, children, sameNode, statementOf, type LineIndex, type SyntaxNode } from './pyTree';
+import { blockOf, children, sameNode, type LineIndex, type SyntaxNode } from './pyTree';
 import type { LossCall, PostHocAssignment, QuickFix, TextEdit } from './types';
 
 export function applyEdits(text: string, edits: readonly TextEdit[]): string {
@@ -67,35 +67,21 @@ function constructorEdit(src: string, lines: LineIndex, call: LossCall, callNode
 }
 
 /**
- * Deletes a statement: the whole line when it stands alone on it (a trailing comment goes with it), just
- * the statement and its `;` inside `a; b`, and `pass` in its place when it is a block's only statement.
+ * Deletes a statement: its whole lines (a trailing comment goes with it), or just the statement and its
+ * `;` inside `a; b`. (It never is a block's only statement: the constructor precedes it in the same block.)
  */
-function deleteStatement(src: string, lines: LineIndex, stmtNode: SyntaxNode): TextEdit {
-  const stmt = statementOf(stmtNode);
+function deleteStatement(src: string, lines: LineIndex, stmt: SyntaxNode): TextEdit {
   const parent = stmt.parent;
   if (parent && parent.name === 'StatementGroup') {
     const parts = children(parent).filter((c) => c.name !== 'Comment');
     const k = parts.findIndex((c) => sameNode(c, stmt));
     const next = parts[k + 1];
-    const prev = parts[k - 1];
     if (next && next.name === ';') {
       const after = parts[k + 2];
       return { start: stmt.from, end: after ? after.from : next.to, newText: '' };
     }
-    if (prev && prev.name === ';') return { start: prev.from, end: stmt.to, newText: '' };
-    return { start: stmt.from, end: stmt.to, newText: 'pass' };
+    const prev = parts[k - 1] as SyntaxNode; // not first, so a `;` precedes it
+    return { start: prev.from, end: stmt.to, newText: '' };
   }
-  const block = blockOf(stmt);
-  if (block && block.name === 'Body') {
-    const statements = children(block).filter((c) => c.name !== ':' && c.name !== 'Comment' && !c.type.isError);
-    if (statements.length === 1) return { start: stmt.from, end: stmt.to, newText: 'pass' };
-  }
-  const line = lines.lineOf(stmt.from);
-  const endLine = lines.lineOf(stmt.to);
-  const head = src.slice(lines.lineStart(line), stmt.from);
-  const tail = src.slice(stmt.to, lines.lineEnd(endLine)).trimStart();
-  const onlyWhitespaceBefore = head.trim() === '';
-  const onlyCommentAfter = tail === '' || tail.startsWith('#');
-  if (onlyWhitespaceBefore && onlyCommentAfter) return { start: lines.lineStart(line), end: lines.nextLineStart(endLine), newText: '' };
-  return { start: stmt.from, end: stmt.to, newText: 'pass' };
+  return { start: lines.lineStart(lines.lineOf(stmt.from)), end: lines.nextLineStart(lines.lineOf(stmt.to)), newText: '' };
 }

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { analyzePython, type Analysis, type LossOptions } from '../../src/analysis/index';
+import { analyzePython, type Analysis } from '../../src/analysis/index';
+import type { LossOptions } from '../../src/engine/types';
 
 const fixtures = path.resolve(__dirname, '..', 'fixtures', 'python');
 const load = (name: string) => readFileSync(path.join(fixtures, name), 'utf8');
