@@ -37,7 +37,7 @@ interface JsonCall {
   hasKwargs: boolean;
   hasStarArgs: boolean;
   numClasses: { value: number; name: string; line: number; column: number; cell?: number } | null;
-  postHoc: { cell?: number; line: number; column: number; target: string; value: unknown; effective: boolean }[];
+  postHoc: { cell?: number; line: number; column: number; target: string; value: unknown; valueText: string; effective: boolean }[];
 }
 
 interface JsonDiagnostic {
@@ -84,6 +84,7 @@ function jsonCall(c: LossCall): JsonCall {
       column: p.column,
       target: p.target,
       value: p.value.known ? p.value.value : null,
+      valueText: p.value.text,
       effective: p.effective,
     })),
   };
@@ -147,7 +148,7 @@ function callLine(r: FileReport, c: JsonCall): string {
   if (c.numClasses) notes.push(`C=${c.numClasses.value} from ${c.numClasses.name}`);
   for (const p of c.postHoc) {
     const at = p.cell === undefined ? `line ${p.line}` : `cell ${p.cell}, line ${p.line}`;
-    notes.push(`${p.target} = ${formatValue(p.value)} on ${at}${p.effective ? '' : ' (no effect)'}`);
+    notes.push(`${p.target} = ${p.valueText} on ${at}${p.effective ? '' : ' (no effect)'}`);
   }
   return `${where(r.file, c)}: ${c.name}(${opts.join(', ')})${notes.length ? `  [${notes.join('; ')}]` : ''}`;
 }
