@@ -182,12 +182,13 @@ export class TensorWorkerService {
       return { entry: hit, readMs: 0 };
     }
     const key = `${src.uri}\u0000${src.mtime}\u0000${src.size}`;
+    // Before the read starts: with transferred bytes, parsing runs synchronously inside readAndCache().
+    const t0 = performance.now();
     let pending = this.loading.get(key);
     if (!pending) {
       pending = this.readAndCache(src, limits, progress, pinned).finally(() => this.loading.delete(key));
       this.loading.set(key, pending);
     }
-    const t0 = performance.now();
     const entry = await pending;
     return { entry, readMs: performance.now() - t0 };
   }
