@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: issue 6's workloads W1–W4, our engine against PyTorch on the same files, in one run.
  *
- *   node --import tsx bench/run.ts [--reps N] [--only W1,W3] [--no-torch] [--torch-threads N] [--runtime bundle|tsx]
+ *   node --import tsx bench/run.ts [--reps N (default 5)] [--only W1,W3] [--no-torch] [--torch-threads N] [--runtime bundle|tsx]
  *
  * 1. Generates the data sets deterministically into bench/data/ (reused while their spec matches).
  * 2. Bundles bench/child.ts with esbuild (as the product's dist/ is built) and runs every workload in a
@@ -37,7 +37,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { reps: 3, only: null, torch: true, torchThreads: cpus().length, runtime: 'bundle', python: process.env['BENCH_PYTHON'] ?? '/usr/bin/python3' };
+  const a: Args = { reps: 5, only: null, torch: true, torchThreads: cpus().length, runtime: 'bundle', python: process.env['BENCH_PYTHON'] ?? '/usr/bin/python3' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
@@ -230,10 +230,10 @@ function sweepCheck(out: Map<WorkloadId, WorkloadOutcome>): string | null {
   if (!w4 || !w1 || w4.kind !== 'sweep' || w1.kind !== 'report') return null;
   const i = w4.sweep.eps.findIndex((e) => Math.abs(e - 0.1) < 1e-12);
   const s = i >= 0 ? w4.sweep.total[i] : null;
-  const r = w1.loss.total;
+  const r = w1.smoothed?.total ?? null;
   if (s === null || s === undefined || r === null) return null;
   const d = Math.abs(s - r) / Math.abs(r);
-  return `W4 sweep at ε = 0.1: total ${s.toPrecision(10)} vs W1 report ${r.toPrecision(10)} (rel diff ${d.toExponential(1)}) ${d <= 1e-9 ? 'OK' : 'MISMATCH'}`;
+  return `W4 sweep at ε = 0.1: smoothed total ${s.toPrecision(10)} vs W1 report's smoothed.total ${r.toPrecision(10)} (rel diff ${d.toExponential(1)}) ${d <= 1e-9 ? 'OK' : 'MISMATCH'}`;
 }
 
 async function main(): Promise<void> {
@@ -305,6 +305,7 @@ async function main(): Promise<void> {
       fmtMs(ours?.single.best),
       fmtMB(ours?.peakRssMB),
       fmtMB(o.fileBytes / 1024 ** 2),
+      ours ? fmtRatio(ours.peakRssMB / (o.fileBytes / 1024 ** 2)) : '—',
       fmtMs(t?.readMs.total),
       fmtMs(t?.idiomatic.best),
       fmtMs(t?.singleCall.best),
@@ -329,7 +330,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(
     renderTable(
-      ['workload', 'ours read', 'ours compute', 'ours 1-thr', 'ours peak', 'files', 'torch read', 'torch idiom.', 'torch 1-call', 'torch peak', 'ours/idiom.', 'ours/1-call', 'read+rep ratio'],
+      ['workload', 'ours read', 'ours compute', 'ours 1-thr', 'ours peak', 'files', 'peak/files', 'torch read', 'torch idiom.', 'torch 1-call', 'torch peak', 'ours/idiom.', 'ours/1-call', 'read+rep ratio'],
       rows,
     ),
   );

@@ -3,7 +3,8 @@
 (numpy.load; nibabel for NIfTI when installed, else a small gzip + header reader), then
 
   (a) the idiomatic per-class report a user would write with torch (log-softmax inside
-      F.cross_entropy(reduction='none') with and without label_smoothing, per-class bincounts and sums,
+      F.cross_entropy(reduction='none') with and without label_smoothing, per-class bincounts and sums
+      (float64 weights: float32 bincount sums drift by 1e-2 over millions of voxels),
       MONAI-style Dice sums per (batch item, class) for the hard and the smoothed target, the confusion
       matrix via bincount, 15 calibration bins), and
   (b) one F.cross_entropy(x, t, label_smoothing=eps) call: the floor.
@@ -78,8 +79,10 @@ def report_seg(x, target, eps, smooth_nr=1e-5, smooth_dr=1e-5, bins=15):
     ce_s = F.cross_entropy(x, t, reduction='none', label_smoothing=eps)
     ft = t.reshape(-1)
     count = torch.bincount(ft, minlength=C)
-    cls_ce_h = torch.bincount(ft, weights=ce_h.reshape(-1), minlength=C) / count
-    cls_ce_s = torch.bincount(ft, weights=ce_s.reshape(-1), minlength=C) / count
+    # float64 weights: bincount accumulates in the weights' dtype, and float32 sums of ~10^6 values drift
+    # by 1e-2 relative (W2's background class); a user who wants the right per-class numbers writes .double().
+    cls_ce_h = torch.bincount(ft, weights=ce_h.reshape(-1).double(), minlength=C) / count
+    cls_ce_s = torch.bincount(ft, weights=ce_s.reshape(-1).double(), minlength=C) / count
     p = torch.softmax(x, 1)
     y = torch.zeros_like(p).scatter_(1, t.unsqueeze(1), 1.0)  # MONAI's one_hot
     tp = (p * y).sum(dims)
@@ -98,7 +101,8 @@ def report_seg(x, target, eps, smooth_nr=1e-5, smooth_dr=1e-5, bins=15):
     confusion = torch.bincount(ft * C + fp, minlength=C * C).reshape(C, C)
     fc = conf.reshape(-1)
     b = (fc * bins).long().clamp_(max=bins - 1)
-    correct = (fp == ft).to(fc.dtype)
+    fc = fc.double()
+    correct = (fp == ft).double()
     n_b = torch.bincount(b, minlength=bins)
     conf_b = torch.bincount(b, weights=fc, minlength=bins)
     acc_b = torch.bincount(b, weights=correct, minlength=bins)
@@ -128,12 +132,13 @@ def report_cls(x, t, eps, bins=15):
     ce_h = F.cross_entropy(x, t, reduction='none')
     ce_s = F.cross_entropy(x, t, reduction='none', label_smoothing=eps)
     count = torch.bincount(t, minlength=C)
-    cls_ce_h = torch.bincount(t, weights=ce_h, minlength=C) / count
-    cls_ce_s = torch.bincount(t, weights=ce_s, minlength=C) / count
+    cls_ce_h = torch.bincount(t, weights=ce_h.double(), minlength=C) / count
+    cls_ce_s = torch.bincount(t, weights=ce_s.double(), minlength=C) / count
     conf, pred = torch.softmax(x, 1).max(1)
     confusion = torch.bincount(t * C + pred, minlength=C * C).reshape(C, C)
     b = (conf * bins).long().clamp_(max=bins - 1)
-    correct = (pred == t).to(conf.dtype)
+    conf = conf.double()
+    correct = (pred == t).double()
     n_b = torch.bincount(b, minlength=bins)
     conf_b = torch.bincount(b, weights=conf, minlength=bins)
     acc_b = torch.bincount(b, weights=correct, minlength=bins)
@@ -150,8 +155,8 @@ def report_cls(x, t, eps, bins=15):
         'counts': count.tolist(),
         'ceHard': nan_if_empty(cls_ce_h),
         'ceSmoothed': nan_if_empty(cls_ce_s),
-        'diceHard': None,
-        'diceSmoothed': None,
+        'diceHard': [None] * C,
+        'diceSmoothed': [None] * C,
         'confusionTotal': int(confusion.sum()),
         'confusionDiag': confusion.diagonal().tolist(),
         'ece': float(ece),

@@ -89,8 +89,8 @@ const SEG_OPTIONS: Partial<LossOptions> = { loss: 'dicece', softmax: true, toOne
 export const SWEEP_EPS: number[] = Array.from({ length: 16 }, (_, i) => (2 * i) / 100);
 
 export const WORKLOADS: Workload[] = [
-  { id: 'W1', title: '2×14×96³ DiceCE report', dataset: 'seg96', options: SEG_OPTIONS, mode: 'report' },
-  { id: 'W2', title: '1×14×256²×128 + NIfTI labels, read + report', dataset: 'seg256', options: SEG_OPTIONS, mode: 'report' },
-  { id: 'W3', title: '4096×1000 CE report', dataset: 'cls', options: { loss: 'ce', labelSmoothing: 0.1 }, mode: 'report' },
-  { id: 'W4', title: '16-value ε sweep on W1', dataset: 'seg96', options: SEG_OPTIONS, mode: 'sweep', sweepEps: SWEEP_EPS },
+  { id: 'W1', title: 'DiceCE 2×14×96³', dataset: 'seg96', options: SEG_OPTIONS, mode: 'report' },
+  { id: 'W2', title: 'DiceCE 1×14×256²×128 + .nii.gz', dataset: 'seg256', options: SEG_OPTIONS, mode: 'report' },
+  { id: 'W3', title: 'CE 4096×1000', dataset: 'cls', options: { loss: 'ce', labelSmoothing: 0.1 }, mode: 'report' },
+  { id: 'W4', title: '16-ε sweep on W1', dataset: 'seg96', options: SEG_OPTIONS, mode: 'sweep', sweepEps: SWEEP_EPS },
 ];
