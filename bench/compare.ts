@@ -3,7 +3,7 @@
  * benchmark that times a wrong computation is useless, so a mismatch on the headline numbers fails the run.
  *
  * Tolerances: `loss` / `hard` / `smoothed` terms within 1e-5 relative (torch computes in float32 with
- * pairwise sums, we in float64); counts and the confusion total exactly; per-class CE / Dice within 1e-4
+ * pairwise sums, we in float64); counts and the confusion total exactly; per-class CE / Dice within 1e-5
  * relative (torch sums each class in float64 from float32 per-element losses, whose own rounding is ~1e-7);
  * ECE within 1e-4 absolute (an element whose float32 confidence sits on a bin edge may change bin).
  */
