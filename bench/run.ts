@@ -368,6 +368,7 @@ async function main(): Promise<void> {
       goals.map((g) => [g.goal, fmtRatio(g.best), fmtRatio(g.median), `≤ ${g.target}×`, g.best === null ? '—' : g.best <= g.target ? 'yes' : 'NO']),
     ),
   );
+  if (!goals.length) console.log('  (none measured by this run: the goals need W1/W2 with torch, W2, or W4)');
 
   console.log('');
   console.log('Correctness: our report vs torch on the same files');
