@@ -4,9 +4,10 @@
  * keeps them in an LRU cache keyed by (URI, mtime, size) so that an option change recomputes without
  * re-reading, and answers the requests of src/worker/protocol.ts with the readers and the engine.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import * as engine from '../engine/index';
+import { computeReportAndSweepParallel, computeReportParallel, PARALLEL_MIN_VALUES, sharedPool } from '../parallel/index';
 import type { Tensor } from '../engine/tensor';
 import type { TensorFileState, TensorSummary } from '../protocol/messages';
 import { readTensorFile } from '../readers/index';
@@ -103,17 +104,20 @@ export class TensorWorkerService {
     let report: engine.Report;
     let sweep: engine.EpsSweep | null = null;
     let sweepError: string | undefined;
+    // The fused pass is split over the engine's thread pool (src/parallel) for large inputs; the tensors are
+    // views on shared memory (see readAndCache), so the pool reads them in place.
+    const pool = sharedPool();
     if (p.sweepEps && p.sweepEps.length > 0) {
       // One fused pass gathers the report's sums and the sweep's; should the sweep alone fail, the report
       // is still worth showing.
       try {
-        ({ report, sweep } = engine.computeReportAndSweep(logits.tensor, target.tensor, p.options, p.sweepEps));
+        ({ report, sweep } = await computeReportAndSweepParallel(logits.tensor, target.tensor, p.options, p.sweepEps, pool));
       } catch (e) {
-        report = engine.computeReport(logits.tensor, target.tensor, p.options);
+        report = await computeReportParallel(logits.tensor, target.tensor, p.options, pool);
         sweepError = e instanceof Error ? e.message : String(e);
       }
     } else {
-      report = engine.computeReport(logits.tensor, target.tensor, p.options);
+      report = await computeReportParallel(logits.tensor, target.tensor, p.options, pool);
     }
     const computeMs = performance.now() - t0;
     return {
@@ -196,11 +200,12 @@ export class TensorWorkerService {
   private async readAndCache(src: FileSource, limits: Partial<ReadLimits> | undefined, progress: ProgressFn, pinned: Set<string>): Promise<CachedFile> {
     let bytes: Uint8Array;
     if (src.bytes) {
-      bytes = src.bytes;
+      // Large transferred files move into shared memory once, so every later report's thread pool reads them
+      // in place instead of copying the tensors per report.
+      bytes = src.bytes.byteLength >= SHARE_MIN_BYTES && !(src.bytes.buffer instanceof SharedArrayBuffer) ? toSharedBytes(src.bytes) : src.bytes;
     } else if (src.fsPath) {
       progress(`Reading ${src.fileName}…`);
-      const buf = await readFile(src.fsPath);
-      bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      bytes = await readIntoSharedMemory(src.fsPath, src.fileName);
     } else {
       throw new NeedBytesError(src.uri);
     }
@@ -232,6 +237,38 @@ export class TensorWorkerService {
       this.cache.delete(c.uri);
       total -= c.bytes;
     }
+  }
+}
+
+/** Files from this size on are held in shared memory (the engine's pool splits inputs from 1 Mi values). */
+const SHARE_MIN_BYTES = PARALLEL_MIN_VALUES * 4;
+
+function toSharedBytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(b.byteLength));
+  out.set(b);
+  return out;
+}
+
+/**
+ * Reads a whole file into one SharedArrayBuffer (offset 0, so aligned data stay aligned; no copy when the
+ * engine's pool reads the tensors), in chunks of at most 1 GiB, which also works beyond fs.readFile's 2 GiB.
+ */
+async function readIntoSharedMemory(path: string, fileName: string): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const buf = new Uint8Array(new SharedArrayBuffer(size));
+    const CHUNK = 1 << 30;
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await fh.read(buf, got, Math.min(CHUNK, size - got), got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    if (got < size) throw new Error(`${fileName}: the file shrank while being read (${got} of ${size} bytes)`);
+    return buf;
+  } finally {
+    await fh.close();
   }
 }
 
