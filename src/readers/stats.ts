@@ -314,11 +314,13 @@ function elementReader(t: Tensor): (i: number) => number {
 
 /**
  * JSON with the manifest's number encoding: NaN/±Infinity as the strings "NaN", "Infinity", "-Infinity";
- * bigints as exact integer literals; -0 as `-0.0` (a float zero keeps its sign). `indent` as JSON.stringify.
+ * bigints as exact integer literals; -0 as `-0.0` (a float zero keeps its sign); floats of magnitude 2**53 and
+ * more in exponent form (so they do not read as exact integers). `indent` as JSON.stringify.
  */
 export function toManifestJson(value: unknown, indent?: number): string {
   const BIG = '\u0000big:';
   const NEG0 = '\u0000neg0';
+  const FLOAT = '\u0000float:';
   const text = JSON.stringify(
     value,
     function (_key, v: unknown) {
@@ -328,6 +330,9 @@ export function toManifestJson(value: unknown, indent?: number): string {
         if (v === Infinity) return 'Infinity';
         if (v === -Infinity) return '-Infinity';
         if (Object.is(v, -0)) return NEG0;
+        // A float beyond 2**53 would print as a long integer literal (1.8e19 -> "18464758472219034000"),
+        // which bigint-aware parsers take for an exact integer: keep it visibly a float.
+        if (Math.abs(v) >= 2 ** 53) return FLOAT + v.toExponential();
       }
       return v;
     },
@@ -335,7 +340,8 @@ export function toManifestJson(value: unknown, indent?: number): string {
   );
   return text
     .replace(/"\\u0000big:(-?\d+)"/g, '$1')
-    .replace(/"\\u0000neg0"/g, '-0.0');
+    .replace(/"\\u0000neg0"/g, '-0.0')
+    .replace(/"\\u0000float:(-?[\d.]+e[-+]\d+)"/g, '$1');
 }
 
 /** A stats value in the manifest's encoding (for callers building their own JSON or tables). */

@@ -86,9 +86,12 @@ test('histogram of finite values', () => {
   assert.throws(() => histogram(t, 0), RangeError);
 });
 
-test('manifest JSON encoding: non-finite strings, exact bigints, signed zero', () => {
-  const text = toManifestJson({ a: NaN, b: [Infinity, -Infinity, -0, 1.5], c: -(2n ** 63n), d: 18446744073709551615n, e: null });
-  assert.equal(text, '{"a":"NaN","b":["Infinity","-Infinity",-0.0,1.5],"c":-9223372036854775808,"d":18446744073709551615,"e":null}');
+test('manifest JSON encoding: non-finite strings, exact bigints, signed zero, big floats in exponent form', () => {
+  const text = toManifestJson({ a: NaN, b: [Infinity, -Infinity, -0, 1.5], c: -(2n ** 63n), d: 18446744073709551615n, e: null, f: 2 ** 64 });
+  assert.equal(
+    text,
+    '{"a":"NaN","b":["Infinity","-Infinity",-0.0,1.5],"c":-9223372036854775808,"d":18446744073709551615,"e":null,"f":1.8446744073709552e+19}',
+  );
 });
 
 test('detection is by content, not by extension', () => {
