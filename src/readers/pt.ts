@@ -36,7 +36,8 @@ import {
 } from './pickle';
 import { typedArrayAt } from './typed';
 import { TensorFileError, type NonTensorEntry, type ReadLimits, type TensorEntry, type TensorFile } from './types';
-import { looksLikeZip, openZip } from './zip';
+import { torchRecordPrefix } from './detect';
+import { looksLikeZip, openZip, type ZipArchive } from './zip';
 
 /** torch's legacy-format magic number (the first pickle of a legacy stream). */
 export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -49,10 +50,14 @@ const MAX_VISITS = 2_000_000;
 
 const latin1 = new TextDecoder('latin1');
 
-/** Reads a zip-format or legacy `.pt`/`.pth` file. Throws TensorFileError (kind = the corpus errorKind). */
-export function readPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
+/**
+ * Reads a zip-format or legacy `.pt`/`.pth` file. Throws TensorFileError (kind = the corpus errorKind).
+ * `zip`: the archive when the caller has already opened `bytes` (format detection does), to skip a
+ * second parse of its central directory.
+ */
+export function readPt(bytes: Uint8Array, fileName: string, limits: ReadLimits, zip?: ZipArchive): TensorFile {
   if (bytes.length === 0) fail('empty-file', fileName, 'empty file (0 bytes)');
-  if (looksLikeZip(bytes)) return readZipPt(bytes, fileName, limits);
+  if (looksLikeZip(bytes)) return readZipPt(zip ?? openZip(bytes, fileName, limits), fileName, limits);
   if (bytes[0] === 0x80) return readLegacyPt(bytes, fileName, limits);
   fail('unrecognized-format', fileName, 'not a PyTorch file: neither a zip archive nor a pickle stream');
 }
@@ -71,14 +76,11 @@ interface StorageBytes {
   what: string;
 }
 
-function readZipPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
-  const zip = openZip(bytes, fileName, limits);
-  // The archive's data.pkl: at the top or one folder down; the shortest wins (torch writes exactly one).
-  const pkls = zip.names.filter((n) => n.endsWith('data.pkl') && (n === 'data.pkl' || n.endsWith('/data.pkl')) && n.split('/').length <= 2);
-  pkls.sort((a, b) => a.length - b.length);
-  const pklName = pkls[0];
-  if (pklName === undefined) fail('unrecognized-format', fileName, 'zip archive holds no data.pkl: not a torch.save file');
-  const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
+function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits): TensorFile {
+  // `<prefix>data.pkl` at the top or one folder down, found exactly as format detection finds it.
+  const prefix = torchRecordPrefix(zip);
+  if (prefix === undefined) fail('unrecognized-format', fileName, 'zip archive holds no data.pkl: not a torch.save file');
+  const pklName = `${prefix}data.pkl`;
 
   let littleEndian = true;
   const byteorderName = `${prefix}byteorder`;
