@@ -123,9 +123,10 @@ export class ComparisonPanel extends Disposable {
 
   /**
    * Computes (or recomputes) the comparison with `options` and shows it. Resolves with the new state, or
-   * rejects (after telling the user) when it failed or was cancelled.
+   * rejects (after telling the user) when it failed or was cancelled. With `replyOnly` (the webview's own
+   * recompute request) the state goes back only in the response, not also as an `update`.
    */
-  async compute(options: LossOptions, why: 'open' | 'recompute' | 'restore'): Promise<ComparisonState> {
+  async compute(options: LossOptions, why: 'open' | 'recompute' | 'restore', replyOnly = false): Promise<ComparisonState> {
     const gen = ++this.generation;
     const req: PairRequest = { ...this.request, options };
     this.setBusy(+1, why === 'recompute' ? 'Recomputing…' : 'Reading and computing…');
@@ -224,7 +225,7 @@ export class ComparisonPanel extends Disposable {
       recompute: async ({ options }) => {
         const base = this.state?.options ?? this.request.options;
         const merged = mergeOptions(base, options);
-        return this.compute(merged, 'recompute');
+        return this.compute(merged, 'recompute', true);
       },
       slice: async (request) => {
         const s = this.state;

@@ -9,10 +9,10 @@
  * - names: role words in the key, the file stem or the parent folder (`logits`/`pred`/`output`/`prob` against
  *   `label`/`target`/`seg`/`mask`/`gt`);
  * - same stem once role words are removed (`case01_logits` with `case01_label`, `preds/case01` with `labels/case01`);
- * - same file (two keys of one container), then same folder;
+ * - same file (two keys of one container), then same folder, then same format;
  * - dtypes, when known: integer logits are implausible, integer or bool targets are typical.
  */
-import { baseName, dirName, fileStem } from './tensorSpec';
+import { baseName, dirName, fileStem, tensorExtension } from './tensorSpec';
 
 export interface Candidate {
   /** Stable id (the URI string, plus `#key` for an entry of a container). */
@@ -138,6 +138,9 @@ export function pairScore(logits: Candidate, target: Candidate): ScoredPair {
   } else if (dirName(dirName(logits.path)) === dirName(dirName(target.path))) {
     score += 0.5;
   }
+
+  // Files saved by the same code usually share a format (logits.npy with labels.npy before labels.nii.gz).
+  if (!samePath && tensorExtension(logits.path) !== null && tensorExtension(logits.path) === tensorExtension(target.path)) score += 0.5;
 
   const rl = residue(logits);
   const rt = residue(target);

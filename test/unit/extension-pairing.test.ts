@@ -48,6 +48,11 @@ test('the sample pair is proposed first, in the right order', () => {
   assert.ok(best.reasons.includes('same folder'));
 });
 
+test('same format breaks a tie between two targets', () => {
+  const cands = [file('/w/d/logits.npy'), file('/w/d/labels.nii.gz'), file('/w/d/labels.npy')];
+  assert.equal(proposePairs(cands)[0]!.target.path, '/w/d/labels.npy');
+});
+
 test('same stem beats same folder; each file is proposed at most once as logits', () => {
   const cands = [
     file('/w/out/case01_logits.npy'), file('/w/out/case02_logits.npy'),
