@@ -295,6 +295,32 @@ describe('hand-built legacy streams', () => {
     expectError(() => read(legacy(body), 'lost.pt'), 'missing-record', 'lost.pt');
   });
 
+  /** `_rebuild_tensor(FloatStorage '1' of `numel`, offset, size, stride)` with one float storage [1.5, 2.5, ...]. */
+  function oneTensor(numel: number, offset: number[], size: number[], stride: number[]): Uint8Array {
+    const body = concat(
+      [0x80, 2, 0x63], 'torch._utils\n_rebuild_tensor\n',
+      [0x28, 0x28, 0x8c, 7], 'storage', [0x63], 'torch\nFloatStorage\n', [0x8c, 1], '1', [0x8c, 3], 'cpu', [0x4b, numel, 0x74, 0x51],
+      offset, size, stride, [0x74, 0x52, 0x2e],
+    );
+    const keys = concat([0x80, 2, 0x5d, 0x8c, 1], '1', [0x61, 0x2e]);
+    const data = new Float32Array(numel).map((_, i) => i + 1.5);
+    return legacy(body, keys, concat([numel, 0, 0, 0, 0, 0, 0, 0], new Uint8Array(data.buffer)));
+  }
+
+  test('a stride-0 view of 2**40 elements over one float is refused by the logical-size limit', () => {
+    const b = oneTensor(1, [0x4b, 0], [0x8a, 6, 0, 0, 0, 0, 0, 1, 0x85], [0x4b, 0, 0x85]);
+    const err = expectError(() => read(b, 'expand.pt'), 'too-large', 'expand.pt');
+    assert.match(err.problem, /tensor \(float32 \[1099511627776\]\) is 4398046511104 bytes \(4096\.00 GiB\), over the/);
+  });
+
+  test('overlapping windows (unfold) over a 6-element storage read in logical order', () => {
+    // size (3, 4), stride (1, 1): rows are windows 0..3, 1..4, 2..5 of the storage.
+    const f = read(oneTensor(6, [0x4b, 0], [0x4b, 3, 0x4b, 4, 0x86], [0x4b, 1, 0x4b, 1, 0x86]));
+    const t = f.tensors[0]!.tensor;
+    assert.deepEqual([...t.toFloat64()], [1.5, 2.5, 3.5, 4.5, 2.5, 3.5, 4.5, 5.5, 3.5, 4.5, 5.5, 6.5]);
+    expectError(() => read(oneTensor(6, [0x4b, 1], [0x4b, 3, 0x4b, 4, 0x86], [0x4b, 1, 0x4b, 1, 0x86]), 'unfold.pt'), 'view-out-of-bounds', 'unfold.pt');
+  });
+
   test('a legacy storage count claiming exabytes fails before allocating', () => {
     const body = concat(
       [0x80, 2, 0x63], 'torch._utils\n_rebuild_tensor\n',
