@@ -29,7 +29,7 @@ function newSession(): Session {
 function addUnit(session: Session, src: string, cellIndex: number | undefined): Unit {
   const tree = parsePython(src);
   const key = unitKey(cellIndex);
-  const w = walk(tree.topNode, src, key);
+  const w = walk(tree, src, key);
   const unit: Unit = { cellIndex, src, lines: new LineIndex(src), walk: w, calls: [], classCounts: [], diagnostics: [] };
   for (const site of w.calls) {
     const qualify = qualifierFor(site.scope, src, session.carried);

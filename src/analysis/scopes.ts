@@ -15,7 +15,7 @@
  * - a name the file never binds: what earlier notebook cells left, then `from m import *` of a known module.
  * A name whose binding is not an import resolves to nothing, so a shadowed alias is never recognised.
  */
-import { children, type SyntaxNode } from './pyTree';
+import { children, type SyntaxNode, type Tree } from './pyTree';
 
 export type BindingValue =
   /** The name is a module or a member imported from one (`torch.nn`, `monai.losses.DiceCELoss`). */
@@ -169,11 +169,21 @@ const COMPREHENSIONS = new Set([
   'SetComprehensionExpression',
 ]);
 
-/** Walks the whole tree once. `cellIndex` tags call bindings so later cells can refer to them. */
-export function walk(top: SyntaxNode, src: string, cellIndex: number): WalkResult {
+/**
+ * Walks the whole tree once with a cursor (`Tree.iterate`), materialising syntax nodes only for the
+ * statements it inspects, so that a 5,000-line file stays well inside the lens's time budget.
+ * `cellIndex` tags call bindings so later cells can refer to them.
+ */
+export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
   const module = new Scope('module', null);
   const out: WalkResult = { module, calls: [], callAssignments: new Map(), smoothingAssignments: [], classCounts: [], errors: 0 };
   const text = (n: SyntaxNode) => src.slice(n.from, n.to);
+  /** The scope the node being visited evaluates in. */
+  const scopes: Scope[] = [module];
+  /** Function / class scopes whose `def` / `class` is open (their Body pushes them). */
+  const defs: Scope[] = [];
+  /** For each open Body: whether it pushed a scope. */
+  const bodies: boolean[] = [];
 
   /** Binds the names of an assignment-like target pattern (`a`, `a, b`, `(a, *b)`, `[a, b]`). */
   function bindPattern(n: SyntaxNode, scope: Scope, value: BindingValue): void {
@@ -188,68 +198,6 @@ export function walk(top: SyntaxNode, src: string, cellIndex: number): WalkResul
         return;
       default:
         return; // attributes and subscripts bind no name
-    }
-  }
-
-  function visitChildren(n: SyntaxNode, scope: Scope): void {
-    for (let c = n.firstChild; c; c = c.nextSibling) visit(c, scope);
-  }
-
-  function visit(n: SyntaxNode, scope: Scope): void {
-    if (n.type.isError) {
-      // `1.` parses as a member access missing its property (see literals.ts): not a syntax error.
-      const p = n.parent;
-      const trailingDot = n.from === n.to && p?.name === 'MemberExpression' && p.firstChild?.name === 'Number';
-      if (!trailingDot) out.errors++;
-      visitChildren(n, scope);
-      return;
-    }
-    switch (n.name) {
-      case 'ImportStatement':
-        return importStatement(n, scope);
-      case 'AssignStatement':
-        return assignStatement(n, scope);
-      case 'UpdateStatement': {
-        const t = n.firstChild;
-        if (t) bindPattern(t, scope, { kind: 'other' });
-        return visitChildren(n, scope);
-      }
-      case 'ForStatement':
-        return forLike(n, scope, scope);
-      case 'WithStatement':
-      case 'TryStatement':
-        return asTargets(n, scope);
-      case 'NamedExpression': {
-        const t = n.firstChild;
-        let s = scope;
-        while (s.kind === 'comprehension' && s.parent) s = s.parent;
-        if (t) bindPattern(t, s, { kind: 'other' });
-        return visitChildren(n, scope);
-      }
-      case 'ScopeStatement': {
-        const kw = n.firstChild;
-        if (kw && text(kw) === 'global' && scope.kind !== 'module') {
-          for (const c of children(n)) if (c.name === 'VariableName') scope.globals.add(text(c));
-        }
-        return;
-      }
-      case 'FunctionDefinition':
-        return functionDefinition(n, scope);
-      case 'ClassDefinition':
-        return classDefinition(n, scope);
-      case 'LambdaExpression':
-        return lambdaExpression(n, scope);
-      case 'CallExpression':
-        out.calls.push({ node: n, scope });
-        classCountKeywords(n, scope);
-        return visitChildren(n, scope);
-      case 'Comment':
-      case 'String':
-      case 'Number':
-        return;
-      default:
-        if (COMPREHENSIONS.has(n.name)) return forLike(n, new Scope('comprehension', scope), scope);
-        return visitChildren(n, scope);
     }
   }
 
@@ -309,7 +257,7 @@ export function walk(top: SyntaxNode, src: string, cellIndex: number): WalkResul
       // An annotation without a value (`x: int`) still makes `x` local.
       const t = parts[0];
       if (t && t.name === 'VariableName' && parts[1]?.name === 'TypeDef') bindPattern(t, scope, { kind: 'other' });
-      return visitChildren(n, scope);
+      return;
     }
     const valueParts = parts.slice(lastOp + 1).filter((p) => p.name !== 'Comment');
     const value = valueParts.length === 1 && valueParts[0]?.name === 'CallExpression' ? (valueParts[0] as SyntaxNode) : null;
@@ -323,7 +271,6 @@ export function walk(top: SyntaxNode, src: string, cellIndex: number): WalkResul
       } else if (p.name !== 'TypeDef' && p.name !== 'Comment') run.push(p);
     }
     target(run, value, valueParts, n, scope);
-    visitChildren(n, scope);
   }
 
   function target(run: SyntaxNode[], call: SyntaxNode | null, valueParts: SyntaxNode[], stmt: SyntaxNode, scope: Scope): void {
@@ -370,13 +317,12 @@ export function walk(top: SyntaxNode, src: string, cellIndex: number): WalkResul
   }
 
   /** `for` statements and comprehensions: targets sit between `for` and `in`. */
-  function forLike(n: SyntaxNode, inner: Scope, outer: Scope): void {
+  function forTargets(n: SyntaxNode, scope: Scope): void {
     let inTarget = false;
     for (let c = n.firstChild; c; c = c.nextSibling) {
       if (c.name === 'for') inTarget = true;
       else if (c.name === 'in') inTarget = false;
-      else if (inTarget && c.name !== ',') bindPattern(c, inner, { kind: 'other' });
-      visit(c, c.name === 'Body' ? outer : inner);
+      else if (inTarget && c.name !== ',') bindPattern(c, scope, { kind: 'other' });
     }
   }
 
@@ -389,48 +335,19 @@ export function walk(top: SyntaxNode, src: string, cellIndex: number): WalkResul
         if (afterAs) bindPattern(c, scope, { kind: 'other' });
         afterAs = false;
       }
-      visit(c, scope);
     }
   }
 
-  function params(list: SyntaxNode, fnScope: Scope, outer: Scope): void {
+  /** Parameter names (not default values, which are expressions) bind in the function's scope. */
+  function params(list: SyntaxNode, fnScope: Scope): void {
     let prev: SyntaxNode | null = null;
     for (let c = list.firstChild; c; c = c.nextSibling) {
       if (c.name === 'VariableName' && prev?.name !== 'AssignOp') {
         const name = text(c);
         if (fnScope.firstParam === null && prev?.name !== '*' && prev?.name !== '**') fnScope.firstParam = name;
         fnScope.bind(name, { pos: list.from, value: { kind: 'other' } });
-      } else visit(c, outer); // defaults and annotations are evaluated in the enclosing scope
+      }
       prev = c;
-    }
-  }
-
-  function functionDefinition(n: SyntaxNode, scope: Scope): void {
-    const fn = new Scope('function', scope);
-    for (let c = n.firstChild; c; c = c.nextSibling) {
-      if (c.name === 'VariableName') scope.bind(text(c), { pos: n.from, value: { kind: 'other' } });
-      else if (c.name === 'ParamList') params(c, fn, scope);
-      else if (c.name === 'Body') visit(c, fn);
-      else visit(c, scope);
-    }
-  }
-
-  function classDefinition(n: SyntaxNode, scope: Scope): void {
-    const cls = new Scope('class', scope);
-    for (let c = n.firstChild; c; c = c.nextSibling) {
-      if (c.name === 'VariableName') scope.bind(text(c), { pos: n.from, value: { kind: 'other' } });
-      else if (c.name === 'Body') visit(c, cls);
-      else visit(c, scope);
-    }
-  }
-
-  function lambdaExpression(n: SyntaxNode, scope: Scope): void {
-    const fn = new Scope('lambda', scope);
-    let body = false;
-    for (let c = n.firstChild; c; c = c.nextSibling) {
-      if (c.name === 'ParamList') params(c, fn, scope);
-      else if (c.name === ':') body = true;
-      else visit(c, body ? fn : scope);
     }
   }
 
@@ -445,6 +362,109 @@ export function walk(top: SyntaxNode, src: string, cellIndex: number): WalkResul
     }
   }
 
-  visitChildren(top, module);
+  tree.iterate({
+    enter(ref) {
+      const scope = scopes[scopes.length - 1] as Scope;
+      if (ref.type.isError) {
+        // `1.` parses as a member access missing its property (see literals.ts): not a syntax error.
+        const p = ref.from === ref.to ? ref.node.parent : null;
+        if (!(p?.name === 'MemberExpression' && p.firstChild?.name === 'Number')) out.errors++;
+        return;
+      }
+      switch (ref.name) {
+        case 'Comment':
+        case 'String':
+        case 'Number':
+          return false;
+        case 'ImportStatement':
+          importStatement(ref.node, scope);
+          return false;
+        case 'AssignStatement':
+          assignStatement(ref.node, scope);
+          return;
+        case 'UpdateStatement': {
+          const t = ref.node.firstChild;
+          if (t) bindPattern(t, scope, { kind: 'other' });
+          return;
+        }
+        case 'ForStatement':
+          forTargets(ref.node, scope);
+          return;
+        case 'WithStatement':
+        case 'TryStatement':
+          asTargets(ref.node, scope);
+          return;
+        case 'NamedExpression': {
+          const t = ref.node.firstChild;
+          let s = scope;
+          while (s.kind === 'comprehension' && s.parent) s = s.parent;
+          if (t) bindPattern(t, s, { kind: 'other' });
+          return;
+        }
+        case 'ScopeStatement': {
+          const n = ref.node;
+          const kw = n.firstChild;
+          if (kw && text(kw) === 'global' && scope.kind !== 'module') {
+            for (const c of children(n)) if (c.name === 'VariableName') scope.globals.add(text(c));
+          }
+          return false;
+        }
+        case 'FunctionDefinition':
+        case 'ClassDefinition': {
+          const id = ref.node.getChild('VariableName');
+          if (id) scope.bind(text(id), { pos: ref.from, value: { kind: 'other' } });
+          defs.push(new Scope(ref.name === 'FunctionDefinition' ? 'function' : 'class', scope));
+          return;
+        }
+        case 'LambdaExpression':
+          scopes.push(new Scope('lambda', scope));
+          return;
+        case 'ParamList': {
+          // Default values stay in the enclosing scope (they are evaluated there); only names bind.
+          const n = ref.node;
+          const owner = n.parent?.name;
+          if (owner === 'FunctionDefinition') params(n, defs[defs.length - 1] as Scope);
+          else if (owner === 'LambdaExpression') params(n, scope);
+          return;
+        }
+        case 'Body': {
+          const owner = ref.node.parent?.name;
+          const opens = owner === 'FunctionDefinition' || owner === 'ClassDefinition';
+          bodies.push(opens);
+          if (opens) scopes.push(defs[defs.length - 1] as Scope);
+          return;
+        }
+        case 'CallExpression': {
+          const n = ref.node;
+          out.calls.push({ node: n, scope });
+          classCountKeywords(n, scope);
+          return;
+        }
+        default:
+          if (COMPREHENSIONS.has(ref.name)) {
+            const inner = new Scope('comprehension', scope);
+            scopes.push(inner);
+            forTargets(ref.node, inner);
+          }
+          return;
+      }
+    },
+    leave(ref) {
+      switch (ref.name) {
+        case 'Body':
+          if (bodies.pop()) scopes.pop();
+          return;
+        case 'FunctionDefinition':
+        case 'ClassDefinition':
+          defs.pop();
+          return;
+        case 'LambdaExpression':
+          scopes.pop();
+          return;
+        default:
+          if (COMPREHENSIONS.has(ref.name)) scopes.pop();
+      }
+    },
+  });
   return out;
 }
