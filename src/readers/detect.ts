@@ -13,8 +13,8 @@ import { fail } from './bytes';
 import { hasNiftiMagic, looksLikeGzip, niftiVersion } from './nifti';
 import { looksLikeNpy } from './npy';
 import { looksLikeSafetensors } from './safetensors';
-import type { TensorFormat } from './types';
-import { looksLikeZip, type ZipArchive } from './zip';
+import { DEFAULT_LIMITS, type TensorFormat } from './types';
+import { looksLikeZip, openZip, type ZipArchive } from './zip';
 
 /** What the bytes look like; `zip` still has to be split into pt/npz by its member names. */
 export type ContentKind = 'zip' | 'pickle' | 'npy' | 'gzip' | 'nifti' | 'safetensors' | 'empty' | 'unknown';
@@ -52,9 +52,14 @@ export function zipFormat(zip: ZipArchive, fileName: string): 'pt' | 'npz' {
 /**
  * The tensor format of the bytes, or throws 'empty-file' / 'unrecognized-format'.
  * Zip archives are opened (central directory only) to tell `.pt` from `.npz`; a corrupt archive
- * reports its own error (truncated-data / bad-header) rather than "unrecognized".
+ * reports its own error (truncated-data / bad-header) rather than "unrecognized". `openZipFn` lets
+ * readTensorFile keep the opened archive instead of parsing the directory twice.
  */
-export function detectFormat(bytes: Uint8Array, fileName: string, openZipFn: (b: Uint8Array) => ZipArchive): TensorFormat {
+export function detectFormat(
+  bytes: Uint8Array,
+  fileName = 'file',
+  openZipFn: (b: Uint8Array) => ZipArchive = (b) => openZip(b, fileName, DEFAULT_LIMITS),
+): TensorFormat {
   switch (sniff(bytes)) {
     case 'empty':
       return fail('empty-file', fileName, 'empty file (0 bytes)');

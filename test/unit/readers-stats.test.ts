@@ -3,7 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../../src/engine/tensor';
-import { readTensorFile, TensorFileError, tensorStats, histogram, toManifestJson, sniff } from '../../src/readers/index';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readTensorFile, TensorFileError, tensorStats, histogram, toManifestJson, sniff, detectFormat } from '../../src/readers/index';
+import { corpusDir, loadManifest } from './corpus-manifest';
 
 test('float stats: IEEE sum, finite sums, NaN-skipping min/max, counts', () => {
   const t = new Tensor('float64', [6], new Float64Array([1, NaN, Infinity, -2.5, 0.5, NaN]));
@@ -108,4 +111,12 @@ test('detection is by content, not by extension', () => {
   assert.equal(sniff(new Uint8Array([0xff, 1, 2, 3])), 'unknown');
   assert.throws(() => readTensorFile(new Uint8Array(0), 'a.pt'), (e: unknown) => e instanceof TensorFileError && e.kind === 'empty-file' && e.message === 'a.pt: empty file (0 bytes)');
   assert.throws(() => readTensorFile(new Uint8Array(64).fill(0xff), 'r.npy'), (e: unknown) => e instanceof TensorFileError && e.kind === 'unrecognized-format');
+});
+
+test('detectFormat names the format of every corpus file by content alone', () => {
+  for (const f of loadManifest().files.filter((x) => !x.expectError)) {
+    const b = readFileSync(path.join(corpusDir, f.file));
+    // a misleading name must not matter
+    assert.equal(detectFormat(new Uint8Array(b.buffer, b.byteOffset, b.length), 'renamed.bin'), f.format, f.file);
+  }
 });
