@@ -1,12 +1,12 @@
 /**
- * Capped DEFLATE / gzip decompression on top of fflate's streaming `Inflate`.
+ * Capped DEFLATE / gzip decompression on top of fflate's streaming `Inflate` / `Gunzip`.
  *
  * Why streaming: a compressed stream's own sizes can lie (see the corpus's `zip_bomb_lying_size.npz`,
  * whose headers declare 3 MB but whose stream inflates to 1.25 GiB). We feed the compressed bytes in
  * small chunks, so one push can produce at most ~1032 × CHUNK bytes (deflate's maximum ratio), and we
  * stop as soon as the output passes the size we accept — nothing near a bomb's size is ever allocated.
  */
-import { Inflate } from 'fflate';
+import { Gunzip, Inflate } from 'fflate';
 import { describeBytes, fail } from './bytes';
 import { TensorFileError } from './types';
 
@@ -32,6 +32,15 @@ export interface InflateOptions {
 
 /** Inflates raw DEFLATE data under the options' limits. Throws TensorFileError, never a bare Error. */
 export function inflateCapped(src: Uint8Array, opts: InflateOptions): Uint8Array {
+  return run(src, opts, false).out;
+}
+
+/**
+ * The capped streaming loop for raw deflate (`gzip` false) or gzip members (`gzip` true; fflate parses
+ * the member headers and continues across concatenated members). `lastMemberStart` is the output offset
+ * where the last gzip member's data begin (0 for raw deflate and single-member gzip).
+ */
+function run(src: Uint8Array, opts: InflateOptions, gzip: boolean): { out: Uint8Array; lastMemberStart: number } {
   const { fileName, what, declaredSize, cap } = opts;
   const limit = declaredSize ?? cap;
   let out: Uint8Array;
@@ -44,7 +53,8 @@ export function inflateCapped(src: Uint8Array, opts: InflateOptions): Uint8Array
   }
   let written = 0;
   let done = false;
-  const inflater = new Inflate((chunk: Uint8Array, final: boolean) => {
+  let lastMemberStart = 0;
+  const onData = (chunk: Uint8Array, final: boolean): void => {
     if (written + chunk.length > limit) {
       if (declaredSize !== undefined) {
         fail(
@@ -63,7 +73,17 @@ export function inflateCapped(src: Uint8Array, opts: InflateOptions): Uint8Array
     out.set(chunk, written);
     written += chunk.length;
     if (final) done = true;
-  });
+  };
+  let inflater: Inflate | Gunzip;
+  if (gzip) {
+    const g = new Gunzip(onData);
+    g.onmember = () => {
+      lastMemberStart = written;
+    };
+    inflater = g;
+  } else {
+    inflater = new Inflate(onData);
+  }
   try {
     if (src.length === 0) fail('truncated-data', fileName, `${what} has no compressed data`);
     // Near the limit, feed less: one push can then overshoot the limit by at most ~1 MB (+ the window).
@@ -84,39 +104,28 @@ export function inflateCapped(src: Uint8Array, opts: InflateOptions): Uint8Array
   if (declaredSize !== undefined && written !== declaredSize) {
     fail('truncated-data', fileName, `${what} declares ${describeBytes(declaredSize)} but inflates to only ${written}`);
   }
-  return written === out.length ? out : out.subarray(0, written);
+  return { out: written === out.length ? out : out.subarray(0, written), lastMemberStart };
 }
 
 /**
- * Decompresses a single-member gzip file (RFC 1952) with a cap. The header is parsed here; the trailer's
- * ISIZE must match the inflated length (mod 2**32) or the stream is reported as truncated/corrupt.
+ * Decompresses a gzip file (RFC 1952; concatenated members too, as Python's gzip reads them) with a cap.
+ * The last member's trailer ISIZE must match its inflated length (mod 2**32), which also catches a file
+ * cut inside or just before its trailer.
  */
 export function gunzipCapped(src: Uint8Array, fileName: string, cap: number): Uint8Array {
   const what = 'gzip stream';
   if (src.length < 18) fail('truncated-data', fileName, `${what} is only ${src.length} bytes (truncated .gz)`);
   if (src[0] !== 0x1f || src[1] !== 0x8b) fail('bad-header', fileName, 'not a gzip stream');
   if (src[2] !== 8) fail('bad-header', fileName, `${what} uses compression method ${src[2]}, not deflate`);
-  const flg = src[3]!;
-  let p = 10;
-  if (flg & 0x04) {
-    if (p + 2 > src.length) fail('truncated-data', fileName, `${what} header is truncated`);
-    p += 2 + (src[p]! | (src[p + 1]! << 8));
-  }
-  for (const bit of [0x08, 0x10]) {
-    if (flg & bit) {
-      while (p < src.length && src[p] !== 0) p++;
-      p++;
-    }
-  }
-  if (flg & 0x02) p += 2;
-  if (p + 8 > src.length) fail('truncated-data', fileName, `${what} header is truncated`);
   const n = src.length;
   const isize = (src[n - 4]! | (src[n - 3]! << 8) | (src[n - 2]! << 16) | (src[n - 1]! << 24)) >>> 0;
-  // The deflate data may be followed by the 8-byte trailer (and possibly padding): inflate everything
-  // after the header; fflate stops at the final block and ignores what follows.
-  const out = inflateCapped(src.subarray(p), { fileName, what, cap, sizeHint: isize });
-  if (out.length % 2 ** 32 !== isize) {
-    fail('truncated-data', fileName, `${what} inflates to ${out.length} bytes but its trailer says ${isize} (truncated or corrupt .gz)`);
+  const { out, lastMemberStart } = run(src, { fileName, what, cap, sizeHint: isize }, true);
+  if ((out.length - lastMemberStart) % 2 ** 32 !== isize) {
+    fail(
+      'truncated-data',
+      fileName,
+      `${what} inflates to ${out.length - lastMemberStart} bytes but its trailer says ${isize} (truncated or corrupt .gz)`,
+    );
   }
   return out;
 }

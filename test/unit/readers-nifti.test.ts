@@ -152,6 +152,16 @@ test('.nii.gz: inflated with a cap; truncated streams are truncated-data; non-NI
   assert.throws(() => readTensorFile(gz.subarray(0, Math.floor(gz.length * 0.6)), 'img.nii.gz'), (e: unknown) => e instanceof TensorFileError && e.kind === 'truncated-data');
   assert.throws(() => readTensorFile(gz, 'img.nii.gz', { maxDecompressedBytes: 100 }), (e: unknown) => e instanceof TensorFileError && e.kind === 'decompression-limit');
   assert.throws(() => readTensorFile(gzipSync(new Uint8Array(400)), 'x.gz'), (e: unknown) => e instanceof TensorFileError && e.kind === 'unrecognized-format');
+  // cut inside the 8-byte trailer: the ISIZE check catches it
+  assert.throws(() => readTensorFile(gz.subarray(0, gz.length - 3), 'img.nii.gz'), (e: unknown) => e instanceof TensorFileError && e.kind === 'truncated-data');
+  // concatenated gzip members (as pigz/bgzip may write) read as one stream, as Python's gzip does
+  const cut = 200;
+  const a = gzipSync(raw.subarray(0, cut));
+  const b = gzipSync(raw.subarray(cut));
+  const multi = new Uint8Array(a.length + b.length);
+  multi.set(a);
+  multi.set(b, a.length);
+  assert.deepEqual([...readTensorFile(multi, 'img.nii.gz').tensors[0]!.tensor.toFloat64()], [1, 2, 3, 4]);
 });
 
 test('affine: sform, else qform (quaternion, qfac), else the base affine; zooms from pixdim', () => {
