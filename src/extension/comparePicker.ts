@@ -136,6 +136,7 @@ export class CompareFlow {
       logits: { uri: logits.uri.toString(), key: logits.key },
       target: { uri: target.uri.toString(), key: target.key },
       options,
+      explicit: Object.entries(args.options ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k),
     });
   }
 

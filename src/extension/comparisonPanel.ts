@@ -20,11 +20,11 @@ import { isCancellation, oneLine, type Logger } from './logging';
 import { runJob } from './progress';
 import { RequestDispatcher, type RequestHandlers } from './requestDispatcher';
 import type { Settings } from './settings';
-import { mergeOptions } from './settingsModel';
+import { mergeOptions, suggestOptionFix } from './settingsModel';
 import { baseName, tensorLabel } from './tensorSpec';
 import type { FileUsage } from './usage';
 import { initWebview } from './webviewResources';
-import type { CallOptions, WorkerClient } from './workerClient';
+import { WorkerFailure, type CallOptions, type WorkerClient } from './workerClient';
 
 export const COMPARISON_VIEW_TYPE = 'lossInspector.comparison';
 
@@ -43,10 +43,16 @@ export interface PairRequest {
   logits: { uri: string; key: string | null };
   target: { uri: string; key: string | null };
   options: LossOptions;
+  /** Option keys the caller set explicitly (command argument, CodeLens): never changed automatically. */
+  explicit?: string[];
 }
 
 export function pairKey(p: { logits: { uri: string; key: string | null }; target: { uri: string; key: string | null } }): string {
   return `${p.logits.uri}#${p.logits.key ?? ''}\u0000${p.target.uri}#${p.target.key ?? ''}`;
+}
+
+function pairLabel(p: PairRequest): string {
+  return `${tensorLabel(p.logits.uri, p.logits.key)} ↔ ${tensorLabel(p.target.uri, p.target.key)}`;
 }
 
 function ref(uri: string, key: string): TensorRef {
@@ -87,8 +93,6 @@ export class ComparisonPanel extends Disposable {
   private initSent = false;
   private busy = 0;
   private generation = 0;
-  /** Why the comparison could not be computed (shown to a webview that loads later). */
-  private failure: string | undefined;
   private readonly dispatcher: RequestDispatcher;
   private readonly disposed = this._register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposed.event;
@@ -113,7 +117,7 @@ export class ComparisonPanel extends Disposable {
   }
 
   get title(): string {
-    return `Loss: ${tensorLabel(this.request.logits.uri, this.request.logits.key)} ↔ ${tensorLabel(this.request.target.uri, this.request.target.key)}`;
+    return `Loss: ${pairLabel(this.request)}`;
   }
 
   async setHtml(): Promise<void> {
@@ -128,20 +132,9 @@ export class ComparisonPanel extends Disposable {
    */
   async compute(options: LossOptions, why: 'open' | 'recompute' | 'restore', replyOnly = false): Promise<ComparisonState> {
     const gen = ++this.generation;
-    const req: PairRequest = { ...this.request, options };
     this.setBusy(+1, why === 'recompute' ? 'Recomputing…' : 'Reading and computing…');
     try {
-      const state = await runJob(
-        { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, delayMs: why === 'recompute' ? 400 : 0 },
-        (call) =>
-          computeComparison(this.deps, req, {
-            ...call,
-            onProgress: (m) => {
-              call.onProgress?.(m);
-              if (this.busy > 0) this.post({ type: 'busy', busy: true, message: m });
-            },
-          }),
-      );
+      const { state, fixes } = await this.computeWithFixes(options, why);
       this.deps.onNumClasses(state.report.numClasses);
       this.deps.logger.info(
         `${state.logits.label} ↔ ${state.target.label}: ${state.options.loss}, ε = ${state.options.labelSmoothing}; ` +
@@ -149,20 +142,56 @@ export class ComparisonPanel extends Disposable {
       );
       if (gen === this.generation && !this.isDisposed) {
         this.state = state;
-        this.failure = undefined;
-        this.request = { logits: { uri: state.logits.uri, key: state.logits.key }, target: { uri: state.target.uri, key: state.target.key }, options };
-        this.sendState();
+        this.request = {
+          logits: { uri: state.logits.uri, key: state.logits.key },
+          target: { uri: state.target.uri, key: state.target.key },
+          options: state.options,
+          explicit: this.request.explicit,
+        };
+        if (!replyOnly || !this.initSent) this.sendState();
+        for (const f of fixes) this.post({ type: 'notice', level: 'info', message: f });
       }
       return state;
     } catch (e) {
-      this.deps.logger.showError(e, `Comparing ${this.title.slice(6)}`);
-      if (!this.state && !isCancellation(e)) {
-        this.failure = oneLine(e);
-        this.post({ type: 'notice', level: 'error', message: this.failure });
-      }
+      if (why === 'recompute') this.deps.logger.showError(e, `Recomputing ${this.title.slice(6)}`);
       throw e;
     } finally {
       this.setBusy(-1);
+    }
+  }
+
+  /**
+   * Opening or restoring: when the engine refuses the options for a reason one boolean flip fixes (MONAI's
+   * "set to_onehot_y"), and the caller did not ask for that option explicitly, the flip is applied and said
+   * in a notice — the comparison opens with the options shown and editable, rather than not at all.
+   */
+  private async computeWithFixes(options: LossOptions, why: 'open' | 'recompute' | 'restore'): Promise<{ state: ComparisonState; fixes: string[] }> {
+    const fixes: string[] = [];
+    const tried = new Set<string>();
+    let opts = options;
+    for (;;) {
+      try {
+        const state = await runJob(
+          { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, delayMs: why === 'recompute' ? 400 : 0 },
+          (call) =>
+            computeComparison(this.deps, { ...this.request, options: opts }, {
+              ...call,
+              onProgress: (m) => {
+                call.onProgress?.(m);
+                if (this.busy > 0) this.post({ type: 'busy', busy: true, message: m });
+              },
+            }),
+        );
+        return { state, fixes };
+      } catch (e) {
+        const option = e instanceof WorkerFailure ? e.info.option : undefined;
+        const fix = why === 'recompute' ? null : suggestOptionFix(option, opts);
+        if (!fix || tried.has(fix.option) || this.request.explicit?.includes(fix.option)) throw e;
+        tried.add(fix.option);
+        fixes.push(`${fix.option} was turned ${fix.value ? 'on' : 'off'} for this comparison: with it ${fix.value ? 'off' : 'on'}, ${oneLine(e)}`);
+        this.deps.logger.info(`${this.title.slice(6)}: retrying with ${fix.option} = ${fix.value} (${oneLine(e)})`);
+        opts = fix.options;
+      }
     }
   }
 
@@ -208,7 +237,6 @@ export class ComparisonPanel extends Disposable {
         this.initSent = false;
         if (this.state) this.sendState();
         else if (this.busy > 0) this.post({ type: 'busy', busy: true, message: 'Reading and computing…' });
-        else if (this.failure) this.post({ type: 'notice', level: 'error', message: this.failure });
         break;
       case 'log':
         if (msg.level === 'error') this.deps.logger.warn(`comparison view: ${msg.message}`);
@@ -310,10 +338,22 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
     await p.setHtml();
     try {
       await p.compute(req.options, 'open');
-    } catch {
-      // Already reported; nothing to show.
+    } catch (e) {
       panel.dispose();
+      this.reportOpenFailure(e, req);
     }
+  }
+
+  /**
+   * One notification for a comparison that could not open; when the engine's error names a boolean option the
+   * caller had set explicitly, it offers to retry with that option flipped.
+   */
+  private reportOpenFailure(e: unknown, req: PairRequest): void {
+    const fix = e instanceof WorkerFailure ? suggestOptionFix(e.info.option, req.options) : null;
+    const action = fix ? `Retry with ${fix.option} = ${fix.value}` : undefined;
+    void this.deps.logger.showError(e, `Comparing ${pairLabel(req)}`, action ? [action] : []).then((choice) => {
+      if (fix && choice === action) void this.show({ ...req, options: fix.options });
+    });
   }
 
   /** Restores a panel after a window reload from the state its webview saved. */
@@ -339,8 +379,11 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
     }
     const p = this.adopt(panel, req);
     await p.setHtml();
-    // A failure is shown in the panel (notice) and as a notification; the panel stays so the user sees why.
-    await p.compute(options, 'restore').catch(() => undefined);
+    // A comparison that cannot be computed any more (file gone, changed shape) closes, with the reason.
+    await p.compute(options, 'restore').catch((e: unknown) => {
+      panel.dispose();
+      this.reportOpenFailure(e, req);
+    });
   }
 
   private adopt(panel: vscode.WebviewPanel, req: PairRequest): ComparisonPanel {

@@ -29,19 +29,22 @@ export class Logger implements vscode.Disposable {
 
   /**
    * Logs `e` with its details and shows one error notification (none for a cancellation, which the user
-   * asked for). `doing` says what failed, e.g. `Comparing logits.npy with labels.npy`.
+   * asked for). `doing` says what failed, e.g. `Comparing logits.npy with labels.npy`. Extra `actions` become
+   * buttons; the promise resolves with the one chosen (never awaited by a command, which must not wait on the
+   * user dismissing a notification).
    */
-  showError(e: unknown, doing: string): void {
+  showError(e: unknown, doing: string, actions: string[] = []): Promise<string | undefined> {
     if (isCancellation(e)) {
       this.channel.info(`${doing}: cancelled`);
-      return;
+      return Promise.resolve(undefined);
     }
     const message = oneLine(e);
     this.channel.error(`${doing}: ${message}`);
     const details = errorDetails(e);
     if (details) this.channel.error(details);
-    void vscode.window.showErrorMessage(message, 'Show details').then((choice) => {
+    return Promise.resolve(vscode.window.showErrorMessage(message, ...actions, 'Show details')).then((choice) => {
       if (choice === 'Show details') this.show();
+      return choice === 'Show details' ? undefined : choice;
     });
   }
 

@@ -169,3 +169,27 @@ export function parseClassNames(text: string): string[] | null {
   if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')) return v as string[];
   return null;
 }
+
+/** A boolean option whose flip the engine's error asks for (e.g. `set toOnehotY`). */
+export interface OptionFix {
+  option: keyof LossOptions;
+  value: boolean;
+  options: LossOptions;
+}
+
+/**
+ * The fix for an engine error that names a boolean option (LossInputError.option): the same options with that
+ * one flipped, when they are valid. Null for other errors (weights, shapes, ε), which have no one-flip fix.
+ */
+export function suggestOptionFix(option: string | undefined, options: LossOptions): OptionFix | null {
+  if (!option || !(option in options)) return null;
+  const key = option as keyof LossOptions;
+  const cur = options[key];
+  if (typeof cur !== 'boolean') return null;
+  try {
+    const flipped = resolveOptions({ ...options, [key]: !cur });
+    return { option: key, value: !cur, options: flipped };
+  } catch {
+    return null;
+  }
+}

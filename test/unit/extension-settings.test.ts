@@ -91,3 +91,19 @@ test('classes.json parsing', () => {
   assert.equal(parseClassNames('[]'), null);
   assert.equal(parseClassNames('not json'), null);
 });
+
+test('an engine error naming a boolean option suggests flipping it', async () => {
+  const { suggestOptionFix } = await import('../../src/extension/settingsModel');
+  const base = resolveSettings(getter({ loss: 'dicece' })).settings.options;
+  const fix = suggestOptionFix('toOnehotY', base);
+  assert.ok(fix);
+  assert.equal(fix.option, 'toOnehotY');
+  assert.equal(fix.value, true);
+  assert.equal(fix.options.toOnehotY, true);
+  assert.equal(fix.options.loss, 'dicece');
+  assert.equal(suggestOptionFix('weight', base), null);
+  assert.equal(suggestOptionFix(undefined, base), null);
+  assert.equal(suggestOptionFix('nope', base), null);
+  // A flip that would make the options invalid is no fix.
+  assert.equal(suggestOptionFix('softmax', { ...base, sigmoid: true }), null);
+});
