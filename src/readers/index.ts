@@ -27,7 +27,7 @@ export function readTensorFile(bytes: Uint8Array, fileName: string, limits?: Par
     case 'npz':
       return readNpz(bytes, fileName, lim, zip);
     case 'pt':
-      return readPt(bytes, fileName, lim);
+      return readPt(bytes, fileName, lim, zip);
     case 'safetensors':
       return readSafetensors(bytes, fileName, lim);
     case 'nifti':
