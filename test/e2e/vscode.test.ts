@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
@@ -17,7 +17,15 @@ import { launchBrowser, type Browser } from '../../scripts/e2e/browser';
 import { bundleHostTests, runInExtensionHost } from './helpers/extensionHost';
 import { Scenario, recordMetric, repoRoot } from './helpers/scenario';
 import { cliReport, expectedValues, waitForValues } from './helpers/comparison';
-import { openWorkbench, pickQuickItem, runCommand, webviewFrame } from './helpers/workbench';
+import {
+  notificationTexts,
+  openWorkbench,
+  pickQuickItem,
+  quickOpen,
+  runCommand,
+  waitForNotification,
+  webviewFrame,
+} from './helpers/workbench';
 import { packageVsix } from './helpers/vsix';
 
 const EXTENSION_ID = 'loss-inspector.loss-inspector';
@@ -190,3 +198,106 @@ test('2. changing ε in the webview updates the numbers to the CLI report at the
     await sc.finish();
   });
 });
+
+/** What make-demo.py wrote (see its docstring): the truth the tensor editor must show. */
+const DEMO_TENSORS: Record<string, { key: string; dtype: string; shape: number[] }[]> = {
+  'data/outputs.pt': [
+    { key: 'logits', dtype: 'float32', shape: [1, 4, 16, 16, 8] },
+    { key: 'labels', dtype: 'int64', shape: [1, 1, 16, 16, 8] },
+  ],
+  'data/labels.nii.gz': [{ key: '', dtype: 'uint8', shape: [16, 16, 8] }],
+};
+
+/** The tensors the tensor editor lists: key, dtype and shape (from its `1×4×16` text) per row. */
+async function listedTensors(frame: Frame): Promise<{ key: string; dtype: string; shape: number[] }[]> {
+  const rows = await frame.locator('[data-testid^="tensor-row-"]').count();
+  const out: { key: string; dtype: string; shape: number[] }[] = [];
+  for (let i = 0; i < rows; i++) {
+    const text = async (id: string) => ((await frame.locator(`[data-testid="${id}-${i}"]`).textContent()) ?? '').trim();
+    const shapeText = await text('tensor-shape');
+    out.push({
+      key: await text('tensor-key'),
+      dtype: await text('tensor-dtype'),
+      shape: shapeText === '' || /scalar|\(\)/.test(shapeText) ? [] : shapeText.split(/[^0-9]+/).filter(Boolean).map(Number),
+    });
+  }
+  return out;
+}
+
+/** Opens a workspace file with Quick Open and returns the tensor editor's frame once it lists tensors. */
+async function openTensorEditor(sc: Scenario, page: Page, rel: string): Promise<Frame> {
+  const name = rel.split('/').pop()!;
+  await sc.step(`open ${rel} with Quick Open`, () => quickOpen(page, rel));
+  await sc.step(`${name} opens in the Loss Inspector tensor editor`, async () => {
+    await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
+  });
+  return sc.step(`the editor lists the tensors of ${name}`, async () => {
+    const frame = await webviewFrame(page, '[data-testid="file-name"]', 30_000, new RegExp(`^${name.replace(/\./g, '\\.')}$`));
+    await frame.locator('[data-testid="tensor-row-0"]').waitFor({ timeout: 15_000 });
+    return frame;
+  });
+}
+
+test('3. opening a .pt and a .nii.gz shows the tensor editor with the right tensors, dtypes and shapes', async () => {
+  assert.ok(ui);
+  await withPage(async (page) => {
+    const sc = new Scenario('3-tensor-editor', page);
+    await sc.step('open the workbench on a copy of demo/', () => openWorkbench(page, ui!.url, workspace()));
+    for (const rel of Object.keys(DEMO_TENSORS)) {
+      const frame = await openTensorEditor(sc, page, rel);
+      await sc.step(`${rel}: keys, dtypes and shapes are those make-demo.py wrote`, async () => {
+        assert.deepEqual(await listedTensors(frame), DEMO_TENSORS[rel]);
+      });
+      if (rel.endsWith('.pt')) {
+        await sc.step(`${rel}: the non-tensor value epoch = 12 is listed (read, never run)`, async () => {
+          const rows = (await frame.locator('[data-testid^="non-tensor-"]').allTextContents()).join('\n');
+          assert.match(rows, /epoch\s*int\s*12/);
+        });
+      }
+      await sc.shot(rel.split('/').pop()!);
+    }
+    await sc.finish();
+  });
+});
+
+const HOSTILE_MARKER = '/tmp/loss-inspector-demo-PWNED';
+
+test('5. opening the hostile .pt gives one clear error notification and nothing else happens', async () => {
+  assert.ok(ui);
+  rmSync(HOSTILE_MARKER, { force: true });
+  await withPage(async (page) => {
+    const sc = new Scenario('5-hostile-pt', page);
+    const folder = workspace();
+    const filesBefore = listFiles(folder);
+    await sc.step('open the workbench on a copy of demo/', () => openWorkbench(page, ui!.url, folder));
+    await sc.step('open data/hostile.pt with Quick Open', () => quickOpen(page, 'data/hostile.pt'));
+    const text = await sc.step('an error notification names the file and the refused global', () =>
+      waitForNotification(page, 'hostile.pt'),
+    );
+    assert.match(text, /hostile\.pt/);
+    assert.match(text, /posix\.system/);
+    assert.match(text, /refuse|not allowed|unsafe/i);
+    await sc.step('the notification is an error, and the only notification', async () => {
+      await page.waitForTimeout(1_500); // let any further notification arrive
+      const all = await notificationTexts(page);
+      assert.equal(all.length, 1, `notifications: ${JSON.stringify(all)}`);
+      assert.equal(await page.locator('.notifications-toasts .notification-list-item .codicon-error').count(), 1, 'not an error notification');
+    });
+    await sc.step('the tensor editor shows no tensors and says the file could not be read', async () => {
+      const frame = await webviewFrame(page, '[data-testid="notice"]', 10_000, /posix\.system/);
+      assert.equal(await frame.locator('[data-testid^="tensor-row-"]').count(), 0);
+      assert.equal(await frame.locator('[data-testid="waiting"]').count(), 0, 'still says "Reading the file…"');
+    });
+    await sc.step('no comparison panel opened, no file was written, the payload never ran', async () => {
+      assert.equal(await page.locator('.tabs-container .tab', { hasText: 'Loss:' }).count(), 0);
+      assert.deepEqual(listFiles(folder), filesBefore);
+      assert.equal(existsSync(HOSTILE_MARKER), false, `${HOSTILE_MARKER} exists: the pickle payload ran`);
+    });
+    await sc.finish();
+  });
+});
+
+/** Every file under `dir` (relative paths, sorted). */
+function listFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).map(String).sort();
+}

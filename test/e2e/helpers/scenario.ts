@@ -69,6 +69,13 @@ export class Scenario {
     }
   }
 
+  /** An intermediate screenshot, `<scenario>-<label>.png`. */
+  async shot(label: string): Promise<string> {
+    const path = join(artifactsDir, `${this.name}-${label}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
   /** Final screenshot and timing of a passing scenario. */
   async finish(): Promise<number> {
     await this.page.screenshot({ path: this.screenshotPath });

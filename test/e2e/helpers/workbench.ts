@@ -111,23 +111,24 @@ export async function editorTabs(page: Page): Promise<string[]> {
 }
 
 /**
- * The frame of the webview whose document holds `selector` (webviews sit in `iframe.webview` →
- * `iframe#active-frame`; several may exist, hidden ones included). Polls until found.
+ * The frame of the webview whose document holds `selector` (optionally with text matching `hasText`).
+ * Webviews sit in `iframe.webview` → `iframe#active-frame`; several may exist, hidden ones included. Polls.
  */
-export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+export async function webviewFrame(page: Page, selector: string, timeoutMs = 30_000, hasText?: string | RegExp): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const f of page.frames()) {
       if (f === page.mainFrame()) continue;
       try {
-        if ((await f.locator(selector).count()) > 0) return f;
+        const loc = hasText === undefined ? f.locator(selector) : f.locator(selector, { hasText });
+        if ((await loc.count()) > 0) return f;
       } catch {
         /* frame navigated or detached meanwhile */
       }
     }
     if (Date.now() > deadline) {
-      const urls = page.frames().map((f) => f.url().slice(0, 80));
-      throw new Error(`no webview frame contains '${selector}' after ${timeoutMs} ms (frames: ${urls.join(', ')})`);
+      const what = hasText === undefined ? `'${selector}'` : `'${selector}' with text ${String(hasText)}`;
+      throw new Error(`no webview frame contains ${what} after ${timeoutMs} ms`);
     }
     await page.waitForTimeout(250);
   }
