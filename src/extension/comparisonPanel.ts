@@ -93,6 +93,8 @@ export class ComparisonPanel extends Disposable {
   private initSent = false;
   private busy = 0;
   private generation = 0;
+  /** Notices for the view, held until it has its state (it shows notices only then). */
+  private readonly pendingNotices: string[] = [];
   private readonly dispatcher: RequestDispatcher;
   private readonly disposed = this._register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposed.event;
@@ -148,8 +150,8 @@ export class ComparisonPanel extends Disposable {
           options: state.options,
           explicit: this.request.explicit,
         };
+        this.pendingNotices.push(...fixes);
         if (!replyOnly || !this.initSent) this.sendState();
-        for (const f of fixes) this.post({ type: 'notice', level: 'info', message: f });
       }
       return state;
     } catch (e) {
@@ -211,6 +213,8 @@ export class ComparisonPanel extends Disposable {
       this.post({ type: 'init', view: 'comparison', state: this.state });
       this.initSent = true;
     }
+    // After the state: the view shows notices only once it has laid itself out.
+    for (const message of this.pendingNotices.splice(0)) this.post({ type: 'notice', level: 'info', message });
   }
 
   private setBusy(delta: number, message?: string): void {
