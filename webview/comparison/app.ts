@@ -76,7 +76,8 @@ export class ComparisonApp {
   private layout(): void {
     const details = el(
       'details',
-      { class: 'options-details', attrs: { open: true } },
+      // Open beside the content on wide panels; folded above it on narrow ones, so the numbers come first.
+      { class: 'options-details', attrs: { open: window.innerWidth > 860 } },
       el('summary', { text: 'Options', testid: 'options-toggle' }),
       this.options.element,
     );

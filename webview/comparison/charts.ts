@@ -175,6 +175,7 @@ function sweepConfig(t: Theme, s: EpsSweep, eps: number, term: 'ce' | 'dice'): C
     {
       label: `${name} smoothed`,
       data: s.eps.map((x, i) => ({ x, y: values[i] ?? null })) as { x: number; y: number }[],
+      pointStyle: 'line',
       borderColor: t.smoothed,
       backgroundColor: t.smoothed,
       borderWidth: 2,
@@ -190,6 +191,7 @@ function sweepConfig(t: Theme, s: EpsSweep, eps: number, term: 'ce' | 'dice'): C
       borderWidth: 2,
       borderDash: [6, 4],
       pointRadius: 0,
+      pointStyle: 'line',
     },
   ];
   if (term === 'ce') {
@@ -201,6 +203,7 @@ function sweepConfig(t: Theme, s: EpsSweep, eps: number, term: 'ce' | 'dice'): C
       borderWidth: 1.5,
       borderDash: [2, 3],
       pointRadius: 0,
+      pointStyle: 'line',
     });
   }
   return {
@@ -210,7 +213,7 @@ function sweepConfig(t: Theme, s: EpsSweep, eps: number, term: 'ce' | 'dice'): C
       parsing: false,
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       plugins: {
-        legend: { position: 'bottom' },
+        legend: { position: 'bottom', labels: { usePointStyle: true, pointStyleWidth: 22 } },
         marker: { value: eps, color: t.muted, label: `ε = ${eps}` },
         tooltip: {
           callbacks: {
@@ -298,6 +301,7 @@ function reliabilityConfig(t: Theme, cal: Calibration): ChartConfiguration<'bar'
           borderWidth: 1,
           categoryPercentage: 1,
           barPercentage: 0.92,
+          pointStyle: 'rect',
           order: 2,
         },
         {
@@ -307,6 +311,7 @@ function reliabilityConfig(t: Theme, cal: Calibration): ChartConfiguration<'bar'
           borderColor: t.foreground,
           backgroundColor: t.foreground,
           pointRadius: 3,
+          pointStyle: 'circle',
           showLine: false,
           order: 1,
         },
@@ -318,6 +323,7 @@ function reliabilityConfig(t: Theme, cal: Calibration): ChartConfiguration<'bar'
           borderDash: [4, 3],
           borderWidth: 1.5,
           pointRadius: 0,
+          pointStyle: 'line',
           order: 0,
         },
       ],
@@ -325,7 +331,7 @@ function reliabilityConfig(t: Theme, cal: Calibration): ChartConfiguration<'bar'
     options: {
       interaction: { mode: 'index', intersect: false },
       plugins: {
-        legend: { position: 'bottom' },
+        legend: { position: 'bottom', labels: { usePointStyle: true } },
         tooltip: {
           callbacks: {
             title: (items) => {
@@ -337,7 +343,7 @@ function reliabilityConfig(t: Theme, cal: Calibration): ChartConfiguration<'bar'
         },
       },
       scales: {
-        x: { ...axisStyle(t, 'confidence (max softmax)'), grid: { display: false } },
+        x: { ...axisStyle(t, 'confidence (max softmax)'), grid: { display: false }, ticks: { color: t.muted, maxRotation: 0, autoSkip: true, maxTicksLimit: 8 } },
         y: { ...axisStyle(t, 'accuracy'), min: 0, max: 1 },
       },
     },

@@ -11,7 +11,7 @@ import { classCss } from '../shared/colormap';
 import { button, dataGrid, dataGridCell, dataGridRow } from '../toolkit';
 import { classRows, COLUMNS, exportStem, sortRows, toCsv, toJson, toMarkdown, type ClassRow, type ColumnKey, type SortDirection } from './classRows';
 
-const GRID_COLUMNS = 'minmax(9em, 1.6fr) repeat(8, minmax(6.5em, 1fr))';
+const GRID_COLUMNS = 'minmax(10em, 1.8fr) minmax(5.6em, 0.9fr) repeat(6, minmax(5.4em, 1fr)) minmax(8.5em, 1.4fr)';
 
 export class ClassTableView {
   readonly element = el('section', { class: 'card per-class', testid: 'per-class', attrs: { 'aria-labelledby': 'per-class-title' } });

@@ -66,7 +66,7 @@ export class OptionsPanel {
     testid: 'opt-labelSmoothing-range',
     attrs: { type: 'range', min: 0, max: 0.5, step: 0.005, value: 0, 'aria-label': 'Label smoothing ε (slider)' },
   });
-  private readonly epsField = textField('0', { testid: 'opt-labelSmoothing', size: 6, ariaLabel: 'Label smoothing ε', class: 'narrow-field' });
+  private readonly epsField = textField('0', { testid: 'opt-labelSmoothing', ariaLabel: 'Label smoothing ε', class: 'narrow-field' });
   private readonly weight = textField('', { testid: 'opt-weight', placeholder: 'none, e.g. 0.5, 1, 1, 2', ariaLabel: 'Class weights' });
   private readonly reduction = dropdown(
     [
@@ -86,7 +86,7 @@ export class OptionsPanel {
 
   constructor(private readonly onChange: (options: LossOptions) => void) {
     for (const b of BOOLS) this.bools.set(b.key, checkbox(b.label, false, { testid: `opt-${b.key}`, title: b.hint }));
-    for (const n of NUMS) this.nums.set(n.key, textField('', { testid: `opt-${n.key}`, size: 8, ariaLabel: n.label, title: n.hint, class: 'narrow-field' }));
+    for (const n of NUMS) this.nums.set(n.key, textField('', { testid: `opt-${n.key}`, ariaLabel: n.label, title: n.hint, class: 'narrow-field' }));
 
     const field = (label: string, hint: string, ...controls: HTMLElement[]) =>
       el('div', { class: 'field' }, el('span', { class: 'field-label', text: label, title: hint }), el('span', { class: 'field-control' }, ...controls));

@@ -8,7 +8,7 @@ import type { ComparisonState, SliceData, SliceRequest, VolumeInfo } from '../..
 import type { HostClient } from '../shared/client';
 import { classColor, classCss, colorLut, cssGradient } from '../shared/colormap';
 import { debounce } from '../shared/debounce';
-import { el, replaceChildren, setValue } from '../shared/dom';
+import { el, fitPixelCanvas, replaceChildren, setValue } from '../shared/dom';
 import { className, formatNumber } from '../shared/format';
 import type { RGB, Theme } from '../shared/theme';
 import { asFloat32, asInt16 } from '../shared/typed';
@@ -38,7 +38,7 @@ export class SliceViewer {
   private readonly batch = dropdown([{ value: '0', label: '0' }], '0', { testid: 'slice-batch', attrs: { 'aria-label': 'Batch item' } });
   private readonly axis = dropdown([{ value: '0', label: 'axis 0' }], '0', { testid: 'slice-axis', attrs: { 'aria-label': 'Axis held fixed' } });
   private readonly indexRange = el('input', { class: 'range', testid: 'slice-index-range', attrs: { type: 'range', min: 0, max: 0, step: 1, value: 0, 'aria-label': 'Slice index' } });
-  private readonly indexField = textField('0', { testid: 'slice-index', size: 4, ariaLabel: 'Slice index', class: 'narrow-field' });
+  private readonly indexField = textField('0', { testid: 'slice-index', ariaLabel: 'Slice index', class: 'narrow-field' });
   private readonly indexMax = el('span', { class: 'muted', testid: 'slice-index-max' });
   private readonly mode = dropdown(
     [
@@ -206,7 +206,7 @@ export class SliceViewer {
       const c = p.canvas;
       c.width = d.width;
       c.height = d.height;
-      c.style.aspectRatio = `${d.width} / ${d.height}`;
+      fitPixelCanvas(c, d.width, d.height, 340);
       const ctx = c.getContext('2d');
       if (!ctx) return;
       const img = ctx.createImageData(d.width, d.height);

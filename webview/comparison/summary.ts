@@ -91,7 +91,7 @@ export class SummaryView {
         el('td', {}, num(d, `delta-${key}`, 'num delta', true)),
       );
     };
-    return el(
+    const table = el(
       'table',
       { class: 'compare-table', testid: 'hard-vs-smoothed' },
       el('caption', { class: 'visually-hidden', text: 'Hard versus label-smoothed losses' }),
@@ -109,6 +109,7 @@ export class SummaryView {
       ),
       el('tbody', {}, row('Total', 'total'), row('Dice', 'dice'), row(ceName(r), 'ce')),
     );
+    return el('div', { class: 'compare-wrap' }, table);
   }
 
   private floorLine(r: Report): HTMLElement {
@@ -122,8 +123,8 @@ export class SummaryView {
       el('span', { class: 'swatch swatch-floor' }),
       'Label-smoothing floor ',
       num(r.floor, 'summary-floor', 'num strong'),
-      el('span', { class: 'muted', text: ` — the least CE a perfect model reaches at ε = ${r.config.labelSmoothing}` }),
-      above === null ? null : el('span', { class: 'muted', text: '; CE above the floor ' }),
+      el('span', { class: 'muted', text: ` — the least CE a perfect model reaches at ε = ${r.config.labelSmoothing}.` }),
+      above === null ? null : el('span', { class: 'muted', text: ' CE above the floor:' }),
       above === null ? null : num(above, 'summary-above-floor'),
     );
   }

@@ -57,3 +57,14 @@ export function must<T extends Element>(root: ParentNode, selector: string): T {
   if (!found) throw new Error(`webview: missing element ${selector}`);
   return found;
 }
+
+/**
+ * Sizes a pixel canvas (drawn at its data resolution) for display: as wide as its container allows, but
+ * no taller than `maxCssHeight`, keeping the data's aspect ratio (CSS scales it, `image-rendering:
+ * pixelated` keeps the pixels crisp).
+ */
+export function fitPixelCanvas(canvas: HTMLCanvasElement, width: number, height: number, maxCssHeight: number): void {
+  canvas.style.aspectRatio = `${width} / ${height}`;
+  canvas.style.width = `min(100%, ${Math.round((maxCssHeight * width) / height)}px)`;
+  canvas.style.height = 'auto';
+}

@@ -9,7 +9,7 @@ import type { HostClient } from '../shared/client';
 import { axisStyle, ChartView } from '../shared/charts';
 import { colorLut, cssGradient } from '../shared/colormap';
 import { debounce } from '../shared/debounce';
-import { el, replaceChildren, setValue } from '../shared/dom';
+import { el, fitPixelCanvas, replaceChildren, setValue } from '../shared/dom';
 import { formatCount, formatNumber, formatShape } from '../shared/format';
 import type { Theme } from '../shared/theme';
 import { asFloat32 } from '../shared/typed';
@@ -149,7 +149,7 @@ export class TensorDetail {
     for (let a = 0; a < lead; a++) {
       const size = t.shape[a]!;
       const range = el('input', { class: 'range', testid: `heatmap-range-${a}`, attrs: { type: 'range', min: 0, max: size - 1, step: 1, value: 0, 'aria-label': `Index along axis ${a}` } });
-      const field = textField('0', { testid: `heatmap-index-${a}`, size: 4, ariaLabel: `Index along axis ${a}`, class: 'narrow-field' });
+      const field = textField('0', { testid: `heatmap-index-${a}`, ariaLabel: `Index along axis ${a}`, class: 'narrow-field' });
       range.addEventListener('input', () => {
         field.value = range.value;
         field.classList.remove('is-invalid');
@@ -199,7 +199,7 @@ export class TensorDetail {
     const c = this.heatCanvas;
     c.width = d.width;
     c.height = d.height;
-    c.style.aspectRatio = `${d.width} / ${d.height}`;
+    fitPixelCanvas(c, d.width, d.height, 380);
     const ctx = c.getContext('2d');
     if (!ctx) return;
     const img = ctx.createImageData(d.width, d.height);

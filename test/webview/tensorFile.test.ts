@@ -1,0 +1,173 @@
+/**
+ * The tensor-file editor webview in real headless Chromium under the real CSP, fed the state and heat maps
+ * that the worker's service computes for files of the shared corpus (a training checkpoint with 27
+ * tensors and 19 non-tensor values, a 3-D segmentation pair, a file with NaN and ±Inf).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { HeatmapRequest, TensorFileState } from '../../src/protocol/messages';
+import { TensorWorkerService } from '../../src/worker/service';
+import { Harness, repoRoot, type ViewPage } from './harness';
+
+const corpusDir = resolve(repoRoot, '..', 'shared', 'corpus');
+const service = new TensorWorkerService();
+
+function source(rel: string) {
+  const fsPath = join(corpusDir, rel);
+  if (!existsSync(fsPath)) throw new Error(`reference data missing: ${fsPath} (expected shared/ beside the repository)`);
+  const st = statSync(fsPath);
+  return { uri: `file://${fsPath}`, fileName: basename(fsPath), mtime: st.mtimeMs, size: st.size, fsPath };
+}
+
+function describeFile(rel: string): Promise<TensorFileState> {
+  return service.describe({ file: source(rel) }, () => {});
+}
+
+function heatmap(rel: string, request: HeatmapRequest) {
+  return service.heatmap({ file: source(rel), request }, () => {});
+}
+
+async function value(v: ViewPage, testid: string): Promise<number | null> {
+  const s = await v.page.getAttribute(`[data-testid="${testid}"]`, 'data-value');
+  assert.notEqual(s, null, `${testid} has a data-value`);
+  return s === 'null' ? null : Number(s);
+}
+
+/** Answers the next heat-map request with the service's real heat map; returns the request. */
+async function answerHeatmap(v: ViewPage, rel: string, since: number): Promise<HeatmapRequest> {
+  const req = await v.nextRequest('heatmap', since);
+  await v.respond(req.id, await heatmap(rel, req.params));
+  await v.page.waitForSelector(`[data-testid="heatmap"][data-drawn="${req.params.key}@${req.params.leading.join(',')}"]`);
+  return req.params;
+}
+
+describe('tensor-file webview (Chromium)', () => {
+  let h: Harness;
+  const pages: ViewPage[] = [];
+
+  before(async () => {
+    h = await Harness.start();
+  });
+  after(async () => {
+    for (const p of pages) await p.close();
+    await h?.close();
+  });
+
+  test('a checkpoint: tensors with stats, filter, non-tensor values, heat map, compare', async () => {
+    const rel = 'pt/checkpoint.pth';
+    const state = await describeFile(rel);
+    assert.equal(state.tensors.length, 27);
+    const v = await h.open('tensorFile', 'dark');
+    pages.push(v);
+    assert.deepEqual(await v.waitFor(() => true), { type: 'ready' });
+    await v.push({ type: 'init', view: 'tensorFile', state });
+    await v.page.waitForSelector('[data-testid="tensor-row-26"]');
+    assert.equal(await v.page.textContent('[data-testid="file-name"]'), 'checkpoint.pth');
+    assert.equal(await v.page.locator('[data-testid^="tensor-row-"]').count(), 27);
+    for (const [i, t] of state.tensors.entries()) {
+      assert.equal(await v.page.textContent(`[data-testid="tensor-key-${i}"]`), t.key);
+      assert.equal(await v.page.textContent(`[data-testid="tensor-dtype-${i}"]`), t.dtype);
+      assert.equal(await value(v, `tensor-min-${i}`), t.min, `min of ${t.key}`);
+      assert.equal(await value(v, `tensor-max-${i}`), t.max, `max of ${t.key}`);
+      assert.equal(await value(v, `tensor-mean-${i}`), t.mean, `mean of ${t.key}`);
+      assert.equal(await value(v, `tensor-nan-${i}`), t.nanCount);
+      assert.equal(await value(v, `tensor-inf-${i}`), t.infCount);
+    }
+    assert.equal(await v.page.textContent('[data-testid="tensor-shape-0"]'), '4×1×3×3');
+
+    // Non-tensor values, shown as read.
+    assert.equal(await v.page.locator('[data-testid^="non-tensor-"]').count(), state.nonTensors.length + 1 /* the table */);
+    assert.equal(await v.page.textContent('[data-testid="non-tensor-0"] td:first-child'), 'epoch');
+
+    // The first rank ≥ 2 tensor is selected: histogram drawn, heat map asked for with zero leading indices.
+    const first = await answerHeatmap(v, rel, 0);
+    assert.deepEqual(first, { key: 'model.0.weight', leading: [0, 0] });
+    const hs = await v.canvasStats('histogram-canvas');
+    assert.ok(hs.painted > 2000 && hs.colors > 4, `histogram drawn (${hs.painted} px, ${hs.colors} colours)`);
+    const hm = await v.canvasStats('heatmap-canvas');
+    assert.deepEqual([hm.width, hm.height], [3, 3]);
+    assert.ok(hm.colors >= 3, 'the heat map shows several values');
+
+    // A leading index control asks for that slice.
+    let since = v.posted.length;
+    await v.page.locator('[data-testid="heatmap-index-0"] input').fill('2');
+    assert.deepEqual((await answerHeatmap(v, rel, since)).leading, [2, 0]);
+
+    // Selecting another tensor (click on its row) shows it.
+    since = v.posted.length;
+    await v.page.click('[data-testid="tensor-key-7"]');
+    assert.deepEqual(await answerHeatmap(v, rel, since), { key: 'model.3.weight', leading: [0, 0] });
+    assert.equal(await v.page.textContent('[data-testid="detail-title"]'), 'model.3.weight');
+    assert.equal(await v.page.getAttribute('[data-testid="tensor-row-7"]', 'aria-selected'), 'true');
+
+    // Compare losses with… as logits, as target.
+    since = v.posted.length;
+    await v.page.click('[data-testid="compare-logits-0"]');
+    const cl = await v.nextRequest('compareWith', since);
+    assert.deepEqual(cl.params, { key: 'model.0.weight', role: 'logits' });
+    await v.respond(cl.id, {});
+    since = v.posted.length;
+    await v.page.click('[data-testid="compare-target-8"]');
+    const ct = await v.nextRequest('compareWith', since);
+    assert.deepEqual(ct.params, { key: 'model.3.bias', role: 'target' });
+    await v.respondError(ct.id, 'no other tensor file in the workspace');
+    await v.page.waitForFunction(() => document.querySelector('[data-testid="compare-status"]')?.textContent?.includes('no other tensor file'));
+    // The compare buttons do not change the selection.
+    assert.equal(await v.page.textContent('[data-testid="detail-title"]'), 'model.3.weight');
+
+    // The filter narrows the list.
+    await v.page.locator('[data-testid="tensor-filter"] input').fill('exp_avg_sq');
+    assert.equal(await v.page.locator('[data-testid^="tensor-row-"]:visible').count(), 6);
+    assert.equal(await v.page.textContent('[data-testid="tensor-count"]'), '6 of 27 tensors');
+    await v.page.locator('[data-testid="tensor-filter"] input').fill('');
+
+    assert.deepEqual(await v.cspViolations(), []);
+    assert.deepEqual(v.errorLogs(), []);
+    assert.deepEqual(v.consoleErrors, []);
+    assert.deepEqual(v.pageErrors, []);
+  });
+
+  test('NaN and ±Inf are counted and coloured apart', async () => {
+    const rel = 'pt/nan_inf.pt';
+    const state = await describeFile(rel);
+    const v = await h.open('tensorFile', 'light');
+    pages.push(v);
+    await v.waitFor((m) => m.type === 'ready');
+    await v.push({ type: 'init', view: 'tensorFile', state });
+    const i = state.tensors.findIndex((t) => t.key === 'logits');
+    assert.equal(await value(v, `tensor-nan-${i}`), 3);
+    assert.equal(await value(v, `tensor-inf-${i}`), 2);
+    assert.equal(await v.page.locator(`[data-testid="tensor-nan-${i}"]`).evaluate((e) => e.classList.contains('is-bad')), true);
+    await answerHeatmap(v, rel, 0);
+    assert.equal(await v.canvasHasColor('heatmap-canvas', [255, 0, 255]), true, 'NaN in magenta');
+    assert.equal(await v.canvasHasColor('heatmap-canvas', [255, 255, 255]) || (await v.canvasHasColor('heatmap-canvas', [0, 0, 0])), true, '±Inf in white or black');
+    assert.deepEqual(await v.cspViolations(), []);
+    assert.deepEqual(v.consoleErrors, []);
+  });
+
+  test('a 3-D segmentation file: screenshots in dark and light', async () => {
+    const rel = 'pt/seg3d_logits.pth';
+    const state = await describeFile(rel);
+    const v = await h.open('tensorFile', 'dark');
+    pages.push(v);
+    await v.waitFor((m) => m.type === 'ready');
+    await v.push({ type: 'init', view: 'tensorFile', state });
+    const req = await answerHeatmap(v, rel, 0);
+    assert.deepEqual(req, { key: 'logits', leading: [0, 0, 0] });
+    // Three leading axes, one control each; the middle depth slice for the picture.
+    assert.equal(await v.page.locator('[data-testid^="heatmap-index-"]').count(), 3);
+    const since = v.posted.length;
+    await v.page.locator('[data-testid="heatmap-index-2"] input').fill('12');
+    assert.deepEqual((await answerHeatmap(v, rel, since)).leading, [0, 0, 12]);
+    assert.deepEqual(await v.page.$eval('[data-testid="heatmap-canvas"]', (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]), [16, 24]);
+    await v.screenshot('tensorFile-dark');
+    await v.setTheme('light');
+    await v.screenshot('tensorFile-light');
+    assert.deepEqual(await v.cspViolations(), []);
+    assert.deepEqual(v.errorLogs(), []);
+    assert.deepEqual(v.consoleErrors, []);
+    assert.deepEqual(v.pageErrors, []);
+  });
+});
