@@ -39,7 +39,8 @@ export function registerCommands(deps: CompareDeps): vscode.Disposable {
     vscode.commands.registerCommand(COMMANDS.inspectWithOptions, (args?: InspectArgs) => {
       const options = args && typeof args === 'object' && args.options && typeof args.options === 'object' ? args.options : undefined;
       if (args?.uri) deps.logger.info(`CodeLens at ${args.uri}:${(args.line ?? 0) + 1}: inspecting with ${JSON.stringify(options ?? {})}`);
-      return flow.run(options ? { options } : {});
+      // The call's own options over torch/MONAI defaults (not over the settings): what that code computes.
+      return flow.run({ ...(options ? { options } : {}), optionsBase: 'defaults' });
     }),
     vscode.commands.registerCommand(COMMANDS.openTensorFile, async (uri?: vscode.Uri) => {
       try {

@@ -5,7 +5,7 @@
  * strings or paths, `uri#key` for a container entry). Options are the settings' with the argument's on top.
  */
 import * as vscode from 'vscode';
-import type { LossOptions } from '../engine/types';
+import { DEFAULT_OPTIONS, type LossOptions } from '../engine/types';
 import type { TensorListing } from '../worker/protocol';
 import type { ComparisonPanels } from './comparisonPanel';
 import type { Logger } from './logging';
@@ -24,6 +24,11 @@ export interface CompareArgs {
   logits?: string;
   target?: string;
   options?: Partial<LossOptions>;
+  /**
+   * What `options` complete: the settings (default), or the engine's defaults — torch's and MONAI's
+   * constructor defaults, which is what a loss call in code gets for the arguments it leaves out (CodeLens).
+   */
+  optionsBase?: 'settings' | 'defaults';
 }
 
 export interface CompareDeps {
@@ -102,7 +107,8 @@ export class CompareFlow {
 
   private async runOrThrow(args: CompareArgs): Promise<void> {
     if (typeof args !== 'object' || args === null) throw new Error('Compare Losses: the argument must be {logits?, target?, options?}');
-    const options = mergeOptions(this.deps.settings.value.options, args.options);
+    const base = args.optionsBase === 'defaults' ? { ...DEFAULT_OPTIONS } : this.deps.settings.value.options;
+    const options = mergeOptions(base, args.options);
     let logits = typeof args.logits === 'string' && args.logits !== '' ? this.side(args.logits) : undefined;
     let target = typeof args.target === 'string' && args.target !== '' ? this.side(args.target) : undefined;
 

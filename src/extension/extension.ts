@@ -1,7 +1,7 @@
 /**
  * Loss Inspector's entry point: wires the features (each in its own file) and registers everything disposable.
  * Activation events (package.json): our commands, the custom editor, the comparison panel's restore, and
- * `onLanguage:python` for the CodeLens providers — never `*`.
+ * `onLanguage:python` for the CodeLens, hover, diagnostics and quick-fix providers (./python) — never `*`.
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
@@ -12,6 +12,7 @@ import { Settings } from './settings';
 import { TensorFileEditorProvider } from './tensorFileEditor';
 import { FileUsage } from './usage';
 import { WorkerClient } from './workerClient';
+import { registerPythonFeatures } from './python/index';
 
 export function activate(context: vscode.ExtensionContext): void {
   const logger = new Logger();
@@ -41,9 +42,18 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(panels);
   context.subscriptions.push(TensorFileEditorProvider.register({ extensionUri: context.extensionUri, worker, settings, logger, usage }));
   context.subscriptions.push(registerCommands({ worker, settings, logger, panels }));
+  context.subscriptions.push(
+    registerPythonFeatures(context, {
+      getSettings: () => {
+        const s = settings.value;
+        return { codeLensEnabled: s.codeLensEnabled, diagnosticsEnabled: s.diagnosticsEnabled, defaultNumClasses: s.defaultNumClasses };
+      },
+      lastNumClasses: () => lastNumClasses,
+      onDidChangeLastNumClasses: numClassesChanged.event,
+    }),
+  );
 
   logger.info(`Loss Inspector ${String(context.extension.packageJSON.version ?? '')} activated`);
-  void lastNumClasses;
 }
 
 export function deactivate(): void {
