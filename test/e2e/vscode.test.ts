@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
@@ -39,10 +39,15 @@ let driver: RunningServer | undefined;
 let browser: Browser | undefined;
 let workspaces = 0;
 
-/** A fresh copy of demo/ for one scenario. */
-function workspace(): string {
+/** A fresh copy of demo/ for one scenario, optionally with some of its workspace settings replaced. */
+function workspace(settings?: Record<string, unknown>): string {
   const dir = join(scratch, `ws${++workspaces}`, 'demo');
   cpSync(join(repoRoot, 'demo'), dir, { recursive: true });
+  if (settings) {
+    const file = join(dir, '.vscode', 'settings.json');
+    const current = JSON.parse(readFileSync(file, 'utf8').replace(/^\s*\/\/.*$/gm, '')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...current, ...settings }, null, 2) + '\n');
+  }
   return dir;
 }
 
@@ -300,4 +305,106 @@ test('5. opening the hostile .pt gives one clear error notification and nothing 
 /** Every file under `dir` (relative paths, sorted). */
 function listFiles(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).map(String).sort();
+}
+
+/** The CodeLens summary the analysis must show for a literal ε and C (smoothed target and its entropy). */
+function expectedLensSummary(eps: number, C: number): string {
+  const on = 1 - eps + eps / C;
+  const off = eps / C;
+  const floor = -(on * Math.log(on) + (C - 1) * off * Math.log(off));
+  return `ε ${eps} · C ${C} → target ${on.toFixed(4)} / ${off.toFixed(4)} · floor ${floor.toFixed(4)}`;
+}
+
+test('4. train.py: CodeLens on DiceCELoss, Inspect with these settings…, the post-hoc diagnostic and its quick fix', async () => {
+  assert.ok(ui);
+  // The user's settings say ε = 0: an ε of 0.1 in the comparison can only come from the code.
+  const folder = workspace({ 'lossInspector.labelSmoothing': 0 });
+  const trainPy = join(folder, 'train.py');
+  const original = readFileSync(trainPy, 'utf8');
+  const postHocCtor = 'criterion = DiceCELoss(to_onehot_y=True, softmax=True, lambda_ce=0.5)\n';
+  const postHocLine = 'criterion.cross_entropy.label_smoothing = 0.1\n';
+  assert.ok(original.includes(postHocCtor + postHocLine), 'demo/train.py no longer has the post-hoc assignment this scenario fixes');
+  const fixed = original.replace(
+    postHocCtor + postHocLine,
+    'criterion = DiceCELoss(to_onehot_y=True, softmax=True, lambda_ce=0.5, label_smoothing=0.1)\n',
+  );
+  const report = cliReport(['demo/data/logits.npy', 'demo/data/labels.npy', ...DEMO_FLAGS, '--label-smoothing', '0.1']);
+  const summary = expectedLensSummary(0.1, 4);
+
+  await withPage(async (page) => {
+    const sc = new Scenario('4-python-codelens', page);
+    await sc.step('open the workbench on a copy of demo/ (settings: ε = 0)', () => openWorkbench(page, ui!.url, folder));
+    await sc.step('open train.py', () => quickOpen(page, 'train.py'));
+    const lens = await sc.step(`the CodeLens above DiceCELoss(…, label_smoothing=0.1) reads "${summary}"`, async () => {
+      // One decoration per line; the post-hoc call's lens adds "ε set on line 30", so this one is unique.
+      const deco = page
+        .locator('.monaco-editor .codelens-decoration', { hasText: summary })
+        .filter({ hasNotText: 'set on line' })
+        .filter({ hasText: 'Inspect with these settings…' });
+      await deco.first().waitFor({ timeout: 30_000 });
+      assert.equal(await deco.count(), 1, 'expected exactly one such CodeLens (the one on line 23)');
+      return deco;
+    });
+    await sc.shot('codelens');
+    await sc.step('click "Inspect with these settings…"', () => lens.locator('a', { hasText: 'Inspect with these settings…' }).click());
+    await sc.step('pick the proposed pair logits.npy ↔ labels.npy', () => pickQuickItem(page, 'logits.npy ↔ labels.npy'));
+    const frame = await sc.step('the comparison opens', () => webviewFrame(page, '[data-testid="class-table"]', 30_000));
+    await sc.step('its ε field says 0.1 (from the code, not the settings)', async () => {
+      const input = frame.locator('[data-testid="opt-labelSmoothing"] input');
+      await input.waitFor({ timeout: 10_000 });
+      assert.equal(Number(await input.inputValue()), 0.1);
+    });
+    await sc.step('its numbers equal the CLI report with the call\'s options (dicece, to_onehot_y, softmax, ε 0.1)', async () => {
+      const r = await waitForValues(frame, expectedValues(report));
+      assert.deepEqual(r.problems, [], `webview ≠ CLI:\n  ${r.problems.join('\n  ')}`);
+    });
+    await sc.shot('inspect');
+
+    await sc.step('back to train.py', () => page.locator('.tabs-container .tab', { hasText: 'train.py' }).click());
+    await sc.step('the Problems view shows the post-hoc assignment\'s diagnostic', async () => {
+      await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'label_smoothing set after construction' });
+      await row.first().waitFor({ timeout: 20_000 });
+      const text = (await row.first().textContent()) ?? '';
+      assert.match(text, /li-posthoc-eps/);
+      assert.match(text, /\[Ln 30/);
+    });
+    await sc.shot('diagnostic');
+    await sc.step('put the cursor on line 30 (Go to Line)', async () => {
+      await page.locator('.monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+G');
+      await quickInputFill(page, ':30');
+      await page.keyboard.press('Enter');
+    });
+    await sc.step('Quick Fix (Ctrl+.) offers "Move label_smoothing=0.1 into the DiceCELoss(…) call" and applies it', async () => {
+      await page.keyboard.press('Control+.');
+      const item = page.locator('.action-widget .monaco-list-row', { hasText: 'Move label_smoothing=0.1 into the DiceCELoss(…) call' });
+      await item.first().waitFor({ timeout: 15_000 });
+      await item.first().click();
+    });
+    await sc.step('save, and the file on disk is rewritten as expected', async () => {
+      await page.keyboard.press('Control+S');
+      const deadline = Date.now() + 10_000;
+      while (readFileSync(trainPy, 'utf8') === original && Date.now() < deadline) await page.waitForTimeout(200);
+      assert.equal(readFileSync(trainPy, 'utf8'), fixed);
+    });
+    await sc.step('the diagnostic is gone', async () => {
+      await page
+        .locator('.markers-panel .monaco-list-row', { hasText: 'label_smoothing set after construction' })
+        .first()
+        .waitFor({ state: 'detached', timeout: 15_000 });
+    });
+    await sc.step('the fixed call\'s CodeLens no longer says "ε set on line 30"', async () => {
+      await page.locator('.monaco-editor .codelens-decoration', { hasText: 'set on line' }).first().waitFor({ state: 'detached', timeout: 15_000 });
+      assert.equal(await page.locator('.monaco-editor .codelens-decoration', { hasText: summary }).count(), 2);
+    });
+    await sc.finish();
+  });
+});
+
+/** Types into the open quick input (e.g. Go to Line's `:30`). */
+async function quickInputFill(page: Page, text: string): Promise<void> {
+  const box = page.locator('.quick-input-widget input');
+  await box.waitFor({ timeout: 10_000 });
+  await box.fill(text);
 }
