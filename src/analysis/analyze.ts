@@ -7,9 +7,9 @@ import { describeCall, qualifierFor, recognise } from './calls';
 import { callDiagnostics, postHocDiagnostics } from './diagnostics';
 import { assignClassCounts, classCountHints } from './numClasses';
 import { resolvePostHoc, type ResolvedPostHoc } from './postHoc';
-import { LineIndex, parsePython } from './pyTree';
+import { LineIndex, parseIncremental, parsePython, type Tree } from './pyTree';
 import { moveIntoConstructorFix } from './quickFix';
-import { emptyCarried, pick, walk, type CarriedState } from './scopes';
+import { emptyCarried, pick, walk, type CarriedState, type Scope } from './scopes';
 import type { Analysis, NotebookAnalysis } from './types';
 import { registryKey, unitKey, type CallRegistry, type Unit } from './unit';
 
@@ -26,13 +26,15 @@ function newSession(): Session {
 }
 
 /** Phase 1 for one text: parse, bind, recognise calls, resolve post-hoc assignments, carry bindings on. */
-function addUnit(session: Session, src: string, cellIndex: number | undefined): Unit {
-  const tree = parsePython(src);
+function addUnit(session: Session, src: string, cellIndex: number | undefined, parsed?: Tree): Unit {
+  const tree = parsed ?? parsePython(src);
   const key = unitKey(cellIndex);
   const w = walk(tree, src, key);
   const unit: Unit = { cellIndex, src, lines: new LineIndex(src), walk: w, calls: [], classCounts: [], diagnostics: [] };
+  const qualifiers = new Map<Scope, ReturnType<typeof qualifierFor>>();
   for (const site of w.calls) {
-    const qualify = qualifierFor(site.scope, src, session.carried);
+    let qualify = qualifiers.get(site.scope);
+    if (!qualify) qualifiers.set(site.scope, (qualify = qualifierFor(site.scope, src, session.carried)));
     const rec = recognise(site.node, src, qualify);
     if (!rec) continue;
     const call = describeCall(site.node, rec, src, unit.lines, qualify);
@@ -74,10 +76,28 @@ function toAnalysis(unit: Unit): Analysis {
 
 /** Analyses one Python file's text. */
 export function analyzePython(source: string): Analysis {
+  return analyzeParsed(source, parsePython(source));
+}
+
+function analyzeParsed(source: string, tree: Tree): Analysis {
   const session = newSession();
-  const unit = addUnit(session, source, undefined);
+  const unit = addUnit(session, source, undefined, tree);
   finish(session);
   return toAnalysis(unit);
+}
+
+/**
+ * `analyzePython` for successive versions of one document (an editor's buffer): keeps the last syntax
+ * tree and re-parses only around each edit. The result is the same as `analyzePython(source)`.
+ */
+export class IncrementalPythonAnalyzer {
+  private last: { source: string; tree: Tree } | undefined;
+
+  analyze(source: string): Analysis {
+    const tree = parseIncremental(source, this.last);
+    this.last = { source, tree };
+    return analyzeParsed(source, tree);
+  }
 }
 
 /**

@@ -17,6 +17,7 @@ export function qualifierFor(scope: Scope, src: string, carried: CarriedState): 
       const name = src.slice(node.from, node.to);
       const b = lookup(scope, name, node.from, carried);
       if (b) return b.kind === 'import' ? b.path : null;
+      if (scope.module().stars.length === 0 && carried.stars.length === 0) return null;
       for (const m of starModules(scope, carried)) {
         const path = `${m}.${name}`;
         if (specForPath(path) || TENSOR_FACTORIES.has(path)) return path;

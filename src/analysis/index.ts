@@ -3,7 +3,7 @@
  * keys, diagnostics with quick fixes, CodeLens and hover text. Pure (no `vscode`, no DOM, no Node-only
  * modules): it takes source text and returns data.
  */
-export { analyzePython, analyzeCells } from './analyze';
+export { analyzePython, analyzeCells, IncrementalPythonAnalyzer } from './analyze';
 export { analyzeNotebookText, readNotebook, stripMagics, NotebookFormatError, type NotebookCell } from './notebook';
 export { applyEdits } from './quickFix';
 export {

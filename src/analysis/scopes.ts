@@ -180,10 +180,16 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
   const text = (n: SyntaxNode) => src.slice(n.from, n.to);
   /** The scope the node being visited evaluates in. */
   const scopes: Scope[] = [module];
-  /** Function / class scopes whose `def` / `class` is open (their Body pushes them). */
-  const defs: Scope[] = [];
+  /** Function / class / lambda scopes being defined, with the tree depth of their node. */
+  const defs: { scope: Scope; depth: number }[] = [];
   /** For each open Body: whether it pushed a scope. */
   const bodies: boolean[] = [];
+  /** Depth of the node being entered (the def's own ParamList and Body sit one level below it). */
+  let depth = 0;
+  const ownedByDef = () => {
+    const d = defs[defs.length - 1];
+    return d !== undefined && d.depth === depth - 1 ? d : undefined;
+  };
 
   /** Binds the names of an assignment-like target pattern (`a`, `a, b`, `(a, *b)`, `[a, b]`). */
   function bindPattern(n: SyntaxNode, scope: Scope, value: BindingValue): void {
@@ -351,7 +357,24 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
     }
   }
 
+  // Where `num_classes` / `out_channels` occur in the text, so that only calls containing one have their
+  // arguments looked at (a cheap filter; what counts is still decided on the tree).
+  const keywordAt: number[] = [];
+  for (const k of CLASS_COUNT_KEYWORDS) for (let i = src.indexOf(k); i >= 0; i = src.indexOf(k, i + 1)) keywordAt.push(i);
+  keywordAt.sort((a, b) => a - b);
+  const mentionsKeyword = (from: number, to: number): boolean => {
+    let lo = 0;
+    let hi = keywordAt.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((keywordAt[mid] as number) < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < keywordAt.length && (keywordAt[lo] as number) < to;
+  };
+
   function classCountKeywords(call: SyntaxNode, scope: Scope): void {
+    if (!mentionsKeyword(call.from, call.to)) return;
     const args = call.lastChild;
     if (!args || args.name !== 'ArgList') return;
     for (let c = args.firstChild; c; c = c.nextSibling) {
@@ -364,6 +387,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
 
   tree.iterate({
     enter(ref) {
+      depth++;
       const scope = scopes[scopes.length - 1] as Scope;
       if (ref.type.isError) {
         // `1.` parses as a member access missing its property (see literals.ts): not a syntax error.
@@ -375,9 +399,11 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
         case 'Comment':
         case 'String':
         case 'Number':
+          depth--;
           return false;
         case 'ImportStatement':
           importStatement(ref.node, scope);
+          depth--;
           return false;
         case 'AssignStatement':
           assignStatement(ref.node, scope);
@@ -407,31 +433,33 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
           if (kw && text(kw) === 'global' && scope.kind !== 'module') {
             for (const c of children(n)) if (c.name === 'VariableName') scope.globals.add(text(c));
           }
+          depth--;
           return false;
         }
         case 'FunctionDefinition':
         case 'ClassDefinition': {
           const id = ref.node.getChild('VariableName');
           if (id) scope.bind(text(id), { pos: ref.from, value: { kind: 'other' } });
-          defs.push(new Scope(ref.name === 'FunctionDefinition' ? 'function' : 'class', scope));
+          defs.push({ scope: new Scope(ref.name === 'FunctionDefinition' ? 'function' : 'class', scope), depth });
           return;
         }
-        case 'LambdaExpression':
-          scopes.push(new Scope('lambda', scope));
+        case 'LambdaExpression': {
+          const lambda = new Scope('lambda', scope);
+          defs.push({ scope: lambda, depth });
+          scopes.push(lambda);
           return;
+        }
         case 'ParamList': {
-          // Default values stay in the enclosing scope (they are evaluated there); only names bind.
-          const n = ref.node;
-          const owner = n.parent?.name;
-          if (owner === 'FunctionDefinition') params(n, defs[defs.length - 1] as Scope);
-          else if (owner === 'LambdaExpression') params(n, scope);
+          // Only the names bind (in the def's scope); default values are expressions of the enclosing scope.
+          const def = ownedByDef();
+          if (def) params(ref.node, def.scope);
           return;
         }
         case 'Body': {
-          const owner = ref.node.parent?.name;
-          const opens = owner === 'FunctionDefinition' || owner === 'ClassDefinition';
+          const def = ownedByDef();
+          const opens = def !== undefined && def.scope.kind !== 'lambda';
           bodies.push(opens);
-          if (opens) scopes.push(defs[defs.length - 1] as Scope);
+          if (opens) scopes.push((def as { scope: Scope }).scope);
           return;
         }
         case 'CallExpression': {
@@ -450,6 +478,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
       }
     },
     leave(ref) {
+      depth--;
       switch (ref.name) {
         case 'Body':
           if (bodies.pop()) scopes.pop();
@@ -459,6 +488,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
           defs.pop();
           return;
         case 'LambdaExpression':
+          defs.pop();
           scopes.pop();
           return;
         default:

@@ -1,11 +1,12 @@
 /**
- * Analyses of Python documents, cached per document version: a `.py` file is analysed on its own; a
+ * Analyses of Python documents, cached per document version: a `.py` file is analysed on its own (its
+ * syntax tree kept, so that the next version re-parses only around the edit); a
  * notebook cell is analysed together with the notebook's other Python cells (imports and loss objects
  * carry across cells), keyed by every cell's version. The analysis itself is the pure
  * `src/analysis` (`analyzePython`, `analyzeCells`).
  */
 import * as vscode from 'vscode';
-import { analyzeCells, analyzePython, stripMagics, type AnalysisDiagnostic, type LossCall, type NotebookAnalysis } from '../../analysis/index';
+import { analyzeCells, IncrementalPythonAnalyzer, stripMagics, type AnalysisDiagnostic, type LossCall, type NotebookAnalysis } from '../../analysis/index';
 
 export interface DocumentAnalysis {
   /** Calls located in this document (for a notebook cell: this cell). */
@@ -39,7 +40,7 @@ function pythonCells(notebook: vscode.NotebookDocument): vscode.NotebookCell[] {
 }
 
 export class PythonAnalysisCache {
-  private readonly files = new Map<string, { version: number; analysis: DocumentAnalysis }>();
+  private readonly files = new Map<string, { version: number; analysis: DocumentAnalysis; analyzer: IncrementalPythonAnalyzer }>();
   private readonly notebooks = new Map<string, { key: string; analysis: NotebookAnalysis }>();
 
   get(document: vscode.TextDocument): DocumentAnalysis {
@@ -57,9 +58,11 @@ export class PythonAnalysisCache {
     const key = document.uri.toString();
     const hit = this.files.get(key);
     if (hit && hit.version === document.version) return hit.analysis;
-    const a = analyzePython(document.getText());
+    // Re-parse only around the edit: the analyzer keeps the previous version's syntax tree.
+    const analyzer = hit?.analyzer ?? new IncrementalPythonAnalyzer();
+    const a = analyzer.analyze(document.getText());
     const analysis: DocumentAnalysis = { calls: a.calls, allCalls: a.calls, diagnostics: a.diagnostics, cellIndex: undefined };
-    this.remember(this.files, key, { version: document.version, analysis });
+    this.remember(this.files, key, { version: document.version, analysis, analyzer });
     return analysis;
   }
 
