@@ -174,7 +174,7 @@ export class ComparisonPanel extends Disposable {
     for (;;) {
       try {
         const state = await runJob(
-          { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, delayMs: why === 'recompute' ? 400 : 0 },
+          { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, delayMs: why === 'recompute' ? 400 : 250 },
           (call) =>
             computeComparison(this.deps, { ...this.request, options: opts }, {
               ...call,
