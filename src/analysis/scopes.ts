@@ -15,6 +15,7 @@
  * - a name the file never binds: what earlier notebook cells left, then `from m import *` of a known module.
  * A name whose binding is not an import resolves to nothing, so a shadowed alias is never recognised.
  */
+import { VALUE_PRESERVING_METHODS } from './catalogue';
 import { children, type SyntaxNode, type Tree } from './pyTree';
 
 export type BindingValue =
@@ -266,7 +267,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
       return;
     }
     const valueParts = parts.slice(lastOp + 1).filter((p) => p.name !== 'Comment');
-    const value = valueParts.length === 1 && valueParts[0]?.name === 'CallExpression' ? (valueParts[0] as SyntaxNode) : null;
+    const value = valueParts.length === 1 && valueParts[0]?.name === 'CallExpression' ? moduleCall(valueParts[0] as SyntaxNode) : null;
     // Targets: each run of nodes before an `=` (a chained `a = b = value` has several).
     let run: SyntaxNode[] = [];
     for (let k = 0; k < lastOp; k++) {
@@ -306,6 +307,22 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
       return;
     }
     for (const p of run) bindPattern(p, scope, { kind: 'other' });
+  }
+
+  /**
+   * The call that constructs the object a call expression returns, looking through `.to(device)`,
+   * `.cuda()` and the like, which return the module itself: `nn.CrossEntropyLoss().to(device)` binds the loss.
+   */
+  function moduleCall(call: SyntaxNode): SyntaxNode {
+    let cur = call;
+    for (;;) {
+      const callee = cur.firstChild;
+      if (!callee || callee.name !== 'MemberExpression') return cur;
+      const obj = callee.firstChild;
+      const prop = callee.lastChild;
+      if (!obj || obj.name !== 'CallExpression' || !prop || prop.name !== 'PropertyName' || !VALUE_PRESERVING_METHODS.has(text(prop))) return cur;
+      cur = obj;
+    }
   }
 
   /** `a.b.c` → root `a`, props [`b`, `c`]; null when the chain does not start at a plain name. */

@@ -68,6 +68,8 @@ test('empty argument list, existing keyword, positional ε', () => {
     ['ce = nn.CrossEntropyLoss(\n    # weights below\n    weight=w,  # per class\n)\nce.label_smoothing = 0.1\n', 'ce = nn.CrossEntropyLoss(\n    # weights below\n    weight=w,\n    label_smoothing=0.1,  # per class\n)\n'],
     ['ce = nn.CrossEntropyLoss(\n\tweight=w)\nce.label_smoothing = 0.1\n', 'ce = nn.CrossEntropyLoss(\n\tweight=w,\n\tlabel_smoothing=0.1)\n'],
     ['ce = nn.CrossEntropyLoss(**kw)\nce.label_smoothing = 0.1\n', 'ce = nn.CrossEntropyLoss(**kw, label_smoothing=0.1)\n'],
+    // `.to(device)` / `.cuda()` return the module itself: the loss is still bound to `ce`.
+    ['ce = nn.CrossEntropyLoss(weight=w).to(device).cuda()\nce.label_smoothing = 0.1\n', 'ce = nn.CrossEntropyLoss(weight=w, label_smoothing=0.1).to(device).cuda()\n'],
   ];
   for (const [before, after] of cases) {
     const src = base + before;
