@@ -93,3 +93,19 @@ test('message guard and Disposable base', () => {
   o.add('late');
   assert.deepEqual(order, ['b', 'a', 'late']);
 });
+
+test('FileUsage releases a file when the last view using it closes', async () => {
+  const { FileUsage } = await import('../../src/extension/usage');
+  const released: string[][] = [];
+  const u = new FileUsage((uris) => released.push(uris));
+  const a = u.acquire(['l.npy', 't.npy']);
+  const b = u.acquire(['l.npy', 'other.npy', 'other.npy']);
+  a.dispose();
+  assert.deepEqual(released, [['t.npy']]);
+  assert.ok(u.isUsed('l.npy'));
+  a.dispose();
+  assert.equal(released.length, 1, 'disposing twice releases nothing more');
+  b.dispose();
+  assert.deepEqual(released, [['t.npy'], ['l.npy', 'other.npy']]);
+  assert.ok(!u.isUsed('l.npy'));
+});
