@@ -121,3 +121,48 @@ test('applyEdits rejects overlapping edits', () => {
   assert.throws(() => applyEdits('abcdef', [{ start: 1, end: 3, newText: 'x' }, { start: 2, end: 4, newText: 'y' }]), /overlapping edits/);
   assert.equal(applyEdits('abcdef', [{ start: 4, end: 4, newText: '+' }, { start: 0, end: 1, newText: 'A' }]), 'Abcd+ef');
 });
+
+test('property: on generated calls the fix always yields valid code with ε in the constructor', () => {
+  let seed = 12345;
+  const r = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const pick = <T,>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const ARGS = ['weight=w', 'reduction="sum"', 'ignore_index=-1', '**kw', 'label_smoothing=0.0', '# note'];
+  let checked = 0;
+  for (let i = 0; i < 300; i++) {
+    const n = Math.floor(r() * 4);
+    const args: string[] = [];
+    for (let k = 0; k < n; k++) {
+      const a = pick(ARGS);
+      if (!args.includes(a) && !(a !== '**kw' && args.includes('**kw'))) args.push(a);
+    }
+    const layout = pick(['inline', 'lines', 'trailing']);
+    const real = args.filter((a) => !a.startsWith('#'));
+    let call: string;
+    if (layout === 'inline' || real.length === 0) call = `nn.CrossEntropyLoss(${real.join(', ')})`;
+    else {
+      const body = args.map((a, k) => (a.startsWith('#') ? `    ${a}` : `    ${a}${k < args.length - 1 || layout === 'trailing' ? ',' : ''}`));
+      call = `nn.CrossEntropyLoss(\n${body.join('\n')}\n)`;
+    }
+    const indent = pick(['', '    ']);
+    const wrap = (line: string) => line.split('\n').map((l) => indent + l).join('\n');
+    const eps = pick(['0.1', '.25', '1e-2', '1.']);
+    const body = [`ce = ${call}`, pick(['', 'print(ce)']), `ce.label_smoothing = ${eps}`, 'train(ce)'].filter((x) => x !== '').map(wrap).join('\n');
+    const src = `import torch.nn as nn\n${indent ? 'def build(w, kw):\n' : ''}${body}\n`;
+    const before = analyzePython(src);
+    if (before.syntaxErrors > 0) continue; // e.g. a comment swallowing a closing parenthesis
+    const fixes = before.diagnostics.filter((d) => d.fix);
+    assert.equal(fixes.length, 1, src);
+    const out = applyEdits(src, fixes[0]!.fix!.edits);
+    const after = analyzePython(out);
+    assert.equal(after.syntaxErrors, 0, `${src}\n---\n${out}`);
+    assert.deepEqual(after.diagnostics, [], out);
+    assert.equal(after.calls.length, 1);
+    assert.equal(after.calls[0]!.options.labelSmoothing, Number(eps), out);
+    assert.ok(!out.includes('ce.label_smoothing'), out);
+    checked++;
+  }
+  assert.ok(checked > 200, `checked ${checked}`);
+});
