@@ -84,39 +84,6 @@ after(async () => {
   if (scratch) rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
 });
 
-/**
- * Runs one extension-host suite in a fresh page (so a fresh extension host) of the driver server and returns
- * the problems found (empty when it passed).
- */
-async function hostSuite(entryName: string, expectPassed: number): Promise<string[]> {
-  assert.ok(driver);
-  const entry = await bundleHostTests(entryName, scratch);
-  const r = await withPage((page) =>
-    runInExtensionHost(page, driver!, {
-      folder: workspace(),
-      extensionDevelopmentPath: installedExtensionDir(driver!, EXTENSION_ID),
-      extensionTestsPath: entry,
-      timeoutMs: 180_000,
-    }),
-  );
-  for (const l of r.lines) console.log(`# ehost ${entryName}: ${l}`);
-  for (const [name, m] of Object.entries(r.metrics)) recordMetric(`ehost ${name}`, m.value, m.unit);
-  const problems = r.failed.map((f) => `${entryName} › ${f.name}: ${f.message}`);
-  if (!r.lines.some((l) => l.startsWith('done '))) {
-    problems.push(`${entryName}: the run never finished; last console lines:\n${r.console.slice(-25).join('\n')}`);
-  }
-  if (r.exitCode !== 0) problems.push(`${entryName}: codeAutomationExit(${r.exitCode})`);
-  if (r.passed.length !== expectPassed) problems.push(`${entryName}: ${r.passed.length} of ${expectPassed} tests passed`);
-  return problems;
-}
-
-test('6. extension-host tests: activation events, commands, settings, disposal on deactivate', async () => {
-  const t0 = Date.now();
-  const problems = [...(await hostSuite('lossInspectorSuite', 8)), ...(await hostSuite('lifecycleSuite', 3))];
-  recordMetric('scenario:6-extension-host', Date.now() - t0, 'ms');
-  assert.deepEqual(problems, [], `extension-host tests failed:\n  ${problems.join('\n  ')}`);
-});
-
 // ---------------------------------------------------------------------------------------------------------------
 // UI scenarios
 
@@ -265,48 +232,6 @@ test('3. opening a .pt and a .nii.gz shows the tensor editor with the right tens
   });
 });
 
-const HOSTILE_MARKER = '/tmp/loss-inspector-demo-PWNED';
-
-test('5. opening the hostile .pt gives one clear error notification and nothing else happens', async () => {
-  assert.ok(ui);
-  rmSync(HOSTILE_MARKER, { force: true });
-  await withPage(async (page) => {
-    const sc = new Scenario('5-hostile-pt', page);
-    const folder = workspace();
-    const filesBefore = listFiles(folder);
-    await sc.step('open the workbench on a copy of demo/', () => openWorkbench(page, ui!.url, folder));
-    await sc.step('open data/hostile.pt with Quick Open', () => quickOpen(page, 'data/hostile.pt'));
-    const text = await sc.step('an error notification names the file and the refused global', () =>
-      waitForNotification(page, 'hostile.pt'),
-    );
-    assert.match(text, /hostile\.pt/);
-    assert.match(text, /posix\.system/);
-    assert.match(text, /refuse|not allowed|unsafe/i);
-    await sc.step('the notification is an error, and the only notification', async () => {
-      await page.waitForTimeout(1_500); // let any further notification arrive
-      const all = await notificationTexts(page);
-      assert.equal(all.length, 1, `notifications: ${JSON.stringify(all)}`);
-      assert.equal(await page.locator('.notifications-toasts .notification-list-item .codicon-error').count(), 1, 'not an error notification');
-    });
-    await sc.step('the tensor editor shows no tensors and says the file could not be read', async () => {
-      const frame = await webviewFrame(page, '[data-testid="notice"]', 10_000, /posix\.system/);
-      assert.equal(await frame.locator('[data-testid^="tensor-row-"]').count(), 0);
-      assert.equal(await frame.locator('[data-testid="waiting"]').count(), 0, 'still says "Reading the file…"');
-    });
-    await sc.step('no comparison panel opened, no file was written, the payload never ran', async () => {
-      assert.equal(await page.locator('.tabs-container .tab', { hasText: 'Loss:' }).count(), 0);
-      assert.deepEqual(listFiles(folder), filesBefore);
-      assert.equal(existsSync(HOSTILE_MARKER), false, `${HOSTILE_MARKER} exists: the pickle payload ran`);
-    });
-    await sc.finish();
-  });
-});
-
-/** Every file under `dir` (relative paths, sorted). */
-function listFiles(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true }) as string[]).map(String).sort();
-}
-
 /** The CodeLens summary the analysis must show for a literal ε and C (smoothed target and its entropy). */
 function expectedLensSummary(eps: number, C: number): string {
   const on = 1 - eps + eps / C;
@@ -408,3 +333,81 @@ async function quickInputFill(page: Page, text: string): Promise<void> {
   await box.waitFor({ timeout: 10_000 });
   await box.fill(text);
 }
+
+const HOSTILE_MARKER = '/tmp/loss-inspector-demo-PWNED';
+
+test('5. opening the hostile .pt gives one clear error notification and nothing else happens', async () => {
+  assert.ok(ui);
+  rmSync(HOSTILE_MARKER, { force: true });
+  await withPage(async (page) => {
+    const sc = new Scenario('5-hostile-pt', page);
+    const folder = workspace();
+    const filesBefore = listFiles(folder);
+    await sc.step('open the workbench on a copy of demo/', () => openWorkbench(page, ui!.url, folder));
+    await sc.step('open data/hostile.pt with Quick Open', () => quickOpen(page, 'data/hostile.pt'));
+    const text = await sc.step('an error notification names the file and the refused global', () =>
+      waitForNotification(page, 'hostile.pt'),
+    );
+    assert.match(text, /hostile\.pt/);
+    assert.match(text, /posix\.system/);
+    assert.match(text, /refuse|not allowed|unsafe/i);
+    await sc.step('the notification is an error, and the only notification', async () => {
+      await page.waitForTimeout(1_500); // let any further notification arrive
+      const all = await notificationTexts(page);
+      assert.equal(all.length, 1, `notifications: ${JSON.stringify(all)}`);
+      assert.equal(await page.locator('.notifications-toasts .notification-list-item .codicon-error').count(), 1, 'not an error notification');
+    });
+    await sc.step('the tensor editor shows no tensors and says the file could not be read', async () => {
+      const frame = await webviewFrame(page, '[data-testid="notice"]', 10_000, /posix\.system/);
+      assert.equal(await frame.locator('[data-testid^="tensor-row-"]').count(), 0);
+      assert.equal(await frame.locator('[data-testid="waiting"]').count(), 0, 'still says "Reading the file…"');
+    });
+    await sc.step('no comparison panel opened, no file was written, the payload never ran', async () => {
+      assert.equal(await page.locator('.tabs-container .tab', { hasText: 'Loss:' }).count(), 0);
+      assert.deepEqual(listFiles(folder), filesBefore);
+      assert.equal(existsSync(HOSTILE_MARKER), false, `${HOSTILE_MARKER} exists: the pickle payload ran`);
+    });
+    await sc.finish();
+  });
+});
+
+/** Every file under `dir` (relative paths, sorted). */
+function listFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).map(String).sort();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inside the extension host
+
+/**
+ * Runs one extension-host suite in a fresh page (so a fresh extension host) of the driver server and returns
+ * the problems found (empty when it passed).
+ */
+async function hostSuite(entryName: string, expectPassed: number): Promise<string[]> {
+  assert.ok(driver);
+  const entry = await bundleHostTests(entryName, scratch);
+  const r = await withPage((page) =>
+    runInExtensionHost(page, driver!, {
+      folder: workspace(),
+      extensionDevelopmentPath: installedExtensionDir(driver!, EXTENSION_ID),
+      extensionTestsPath: entry,
+      timeoutMs: 180_000,
+    }),
+  );
+  for (const l of r.lines) console.log(`# ehost ${entryName}: ${l}`);
+  for (const [name, m] of Object.entries(r.metrics)) recordMetric(`ehost ${name}`, m.value, m.unit);
+  const problems = r.failed.map((f) => `${entryName} › ${f.name}: ${f.message}`);
+  if (!r.lines.some((l) => l.startsWith('done '))) {
+    problems.push(`${entryName}: the run never finished; last console lines:\n${r.console.slice(-25).join('\n')}`);
+  }
+  if (r.exitCode !== 0) problems.push(`${entryName}: codeAutomationExit(${r.exitCode})`);
+  if (r.passed.length !== expectPassed) problems.push(`${entryName}: ${r.passed.length} of ${expectPassed} tests passed`);
+  return problems;
+}
+
+test('6. extension-host tests: activation events, commands, settings, disposal on deactivate', async () => {
+  const t0 = Date.now();
+  const problems = [...(await hostSuite('lossInspectorSuite', 8)), ...(await hostSuite('lifecycleSuite', 3))];
+  recordMetric('scenario:6-extension-host', Date.now() - t0, 'ms');
+  assert.deepEqual(problems, [], `extension-host tests failed:\n  ${problems.join('\n  ')}`);
+});
