@@ -74,13 +74,6 @@ export class LineIndex {
     return this.starts[line0 + 1] ?? this.text.length;
   }
 
-  /** End of the line's content (before `\r\n` or `\n`). */
-  lineEnd(line0: number): number {
-    let end = this.starts[line0 + 1] !== undefined ? (this.starts[line0 + 1] as number) - 1 : this.text.length;
-    if (end > this.lineStart(line0) && this.text.charCodeAt(end - 1) === 13) end--;
-    return end;
-  }
-
   position(offset: number): { line: number; column: number } {
     const l = this.lineOf(offset);
     return { line: l + 1, column: offset - (this.starts[l] as number) + 1 };
