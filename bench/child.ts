@@ -21,8 +21,10 @@ export interface ChildRequest {
   options: Partial<LossOptions>;
   sweepEps?: number[];
   reps: number;
-  /** Also time the parallel runner when one exists. */
-  parallel: boolean;
+  /** Bundled src/parallel/accumulateWorker.ts: when given (and there are ≥ 2 cores), the parallel runner is timed too. */
+  workerScript?: string;
+  /** Threads of the parallel runner (default: the engine's default, all cores up to 8). */
+  threads?: number;
 }
 
 export interface Timing {
@@ -44,8 +46,10 @@ export interface ChildResult {
   single: Timing;
   /** In sweep mode: one `computeReport` on the same data, same process. */
   reportForSweep?: Timing;
+  /** The parallel runner: `computeReportParallel` (mode report) or `computeSweepParallel` (mode sweep). */
   parallel?: Timing & { name: string; threads: number };
-  /** Mode sweep with a parallel runner for sweeps: its timing. */
+  /** In sweep mode: one `computeReportParallel` on the same data, same process. */
+  reportForSweepParallel?: Timing;
   numbers: ReportNumbers | SweepNumbers;
   node: string;
 }
@@ -119,7 +123,7 @@ function maxRelDiff(a: Report, b: Report): number {
 
 async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2] ?? '') as ChildRequest;
-  const runner: ParallelRunner | null = req.parallel ? await findParallelRunner() : null;
+  const runner: ParallelRunner | null = findParallelRunner(req.workerScript, req.threads);
   gc();
   const baselineRssMB = mb(process.memoryUsage().rss);
 
@@ -162,8 +166,10 @@ async function main(): Promise<void> {
   }
 
   let parallel: ChildResult['parallel'];
+  let reportForSweepParallel: Timing | undefined;
   if (runner) {
     const pr: number[] = [];
+    const rr: number[] = [];
     for (let i = 0; i < req.reps; i++) {
       gc();
       const t0 = performance.now();
@@ -171,13 +177,22 @@ async function main(): Promise<void> {
         const r = await runner.report(logits, target, opts);
         pr.push(performance.now() - t0);
         if (first && numbers?.kind === 'report' && i === 0) numbers.parallelMaxRelDiff = maxRelDiff(first, r);
-      } else if (runner.sweep) {
+      } else {
         await runner.sweep(logits, target, opts, req.sweepEps);
         pr.push(performance.now() - t0);
       }
     }
-    if (pr.length) parallel = { ...timing(pr), name: runner.name, threads: runner.threads };
-    await runner.close?.();
+    if (req.mode === 'sweep') {
+      for (let i = 0; i < req.reps; i++) {
+        gc();
+        const t0 = performance.now();
+        await runner.report(logits, target, opts);
+        rr.push(performance.now() - t0);
+      }
+      reportForSweepParallel = timing(rr);
+    }
+    parallel = { ...timing(pr), name: runner.name, threads: runner.threads };
+    await runner.close();
   }
 
   if (req.targetAlt) {
@@ -194,6 +209,7 @@ async function main(): Promise<void> {
     single: timing(runs),
     ...(reportForSweep ? { reportForSweep } : {}),
     ...(parallel ? { parallel } : {}),
+    ...(reportForSweepParallel ? { reportForSweepParallel } : {}),
     numbers: numbers!,
     node: process.version,
   };

@@ -1,19 +1,31 @@
 /**
- * Finds the engine's parallel (worker-thread) report runner if the checkout has one, so the benchmark can
- * time it next to the single-thread `computeReport` without depending on its exact module. Returns null
- * when there is none: the benchmark then reports single-thread numbers only.
+ * The engine's parallel runner (src/parallel: the fused pass split over worker threads, tensors in shared
+ * memory), wrapped for the benchmark. The worker script is the one run.ts bundles from
+ * src/parallel/accumulateWorker.ts next to the child bundle, so the benchmark never times a stale dist/.
+ * Without a worker script the pool would fall back to one thread: then there is no parallel runner.
  */
+import { existsSync } from 'node:fs';
 import type { EpsSweep, LossOptions, Report, Tensor } from '../src/engine/index';
+import { AccumulatePool, computeReportParallel, computeSweepParallel, defaultThreads } from '../src/parallel/index';
 
 export interface ParallelRunner {
-  /** `module#export`, for the results. */
+  /** What ran, for the results. */
   name: string;
   threads: number;
   report(logits: Tensor, target: Tensor, opts: LossOptions): Promise<Report>;
-  sweep?(logits: Tensor, target: Tensor, opts: LossOptions, eps?: number[]): Promise<EpsSweep>;
-  close?(): Promise<void> | void;
+  sweep(logits: Tensor, target: Tensor, opts: LossOptions, eps?: number[]): Promise<EpsSweep>;
+  close(): Promise<void>;
 }
 
-export async function findParallelRunner(): Promise<ParallelRunner | null> {
-  return null;
+export function findParallelRunner(workerScript: string | undefined, threads = defaultThreads()): ParallelRunner | null {
+  if (!workerScript || !existsSync(workerScript) || threads < 2) return null;
+  const pool = new AccumulatePool(threads, workerScript);
+  if (pool.threads < 2) return null;
+  return {
+    name: 'computeReportParallel (src/parallel)',
+    threads: pool.threads,
+    report: (l, t, o) => computeReportParallel(l, t, o, pool),
+    sweep: (l, t, o, eps) => computeSweepParallel(l, t, o, eps, pool),
+    close: () => pool.dispose(),
+  };
 }
