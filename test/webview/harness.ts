@@ -270,6 +270,8 @@ export class ViewPage {
   async screenshot(name: string): Promise<string> {
     mkdirSync(artifactsDir, { recursive: true });
     const path = join(artifactsDir, `${name}.png`);
+    // From the top, so sticky parts sit where a person sees them first.
+    await this.page.evaluate(() => window.scrollTo(0, 0));
     await this.page.screenshot({ path, fullPage: true });
     return path;
   }

@@ -9,9 +9,9 @@ import type { ChartConfiguration, ChartType, Plugin } from 'chart.js';
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { Calibration, ConfusionMatrix, EpsSweep } from '../../src/engine/types';
 import { axisStyle, Chart, ChartView } from '../shared/charts';
-import { el, replaceChildren, setValue } from '../shared/dom';
+import { el, fitPixelCanvas, replaceChildren, setValue } from '../shared/dom';
 import { className, formatNumber, formatPercent } from '../shared/format';
-import { withAlpha, type Theme } from '../shared/theme';
+import { toRgba, withAlpha, type Theme } from '../shared/theme';
 
 Chart.register(MatrixController, MatrixElement);
 
@@ -49,6 +49,9 @@ const matrixLabels: Plugin = {
 };
 Chart.register(matrixLabels);
 
+/** Above this many classes the confusion matrix is drawn as an image (one pixel per cell), not as a chart. */
+export const MATRIX_CHART_MAX = 40;
+
 interface Card {
   element: HTMLElement;
   body: HTMLElement;
@@ -82,6 +85,10 @@ function show(c: Card, config: ChartConfiguration | string): void {
   }
   c.body.hidden = false;
   c.element.classList.remove('is-empty');
+  c.note.textContent = '';
+  c.canvas.style.removeProperty('width');
+  c.canvas.style.removeProperty('height');
+  c.canvas.style.removeProperty('aspect-ratio');
   c.view.render(config);
 }
 
@@ -131,7 +138,12 @@ export class ChartsView {
     const sweep = state.sweep;
     show(this.sweepCe, sweep && sweep.ceHard !== null ? sweepConfig(theme, sweep, eps, 'ce') : sweep ? 'No CE in this loss.' : 'No ε sweep for this pair (single channel).');
     show(this.sweepDice, sweep && sweep.diceHard !== null ? sweepConfig(theme, sweep, eps, 'dice') : sweep ? 'No Dice term in this loss.' : 'No ε sweep for this pair (single channel).');
-    show(this.confusion, r.confusion && r.confusion.total > 0 ? confusionConfig(theme, names, r.confusion) : 'No confusion matrix: the target has no hard classes.');
+    if (r.confusion && r.confusion.total > 0 && r.numClasses > MATRIX_CHART_MAX) {
+      drawConfusionImage(this.confusion, r.confusion, theme);
+    } else {
+      this.confusion.canvas.classList.remove('pixel-matrix');
+      show(this.confusion, r.confusion && r.confusion.total > 0 ? confusionConfig(theme, names, r.confusion) : 'No confusion matrix: the target has no hard classes.');
+    }
     if (r.calibration && r.calibration.bins.some((b) => b.count > 0)) {
       show(this.reliability, reliabilityConfig(theme, r.calibration));
       this.ece.textContent = `ECE ${formatNumber(r.calibration.ece)} · accuracy ${formatPercent(r.calibration.accuracy)} · mean confidence ${formatPercent(r.calibration.confidence)}`;
@@ -142,6 +154,41 @@ export class ChartsView {
       setValue(this.ece, null);
     }
   }
+}
+
+/**
+ * Many classes: the matrix as an image, one pixel per (target, prediction) cell, shaded by the cell's share
+ * of its row (square root, as in the chart), so the diagonal and the systematic confusions still show.
+ */
+function drawConfusionImage(c: Card, m: ConfusionMatrix, t: Theme): void {
+  c.view.destroy();
+  c.body.hidden = false;
+  c.element.classList.remove('is-empty');
+  const C = m.matrix.length;
+  const canvas = c.canvas;
+  canvas.classList.add('pixel-matrix');
+  canvas.width = C;
+  canvas.height = C;
+  fitPixelCanvas(canvas, C, C, 290);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const img = ctx.createImageData(C, C);
+  const [br, bg, bb] = t.backgroundRgb;
+  const [hr, hg, hb] = toRgba(t.hard);
+  for (let ti = 0; ti < C; ti++) {
+    const row = m.matrix[ti] ?? [];
+    const sum = row.reduce((a, b) => a + b, 0);
+    for (let p = 0; p < C; p++) {
+      const a = sum > 0 ? 0.06 + 0.94 * Math.sqrt((row[p] ?? 0) / sum) : 0;
+      const o = (ti * C + p) * 4;
+      img.data[o] = hr * a + br * (1 - a);
+      img.data[o + 1] = hg * a + bg * (1 - a);
+      img.data[o + 2] = hb * a + bb * (1 - a);
+      img.data[o + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  c.note.textContent = `${C} classes: one pixel per cell (row = target, column = prediction, shade = share of the row).`;
 }
 
 function barConfig(t: Theme, names: string[], hard: (number | null)[], smoothed: (number | null)[], eps: number, what: string): ChartConfiguration<'bar'> {

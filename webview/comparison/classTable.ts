@@ -11,6 +11,9 @@ import { classCss } from '../shared/colormap';
 import { button, dataGrid, dataGridCell, dataGridRow } from '../toolkit';
 import { classRows, COLUMNS, exportStem, sortRows, toCsv, toJson, toMarkdown, type ClassRow, type ColumnKey, type SortDirection } from './classRows';
 
+/** Rows drawn before "Show all" (a 1000-class output would otherwise build 9000 grid cells at once). */
+export const ROW_LIMIT = 100;
+
 const GRID_COLUMNS = 'minmax(10em, 1.8fr) minmax(5.6em, 0.9fr) repeat(6, minmax(5.4em, 1fr)) minmax(8.5em, 1.4fr)';
 
 export class ClassTableView {
@@ -21,6 +24,8 @@ export class ClassTableView {
   private rows: ClassRow[] = [];
   private sortKey: ColumnKey = 'class';
   private sortDir: SortDirection = 'ascending';
+  private showAll = false;
+  private readonly more = el('div', { class: 'more-rows' });
 
   constructor(private readonly client: HostClient) {
     const toolbar = el(
@@ -34,6 +39,7 @@ export class ClassTableView {
       this.element,
       el('div', { class: 'card-head' }, el('h2', { text: 'Per class', attrs: { id: 'per-class-title' } }), toolbar),
       this.gridHost,
+      this.more,
       el('div', { class: 'card-foot' }, el('span', { class: 'muted', text: 'Δ = smoothed − hard. Click a column header (or press Enter on it) to sort.' }), this.status),
     );
   }
@@ -89,12 +95,32 @@ export class ClassTableView {
 
     const maxContribution = Math.max(1e-300, ...this.rows.map((r) => Math.abs(r.contribution)).filter(Number.isFinite));
     const total = state.report.loss.total;
-    for (const row of this.sortedRows) {
+    const sorted = this.sortedRows;
+    const shown = this.showAll ? sorted : sorted.slice(0, ROW_LIMIT);
+    for (const row of shown) {
       const tr = dataGridRow('default', { testid: `class-row-${row.class}`, attrs: { 'data-class': row.class } });
       COLUMNS.forEach((col, i) => tr.append(this.cell(row, col.key, i + 1, maxContribution, total)));
       grid.append(tr);
     }
     replaceChildren(this.gridHost, grid);
+    replaceChildren(
+      this.more,
+      shown.length < sorted.length
+        ? el(
+            'p',
+            { class: 'muted' },
+            `Showing ${shown.length} of ${sorted.length} classes (sorted; the exports hold all of them). `,
+            button(`Show all ${sorted.length}`, {
+              testid: 'show-all-classes',
+              appearance: 'secondary',
+              onClick: () => {
+                this.showAll = true;
+                this.draw();
+              },
+            }),
+          )
+        : null,
+    );
     if (focusKey) {
       // Keep keyboard focus on the header that was activated (the header row was rebuilt).
       requestAnimationFrame(() => grid.querySelector<HTMLElement>(`[data-testid="sort-${focusKey}"]`)?.focus());

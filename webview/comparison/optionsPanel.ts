@@ -6,6 +6,7 @@
  */
 import type { LossKind, LossOptions, Reduction } from '../../src/engine/types';
 import { debounce } from '../shared/debounce';
+import { parseNumber, parseWeight } from './optionValues';
 import { el, replaceChildren } from '../shared/dom';
 import { button, checkbox, dropdown, setDropdownValue, textField, type CheckControl, type ValueControl } from '../toolkit';
 
@@ -31,24 +32,6 @@ const NUMS: readonly { key: NumKey; label: string; integer?: boolean; hint: stri
   { key: 'lambdaDice', label: 'lambda_dice', hint: 'Weight of the Dice term (DiceCE)' },
   { key: 'lambdaCe', label: 'lambda_ce', hint: 'Weight of the CE term (DiceCE)' },
 ];
-
-/** `"0.1, 1, 2"` → `[0.1, 1, 2]`; empty → null; anything else → an error sentence. */
-export function parseWeight(s: string): number[] | null | string {
-  const t = s.trim().replace(/^\[|\]$/g, '').trim();
-  if (t === '' || t.toLowerCase() === 'none' || t.toLowerCase() === 'null') return null;
-  const parts = t.split(/[\s,;]+/).filter((p) => p !== '');
-  const nums = parts.map(Number);
-  if (nums.some((n) => !Number.isFinite(n))) return 'weight: expected numbers separated by commas';
-  return nums;
-}
-
-function parseNumber(s: string, integer = false): number | null {
-  const t = s.trim();
-  if (t === '') return null;
-  const n = Number(t);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) return null;
-  return n;
-}
 
 export class OptionsPanel {
   readonly element = el('form', { class: 'options', testid: 'options-panel', attrs: { 'aria-label': 'Loss options', novalidate: true } });

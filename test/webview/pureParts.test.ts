@@ -1,0 +1,128 @@
+/**
+ * The webviews' pure parts, in plain Node: the typed host client (one promise per request id, errors and
+ * timeouts), table rows/sorting/exports, option parsing, number formatting and the debounce.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { WebviewToHost } from '../../src/protocol/messages';
+import { HostClient, RequestError } from '../../webview/shared/client';
+import { debounce } from '../../webview/shared/debounce';
+import { formatCount, formatDelta, formatNumber, formatShape } from '../../webview/shared/format';
+import { classRows, exportStem, sortRows, toCsv, toMarkdown } from '../../webview/comparison/classRows';
+import { parseNumber, parseWeight } from '../../webview/comparison/optionValues';
+import { sampleState } from './fixtures';
+
+function client(timeouts: Partial<Record<string, number>> = {}) {
+  const sent: WebviewToHost[] = [];
+  const c = new HostClient((m) => sent.push(m), { recompute: 1000, slice: 1000, heatmap: 1000, copy: 1000, save: 0, compareWith: 0, ...timeouts });
+  return { c, sent };
+}
+
+test('client: ids are distinct, each response settles its own request, others are ignored', async () => {
+  const { c, sent } = client();
+  const a = c.request('copy', { text: 'a' });
+  const b = c.request('save', { content: 'x', format: 'csv', suggestedName: 'x.csv' });
+  assert.equal(sent.length, 2);
+  const [ra, rb] = sent as Extract<WebviewToHost, { type: 'request' }>[];
+  assert.notEqual(ra!.id, rb!.id);
+  assert.deepEqual(ra, { type: 'request', id: ra!.id, method: 'copy', params: { text: 'a' } });
+  c.receive({ type: 'response', id: 9999, ok: true, result: {} }); // not ours
+  c.receive({ type: 'response', id: rb!.id, ok: true, result: { saved: true } });
+  c.receive({ type: 'response', id: ra!.id, ok: false, error: 'clipboard unavailable' });
+  assert.deepEqual(await b, { saved: true });
+  await assert.rejects(a, (e: unknown) => e instanceof RequestError && e.method === 'copy' && e.message === 'clipboard unavailable');
+  assert.equal(c.pendingCount, 0);
+});
+
+test('client: a request without an answer times out with an error naming the method', async () => {
+  const { c, sent } = client({ slice: 30 });
+  const p = c.request('slice', { batch: 0, axis: 0, index: 0, mode: 'hard' });
+  await assert.rejects(p, (e: unknown) => e instanceof RequestError && e.timedOut && /slice: no answer/.test(e.message));
+  // A late answer is ignored, not thrown.
+  c.receive({ type: 'response', id: (sent[0] as { id: number }).id, ok: true, result: {} });
+  assert.equal(c.pendingCount, 0);
+});
+
+test('client: pushed messages reach listeners; junk is ignored', () => {
+  const { c } = client();
+  const got: string[] = [];
+  const off = c.onPush((m) => got.push(m.type));
+  c.receive({ type: 'busy', busy: true });
+  c.receive(null);
+  c.receive('update');
+  c.receive({ kind: 'update' });
+  off();
+  c.receive({ type: 'busy', busy: false });
+  assert.deepEqual(got, ['busy']);
+});
+
+test('classRows: deltas, contributions, names; sorting keeps nulls last', () => {
+  const state = sampleState();
+  const rows = classRows(state.report, state.classNames);
+  assert.equal(rows.length, 4);
+  const c3 = state.report.perClass![3]!;
+  assert.equal(rows[3]!.name, 'pancreas');
+  assert.equal(rows[3]!.ceDelta, c3.ceSmoothed! - c3.ceHard!);
+  assert.equal(rows[3]!.contribution, c3.contribution.total);
+  const sum = rows.reduce((a, r) => a + r.contribution, 0);
+  assert.ok(Math.abs(sum - state.report.loss.total!) < 1e-9, 'contributions add up to the total');
+  const withNull = [{ ...rows[0]!, ceHard: null }, rows[1]!, rows[2]!];
+  assert.deepEqual(sortRows(withNull, 'ceHard', 'ascending').map((r) => r.class), [1, 2, 0]);
+  assert.deepEqual(sortRows(withNull, 'ceHard', 'descending').map((r) => r.class), [2, 1, 0]);
+  assert.deepEqual(sortRows(rows, 'class', 'descending').map((r) => r.class), [3, 2, 1, 0]);
+});
+
+test('exports: CSV keeps full precision and quotes names; Markdown has one row per class', () => {
+  const state = sampleState();
+  const rows = classRows(state.report, ['back,ground', 'li"ver', 'spleen', 'pancreas']);
+  const csv = toCsv(rows).trim().split('\n');
+  assert.equal(csv[0], 'class,name,count,ceHard,ceSmoothed,ceDelta,diceHard,diceSmoothed,diceDelta,contribution,contributionCe,contributionDice');
+  assert.ok(csv[1]!.startsWith(`0,"back,ground",${rows[0]!.count},${rows[0]!.ceHard},`));
+  assert.ok(csv[2]!.startsWith('1,"li""ver",'));
+  const md = toMarkdown(rows, state).trim().split('\n');
+  assert.equal(md.filter((l) => /^\| \d /.test(l)).length, 4);
+  assert.equal(exportStem(state), 'logits-per-class');
+  assert.equal(exportStem({ ...state, logits: { ...state.logits, label: 'run/preds.pt#out.seg' } }), 'preds-out.seg-per-class');
+});
+
+test('option fields: weights and numbers', () => {
+  assert.deepEqual(parseWeight('0.5, 1,2 ; 3'), [0.5, 1, 2, 3]);
+  assert.deepEqual(parseWeight('[1, 2]'), [1, 2]);
+  assert.equal(parseWeight('  '), null);
+  assert.equal(parseWeight('None'), null);
+  assert.match(parseWeight('1, two') as string, /weight: expected numbers/);
+  assert.equal(parseNumber('1e-5'), 1e-5);
+  assert.equal(parseNumber(''), null);
+  assert.equal(parseNumber('1.5', true), null);
+  assert.equal(parseNumber('-100', true), -100);
+});
+
+test('formatting', () => {
+  assert.equal(formatNumber(0.4270036893554001), '0.4270');
+  assert.equal(formatNumber(null), '—');
+  assert.equal(formatNumber(-0.25), '−0.2500');
+  assert.equal(formatNumber(1.2e-7), '1.20e-7');
+  assert.equal(formatNumber(Number.NaN), 'NaN');
+  assert.equal(formatDelta(0.01), '+0.0100');
+  assert.equal(formatDelta(-0.01), '−0.0100');
+  assert.equal(formatDelta(0), '±0.0000');
+  assert.equal(formatCount(14881), '14\u2009881');
+  assert.equal(formatCount(2.5), '2.50');
+  assert.equal(formatShape([1, 4, 32]), '1×4×32');
+});
+
+test('debounce: one call with the last arguments', async () => {
+  const calls: number[] = [];
+  const d = debounce((x: number) => calls.push(x), 20);
+  d(1);
+  d(2);
+  d(3);
+  assert.equal(d.pending, true);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(calls, [3]);
+  d(4);
+  d.cancel();
+  d(5);
+  d.flush();
+  assert.deepEqual(calls, [3, 5]);
+});
