@@ -87,7 +87,7 @@ function analyzeParsed(source: string, tree: Tree): Analysis {
 }
 
 /**
- * `analyzePython` for successive versions of one document (an editor's buffer): keeps the last syntax
+ * `analyzePython` for successive versions of one editor buffer: keeps the last syntax
  * tree and re-parses only around each edit. The result is the same as `analyzePython(source)`.
  */
 export class IncrementalPythonAnalyzer {
