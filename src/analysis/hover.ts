@@ -104,6 +104,7 @@ function smoothingHover(call: LossCall, ctx: ClassCountContext, postHoc: PostHoc
     }
     if (eps.kind === 'value' && eps.value >= 0 && eps.value <= 1) lines.push(...targetLines(call, eps.value, ctx), '');
     else if (eps.kind === 'value') lines.push(`ε = ${epsText(eps.value)} is outside [0, 1]: torch rejects it when the loss is computed.`, '');
+    else if (eps.kind === 'kwargs') lines.push('ε may come from `**kwargs`, so the smoothed target is not shown.', '');
     else lines.push('ε is not a literal here, so the smoothed target is not shown.', '');
   }
   lines.push(...lossFacts(call).map((f) => `- ${f}`));
