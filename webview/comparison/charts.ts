@@ -326,8 +326,8 @@ function confusionConfig(t: Theme, names: string[], m: ConfusionMatrix): ChartCo
       },
       scales: {
         x: { ...axisStyle(t, 'predicted (argmax)'), type: 'category', labels: names, offset: true, grid: { display: false } },
-        // Class 0 on top, as confusion matrices are usually read.
-        y: { ...axisStyle(t, 'target'), type: 'category', labels: names, offset: true, reverse: true, grid: { display: false } },
+        // Class 0 on top, as confusion matrices are usually read (the matrix plugin's default reverses y).
+        y: { ...axisStyle(t, 'target'), type: 'category', labels: names, offset: true, reverse: false, grid: { display: false } },
       },
     },
   };
