@@ -3,7 +3,8 @@
  * of reading these files and computing this report, nothing else. Reads the files with the CLI's loader
  * (`loadTensor`: one buffer per file, readers hand out views), computes with the engine, and prints one
  * line `BENCH_RESULT {json}` on stdout. Run with `--expose-gc` so garbage from one repetition is
- * collected before the next and the peak stays that of one read + one report.
+ * collected before the next. The headline runner (parallel when there is one) runs first, and the peak RSS
+ * right after its first report is the "read + one report" figure; the whole process's peak is kept too.
  *
  * argv[2]: JSON {@link ChildRequest}.
  */
@@ -37,10 +38,12 @@ export interface ChildResult {
   workload: string;
   /** RSS right after the modules loaded (the process's own baseline), MB. */
   baselineRssMB: number;
-  /** Peak RSS of the whole process (process.resourceUsage().maxRSS), MB. */
-  peakRssMB: number;
   /** Peak RSS right after reading both files, before any report, MB. */
   peakAfterReadMB: number;
+  /** Peak RSS after the read and the headline runner's first report (or sweep): read + one report, MB. */
+  peakFirstMB: number;
+  /** Peak RSS of the whole process after every repetition of every runner, MB. */
+  peakRssMB: number;
   readMs: { logits: number; target: number; total: number; targetAlt?: number };
   /** Single-thread `computeReport` (mode report) or `computeSweep` (mode sweep). */
   single: Timing;
@@ -121,6 +124,23 @@ function maxRelDiff(a: Report, b: Report): number {
   return worst;
 }
 
+/** `reps` timed runs of `fn` with a GC before each; `afterFirst` runs once, right after the first run. */
+async function series<T>(reps: number, fn: () => T | Promise<T>, afterFirst?: (value: T) => void): Promise<{ timing: Timing; first: T }> {
+  const runs: number[] = [];
+  let first: T | undefined;
+  for (let i = 0; i < reps; i++) {
+    gc();
+    const t0 = performance.now();
+    const v = await fn();
+    runs.push(performance.now() - t0);
+    if (i === 0) {
+      first = v;
+      afterFirst?.(v);
+    }
+  }
+  return { timing: timing(runs), first: first as T };
+}
+
 async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2] ?? '') as ChildRequest;
   const runner: ParallelRunner | null = findParallelRunner(req.workerScript, req.threads);
@@ -134,65 +154,43 @@ async function main(): Promise<void> {
   const logits: Tensor = l.tensor;
   const target: Tensor = t.tensor;
   const opts = resolveOptions(req.options);
+  const sweep = req.mode === 'sweep';
 
-  const runs: number[] = [];
-  let numbers: ReportNumbers | SweepNumbers | null = null;
-  let first: Report | null = null;
-  for (let i = 0; i < req.reps; i++) {
-    gc();
-    const t0 = performance.now();
-    if (req.mode === 'report') {
-      const r = computeReport(logits, target, opts);
-      runs.push(performance.now() - t0);
-      if (!first) first = r;
-    } else {
-      const s = computeSweep(logits, target, opts, req.sweepEps);
-      runs.push(performance.now() - t0);
-      if (!numbers) numbers = { kind: 'sweep', sweep: s };
-    }
-  }
-  if (first) numbers = reportNumbers(first);
-
-  let reportForSweep: Timing | undefined;
-  if (req.mode === 'sweep') {
-    const rr: number[] = [];
-    for (let i = 0; i < req.reps; i++) {
-      gc();
-      const t0 = performance.now();
-      computeReport(logits, target, opts);
-      rr.push(performance.now() - t0);
-    }
-    reportForSweep = timing(rr);
-  }
-
+  // The headline runner goes first, so the peak after its first run is that of one read + one report.
+  let peakFirstMB = 0;
+  const notePeak = () => {
+    peakFirstMB = process.resourceUsage().maxRSS / 1024;
+  };
   let parallel: ChildResult['parallel'];
   let reportForSweepParallel: Timing | undefined;
+  let parallelReport: Report | null = null;
   if (runner) {
-    const pr: number[] = [];
-    const rr: number[] = [];
-    for (let i = 0; i < req.reps; i++) {
-      gc();
-      const t0 = performance.now();
-      if (req.mode === 'report') {
-        const r = await runner.report(logits, target, opts);
-        pr.push(performance.now() - t0);
-        if (first && numbers?.kind === 'report' && i === 0) numbers.parallelMaxRelDiff = maxRelDiff(first, r);
-      } else {
-        await runner.sweep(logits, target, opts, req.sweepEps);
-        pr.push(performance.now() - t0);
-      }
+    if (sweep) {
+      parallel = { ...(await series(req.reps, () => runner.sweep(logits, target, opts, req.sweepEps), notePeak)).timing, name: runner.name, threads: runner.threads };
+      reportForSweepParallel = (await series(req.reps, () => runner.report(logits, target, opts))).timing;
+    } else {
+      const r = await series(req.reps, () => runner.report(logits, target, opts), notePeak);
+      parallel = { ...r.timing, name: runner.name, threads: runner.threads };
+      parallelReport = r.first;
     }
-    if (req.mode === 'sweep') {
-      for (let i = 0; i < req.reps; i++) {
-        gc();
-        const t0 = performance.now();
-        await runner.report(logits, target, opts);
-        rr.push(performance.now() - t0);
-      }
-      reportForSweepParallel = timing(rr);
-    }
-    parallel = { ...timing(pr), name: runner.name, threads: runner.threads };
     await runner.close();
+  }
+
+  let numbers: ReportNumbers | SweepNumbers;
+  let single: Timing;
+  let reportForSweep: Timing | undefined;
+  const afterFirst = runner ? undefined : notePeak;
+  if (sweep) {
+    const s = await series(req.reps, () => computeSweep(logits, target, opts, req.sweepEps), afterFirst);
+    single = s.timing;
+    numbers = { kind: 'sweep', sweep: s.first };
+    reportForSweep = (await series(req.reps, () => computeReport(logits, target, opts))).timing;
+  } else {
+    const r = await series(req.reps, () => computeReport(logits, target, opts), afterFirst);
+    single = r.timing;
+    const n = reportNumbers(r.first);
+    if (parallelReport) n.parallelMaxRelDiff = maxRelDiff(r.first, parallelReport);
+    numbers = n;
   }
 
   if (req.targetAlt) {
@@ -203,14 +201,15 @@ async function main(): Promise<void> {
   const result: ChildResult = {
     workload: req.workload,
     baselineRssMB,
-    peakRssMB: process.resourceUsage().maxRSS / 1024,
     peakAfterReadMB,
+    peakFirstMB,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
     readMs,
-    single: timing(runs),
+    single,
     ...(reportForSweep ? { reportForSweep } : {}),
     ...(parallel ? { parallel } : {}),
     ...(reportForSweepParallel ? { reportForSweepParallel } : {}),
-    numbers: numbers!,
+    numbers,
     node: process.version,
   };
   process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);

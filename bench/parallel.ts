@@ -5,6 +5,7 @@
  * Without a worker script the pool would fall back to one thread: then there is no parallel runner.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { EpsSweep, LossOptions, Report, Tensor } from '../src/engine/index';
 import { AccumulatePool, computeReportParallel, computeSweepParallel, defaultThreads } from '../src/parallel/index';
 
@@ -19,7 +20,7 @@ export interface ParallelRunner {
 
 export function findParallelRunner(workerScript: string | undefined, threads = defaultThreads()): ParallelRunner | null {
   if (!workerScript || !existsSync(workerScript) || threads < 2) return null;
-  const pool = new AccumulatePool(threads, workerScript);
+  const pool = new AccumulatePool(threads, resolve(workerScript));
   if (pool.threads < 2) return null;
   return {
     name: 'computeReportParallel (src/parallel)',
