@@ -302,6 +302,44 @@ describe('comparison webview (Chromium)', () => {
     await v.page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  test('an error before the first state replaces the waiting text; a later init still renders', async () => {
+    const w = await h.open('comparison', 'light');
+    try {
+      await w.waitFor((m) => m.type === 'ready');
+      assert.equal(await w.page.textContent('[data-testid="waiting"]'), 'Waiting for the extension…');
+      const message = "hostile.pt: refuse to unpickle: 'posix.system' is not an allowed global (data.pkl, byte 184)";
+      // Sent when the read fails and again when the view says ready: one error, in the waiting text's place.
+      await w.push({ type: 'notice', level: 'error', message });
+      await w.push({ type: 'notice', level: 'error', message });
+      const alert = w.page.locator('[role="alert"][data-testid="load-error"]');
+      await alert.waitFor({ state: 'visible' });
+      assert.equal(await alert.count(), 1);
+      assert.equal(await w.page.textContent('[data-testid="load-error-text"]'), message);
+      assert.equal(await w.page.locator('[data-testid="waiting"]').count(), 0);
+      // A warning before the state is a banner beside it.
+      await w.push({ type: 'notice', level: 'warning', message: 'labels.npy: 3 values outside [0, 4) are ignored' });
+      await w.page.waitForSelector('[data-testid="notices"] [data-testid="notice"][data-level="warning"]');
+      await w.screenshot('comparison-load-error');
+      assert.deepEqual(await w.cspViolations(), []);
+
+      await w.push({ type: 'init', view: 'comparison', state });
+      await w.page.waitForSelector('[data-testid="class-table"] [data-testid="class-row-3"]');
+      assert.equal(await w.page.locator('[data-testid="load-error"]').count(), 0);
+      assert.equal(await value(w, 'summary-total'), r.loss.total);
+      assert.equal(await w.page.locator('[data-testid="notice"][data-level="warning"]').count(), 1, 'the banner stays after init');
+      // The slice viewer asks for its slice once a state is shown.
+      const slice = await w.nextRequest('slice');
+      await w.respond(slice.id, sampleSlice(state.options, slice.params));
+      await w.page.waitForSelector('[data-testid="slice-viewer"]:not(.is-loading)');
+      assert.deepEqual(await w.cspViolations(), []);
+      assert.deepEqual(w.errorLogs(), []);
+      assert.deepEqual(w.consoleErrors, []);
+      assert.deepEqual(w.pageErrors, []);
+    } finally {
+      await w.close();
+    }
+  });
+
   test('no CSP violation, no console error, no error logged to the host', async () => {
     assert.deepEqual(await v.cspViolations(), []);
     assert.deepEqual(v.errorLogs(), []);

@@ -147,6 +147,53 @@ describe('tensor-file webview (Chromium)', () => {
     assert.deepEqual(v.consoleErrors, []);
   });
 
+  test('an unreadable file: the error replaces "Reading the file…"; a later init still renders', async () => {
+    // The real refusal the worker gives for a pickle that would run os.system.
+    const error = await describeFile('pt/hostile_os_system.pt').then(
+      () => assert.fail('the hostile pickle was read'),
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    assert.match(error, /^hostile_os_system\.pt: refuse to unpickle: /);
+    const v = await h.open('tensorFile', 'dark');
+    pages.push(v);
+    await v.waitFor((m) => m.type === 'ready');
+    assert.equal(await v.page.textContent('[data-testid="waiting"]'), 'Reading the file…');
+    // An info notice before the state goes to the banners; the waiting line stays.
+    await v.push({ type: 'notice', level: 'info', message: 'Large file: reading in the background.' });
+    await v.page.waitForSelector('[data-testid="notices"] [data-testid="notice"][data-level="info"]');
+    assert.equal(await v.page.isVisible('[data-testid="waiting"]'), true);
+    // The host sends the error, and again when the view says ready: shown once, in place of the waiting line.
+    for (let i = 0; i < 2; i++) await v.push({ type: 'notice', level: 'error', message: error });
+    const alert = v.page.locator('[role="alert"][data-testid="load-error"]');
+    await alert.waitFor({ state: 'visible' });
+    assert.equal(await alert.count(), 1);
+    assert.equal(await v.page.textContent('[data-testid="load-error-text"]'), error);
+    assert.equal(await v.page.locator('[data-testid="waiting"]').count(), 0);
+    assert.equal(await v.page.locator('[data-testid="notice"][data-level="error"]').count(), 0, 'the error is not also a banner');
+    // One readable block inside the window: the message wraps rather than widening the page.
+    const box = (await alert.boundingBox())!;
+    assert.ok(box.width > 200 && box.x >= 0 && box.x + box.width <= 1280, `error box ${JSON.stringify(box)}`);
+    assert.equal(await v.page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), true);
+    await v.screenshot('tensorFile-load-error');
+    assert.deepEqual(await v.cspViolations(), []);
+
+    // A later state (the file was fixed and re-read) renders as usual.
+    const rel = 'pt/seg3d_logits.pth';
+    await v.push({ type: 'init', view: 'tensorFile', state: await describeFile(rel) });
+    await v.page.waitForSelector('[data-testid="file-name"]');
+    assert.equal(await v.page.textContent('[data-testid="file-name"]'), 'seg3d_logits.pth');
+    assert.equal(await v.page.locator('[data-testid="load-error"]').count(), 0);
+    assert.equal(await v.page.locator('[data-testid="notice"][data-level="info"]').count(), 1, 'the earlier banner stays');
+    await answerHeatmap(v, rel, 0);
+    // After the state, an error is a dismissible banner again.
+    await v.push({ type: 'notice', level: 'error', message: 'seg3d_logits.pth: changed on disk and could not be re-read' });
+    await v.page.waitForSelector('[data-testid="notice"][data-level="error"]');
+    assert.deepEqual(await v.cspViolations(), []);
+    assert.deepEqual(v.errorLogs(), []);
+    assert.deepEqual(v.consoleErrors, []);
+    assert.deepEqual(v.pageErrors, []);
+  });
+
   test('a 3-D segmentation file: screenshots in dark and light', async () => {
     const rel = 'pt/seg3d_logits.pth';
     const state = await describeFile(rel);

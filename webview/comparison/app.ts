@@ -13,6 +13,7 @@ import { formatMs } from '../shared/format';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { BusyIndicator } from '../shared/busy';
 import { Notices } from '../shared/notices';
+import { Placeholder } from '../shared/placeholder';
 import { ChartsView } from './charts';
 import { ClassTableView } from './classTable';
 import { OptionsPanel } from './optionsPanel';
@@ -33,6 +34,7 @@ export class ComparisonApp {
   private readonly slices: SliceViewer;
   private readonly options: OptionsPanel;
   private readonly content = el('main', { class: 'content', testid: 'content' });
+  private readonly placeholder: Placeholder;
 
   constructor(
     private readonly root: HTMLElement,
@@ -45,13 +47,10 @@ export class ComparisonApp {
     applyChartTheme(this.theme);
 
     const restored = api.getState();
-    replaceChildren(
+    this.placeholder = new Placeholder(
       root,
-      el('p', {
-        class: 'waiting muted',
-        testid: 'waiting',
-        text: restored?.view === 'comparison' ? `Restoring the comparison of ${restored.logits.label} and ${restored.target.label}…` : 'Waiting for the extension…',
-      }),
+      restored?.view === 'comparison' ? `Restoring the comparison of ${restored.logits.label} and ${restored.target.label}…` : 'Waiting for the extension…',
+      this.notices,
     );
     onThemeChange((t) => this.setTheme(t));
   }
@@ -68,7 +67,9 @@ export class ComparisonApp {
         this.busy.setHost(msg.busy, msg.message);
         break;
       case 'notice':
-        this.notices.show(msg.level, msg.message, msg.warnings);
+        // Before the first state there is no layout yet: an error replaces the waiting line.
+        if (this.state) this.notices.show(msg.level, msg.message, msg.warnings);
+        else this.placeholder.notice(msg.level, msg.message, msg.warnings);
         break;
     }
   }

@@ -10,6 +10,7 @@ import { BusyIndicator } from '../shared/busy';
 import { el, replaceChildren } from '../shared/dom';
 import { formatBytes } from '../shared/format';
 import { Notices } from '../shared/notices';
+import { Placeholder } from '../shared/placeholder';
 import { onThemeChange, readTheme, type Theme } from '../shared/theme';
 import { TensorDetail } from './tensorDetail';
 import { TensorTable } from './tensorTable';
@@ -22,6 +23,7 @@ export class TensorFileApp {
   private readonly notices = new Notices();
   private readonly table: TensorTable;
   private readonly detail: TensorDetail;
+  private readonly placeholder: Placeholder;
   private readonly status = el('p', { class: 'muted compare-status', testid: 'compare-status', attrs: { role: 'status', 'aria-live': 'polite' } });
 
   constructor(
@@ -31,7 +33,7 @@ export class TensorFileApp {
     applyChartTheme(this.theme);
     this.table = new TensorTable({ select: (i) => this.select(i), compare: (i, role) => void this.compare(i, role) });
     this.detail = new TensorDetail(client, this.theme);
-    replaceChildren(root, el('p', { class: 'waiting muted', testid: 'waiting', text: 'Reading the file…' }));
+    this.placeholder = new Placeholder(root, 'Reading the file…', this.notices);
     onThemeChange((t) => {
       this.theme = t;
       applyChartTheme(t);
@@ -48,7 +50,9 @@ export class TensorFileApp {
         this.busy.setHost(msg.busy, msg.message);
         break;
       case 'notice':
-        this.notices.show(msg.level, msg.message, msg.warnings);
+        // Before the first state (a file that cannot be read never gets one) an error replaces the waiting line.
+        if (this.state) this.notices.show(msg.level, msg.message, msg.warnings);
+        else this.placeholder.notice(msg.level, msg.message, msg.warnings);
         break;
       case 'update':
         break; // comparison-only
