@@ -83,7 +83,8 @@ export interface Accumulators {
 }
 
 export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Accumulators {
-  const bc = B * C;
+  // Per-(b, c) Dice sums only when there is a Dice term: a (4096, 1000) classification batch has B·C = 4 M slots.
+  const bc = cfg.dice ? B * C : 0;
   const K = cfg.sweepEps ? cfg.sweepEps.length : 0;
   const sw = cfg.sweepEps !== null && cfg.dice;
   const cc = C === 1 ? 4 : C * C;

@@ -28,10 +28,31 @@ export interface PreparedPair {
   opts: LossOptions;
 }
 
-/** Validates and lays out a pair once; reports at other options can reuse it when the target kind allows. */
+/**
+ * Prepared layouts are kept per tensor object while that tensor lives (weak references), so a report at other
+ * options on the same pair — an ε change in the view — lays nothing out again. A target's interpretation
+ * depends on the logits and on three options only (the loss, to_onehot_y and, for `ce`, ignore_index).
+ */
+const logitsCache = new WeakMap<Tensor, PreparedLogits>();
+const targetCache = new WeakMap<Tensor, WeakMap<PreparedLogits, Map<string, PreparedTarget>>>();
+
+/** Validates and lays out a pair (reusing the layouts of earlier calls on the same tensors). */
 export function preparePair(logits: Tensor, target: Tensor, opts: LossOptions): PreparedPair {
-  const lg = prepareLogits(logits);
-  const tg = prepareTarget(target, lg, opts);
+  let lg = logitsCache.get(logits);
+  if (!lg) {
+    lg = prepareLogits(logits);
+    logitsCache.set(logits, lg);
+  }
+  let byLogits = targetCache.get(target);
+  if (!byLogits) targetCache.set(target, (byLogits = new WeakMap()));
+  let byKey = byLogits.get(lg);
+  if (!byKey) byLogits.set(lg, (byKey = new Map()));
+  const key = `${opts.loss}|${opts.toOnehotY}|${opts.loss === 'ce' ? opts.ignoreIndex : ''}`;
+  let tg = byKey.get(key);
+  if (!tg) {
+    tg = prepareTarget(target, lg, opts);
+    byKey.set(key, tg);
+  }
   checkWeight(lg, tg, opts);
   return { logits: lg, target: tg, opts };
 }
@@ -240,12 +261,8 @@ function confusionOf(acc: Accumulators, tg: PreparedTarget): ConfusionMatrix | n
   const matrix: number[][] = [];
   let total = 0;
   for (let t = 0; t < n; t++) {
-    const row: number[] = [];
-    for (let p = 0; p < n; p++) {
-      const v = acc.confusion[t * n + p]!;
-      row.push(v);
-      total += v;
-    }
+    const row = Array.from(acc.confusion.subarray(t * n, (t + 1) * n));
+    for (const v of row) total += v;
     matrix.push(row);
   }
   return { matrix, total };

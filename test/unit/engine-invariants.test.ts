@@ -286,3 +286,30 @@ test('slice: per-voxel CE on a plane equals torch CE with reduction none', () =>
       assert.equal(sl.target[i * 6 + k], Number(t.data[e]));
     }
 });
+
+test('int64 / uint64 labels: exact, and values beyond int32 are refused by value', () => {
+  const r = rng(12);
+  const x = randomLogits(r, [4, 3]);
+  const o = opt({ loss: 'ce' });
+  const ref = computeReport(x, new Tensor('int32', [4], Int32Array.from([0, 2, 1, 2])), o);
+  assert.deepEqual(computeReport(x, new Tensor('int64', [4], BigInt64Array.from([0n, 2n, 1n, 2n])), o).loss, ref.loss);
+  assert.deepEqual(computeReport(x, new Tensor('uint64', [4], BigUint64Array.from([0n, 2n, 1n, 2n])), o).loss, ref.loss);
+  const withIgnore = computeReport(x, new Tensor('int64', [4], BigInt64Array.from([0n, -100n, 1n, 2n])), o);
+  assert.equal(withIgnore.kept, 3);
+  assert.throws(() => computeReport(x, new Tensor('int64', [4], BigInt64Array.from([0n, 4294967298n, 1n, 2n])), o), /class index 4294967298 outside/);
+  assert.throws(() => computeReport(x, new Tensor('uint64', [4], BigUint64Array.from([0n, 2n ** 63n, 1n, 2n])), o), /class index 9223372036854775808 outside/);
+});
+
+test('reports on the same tensors at other options reuse the prepared layout and stay exact', () => {
+  const r = rng(13);
+  const x = randomLogits(r, [2, 3, 4, 4]);
+  const t = randomLabels(r, [2, 1, 4, 4], 3);
+  for (const eps of [0, 0.1, 0.3, 0.1]) {
+    const o = opt({ loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: eps });
+    const fresh = computeReport(new Tensor('float32', x.shape, x.data.slice()), new Tensor('int64', t.shape, t.data.slice()), o);
+    assert.deepEqual(computeReport(x, t, o), fresh);
+  }
+  // a different interpretation of the same target (ce with another ignore_index) is prepared anew
+  const ce = computeReport(x, t, opt({ loss: 'ce', ignoreIndex: 1 }));
+  assert.equal(ce.kept, ce.perClass![0]!.count + ce.perClass![2]!.count);
+});
