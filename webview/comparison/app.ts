@@ -20,6 +20,13 @@ import { OptionsPanel } from './optionsPanel';
 import { SliceViewer } from './sliceViewer';
 import { SummaryView } from './summary';
 
+/**
+ * Widest window (CSS px) that still folds the options above the content; keep equal to the
+ * `max-width` media queries in media/comparison.css. Beside the content the sidebar takes ~306 px, and
+ * the per-class table needs ~60 em (≈ 780 px at 13 px) plus ~84 px of page and card padding: ≈ 1170 px.
+ */
+const SIDEBAR_MIN_WIDTH = 1200;
+
 export class ComparisonApp {
   private state: ComparisonState | null = null;
   private theme: Theme = readTheme();
@@ -77,8 +84,9 @@ export class ComparisonApp {
   private layout(): void {
     const details = el(
       'details',
-      // Open beside the content on wide panels; folded above it on narrow ones, so the numbers come first.
-      { class: 'options-details', attrs: { open: window.innerWidth > 860 } },
+      // Open beside the content on wide panels; folded above it on narrower ones (the media queries in
+      // comparison.css), so the numbers come first and the per-class table fits without sideways scrolling.
+      { class: 'options-details', attrs: { open: window.innerWidth > SIDEBAR_MIN_WIDTH } },
       el('summary', { text: 'Options', testid: 'options-toggle' }),
       this.options.element,
     );

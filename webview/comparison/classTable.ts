@@ -14,7 +14,25 @@ import { classRows, COLUMNS, exportStem, sortRows, toCsv, toJson, toMarkdown, ty
 /** Rows drawn before "Show all" (a 1000-class output would otherwise build 9000 grid cells at once). */
 export const ROW_LIMIT = 100;
 
-const GRID_COLUMNS = 'minmax(10em, 1.8fr) minmax(5.6em, 0.9fr) repeat(6, minmax(5.4em, 1fr)) minmax(8.5em, 1.4fr)';
+/**
+ * Column tracks, in COLUMNS order (the toolkit sets them on every row, so they cannot size to content).
+ * The minimums are in em, so they follow the font size, and hold each header's longest word plus the
+ * 6 px cell padding: "smoothed" is 5.6 em in bold DejaVu Sans (one of the widest UI fonts), and the
+ * numbers (7 characters of the editor's monospace font, ≈ 4.2 em) fit every numeric column. Headers wrap
+ * between words, never inside one, and never run into the next column. The sum (≈ 60 em) is the grid's
+ * `min-width: min-content`: a panel narrower than that scrolls the table sideways.
+ */
+export const GRID_COLUMNS = [
+  'minmax(9em, 2fr)', // Class: dot, index, name (ellipsis)
+  'minmax(5.5em, 1fr)', // Count
+  'minmax(5.6em, 1fr)', // CE hard
+  'minmax(6.8em, 1fr)', // CE smoothed
+  'minmax(5.8em, 1fr)', // Δ CE
+  'minmax(5.6em, 1fr)', // Dice hard
+  'minmax(6.8em, 1fr)', // Dice smoothed
+  'minmax(5.8em, 1fr)', // Δ Dice
+  'minmax(8.8em, 1.5fr)', // Contribution: bar and number
+].join(' ');
 
 export class ClassTableView {
   readonly element = el('section', { class: 'card per-class', testid: 'per-class', attrs: { 'aria-labelledby': 'per-class-title' } });
@@ -74,14 +92,18 @@ export class ClassTableView {
     const header = dataGridRow('sticky-header', { testid: 'class-table-header' });
     COLUMNS.forEach((col, i) => {
       const active = col.key === this.sortKey;
+      const numeric = col.key !== 'class';
       const cell = dataGridCell(i + 1, 'columnheader', {
-        class: `sortable${active ? ' is-sorted' : ''}${col.key === 'class' ? '' : ' numeric'}`,
+        class: `sortable col-head${numeric ? ' is-numeric' : ''}${active ? ' is-sorted' : ''}`,
         testid: `sort-${col.key}`,
         title: `${col.description} — sort`,
         attrs: { 'aria-sort': active ? this.sortDir : 'none' },
       });
-      if (col.series) cell.append(el('span', { class: `swatch swatch-${col.series}`, attrs: { 'aria-hidden': 'true' } }));
-      cell.append(el('span', { text: col.label }), el('span', { class: 'sort-indicator', attrs: { 'aria-hidden': 'true' }, text: active ? (this.sortDir === 'ascending' ? '▲' : '▼') : '' }));
+      const swatch = col.series ? el('span', { class: `swatch swatch-${col.series}`, attrs: { 'aria-hidden': 'true' } }) : null;
+      const indicator = active ? el('span', { class: 'sort-indicator', attrs: { 'aria-hidden': 'true' }, text: this.sortDir === 'ascending' ? '▲' : '▼' }) : null;
+      // One inline run that wraps between words (see .col-head in comparison.css). A numeric column's
+      // indicator goes first, so that the label ends where its right-aligned numbers end.
+      cell.append(el('span', { class: 'col-head-text' }, ...(numeric ? [indicator, swatch, col.label] : [swatch, col.label, indicator])));
       cell.addEventListener('click', () => this.sortBy(col.key));
       cell.addEventListener('keydown', (e: KeyboardEvent) => {
         if (e.key === 'Enter' || e.key === ' ') {
