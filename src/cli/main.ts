@@ -8,6 +8,7 @@
 import { runReport } from './report';
 import { runInfo } from './info';
 import { runCheck } from './check';
+import { installZlibInflate } from '../node/zlibInflate';
 
 const USAGE = `usage:
   loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]
@@ -42,6 +43,7 @@ function oneLine(e: unknown): string {
 }
 
 if (require.main === module) {
+  installZlibInflate();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -6,8 +6,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { transferablesOf, type HostToWorker, type WorkerInit, type WorkerToHost } from './protocol';
 import { DEFAULT_CACHE_BYTES, TensorWorkerService, toWorkerError } from './service';
+import { installZlibInflate } from '../node/zlibInflate';
 
 if (!parentPort) throw new Error('dist/worker.js must run as a worker thread');
+installZlibInflate();
 const port = parentPort;
 const init = (workerData ?? {}) as WorkerInit;
 const service = new TensorWorkerService(init.cacheBytes ?? DEFAULT_CACHE_BYTES);
