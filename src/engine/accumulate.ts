@@ -159,6 +159,35 @@ function bucketOf(grid: Float64Array, x: number): number {
   return lo;
 }
 
+/** Class weights as a float64 array (1 where no weight is given). */
+function classWeights(w: number[] | null, C: number): Float64Array {
+  const a = new Float64Array(C).fill(1);
+  if (w) for (let c = 0; c < C; c++) a[c] = w[c] ?? 1;
+  return a;
+}
+
+/** The scalar sums of one pass over [e0, e1), added into `acc`. */
+interface PassScalars {
+  nanL: number;
+  infL: number;
+  kept: number;
+  nllW: number;
+  smoothW: number;
+  weightSum: number;
+  bceSum: number;
+}
+
+function addScalars(acc: Accumulators, elements: number, p: PassScalars): void {
+  acc.elements += elements;
+  acc.nanLogits += p.nanL;
+  acc.infLogits += p.infL;
+  acc.kept += p.kept;
+  acc.nllW += p.nllW;
+  acc.smoothW += p.smoothW;
+  acc.weightSum += p.weightSum;
+  acc.bceSum += p.bceSum;
+}
+
 /**
  * Gathers the sums over elements [e0, e1) (element e = b·S + s) into `acc`.
  * Shapes: logits (B, C, S); target labels (B·S) or data (B, C, S) / (B, 1, S).
@@ -174,13 +203,12 @@ export function accumulate(lg: PreparedLogits, tg: PreparedTarget, cfg: Accumula
  * hold {@link accumulateBlocked} to it.
  */
 export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig, e0: number, e1: number, acc: Accumulators): void {
-  const { B, C, S } = lg;
+  const { C, S } = lg;
   const x = lg.data;
   const opts = cfg.opts;
   const eps = cfg.eps;
   const w = opts.weight;
-  const wArr = new Float64Array(C).fill(1);
-  if (w && C > 1) for (let c = 0; c < C; c++) wArr[c] = w[c] ?? 1;
+  const wArr = classWeights(C > 1 ? w : null, C);
   const ignore = opts.loss === 'ce' ? opts.ignoreIndex : null;
   const labels = tg.labels;
   const tdata = tg.data;
@@ -381,15 +409,7 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
       }
     }
   }
-  acc.elements += e1 - e0;
-  acc.nanLogits += nanL;
-  acc.infLogits += infL;
-  acc.kept += kept;
-  acc.nllW += nllW;
-  acc.smoothW += smoothW;
-  acc.weightSum += weightSum;
-  acc.bceSum += bceSum;
-  void B;
+  addScalars(acc, e1 - e0, { nanL, infL, kept, nllW, smoothW, weightSum, bceSum });
 }
 
 /** Δ when the grid is 0, Δ, 2Δ, … (to 1e-12), else 0. */
@@ -419,8 +439,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const opts = cfg.opts;
   const eps = cfg.eps;
   const w = opts.weight;
-  const wArr = new Float64Array(C).fill(1);
-  if (w) for (let c = 0; c < C; c++) wArr[c] = w[c] ?? 1;
+  const wArr = classWeights(w, C);
   let wTotal = 0;
   for (let c = 0; c < C; c++) wTotal += wArr[c]!;
   const weighted = !!w;
@@ -688,11 +707,5 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     }
     e += n;
   }
-  acc.elements += e1 - e0;
-  acc.nanLogits += nanL;
-  acc.infLogits += infL;
-  acc.kept += kept;
-  acc.nllW += nllW;
-  acc.smoothW += smoothW;
-  acc.weightSum += weightSum;
+  addScalars(acc, e1 - e0, { nanL, infL, kept, nllW, smoothW, weightSum, bceSum: 0 });
 }
