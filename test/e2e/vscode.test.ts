@@ -117,6 +117,19 @@ async function openComparisonFromPalette(sc: Scenario, page: Page, folder: strin
   return frame;
 }
 
+/**
+ * The comparison's ε text field, unfolding the Options first when the view is narrow enough to fold them
+ * (webview/README.md: folded at ≤ 1200 px), as a user would.
+ */
+async function epsField(frame: Frame) {
+  const input = frame.locator('[data-testid="opt-labelSmoothing"] input');
+  if (!(await frame.locator('[data-testid="options-panel"]').isVisible())) {
+    await frame.locator('[data-testid="options-toggle"]').click();
+  }
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  return input;
+}
+
 test('1. Compare Losses… from the palette: the per-class table equals loss-inspect report --json', async () => {
   const report = cliReport(['demo/data/logits.npy', 'demo/data/labels.npy', ...DEMO_FLAGS, '--label-smoothing', '0.1']);
   await withPage(async (page) => {
@@ -153,7 +166,7 @@ test('2. changing ε in the webview updates the numbers to the CLI report at the
       assert.deepEqual(r.problems, [], r.problems.join('\n'));
     });
     await sc.step('type ε = 0.25 into the label_smoothing field', async () => {
-      const input = frame.locator('[data-testid="opt-labelSmoothing"] input');
+      const input = await epsField(frame);
       await input.fill('0.25');
       await input.press('Enter');
     });
@@ -275,8 +288,7 @@ test('4. train.py: CodeLens on DiceCELoss, Inspect with these settings…, the p
     await sc.step('pick the proposed pair logits.npy ↔ labels.npy', () => pickQuickItem(page, 'logits.npy ↔ labels.npy'));
     const frame = await sc.step('the comparison opens', () => webviewFrame(page, '[data-testid="class-table"]', 30_000));
     await sc.step('its ε field says 0.1 (from the code, not the settings)', async () => {
-      const input = frame.locator('[data-testid="opt-labelSmoothing"] input');
-      await input.waitFor({ timeout: 10_000 });
+      const input = await epsField(frame);
       assert.equal(Number(await input.inputValue()), 0.1);
     });
     await sc.step('its numbers equal the CLI report with the call\'s options (dicece, to_onehot_y, softmax, ε 0.1)', async () => {
@@ -358,7 +370,8 @@ test('5. opening the hostile .pt gives one clear error notification and nothing 
       assert.equal(await page.locator('.notifications-toasts .notification-list-item .codicon-error').count(), 1, 'not an error notification');
     });
     await sc.step('the tensor editor shows no tensors and says the file could not be read', async () => {
-      const frame = await webviewFrame(page, '[data-testid="notice"]', 10_000, /posix\.system/);
+      const frame = await webviewFrame(page, '[data-testid="load-error"]', 10_000, /posix\.system/);
+      assert.equal(await frame.locator('[data-testid="load-error"]').getAttribute('role'), 'alert');
       assert.equal(await frame.locator('[data-testid^="tensor-row-"]').count(), 0);
       assert.equal(await frame.locator('[data-testid="waiting"]').count(), 0, 'still says "Reading the file…"');
     });

@@ -15,11 +15,11 @@ export function ensureArtifactsDir(): string {
   return artifactsDir;
 }
 
-/** Records one named measurement (ms, bytes, …) into timings.json and prints it. */
+/** Records one named measurement (ms, bytes, …) into timings.json (with when it was taken) and prints it. */
 export function recordMetric(name: string, value: number, unit: string): void {
   ensureArtifactsDir();
   const file = join(artifactsDir, 'timings.json');
-  let all: Record<string, { value: number; unit: string }> = {};
+  let all: Record<string, { value: number; unit: string; at: string }> = {};
   if (existsSync(file)) {
     try {
       all = JSON.parse(readFileSync(file, 'utf8')) as typeof all;
@@ -27,7 +27,7 @@ export function recordMetric(name: string, value: number, unit: string): void {
       all = {};
     }
   }
-  all[name] = { value, unit };
+  all[name] = { value, unit, at: new Date().toISOString() };
   writeFileSync(file, JSON.stringify(all, null, 2) + '\n');
   console.log(`# metric ${name}: ${unit === 'ms' ? value.toFixed(0) : value} ${unit}`);
 }
