@@ -10,6 +10,7 @@
  */
 import type { PreparedLogits, PreparedTarget } from './layout';
 import type { LossOptions } from './types';
+import { expSumKernel, WASM_MIN_POSITIONS } from './wasm/expSum';
 
 export const CALIBRATION_BINS = 15;
 
@@ -533,19 +534,24 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         }
       }
     }
-    // exp(x − m), its sum, and lse = m + log Σ exp(x − m).
-    se.fill(0, 0, n);
-    for (let k = 0; k < C; k++) {
-      const o = xb + k * S;
-      if (ex) {
-        const eo = k * BLOCK;
-        for (let i = 0; i < n; i++) {
-          const t = Math.exp(x[o + i]! - mx[i]!);
-          ex[eo + i] = t;
-          se[i]! += t;
+    // exp(x − m), its sum, and lse = m + log Σ exp(x − m): the WebAssembly SIMD kernel when this thread has
+    // it and the block is long enough to pay for the call, else Math.exp (the same sums to a few 1e-16).
+    const kernel = n >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+    if (kernel) kernel.run(x, xb, S, C, n, mx, se, ex);
+    else {
+      se.fill(0, 0, n);
+      for (let k = 0; k < C; k++) {
+        const o = xb + k * S;
+        if (ex) {
+          const eo = k * BLOCK;
+          for (let i = 0; i < n; i++) {
+            const t = Math.exp(x[o + i]! - mx[i]!);
+            ex[eo + i] = t;
+            se[i]! += t;
+          }
+        } else {
+          for (let i = 0; i < n; i++) se[i]! += Math.exp(x[o + i]! - mx[i]!);
         }
-      } else {
-        for (let i = 0; i < n; i++) se[i]! += Math.exp(x[o + i]! - mx[i]!);
       }
     }
     for (let i = 0; i < n; i++) {

@@ -1,0 +1,213 @@
+// The WebAssembly SIMD exp-and-sum kernel of the fused pass: its exp against Math.exp (random and edge
+// inputs), the whole blocked pass with the kernel against the same pass forced onto its Math.exp loop (every
+// target kind, float32 and float64 logits, non-finite logits, ranges that cut blocks), the fallbacks, and
+// the committed kernel bytes against their generator.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { accumulateBlocked, newAccumulators, type Accumulators } from '../../src/engine/accumulate';
+import { preparePair, accumulateConfig, sweepGrid } from '../../src/engine/report';
+import { resolveOptions, Tensor, type LossOptions } from '../../src/engine/index';
+import { expSumKernel, setWasmExpSum, wasmExpSumActive, wasmSimdSupported, WASM_MAX_CLASSES } from '../../src/engine/wasm/expSum';
+import { repoRoot } from './helpers/paths';
+import { normal, oneHot, randomLabels, randomLogits, randomProbs, rng } from './helpers/random';
+
+const MIN_NORMAL = 2.2250738585072014e-308;
+const BLOCK = 512;
+
+test('Node has WebAssembly SIMD, so the fused pass uses the kernel', () => {
+  assert.ok(wasmSimdSupported(), 'WebAssembly.validate refused the SIMD probe module');
+  assert.ok(wasmExpSumActive());
+  assert.ok(expSumKernel(BLOCK, 14));
+});
+
+test('kernel exp vs Math.exp: random and edge inputs', () => {
+  const k = expSumKernel(BLOCK, 1)!;
+  const r = rng(7);
+  const xs: number[] = [];
+  for (let i = 0; i < 200_000; i++) xs.push(-r() * 40); // the bulk of x − max
+  for (let i = 0; i < 100_000; i++) xs.push(-r() * 746); // the whole range, subnormal results included
+  for (let i = 0; i < 20_000; i++) xs.push(-r() * 1e-6, -r() * 1e-300, (r() - 0.5) * 1.4); // near 0, across reduction boundaries
+  for (let j = -1076; j <= 2; j++) xs.push(j * Math.LN2, j * Math.LN2 * (1 + 1e-15), (j + 0.5) * Math.LN2); // k boundaries
+  for (let i = 0; i < 1000; i++) xs.push(r() * 600); // positive values (the pass never has them; valid to 640)
+  const edges = [0, -0, NaN, -Infinity, -745.13, -745.1332191019411, -745.14, -746, -800, -1e4, -1e300, -708.39641853226408, -708.4, -744.44007192138126];
+  xs.push(...edges);
+  const v = Float64Array.from(xs);
+  const out = k.exp(v);
+  let maxRel = 0;
+  let at = 0;
+  let maxSubUlps = 0;
+  for (let i = 0; i < v.length; i++) {
+    const a = out[i]!;
+    const b = Math.exp(v[i]!);
+    if (Number.isNaN(b)) {
+      assert.ok(Number.isNaN(a), `exp(${v[i]}) = ${a}, want NaN`);
+      continue;
+    }
+    if (b < MIN_NORMAL) {
+      // subnormal (or 0) results: within 2 units of 2^-1074 (each side rounds once)
+      const ulps = Math.abs(a - b) / 5e-324;
+      maxSubUlps = Math.max(maxSubUlps, ulps);
+      assert.ok(ulps <= 2, `exp(${v[i]}) = ${a}, Math.exp ${b}`);
+      continue;
+    }
+    const rel = Math.abs(a - b) / b;
+    if (rel > maxRel) {
+      maxRel = rel;
+      at = v[i]!;
+    }
+  }
+  console.log(`kernel exp vs Math.exp over ${v.length} values: max relative error ${maxRel.toExponential(3)} (at x = ${at}); subnormal results within ${maxSubUlps} units of 2^-1074`);
+  assert.ok(maxRel <= 1e-14, `max relative error ${maxRel} at ${at}`);
+  // exact values
+  const e = k.exp(Float64Array.from(edges));
+  assert.equal(e[0], 1, 'exp(0) is exactly 1');
+  assert.equal(e[1], 1, 'exp(-0) is exactly 1');
+  assert.ok(Number.isNaN(e[2]!), 'exp(NaN) is NaN');
+  assert.equal(e[3], 0, 'exp(-Inf) is 0');
+  assert.equal(e[4], Math.exp(-745.13), 'exp(-745.13) is the smallest subnormal, as Math.exp');
+  for (let i = 6; i <= 10; i++) assert.equal(e[i], 0, `exp(${edges[i]}) is 0`);
+});
+
+test('kernel exp: the polynomial and the reduction hold on a dense sweep of one reduction interval', () => {
+  // 2^17 points across [−ln2/2 − δ, ln2/2 + δ] shifted by a few k: the relative error stays at a few 1e-16.
+  const k = expSumKernel(BLOCK, 1)!;
+  const n = 1 << 17;
+  let maxRel = 0;
+  for (const shift of [0, -1, -30, -700]) {
+    const v = new Float64Array(n);
+    for (let i = 0; i < n; i++) v[i] = shift * Math.LN2 + (i / (n - 1) - 0.5) * (Math.LN2 + 1e-3);
+    const out = k.exp(v);
+    for (let i = 0; i < n; i++) {
+      const b = Math.exp(v[i]!);
+      if (b > 0 && b < Infinity) maxRel = Math.max(maxRel, Math.abs(out[i]! - b) / b);
+    }
+  }
+  console.log(`dense sweep: max relative error ${maxRel.toExponential(3)}`);
+  assert.ok(maxRel <= 1e-15, `max relative error ${maxRel}`);
+});
+
+/** Relative 1e-12 on every sum (NaN where the other is NaN). */
+function same(a: Accumulators, b: Accumulators, what: string): number {
+  let worst = 0;
+  for (const key of Object.keys(a) as (keyof Accumulators)[]) {
+    const x = a[key];
+    const y = b[key];
+    const cmp = (u: number, w: number, where: string) => {
+      if (Number.isNaN(u) || Number.isNaN(w)) {
+        assert.ok(Number.isNaN(u) && Number.isNaN(w), `${what}: ${where} ${u} vs ${w}`);
+        return;
+      }
+      if (u === w) return;
+      const d = Math.abs(u - w) / Math.max(Math.abs(w), 1e-300);
+      worst = Math.max(worst, d);
+      assert.ok(d <= 1e-12, `${what}: ${where} ${u} (wasm) vs ${w} (js)`);
+    };
+    if (x instanceof Float64Array && y instanceof Float64Array) {
+      assert.equal(x.length, y.length);
+      for (let i = 0; i < x.length; i++) cmp(x[i]!, y[i]!, `${key}[${i}]`);
+    } else if (typeof x === 'number' && typeof y === 'number') cmp(x, y, key);
+    else assert.equal(x, y, `${what}: ${key}`);
+  }
+  return worst;
+}
+
+/** The blocked pass with the kernel and forced onto Math.exp, over ranges that cut blocks and batch items. */
+function check(logits: Tensor, target: Tensor, o: Partial<LossOptions>, what: string): number {
+  const pair = preparePair(logits, target, resolveOptions(o));
+  let worst = 0;
+  for (const sweep of [null, sweepGrid([0, 0.1, 0.05, 0.3])]) {
+    const cfg = accumulateConfig(pair, sweep);
+    const n = pair.logits.B * pair.logits.S;
+    // an 8-position range (JS loop), then ranges that start mid-block
+    const cuts = [0, 8, Math.floor(n / 3), Math.floor(n / 3) + 37, n];
+    const run = (wasm: boolean) => {
+      setWasmExpSum(wasm);
+      assert.equal(wasmExpSumActive(), wasm);
+      const acc = newAccumulators(pair.logits.B, pair.logits.C, cfg);
+      for (let i = 0; i + 1 < cuts.length; i++) accumulateBlocked(pair.logits, pair.target, cfg, cuts[i]!, cuts[i + 1]!, acc);
+      return acc;
+    };
+    try {
+      const a = run(true);
+      const b = run(false);
+      worst = Math.max(worst, same(a, b, `${what} sweep=${!!sweep}`));
+    } finally {
+      setWasmExpSum(true);
+    }
+  }
+  return worst;
+}
+
+function toFloat64(t: Tensor): Tensor<'float64'> {
+  return new Tensor('float64', [...t.shape], Float64Array.from(t.data as Float32Array));
+}
+
+test('fused pass: WebAssembly kernel = Math.exp loop (every target kind, float32 and float64 logits)', () => {
+  const r = rng(11);
+  // S = 23·61 = 1403: two full blocks and a 379-position tail per batch item.
+  const shape = [3, 6, 23, 61];
+  const lab = randomLabels(r, [3, 1, 23, 61], 6);
+  let worst = 0;
+  const run = (logits: Tensor, target: Tensor, o: Partial<LossOptions>, what: string) => (worst = Math.max(worst, check(logits, target, o, what)));
+  run(randomLogits(r, shape), lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, 'dicece softmax');
+  run(randomLogits(r, shape, 8), lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1, weight: [1, 2, 3, 0.5, 1, 4] }, 'dicece softmax weighted, wide logits');
+  run(toFloat64(randomLogits(r, shape)), lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.2, squaredPred: true }, 'float64 logits, squared');
+  run(randomLogits(r, shape), lab, { loss: 'dice', sigmoid: true, toOnehotY: true, labelSmoothing: 0.2 }, 'dice sigmoid');
+  run(randomLogits(r, shape), randomLabels(r, [3, 23, 61], 6, { value: 5, rate: 0.1 }), { loss: 'ce', ignoreIndex: 5, labelSmoothing: 0.3 }, 'ce ignore');
+  run(randomLogits(r, shape), oneHot(lab, 6), { loss: 'dicece', softmax: true, labelSmoothing: 0.1 }, 'one-hot');
+  run(randomLogits(r, shape), randomProbs(r, shape), { loss: 'ce', labelSmoothing: 0.1 }, 'probabilities');
+  run(toFloat64(randomLogits(r, [2, 3, 700])), randomLabels(r, [2, 700], 3), { loss: 'ce', labelSmoothing: 0.1 }, 'float64, (B, C, S)');
+  run(randomLogits(r, [900, 7]), randomLabels(r, [900], 7), { loss: 'ce', labelSmoothing: 0.1 }, 'classification (S = 1: JS loop)');
+  console.log(`fused pass, WebAssembly vs Math.exp: max relative difference of any sum ${worst.toExponential(3)}`);
+});
+
+test('fused pass: non-finite and huge logits give the same sums (NaN where JS has NaN)', () => {
+  const r = rng(5);
+  const [B, C, S] = [2, 4, 600];
+  const d = new Float32Array(B * C * S);
+  for (let i = 0; i < d.length; i++) d[i] = normal(r) * 3;
+  // positions 0–59: NaN, +Inf, −Inf in one class; an all −Inf row; rows at ±1e4 and ±3e38
+  for (let s = 0; s < 10; s++) d[1 * S + s] = NaN;
+  for (let s = 10; s < 20; s++) d[2 * S + s] = Infinity;
+  for (let s = 20; s < 30; s++) d[3 * S + s] = -Infinity;
+  for (let s = 30; s < 40; s++) for (let c = 0; c < C; c++) d[c * S + s] = -Infinity;
+  for (let s = 40; s < 50; s++) for (let c = 0; c < C; c++) d[c * S + s] = (c - 1.5) * 1e4;
+  for (let s = 50; s < 60; s++) for (let c = 0; c < C; c++) d[c * S + s] = c === 0 ? 3e38 : -3e38;
+  const logits = new Tensor('float32', [B, C, S], d);
+  const lab = randomLabels(r, [B, 1, S], C);
+  check(logits, lab, { loss: 'ce', labelSmoothing: 0.1 }, 'non-finite, ce');
+  check(logits, lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, 'non-finite, dicece softmax');
+});
+
+test('fallbacks: the JS loop when switched off, for too many classes, and with LOSS_INSPECTOR_NO_WASM=1', () => {
+  setWasmExpSum(false);
+  try {
+    assert.equal(wasmExpSumActive(), false);
+    assert.equal(expSumKernel(BLOCK, 3), null);
+  } finally {
+    setWasmExpSum(true);
+  }
+  assert.ok(expSumKernel(BLOCK, 300), 'memory grows for 300 classes');
+  assert.equal(expSumKernel(BLOCK, WASM_MAX_CLASSES + 1), null);
+  // 300 classes through the pass after the growth (views are rebuilt on the new buffer)
+  const r = rng(3);
+  check(randomLogits(r, [1, 300, 40]), randomLabels(r, [1, 1, 40], 300), { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, '300 classes');
+
+  const code = "process.stdout.write(String(require('./src/engine/wasm/expSum.ts').wasmExpSumActive()));";
+  const env = (v: string | undefined) => {
+    const e: NodeJS.ProcessEnv = { ...process.env };
+    if (v === undefined) delete e.LOSS_INSPECTOR_NO_WASM;
+    else e.LOSS_INSPECTOR_NO_WASM = v;
+    const p = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: repoRoot, env: e, encoding: 'utf8' });
+    assert.equal(p.status, 0, p.stderr);
+    return p.stdout.trim();
+  };
+  assert.equal(env('1'), 'false');
+  assert.equal(env(undefined), 'true');
+});
+
+test('the committed kernel text and bytes are what generate.mjs makes', () => {
+  const p = spawnSync(process.execPath, ['src/engine/wasm/generate.mjs', '--check'], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(p.status, 0, p.stderr || p.stdout);
+});
