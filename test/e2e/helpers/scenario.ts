@@ -3,7 +3,7 @@
  * that moment; a success leaves `<scenario>.png`. Artifacts go to `.test-artifacts/e2e/`, timings to
  * `.test-artifacts/e2e/timings.json` (merged across scenarios of a run).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 
@@ -42,6 +42,8 @@ export class Scenario {
     private readonly page: Page,
   ) {
     ensureArtifactsDir();
+    // A failure screenshot left by an earlier run would point at a failure that did not happen in this one.
+    rmSync(join(artifactsDir, `${name}-FAILED.png`), { force: true });
   }
 
   get screenshotPath(): string {
