@@ -512,33 +512,50 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         }
       }
     }
-    // Row maxima (the first maximum wins, as argmax), Σ x, Σ w·x, and NaN/Inf counts.
-    mx.fill(-Infinity, 0, n);
-    am.fill(0, 0, n);
-    sx.fill(0, 0, n);
-    if (weighted) sxw.fill(0, 0, n);
-    for (let k = 0; k < C; k++) {
-      const o = xb + k * S;
-      const wk = wArr[k]!;
-      for (let i = 0; i < n; i++) {
-        const v = x[o + i]!;
-        sx[i]! += v;
-        if (weighted) sxw[i]! += wk * v;
-        if (v - v !== 0) {
-          if (v !== v) nanL++;
-          else infL++;
-        }
-        if (v > mx[i]!) {
-          mx[i] = v;
-          am[i] = k;
+    // Per position: the row maximum (the first maximum wins, as argmax), Σ x, Σ w·x, NaN/Inf counts, then
+    // exp(x − m) and its sum, lse = m + log Σ exp(x − m) and 1 / Σ exp(x − m). The WebAssembly SIMD kernel
+    // does all of it on one copy of the block when this thread has it and the block is long enough to pay
+    // for the call (its results are read through views on its memory), else these JS loops (the same sums
+    // to a few 1e-16).
+    let AM: Int32Array = am;
+    let SX: Float64Array = sx;
+    let SXW: Float64Array = sxw;
+    let LSE: Float64Array = lse;
+    let INV: Float64Array = inv;
+    let EX: Float64Array | null = ex;
+    const kernel = n >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+    if (kernel) {
+      kernel.prepare(x, xb, S, C, n, weighted ? wArr : null, keepExp);
+      nanL += kernel.nan;
+      infL += kernel.inf;
+      AM = kernel.am;
+      SX = kernel.sx;
+      SXW = kernel.sxw;
+      LSE = kernel.lse;
+      INV = kernel.inv;
+      if (keepExp) EX = kernel.ex;
+    } else {
+      mx.fill(-Infinity, 0, n);
+      am.fill(0, 0, n);
+      sx.fill(0, 0, n);
+      if (weighted) sxw.fill(0, 0, n);
+      for (let k = 0; k < C; k++) {
+        const o = xb + k * S;
+        const wk = wArr[k]!;
+        for (let i = 0; i < n; i++) {
+          const v = x[o + i]!;
+          sx[i]! += v;
+          if (weighted) sxw[i]! += wk * v;
+          if (v - v !== 0) {
+            if (v !== v) nanL++;
+            else infL++;
+          }
+          if (v > mx[i]!) {
+            mx[i] = v;
+            am[i] = k;
+          }
         }
       }
-    }
-    // exp(x − m), its sum, and lse = m + log Σ exp(x − m): the WebAssembly SIMD kernel when this thread has
-    // it and the block is long enough to pay for the call, else Math.exp (the same sums to a few 1e-16).
-    const kernel = n >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
-    if (kernel) kernel.run(x, xb, S, C, n, mx, se, ex);
-    else {
       se.fill(0, 0, n);
       for (let k = 0; k < C; k++) {
         const o = xb + k * S;
@@ -553,10 +570,10 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
           for (let i = 0; i < n; i++) se[i]! += Math.exp(x[o + i]! - mx[i]!);
         }
       }
-    }
-    for (let i = 0; i < n; i++) {
-      lse[i] = mx[i]! + Math.log(se[i]!);
-      inv[i] = 1 / se[i]!;
+      for (let i = 0; i < n; i++) {
+        lse[i] = mx[i]! + Math.log(se[i]!);
+        inv[i] = 1 / se[i]!;
+      }
     }
 
     // Per class: float-target CE sums and Dice sums.
@@ -574,13 +591,13 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
           if (kindIndex) t = yy[i] === k ? 1 : 0;
           else {
             t = tdata![o + i]!;
-            const nl = lse[i]! - xv;
+            const nl = LSE[i]! - xv;
             aT += t;
             aTN += t * nl;
             aN += nl;
           }
           if (!doDice) continue;
-          const p = softmax ? ex![eo + i]! * inv[i]! : sigmoid ? 1 / (1 + Math.exp(-xv)) : xv;
+          const p = softmax ? EX![eo + i]! * INV[i]! : sigmoid ? 1 / (1 + Math.exp(-xv)) : xv;
           aP += p;
           aPY += p * t;
           aY += t;
@@ -687,10 +704,10 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     for (let i = 0; i < n; i++) {
       const y = yy[i]!;
       if (y < 0) continue;
-      const l = lse[i]!;
+      const l = LSE[i]!;
       const nl = l - x[xb + y * S + i]!;
-      const sNll = C * l - sx[i]!;
-      const sNllW = weighted ? wTotal * l - sxw[i]! : sNll;
+      const sNll = C * l - SX[i]!;
+      const sNllW = weighted ? wTotal * l - SXW[i]! : sNll;
       if (kindIndex) {
         kept++;
         const wy = wArr[y]!;
@@ -702,13 +719,13 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
       classNll[y]! += nl;
       classSmooth[y]! += sNll;
       classSmoothW[y]! += sNllW;
-      confusion[y * C + am[i]!]!++;
-      const conf = inv[i]!;
+      confusion[y * C + AM[i]!]!++;
+      const conf = INV[i]!;
       if (conf === conf) {
         const bin = Math.min(CALIBRATION_BINS - 1, Math.floor(conf * CALIBRATION_BINS));
         calCount[bin]!++;
         calConf[bin]! += conf;
-        if (am[i] === y) calCorrect[bin]!++;
+        if (AM[i] === y) calCorrect[bin]!++;
       }
     }
     e += n;

@@ -45,8 +45,16 @@ interface KernelExports {
   heapBase: { readonly value: number };
   expSumF32: KernelFn;
   expSumF64: KernelFn;
+  maxF32: MaxFn;
+  maxF32W: MaxFn;
+  maxF64: MaxFn;
+  maxF64W: MaxFn;
+  lseInv: (mx: number, se: number, lse: number, inv: number, nr: number) => void;
   exp: (x: number, out: number, nr: number) => void;
+  log: (x: number, out: number, nr: number) => void;
 }
+
+type MaxFn = (x: number, xStride: number, C: number, nr: number, w: number, mx: number, am: number, sx: number, sxw: number, cnt: number) => void;
 
 const PAGE = 65536;
 
@@ -55,6 +63,12 @@ export const WASM_MIN_POSITIONS = 32;
 
 /** Most classes the kernel takes: two C × stride float64 regions (C = 4096, stride 512: 32 MiB). */
 export const WASM_MAX_CLASSES = 4096;
+
+/**
+ * Positions of padding after each logit row in the module's memory: rows 512 float64 (4 KiB) apart would all
+ * fall into the same L1 cache sets, and the maximum pass reads the C rows side by side.
+ */
+const ROW_PAD = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.LI_ROW_PAD ?? 16);
 
 function decodeBase64(s: string): Uint8Array {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -93,35 +107,57 @@ export function wasmSimdSupported(): boolean {
   }
 }
 
-/** One instance of the kernel, its memory laid out for a block stride and a class count. */
+/**
+ * One instance of the kernel, its memory laid out for a block stride and a class count. After
+ * {@link prepare}, the block's results are read through the views `am`, `sx`, `sxw`, `lse`, `inv`, `ex`
+ * (indices as the JS pass's scratch arrays: position i, and k·stride + i for `ex`) and the counts `nan`, `inf`.
+ */
 export class ExpSumKernel {
   private readonly fns: KernelExports;
   /** Positions per block row (the fused pass's BLOCK). */
   readonly stride: number;
   private readonly step: number;
+  /** Elements from one logit row to the next in the module's memory. */
+  private readonly xRow: number;
   private classes = 0;
-  private mxOff = 0;
-  private seOff = 0;
-  private xOff = 0;
-  private exOff = 0;
+  private off = { mx: 0, se: 0, lse: 0, inv: 0, sx: 0, sxw: 0, am: 0, cnt: 0, w: 0, x: 0, ex: 0 };
   private mem!: ArrayBuffer;
   private x32!: Float32Array;
   private x64!: Float64Array;
-  private mxV!: Float64Array;
-  private seV!: Float64Array;
-  private exV!: Float64Array;
+  private cntV!: Int32Array;
+  private wV!: Float64Array;
+  /** The weights last copied into the module (copied again when another array is passed). */
+  private lastW: Float64Array | null = null;
+  /** Row maximum and Σ_k exp(x_k − max) per position (after {@link prepare}). */
+  mx!: Float64Array;
+  se!: Float64Array;
+  /** First maximum's class per position. */
+  am!: Int32Array;
+  /** Σ_k x_k and Σ_k w_k·x_k per position. */
+  sx!: Float64Array;
+  sxw!: Float64Array;
+  /** log Σ_k exp(x_k) = m + log Σ_k exp(x_k − m), and 1 / Σ_k exp(x_k − m), per position. */
+  lse!: Float64Array;
+  inv!: Float64Array;
+  /** exp(x_k − m) at k·stride + i (when asked for). */
+  ex!: Float64Array;
+  /** NaN and ±Inf logits in the block. */
+  nan = 0;
+  inf = 0;
 
   constructor(module: WasmModule, stride: number) {
     this.fns = new wasmApi!.Instance(module, {}).exports as KernelExports;
     this.step = this.fns.step.value;
     if (!(stride > 0) || stride % this.step !== 0) throw new Error(`wasm exp kernel: block stride ${stride} is not a positive multiple of ${this.step}`);
     this.stride = stride;
+    this.xRow = stride + ROW_PAD;
     this.layout(1);
   }
 
   /**
-   * Lays the memory out for C classes — mx, se (stride float64 each), x (C rows of stride float64, or
-   * float32), ex (C rows of float64) — growing it when needed. False when it cannot grow.
+   * Lays the memory out for C classes — per position mx, se, lse, inv, sx, sxw (float64) and am (int32), the
+   * two counts, C weights, C rows of logits (float64 or float32) and C rows of exp — growing it when needed.
+   * False when it cannot grow.
    */
   reserve(C: number): boolean {
     if (C <= this.classes) return true;
@@ -135,15 +171,30 @@ export class ExpSumKernel {
   }
 
   private layout(C: number): void {
-    const row = this.stride * 8;
-    this.mxOff = this.fns.heapBase.value;
-    this.seOff = this.mxOff + row;
-    this.xOff = this.seOff + row;
-    this.exOff = this.xOff + C * row;
-    const need = this.exOff + C * row;
+    const s = this.stride;
+    const line = (bytes: number) => Math.ceil(bytes / 64) * 64;
+    let at = this.fns.heapBase.value;
+    const take = (bytes: number) => {
+      const o = at;
+      at += line(bytes);
+      return o;
+    };
+    const o = this.off;
+    o.mx = take(s * 8);
+    o.se = take(s * 8);
+    o.lse = take(s * 8);
+    o.inv = take(s * 8);
+    o.sx = take(s * 8);
+    o.sxw = take(s * 8);
+    o.am = take(s * 4);
+    o.cnt = take(8);
+    o.w = take(C * 8);
+    o.x = take(C * this.xRow * 8);
+    o.ex = take(C * s * 8);
     const memory = this.fns.memory;
-    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+    if (memory.buffer.byteLength < at) memory.grow(Math.ceil((at - memory.buffer.byteLength) / PAGE));
     this.classes = C;
+    this.lastW = null;
     this.views();
   }
 
@@ -152,57 +203,76 @@ export class ExpSumKernel {
     const buf = this.fns.memory.buffer;
     this.mem = buf;
     const s = this.stride;
-    this.mxV = new Float64Array(buf, this.mxOff, s);
-    this.seV = new Float64Array(buf, this.seOff, s);
-    this.x32 = new Float32Array(buf, this.xOff, this.classes * s * 2);
-    this.x64 = new Float64Array(buf, this.xOff, this.classes * s);
-    this.exV = new Float64Array(buf, this.exOff, this.classes * s);
+    const o = this.off;
+    const C = this.classes;
+    this.mx = new Float64Array(buf, o.mx, s);
+    this.se = new Float64Array(buf, o.se, s);
+    this.lse = new Float64Array(buf, o.lse, s);
+    this.inv = new Float64Array(buf, o.inv, s);
+    this.sx = new Float64Array(buf, o.sx, s);
+    this.sxw = new Float64Array(buf, o.sxw, s);
+    this.am = new Int32Array(buf, o.am, s);
+    this.cntV = new Int32Array(buf, o.cnt, 2);
+    this.wV = new Float64Array(buf, o.w, C);
+    this.x32 = new Float32Array(buf, o.x, C * this.xRow * 2);
+    this.x64 = new Float64Array(buf, o.x, C * this.xRow);
+    this.ex = new Float64Array(buf, o.ex, C * s);
   }
 
   /**
-   * One block: logits `x` `(B, C, S)` from offset `xb` = (b, 0, s0), n ≤ stride positions; `mx` the block's
-   * row maxima; writes `se[0..n)` and, when `ex` is given, `ex[k·stride + i]` for k < C, i < n.
+   * One block: logits `x` `(B, C, S)` from offset `xb` = (b, 0, s0), n ≤ stride positions; `w` the class
+   * weights (null: unweighted, `sxw` is not written); `keepEx`: write `ex`. Copies the block's C rows into the
+   * module's memory once, then runs the maximum pass, the exp-and-sum and the lse/inverse there.
    * Call {@link reserve} for C first.
    */
-  run(x: FloatData, xb: number, S: number, C: number, n: number, mx: Float64Array, se: Float64Array, ex: Float64Array | null): void {
+  prepare(x: FloatData, xb: number, S: number, C: number, n: number, w: Float64Array | null, keepEx: boolean): void {
     if (C > this.classes) throw new Error(`wasm exp kernel: ${C} classes, memory laid out for ${this.classes}`);
     if (this.mem !== this.fns.memory.buffer) this.views();
     const s = this.stride;
-    const f32 = x instanceof Float32Array;
-    if (f32) {
-      const dst = this.x32;
-      for (let k = 0; k < C; k++) {
-        const o = xb + k * S;
-        dst.set(x.subarray(o, o + n), k * s);
-      }
-    } else {
-      const dst = this.x64;
-      for (let k = 0; k < C; k++) {
-        const o = xb + k * S;
-        dst.set(x.subarray(o, o + n), k * s);
-      }
-    }
-    this.mxV.set(mx.length === s && n === s ? mx : mx.subarray(0, n));
+    const r = this.xRow;
     const nr = Math.ceil(n / this.step) * this.step;
-    const keep = ex ? 1 : 0;
-    const fn = f32 ? this.fns.expSumF32 : this.fns.expSumF64;
-    fn(this.xOff, f32 ? s * 4 : s * 8, this.mxOff, this.seOff, this.exOff, s * 8, C, nr, keep);
-    se.set(n === s ? this.seV : this.seV.subarray(0, n));
-    if (ex) {
-      if (n === s) ex.set(this.exV.subarray(0, C * s));
-      else for (let k = 0; k < C; k++) ex.set(this.exV.subarray(k * s, k * s + n), k * s);
+    const f32 = x instanceof Float32Array;
+    const dst = f32 ? this.x32 : this.x64;
+    for (let k = 0; k < C; k++) {
+      const o = xb + k * S;
+      dst.set(x.subarray(o, o + n), k * r);
+      // the padding up to nr is read: zeros count as finite and their results are ignored
+      if (n < nr) dst.fill(0, k * r + n, k * r + nr);
     }
+    const o = this.off;
+    const fns = this.fns;
+    const xStride = r * (f32 ? 4 : 8);
+    if (w) {
+      if (w !== this.lastW) {
+        this.wV.set(w.length === C ? w : w.subarray(0, C));
+        this.lastW = w;
+      }
+      (f32 ? fns.maxF32W : fns.maxF64W)(o.x, xStride, C, nr, o.w, o.mx, o.am, o.sx, o.sxw, o.cnt);
+    } else (f32 ? fns.maxF32 : fns.maxF64)(o.x, xStride, C, nr, o.w, o.mx, o.am, o.sx, o.sxw, o.cnt);
+    this.nan = this.cntV[0]!;
+    this.inf = this.cntV[1]!;
+    (f32 ? fns.expSumF32 : fns.expSumF64)(o.x, xStride, o.mx, o.se, o.ex, s * 8, C, nr, keepEx ? 1 : 0);
+    fns.lseInv(o.mx, o.se, o.lse, o.inv, nr);
   }
 
   /** exp of every value, into `out` (to test and time the exp alone). */
   exp(values: Float64Array, out: Float64Array = new Float64Array(values.length)): Float64Array {
+    return this.elementwise(this.fns.exp, values, out);
+  }
+
+  /** log of every value, into `out` (to test and time the log alone; valid for positive normal values and NaN). */
+  log(values: Float64Array, out: Float64Array = new Float64Array(values.length)): Float64Array {
+    return this.elementwise(this.fns.log, values, out);
+  }
+
+  private elementwise(fn: (x: number, out: number, nr: number) => void, values: Float64Array, out: Float64Array): Float64Array {
     const chunk = this.classes * this.stride;
     for (let o = 0; o < values.length; o += chunk) {
       const m = Math.min(chunk, values.length - o);
       if (this.mem !== this.fns.memory.buffer) this.views();
       this.x64.set(values.subarray(o, o + m));
-      this.fns.exp(this.xOff, this.exOff, Math.ceil(m / this.step) * this.step);
-      out.set(this.exV.subarray(0, m), o);
+      fn(this.off.x, this.off.ex, Math.ceil(m / this.step) * this.step);
+      out.set(this.ex.subarray(0, m), o);
     }
     return out;
   }

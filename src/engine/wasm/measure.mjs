@@ -1,21 +1,28 @@
-// Dev-time measurement (Node, not part of the engine): the WebAssembly exp-and-sum kernel against the
-// Math.exp loop it replaces, in CPU time (process.cpuUsage, best of N: the machine may be shared).
+// Dev-time measurement (Node, not part of the engine): the WebAssembly block kernel against the JS loops it
+// replaces, in CPU time (process.cpuUsage, best of N: the machine may be shared).
 //   npm run bench -- --only W1 (once, to generate bench/data/seg96_*.npy), then
-//   node --import tsx src/engine/wasm/measure.mjs [reps=7]
-// Prints: the exp alone, the exp-and-sum section on W1's blocks, and the whole single-thread fused pass
-// (`accumulateAll`) on W1 (2×14×96³ float32, int64 labels) for DiceCE softmax ε 0.1 and CE only, with the
-// largest relative difference between the two passes' sums.
+//   node --import tsx src/engine/wasm/measure.mjs [reps=7] [--pass-only] [--root DIR]
+// Prints: the exp and the log alone; the block preparation (row maximum, Σx, NaN/Inf counts, exp and its
+// sum, lse and 1/Σ) on W1's blocks; and the whole single-thread fused pass (`accumulateAll`) on W1
+// (2×14×96³ float32, int64 labels) for DiceCE softmax ε 0.1, the same weighted, CE only, and W4 (DiceCE with
+// the default 16-value ε sweep grid), each with the largest relative difference between the two passes' sums.
+// --root measures another checkout's engine (e.g. `git archive` of an earlier commit; whole pass only).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-const { loadTensor } = await import(join(root, 'src/cli/loadTensor.ts'));
-const { preparePair, accumulateConfig, accumulateAll } = await import(join(root, 'src/engine/report.ts'));
+const args = process.argv.slice(2);
+const rootAt = args.indexOf('--root');
+const here = fileURLToPath(new URL('../../..', import.meta.url));
+const root = rootAt >= 0 ? resolve(args[rootAt + 1]) : here;
+const passOnly = args.includes('--pass-only') || rootAt >= 0;
+const reps = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--root') ?? 7);
+
+const { loadTensor } = await import(join(here, 'src/cli/loadTensor.ts'));
+const { preparePair, accumulateConfig, accumulateAll, sweepGrid } = await import(join(root, 'src/engine/report.ts'));
 const { resolveOptions } = await import(join(root, 'src/engine/options.ts'));
 const { expSumKernel, setWasmExpSum, wasmExpSumActive } = await import(join(root, 'src/engine/wasm/expSum.ts'));
 
-const reps = Number(process.argv[2] ?? 7);
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -31,81 +38,111 @@ const best = (f) => {
 };
 if (!wasmExpSumActive()) throw new Error('no WebAssembly SIMD here (or LOSS_INSPECTOR_NO_WASM is set)');
 
-// 1. exp alone, 2^20 values in (−40, 0]
-{
-  const N = 1 << 20;
-  const v = new Float64Array(N);
-  for (let i = 0; i < N; i++) v[i] = -Math.random() * 40;
-  const w = new Float64Array(N);
-  const k = expSumKernel(512, 14);
-  const tw = best(() => k.exp(v, w));
-  const tj = best(() => {
-    for (let i = 0; i < N; i++) w[i] = Math.exp(v[i]);
-  });
-  console.log(`exp alone: Math.exp ${((tj * 1e6) / N).toFixed(2)} ns, kernel ${((tw * 1e6) / N).toFixed(2)} ns per value (with copies in and out)`);
-}
-
-const logitsPath = join(root, 'bench/data/seg96_logits.npy');
-const targetPath = join(root, 'bench/data/seg96_target.npy');
+const logitsPath = join(here, 'bench/data/seg96_logits.npy');
+const targetPath = join(here, 'bench/data/seg96_target.npy');
 if (!existsSync(logitsPath) || !existsSync(targetPath)) throw new Error(`W1 data missing (${logitsPath}): run the benchmark once`);
 const lg = loadTensor(logitsPath).tensor;
 const tg = loadTensor(targetPath).tensor;
 
-// 2. the exp-and-sum section alone over W1's blocks of 512 (row maxima computed beforehand)
-{
+if (!passOnly) {
+  // 1. exp and log alone, 2^20 values
+  const N = 1 << 20;
+  const k = expSumKernel(512, 14);
+  const w = new Float64Array(N);
+  const v = new Float64Array(N);
+  for (let i = 0; i < N; i++) v[i] = -Math.random() * 40;
+  let tw = best(() => k.exp(v, w));
+  let tj = best(() => {
+    for (let i = 0; i < N; i++) w[i] = Math.exp(v[i]);
+  });
+  console.log(`exp alone: Math.exp ${((tj * 1e6) / N).toFixed(2)} ns, kernel ${((tw * 1e6) / N).toFixed(2)} ns per value (with copies in and out)`);
+  for (let i = 0; i < N; i++) v[i] = 1 + Math.random() * 13;
+  tw = best(() => k.log(v, w));
+  tj = best(() => {
+    for (let i = 0; i < N; i++) w[i] = Math.log(v[i]);
+  });
+  console.log(`log alone on [1, 14): Math.log ${((tj * 1e6) / N).toFixed(2)} ns, kernel ${((tw * 1e6) / N).toFixed(2)} ns per value (with copies in and out)`);
+
+  // 2. the block preparation over W1's blocks of 512, as accumulateBlocked runs it (unweighted)
   const x = lg.data;
   const [B, C] = lg.shape;
   const S = x.length / B / C;
   const BLOCK = 512;
-  const blocks = [];
-  for (let b = 0; b < B; b++) {
-    for (let s0 = 0; s0 < S; s0 += BLOCK) {
-      const n = Math.min(BLOCK, S - s0);
-      const xb = b * C * S + s0;
-      const mx = new Float64Array(BLOCK);
-      for (let i = 0; i < n; i++) {
-        let m = -Infinity;
-        for (let k = 0; k < C; k++) m = Math.max(m, x[xb + k * S + i]);
-        mx[i] = m;
-      }
-      blocks.push({ xb, n, mx });
-    }
-  }
+  const mx = new Float64Array(BLOCK);
+  const am = new Int32Array(BLOCK);
+  const sx = new Float64Array(BLOCK);
   const se = new Float64Array(BLOCK);
+  const lse = new Float64Array(BLOCK);
+  const inv = new Float64Array(BLOCK);
   const ex = new Float64Array(C * BLOCK);
   const kernel = expSumKernel(BLOCK, C);
+  let sink = 0;
   for (const keep of [true, false]) {
     const tj = best(() => {
-      for (const { xb, n, mx } of blocks) {
-        se.fill(0, 0, n);
-        for (let k = 0; k < C; k++) {
-          const o = xb + k * S;
-          if (keep) {
-            const eo = k * BLOCK;
+      let bad = 0;
+      for (let b = 0; b < B; b++) {
+        for (let s0 = 0; s0 < S; s0 += BLOCK) {
+          const n = Math.min(BLOCK, S - s0);
+          const xb = b * C * S + s0;
+          mx.fill(-Infinity, 0, n);
+          am.fill(0, 0, n);
+          sx.fill(0, 0, n);
+          for (let k = 0; k < C; k++) {
+            const o = xb + k * S;
             for (let i = 0; i < n; i++) {
-              const t = Math.exp(x[o + i] - mx[i]);
-              ex[eo + i] = t;
-              se[i] += t;
+              const v = x[o + i];
+              sx[i] += v;
+              if (v - v !== 0) bad++;
+              if (v > mx[i]) {
+                mx[i] = v;
+                am[i] = k;
+              }
             }
-          } else for (let i = 0; i < n; i++) se[i] += Math.exp(x[o + i] - mx[i]);
+          }
+          se.fill(0, 0, n);
+          for (let k = 0; k < C; k++) {
+            const o = xb + k * S;
+            if (keep) {
+              const eo = k * BLOCK;
+              for (let i = 0; i < n; i++) {
+                const t = Math.exp(x[o + i] - mx[i]);
+                ex[eo + i] = t;
+                se[i] += t;
+              }
+            } else for (let i = 0; i < n; i++) se[i] += Math.exp(x[o + i] - mx[i]);
+          }
+          for (let i = 0; i < n; i++) {
+            lse[i] = mx[i] + Math.log(se[i]);
+            inv[i] = 1 / se[i];
+          }
+        }
+      }
+      sink += bad;
+    });
+    const tw = best(() => {
+      for (let b = 0; b < B; b++) {
+        for (let s0 = 0; s0 < S; s0 += BLOCK) {
+          kernel.prepare(x, b * C * S + s0, S, C, Math.min(BLOCK, S - s0), null, keep);
+          sink += kernel.nan;
         }
       }
     });
-    const tw = best(() => {
-      for (const { xb, n, mx } of blocks) kernel.run(x, xb, S, C, n, mx, se, keep ? ex : null);
-    });
-    console.log(`W1 exp-and-sum section (${keep ? 'keeping exp' : 'sum only'}): JS ${tj.toFixed(0)} ms, WASM ${tw.toFixed(0)} ms, ${(tj / tw).toFixed(2)}x`);
+    console.log(`W1 block preparation (${keep ? 'keeping exp' : 'sum only'}): JS ${tj.toFixed(0)} ms, WASM ${tw.toFixed(0)} ms, ${(tj / tw).toFixed(2)}x`);
   }
+  if (sink) console.log(`(${sink} non-finite values)`);
 }
 
 // 3. the whole single-thread fused pass
+const dicece = { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 };
 const configs = {
-  'DiceCE softmax ε 0.1': { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 },
-  'CE only ε 0.1': { loss: 'ce', labelSmoothing: 0.1 },
+  'W1 DiceCE softmax ε 0.1': [dicece, null],
+  'W1 DiceCE weighted': [{ ...dicece, weight: Array.from({ length: lg.shape[1] }, (_, c) => 1 + c / 7) }, null],
+  'W1 CE only ε 0.1': [{ loss: 'ce', labelSmoothing: 0.1 }, null],
+  'W4 DiceCE, 16-value ε sweep': [dicece, sweepGrid()],
 };
-for (const [name, o] of Object.entries(configs)) {
+for (const [name, [o, grid]] of Object.entries(configs)) {
   const pair = preparePair(lg, tg, resolveOptions(o));
-  const cfg = accumulateConfig(pair);
+  const cfg = accumulateConfig(pair, grid);
   const t = { js: Infinity, wasm: Infinity };
   const acc = {};
   for (let r = 0; r < reps; r++) {
@@ -127,5 +164,5 @@ for (const [name, o] of Object.entries(configs)) {
     if (b instanceof Float64Array) for (let i = 0; i < b.length; i++) cmp(a[i], b[i]);
     else if (typeof b === 'number') cmp(a, b);
   }
-  console.log(`W1 fused pass, ${name}: JS ${t.js.toFixed(0)} ms, WASM ${t.wasm.toFixed(0)} ms, ${(t.js / t.wasm).toFixed(2)}x; sums agree to ${worst.toExponential(2)} relative`);
+  console.log(`${name}: JS ${t.js.toFixed(0)} ms, WASM ${t.wasm.toFixed(0)} ms, ${(t.js / t.wasm).toFixed(2)}x; sums agree to ${worst.toExponential(2)} relative`);
 }
