@@ -426,6 +426,88 @@ function uniformStep(grid: Float64Array): number {
 const BLOCK = 512;
 
 /**
+ * What the blocked pass reads of a prepared block, per position i < n: the first maximum's class `am`, Σ_k x_k
+ * `sx`, Σ_k w_k·x_k `sxw` (weighted only), `lse` = log Σ_k exp(x_k), `inv` = 1 / Σ_k exp(x_k − max), and
+ * `ex[k·BLOCK + i]` = exp(x_k − max) (when asked for); the block's NaN and ±Inf logit counts. Both the
+ * WebAssembly kernel and {@link prepareBlockJs} provide it.
+ */
+interface BlockResults {
+  readonly am: Int32Array;
+  readonly sx: Float64Array;
+  readonly sxw: Float64Array;
+  readonly lse: Float64Array;
+  readonly inv: Float64Array;
+  readonly ex: Float64Array | null;
+  readonly nan: number;
+  readonly inf: number;
+}
+
+/** The JS preparation's arrays: the results plus the row maxima and Σ exp(x − max). */
+interface BlockScratch extends BlockResults {
+  mx: Float64Array;
+  se: Float64Array;
+  nan: number;
+  inf: number;
+}
+
+function newBlockScratch(C: number, keepExp: boolean): BlockScratch {
+  const f = () => new Float64Array(BLOCK);
+  return { am: new Int32Array(BLOCK), sx: f(), sxw: f(), lse: f(), inv: f(), ex: keepExp ? new Float64Array(C * BLOCK) : null, mx: f(), se: f(), nan: 0, inf: 0 };
+}
+
+/**
+ * The block preparation in JS (the kernel's fallback, and blocks too short for it): for the n positions
+ * from `xb` = (b, 0, s0) of `(B, C, S)` logits, the row maxima (the first maximum wins, as argmax; NaN never
+ * wins), Σ x, Σ w·x (`w` null: unweighted), NaN/Inf counts, exp(x − m) and its sum, lse and 1/Σ, into `r`.
+ */
+function prepareBlockJs(x: Float32Array | Float64Array, xb: number, S: number, C: number, n: number, w: Float64Array | null, r: BlockScratch): void {
+  const { mx, am, sx, sxw, se, lse, inv, ex } = r;
+  let nan = 0;
+  let inf = 0;
+  mx.fill(-Infinity, 0, n);
+  am.fill(0, 0, n);
+  sx.fill(0, 0, n);
+  if (w) sxw.fill(0, 0, n);
+  for (let k = 0; k < C; k++) {
+    const o = xb + k * S;
+    const wk = w ? w[k]! : 1;
+    for (let i = 0; i < n; i++) {
+      const v = x[o + i]!;
+      sx[i]! += v;
+      if (w) sxw[i]! += wk * v;
+      if (v - v !== 0) {
+        if (v !== v) nan++;
+        else inf++;
+      }
+      if (v > mx[i]!) {
+        mx[i] = v;
+        am[i] = k;
+      }
+    }
+  }
+  se.fill(0, 0, n);
+  for (let k = 0; k < C; k++) {
+    const o = xb + k * S;
+    if (ex) {
+      const eo = k * BLOCK;
+      for (let i = 0; i < n; i++) {
+        const t = Math.exp(x[o + i]! - mx[i]!);
+        ex[eo + i] = t;
+        se[i]! += t;
+      }
+    } else {
+      for (let i = 0; i < n; i++) se[i]! += Math.exp(x[o + i]! - mx[i]!);
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    lse[i] = mx[i]! + Math.log(se[i]!);
+    inv[i] = 1 / se[i]!;
+  }
+  r.nan = nan;
+  r.inf = inf;
+}
+
+/**
  * The same sums as {@link accumulateRows} for C > 1, computed a block of positions at a time with the
  * class loop outside the position loop: each channel of the block is read as one contiguous run (the
  * `(B, C, S)` layout puts a channel's positions side by side), and every per-(b, c) sum lives in a local
@@ -469,15 +551,9 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const scaleOff = C * invStep;
   const scaleOn = invStep / (invC - 1);
 
-  const mx = new Float64Array(BLOCK);
-  const am = new Int32Array(BLOCK);
-  const sx = new Float64Array(BLOCK);
-  const sxw = new Float64Array(BLOCK);
-  const se = new Float64Array(BLOCK);
-  const inv = new Float64Array(BLOCK);
-  const lse = new Float64Array(BLOCK);
   const yy = new Int32Array(BLOCK);
-  const ex = keepExp ? new Float64Array(C * BLOCK) : null;
+  // Scratch for the JS block preparation (allocated on the first block that takes it).
+  let scratch: BlockScratch | null = null;
   const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
   const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll } = acc;
   const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
@@ -512,69 +588,23 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         }
       }
     }
-    // Per position: the row maximum (the first maximum wins, as argmax), Σ x, Σ w·x, NaN/Inf counts, then
-    // exp(x − m) and its sum, lse = m + log Σ exp(x − m) and 1 / Σ exp(x − m). The WebAssembly SIMD kernel
-    // does all of it on one copy of the block when this thread has it and the block is long enough to pay
-    // for the call (its results are read through views on its memory), else these JS loops (the same sums
-    // to a few 1e-16).
-    let AM: Int32Array = am;
-    let SX: Float64Array = sx;
-    let SXW: Float64Array = sxw;
-    let LSE: Float64Array = lse;
-    let INV: Float64Array = inv;
-    let EX: Float64Array | null = ex;
+    // Per position: the row maximum and its first class, Σ x, Σ w·x, NaN/Inf counts, lse and 1/Σ exp(x − m);
+    // exp(x − m) per class when the Dice term needs softmax. The WebAssembly SIMD kernel computes all of it
+    // on one copy of the block when this thread has it and the block is long enough to pay for the call
+    // (read through views on its memory), else the JS loops (the same sums to a few 1e-16).
     const kernel = n >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+    let blk: BlockResults;
     if (kernel) {
       kernel.prepare(x, xb, S, C, n, weighted ? wArr : null, keepExp);
-      nanL += kernel.nan;
-      infL += kernel.inf;
-      AM = kernel.am;
-      SX = kernel.sx;
-      SXW = kernel.sxw;
-      LSE = kernel.lse;
-      INV = kernel.inv;
-      if (keepExp) EX = kernel.ex;
+      blk = kernel;
     } else {
-      mx.fill(-Infinity, 0, n);
-      am.fill(0, 0, n);
-      sx.fill(0, 0, n);
-      if (weighted) sxw.fill(0, 0, n);
-      for (let k = 0; k < C; k++) {
-        const o = xb + k * S;
-        const wk = wArr[k]!;
-        for (let i = 0; i < n; i++) {
-          const v = x[o + i]!;
-          sx[i]! += v;
-          if (weighted) sxw[i]! += wk * v;
-          if (v - v !== 0) {
-            if (v !== v) nanL++;
-            else infL++;
-          }
-          if (v > mx[i]!) {
-            mx[i] = v;
-            am[i] = k;
-          }
-        }
-      }
-      se.fill(0, 0, n);
-      for (let k = 0; k < C; k++) {
-        const o = xb + k * S;
-        if (ex) {
-          const eo = k * BLOCK;
-          for (let i = 0; i < n; i++) {
-            const t = Math.exp(x[o + i]! - mx[i]!);
-            ex[eo + i] = t;
-            se[i]! += t;
-          }
-        } else {
-          for (let i = 0; i < n; i++) se[i]! += Math.exp(x[o + i]! - mx[i]!);
-        }
-      }
-      for (let i = 0; i < n; i++) {
-        lse[i] = mx[i]! + Math.log(se[i]!);
-        inv[i] = 1 / se[i]!;
-      }
+      scratch ??= newBlockScratch(C, keepExp);
+      prepareBlockJs(x, xb, S, C, n, weighted ? wArr : null, scratch);
+      blk = scratch;
     }
+    nanL += blk.nan;
+    infL += blk.inf;
+    const { am, sx, sxw, lse, inv, ex } = blk;
 
     // Per class: float-target CE sums and Dice sums.
     if (doDice || !kindIndex) {
@@ -591,13 +621,13 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
           if (kindIndex) t = yy[i] === k ? 1 : 0;
           else {
             t = tdata![o + i]!;
-            const nl = LSE[i]! - xv;
+            const nl = lse[i]! - xv;
             aT += t;
             aTN += t * nl;
             aN += nl;
           }
           if (!doDice) continue;
-          const p = softmax ? EX![eo + i]! * INV[i]! : sigmoid ? 1 / (1 + Math.exp(-xv)) : xv;
+          const p = softmax ? ex![eo + i]! * inv[i]! : sigmoid ? 1 / (1 + Math.exp(-xv)) : xv;
           aP += p;
           aPY += p * t;
           aY += t;
@@ -704,10 +734,10 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     for (let i = 0; i < n; i++) {
       const y = yy[i]!;
       if (y < 0) continue;
-      const l = LSE[i]!;
+      const l = lse[i]!;
       const nl = l - x[xb + y * S + i]!;
-      const sNll = C * l - SX[i]!;
-      const sNllW = weighted ? wTotal * l - SXW[i]! : sNll;
+      const sNll = C * l - sx[i]!;
+      const sNllW = weighted ? wTotal * l - sxw[i]! : sNll;
       if (kindIndex) {
         kept++;
         const wy = wArr[y]!;
@@ -719,13 +749,13 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
       classNll[y]! += nl;
       classSmooth[y]! += sNll;
       classSmoothW[y]! += sNllW;
-      confusion[y * C + AM[i]!]!++;
-      const conf = INV[i]!;
+      confusion[y * C + am[i]!]!++;
+      const conf = inv[i]!;
       if (conf === conf) {
         const bin = Math.min(CALIBRATION_BINS - 1, Math.floor(conf * CALIBRATION_BINS));
         calCount[bin]!++;
         calConf[bin]! += conf;
-        if (AM[i] === y) calCorrect[bin]!++;
+        if (am[i] === y) calCorrect[bin]!++;
       }
     }
     e += n;

@@ -1,17 +1,26 @@
 /**
- * The WebAssembly SIMD exp-and-sum kernel of the blocked fused pass. For one block of n ≤ `stride`
- * positions and C classes of `(B, C, S)` logits it writes `se[i] = Σ_k exp(x_k[i] − mx[i])` (k in order
- * 0…C−1, as the JS loop adds) and, when asked, `ex[k·stride + i] = exp(x_k[i] − mx[i])`, in float64 with
- * f64x2 lanes. The kernel's text is `expSumKernel.wat`, generated with its bytes by `generate.mjs`.
+ * The WebAssembly SIMD block kernel of the blocked fused pass. For one block of n ≤ `stride` positions and
+ * C classes of `(B, C, S)` logits, copied once into the module's memory, it computes per position i:
+ *   - the row maximum `mx[i]` and the first class reaching it `am[i]` (NaN never becomes the maximum; an all
+ *     −Inf/NaN row keeps −Inf and class 0), `sx[i] = Σ_k x_k[i]`, `sxw[i] = Σ_k w_k·x_k[i]` (k in order 0…C−1,
+ *     as the JS loop adds: the same bits), and the block's NaN and ±Inf counts;
+ *   - `se[i] = Σ_k exp(x_k[i] − mx[i])` and, when asked, `ex[k·stride + i] = exp(x_k[i] − mx[i])`;
+ *   - `lse[i] = mx[i] + log se[i]` and `inv[i] = 1 / se[i]` (NaN when the row holds NaN or +Inf, or is all −Inf).
+ * All in float64 with f64x2 lanes (the maximum of float32 logits in f32x4 lanes: exact). The caller reads the
+ * results through views on the module's memory (no copy out). The kernel's text is `expSumKernel.wat`,
+ * generated with its bytes by `generate.mjs`.
  *
  * Its exp: Cody–Waite reduction x = k·ln2 + r, a degree-11 polynomial for exp(r), 2^k applied as one
  * product; within a few 1e-16 relative of the exact value over (−745, 0] (≤ 1 unit of the last place in
- * the subnormal range), exactly 1 at 0, 0 at −Inf and below −745.14, NaN for NaN. Valid for x ≤ 640 (the
- * pass only calls it on x − max ≤ 0); larger x is clamped.
+ * the subnormal range), exactly 1 at 0, 0 at −Inf and below −745.14, NaN for NaN. The standalone `exp` is
+ * valid for x ≤ 640 (larger x is clamped); in the pass x − max ≤ 0 by construction.
+ * Its log: fdlibm's algorithm in musl's branch-free form, within 1 ulp (≤ 2.2e-16 relative) for positive
+ * normal inputs; the pass gives it se ∈ [1, C] or NaN.
  *
- * Why: V8's Math.exp costs ~8 ns per call; this is ~1.9 ns per value, plus ~0.3 ns to copy a block in and
- * out (the logits live in an ArrayBuffer the module cannot see: each of the block's C rows is copied into
- * the module's memory with one `set`, and the results are read back through views on it).
+ * Why: V8's Math.exp costs ~8 ns per call and Math.log ~6 ns; the kernel's exp ~1.9 ns per value, its
+ * lse and inverse ~2.5 ns per position, its maximum pass ~0.3 ns per value, plus ~0.6 ns per value to
+ * copy the block in (the logits live in an ArrayBuffer the module cannot see: each of the block's C rows is
+ * copied with one `set`; mostly the first read of the logits from RAM, which the JS loops paid too).
  *
  * One module per thread, compiled synchronously on first use. {@link expSumKernel} returns null where
  * WebAssembly or its SIMD is missing, when the JS path is forced ({@link setWasmExpSum}, or the environment
@@ -61,14 +70,8 @@ const PAGE = 65536;
 /** Blocks shorter than this take the JS loop: the call and the copies cost more than they save (crossover ~16). */
 export const WASM_MIN_POSITIONS = 32;
 
-/** Most classes the kernel takes: two C × stride float64 regions (C = 4096, stride 512: 32 MiB). */
+/** Most classes the kernel takes: two C × stride float64 regions (C = 4096, stride 512: 32 MiB), plus C weights. */
 export const WASM_MAX_CLASSES = 4096;
-
-/**
- * Positions of padding after each logit row in the module's memory: rows 512 float64 (4 KiB) apart would all
- * fall into the same L1 cache sets, and the maximum pass reads the C rows side by side.
- */
-const ROW_PAD = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.LI_ROW_PAD ?? 16);
 
 function decodeBase64(s: string): Uint8Array {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -117,8 +120,6 @@ export class ExpSumKernel {
   /** Positions per block row (the fused pass's BLOCK). */
   readonly stride: number;
   private readonly step: number;
-  /** Elements from one logit row to the next in the module's memory. */
-  private readonly xRow: number;
   private classes = 0;
   private off = { mx: 0, se: 0, lse: 0, inv: 0, sx: 0, sxw: 0, am: 0, cnt: 0, w: 0, x: 0, ex: 0 };
   private mem!: ArrayBuffer;
@@ -150,7 +151,6 @@ export class ExpSumKernel {
     this.step = this.fns.step.value;
     if (!(stride > 0) || stride % this.step !== 0) throw new Error(`wasm exp kernel: block stride ${stride} is not a positive multiple of ${this.step}`);
     this.stride = stride;
-    this.xRow = stride + ROW_PAD;
     this.layout(1);
   }
 
@@ -189,7 +189,7 @@ export class ExpSumKernel {
     o.am = take(s * 4);
     o.cnt = take(8);
     o.w = take(C * 8);
-    o.x = take(C * this.xRow * 8);
+    o.x = take(C * s * 8);
     o.ex = take(C * s * 8);
     const memory = this.fns.memory;
     if (memory.buffer.byteLength < at) memory.grow(Math.ceil((at - memory.buffer.byteLength) / PAGE));
@@ -214,8 +214,8 @@ export class ExpSumKernel {
     this.am = new Int32Array(buf, o.am, s);
     this.cntV = new Int32Array(buf, o.cnt, 2);
     this.wV = new Float64Array(buf, o.w, C);
-    this.x32 = new Float32Array(buf, o.x, C * this.xRow * 2);
-    this.x64 = new Float64Array(buf, o.x, C * this.xRow);
+    this.x32 = new Float32Array(buf, o.x, C * s * 2);
+    this.x64 = new Float64Array(buf, o.x, C * s);
     this.ex = new Float64Array(buf, o.ex, C * s);
   }
 
@@ -229,19 +229,18 @@ export class ExpSumKernel {
     if (C > this.classes) throw new Error(`wasm exp kernel: ${C} classes, memory laid out for ${this.classes}`);
     if (this.mem !== this.fns.memory.buffer) this.views();
     const s = this.stride;
-    const r = this.xRow;
     const nr = Math.ceil(n / this.step) * this.step;
     const f32 = x instanceof Float32Array;
     const dst = f32 ? this.x32 : this.x64;
     for (let k = 0; k < C; k++) {
       const o = xb + k * S;
-      dst.set(x.subarray(o, o + n), k * r);
+      dst.set(x.subarray(o, o + n), k * s);
       // the padding up to nr is read: zeros count as finite and their results are ignored
-      if (n < nr) dst.fill(0, k * r + n, k * r + nr);
+      if (n < nr) dst.fill(0, k * s + n, k * s + nr);
     }
     const o = this.off;
     const fns = this.fns;
-    const xStride = r * (f32 ? 4 : 8);
+    const xStride = s * (f32 ? 4 : 8);
     if (w) {
       if (w !== this.lastW) {
         this.wV.set(w.length === C ? w : w.subarray(0, C));

@@ -1,10 +1,12 @@
-// Dev-time generator (Node, not part of the engine): writes the exp-and-sum kernel's text
-// (`expSumKernel.wat`, for reading and review) and its compiled bytes (`expSumKernelBytes.ts`, what the
-// engine loads), so that neither the bundles nor CI need a WebAssembly toolchain at run time.
+// Dev-time generator (Node, not part of the engine): writes the block kernel's text (`expSumKernel.wat`,
+// for reading and review) and its compiled bytes (`expSumKernelBytes.ts`, what the engine loads), so that
+// neither the bundles nor CI need a WebAssembly toolchain at run time.
 //   node src/engine/wasm/generate.mjs           regenerate both files
 //   node src/engine/wasm/generate.mjs --check   exit 1 if the committed files are out of date
-// Why generated: the exp body is written out inline for 8 vectors at once (V8 does not reliably inline
-// small wasm functions into loops, and the unrolled text is long), and its constants are computed here.
+// Why generated: the exp and log bodies are written out inline for several vectors at once (V8 does not
+// reliably inline small wasm functions into loops, and the unrolled text is long), and their constants are
+// computed here. Functions: expSumF32/F64 (exp(x − m) and its sum), maxF32/F64[W] (the row-maximum pass),
+// countF32/F64 (its NaN/Inf counts, internal), lseInv (m + log Σ and 1/Σ), and exp / log alone for the tests.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,16 +79,18 @@ const ic = (x, label) => constant(`i64 ${x} (${label})`, i64Bytes(x));
  * `exp` of the f64x2 locals `$d0…$d{U−1}`, left in `$e0…`: Cody–Waite reduction x = k·ln2 + r with
  * k = round(x/ln2) (by adding SHIFT), the polynomial for exp(r), then 2^k. Each step is written for all U
  * vectors before the next, with its constant in the local `$c`. NaN stays NaN (pmin/pmax return their
- * first operand when the comparison is false); −Inf and anything below −745.14 give 0.
+ * first operand when the comparison is false); −Inf and anything below −745.14 give 0. `clampHigh` false
+ * drops the clamp at HI where x ≤ 0 by construction (x − max in the pass, NaN included): one instruction of
+ * ~45 per vector, 3 % of the exp (W1: 48 → 46.5 ms).
  */
-function expBody(indent) {
+function expBody(indent, clampHigh = true) {
   const out = [];
   const step = (cText, f) => {
     out.push(`(local.set $c ${cText})`);
     for (let j = 0; j < U; j++) out.push(f(j));
   };
   step(fc(LO), (j) => `(local.set $d${j} (f64x2.pmax (local.get $d${j}) (local.get $c)))`);
-  step(fc(HI), (j) => `(local.set $d${j} (f64x2.pmin (local.get $d${j}) (local.get $c)))`);
+  if (clampHigh) step(fc(HI), (j) => `(local.set $d${j} (f64x2.pmin (local.get $d${j}) (local.get $c)))`);
   step(fc(Math.LOG2E), (j) => `(local.set $t${j} (f64x2.mul (local.get $d${j}) (local.get $c)))`);
   step(fc(SHIFT), (j) => `(local.set $t${j} (f64x2.add (local.get $t${j}) (local.get $c)))`);
   // kf = t − SHIFT (an integer-valued double), kept in $r for the reduction
@@ -114,7 +118,7 @@ const vecLocals = () =>
  *   se   out: Σ_k exp(x_k − m) per position (float64; overwritten)
  *   ex   out when keep ≠ 0: exp(x_k − m), row k at ex + k·exStride (float64)
  *   nr   positions, rounded up to a multiple of 2·U (the rows' padding is read and its results ignored)
- * Sums run over k in order 0…C−1 per position, as the JS loop does.
+ * Sums run over k in order 0…C−1 per position, as the JS loop does. x − m ≤ 0 (or NaN) by construction.
  */
 function kernel(name, f32) {
   const ind = '            ';
@@ -139,7 +143,7 @@ function kernel(name, f32) {
     sum.push(`(v128.store offset=${16 * j} (local.get $sp) (f64x2.add (v128.load offset=${16 * j} (local.get $sp)) (local.get $e${j})))`);
   }
   const zero = Array.from({ length: U }, (_, j) => `(v128.store offset=${16 * j} (local.get $sp) (v128.const i64x2 0 0))`);
-  const body = expBody(ind);
+  const body = expBody(ind, false);
   const pos = 2 * U; // positions per iteration
   return `  (func (export "${name}") (param $x i32) (param $xStride i32) (param $mx i32) (param $se i32) (param $ex i32) (param $exStride i32) (param $C i32) (param $nr i32) (param $keep i32)
     (local $k i32) (local $i i32) (local $xp i32) (local $mp i32) (local $sp i32) (local $ep i32)
@@ -209,10 +213,11 @@ ${store.map((l) => ind + l).join('\n')}
 
 
 /**
- * Positions per group of the row-maximum pass: one f32x4 (or two f64x2) of logits per class, so that the
- * argmax lanes are one i32x4.
+ * Groups of 4 positions per iteration of the row-maximum pass (a group: one f32x4, or two f64x2, of logits
+ * per class, so that its argmax lanes are one i32x4). Measured on W1's blocks (float32, C = 14): 1 / 2 / 4
+ * groups 9.3 / 8.0 / 9.0 ms, weighted 11.2 / 10.2 / 12.6 ms (more spill registers).
  */
-const MAXG = Number(process.env.GEN_MAXG ?? 2);
+const MAXG = 2;
 
 /**
  * The row-maximum pass over a block, position groups outside and classes inside (every running value lives in
@@ -371,7 +376,8 @@ function countKernel(name, f32) {
  * polynomial in s, and k·ln2 added in two parts; within 1 ulp. Input `$d0…`, output `$e0…`.
  */
 const LG = [6.666666666666735130e-1, 3.999999999940941908e-1, 2.857142874366239149e-1, 2.222219843214978396e-1, 1.818357216161805012e-1, 1.531383769920937332e-1, 1.479819860511658591e-1];
-const LOG_U = Number(process.env.GEN_LOGU ?? 4);
+/** f64x2 vectors per iteration of the log (1 / 2 / 4: 2.6 / 2.5 / 2.5 ns per position for lse and 1/Σ). */
+const LOG_U = 2;
 function logBody(indent) {
   const out = [];
   const all = (f) => {
@@ -481,12 +487,14 @@ const functions = [
   logOnly(),
 ].join('\n');
 /** First byte the caller may use: above the constant table, on a 64-byte line. */
+if ((2 * U) % (4 * MAXG) !== 0 || (2 * U) % (2 * LOG_U) !== 0) throw new Error('step must be a multiple of every function\'s positions per iteration');
 const heapBase = Math.ceil((table.size * 16) / 64) * 64;
 const dataSeg = [...table.entries()]
   .map(([text, e]) => `  (data (i32.const ${e.off}) "${[...e.bytes].map((b) => '\\' + b.toString(16).padStart(2, '0')).join('')}") ;; ${text}`)
   .join('\n');
 const wat = `;; GENERATED by src/engine/wasm/generate.mjs — edit that file, then run it.
-;; exp(x − m) and Σ_k exp(x_k − m) for a block of the fused pass, in float64 (f64x2 lanes).
+;; The block kernel of the fused pass: row maximum, first argmax, Σx, Σw·x, NaN/Inf counts; exp(x − m) and
+;; Σ_k exp(x_k − m); m + log Σ and 1/Σ. Float64 arithmetic (f64x2 lanes).
 (module
   (memory (export "memory") 1)
   ;; positions handled per loop iteration: callers round n up to a multiple of it
