@@ -52,10 +52,19 @@ function paths(dir: string): Omit<CodeServerInstall, 'installSeconds'> {
   };
 }
 
+/**
+ * The environment without the `npm_*` variables of an enclosing `npm test` / `npm run`: a nested npm reads them
+ * as its own configuration, and code-server's postinstall reads the Node version from `npm_config_user_agent`
+ * (the outer npm's Node 20 would fail its check).
+ */
+export function withoutOuterNpm(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(base).filter(([k]) => !/^npm_/i.test(k)));
+}
+
 /** Environment for npm and code-server: Node 24 first on PATH, native builds against its headers. */
 export function node24Env(nodeDir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return {
-    ...base,
+    ...withoutOuterNpm(base),
     PATH: `${join(nodeDir, 'bin')}:${base.PATH ?? '/usr/bin:/bin'}`,
     npm_config_nodedir: nodeDir,
     npm_config_audit: 'false',
@@ -132,7 +141,7 @@ export async function ensureCodeServer(log: (line: string) => void = () => {}): 
     const t1 = Date.now();
     await run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', `node@${NODE_RANGE}`], {
       cwd: join(dir, 'node'),
-      env: { ...process.env, npm_config_update_notifier: 'false' },
+      env: { ...withoutOuterNpm(), npm_config_update_notifier: 'false' },
       log: logFile,
     });
     if (!existsSync(p.nodeBin) || !existsSync(join(p.nodeDir, 'include', 'node', 'node.h'))) {
