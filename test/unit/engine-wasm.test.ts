@@ -1,7 +1,9 @@
-// The WebAssembly SIMD exp-and-sum kernel of the fused pass: its exp against Math.exp (random and edge
-// inputs), the whole blocked pass with the kernel against the same pass forced onto its Math.exp loop (every
-// target kind, float32 and float64 logits, non-finite logits, ranges that cut blocks), the fallbacks, and
-// the committed kernel bytes against their generator.
+// The WebAssembly SIMD block kernel of the fused pass: its exp against Math.exp and its log against Math.log
+// (random and edge inputs), its block preparation (row maximum, first argmax, Σx, Σw·x, NaN/Inf counts, exp,
+// lse, 1/Σ) against a JS reference (ties, ±0, NaN/±Inf rows, padding, float32 and float64), the whole blocked
+// pass with the kernel against the same pass forced onto its JS loops (every target kind, weighted and not,
+// non-finite logits, ranges that cut blocks), the fallbacks, and the committed kernel bytes against their
+// generator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -87,6 +89,160 @@ test('kernel exp: the polynomial and the reduction hold on a dense sweep of one 
   assert.ok(maxRel <= 1e-15, `max relative error ${maxRel}`);
 });
 
+test('kernel log vs Math.log: within 1 ulp on [1, 4096] (what the pass gives it) and every positive normal', () => {
+  const k = expSumKernel(BLOCK, 1)!;
+  const r = rng(9);
+  const xs: number[] = [];
+  for (let i = 0; i < 200_000; i++) xs.push(1 + r() * 4095); // Σ exp(x − max) for C ≤ 4096
+  for (let i = 0; i < 100_000; i++) xs.push(Math.exp((r() - 0.5) * 1400)); // the whole normal range
+  for (let i = 0; i < 20_000; i++) xs.push(1 + r() * 1e-6, 1 - r() * 1e-6, 1 + (r() - 0.5) * 0.9, 1 + r() * 2 ** -40); // near 1 (results near 0)
+  for (let e = -1022; e <= 1023; e++) {
+    const p = 2 ** e;
+    for (const y of [p, p * Math.SQRT2, p * Math.SQRT1_2, p * (1 + 2 ** -52), p * (1 - 2 ** -53)]) if (y >= MIN_NORMAL) xs.push(y); // reduction boundaries
+  }
+  xs.push(1, 2, 4096, Number.MAX_VALUE, MIN_NORMAL);
+  const v = Float64Array.from(xs);
+  const out = k.log(v);
+  let maxRel = 0;
+  let maxUlps = 0;
+  let at = 0;
+  for (let i = 0; i < v.length; i++) {
+    const a = out[i]!;
+    const b = Math.log(v[i]!);
+    if (b === 0) {
+      assert.equal(a, 0, `log(${v[i]}) = ${a}, want 0`);
+      continue;
+    }
+    const ulp = 2 ** (Math.floor(Math.log2(Math.abs(b))) - 52);
+    maxUlps = Math.max(maxUlps, Math.abs(a - b) / ulp);
+    const rel = Math.abs(a - b) / Math.abs(b);
+    if (rel > maxRel) {
+      maxRel = rel;
+      at = v[i]!;
+    }
+  }
+  console.log(`kernel log vs Math.log over ${v.length} values: max relative difference ${maxRel.toExponential(3)} (at x = ${at}), ${maxUlps} ulp`);
+  assert.ok(maxUlps <= 1, `${maxUlps} ulp`);
+  assert.ok(maxRel <= 1e-15, `max relative difference ${maxRel} at ${at}`);
+  const e = k.log(Float64Array.from([1, NaN, Infinity, 2]));
+  assert.equal(e[0], 0, 'log(1) is exactly 0');
+  assert.ok(Number.isNaN(e[1]!), 'log(NaN) is NaN');
+  assert.equal(e[2], Infinity, 'log(Inf) is Inf');
+  assert.ok(Math.abs(e[3]! - Math.LN2) <= 2 ** -53, 'log(2)');
+});
+
+/** The block preparation as the JS pass computes it: the reference for the kernel's. */
+function referencePrepare(x: Float32Array | Float64Array, xb: number, S: number, C: number, n: number, w: Float64Array | null) {
+  const mx = new Float64Array(n).fill(-Infinity);
+  const am = new Int32Array(n);
+  const sx = new Float64Array(n);
+  const sxw = new Float64Array(n);
+  const se = new Float64Array(n);
+  const ex = new Float64Array(C * BLOCK);
+  let nan = 0;
+  let inf = 0;
+  for (let k = 0; k < C; k++) {
+    for (let i = 0; i < n; i++) {
+      const v = x[xb + k * S + i]!;
+      sx[i]! += v;
+      if (w) sxw[i]! += w[k]! * v;
+      if (Number.isNaN(v)) nan++;
+      else if (!Number.isFinite(v)) inf++;
+      if (v > mx[i]!) {
+        mx[i] = v;
+        am[i] = k;
+      }
+    }
+  }
+  for (let k = 0; k < C; k++) {
+    for (let i = 0; i < n; i++) {
+      const t = Math.exp(x[xb + k * S + i]! - mx[i]!);
+      ex[k * BLOCK + i] = t;
+      se[i]! += t;
+    }
+  }
+  const lse = mx.map((m, i) => m + Math.log(se[i]!));
+  const inv = se.map((t) => 1 / t);
+  return { mx, am, sx, sxw, se, ex, lse, inv, nan, inf };
+}
+
+test('kernel block preparation = the JS loops: maxima, first argmax and sums bit for bit, exp/lse/1/Σ to 1e-15', () => {
+  const r = rng(21);
+  const C = 9;
+  const S = 3 * BLOCK;
+  const specials = [NaN, Infinity, -Infinity, 0, -0, 3e38, -3e38];
+  const make = (mode: 'normal' | 'ties' | 'special', f64: boolean, huge: boolean) => {
+    const d = f64 ? new Float64Array(C * S) : new Float32Array(C * S);
+    for (let i = 0; i < d.length; i++) {
+      if (mode === 'ties') d[i] = Math.floor(normal(r) * 1.5); // many equal maxima: the first must win
+      else if (mode === 'special' && r() < 0.15) d[i] = specials[Math.floor(r() * specials.length)]!;
+      else d[i] = normal(r) * 4;
+      if (huge && r() < 0.05) d[i] = (r() < 0.5 ? -1 : 1) * 1.5e308; // finite, but Σx overflows
+    }
+    if (mode === 'special') {
+      // whole rows: all −Inf, all NaN, +Inf with NaN, −0 and +0 only
+      for (let k = 0; k < C; k++) {
+        d[k * S + 5] = -Infinity;
+        d[k * S + 6] = NaN;
+        d[k * S + 7] = k === 3 ? Infinity : k === 4 ? NaN : 1;
+        d[k * S + 8] = k % 2 ? 0 : -0;
+      }
+    }
+    return d;
+  };
+  const weights = Float64Array.from({ length: C }, (_, k) => 0.5 + k / 3);
+  const kernel = expSumKernel(BLOCK, C)!;
+  const bits = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+  let worst = 0;
+  let cases = 0;
+  for (const f64 of [false, true]) {
+    for (const mode of ['normal', 'ties', 'special'] as const) {
+      for (const huge of f64 ? [false, true] : [false]) {
+        const x = make(mode, f64, huge);
+        for (const w of [null, weights]) {
+          // a full block, then short ones that leave stale values (NaN among them) in the padding
+          for (const [s0, n] of [
+            [0, BLOCK],
+            [BLOCK, 37],
+            [2 * BLOCK + 3, 100],
+            [7, 32],
+          ] as const) {
+            kernel.prepare(x, s0, S, C, n, w, true);
+            const ref = referencePrepare(x, s0, S, C, n, w);
+            const what = `${f64 ? 'float64' : 'float32'} ${mode}${huge ? ' huge' : ''} ${w ? 'weighted' : ''} block at ${s0}+${n}`;
+            assert.equal(kernel.nan, ref.nan, `${what}: NaN count`);
+            assert.equal(kernel.inf, ref.inf, `${what}: Inf count`);
+            for (let i = 0; i < n; i++) {
+              assert.ok(bits(kernel.mx[i]!, ref.mx[i]!), `${what}: mx[${i}] ${kernel.mx[i]} vs ${ref.mx[i]}`);
+              assert.equal(kernel.am[i], ref.am[i], `${what}: am[${i}]`);
+              assert.ok(bits(kernel.sx[i]!, ref.sx[i]!), `${what}: sx[${i}] ${kernel.sx[i]} vs ${ref.sx[i]}`);
+              if (w) assert.ok(bits(kernel.sxw[i]!, ref.sxw[i]!), `${what}: sxw[${i}] ${kernel.sxw[i]} vs ${ref.sxw[i]}`);
+              const close = (a: number, b: number, name: string) => {
+                if (Number.isNaN(b)) return assert.ok(Number.isNaN(a), `${what}: ${name} ${a}, want NaN`);
+                if (a === b) return;
+                const d = Math.abs(a - b) / Math.abs(b);
+                worst = Math.max(worst, d);
+                assert.ok(d <= 1e-15, `${what}: ${name} ${a} vs ${b}`);
+              };
+              close(kernel.se[i]!, ref.se[i]!, `se[${i}]`);
+              close(kernel.lse[i]!, ref.lse[i]!, `lse[${i}]`);
+              close(kernel.inv[i]!, ref.inv[i]!, `inv[${i}]`);
+              for (let k = 0; k < C; k++) {
+                const a = kernel.ex[k * BLOCK + i]!;
+                const b = ref.ex[k * BLOCK + i]!;
+                if (b < MIN_NORMAL && b > 0) assert.ok(Math.abs(a - b) <= 2 * 5e-324, `${what}: ex`);
+                else close(a, b, `ex[${k}, ${i}]`);
+              }
+            }
+            cases++;
+          }
+        }
+      }
+    }
+  }
+  console.log(`block preparation, ${cases} blocks: maxima, argmax, Σx, Σw·x and counts identical; se, lse, 1/Σ, exp within ${worst.toExponential(3)} relative`);
+});
+
 /** Relative 1e-12 on every sum (NaN where the other is NaN). */
 function same(a: Accumulators, b: Accumulators, what: string): number {
   let worst = 0;
@@ -151,6 +307,10 @@ test('fused pass: WebAssembly kernel = Math.exp loop (every target kind, float32
   let worst = 0;
   const run = (logits: Tensor, target: Tensor, o: Partial<LossOptions>, what: string) => (worst = Math.max(worst, check(logits, target, o, what)));
   run(randomLogits(r, shape), lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, 'dicece softmax');
+  const ties = randomLogits(r, shape);
+  for (let i = 0; i < ties.data.length; i++) ties.data[i] = Math.round(ties.data[i]!); // equal maxima: the first wins (confusion, calibration)
+  run(ties, lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1, weight: [2, 1, 1, 3, 1, 1] }, 'integer logits (ties), weighted');
+  run(randomLogits(r, shape), lab, { loss: 'ce', labelSmoothing: 0.1, weight: [0.2, 1, 1.5, 3, 1, 0.7] }, 'ce weighted');
   run(randomLogits(r, shape, 8), lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1, weight: [1, 2, 3, 0.5, 1, 4] }, 'dicece softmax weighted, wide logits');
   run(toFloat64(randomLogits(r, shape)), lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.2, squaredPred: true }, 'float64 logits, squared');
   run(randomLogits(r, shape), lab, { loss: 'dice', sigmoid: true, toOnehotY: true, labelSmoothing: 0.2 }, 'dice sigmoid');
@@ -178,6 +338,14 @@ test('fused pass: non-finite and huge logits give the same sums (NaN where JS ha
   const lab = randomLabels(r, [B, 1, S], C);
   check(logits, lab, { loss: 'ce', labelSmoothing: 0.1 }, 'non-finite, ce');
   check(logits, lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, 'non-finite, dicece softmax');
+  check(logits, lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1, weight: [1, 2, 0.5, 3] }, 'non-finite, dicece softmax weighted');
+  check(logits, lab, { loss: 'ce', labelSmoothing: 0.2, weight: [1, 2, 0.5, 3] }, 'non-finite, ce weighted');
+  // float64: the same, plus finite values whose Σx overflows (the count pass runs and finds none)
+  const d64 = Float64Array.from(d);
+  for (let s = 60; s < 70; s++) for (let c = 0; c < C; c++) d64[c * S + s] = c < 2 ? 1.5e308 : -1.5e308;
+  const logits64 = new Tensor('float64', [B, C, S], d64);
+  check(logits64, lab, { loss: 'ce', labelSmoothing: 0.1, weight: [1, 2, 0.5, 3] }, 'non-finite float64, ce weighted');
+  check(logits64, lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, 'non-finite float64, dicece softmax');
 });
 
 test('fallbacks: the JS loop when switched off, for too many classes, and with LOSS_INSPECTOR_NO_WASM=1', () => {
@@ -193,6 +361,9 @@ test('fallbacks: the JS loop when switched off, for too many classes, and with L
   // 300 classes through the pass after the growth (views are rebuilt on the new buffer)
   const r = rng(3);
   check(randomLogits(r, [1, 300, 40]), randomLabels(r, [1, 1, 40], 300), { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, '300 classes');
+  // weights copied into the regrown memory (a fresh layout forgets the old copy)
+  const w = Array.from({ length: 500 }, (_, c) => 1 + (c % 7));
+  check(randomLogits(r, [1, 500, 40]), randomLabels(r, [1, 1, 40], 500), { loss: 'ce', labelSmoothing: 0.1, weight: w }, '500 classes, weighted');
 
   const code = "process.stdout.write(String(require('./src/engine/wasm/expSum.ts').wasmExpSumActive()));";
   const env = (v: string | undefined) => {
