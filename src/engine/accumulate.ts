@@ -426,88 +426,6 @@ function uniformStep(grid: Float64Array): number {
 const BLOCK = 512;
 
 /**
- * What the blocked pass reads of a prepared block, per position i < n: the first maximum's class `am`, Σ_k x_k
- * `sx`, Σ_k w_k·x_k `sxw` (weighted only), `lse` = log Σ_k exp(x_k), `inv` = 1 / Σ_k exp(x_k − max), and
- * `ex[k·BLOCK + i]` = exp(x_k − max) (when asked for); the block's NaN and ±Inf logit counts. Both the
- * WebAssembly kernel and {@link prepareBlockJs} provide it.
- */
-interface BlockResults {
-  readonly am: Int32Array;
-  readonly sx: Float64Array;
-  readonly sxw: Float64Array;
-  readonly lse: Float64Array;
-  readonly inv: Float64Array;
-  readonly ex: Float64Array | null;
-  readonly nan: number;
-  readonly inf: number;
-}
-
-/** The JS preparation's arrays: the results plus the row maxima and Σ exp(x − max). */
-interface BlockScratch extends BlockResults {
-  mx: Float64Array;
-  se: Float64Array;
-  nan: number;
-  inf: number;
-}
-
-function newBlockScratch(C: number, keepExp: boolean): BlockScratch {
-  const f = () => new Float64Array(BLOCK);
-  return { am: new Int32Array(BLOCK), sx: f(), sxw: f(), lse: f(), inv: f(), ex: keepExp ? new Float64Array(C * BLOCK) : null, mx: f(), se: f(), nan: 0, inf: 0 };
-}
-
-/**
- * The block preparation in JS (the kernel's fallback, and blocks too short for it): for the n positions
- * from `xb` = (b, 0, s0) of `(B, C, S)` logits, the row maxima (the first maximum wins, as argmax; NaN never
- * wins), Σ x, Σ w·x (`w` null: unweighted), NaN/Inf counts, exp(x − m) and its sum, lse and 1/Σ, into `r`.
- */
-function prepareBlockJs(x: Float32Array | Float64Array, xb: number, S: number, C: number, n: number, w: Float64Array | null, r: BlockScratch): void {
-  const { mx, am, sx, sxw, se, lse, inv, ex } = r;
-  let nan = 0;
-  let inf = 0;
-  mx.fill(-Infinity, 0, n);
-  am.fill(0, 0, n);
-  sx.fill(0, 0, n);
-  if (w) sxw.fill(0, 0, n);
-  for (let k = 0; k < C; k++) {
-    const o = xb + k * S;
-    const wk = w ? w[k]! : 1;
-    for (let i = 0; i < n; i++) {
-      const v = x[o + i]!;
-      sx[i]! += v;
-      if (w) sxw[i]! += wk * v;
-      if (v - v !== 0) {
-        if (v !== v) nan++;
-        else inf++;
-      }
-      if (v > mx[i]!) {
-        mx[i] = v;
-        am[i] = k;
-      }
-    }
-  }
-  se.fill(0, 0, n);
-  for (let k = 0; k < C; k++) {
-    const o = xb + k * S;
-    if (ex) {
-      const eo = k * BLOCK;
-      for (let i = 0; i < n; i++) {
-        const t = Math.exp(x[o + i]! - mx[i]!);
-        ex[eo + i] = t;
-        se[i]! += t;
-      }
-    } else {
-      for (let i = 0; i < n; i++) se[i]! += Math.exp(x[o + i]! - mx[i]!);
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    lse[i] = mx[i]! + Math.log(se[i]!);
-    inv[i] = 1 / se[i]!;
-  }
-  r.nan = nan;
-  r.inf = inf;
-}
-
-/**
  * The same sums as {@link accumulateRows} for C > 1, computed a block of positions at a time with the
  * class loop outside the position loop: each channel of the block is read as one contiguous run (the
  * `(B, C, S)` layout puts a channel's positions side by side), and every per-(b, c) sum lives in a local
@@ -552,8 +470,15 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const scaleOn = invStep / (invC - 1);
 
   const yy = new Int32Array(BLOCK);
-  // Scratch for the JS block preparation (allocated on the first block that takes it).
-  let scratch: BlockScratch | null = null;
+  // Scratch of the JS block preparation.
+  const jsMx = new Float64Array(BLOCK);
+  const jsAm = new Int32Array(BLOCK);
+  const jsSx = new Float64Array(BLOCK);
+  const jsSxw = new Float64Array(BLOCK);
+  const jsSe = new Float64Array(BLOCK);
+  const jsInv = new Float64Array(BLOCK);
+  const jsLse = new Float64Array(BLOCK);
+  const jsEx = keepExp ? new Float64Array(C * BLOCK) : null;
   const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
   const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll } = acc;
   const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
@@ -588,23 +513,72 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         }
       }
     }
-    // Per position: the row maximum and its first class, Σ x, Σ w·x, NaN/Inf counts, lse and 1/Σ exp(x − m);
-    // exp(x − m) per class when the Dice term needs softmax. The WebAssembly SIMD kernel computes all of it
-    // on one copy of the block when this thread has it and the block is long enough to pay for the call
-    // (read through views on its memory), else the JS loops (the same sums to a few 1e-16).
+    // Per position: the row maximum and its first class (the first maximum wins; NaN never does), Σ x, Σ w·x,
+    // NaN/Inf counts, lse = m + log Σ exp(x − m) and 1 / Σ exp(x − m); exp(x − m) per class when the Dice
+    // term needs softmax. The WebAssembly SIMD kernel computes all of it on one copy of the block when this
+    // thread has it and the block is long enough to pay for the call (read through views on its memory),
+    // else the JS loops below (the same sums to a few 1e-16). Kept inline: as a function of its own the JS
+    // preparation made W3 (4096 one-position blocks of 1000 classes) ~8 % slower.
+    let am: Int32Array = jsAm;
+    let sx: Float64Array = jsSx;
+    let sxw: Float64Array = jsSxw;
+    let lse: Float64Array = jsLse;
+    let inv: Float64Array = jsInv;
+    let ex: Float64Array | null = jsEx;
     const kernel = n >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
-    let blk: BlockResults;
     if (kernel) {
       kernel.prepare(x, xb, S, C, n, weighted ? wArr : null, keepExp);
-      blk = kernel;
+      nanL += kernel.nan;
+      infL += kernel.inf;
+      am = kernel.am;
+      sx = kernel.sx;
+      sxw = kernel.sxw;
+      lse = kernel.lse;
+      inv = kernel.inv;
+      if (keepExp) ex = kernel.ex;
     } else {
-      scratch ??= newBlockScratch(C, keepExp);
-      prepareBlockJs(x, xb, S, C, n, weighted ? wArr : null, scratch);
-      blk = scratch;
+      const mx = jsMx;
+      const se = jsSe;
+      mx.fill(-Infinity, 0, n);
+      am.fill(0, 0, n);
+      sx.fill(0, 0, n);
+      if (weighted) sxw.fill(0, 0, n);
+      for (let k = 0; k < C; k++) {
+        const o = xb + k * S;
+        const wk = wArr[k]!;
+        for (let i = 0; i < n; i++) {
+          const v = x[o + i]!;
+          sx[i]! += v;
+          if (weighted) sxw[i]! += wk * v;
+          if (v - v !== 0) {
+            if (v !== v) nanL++;
+            else infL++;
+          }
+          if (v > mx[i]!) {
+            mx[i] = v;
+            am[i] = k;
+          }
+        }
+      }
+      se.fill(0, 0, n);
+      for (let k = 0; k < C; k++) {
+        const o = xb + k * S;
+        if (ex) {
+          const eo = k * BLOCK;
+          for (let i = 0; i < n; i++) {
+            const t = Math.exp(x[o + i]! - mx[i]!);
+            ex[eo + i] = t;
+            se[i]! += t;
+          }
+        } else {
+          for (let i = 0; i < n; i++) se[i]! += Math.exp(x[o + i]! - mx[i]!);
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        lse[i] = mx[i]! + Math.log(se[i]!);
+        inv[i] = 1 / se[i]!;
+      }
     }
-    nanL += blk.nan;
-    infL += blk.inf;
-    const { am, sx, sxw, lse, inv, ex } = blk;
 
     // Per class: float-target CE sums and Dice sums.
     if (doDice || !kindIndex) {
