@@ -42,7 +42,10 @@ export interface PreparedTarget {
   labels: Int32Array | null;
   /** `onehot` / `probability`: contiguous `(B, C, S)`; `binary`: `(B, 1, S)`. */
   data: FloatData | null;
-  /** Which layout an index target came in (MONAI's `(B, 1, …)`, torch's `(B, …)`, or a spatial-only map). */
+  /**
+   * Which layout an index target came in: MONAI's `(B, 1, …)`, torch's `(B, …)` (which MONAI's Dice losses
+   * would refuse: the report warns), a spatial-only map beside B == 1 logits, or shaped like the logits.
+   */
   layout: 'monai' | 'torch' | 'spatial' | 'dense';
   nanCount: number;
   infCount: number;
@@ -249,21 +252,13 @@ export function prepareTarget(target: Tensor, lg: PreparedLogits, opts: LossOpti
     return { kind: cls.kind, shape: tshape, labels: null, data, layout, nanCount: cls.nan, infCount: cls.inf };
   }
 
-  // Class indices.
-  if (opts.loss === 'dicece' && layout === 'torch') {
-    throw new LossInputError(
-      `the number of dimensions for input and target should be the same (DiceCELoss): ${shapes}; ` +
-        `if the target is not one-hot encoded, give it the shape ${fmtShape([B, 1, ...spatial])}`,
-    );
-  }
+  // Class indices. MONAI's Dice losses want them as (B, 1, *spatial); torch's (B, *spatial) is read as that
+  // (the report warns that MONAI itself would raise) rather than refused: the data are unambiguous.
   if (opts.loss !== 'ce' && C > 1 && !opts.toOnehotY) {
     throw new LossInputError(
       `ground truth has a different shape from the input (DiceLoss without to_onehot_y needs a one-hot target): ${shapes}; set toOnehotY`,
       'toOnehotY',
     );
-  }
-  if (opts.loss === 'dice' && layout === 'torch' && rank > 2) {
-    throw new LossInputError(`DiceLoss needs the target as ${fmtShape([B, 1, ...spatial])}: ${shapes}`);
   }
   const ignore = opts.loss === 'ce' ? opts.ignoreIndex : null;
   const { labels } = readLabels(t, C, ignore, lshape);

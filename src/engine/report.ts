@@ -215,6 +215,14 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
       });
     }
   }
+  if (opts.loss !== 'ce' && tg.kind === 'index' && tg.layout === 'torch') {
+    warnings.push({
+      code: 'target-layout',
+      message:
+        `class indices ${fmtShape(tg.shape)} read as ${fmtShape([lg.B, 1, ...lg.shape.slice(2)])}: ` +
+        `MONAI's ${opts.loss === 'dice' ? 'DiceLoss' : 'DiceCELoss'} itself raises on this shape (it wants B1HW[D])`,
+    });
+  }
   if (C === 1 && opts.loss === 'dicece' && eps > 0) {
     warnings.push({
       code: 'eps-ignored-bce',

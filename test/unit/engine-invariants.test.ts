@@ -253,7 +253,6 @@ test('bad input: errors name the problem and both shapes', () => {
   const bad = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: unknown) => e instanceof LossInputError && re.test(e.message));
   bad(() => computeReport(x, randomLabels(rng(1), [2, 1, 4, 5], 3), opt({ toOnehotY: true })), /\[2, 3, 4, 4\].*\[2, 1, 4, 5\]/);
   bad(() => computeReport(x, randomLabels(rng(1), [2, 1, 4, 4], 5), opt({ toOnehotY: true })), /class index \d outside \[0, 3\)/);
-  bad(() => computeReport(x, randomLabels(rng(1), [2, 4, 4], 3), opt({ loss: 'dicece', toOnehotY: true })), /number of dimensions.*\[2, 3, 4, 4\].*\[2, 4, 4\]/);
   bad(() => computeReport(x, randomLabels(rng(1), [2, 1, 4, 4], 3), opt({ loss: 'dicece' })), /toOnehotY|to_onehot_y|one-hot/);
   bad(() => computeReport(x, randomLabels(rng(1), [2, 1, 4, 4], 3), opt({ loss: 'ce', weight: [1, 2] })), /weight.*3 classes/);
   bad(() => resolveOptions({ labelSmoothing: 1.5 }), /labelSmoothing.*between 0\.0 and 1\.0/);
@@ -312,4 +311,18 @@ test('reports on the same tensors at other options reuse the prepared layout and
   // a different interpretation of the same target (ce with another ignore_index) is prepared anew
   const ce = computeReport(x, t, opt({ loss: 'ce', ignoreIndex: 1 }));
   assert.equal(ce.kept, ce.perClass![0]!.count + ce.perClass![2]!.count);
+});
+
+test("torch's (B, *spatial) index layout under a Dice loss is read as (B, 1, *spatial), with a warning", () => {
+  const r = rng(14);
+  const x = randomLogits(r, [2, 3, 4, 4]);
+  const t4 = randomLabels(r, [2, 1, 4, 4], 3);
+  const t3 = new Tensor('int64', [2, 4, 4], t4.data);
+  for (const loss of ['dicece', 'dice'] as const) {
+    const o = opt({ loss, softmax: true, toOnehotY: true, labelSmoothing: 0.1 });
+    const a = computeReport(x, t3, o);
+    assert.deepEqual(a.loss, computeReport(x, t4, o).loss);
+    assert.ok(a.warnings.some((w) => w.code === 'target-layout' && /\[2, 4, 4\] read as \[2, 1, 4, 4\]/.test(w.message)));
+    assert.ok(!computeReport(x, t4, o).warnings.some((w) => w.code === 'target-layout'));
+  }
 });
