@@ -51,10 +51,17 @@ export interface DiceSums {
   fp: Float64Array;
   fn: Float64Array;
   rows: number;
-  /** Channels kept (C′). */
+  /** Values per row: the classes kept (C′), or 1 when pooled. */
   channels: number;
+  /** Classes kept (C′ = C, or C − 1 without background). */
+  classes: number;
   /** First class kept (0, or 1 without background). */
   c0: number;
+  /**
+   * `(N, C)` logits without `batch`: MONAI reduces over `dim=[]`, which torch reads as every axis, so the whole
+   * batch and every class pool into ONE tp/fp/fn (see the golden README).
+   */
+  pooled: boolean;
 }
 
 /**
@@ -67,32 +74,37 @@ export function diceSums(
   C: number,
   opts: LossOptions,
   mode: { kind: 'plain'; sp: Float64Array; spy: Float64Array; sy: Float64Array } | { kind: 'norm'; P: Float64Array; Y: Float64Array; D: Float64Array },
+  pooled = false,
 ): DiceSums {
   const c0 = opts.includeBackground || C === 1 ? 0 : 1;
-  const channels = C - c0;
-  const rows = opts.batch ? 1 : B;
+  const classes = C - c0;
+  const channels = pooled ? 1 : classes;
+  const rows = opts.batch || pooled ? 1 : B;
   const n = rows * channels;
   const tp = new Float64Array(n);
   const fp = new Float64Array(n);
   const fn = new Float64Array(n);
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < channels; j++) {
-      const c = c0 + j;
       let a = 0;
       let bb = 0;
       let cc = 0;
-      const b0 = opts.batch ? 0 : r;
-      const b1 = opts.batch ? B : r + 1;
+      const b0 = opts.batch || pooled ? 0 : r;
+      const b1 = opts.batch || pooled ? B : r + 1;
+      const cFirst = pooled ? c0 : c0 + j;
+      const cLast = pooled ? C - 1 : c0 + j;
       for (let b = b0; b < b1; b++) {
-        const i = b * C + c;
-        if (mode.kind === 'plain') {
-          a += mode.spy[i]!;
-          bb += mode.sp[i]!;
-          cc += mode.sy[i]!;
-        } else {
-          a += mode.P[i]!;
-          bb += mode.Y[i]!;
-          cc += mode.D[i]!;
+        for (let c = cFirst; c <= cLast; c++) {
+          const i = b * C + c;
+          if (mode.kind === 'plain') {
+            a += mode.spy[i]!;
+            bb += mode.sp[i]!;
+            cc += mode.sy[i]!;
+          } else {
+            a += mode.P[i]!;
+            bb += mode.Y[i]!;
+            cc += mode.D[i]!;
+          }
         }
       }
       const o = r * channels + j;
@@ -108,7 +120,7 @@ export function diceSums(
       }
     }
   }
-  return { tp, fp, fn, rows, channels, c0 };
+  return { tp, fp, fn, rows, channels, classes, c0, pooled };
 }
 
 /** MONAI DiceLoss's per-(row, channel) loss `f = 1 − (2·tp + smooth_nr) / (2·(tp + fp + fn) + smooth_dr)`, fp/fn halved unless jaccard. */
@@ -144,6 +156,13 @@ export function diceWeight(weight: number[] | null, channels: number, shapes: st
 
 /** Mean or sum of the (weighted) per-row values, as DiceLoss reduces them. */
 export function reduceDice(f: Float64Array, d: DiceSums, w: Float64Array | null, reduction: LossOptions['reduction']): number {
+  if (d.pooled) {
+    // one value f, broadcast against the weight vector when there is one: mean(f·w) or Σ f·w
+    if (!w) return f[0]!;
+    let sw = 0;
+    for (let j = 0; j < w.length; j++) sw += w[j]!;
+    return reduction === 'sum' ? f[0]! * sw : (f[0]! * sw) / w.length;
+  }
   let s = 0;
   for (let i = 0; i < f.length; i++) s += f[i]! * (w ? w[i % d.channels]! : 1);
   return reduction === 'sum' ? s : s / f.length;
@@ -153,6 +172,10 @@ export function reduceDice(f: Float64Array, d: DiceSums, w: Float64Array | null,
 export function diceClassShare(f: Float64Array, d: DiceSums, w: Float64Array | null, reduction: LossOptions['reduction'], c: number): number | null {
   const j = c - d.c0;
   if (j < 0) return null;
+  if (d.pooled) {
+    if (!w) return f[0]! / d.classes;
+    return (f[0]! * w[j]!) / (reduction === 'sum' ? 1 : d.classes);
+  }
   let s = 0;
   for (let r = 0; r < d.rows; r++) s += f[r * d.channels + j]! * (w ? w[j]! : 1);
   return reduction === 'sum' ? s : s / f.length;
@@ -161,7 +184,7 @@ export function diceClassShare(f: Float64Array, d: DiceSums, w: Float64Array | n
 /** Class c's unweighted Dice loss averaged over the batch axis (the golden `diceHard` / `diceSmoothed`). */
 export function diceClassMean(f: Float64Array, d: DiceSums, c: number): number | null {
   const j = c - d.c0;
-  if (j < 0) return null;
+  if (j < 0 || d.pooled) return null;
   let s = 0;
   for (let r = 0; r < d.rows; r++) s += f[r * d.channels + j]!;
   return s / d.rows;

@@ -115,10 +115,12 @@ interface DiceResult {
   w: Float64Array | null;
 }
 
-function diceFrom(acc: Accumulators, opts: LossOptions, mode: Parameters<typeof diceSums>[3], shapes: string): DiceResult {
-  const sums = diceSums(acc.B, acc.C, opts, mode);
+function diceFrom(pair: PreparedPair, acc: Accumulators, mode: Parameters<typeof diceSums>[3]): DiceResult {
+  const { opts } = pair;
+  const pooled = pair.logits.shape.length === 2 && !opts.batch;
+  const sums = diceSums(acc.B, acc.C, opts, mode, pooled);
   const f = diceValues(sums, opts);
-  const w = diceWeight(diceTermWeight(opts, acc.C), sums.channels, shapes);
+  const w = diceWeight(diceTermWeight(opts, acc.C), sums.classes, shapesOf(pair));
   return { value: reduceDice(f, sums, w, opts.reduction), f, sums, w };
 }
 
@@ -137,7 +139,6 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const { logits: lg, target: tg, opts } = pair;
   const C = lg.C;
   const eps = opts.labelSmoothing;
-  const shapes = shapesOf(pair);
   const ceKind = tg.kind === 'index' ? 'index' : 'dense';
   const warnings: EngineWarning[] = [];
 
@@ -156,8 +157,8 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   let dice: DiceResult | null = null;
   let diceSm: DiceResult | null = null;
   if (opts.loss !== 'ce') {
-    dice = diceFrom(acc, opts, hardDiceMode(acc, opts), shapes);
-    if (C > 1) diceSm = diceFrom(acc, opts, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, shapes);
+    dice = diceFrom(pair, acc, hardDiceMode(acc, opts));
+    if (C > 1) diceSm = diceFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo });
   }
 
   const loss = triple(opts, dice ? dice.value : null, ce);
@@ -307,11 +308,10 @@ export const DEFAULT_SWEEP_EPS: readonly number[] = Object.freeze(Array.from({ l
 export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: readonly number[]): EpsSweep {
   const { logits: lg, target: tg, opts } = pair;
   const C = lg.C;
-  const shapes = shapesOf(pair);
   const ceKind = tg.kind === 'index' ? 'index' : 'dense';
   const bce = C === 1 && opts.loss === 'dicece';
   const ceAt = (e: number): number | null => (opts.loss === 'dice' ? null : bce ? bceFromSums(acc, opts) : crossEntropyFromSums(acc, opts, e, ceKind));
-  const hardDice = opts.loss !== 'ce' ? diceFrom(acc, opts, hardDiceMode(acc, opts), shapes).value : null;
+  const hardDice = opts.loss !== 'ce' ? diceFrom(pair, acc, hardDiceMode(acc, opts)).value : null;
   const K = epsGrid.length;
   const K1 = K + 1;
   const bc = acc.B * C;
@@ -342,7 +342,7 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
           D[i] = dd;
         }
       }
-      d = diceFrom(acc, opts, { kind: 'norm', P, Y, D }, shapes).value;
+      d = diceFrom(pair, acc, { kind: 'norm', P, Y, D }).value;
     } else if (opts.loss !== 'ce' && C === 1) {
       d = hardDice;
     }

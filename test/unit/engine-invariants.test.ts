@@ -326,3 +326,38 @@ test("torch's (B, *spatial) index layout under a Dice loss is read as (B, 1, *sp
     assert.ok(!computeReport(x, t4, o).warnings.some((w) => w.code === 'target-layout'));
   }
 });
+
+test('Dice on (N, C) logits pools every element and class into one value, as MONAI (torch.sum over dim=[])', () => {
+  const r = rng(15);
+  const N = 20, C = 3;
+  const x = randomLogits(r, [N, C]);
+  const lab = randomLabels(r, [N, 1], C);
+  for (const weight of [null, [0.5, 1, 2]]) {
+    for (const reduction of ['mean', 'sum'] as const) {
+      const rep = computeReport(x, lab, opt({ loss: 'dice', softmax: true, toOnehotY: true, weight, reduction }));
+      let tp = 0, sp = 0, sy = 0;
+      for (let n = 0; n < N; n++) {
+        let m = -Infinity;
+        for (let c = 0; c < C; c++) m = Math.max(m, x.data[n * C + c]!);
+        let z = 0;
+        for (let c = 0; c < C; c++) z += Math.exp(x.data[n * C + c]! - m);
+        for (let c = 0; c < C; c++) {
+          const p = Math.exp(x.data[n * C + c]! - m) / z;
+          const y = Number(lab.data[n]) === c ? 1 : 0;
+          tp += p * y;
+          sp += p;
+          sy += y;
+        }
+      }
+      const f = 1 - (2 * tp + 1e-5) / (2 * tp + (sp - tp) + (sy - tp) + 1e-5);
+      const sw = weight ? weight.reduce((a, b) => a + b, 0) : 1;
+      const want = weight ? (reduction === 'sum' ? f * sw : (f * sw) / C) : f;
+      close(rep.loss.dice, want, `pooled ${reduction} ${weight}`);
+      assert.equal(rep.perClass![0]!.diceHard, null);
+      close(rep.perClass!.reduce((a, p) => a + p.contribution.total, 0), rep.loss.total, 'contributions');
+    }
+  }
+  // with batch the batch axis is reduced and every class keeps its own value
+  const b = computeReport(x, lab, opt({ loss: 'dice', softmax: true, toOnehotY: true, batch: true }));
+  assert.ok(b.perClass!.every((p) => p.diceHard !== null));
+});
