@@ -10,7 +10,7 @@
  */
 import type { PreparedLogits, PreparedTarget } from './layout';
 import type { LossOptions } from './types';
-import { expSumKernel, WASM_MIN_POSITIONS } from './wasm/expSum';
+import { expSumKernel, WASM_MIN_POSITIONS, type DiceSweep, type ExpSumKernel } from './wasm/expSum';
 
 export const CALIBRATION_BINS = 15;
 
@@ -468,6 +468,17 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const vOnAbs = 1 - invC;
   const scaleOff = C * invStep;
   const scaleOn = invStep / (invC - 1);
+  // Class-index targets with softmax: the kernel also gathers the per-class Dice sums of a block (and the
+  // uniform grid's sweep buckets) from the exp rows it already holds; other grids stay on the JS loop.
+  const diceSweep: DiceSweep = !grid ? 'none' : squared ? 'moments' : 'buckets';
+  let wasmDice = kindIndex && doDice && softmax && (!grid || squared || fastIndexSweep);
+  const onYs = (1 - eps) * 1 + offTarget;
+  let bucketKernel: ExpSumKernel | null = null;
+  let bucketB = -1;
+  if (wasmDice && diceSweep === 'buckets') {
+    bucketKernel = expSumKernel(BLOCK, C);
+    if (bucketKernel && !bucketKernel.reserveBuckets(C, K1)) wasmDice = false;
+  }
 
   const yy = new Int32Array(BLOCK);
   // Scratch of the JS block preparation.
@@ -581,7 +592,47 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     }
 
     // Per class: float-target CE sums and Dice sums.
-    if (doDice || !kindIndex) {
+    if (kernel && wasmDice) {
+      const ky = kernel.yy;
+      for (let i = 0; i < n; i++) ky[i] = yy[i]!;
+      if (bucketKernel && b !== bucketB) {
+        if (bucketB >= 0) bucketKernel.flushBuckets(C, K1, swSU!, swSV!, bucketB * C * K1);
+        bucketB = b;
+      }
+      kernel.diceIndex(C, n, squared, diceSweep, offTarget, onYs, scaleOn, scaleOff, K1);
+      const r = kernel.diceSums;
+      const ns = 2 * kernel.diceSlots;
+      for (let k = 0; k < C; k++) {
+        const o = k * ns;
+        const bc = b * C + k;
+        // slots (DICE_SLOT): Σp, Σp·t, Σt, Σ|p|^o, Σ|y_s|^o, Σ|p − y_s|^o, Σ(p − t)², Σv, Σuv, Σv², Σtv; two lanes each
+        const sT = r[o + 4]! + r[o + 5]!;
+        const sPo1 = r[o + 6]! + r[o + 7]!;
+        sp[bc]! += r[o]! + r[o + 1]!;
+        spy[bc]! += r[o + 2]! + r[o + 3]!;
+        sy[bc]! += sT;
+        sPo[bc]! += sPo1;
+        sYo[bc]! += r[o + 8]! + r[o + 9]!;
+        sDo[bc]! += r[o + 10]! + r[o + 11]!;
+        const sD2 = squared ? r[o + 12]! + r[o + 13]! : 0;
+        if (squared) {
+          sp2[bc]! += sPo1; // p·p, as Σ|p|²
+          sy2[bc]! += sT; // t·t = t
+          sd2[bc]! += sD2;
+        }
+        if (grid) {
+          swT![bc]! += sT;
+          swV![bc]! += r[o + 14]! + r[o + 15]!;
+          if (squared) {
+            swUU![bc]! += sD2;
+            swUV![bc]! += r[o + 16]! + r[o + 17]!;
+            swVV![bc]! += r[o + 18]! + r[o + 19]!;
+            swTT![bc]! += sT;
+            swTV![bc]! += r[o + 20]! + r[o + 21]!;
+          }
+        }
+      }
+    } else if (doDice || !kindIndex) {
       for (let k = 0; k < C; k++) {
         const o = xb + k * S;
         const eo = k * BLOCK;
@@ -734,5 +785,6 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     }
     e += n;
   }
+  if (bucketKernel && bucketB >= 0) bucketKernel.flushBuckets(C, K1, swSU!, swSV!, bucketB * C * K1);
   addScalars(acc, e1 - e0, { nanL, infL, kept, nllW, smoothW, weightSum, bceSum: 0 });
 }

@@ -60,8 +60,26 @@ interface KernelExports {
   maxF64W: MaxFn;
   lseInv: (mx: number, se: number, lse: number, inv: number, nr: number) => void;
   exp: (x: number, out: number, nr: number) => void;
+  /** f64x2 slots per class of the dice* sums. */
+  diceSlots: { readonly value: number };
+  diceIdx: DiceFn;
+  diceIdxSq: DiceFn;
+  diceIdxSw: DiceFn;
+  diceIdxSqSw: DiceFn;
   log: (x: number, out: number, nr: number) => void;
 }
+
+type DiceFn = (ex: number, exStride: number, inv: number, yy: number, C: number, nr: number, out: number, cst: number, bkt: number, K1: number) => void;
+
+/**
+ * Slots of {@link ExpSumKernel.diceSums} per class (each the two lane sums of one f64x2; add them):
+ * Σp, Σp·t, Σt, Σ|p|^o, Σ|y_s|^o, Σ|p − y_s|^o, Σ(p − t)², Σv, Σu·v, Σv², Σt·v (o = 2 squared, else 1;
+ * u = p − t, v = 1/C − t).
+ */
+export const DICE_SLOT = { P: 0, PY: 1, Y: 2, Po: 3, Yo: 4, Do: 5, D2: 6, V: 7, UV: 8, VV: 9, TV: 10 } as const;
+
+/** The ε sweep of {@link ExpSumKernel.diceIndex}: none, the squared moments, or the uniform grid's buckets. */
+export type DiceSweep = 'none' | 'moments' | 'buckets';
 
 type MaxFn = (x: number, xStride: number, C: number, nr: number, w: number, mx: number, am: number, sx: number, sxw: number, cnt: number) => void;
 
@@ -121,7 +139,17 @@ export class ExpSumKernel {
   readonly stride: number;
   private readonly step: number;
   private classes = 0;
-  private off = { mx: 0, se: 0, lse: 0, inv: 0, sx: 0, sxw: 0, am: 0, cnt: 0, w: 0, x: 0, ex: 0 };
+  private off = { mx: 0, se: 0, lse: 0, inv: 0, sx: 0, sxw: 0, am: 0, cnt: 0, w: 0, x: 0, ex: 0, yy: 0, dice: 0, cst: 0, bkt: 0 };
+  /** (class, bucket) pairs the bucket region holds per lane copy. */
+  private bucketSlots = 0;
+  /** f64x2 slots per class in {@link diceSums} (see {@link DICE_SLOT}). */
+  readonly diceSlots: number;
+  private cstV!: Float64Array;
+  private bktV!: Float64Array;
+  /** The hard class per position of the block for {@link diceIndex} (−1 ignored); the caller writes [0, n). */
+  yy!: Int32Array;
+  /** Per-class Dice sums after {@link diceIndex}: class k's slot s at 2·(k·slots + s) and the next (two lanes). */
+  diceSums!: Float64Array;
   private mem!: ArrayBuffer;
   private x32!: Float32Array;
   private x64!: Float64Array;
@@ -151,7 +179,8 @@ export class ExpSumKernel {
     this.step = this.fns.step.value;
     if (!(stride > 0) || stride % this.step !== 0) throw new Error(`wasm exp kernel: block stride ${stride} is not a positive multiple of ${this.step}`);
     this.stride = stride;
-    this.layout(1);
+    this.diceSlots = this.fns.diceSlots.value;
+    this.layout(1, 0);
   }
 
   /**
@@ -163,14 +192,31 @@ export class ExpSumKernel {
     if (C <= this.classes) return true;
     if (C > WASM_MAX_CLASSES) return false;
     try {
-      this.layout(C);
+      this.layout(C, this.bucketSlots);
       return true;
     } catch {
       return false;
     }
   }
 
-  private layout(C: number): void {
+  /**
+   * Room for the ε-sweep buckets of C classes and K1 buckets (two lane copies of C·K1 pairs of float64),
+   * zeroed. False when the memory cannot grow.
+   */
+  reserveBuckets(C: number, K1: number): boolean {
+    if (!this.reserve(C)) return false;
+    if (C * K1 > this.bucketSlots) {
+      try {
+        this.layout(this.classes, C * K1);
+      } catch {
+        return false;
+      }
+    }
+    this.bktV.fill(0);
+    return true;
+  }
+
+  private layout(C: number, bucketSlots: number): void {
     const s = this.stride;
     const line = (bytes: number) => Math.ceil(bytes / 64) * 64;
     let at = this.fns.heapBase.value;
@@ -191,9 +237,14 @@ export class ExpSumKernel {
     o.w = take(C * 8);
     o.x = take(C * s * 8);
     o.ex = take(C * s * 8);
+    o.yy = take(s * 4);
+    o.dice = take(C * this.diceSlots * 16);
+    o.cst = take(64);
+    o.bkt = take(bucketSlots * 32);
     const memory = this.fns.memory;
     if (memory.buffer.byteLength < at) memory.grow(Math.ceil((at - memory.buffer.byteLength) / PAGE));
     this.classes = C;
+    this.bucketSlots = bucketSlots;
     this.lastW = null;
     this.views();
   }
@@ -217,6 +268,53 @@ export class ExpSumKernel {
     this.x32 = new Float32Array(buf, o.x, C * s * 2);
     this.x64 = new Float64Array(buf, o.x, C * s);
     this.ex = new Float64Array(buf, o.ex, C * s);
+    this.yy = new Int32Array(buf, o.yy, s);
+    this.diceSums = new Float64Array(buf, o.dice, C * this.diceSlots * 2);
+    this.cstV = new Float64Array(buf, o.cst, 8);
+    this.bktV = new Float64Array(buf, o.bkt, this.bucketSlots * 4);
+  }
+
+  /**
+   * The per-class Dice sums of the block last {@link prepare}d (with `keepEx`) for class-index targets with
+   * softmax: p = ex_k·inv, t = (yy == k), y_s = t ? onYs : offYs, over n positions; results in
+   * {@link diceSums}. `sweep` 'buckets' (not squared; uniform grid of K + 1 = K1 buckets, after
+   * {@link reserveBuckets}) adds each value's (sign(v)·u, |v|) into its bucket floor(u·scale) + 1 clamped to
+   * [0, K] (scale: scaleOn where t = 1, else scaleOff), kept in the module until {@link flushBuckets}.
+   * The caller fills {@link yy} for [0, n) first.
+   */
+  diceIndex(C: number, n: number, squared: boolean, sweep: DiceSweep, offYs: number, onYs: number, scaleOn: number, scaleOff: number, K1: number): void {
+    if (this.mem !== this.fns.memory.buffer) this.views();
+    const nr = Math.ceil(n / this.step) * this.step;
+    this.yy.fill(-2, n, nr);
+    const c = this.cstV;
+    const invC = 1 / C;
+    c[0] = offYs;
+    c[1] = onYs;
+    c[2] = invC;
+    c[3] = invC - 1;
+    c[4] = 1 - invC;
+    c[5] = scaleOn;
+    c[6] = scaleOff;
+    c[7] = K1 - 1;
+    const f = this.fns;
+    const fn = sweep === 'buckets' ? f.diceIdxSw : sweep === 'moments' ? f.diceIdxSqSw : squared ? f.diceIdxSq : f.diceIdx;
+    const o = this.off;
+    fn(o.ex, this.stride * 8, o.inv, o.yy, C, nr, o.dice, o.cst, o.bkt, K1);
+  }
+
+  /**
+   * Adds the buckets gathered since {@link reserveBuckets} (C classes, K1 buckets, both lane copies) into
+   * `su`/`sv` from index `at` (class k's bucket j at at + k·K1 + j), and zeroes them.
+   */
+  flushBuckets(C: number, K1: number, su: Float64Array, sv: Float64Array, at: number): void {
+    if (this.mem !== this.fns.memory.buffer) this.views();
+    const b = this.bktV;
+    const m = C * K1;
+    for (let j = 0; j < m; j++) {
+      su[at + j]! += b[2 * j]! + b[2 * (m + j)]!;
+      sv[at + j]! += b[2 * j + 1]! + b[2 * (m + j) + 1]!;
+    }
+    b.fill(0, 0, 4 * m);
   }
 
   /**

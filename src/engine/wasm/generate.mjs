@@ -473,6 +473,134 @@ ${store.map((l) => ind + l).join('\n')}
   )`;
 }
 
+/**
+ * Slots of the per-class Dice sums the `dice*` functions write: one f64x2 (two lane partial sums, the caller
+ * adds them) per slot, DICE_SLOTS slots per class at out + k·16·DICE_SLOTS.
+ *   0 Σp  1 Σp·t  2 Σt  3 Σ|p|^o  4 Σ|y_s|^o  5 Σ|p − y_s|^o  6 Σ(p − t)²  7 Σv  8 Σu·v  9 Σv²  10 Σt·v
+ * (o = 2 squared, else 1; u = p − t, v = 1/C − t; 6 only squared, 7 with a sweep, 8–10 squared with a sweep).
+ */
+const DICE_SLOTS = 12;
+
+/**
+ * The per-class Dice sums of a block for class-index targets with softmax: p = ex_k[i]·inv[i] (the block
+ * preparation's exp rows and 1/Σ, already in memory), t = (yy[i] == k), y_s = t ? onYs : offYs. Classes
+ * outside, positions inside, two positions (one f64x2) per step. Arguments (byte offsets):
+ *   ex, exStride  the exp rows; inv  1/Σ per position; yy  the block's hard classes (i32; −1 ignored, −2 the
+ *   padding up to nr, which adds nothing); C; nr (a multiple of 2); out  the sums (DICE_SLOTS per class);
+ *   cst  f64 constants: offYs, onYs, 1/C, 1/C − 1, 1 − 1/C, scaleOn, scaleOff, K;
+ *   bkt, K1  with `sweep` = 'buckets': the ε-sweep buckets of the uniform grid 0, Δ, …, two f64 (Σsign(v)·u,
+ *   Σ|v|) per (class, bucket) at bkt + (k·K1 + j)·16, lane 0 of each step into the first C·K1 pairs, lane 1
+ *   into the next C·K1 (two chains of dependent updates instead of one); bucket j = floor(u·scale) + 1
+ *   clamped to [0, K] (NaN: K), as the JS `fastIndexSweep` computes it.
+ * `sweep`: 'none', 'moments' (squared: Σv, Σuv, Σv², Σtv) or 'buckets' (not squared: Σv and the buckets).
+ */
+function diceIdx(name, squared, sweep) {
+  const ind = '            ';
+  const acc = [0, 1, 2, 3, 4, 5];
+  if (squared) acc.push(6);
+  if (sweep !== 'none') acc.push(7);
+  if (sweep === 'moments') acc.push(8, 9, 10);
+  const ld = (o) => `(v128.load64_splat offset=${o} (local.get $cst))`;
+  const body = [
+    `(local.set $y (v128.load32x2_s (local.get $yp)))`,
+    `(local.set $tm (i64x2.eq (local.get $y) (local.get $kv)))`,
+    `(local.set $vm (i64x2.ne (local.get $y) (local.get $pad)))`,
+    `(local.set $p (v128.and (f64x2.mul (v128.load (local.get $ep)) (v128.load (local.get $ip))) (local.get $vm)))`,
+    `(local.set $t (v128.and (local.get $tm) (local.get $one)))`,
+    `(local.set $ys (v128.and (v128.bitselect (local.get $onYs) (local.get $offYs) (local.get $tm)) (local.get $vm)))`,
+    `(local.set $a0 (f64x2.add (local.get $a0) (local.get $p)))`,
+    `(local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $p) (local.get $t))))`,
+    `(local.set $a2 (f64x2.add (local.get $a2) (local.get $t)))`,
+    `(local.set $d (f64x2.sub (local.get $p) (local.get $ys)))`,
+  ];
+  if (squared) {
+    body.push(
+      `(local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $p) (local.get $p))))`,
+      `(local.set $a4 (f64x2.add (local.get $a4) (f64x2.mul (local.get $ys) (local.get $ys))))`,
+      `(local.set $a5 (f64x2.add (local.get $a5) (f64x2.mul (local.get $d) (local.get $d))))`,
+      `(local.set $u (f64x2.sub (local.get $p) (local.get $t)))`,
+      `(local.set $a6 (f64x2.add (local.get $a6) (f64x2.mul (local.get $u) (local.get $u))))`,
+    );
+  } else {
+    body.push(
+      `(local.set $a3 (f64x2.add (local.get $a3) (f64x2.abs (local.get $p))))`,
+      `(local.set $a4 (f64x2.add (local.get $a4) (f64x2.abs (local.get $ys))))`,
+      `(local.set $a5 (f64x2.add (local.get $a5) (f64x2.abs (local.get $d))))`,
+    );
+  }
+  if (sweep !== 'none') {
+    body.push(
+      `(local.set $v (v128.and (v128.bitselect (local.get $vOn) (local.get $invC) (local.get $tm)) (local.get $vm)))`,
+      `(local.set $a7 (f64x2.add (local.get $a7) (local.get $v)))`,
+    );
+  }
+  if (sweep === 'moments') {
+    body.push(
+      `(local.set $a8 (f64x2.add (local.get $a8) (f64x2.mul (local.get $u) (local.get $v))))`,
+      `(local.set $a9 (f64x2.add (local.get $a9) (f64x2.mul (local.get $v) (local.get $v))))`,
+      `(local.set $a10 (f64x2.add (local.get $a10) (f64x2.mul (local.get $t) (local.get $v))))`,
+    );
+  }
+  if (sweep === 'buckets') {
+    body.push(
+      `(local.set $u (f64x2.sub (local.get $p) (local.get $t)))`,
+      // bucket: floor(u · (t ? scaleOn : scaleOff)) + 1, clamped to [0, K] (pmax keeps NaN, pmin(K, NaN) is K)
+      `(local.set $j (i32x4.trunc_sat_f64x2_s_zero (f64x2.pmin (local.get $kf) (f64x2.pmax (f64x2.add (f64x2.floor (f64x2.mul (local.get $u) (v128.bitselect (local.get $scOn) (local.get $scOff) (local.get $tm)))) (local.get $one)) (local.get $zero)))))`,
+      // (sign(v)·u, |v|): t = 1 → (−u, 1 − 1/C), t = 0 → (u, 1/C); the padding adds (0, 0)
+      `(local.set $su (v128.bitselect (f64x2.neg (local.get $u)) (local.get $u) (local.get $tm)))`,
+      `(local.set $sv (v128.and (v128.bitselect (local.get $vOnAbs) (local.get $invC) (local.get $tm)) (local.get $vm)))`,
+      `(local.set $q (i32.add (local.get $kb) (i32.shl (i32x4.extract_lane 0 (local.get $j)) (i32.const 4))))`,
+      `(v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $su) (local.get $sv))))`,
+      `(local.set $q (i32.add (local.get $kb2) (i32.shl (i32x4.extract_lane 1 (local.get $j)) (i32.const 4))))`,
+      `(v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $su) (local.get $sv))))`,
+    );
+  }
+  const zero = acc.map((a) => `(local.set $a${a} (v128.const i64x2 0 0))`);
+  const store = acc.map((a) => `(v128.store offset=${16 * a} (local.get $op) (local.get $a${a}))`);
+  return `  (func (export "${name}") (param $ex i32) (param $exStride i32) (param $inv i32) (param $yy i32) (param $C i32) (param $nr i32) (param $out i32) (param $cst i32) (param $bkt i32) (param $K1 i32)
+    (local $k i32) (local $i i32) (local $ep i32) (local $ip i32) (local $yp i32) (local $op i32) (local $kb i32) (local $kb2 i32) (local $q i32)
+    (local $kv v128) (local $pad v128) (local $one v128) (local $zero v128) (local $offYs v128) (local $onYs v128) (local $invC v128) (local $vOn v128) (local $vOnAbs v128) (local $scOn v128) (local $scOff v128) (local $kf v128)
+    (local $y v128) (local $tm v128) (local $vm v128) (local $p v128) (local $t v128) (local $ys v128) (local $d v128) (local $u v128) (local $v v128) (local $j v128) (local $su v128) (local $sv v128)
+    ${acc.map((a) => `(local $a${a} v128)`).join(' ')}
+    (local.set $pad (i64x2.splat (i64.const -2)))
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (local.set $zero (v128.const i64x2 0 0))
+    (local.set $offYs ${ld(0)})
+    (local.set $onYs ${ld(8)})
+    (local.set $invC ${ld(16)})
+    (local.set $vOn ${ld(24)})
+    (local.set $vOnAbs ${ld(32)})
+    (local.set $scOn ${ld(40)})
+    (local.set $scOff ${ld(48)})
+    (local.set $kf ${ld(56)})
+    (local.set $k (i32.const 0))
+    (block $kdone
+      (loop $rows
+        (br_if $kdone (i32.ge_u (local.get $k) (local.get $C)))
+        (local.set $kv (i64x2.splat (i64.extend_i32_u (local.get $k))))
+        (local.set $ep (i32.add (local.get $ex) (i32.mul (local.get $k) (local.get $exStride))))
+        (local.set $ip (local.get $inv))
+        (local.set $yp (local.get $yy))
+        (local.set $op (i32.add (local.get $out) (i32.mul (local.get $k) (i32.const ${16 * DICE_SLOTS}))))
+        (local.set $kb (i32.add (local.get $bkt) (i32.shl (i32.mul (local.get $k) (local.get $K1)) (i32.const 4))))
+        (local.set $kb2 (i32.add (local.get $kb) (i32.shl (i32.mul (local.get $C) (local.get $K1)) (i32.const 4))))
+${zero.map((l) => '        ' + l).join('\n')}
+        (local.set $i (i32.const 0))
+        (block $idone
+          (loop $cols
+            (br_if $idone (i32.ge_u (local.get $i) (local.get $nr)))
+${body.map((l) => ind + l).join('\n')}
+            (local.set $ep (i32.add (local.get $ep) (i32.const 16)))
+            (local.set $ip (i32.add (local.get $ip) (i32.const 16)))
+            (local.set $yp (i32.add (local.get $yp) (i32.const 8)))
+            (local.set $i (i32.add (local.get $i) (i32.const 2)))
+            (br $cols)))
+${store.map((l) => '        ' + l).join('\n')}
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $rows)))
+  )`;
+}
+
 const functions = [
   kernel('expSumF32', true),
   kernel('expSumF64', false),
@@ -485,6 +613,10 @@ const functions = [
   countKernel('countF64', false),
   lseInv(),
   logOnly(),
+  diceIdx('diceIdx', false, 'none'),
+  diceIdx('diceIdxSq', true, 'none'),
+  diceIdx('diceIdxSw', false, 'buckets'),
+  diceIdx('diceIdxSqSw', true, 'moments'),
 ].join('\n');
 /** First byte the caller may use: above the constant table, on a 64-byte line. */
 if ((2 * U) % (4 * MAXG) !== 0 || (2 * U) % (2 * LOG_U) !== 0) throw new Error('step must be a multiple of every function\'s positions per iteration');
@@ -501,6 +633,8 @@ const wat = `;; GENERATED by src/engine/wasm/generate.mjs — edit that file, th
   (global (export "step") i32 (i32.const ${2 * U}))
   ;; first byte of memory the caller may use
   (global (export "heapBase") i32 (i32.const ${heapBase}))
+  ;; f64x2 slots per class of the dice* functions' sums
+  (global (export "diceSlots") i32 (i32.const ${DICE_SLOTS}))
   ;; the constants, one f64x2/i64x2 each
 ${dataSeg}
 ${functions}
