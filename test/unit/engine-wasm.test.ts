@@ -272,7 +272,9 @@ function same(a: Accumulators, b: Accumulators, what: string): number {
 function check(logits: Tensor, target: Tensor, o: Partial<LossOptions>, what: string): number {
   const pair = preparePair(logits, target, resolveOptions(o));
   let worst = 0;
-  for (const sweep of [null, sweepGrid([0, 0.1, 0.05, 0.3])]) {
+  // no sweep; a grid that is not uniform (binary search, JS loop); the default uniform grid 0, 0.02, …, 0.3
+  // (the kernel's buckets for class-index targets with softmax); a uniform grid up to 1
+  for (const sweep of [null, sweepGrid([0, 0.1, 0.05, 0.3]), sweepGrid(), sweepGrid([0, 0.25, 0.5, 0.75, 1])]) {
     const cfg = accumulateConfig(pair, sweep);
     const n = pair.logits.B * pair.logits.S;
     // an 8-position range (JS loop), then ranges that start mid-block
@@ -287,7 +289,7 @@ function check(logits: Tensor, target: Tensor, o: Partial<LossOptions>, what: st
     try {
       const a = run(true);
       const b = run(false);
-      worst = Math.max(worst, same(a, b, `${what} sweep=${!!sweep}`));
+      worst = Math.max(worst, same(a, b, `${what} sweep=${sweep ? sweep.join(',') : 'none'}`));
     } finally {
       setWasmExpSum(true);
     }
@@ -313,13 +315,104 @@ test('fused pass: WebAssembly kernel = Math.exp loop (every target kind, float32
   run(randomLogits(r, shape), lab, { loss: 'ce', labelSmoothing: 0.1, weight: [0.2, 1, 1.5, 3, 1, 0.7] }, 'ce weighted');
   run(randomLogits(r, shape, 8), lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1, weight: [1, 2, 3, 0.5, 1, 4] }, 'dicece softmax weighted, wide logits');
   run(toFloat64(randomLogits(r, shape)), lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.2, squaredPred: true }, 'float64 logits, squared');
+  run(randomLogits(r, shape), lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1, squaredPred: true }, 'float32 logits, squared');
+  run(randomLogits(r, shape, 8), lab, { loss: 'dice', softmax: true, toOnehotY: true, labelSmoothing: 0 }, 'dice softmax, ε 0, wide logits');
+  run(randomLogits(r, shape), lab, { loss: 'dice', softmax: true, toOnehotY: true, labelSmoothing: 0.3, squaredPred: true, weight: [1, 2, 3, 0.5, 1, 4] }, 'dice softmax squared weighted');
   run(randomLogits(r, shape), lab, { loss: 'dice', sigmoid: true, toOnehotY: true, labelSmoothing: 0.2 }, 'dice sigmoid');
+  run(randomLogits(r, shape), lab, { loss: 'dice', toOnehotY: true, labelSmoothing: 0.2, squaredPred: true }, 'dice raw, squared');
   run(randomLogits(r, shape), randomLabels(r, [3, 23, 61], 6, { value: 5, rate: 0.1 }), { loss: 'ce', ignoreIndex: 5, labelSmoothing: 0.3 }, 'ce ignore');
   run(randomLogits(r, shape), oneHot(lab, 6), { loss: 'dicece', softmax: true, labelSmoothing: 0.1 }, 'one-hot');
   run(randomLogits(r, shape), randomProbs(r, shape), { loss: 'ce', labelSmoothing: 0.1 }, 'probabilities');
   run(toFloat64(randomLogits(r, [2, 3, 700])), randomLabels(r, [2, 700], 3), { loss: 'ce', labelSmoothing: 0.1 }, 'float64, (B, C, S)');
   run(randomLogits(r, [900, 7]), randomLabels(r, [900], 7), { loss: 'ce', labelSmoothing: 0.1 }, 'classification (S = 1: JS loop)');
   console.log(`fused pass, WebAssembly vs Math.exp: max relative difference of any sum ${worst.toExponential(3)}`);
+});
+
+/** The per-class Dice sums and sweep buckets the kernel gathers for class-index targets, from its exp rows and 1/Σ. */
+function referenceDice(k: ReturnType<typeof expSumKernel> & object, C: number, n: number, yy: Int32Array, eps: number, squared: boolean, K1: number, invStep: number) {
+  const invC = 1 / C;
+  const offYs = eps * invC;
+  const onYs = 1 - eps + offYs;
+  const sums = new Float64Array(C * 11);
+  const su = new Float64Array(C * K1);
+  const sv = new Float64Array(C * K1);
+  const K = K1 - 1;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < n; i++) {
+      const p = k.ex[c * BLOCK + i]! * k.inv[i]!;
+      const t = yy[i] === c ? 1 : 0;
+      const ys = t ? onYs : offYs;
+      const u = p - t;
+      const v = invC - t;
+      const o = squared ? 2 : 1;
+      const add = [p, p * t, t, Math.abs(p) ** o, Math.abs(ys) ** o, Math.abs(p - ys) ** o, u * u, v, u * v, v * v, t * v];
+      for (let j = 0; j < 11; j++) sums[c * 11 + j]! += add[j]!;
+      const f = Math.floor(u * (t ? invStep / (invC - 1) : C * invStep)) + 1;
+      const j = c * K1 + (f <= 0 ? 0 : f < K ? f : K);
+      su[j]! += t ? -u : u;
+      sv[j]! += t ? 1 - invC : invC;
+    }
+  }
+  return { sums, su, sv };
+}
+
+test('kernel Dice sums for class-index targets = a JS reference (softmax; plain, squared, sweep buckets and moments; padding, NaN rows)', () => {
+  const r = rng(21);
+  const k = expSumKernel(BLOCK, 7)!;
+  const C = 7;
+  const S = 1000;
+  const x = new Float32Array(C * S);
+  for (let i = 0; i < x.length; i++) x[i] = normal(r) * 4;
+  for (let s = 0; s < 5; s++) x[2 * S + s] = NaN; // NaN rows: p NaN, bucket K
+  const K1 = 16;
+  const invStep = 50; // grid 0, 0.02, …, 0.3
+  let worst = 0;
+  for (const n of [512, 37, 33, 400]) {
+    for (const squared of [false, true]) {
+      for (const sweep of ['none', squared ? 'moments' : 'buckets'] as const) {
+        const s0 = n === 400 ? 600 : 0;
+        k.prepare(x, s0, S, C, n, null, true);
+        const yy = new Int32Array(n);
+        for (let i = 0; i < n; i++) yy[i] = r() < 0.1 ? -1 : Math.floor(r() * C);
+        k.yy.set(yy);
+        if (sweep === 'buckets') assert.ok(k.reserveBuckets(C, K1));
+        const eps = 0.1;
+        const invC = 1 / C;
+        k.diceIndex(C, n, squared, sweep, eps * invC, 1 - eps + eps * invC, invStep / (invC - 1), C * invStep, K1);
+        const ref = referenceDice(k, C, n, yy, eps, squared, K1, invStep);
+        const cmp = (a: number, b: number, what: string) => {
+          if (Number.isNaN(b)) return assert.ok(Number.isNaN(a), `${what}: ${a}, want NaN`);
+          const d = Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+          worst = Math.max(worst, d);
+          assert.ok(d <= 1e-13, `${what}: kernel ${a}, reference ${b} (n ${n}, squared ${squared}, ${sweep})`);
+        };
+        const slots = [0, 1, 2, 3, 4, 5];
+        if (squared) slots.push(6);
+        if (sweep !== 'none') slots.push(7);
+        if (sweep === 'moments') slots.push(8, 9, 10);
+        for (let c = 0; c < C; c++) {
+          for (const j of slots) {
+            const o = 2 * (c * k.diceSlots + j);
+            cmp(k.diceSums[o]! + k.diceSums[o + 1]!, ref.sums[c * 11 + j]!, `class ${c} slot ${j}`);
+          }
+        }
+        if (sweep === 'buckets') {
+          const su = new Float64Array(C * K1 + 3);
+          const sv = new Float64Array(C * K1 + 3);
+          k.flushBuckets(C, K1, su, sv, 3);
+          for (let j = 0; j < C * K1; j++) {
+            cmp(su[3 + j]!, ref.su[j]!, `bucket ${j} Σsign(v)·u`);
+            cmp(sv[3 + j]!, ref.sv[j]!, `bucket ${j} Σ|v|`);
+          }
+          // flushing zeroes them
+          const again = new Float64Array(C * K1);
+          k.flushBuckets(C, K1, again, new Float64Array(C * K1), 0);
+          assert.ok(again.every((v) => v === 0));
+        }
+      }
+    }
+  }
+  console.log(`kernel Dice sums vs JS reference: max relative difference ${worst.toExponential(3)}`);
 });
 
 test('fused pass: non-finite and huge logits give the same sums (NaN where JS has NaN)', () => {
@@ -346,6 +439,7 @@ test('fused pass: non-finite and huge logits give the same sums (NaN where JS ha
   const logits64 = new Tensor('float64', [B, C, S], d64);
   check(logits64, lab, { loss: 'ce', labelSmoothing: 0.1, weight: [1, 2, 0.5, 3] }, 'non-finite float64, ce weighted');
   check(logits64, lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, 'non-finite float64, dicece softmax');
+  check(logits, lab, { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1, squaredPred: true }, 'non-finite, dicece softmax squared');
 });
 
 test('fallbacks: the JS loop when switched off, for too many classes, and with LOSS_INSPECTOR_NO_WASM=1', () => {
