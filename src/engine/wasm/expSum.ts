@@ -62,6 +62,8 @@ interface KernelExports {
   exp: (x: number, out: number, nr: number) => void;
   /** f64x2 slots per class of the dice* sums. */
   diceSlots: { readonly value: number };
+  /** Copies of the ε-sweep buckets diceIdxSw keeps (added together when flushed). */
+  bucketCopies: { readonly value: number };
   diceIdx: DiceFn;
   diceIdxSq: DiceFn;
   diceIdxSw: DiceFn;
@@ -144,6 +146,7 @@ export class ExpSumKernel {
   private bucketSlots = 0;
   /** f64x2 slots per class in {@link diceSums} (see {@link DICE_SLOT}). */
   readonly diceSlots: number;
+  private readonly bucketCopies: number;
   private cstV!: Float64Array;
   private bktV!: Float64Array;
   /** The hard class per position of the block for {@link diceIndex} (−1 ignored); the caller writes [0, n). */
@@ -180,6 +183,7 @@ export class ExpSumKernel {
     if (!(stride > 0) || stride % this.step !== 0) throw new Error(`wasm exp kernel: block stride ${stride} is not a positive multiple of ${this.step}`);
     this.stride = stride;
     this.diceSlots = this.fns.diceSlots.value;
+    this.bucketCopies = this.fns.bucketCopies.value;
     this.layout(1, 0);
   }
 
@@ -240,7 +244,7 @@ export class ExpSumKernel {
     o.yy = take(s * 4);
     o.dice = take(C * this.diceSlots * 16);
     o.cst = take(64);
-    o.bkt = take(bucketSlots * 32);
+    o.bkt = take(bucketSlots * 16 * this.bucketCopies);
     const memory = this.fns.memory;
     if (memory.buffer.byteLength < at) memory.grow(Math.ceil((at - memory.buffer.byteLength) / PAGE));
     this.classes = C;
@@ -271,7 +275,7 @@ export class ExpSumKernel {
     this.yy = new Int32Array(buf, o.yy, s);
     this.diceSums = new Float64Array(buf, o.dice, C * this.diceSlots * 2);
     this.cstV = new Float64Array(buf, o.cst, 8);
-    this.bktV = new Float64Array(buf, o.bkt, this.bucketSlots * 4);
+    this.bktV = new Float64Array(buf, o.bkt, this.bucketSlots * 2 * this.bucketCopies);
   }
 
   /**
@@ -303,18 +307,25 @@ export class ExpSumKernel {
   }
 
   /**
-   * Adds the buckets gathered since {@link reserveBuckets} (C classes, K1 buckets, both lane copies) into
+   * Adds the buckets gathered since {@link reserveBuckets} (C classes, K1 buckets, every copy) into
    * `su`/`sv` from index `at` (class k's bucket j at at + k·K1 + j), and zeroes them.
    */
   flushBuckets(C: number, K1: number, su: Float64Array, sv: Float64Array, at: number): void {
     if (this.mem !== this.fns.memory.buffer) this.views();
     const b = this.bktV;
     const m = C * K1;
+    const copies = this.bucketCopies;
     for (let j = 0; j < m; j++) {
-      su[at + j]! += b[2 * j]! + b[2 * (m + j)]!;
-      sv[at + j]! += b[2 * j + 1]! + b[2 * (m + j) + 1]!;
+      let u = b[2 * j]!;
+      let v = b[2 * j + 1]!;
+      for (let c = 1; c < copies; c++) {
+        u += b[2 * (c * m + j)]!;
+        v += b[2 * (c * m + j) + 1]!;
+      }
+      su[at + j]! += u;
+      sv[at + j]! += v;
     }
-    b.fill(0, 0, 4 * m);
+    b.fill(0, 0, 2 * copies * m);
   }
 
   /**

@@ -480,17 +480,20 @@ ${store.map((l) => ind + l).join('\n')}
  * (o = 2 squared, else 1; u = p − t, v = 1/C − t; 6 only squared, 7 with a sweep, 8–10 squared with a sweep).
  */
 const DICE_SLOTS = 12;
+/** f64x2 vectors per iteration of the dice* functions; with buckets, each vector's lane has its own copy. */
+const DICE_U = 2;
 
 /**
  * The per-class Dice sums of a block for class-index targets with softmax: p = ex_k[i]·inv[i] (the block
  * preparation's exp rows and 1/Σ, already in memory), t = (yy[i] == k), y_s = t ? onYs : offYs. Classes
- * outside, positions inside, two positions (one f64x2) per step. Arguments (byte offsets):
+ * outside, positions inside, 2·DICE_U positions (DICE_U f64x2) per step. Arguments (byte offsets):
  *   ex, exStride  the exp rows; inv  1/Σ per position; yy  the block's hard classes (i32; −1 ignored, −2 the
  *   padding up to nr, which adds nothing); C; nr (a multiple of 2); out  the sums (DICE_SLOTS per class);
  *   cst  f64 constants: offYs, onYs, 1/C, 1/C − 1, 1 − 1/C, scaleOn, scaleOff, K;
  *   bkt, K1  with `sweep` = 'buckets': the ε-sweep buckets of the uniform grid 0, Δ, …, two f64 (Σsign(v)·u,
- *   Σ|v|) per (class, bucket) at bkt + (k·K1 + j)·16, lane 0 of each step into the first C·K1 pairs, lane 1
- *   into the next C·K1 (two chains of dependent updates instead of one); bucket j = floor(u·scale) + 1
+ *   Σ|v|) per (class, bucket) at bkt + (k·K1 + j)·16 in copy 0, 2·DICE_U copies of C·K1 pairs, one per
+ *   lane of each vector of an iteration (that many chains of dependent updates instead of one: most values
+ *   of a class fall into the same bucket); bucket j = floor(u·scale) + 1
  *   clamped to [0, K] (NaN: K), as the JS `fastIndexSweep` computes it.
  * `sweep`: 'none', 'moments' (squared: Σv, Σuv, Σv², Σtv) or 'buckets' (not squared: Σv and the buckets).
  */
@@ -501,11 +504,12 @@ function diceIdx(name, squared, sweep) {
   if (sweep !== 'none') acc.push(7);
   if (sweep === 'moments') acc.push(8, 9, 10);
   const ld = (o) => `(v128.load64_splat offset=${o} (local.get $cst))`;
+  const bodyOf = (g) => {
   const body = [
-    `(local.set $y (v128.load32x2_s (local.get $yp)))`,
+    `(local.set $y (v128.load32x2_s offset=${8 * g} (local.get $yp)))`,
     `(local.set $tm (i64x2.eq (local.get $y) (local.get $kv)))`,
     `(local.set $vm (i64x2.ne (local.get $y) (local.get $pad)))`,
-    `(local.set $p (v128.and (f64x2.mul (v128.load (local.get $ep)) (v128.load (local.get $ip))) (local.get $vm)))`,
+    `(local.set $p (v128.and (f64x2.mul (v128.load offset=${16 * g} (local.get $ep)) (v128.load offset=${16 * g} (local.get $ip))) (local.get $vm)))`,
     `(local.set $t (v128.and (local.get $tm) (local.get $one)))`,
     `(local.set $ys (v128.and (v128.bitselect (local.get $onYs) (local.get $offYs) (local.get $tm)) (local.get $vm)))`,
     `(local.set $a0 (f64x2.add (local.get $a0) (local.get $p)))`,
@@ -544,22 +548,28 @@ function diceIdx(name, squared, sweep) {
   if (sweep === 'buckets') {
     body.push(
       `(local.set $u (f64x2.sub (local.get $p) (local.get $t)))`,
-      // bucket: floor(u · (t ? scaleOn : scaleOff)) + 1, clamped to [0, K] (pmax keeps NaN, pmin(K, NaN) is K)
-      `(local.set $j (i32x4.trunc_sat_f64x2_s_zero (f64x2.pmin (local.get $kf) (f64x2.pmax (f64x2.add (f64x2.floor (f64x2.mul (local.get $u) (v128.bitselect (local.get $scOn) (local.get $scOff) (local.get $tm)))) (local.get $one)) (local.get $zero)))))`,
+      // bucket: floor(u · (t ? scaleOn : scaleOff)) + 1 clamped to [0, K], computed as floor of the product
+      // clamped to [−1, K − 1] (pmin(K − 1, NaN) is K − 1: NaN goes to K) plus 2^52 + 1, exact for these
+      // integers, so that the bucket is the low 32 bits of each lane (i32 lanes 0 and 2)
+      `(local.set $j (f64x2.add (f64x2.floor (f64x2.pmax (local.get $mOne) (f64x2.pmin (local.get $kf) (f64x2.mul (local.get $u) (v128.bitselect (local.get $scOn) (local.get $scOff) (local.get $tm)))))) (local.get $magic)))`,
       // (sign(v)·u, |v|): t = 1 → (−u, 1 − 1/C), t = 0 → (u, 1/C); the padding adds (0, 0)
       `(local.set $su (v128.bitselect (f64x2.neg (local.get $u)) (local.get $u) (local.get $tm)))`,
       `(local.set $sv (v128.and (v128.bitselect (local.get $vOnAbs) (local.get $invC) (local.get $tm)) (local.get $vm)))`,
-      `(local.set $q (i32.add (local.get $kb) (i32.shl (i32x4.extract_lane 0 (local.get $j)) (i32.const 4))))`,
+      `(local.set $q (i32.add (local.get $kb${2 * g}) (i32.shl (i32x4.extract_lane 0 (local.get $j)) (i32.const 4))))`,
       `(v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $su) (local.get $sv))))`,
-      `(local.set $q (i32.add (local.get $kb2) (i32.shl (i32x4.extract_lane 1 (local.get $j)) (i32.const 4))))`,
+      `(local.set $q (i32.add (local.get $kb${2 * g + 1}) (i32.shl (i32x4.extract_lane 2 (local.get $j)) (i32.const 4))))`,
       `(v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $su) (local.get $sv))))`,
     );
   }
+  return body;
+  };
+  const body = [];
+  for (let g = 0; g < DICE_U; g++) body.push(...bodyOf(g));
   const zero = acc.map((a) => `(local.set $a${a} (v128.const i64x2 0 0))`);
   const store = acc.map((a) => `(v128.store offset=${16 * a} (local.get $op) (local.get $a${a}))`);
   return `  (func (export "${name}") (param $ex i32) (param $exStride i32) (param $inv i32) (param $yy i32) (param $C i32) (param $nr i32) (param $out i32) (param $cst i32) (param $bkt i32) (param $K1 i32)
-    (local $k i32) (local $i i32) (local $ep i32) (local $ip i32) (local $yp i32) (local $op i32) (local $kb i32) (local $kb2 i32) (local $q i32)
-    (local $kv v128) (local $pad v128) (local $one v128) (local $zero v128) (local $offYs v128) (local $onYs v128) (local $invC v128) (local $vOn v128) (local $vOnAbs v128) (local $scOn v128) (local $scOff v128) (local $kf v128)
+    (local $k i32) (local $i i32) (local $ep i32) (local $ip i32) (local $yp i32) (local $op i32) (local $kb i32) ${Array.from({ length: 2 * DICE_U }, (_, c) => `(local $kb${c} i32)`).join(' ')} (local $q i32)
+    (local $kv v128) (local $pad v128) (local $one v128) (local $zero v128) (local $offYs v128) (local $onYs v128) (local $invC v128) (local $vOn v128) (local $vOnAbs v128) (local $scOn v128) (local $scOff v128) (local $kf v128) (local $mOne v128) (local $magic v128)
     (local $y v128) (local $tm v128) (local $vm v128) (local $p v128) (local $t v128) (local $ys v128) (local $d v128) (local $u v128) (local $v v128) (local $j v128) (local $su v128) (local $sv v128)
     ${acc.map((a) => `(local $a${a} v128)`).join(' ')}
     (local.set $pad (i64x2.splat (i64.const -2)))
@@ -572,7 +582,9 @@ function diceIdx(name, squared, sweep) {
     (local.set $vOnAbs ${ld(32)})
     (local.set $scOn ${ld(40)})
     (local.set $scOff ${ld(48)})
-    (local.set $kf ${ld(56)})
+    (local.set $kf (f64x2.sub ${ld(56)} (local.get $one)))
+    (local.set $mOne (f64x2.splat (f64.const -1)))
+    (local.set $magic (f64x2.splat (f64.const ${2 ** 52 + 1})))
     (local.set $k (i32.const 0))
     (block $kdone
       (loop $rows
@@ -583,17 +595,17 @@ function diceIdx(name, squared, sweep) {
         (local.set $yp (local.get $yy))
         (local.set $op (i32.add (local.get $out) (i32.mul (local.get $k) (i32.const ${16 * DICE_SLOTS}))))
         (local.set $kb (i32.add (local.get $bkt) (i32.shl (i32.mul (local.get $k) (local.get $K1)) (i32.const 4))))
-        (local.set $kb2 (i32.add (local.get $kb) (i32.shl (i32.mul (local.get $C) (local.get $K1)) (i32.const 4))))
+${Array.from({ length: 2 * DICE_U }, (_, c) => `        (local.set $kb${c} (i32.add (local.get $kb) (i32.mul (i32.const ${c}) (i32.shl (i32.mul (local.get $C) (local.get $K1)) (i32.const 4)))))`).join('\n')}
 ${zero.map((l) => '        ' + l).join('\n')}
         (local.set $i (i32.const 0))
         (block $idone
           (loop $cols
             (br_if $idone (i32.ge_u (local.get $i) (local.get $nr)))
 ${body.map((l) => ind + l).join('\n')}
-            (local.set $ep (i32.add (local.get $ep) (i32.const 16)))
-            (local.set $ip (i32.add (local.get $ip) (i32.const 16)))
-            (local.set $yp (i32.add (local.get $yp) (i32.const 8)))
-            (local.set $i (i32.add (local.get $i) (i32.const 2)))
+            (local.set $ep (i32.add (local.get $ep) (i32.const ${16 * DICE_U})))
+            (local.set $ip (i32.add (local.get $ip) (i32.const ${16 * DICE_U})))
+            (local.set $yp (i32.add (local.get $yp) (i32.const ${8 * DICE_U})))
+            (local.set $i (i32.add (local.get $i) (i32.const ${2 * DICE_U})))
             (br $cols)))
 ${store.map((l) => '        ' + l).join('\n')}
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
@@ -619,7 +631,7 @@ const functions = [
   diceIdx('diceIdxSqSw', true, 'moments'),
 ].join('\n');
 /** First byte the caller may use: above the constant table, on a 64-byte line. */
-if ((2 * U) % (4 * MAXG) !== 0 || (2 * U) % (2 * LOG_U) !== 0) throw new Error('step must be a multiple of every function\'s positions per iteration');
+if ((2 * U) % (4 * MAXG) !== 0 || (2 * U) % (2 * LOG_U) !== 0 || (2 * U) % (2 * DICE_U) !== 0) throw new Error('step must be a multiple of every function\'s positions per iteration');
 const heapBase = Math.ceil((table.size * 16) / 64) * 64;
 const dataSeg = [...table.entries()]
   .map(([text, e]) => `  (data (i32.const ${e.off}) "${[...e.bytes].map((b) => '\\' + b.toString(16).padStart(2, '0')).join('')}") ;; ${text}`)
@@ -635,6 +647,8 @@ const wat = `;; GENERATED by src/engine/wasm/generate.mjs — edit that file, th
   (global (export "heapBase") i32 (i32.const ${heapBase}))
   ;; f64x2 slots per class of the dice* functions' sums
   (global (export "diceSlots") i32 (i32.const ${DICE_SLOTS}))
+  ;; copies of the ε-sweep buckets the dice*Sw function keeps (one per lane of each vector of an iteration)
+  (global (export "bucketCopies") i32 (i32.const ${2 * DICE_U}))
   ;; the constants, one f64x2/i64x2 each
 ${dataSeg}
 ${functions}
