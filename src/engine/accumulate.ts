@@ -474,6 +474,8 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   let wasmDice = kindIndex && doDice && softmax && (!grid || squared || fastIndexSweep);
   const onYs = (1 - eps) * 1 + offTarget;
   let bucketKernel: ExpSumKernel | null = null;
+  // The kernel that holds this pass's per-position sums (CE by class, confusion, calibration), if any block used it.
+  let posKernel: ExpSumKernel | null = null;
   let bucketB = -1;
   if (wasmDice && diceSweep === 'buckets') {
     bucketKernel = expSumKernel(BLOCK, C);
@@ -592,9 +594,11 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     }
 
     // Per class: float-target CE sums and Dice sums.
-    if (kernel && wasmDice) {
+    if (kernel) {
       const ky = kernel.yy;
       for (let i = 0; i < n; i++) ky[i] = yy[i]!;
+    }
+    if (kernel && wasmDice) {
       if (bucketKernel && b !== bucketB) {
         if (bucketB >= 0) bucketKernel.flushBuckets(C, K1, swSU!, swSV!, bucketB * C * K1);
         bucketB = b;
@@ -755,8 +759,14 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
       }
     }
 
-    // Per position: CE sums by class, confusion, calibration.
-    for (let i = 0; i < n; i++) {
+    // Per position: CE sums by class, confusion, calibration (in the kernel when it prepared the block).
+    if (kernel) {
+      if (posKernel !== kernel) {
+        kernel.resetPositions();
+        posKernel = kernel;
+      }
+      kernel.positions(C, n, weighted, wTotal, kindIndex);
+    } else for (let i = 0; i < n; i++) {
       const y = yy[i]!;
       if (y < 0) continue;
       const l = lse[i]!;
@@ -786,5 +796,12 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     e += n;
   }
   if (bucketKernel && bucketB >= 0) bucketKernel.flushBuckets(C, K1, swSU!, swSV!, bucketB * C * K1);
+  if (posKernel) {
+    const k = posKernel.flushPositions(C, acc);
+    kept += k.kept;
+    nllW += k.nllW;
+    smoothW += k.smoothW;
+    weightSum += k.weightSum;
+  }
   addScalars(acc, e1 - e0, { nanL, infL, kept, nllW, smoothW, weightSum, bceSum: 0 });
 }

@@ -68,6 +68,10 @@ interface KernelExports {
   diceIdxSq: DiceFn;
   diceIdxSw: DiceFn;
   diceIdxSqSw: DiceFn;
+  /** f64 slot where the per-position sums' per-class records start. */
+  posClass: { readonly value: number };
+  posF32: PosFn;
+  posF64: PosFn;
   log: (x: number, out: number, nr: number) => void;
 }
 
@@ -82,6 +86,23 @@ export const DICE_SLOT = { P: 0, PY: 1, Y: 2, Po: 3, Yo: 4, Do: 5, D2: 6, V: 7, 
 
 /** The ε sweep of {@link ExpSumKernel.diceIndex}: none, the squared moments, or the uniform grid's buckets. */
 export type DiceSweep = 'none' | 'moments' | 'buckets';
+
+type PosFn = (x: number, xStride: number, yy: number, lse: number, sx: number, sxw: number, inv: number, am: number, n: number, C: number, w: number, weighted: number, wTotal: number, index: number, acc: number) => void;
+
+/** Calibration bins of the per-position sums (the fused pass's CALIBRATION_BINS). */
+const CAL_BINS = 15;
+
+/** The per-position sums of a pass that {@link ExpSumKernel.flushPositions} adds into (the Accumulators' fields). */
+export interface PositionSums {
+  classElems: Float64Array;
+  classNll: Float64Array;
+  classSmooth: Float64Array;
+  classSmoothW: Float64Array;
+  confusion: Float64Array;
+  calCount: Float64Array;
+  calConf: Float64Array;
+  calCorrect: Float64Array;
+}
 
 type MaxFn = (x: number, xStride: number, C: number, nr: number, w: number, mx: number, am: number, sx: number, sxw: number, cnt: number) => void;
 
@@ -141,7 +162,10 @@ export class ExpSumKernel {
   readonly stride: number;
   private readonly step: number;
   private classes = 0;
-  private off = { mx: 0, se: 0, lse: 0, inv: 0, sx: 0, sxw: 0, am: 0, cnt: 0, w: 0, x: 0, ex: 0, yy: 0, dice: 0, cst: 0, bkt: 0 };
+  private off = { mx: 0, se: 0, lse: 0, inv: 0, sx: 0, sxw: 0, am: 0, cnt: 0, w: 0, x: 0, ex: 0, yy: 0, dice: 0, cst: 0, bkt: 0, pos: 0 };
+  private posV!: Float64Array;
+  /** Whether the block last prepared had float32 logits (the per-position sums read its rows). */
+  private lastF32 = true;
   /** (class, bucket) pairs the bucket region holds per lane copy. */
   private bucketSlots = 0;
   /** f64x2 slots per class in {@link diceSums} (see {@link DICE_SLOT}). */
@@ -245,6 +269,7 @@ export class ExpSumKernel {
     o.dice = take(C * this.diceSlots * 16);
     o.cst = take(64);
     o.bkt = take(bucketSlots * 16 * this.bucketCopies);
+    o.pos = take((this.fns.posClass.value + 4 * C + C * C) * 8);
     const memory = this.fns.memory;
     if (memory.buffer.byteLength < at) memory.grow(Math.ceil((at - memory.buffer.byteLength) / PAGE));
     this.classes = C;
@@ -276,6 +301,7 @@ export class ExpSumKernel {
     this.diceSums = new Float64Array(buf, o.dice, C * this.diceSlots * 2);
     this.cstV = new Float64Array(buf, o.cst, 8);
     this.bktV = new Float64Array(buf, o.bkt, this.bucketSlots * 2 * this.bucketCopies);
+    this.posV = new Float64Array(buf, o.pos, this.fns.posClass.value + 4 * C + C * C);
   }
 
   /**
@@ -340,6 +366,7 @@ export class ExpSumKernel {
     const s = this.stride;
     const nr = Math.ceil(n / this.step) * this.step;
     const f32 = x instanceof Float32Array;
+    this.lastF32 = f32;
     const dst = f32 ? this.x32 : this.x64;
     for (let k = 0; k < C; k++) {
       const o = xb + k * S;
@@ -361,6 +388,50 @@ export class ExpSumKernel {
     this.inf = this.cntV[1]!;
     (f32 ? fns.expSumF32 : fns.expSumF64)(o.x, xStride, o.mx, o.se, o.ex, s * 8, C, nr, keepEx ? 1 : 0);
     fns.lseInv(o.mx, o.se, o.lse, o.inv, nr);
+  }
+
+  /** Zeroes the per-position sums (before the first {@link positions} of a pass). */
+  resetPositions(): void {
+    if (this.mem !== this.fns.memory.buffer) this.views();
+    this.posV.fill(0);
+  }
+
+  /**
+   * The per-position sums of the block last {@link prepare}d, for the hard classes in {@link yy} [0, n)
+   * (−1: none): per class the count, Σ −log q_y, Σ Σ_k −log q_k and its weighted form (W·lse − Σw·x,
+   * W = `wTotal`, when `weighted`), the confusion matrix and the calibration bins; with `index` also kept,
+   * Σ w_y·(−log q_y), Σ (smoothed, weighted), Σ w_y. Kept in the module until {@link flushPositions}.
+   */
+  positions(C: number, n: number, weighted: boolean, wTotal: number, index: boolean): void {
+    if (this.mem !== this.fns.memory.buffer) this.views();
+    const o = this.off;
+    const f32 = this.lastF32;
+    (f32 ? this.fns.posF32 : this.fns.posF64)(o.x, this.stride * (f32 ? 4 : 8), o.yy, o.lse, o.sx, o.sxw, o.inv, o.am, n, C, o.w, weighted ? 1 : 0, wTotal, index ? 1 : 0, o.pos);
+  }
+
+  /**
+   * Adds the per-position sums gathered since {@link resetPositions} into `acc` (C classes) and returns the
+   * scalars: kept, Σ w_y·(−log q_y), Σ Σ_k w_k·(−log q_k), Σ w_y.
+   */
+  flushPositions(C: number, acc: PositionSums): { kept: number; nllW: number; smoothW: number; weightSum: number } {
+    if (this.mem !== this.fns.memory.buffer) this.views();
+    const v = this.posV;
+    for (let b = 0; b < CAL_BINS; b++) {
+      acc.calCount[b]! += v[4 + 3 * b]!;
+      acc.calConf[b]! += v[5 + 3 * b]!;
+      acc.calCorrect[b]! += v[6 + 3 * b]!;
+    }
+    const pc = this.fns.posClass.value;
+    for (let y = 0; y < C; y++) {
+      const r = pc + 4 * y;
+      acc.classElems[y]! += v[r]!;
+      acc.classNll[y]! += v[r + 1]!;
+      acc.classSmooth[y]! += v[r + 2]!;
+      acc.classSmoothW[y]! += v[r + 3]!;
+    }
+    const cf = pc + 4 * C;
+    for (let j = 0; j < C * C; j++) acc.confusion[j]! += v[cf + j]!;
+    return { kept: v[0]!, nllW: v[1]!, smoothW: v[2]!, weightSum: v[3]! };
   }
 
   /** exp of every value, into `out` (to test and time the exp alone). */

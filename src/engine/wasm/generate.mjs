@@ -613,6 +613,87 @@ ${store.map((l) => '        ' + l).join('\n')}
   )`;
 }
 
+/** Calibration bins of the fused pass (accumulate.ts CALIBRATION_BINS). */
+const CAL_BINS = 15;
+/**
+ * Layout of the per-position sums region (float64 slots) the pos* functions add into:
+ *   0 kept, 1 Σ w_y·(−log q_y), 2 Σ Σ_k w_k·(−log q_k), 3 Σ w_y; then per calibration bin b at 4 + 3·b:
+ *   count, Σ confidence, correct; then per class y at POS_CLASS + 4·y: elements, Σ −log q_y, Σ Σ_k −log q_k,
+ *   Σ Σ_k w_k·(−log q_k); then the confusion matrix at POS_CLASS + 4·C + t·C + p.
+ */
+const POS_CLASS = 4 + 3 * CAL_BINS + 3; // 52: a multiple of 4 (32-byte records)
+
+/**
+ * The per-position sums of a block (scalar: every position adds into slots picked by its class): for each
+ * position with a hard class y ≥ 0 (yy, i32), −log q_y = lse − x_y (x_y read from the block's rows), the
+ * smoothed Σ_k −log q_k = C·lse − Σx and its weighted form (W·lse − Σw·x when `weighted`, W = Σ_k w_k),
+ * per class counts and sums, the confusion matrix (y, argmax), the calibration bin of 1/Σ (the top softmax
+ * probability; skipped when NaN) — as the JS loop computes them, in the same order. `index` ≠ 0: class-index
+ * targets, which also add kept, Σ w_y·(−log q_y), Σ (smoothed, weighted) and Σ w_y (w at `w`; 1 when not
+ * weighted). Adds into the region at `acc` (POS_CLASS layout), which the caller zeroes and reads.
+ */
+function posSums(name, f32) {
+  const xb = f32 ? 4 : 8;
+  const loadX = f32 ? `(f64.promote_f32 (f32.load (local.get $q)))` : `(f64.load (local.get $q))`;
+  return `  (func (export "${name}") (param $x i32) (param $xStride i32) (param $yy i32) (param $lse i32) (param $sx i32) (param $sxw i32) (param $inv i32) (param $am i32) (param $n i32) (param $C i32) (param $w i32) (param $weighted i32) (param $wTotal f64) (param $index i32) (param $acc i32)
+    (local $i i32) (local $y i32) (local $a i32) (local $q i32) (local $cls i32) (local $conf i32)
+    (local $l f64) (local $nl f64) (local $sNll f64) (local $sNllW f64) (local $wy f64) (local $c f64) (local $Cf f64)
+    (local $kept f64) (local $nllW f64) (local $smoothW f64) (local $weightSum f64)
+    (local.set $Cf (f64.convert_i32_u (local.get $C)))
+    (local.set $cls (i32.add (local.get $acc) (i32.const ${POS_CLASS * 8})))
+    (local.set $conf (i32.add (local.get $cls) (i32.shl (local.get $C) (i32.const 5))))
+    (local.set $kept (f64.load (local.get $acc)))
+    (local.set $nllW (f64.load offset=8 (local.get $acc)))
+    (local.set $smoothW (f64.load offset=16 (local.get $acc)))
+    (local.set $weightSum (f64.load offset=24 (local.get $acc)))
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $pos
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $y (i32.load (i32.add (local.get $yy) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (i32.ge_s (local.get $y) (i32.const 0))
+          (then
+            (local.set $l (f64.load (i32.add (local.get $lse) (i32.shl (local.get $i) (i32.const 3)))))
+            (local.set $q (i32.add (i32.add (local.get $x) (i32.mul (local.get $y) (local.get $xStride))) (i32.mul (local.get $i) (i32.const ${xb}))))
+            (local.set $nl (f64.sub (local.get $l) ${loadX}))
+            (local.set $sNll (f64.sub (f64.mul (local.get $Cf) (local.get $l)) (f64.load (i32.add (local.get $sx) (i32.shl (local.get $i) (i32.const 3))))))
+            (local.set $sNllW (local.get $sNll))
+            (if (local.get $weighted)
+              (then (local.set $sNllW (f64.sub (f64.mul (local.get $wTotal) (local.get $l)) (f64.load (i32.add (local.get $sxw) (i32.shl (local.get $i) (i32.const 3))))))))
+            (if (local.get $index)
+              (then
+                (local.set $kept (f64.add (local.get $kept) (f64.const 1)))
+                (local.set $wy (f64.const 1))
+                (if (local.get $weighted) (then (local.set $wy (f64.load (i32.add (local.get $w) (i32.shl (local.get $y) (i32.const 3)))))))
+                (local.set $nllW (f64.add (local.get $nllW) (f64.mul (local.get $wy) (local.get $nl))))
+                (local.set $smoothW (f64.add (local.get $smoothW) (local.get $sNllW)))
+                (local.set $weightSum (f64.add (local.get $weightSum) (local.get $wy)))))
+            (local.set $q (i32.add (local.get $cls) (i32.shl (local.get $y) (i32.const 5))))
+            (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.const 1)))
+            (f64.store offset=8 (local.get $q) (f64.add (f64.load offset=8 (local.get $q)) (local.get $nl)))
+            (f64.store offset=16 (local.get $q) (f64.add (f64.load offset=16 (local.get $q)) (local.get $sNll)))
+            (f64.store offset=24 (local.get $q) (f64.add (f64.load offset=24 (local.get $q)) (local.get $sNllW)))
+            (local.set $a (i32.load (i32.add (local.get $am) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $q (i32.add (local.get $conf) (i32.shl (i32.add (i32.mul (local.get $y) (local.get $C)) (local.get $a)) (i32.const 3))))
+            (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.const 1)))
+            (local.set $c (f64.load (i32.add (local.get $inv) (i32.shl (local.get $i) (i32.const 3)))))
+            (if (f64.eq (local.get $c) (local.get $c))
+              (then
+                (local.set $q (i32.add (local.get $acc) (i32.add (i32.const 32) (i32.mul (i32.const 24)
+                  (select (i32.const ${CAL_BINS - 1}) (local.tee $q (i32.trunc_f64_s (f64.floor (f64.mul (local.get $c) (f64.const ${CAL_BINS}))))) (i32.gt_s (local.get $q) (i32.const ${CAL_BINS - 1})))))))
+                (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.const 1)))
+                (f64.store offset=8 (local.get $q) (f64.add (f64.load offset=8 (local.get $q)) (local.get $c)))
+                (if (i32.eq (local.get $a) (local.get $y))
+                  (then (f64.store offset=16 (local.get $q) (f64.add (f64.load offset=16 (local.get $q)) (f64.const 1)))))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $pos)))
+    (f64.store (local.get $acc) (local.get $kept))
+    (f64.store offset=8 (local.get $acc) (local.get $nllW))
+    (f64.store offset=16 (local.get $acc) (local.get $smoothW))
+    (f64.store offset=24 (local.get $acc) (local.get $weightSum))
+  )`;
+}
+
 const functions = [
   kernel('expSumF32', true),
   kernel('expSumF64', false),
@@ -629,6 +710,8 @@ const functions = [
   diceIdx('diceIdxSq', true, 'none'),
   diceIdx('diceIdxSw', false, 'buckets'),
   diceIdx('diceIdxSqSw', true, 'moments'),
+  posSums('posF32', true),
+  posSums('posF64', false),
 ].join('\n');
 /** First byte the caller may use: above the constant table, on a 64-byte line. */
 if ((2 * U) % (4 * MAXG) !== 0 || (2 * U) % (2 * LOG_U) !== 0 || (2 * U) % (2 * DICE_U) !== 0) throw new Error('step must be a multiple of every function\'s positions per iteration');
@@ -648,6 +731,8 @@ const wat = `;; GENERATED by src/engine/wasm/generate.mjs — edit that file, th
   ;; f64x2 slots per class of the dice* functions' sums
   (global (export "diceSlots") i32 (i32.const ${DICE_SLOTS}))
   ;; copies of the ε-sweep buckets the dice*Sw function keeps (one per lane of each vector of an iteration)
+  ;; f64 slot where the pos* functions' per-class records start
+  (global (export "posClass") i32 (i32.const ${POS_CLASS}))
   (global (export "bucketCopies") i32 (i32.const ${2 * DICE_U}))
   ;; the constants, one f64x2/i64x2 each
 ${dataSeg}
