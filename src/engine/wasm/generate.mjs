@@ -553,11 +553,15 @@ function diceIdx(name, squared, sweep) {
       // integers, so that the bucket is the low 32 bits of each lane (i32 lanes 0 and 2)
       `(local.set $j (f64x2.add (f64x2.floor (f64x2.pmax (local.get $mOne) (f64x2.pmin (local.get $kf) (f64x2.mul (local.get $u) (v128.bitselect (local.get $scOn) (local.get $scOff) (local.get $tm)))))) (local.get $magic)))`,
       // (sign(v)·u, |v|): t = 1 → (−u, 1 − 1/C), t = 0 → (u, 1/C); the padding adds (0, 0)
-      `(local.set $su (v128.bitselect (f64x2.neg (local.get $u)) (local.get $u) (local.get $tm)))`,
+      // sign(v)·u is |u|: p = ex·(1/Σ) lies in [0, 1] (1 only where Σ = ex = 1, exactly), so u = p − 1 ≤ 0 where
+      // t = 1 and u = p ≥ 0 where t = 0 (±0 add alike; NaN stays NaN)
+      `(local.set $su (f64x2.abs (local.get $u)))`,
       `(local.set $sv (v128.and (v128.bitselect (local.get $vOnAbs) (local.get $invC) (local.get $tm)) (local.get $vm)))`,
-      `(local.set $q (i32.add (local.get $kb${2 * g}) (i32.shl (i32x4.extract_lane 0 (local.get $j)) (i32.const 4))))`,
+      // the two lanes' addresses at once: bucket·16 plus their copies' bases (i32 lanes 0 and 2)
+      `(local.set $j (i32x4.add (i32x4.shl (local.get $j) (i32.const 4)) (local.get $kbv${g})))`,
+      `(local.set $q (i32x4.extract_lane 0 (local.get $j)))`,
       `(v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $su) (local.get $sv))))`,
-      `(local.set $q (i32.add (local.get $kb${2 * g + 1}) (i32.shl (i32x4.extract_lane 2 (local.get $j)) (i32.const 4))))`,
+      `(local.set $q (i32x4.extract_lane 2 (local.get $j)))`,
       `(v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $su) (local.get $sv))))`,
     );
   }
@@ -569,6 +573,7 @@ function diceIdx(name, squared, sweep) {
   const store = acc.map((a) => `(v128.store offset=${16 * a} (local.get $op) (local.get $a${a}))`);
   return `  (func (export "${name}") (param $ex i32) (param $exStride i32) (param $inv i32) (param $yy i32) (param $C i32) (param $nr i32) (param $out i32) (param $cst i32) (param $bkt i32) (param $K1 i32)
     (local $k i32) (local $i i32) (local $ep i32) (local $ip i32) (local $yp i32) (local $op i32) (local $kb i32) ${Array.from({ length: 2 * DICE_U }, (_, c) => `(local $kb${c} i32)`).join(' ')} (local $q i32)
+    ${Array.from({ length: DICE_U }, (_, g) => `(local $kbv${g} v128)`).join(' ')}
     (local $kv v128) (local $pad v128) (local $one v128) (local $zero v128) (local $offYs v128) (local $onYs v128) (local $invC v128) (local $vOn v128) (local $vOnAbs v128) (local $scOn v128) (local $scOff v128) (local $kf v128) (local $mOne v128) (local $magic v128)
     (local $y v128) (local $tm v128) (local $vm v128) (local $p v128) (local $t v128) (local $ys v128) (local $d v128) (local $u v128) (local $v v128) (local $j v128) (local $su v128) (local $sv v128)
     ${acc.map((a) => `(local $a${a} v128)`).join(' ')}
@@ -596,6 +601,7 @@ function diceIdx(name, squared, sweep) {
         (local.set $op (i32.add (local.get $out) (i32.mul (local.get $k) (i32.const ${16 * DICE_SLOTS}))))
         (local.set $kb (i32.add (local.get $bkt) (i32.shl (i32.mul (local.get $k) (local.get $K1)) (i32.const 4))))
 ${Array.from({ length: 2 * DICE_U }, (_, c) => `        (local.set $kb${c} (i32.add (local.get $kb) (i32.mul (i32.const ${c}) (i32.shl (i32.mul (local.get $C) (local.get $K1)) (i32.const 4)))))`).join('\n')}
+${Array.from({ length: DICE_U }, (_, g) => `        (local.set $kbv${g} (i32x4.replace_lane 2 (i32x4.splat (local.get $kb${2 * g})) (local.get $kb${2 * g + 1})))`).join('\n')}
 ${zero.map((l) => '        ' + l).join('\n')}
         (local.set $i (i32.const 0))
         (block $idone
