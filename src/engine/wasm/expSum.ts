@@ -6,6 +6,9 @@
  *     as the JS loop adds: the same bits), and the block's NaN and ±Inf counts;
  *   - `se[i] = Σ_k exp(x_k[i] − mx[i])` and, when asked, `ex[k·stride + i] = exp(x_k[i] − mx[i])`;
  *   - `lse[i] = mx[i] + log se[i]` and `inv[i] = 1 / se[i]` (NaN when the row holds NaN or +Inf, or is all −Inf).
+ * From what it then holds it also gathers, per block, the per-position sums of the pass (CE by class,
+ * confusion, calibration: {@link ExpSumKernel.positions}) and, for class-index targets with softmax, the
+ * per-class Dice sums and the ε sweep's buckets ({@link ExpSumKernel.diceIndex}).
  * All in float64 with f64x2 lanes (the maximum of float32 logits in f32x4 lanes: exact). The caller reads the
  * results through views on the module's memory (no copy out). The kernel's text is `expSumKernel.wat`,
  * generated with its bytes by `generate.mjs`.
