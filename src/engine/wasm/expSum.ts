@@ -78,7 +78,7 @@ interface KernelExports {
   log: (x: number, out: number, nr: number) => void;
 }
 
-type DiceFn = (ex: number, exStride: number, inv: number, yy: number, C: number, nr: number, out: number, cst: number, bkt: number, K1: number) => void;
+type DiceFn = (ex: number, exStride: number, inv: number, yy: number, C: number, n: number, nr: number, out: number, cst: number, bkt: number, K1: number) => void;
 
 /**
  * Slots of {@link ExpSumKernel.diceSums} per class (each the two lane sums of one f64x2; add them):
@@ -332,7 +332,7 @@ export class ExpSumKernel {
     const f = this.fns;
     const fn = sweep === 'buckets' ? f.diceIdxSw : sweep === 'moments' ? f.diceIdxSqSw : squared ? f.diceIdxSq : f.diceIdx;
     const o = this.off;
-    fn(o.ex, this.stride * 8, o.inv, o.yy, C, nr, o.dice, o.cst, o.bkt, K1);
+    fn(o.ex, this.stride * 8, o.inv, o.yy, C, n, nr, o.dice, o.cst, o.bkt, K1);
   }
 
   /**

@@ -493,7 +493,8 @@ const DICE_U = 2;
  * preparation's exp rows and 1/Σ, already in memory), t = (yy[i] == k), y_s = t ? onYs : offYs. Classes
  * outside, positions inside, 2·DICE_U positions (DICE_U f64x2) per step. Arguments (byte offsets):
  *   ex, exStride  the exp rows; inv  1/Σ per position; yy  the block's hard classes (i32; −1 ignored, −2 the
- *   padding up to nr, which adds nothing); C; nr (a multiple of 2); out  the sums (DICE_SLOTS per class);
+ *   padding up to nr, which adds nothing: masked in the steps past the last full one); C; n; nr (n rounded
+ *   up to a multiple of 2·DICE_U); out  the sums (DICE_SLOTS per class);
  *   cst  f64 constants: offYs, onYs, 1/C, 1/C − 1, 1 − 1/C, scaleOn, scaleOff, K;
  *   bkt, K1  with `sweep` = 'buckets': the ε-sweep buckets of the uniform grid 0, Δ, …, two f64 (Σsign(v)·u,
  *   Σ|v|) per (class, bucket) at bkt + (k·K1 + j)·16 in copy 0, 2·DICE_U copies of C·K1 pairs, one per
@@ -509,14 +510,15 @@ function diceIdx(name, squared, sweep) {
   if (sweep !== 'none') acc.push(7);
   if (sweep === 'moments') acc.push(8, 9, 10);
   const ld = (o) => `(v128.load64_splat offset=${o} (local.get $cst))`;
-  const bodyOf = (g) => {
+  const bodyOf = (g, masked) => {
+  const mask = (e) => (masked ? `(v128.and ${e} (local.get $vm))` : e);
   const body = [
     `(local.set $y (v128.load32x2_s offset=${8 * g} (local.get $yp)))`,
     `(local.set $tm (i64x2.eq (local.get $y) (local.get $kv)))`,
-    `(local.set $vm (i64x2.ne (local.get $y) (local.get $pad)))`,
-    `(local.set $p (v128.and (f64x2.mul (v128.load offset=${16 * g} (local.get $ep)) (v128.load offset=${16 * g} (local.get $ip))) (local.get $vm)))`,
+    ...(masked ? [`(local.set $vm (i64x2.ne (local.get $y) (local.get $pad)))`] : []),
+    `(local.set $p ${mask(`(f64x2.mul (v128.load offset=${16 * g} (local.get $ep)) (v128.load offset=${16 * g} (local.get $ip)))`)})`,
     `(local.set $t (v128.and (local.get $tm) (local.get $one)))`,
-    `(local.set $ys (v128.and (v128.bitselect (local.get $onYs) (local.get $offYs) (local.get $tm)) (local.get $vm)))`,
+    `(local.set $ys ${mask('(v128.bitselect (local.get $onYs) (local.get $offYs) (local.get $tm))')})`,
     `(local.set $a0 (f64x2.add (local.get $a0) (local.get $p)))`,
     `(local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $p) (local.get $t))))`,
     `(local.set $a2 (f64x2.add (local.get $a2) (local.get $t)))`,
@@ -539,7 +541,7 @@ function diceIdx(name, squared, sweep) {
   }
   if (sweep !== 'none') {
     body.push(
-      `(local.set $v (v128.and (v128.bitselect (local.get $vOn) (local.get $invC) (local.get $tm)) (local.get $vm)))`,
+      `(local.set $v ${mask('(v128.bitselect (local.get $vOn) (local.get $invC) (local.get $tm))')})`,
       `(local.set $a7 (f64x2.add (local.get $a7) (local.get $v)))`,
     );
   }
@@ -561,7 +563,7 @@ function diceIdx(name, squared, sweep) {
       // sign(v)·u is |u|: p = ex·(1/Σ) lies in [0, 1] (1 only where Σ = ex = 1, exactly), so u = p − 1 ≤ 0 where
       // t = 1 and u = p ≥ 0 where t = 0 (±0 add alike; NaN stays NaN)
       `(local.set $su (f64x2.abs (local.get $u)))`,
-      `(local.set $sv (v128.and (v128.bitselect (local.get $vOnAbs) (local.get $invC) (local.get $tm)) (local.get $vm)))`,
+      `(local.set $sv ${mask('(v128.bitselect (local.get $vOnAbs) (local.get $invC) (local.get $tm))')})`,
       // the two lanes' addresses at once: bucket·16 plus their copies' bases (i32 lanes 0 and 2)
       `(local.set $j (i32x4.add (i32x4.shl (local.get $j) (i32.const 4)) (local.get $kbv${g})))`,
       `(local.set $q (i32x4.extract_lane 0 (local.get $j)))`,
@@ -572,11 +574,22 @@ function diceIdx(name, squared, sweep) {
   }
   return body;
   };
+  // full steps without the padding masks, then the last step(s) up to nr with them
   const body = [];
-  for (let g = 0; g < DICE_U; g++) body.push(...bodyOf(g));
+  const tail = [];
+  for (let g = 0; g < DICE_U; g++) {
+    body.push(...bodyOf(g, false));
+    tail.push(...bodyOf(g, true));
+  }
+  const advance = [
+    `(local.set $ep (i32.add (local.get $ep) (i32.const ${16 * DICE_U})))`,
+    `(local.set $ip (i32.add (local.get $ip) (i32.const ${16 * DICE_U})))`,
+    `(local.set $yp (i32.add (local.get $yp) (i32.const ${8 * DICE_U})))`,
+    `(local.set $i (i32.add (local.get $i) (i32.const ${2 * DICE_U})))`,
+  ];
   const zero = acc.map((a) => `(local.set $a${a} (v128.const i64x2 0 0))`);
   const store = acc.map((a) => `(v128.store offset=${16 * a} (local.get $op) (local.get $a${a}))`);
-  return `  (func (export "${name}") (param $ex i32) (param $exStride i32) (param $inv i32) (param $yy i32) (param $C i32) (param $nr i32) (param $out i32) (param $cst i32) (param $bkt i32) (param $K1 i32)
+  return `  (func (export "${name}") (param $ex i32) (param $exStride i32) (param $inv i32) (param $yy i32) (param $C i32) (param $n i32) (param $nr i32) (param $out i32) (param $cst i32) (param $bkt i32) (param $K1 i32)
     (local $k i32) (local $i i32) (local $ep i32) (local $ip i32) (local $yp i32) (local $op i32) (local $kb i32) ${Array.from({ length: 2 * DICE_U }, (_, c) => `(local $kb${c} i32)`).join(' ')} (local $q i32)
     ${Array.from({ length: DICE_U }, (_, g) => `(local $kbv${g} v128)`).join(' ')}
     (local $kv v128) (local $pad v128) (local $one v128) (local $zero v128) (local $offYs v128) (local $onYs v128) (local $invC v128) (local $vOn v128) (local $vOnAbs v128) (local $scOn v128) (local $scOff v128) (local $kf v128) (local $mOne v128) (local $magic v128)
@@ -611,13 +624,16 @@ ${zero.map((l) => '        ' + l).join('\n')}
         (local.set $i (i32.const 0))
         (block $idone
           (loop $cols
-            (br_if $idone (i32.ge_u (local.get $i) (local.get $nr)))
+            (br_if $idone (i32.gt_u (i32.add (local.get $i) (i32.const ${2 * DICE_U})) (local.get $n)))
 ${body.map((l) => ind + l).join('\n')}
-            (local.set $ep (i32.add (local.get $ep) (i32.const ${16 * DICE_U})))
-            (local.set $ip (i32.add (local.get $ip) (i32.const ${16 * DICE_U})))
-            (local.set $yp (i32.add (local.get $yp) (i32.const ${8 * DICE_U})))
-            (local.set $i (i32.add (local.get $i) (i32.const ${2 * DICE_U})))
+${advance.map((l) => ind + l).join('\n')}
             (br $cols)))
+        (block $tdone
+          (loop $tail
+            (br_if $tdone (i32.ge_u (local.get $i) (local.get $nr)))
+${tail.map((l) => ind + l).join('\n')}
+${advance.map((l) => ind + l).join('\n')}
+            (br $tail)))
 ${store.map((l) => '        ' + l).join('\n')}
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $rows)))
