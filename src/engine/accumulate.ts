@@ -472,7 +472,6 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   // uniform grid's sweep buckets) from the exp rows it already holds; other grids stay on the JS loop.
   const diceSweep: DiceSweep = !grid ? 'none' : squared ? 'moments' : 'buckets';
   let wasmDice = kindIndex && doDice && softmax && (!grid || squared || fastIndexSweep);
-  const onYs = (1 - eps) * 1 + offTarget;
   let bucketKernel: ExpSumKernel | null = null;
   // The kernel that holds this pass's per-position sums (CE by class, confusion, calibration), if any block used it.
   let posKernel: ExpSumKernel | null = null;
@@ -603,7 +602,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         if (bucketB >= 0) bucketKernel.flushBuckets(C, K1, swSU!, swSV!, bucketB * C * K1);
         bucketB = b;
       }
-      kernel.diceIndex(C, n, squared, diceSweep, offTarget, onYs, scaleOn, scaleOff, K1);
+      kernel.diceIndex(C, n, squared, diceSweep, eps, scaleOn, scaleOff, K1);
       const r = kernel.diceSums;
       const ns = 2 * kernel.diceSlots;
       for (let k = 0; k < C; k++) {

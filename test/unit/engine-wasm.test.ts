@@ -332,7 +332,6 @@ test('fused pass: WebAssembly kernel = Math.exp loop (every target kind, float32
 function referenceDice(k: ReturnType<typeof expSumKernel> & object, C: number, n: number, yy: Int32Array, eps: number, squared: boolean, K1: number, invStep: number) {
   const invC = 1 / C;
   const offYs = eps * invC;
-  const onYs = 1 - eps + offYs;
   const sums = new Float64Array(C * 11);
   const su = new Float64Array(C * K1);
   const sv = new Float64Array(C * K1);
@@ -341,7 +340,7 @@ function referenceDice(k: ReturnType<typeof expSumKernel> & object, C: number, n
     for (let i = 0; i < n; i++) {
       const p = k.ex[c * BLOCK + i]! * k.inv[i]!;
       const t = yy[i] === c ? 1 : 0;
-      const ys = t ? onYs : offYs;
+      const ys = (1 - eps) * t + offYs;
       const u = p - t;
       const v = invC - t;
       const o = squared ? 2 : 1;
@@ -378,7 +377,7 @@ test('kernel Dice sums for class-index targets = a JS reference (softmax; plain,
         if (sweep === 'buckets') assert.ok(k.reserveBuckets(C, K1));
         const eps = 0.1;
         const invC = 1 / C;
-        k.diceIndex(C, n, squared, sweep, eps * invC, 1 - eps + eps * invC, invStep / (invC - 1), C * invStep, K1);
+        k.diceIndex(C, n, squared, sweep, eps, invStep / (invC - 1), C * invStep, K1);
         const ref = referenceDice(k, C, n, yy, eps, squared, K1, invStep);
         const cmp = (a: number, b: number, what: string) => {
           if (Number.isNaN(b)) return assert.ok(Number.isNaN(a), `${what}: ${a}, want NaN`);

@@ -309,23 +309,21 @@ export class ExpSumKernel {
 
   /**
    * The per-class Dice sums of the block last {@link prepare}d (with `keepEx`) for class-index targets with
-   * softmax: p = ex_k·inv, t = (yy == k), y_s = t ? onYs : offYs, over n positions; results in
+   * softmax: p = ex_k·inv, t = (yy == k), y_s = (1 − ε)·t + ε/C, over n positions; results in
    * {@link diceSums}. `sweep` 'buckets' (not squared; uniform grid of K + 1 = K1 buckets, after
    * {@link reserveBuckets}) adds each value's (sign(v)·u, |v|) into its bucket floor(u·scale) + 1 clamped to
    * [0, K] (scale: scaleOn where t = 1, else scaleOff), kept in the module until {@link flushBuckets}.
    * The caller fills {@link yy} for [0, n) first.
    */
-  diceIndex(C: number, n: number, squared: boolean, sweep: DiceSweep, offYs: number, onYs: number, scaleOn: number, scaleOff: number, K1: number): void {
+  diceIndex(C: number, n: number, squared: boolean, sweep: DiceSweep, eps: number, scaleOn: number, scaleOff: number, K1: number): void {
     if (this.mem !== this.fns.memory.buffer) this.views();
     const nr = Math.ceil(n / this.step) * this.step;
     this.yy.fill(-2, n, nr);
     const c = this.cstV;
     const invC = 1 / C;
-    c[0] = offYs;
-    c[1] = onYs;
+    c[0] = eps * invC;
+    c[1] = 1 - eps;
     c[2] = invC;
-    c[3] = invC - 1;
-    c[4] = 1 - invC;
     c[5] = scaleOn;
     c[6] = scaleOff;
     c[7] = K1 - 1;

@@ -490,12 +490,12 @@ const DICE_U = 2;
 
 /**
  * The per-class Dice sums of a block for class-index targets with softmax: p = ex_k[i]·inv[i] (the block
- * preparation's exp rows and 1/Σ, already in memory), t = (yy[i] == k), y_s = t ? onYs : offYs. Classes
+ * preparation's exp rows and 1/Σ, already in memory), t = (yy[i] == k), y_s = (1 − ε)·t + ε/C. Classes
  * outside, positions inside, 2·DICE_U positions (DICE_U f64x2) per step. Arguments (byte offsets):
  *   ex, exStride  the exp rows; inv  1/Σ per position; yy  the block's hard classes (i32; −1 ignored, −2 the
  *   padding up to nr, which adds nothing: masked in the steps past the last full one); C; n; nr (n rounded
  *   up to a multiple of 2·DICE_U); out  the sums (DICE_SLOTS per class);
- *   cst  f64 constants: offYs, onYs, 1/C, 1/C − 1, 1 − 1/C, scaleOn, scaleOff, K;
+ *   cst  f64 constants: ε/C, 1 − ε, 1/C, (unused), (unused), scaleOn, scaleOff, K;
  *   bkt, K1  with `sweep` = 'buckets': the ε-sweep buckets of the uniform grid 0, Δ, …, two f64 (Σsign(v)·u,
  *   Σ|v|) per (class, bucket) at bkt + (k·K1 + j)·16 in copy 0, 2·DICE_U copies of C·K1 pairs, one per
  *   lane of each vector of an iteration (that many chains of dependent updates instead of one: most values
@@ -518,7 +518,9 @@ function diceIdx(name, squared, sweep) {
     ...(masked ? [`(local.set $vm (i64x2.ne (local.get $y) (local.get $pad)))`] : []),
     `(local.set $p ${mask(`(f64x2.mul (v128.load offset=${16 * g} (local.get $ep)) (v128.load offset=${16 * g} (local.get $ip)))`)})`,
     `(local.set $t (v128.and (local.get $tm) (local.get $one)))`,
-    `(local.set $ys ${mask('(v128.bitselect (local.get $onYs) (local.get $offYs) (local.get $tm))')})`,
+    // y_s = (1 − ε)·t + ε/C and v = 1/C − t as the JS loop computes them (a multiply-add and a subtraction
+    // are cheaper than a select: v128.bitselect is three x64 instructions)
+    `(local.set $ys ${mask('(f64x2.add (f64x2.mul (local.get $omEps) (local.get $t)) (local.get $offYs))')})`,
     `(local.set $a0 (f64x2.add (local.get $a0) (local.get $p)))`,
     `(local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $p) (local.get $t))))`,
     `(local.set $a2 (f64x2.add (local.get $a2) (local.get $t)))`,
@@ -541,7 +543,7 @@ function diceIdx(name, squared, sweep) {
   }
   if (sweep !== 'none') {
     body.push(
-      `(local.set $v ${mask('(v128.bitselect (local.get $vOn) (local.get $invC) (local.get $tm))')})`,
+      `(local.set $v ${mask('(f64x2.sub (local.get $invC) (local.get $t))')})`,
       `(local.set $a7 (f64x2.add (local.get $a7) (local.get $v)))`,
     );
   }
@@ -563,7 +565,8 @@ function diceIdx(name, squared, sweep) {
       // sign(v)·u is |u|: p = ex·(1/Σ) lies in [0, 1] (1 only where Σ = ex = 1, exactly), so u = p − 1 ≤ 0 where
       // t = 1 and u = p ≥ 0 where t = 0 (±0 add alike; NaN stays NaN)
       `(local.set $su (f64x2.abs (local.get $u)))`,
-      `(local.set $sv ${mask('(v128.bitselect (local.get $vOnAbs) (local.get $invC) (local.get $tm))')})`,
+      // |v|: 1 − 1/C where t = 1 (fl(1/C − 1) = −fl(1 − 1/C)), 1/C where t = 0; 0 in the (masked) padding
+      `(local.set $sv (f64x2.abs (local.get $v)))`,
       // the two lanes' addresses at once: bucket·16 plus their copies' bases (i32 lanes 0 and 2)
       `(local.set $j (i32x4.add (i32x4.shl (local.get $j) (i32.const 4)) (local.get $kbv${g})))`,
       `(local.set $q (i32x4.extract_lane 0 (local.get $j)))`,
@@ -592,17 +595,15 @@ function diceIdx(name, squared, sweep) {
   return `  (func (export "${name}") (param $ex i32) (param $exStride i32) (param $inv i32) (param $yy i32) (param $C i32) (param $n i32) (param $nr i32) (param $out i32) (param $cst i32) (param $bkt i32) (param $K1 i32)
     (local $k i32) (local $i i32) (local $ep i32) (local $ip i32) (local $yp i32) (local $op i32) (local $kb i32) ${Array.from({ length: 2 * DICE_U }, (_, c) => `(local $kb${c} i32)`).join(' ')} (local $q i32)
     ${Array.from({ length: DICE_U }, (_, g) => `(local $kbv${g} v128)`).join(' ')}
-    (local $kv v128) (local $pad v128) (local $one v128) (local $zero v128) (local $offYs v128) (local $onYs v128) (local $invC v128) (local $vOn v128) (local $vOnAbs v128) (local $scOn v128) (local $scOff v128) (local $kf v128) (local $mOne v128) (local $magic v128)
+    (local $kv v128) (local $pad v128) (local $one v128) (local $zero v128) (local $offYs v128) (local $omEps v128) (local $invC v128) (local $scOn v128) (local $scOff v128) (local $kf v128) (local $mOne v128) (local $magic v128)
     (local $y v128) (local $tm v128) (local $vm v128) (local $p v128) (local $t v128) (local $ys v128) (local $d v128) (local $u v128) (local $v v128) (local $j v128) (local $su v128) (local $sv v128)
     ${acc.map((a) => `(local $a${a} v128)`).join(' ')}
     (local.set $pad (i64x2.splat (i64.const -2)))
     (local.set $one (f64x2.splat (f64.const 1)))
     (local.set $zero (v128.const i64x2 0 0))
     (local.set $offYs ${ld(0)})
-    (local.set $onYs ${ld(8)})
+    (local.set $omEps ${ld(8)})
     (local.set $invC ${ld(16)})
-    (local.set $vOn ${ld(24)})
-    (local.set $vOnAbs ${ld(32)})
     (local.set $scOn ${ld(40)})
     (local.set $scOff ${ld(48)})
     (local.set $kf (f64x2.sub ${ld(56)} (local.get $one)))
