@@ -558,9 +558,11 @@ function diceIdx(name, squared, sweep) {
     body.push(
       `(local.set $u (f64x2.sub (local.get $p) (local.get $t)))`,
       // bucket: floor(u · (t ? scaleOn : scaleOff)) + 1 clamped to [0, K], computed as floor of the product
-      // clamped to [−1, K − 1] (pmin(K − 1, NaN) is K − 1: NaN goes to K) plus 2^52 + 1, exact for these
-      // integers, so that the bucket is the low 32 bits of each lane (i32 lanes 0 and 2)
-      `(local.set $j (f64x2.add (f64x2.floor (f64x2.pmax (local.get $mOne) (f64x2.pmin (local.get $kf) (f64x2.mul (local.get $u) (v128.bitselect (local.get $scOn) (local.get $scOff) (local.get $tm)))))) (local.get $magic)))`,
+      // clamped to K − 1 (pmin(K − 1, NaN) is K − 1: NaN goes to K) plus 2^52 + 1, exact for these integers,
+      // so that the bucket is the low 32 bits of each lane (i32 lanes 0 and 2). The product is ≥ 0 (or −0):
+      // p ∈ [0, 1], so u ≥ 0 where t = 0 (scaleOff > 0) and u ≤ 0 where t = 1 (scaleOn < 0), and the clamp
+      // at 0 is not needed. The scale: scaleOff ^ (t-mask & (scaleOn ^ scaleOff)), two instructions.
+      `(local.set $j (f64x2.add (f64x2.floor (f64x2.pmin (local.get $kf) (f64x2.mul (local.get $u) (v128.xor (local.get $scOff) (v128.and (local.get $tm) (local.get $scX)))))) (local.get $magic)))`,
       // (sign(v)·u, |v|): t = 1 → (−u, 1 − 1/C), t = 0 → (u, 1/C); the padding adds (0, 0)
       // sign(v)·u is |u|: p = ex·(1/Σ) lies in [0, 1] (1 only where Σ = ex = 1, exactly), so u = p − 1 ≤ 0 where
       // t = 1 and u = p ≥ 0 where t = 0 (±0 add alike; NaN stays NaN)
@@ -595,7 +597,7 @@ function diceIdx(name, squared, sweep) {
   return `  (func (export "${name}") (param $ex i32) (param $exStride i32) (param $inv i32) (param $yy i32) (param $C i32) (param $n i32) (param $nr i32) (param $out i32) (param $cst i32) (param $bkt i32) (param $K1 i32)
     (local $k i32) (local $i i32) (local $ep i32) (local $ip i32) (local $yp i32) (local $op i32) (local $kb i32) ${Array.from({ length: 2 * DICE_U }, (_, c) => `(local $kb${c} i32)`).join(' ')} (local $q i32)
     ${Array.from({ length: DICE_U }, (_, g) => `(local $kbv${g} v128)`).join(' ')}
-    (local $kv v128) (local $pad v128) (local $one v128) (local $zero v128) (local $offYs v128) (local $omEps v128) (local $invC v128) (local $scOn v128) (local $scOff v128) (local $kf v128) (local $mOne v128) (local $magic v128)
+    (local $kv v128) (local $pad v128) (local $one v128) (local $zero v128) (local $offYs v128) (local $omEps v128) (local $invC v128) (local $scOn v128) (local $scOff v128) (local $kf v128) (local $scX v128) (local $magic v128)
     (local $y v128) (local $tm v128) (local $vm v128) (local $p v128) (local $t v128) (local $ys v128) (local $d v128) (local $u v128) (local $v v128) (local $j v128) (local $su v128) (local $sv v128)
     ${acc.map((a) => `(local $a${a} v128)`).join(' ')}
     (local.set $pad (i64x2.splat (i64.const -2)))
@@ -607,7 +609,7 @@ function diceIdx(name, squared, sweep) {
     (local.set $scOn ${ld(40)})
     (local.set $scOff ${ld(48)})
     (local.set $kf (f64x2.sub ${ld(56)} (local.get $one)))
-    (local.set $mOne (f64x2.splat (f64.const -1)))
+    (local.set $scX (v128.xor (local.get $scOn) (local.get $scOff)))
     (local.set $magic (f64x2.splat (f64.const ${2 ** 52 + 1})))
     (local.set $k (i32.const 0))
     (block $kdone
