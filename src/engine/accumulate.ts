@@ -759,7 +759,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     }
 
     // Per position: CE sums by class, confusion, calibration (in the kernel when it prepared the block).
-    if (kernel) {
+    if (kernel && kernel.positionsFit(C)) {
       if (posKernel !== kernel) {
         kernel.resetPositions();
         posKernel = kernel;

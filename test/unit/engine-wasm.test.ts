@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { accumulateBlocked, newAccumulators, type Accumulators } from '../../src/engine/accumulate';
 import { preparePair, accumulateConfig, sweepGrid } from '../../src/engine/report';
 import { resolveOptions, Tensor, type LossOptions } from '../../src/engine/index';
-import { expSumKernel, setWasmExpSum, wasmExpSumActive, wasmSimdSupported, WASM_MAX_CLASSES } from '../../src/engine/wasm/expSum';
+import { expSumKernel, setWasmExpSum, wasmExpSumActive, wasmSimdSupported, WASM_MAX_CLASSES, WASM_POS_MAX_CLASSES } from '../../src/engine/wasm/expSum';
 import { repoRoot } from './helpers/paths';
 import { normal, oneHot, randomLabels, randomLogits, randomProbs, rng } from './helpers/random';
 
@@ -278,7 +278,7 @@ function check(logits: Tensor, target: Tensor, o: Partial<LossOptions>, what: st
     const cfg = accumulateConfig(pair, sweep);
     const n = pair.logits.B * pair.logits.S;
     // an 8-position range (JS loop), then ranges that start mid-block
-    const cuts = [0, 8, Math.floor(n / 3), Math.floor(n / 3) + 37, n];
+    const cuts = [...new Set([0, 8, Math.floor(n / 3), Math.floor(n / 3) + 37, n].map((c) => Math.min(c, n)))].sort((u, v) => u - v);
     const run = (wasm: boolean) => {
       setWasmExpSum(wasm);
       assert.equal(wasmExpSumActive(), wasm);
@@ -457,6 +457,13 @@ test('fallbacks: the JS loop when switched off, for too many classes, and with L
   // weights copied into the regrown memory (a fresh layout forgets the old copy)
   const w = Array.from({ length: 500 }, (_, c) => 1 + (c % 7));
   check(randomLogits(r, [1, 500, 40]), randomLabels(r, [1, 1, 40], 500), { loss: 'ce', labelSmoothing: 0.1, weight: w }, '500 classes, weighted');
+  // more classes than the per-position sums' region takes: those stay on the JS loop, the rest in the kernel;
+  // then fewer classes again in the same (larger) memory
+  const many = WASM_POS_MAX_CLASSES + 76;
+  assert.ok(expSumKernel(BLOCK, many)!.positionsFit(WASM_POS_MAX_CLASSES));
+  assert.equal(expSumKernel(BLOCK, many)!.positionsFit(many), false);
+  check(randomLogits(r, [1, many, 40]), randomLabels(r, [1, 1, 40], many), { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, `${many} classes`);
+  check(randomLogits(r, [2, 5, 300]), randomLabels(r, [2, 1, 300], 5), { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, '5 classes after many');
 
   const code = "process.stdout.write(String(require('./src/engine/wasm/expSum.ts').wasmExpSumActive()));";
   const env = (v: string | undefined) => {

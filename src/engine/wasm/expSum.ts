@@ -114,6 +114,12 @@ const PAGE = 65536;
 /** Blocks shorter than this take the JS loop: the call and the copies cost more than they save (crossover ~16). */
 export const WASM_MIN_POSITIONS = 32;
 
+/**
+ * Most classes for which the kernel also gathers the per-position sums: their region holds the C × C
+ * confusion matrix in float64 (1024 classes: 8 MiB); above it the pass keeps its JS loop for them.
+ */
+export const WASM_POS_MAX_CLASSES = 1024;
+
 /** Most classes the kernel takes: two C × stride float64 regions (C = 4096, stride 512: 32 MiB), plus C weights. */
 export const WASM_MAX_CLASSES = 4096;
 
@@ -272,7 +278,8 @@ export class ExpSumKernel {
     o.dice = take(C * this.diceSlots * 16);
     o.cst = take(64);
     o.bkt = take(bucketSlots * 16 * this.bucketCopies);
-    o.pos = take((this.fns.posClass.value + 4 * C + C * C) * 8);
+    const pc = Math.min(C, WASM_POS_MAX_CLASSES);
+    o.pos = take((this.fns.posClass.value + 4 * pc + pc * pc) * 8);
     const memory = this.fns.memory;
     if (memory.buffer.byteLength < at) memory.grow(Math.ceil((at - memory.buffer.byteLength) / PAGE));
     this.classes = C;
@@ -304,7 +311,8 @@ export class ExpSumKernel {
     this.diceSums = new Float64Array(buf, o.dice, C * this.diceSlots * 2);
     this.cstV = new Float64Array(buf, o.cst, 8);
     this.bktV = new Float64Array(buf, o.bkt, this.bucketSlots * 2 * this.bucketCopies);
-    this.posV = new Float64Array(buf, o.pos, this.fns.posClass.value + 4 * C + C * C);
+    const pc = Math.min(C, WASM_POS_MAX_CLASSES);
+    this.posV = new Float64Array(buf, o.pos, this.fns.posClass.value + 4 * pc + pc * pc);
   }
 
   /**
@@ -389,6 +397,11 @@ export class ExpSumKernel {
     this.inf = this.cntV[1]!;
     (f32 ? fns.expSumF32 : fns.expSumF64)(o.x, xStride, o.mx, o.se, o.ex, s * 8, C, nr, keepEx ? 1 : 0);
     fns.lseInv(o.mx, o.se, o.lse, o.inv, nr);
+  }
+
+  /** Whether {@link positions} takes C classes (its region is laid out for up to {@link WASM_POS_MAX_CLASSES}). */
+  positionsFit(C: number): boolean {
+    return C <= Math.min(this.classes, WASM_POS_MAX_CLASSES);
   }
 
   /** Zeroes the per-position sums (before the first {@link positions} of a pass). */
