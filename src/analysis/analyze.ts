@@ -7,7 +7,8 @@ import { describeCall, qualifierFor, recognise } from './calls';
 import { callDiagnostics, postHocDiagnostics } from './diagnostics';
 import { assignClassCounts, classCountHints } from './numClasses';
 import { resolvePostHoc, type ResolvedPostHoc } from './postHoc';
-import { LineIndex, parseIncremental, parsePython, type Tree } from './pyTree';
+import { LineIndex, parseIncremental, parsePython, parsePythonRanges, type Tree } from './pyTree';
+import { reduceSource } from './prefilter';
 import { moveIntoConstructorFix } from './quickFix';
 import { emptyCarried, pick, walk, type CarriedState, type Scope } from './scopes';
 import type { Analysis, NotebookAnalysis } from './types';
@@ -25,11 +26,17 @@ function newSession(): Session {
   return { carried: emptyCarried(), registry: new Map(), units: [], postHoc: [], nextId: 0 };
 }
 
-/** Phase 1 for one text: parse, bind, recognise calls, resolve post-hoc assignments, carry bindings on. */
-function addUnit(session: Session, src: string, cellIndex: number | undefined, parsed?: Tree): Unit {
+/**
+ * Phase 1 for one text: parse, bind, recognise calls, resolve post-hoc assignments, carry bindings on.
+ * `requireClean`: give up (null) when the tree has any error node (the fast path's tree of a reduced text).
+ */
+function addUnit(session: Session, src: string, cellIndex: number | undefined, parsed?: Tree): Unit;
+function addUnit(session: Session, src: string, cellIndex: number | undefined, parsed: Tree, requireClean: true): Unit | null;
+function addUnit(session: Session, src: string, cellIndex: number | undefined, parsed?: Tree, requireClean = false): Unit | null {
   const tree = parsed ?? parsePython(src);
   const key = unitKey(cellIndex);
   const w = walk(tree, src, key);
+  if (requireClean && w.errorNodes > 0) return null;
   const unit: Unit = { cellIndex, src, lines: new LineIndex(src), walk: w, calls: [], classCounts: [], diagnostics: [] };
   const qualifiers = new Map<Scope, ReturnType<typeof qualifierFor>>();
   for (const site of w.calls) {
@@ -74,8 +81,24 @@ function toAnalysis(unit: Unit): Analysis {
   return { calls: unit.calls, diagnostics: unit.diagnostics, classCounts: unit.classCounts, syntaxErrors: unit.walk.errors };
 }
 
-/** Analyses one Python file's text. */
-export function analyzePython(source: string): Analysis {
+/**
+ * Analyses one Python file's text. By default it parses only the statements that can matter (see
+ * prefilter.ts; the result is the same as the full analysis's), falling back to the whole text when the
+ * scanner is unsure or the reduced text has a syntax error; `{full: true}` always parses everything
+ * (the reference the fast path is tested against).
+ */
+export function analyzePython(source: string, opts: { full?: boolean } = {}): Analysis {
+  if (!opts.full) {
+    const reduced = reduceSource(source);
+    if (reduced !== null) {
+      const session = newSession();
+      const unit = addUnit(session, source, undefined, parsePythonRanges(reduced.text, reduced.ranges), true);
+      if (unit) {
+        finish(session);
+        return toAnalysis(unit);
+      }
+    }
+  }
   return analyzeParsed(source, parsePython(source));
 }
 
