@@ -481,7 +481,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     if (bucketKernel && !bucketKernel.reserveBuckets(C, K1)) wasmDice = false;
   }
 
-  const yy = new Int32Array(BLOCK);
+  const jsYy = new Int32Array(BLOCK);
   // Scratch of the JS block preparation.
   const jsMx = new Float64Array(BLOCK);
   const jsAm = new Int32Array(BLOCK);
@@ -510,7 +510,10 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     const xb = b * C * S + s0; // offset of (b, 0, s0)
     const lb = b * S + s0; // offset of (b, s0) in the labels
 
+    // The kernel for this block, if it takes it (the block's hard classes are then written into its memory).
+    const kernel = n >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
     // Hard class per position (−1: ignored or soft).
+    const yy = kernel ? kernel.yy : jsYy;
     if (kindIndex) {
       for (let i = 0; i < n; i++) {
         const lab = labels![lb + i]!;
@@ -537,7 +540,6 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     let lse: Float64Array = jsLse;
     let inv: Float64Array = jsInv;
     let ex: Float64Array | null = jsEx;
-    const kernel = n >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
     if (kernel) {
       kernel.prepare(x, xb, S, C, n, weighted ? wArr : null, keepExp);
       nanL += kernel.nan;
@@ -593,10 +595,6 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     }
 
     // Per class: float-target CE sums and Dice sums.
-    if (kernel) {
-      const ky = kernel.yy;
-      for (let i = 0; i < n; i++) ky[i] = yy[i]!;
-    }
     if (kernel && wasmDice) {
       if (bucketKernel && b !== bucketB) {
         if (bucketB >= 0) bucketKernel.flushBuckets(C, K1, swSU!, swSV!, bucketB * C * K1);
