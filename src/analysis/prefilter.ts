@@ -294,6 +294,7 @@ function scan(src: string): { toks: Tok[]; lines: Line[] } {
 
   const close = () => {
     if (!cur) return;
+    if (count === cur.from) giveUp(); // a line that is only a backslash continuation
     const last = toks[count - 1] as Tok;
     cur.end = last.e;
     cur.to = count;
@@ -315,6 +316,7 @@ function scan(src: string): { toks: Tok[]; lines: Line[] } {
         else break;
       }
       const c = src.charCodeAt(j);
+      if (j >= n && j > i) giveUp(); // lezer reads trailing spaces at the very end as an indentation
       i = j;
       if (j >= n) break;
       if (c === 10 || c === 13 || c === 35) continue; // blank or comment-only line
@@ -335,6 +337,11 @@ function scan(src: string): { toks: Tok[]; lines: Line[] } {
     } else if (c === 92) {
       if (src.charCodeAt(i + 1) !== 10) giveUp(); // `\` + CR, or a stray backslash
       i += 2;
+      // Lezer reads a blank or comment-only line after a continuation as the end of the statement.
+      let k = i;
+      while (src.charCodeAt(k) === 32 || src.charCodeAt(k) === 9) k++;
+      const after = src.charCodeAt(k);
+      if (k >= n || after === 10 || after === 13 || after === 35) giveUp();
     } else {
       if (!cur) giveUp(); // continuation line before any token
       i = token(i, depth);
@@ -1010,6 +1017,16 @@ export function reduceSource(src: string): Reduced | null {
   }
   const { toks, lines } = scanned;
   if (lines.length === 0) return { text: src, ranges: [] };
+  // Every block's statements must group up as Python's (decorators, `else`/`except` clauses) — skipped
+  // blocks too, since a misplaced clause is a syntax error wherever it is.
+  let rootGroups: Line[][];
+  try {
+    rootGroups = groupsOf(root, toks);
+    for (const l of lines) if (l.children.length) l.groups = groupsOf(l.children, toks);
+  } catch (e) {
+    if (e instanceof GiveUp) return null;
+    throw e;
+  }
 
   // 1. Triggers: recognised names, and names imported as a loss.
   const triggers = new Set<string>(CLASS_COUNT_NAMES);
@@ -1115,7 +1132,7 @@ export function reduceSource(src: string): Reduced | null {
     return false;
   };
   const emit = (list: Line[], header: Line | null) => {
-    const groups = groupsOf(list, toks);
+    const groups = (header ? header.groups : rootGroups) as Line[][];
     let any = false;
     for (const g of groups) {
       if (g.some(kept)) {

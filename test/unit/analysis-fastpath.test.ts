@@ -1,0 +1,148 @@
+// The fast path of analyzePython (parse only the logical lines that can matter, see prefilter.ts) must give
+// exactly what the full analysis gives: over the fixture corpus, notebook cells, the benchmark's script and
+// thousands of randomly cut and edited versions of them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { analyzePython, readNotebook, stripMagics } from '../../src/analysis/index';
+import { reduceSource, reducedView } from '../../src/analysis/prefilter';
+import { generateScript } from '../../bench/parse.bench';
+
+const fixtures = path.resolve(__dirname, '..', 'fixtures', 'python');
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function same(src: string, what: string): void {
+  assert.deepStrictEqual(analyzePython(src), analyzePython(src, { full: true }), what);
+}
+
+function sources(): { name: string; src: string }[] {
+  const out: { name: string; src: string }[] = [];
+  for (const f of readdirSync(fixtures).sort()) {
+    const text = readFileSync(path.join(fixtures, f), 'utf8');
+    if (f.endsWith('.py')) out.push({ name: f, src: text });
+    else if (f.endsWith('.ipynb')) {
+      let cells;
+      try {
+        cells = readNotebook(text, f).cells;
+      } catch {
+        continue; // broken.ipynb is not JSON at all
+      }
+      for (const c of cells) {
+        const s = c.kind === 'code' ? stripMagics(c.source) : null;
+        if (s !== null) out.push({ name: `${f} cell ${c.index}`, src: s });
+      }
+    }
+  }
+  out.push({ name: 'bench 400 lines', src: generateScript(400) });
+  return out;
+}
+
+/** Snippets that exercise the scanner and the relevance rules: names, bindings, strings, brackets, errors. */
+const SNIPPETS = [
+  'label_smoothing=0.3', ', ', ')', '(', '[', ']', '{', '}', '\n', '    ', '\t', ':', '=', '==', '#', '"', "'", '"""', "'''", '\\\n', '\\',
+  'f"{x}"', "f'{d[\"k\"]:>{w}}'", 'rb"\\x00"', 'u"\\N{DASH}"', '1.', '1_000', '0x1F', '.5e-3', '2j', ';',
+  'x = 1\n', 'import torch.nn as nn\n', 'from monai.losses import *\n', 'from monai.losses import DiceCELoss as DCE\n',
+  'nn = 3\n', 'F = None\n', 'global nn\n', 'for nn in range(3):\n    pass\n', 'with open(p) as F:\n    pass\n',
+  'def DCE():\n    pass\n', 'class F:\n    pass\n', 'self.criterion = object()\n', 'criterion.label_smoothing = 0.2\n',
+  'nn.CrossEntropyLoss(', 'DiceCELoss(label_smoothing=0.1)', 'F.cross_entropy(a, b, label_smoothing=2)', 'num_classes = 3\n',
+  '.cross_entropy', 'out_channels=1', 'lambda q: q', 'if x:\n', 'else:\n', 'try:\n', 'except E as nn:\n', 'print x\n', '@dec\n',
+  'x: int = 2\n', 'a, *b = c\n', '(a, b) = c\n', 'y := 3', '*', '**', 'not ', ' in ', 'yield ', 'await ', 'async ', 'del nn\n',
+];
+
+function mutate(src: string, r: () => number): string {
+  const at = Math.floor(r() * (src.length + 1));
+  const roll = r();
+  if (roll < 0.1) return src.slice(0, at); // cut
+  if (roll < 0.4 && src.length > 0) return src.slice(0, at) + src.slice(Math.min(src.length, at + 1 + Math.floor(r() * 12)));
+  if (roll < 0.5) {
+    // Move a line elsewhere (indentation changes meaning).
+    const lines = src.split('\n');
+    const [line] = lines.splice(Math.floor(r() * lines.length), 1);
+    lines.splice(Math.floor(r() * (lines.length + 1)), 0, line ?? '');
+    return lines.join('\n');
+  }
+  return src.slice(0, at) + SNIPPETS[Math.floor(r() * SNIPPETS.length)] + src.slice(at);
+}
+
+test('the fast path equals the full analysis on every fixture, notebook cell and the benchmark script', () => {
+  const all = sources();
+  assert.ok(all.length >= 12, `${all.length} sources`);
+  for (const { name, src } of all) same(src, name);
+  const bench = generateScript(5000);
+  same(bench, 'bench 5000 lines');
+});
+
+test('the fast path really skips most of the benchmark script (and keeps every loss call)', () => {
+  const bench = generateScript(5000);
+  const r = reduceSource(bench);
+  assert.ok(r, 'the scanner understood the benchmark script');
+  const kept = r.ranges.reduce((s, x) => s + x.to - x.from, 0);
+  assert.ok(kept < 0.5 * bench.length, `kept ${kept} of ${bench.length} characters`);
+  const view = reducedView(r);
+  assert.equal(view.length, bench.length);
+  assert.equal(view.split('\n').length, bench.split('\n').length, 'line breaks kept');
+  assert.equal(analyzePython(bench).calls.length, 382);
+});
+
+test('the fast path equals the full analysis on randomly cut and edited scripts', () => {
+  const base = sources();
+  let versions = 0;
+  let reduced = 0;
+  for (const [k, { name, src: original }] of base.entries()) {
+    const r = rng(4242 + k);
+    const steps = name.startsWith('bench') ? 60 : 120;
+    let src = original;
+    for (let step = 0; step < steps; step++) {
+      src = r() < 0.2 ? mutate(original, r) : mutate(src, r);
+      same(src, `${name}, edit ${step}:\n${src}`);
+      versions++;
+      if (reduceSource(src) !== null) reduced++;
+    }
+  }
+  assert.ok(versions > 1500, `${versions} versions`);
+  // Not a vacuous comparison: most versions go through the reduced parse.
+  assert.ok(reduced > versions / 3, `${reduced} of ${versions} versions reduced`);
+});
+
+test('scripts assembled from random statements at random depths', () => {
+  const r = rng(99);
+  const pool = [
+    'import torch', 'import torch.nn as nn', 'import torch.nn.functional as F', 'from monai.losses import DiceCELoss as DCE',
+    'from monai.losses import *', 'x = nn.CrossEntropyLoss(label_smoothing=0.1)', 'y = DCE(to_onehot_y=True, label_smoothing=0.2)',
+    'x.label_smoothing = 0.3', 'y.cross_entropy.label_smoothing = 0.4', 'self.loss = nn.CrossEntropyLoss()', 'self.loss.label_smoothing = 0.1',
+    'nn = object()', 'F = None', 'DCE = list', 'global nn', 'loss = F.cross_entropy(a, b, label_smoothing=eps)', 'NUM_CLASSES = 3',
+    'net = UNet(out_channels=4)', 'z = [i for i in range(3) if i]', 's = "nn.CrossEntropyLoss(label_smoothing=0.1)"', 'pass', 'return x',
+    'w = torch.tensor([1.0, 2.0])', 'c = nn.CrossEntropyLoss(weight=w)', 'DiceLoss(label_smoothing=0.1)', 'print(f"{x!r:>10}")',
+  ];
+  const headers = ['def f(self, nn=None):', 'class M(nn.Module):', 'if cond:', 'for F in items:', 'with ctx() as DCE:', 'try:', 'else:', 'except Exception as e:', 'while True:', 'def __init__(self):'];
+  let n = 0;
+  for (let s = 0; s < 300; s++) {
+    const lines: string[] = [];
+    let depth = 0;
+    const count = 3 + Math.floor(r() * 25);
+    for (let i = 0; i < count; i++) {
+      const pad = '    '.repeat(depth);
+      if (r() < 0.3) {
+        lines.push(pad + (headers[Math.floor(r() * headers.length)] as string));
+        depth++;
+        lines.push('    '.repeat(depth) + (pool[Math.floor(r() * pool.length)] as string));
+      } else lines.push(pad + (pool[Math.floor(r() * pool.length)] as string));
+      if (depth > 0 && r() < 0.3) depth -= 1 + Math.floor(r() * depth);
+    }
+    const src = lines.join('\n') + '\n';
+    same(src, src);
+    n++;
+  }
+  assert.equal(n, 300);
+});
