@@ -39,7 +39,7 @@ interface Tok {
   d: number;
   /** Preceded by a `.` token. */
   dot: boolean;
-  /** Numbers and strings: a form the validator accepts (plain, terminated, no f-string fields). */
+  /** Numbers and strings: a form the validator accepts (plain, terminated, no f-string fields); names: ASCII. */
   ok: boolean;
 }
 
@@ -262,7 +262,13 @@ function scan(src: string): { toks: Tok[]; lines: Line[] } {
     if (isIdStart(c)) {
       if (c >= 0x80 && c < 0xa1) giveUp();
       let e = j + 1;
-      while (e < n && isIdChar(src.charCodeAt(e))) e++;
+      let ascii = c < 128;
+      for (;;) {
+        const x = src.charCodeAt(e);
+        if (!(e < n && isIdChar(x))) break;
+        if (x >= 128) ascii = false;
+        e++;
+      }
       const word = src.slice(j, e);
       const q = src.charCodeAt(e);
       if ((q === 34 || q === 39) && e - j <= 2 && PREFIXES.has(word.toLowerCase())) {
@@ -271,7 +277,7 @@ function scan(src: string): { toks: Tok[]; lines: Line[] } {
         push(K.String, j, r.end, '', d, r.ok && !word.toLowerCase().includes('f'));
         return r.end;
       }
-      push(K.Name, j, e, word, d, true);
+      push(K.Name, j, e, word, d, ascii);
       return e;
     }
     if (c === 34 || c === 39) {
@@ -456,7 +462,7 @@ function expect(v: string): void {
 }
 function name(): void {
   const t = peek();
-  if (!t || t.k !== K.Name || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(t.v)) throw BAD;
+  if (!t || t.k !== K.Name || !t.ok) throw BAD; // `ok`: an ASCII identifier
   if (KEYWORDS.has(t.v)) {
     // `print(` is a call (lezer's legacy print statement needs a space-separated operand).
     const next = p + 1 < to ? toks[p + 1] : undefined;
@@ -865,40 +871,32 @@ function validLine(all: Tok[], from: number, end: number): boolean {
       default: {
         if (first.k === K.Name && KEYWORDS.has(first.v) && first.v !== 'None' && first.v !== 'True' && first.v !== 'False' && first.v !== 'not' && first.v !== 'print') throw BAD;
         // Expression statement, or assignment: targets (= targets)* = value, or target op= value.
-        const s = p;
-        let assign = false;
+        const eqs: number[] = [];
+        let aug = -1;
         for (let k = from; k < to; k++) {
           const t = toks[k] as Tok;
-          if (t.d === 0 && t.k === K.Op && (t.v === '=' || AUG.has(t.v) || t.v === ':' || t.v === ':=')) assign = true;
+          if (t.d !== 0 || t.k !== K.Op) continue;
+          if (t.v === '=') eqs.push(k);
+          else if (t.v === ':' || t.v === ':=') throw BAD; // annotations, walrus: not in the subset
+          else if (AUG.has(t.v)) {
+            if (aug >= 0) throw BAD;
+            aug = k;
+          }
         }
-        if (!assign) {
-          testList();
-          break;
-        }
-        // Targets up to each `=`; then a value list.
-        p = s;
-        targets();
-        if (peek()?.k === K.Op && AUG.has((peek() as Tok).v)) {
+        if (aug >= 0) {
+          if (eqs.length) throw BAD;
+          targets();
+          if (p !== aug) throw BAD;
           p++;
           testList();
           break;
         }
-        expect('=');
-        for (;;) {
-          const back = p;
-          try {
-            targets();
-            if (isOp('=')) {
-              p++;
-              continue;
-            }
-          } catch {
-            /* not a target list: the value */
-          }
-          p = back;
-          testList();
-          break;
+        for (const eq of eqs) {
+          targets();
+          if (p !== eq) throw BAD;
+          p++;
         }
+        testList();
       }
     }
     return p === to;
