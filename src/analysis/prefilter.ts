@@ -826,7 +826,7 @@ function validLine(all: Tok[], from: number, end: number): boolean {
           test();
           if (isKw('as')) {
             p++;
-            target();
+            name(); // lezer reads only a plain name after `as` here
           }
           if (!isOp(',')) break;
           p++;

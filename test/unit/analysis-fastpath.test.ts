@@ -146,3 +146,24 @@ test('scripts assembled from random statements at random depths', () => {
   }
   assert.equal(n, 300);
 });
+
+test('statements at the edge of the scanner and of the subset grammar: same syntax errors as lezer reports', () => {
+  // Each alone, after an import (so that a loss line exists), and inside a function body.
+  const statements = [
+    'with a as b.c, d as e[0]:\n    pass\n', 'x = (yield)\n', 'f(*a, *b, **c, **d)\n', 'x = a,\n', 'a, = c\n', 'return a,\n',
+    'for x, in y:\n    pass\n', 'x = {a,}\n', 'x[a,]\n', 'def f(a,):\n    pass\n', 'class A():\n    pass\n', 'print ("x")\n', 'print x\n',
+    'print >>f, x\n', 'f(a=1, *b)\n', 'def f(a=1, b):\n    pass\n', 'x = 1.\n', 'x = 1.e5\n', 'x = 1if a else 2\n', 'x = 0x\n', 'x = 1_\n',
+    'x = 1.5.real\n', "x = '\\N{DASH}'\n", "x = f'{a!r}'\n", "x = f'{a:{w}.{p}}'\n", "x = f'{a[\"k\"]}'\n", 'x = a <> b\n', 'x = `a`\n',
+    'x = a\\\n\n', 'x = a \\\n  # c\nb\n', 'x = (a\n\n)\n', "x = 'a\n", 'x = """a\n', 'def f():\nreturn 1\n', '  x = 1\n', 'if a:\nx = 1\n',
+    'else:\n    pass\n', 'try:\n    pass\nx = 1\n', '@a\nx = 1\n', 'x: int = nn\n', 'nn: int\n', 'del nn\n', 'match x:\n    case 1:\n        pass\n',
+    'type X = int\n', 'async def f():\n    await x\n', 'lambda: 0\n', 'x = [*a]\n', 'x = {**a}\n', 'x = a if b\n', 'x = (a for a in b, c)\n',
+    'x\t= 1\n', '\tx = 1\n', 'if a:\n\tx = 1\n        y = 2\n', 'x = 1\r\ny = 2\r\n', 'x = 1 \\\r\n  + 2\r\n', 'x = 1\ry = 2\r', '\ufeffx = 1\n',
+    'x = ½\n', 'é = 1\n', 'x = 1;\n', 'x = 1; y = 2\n', 'if a: x = 1\n', 'if a: x = 1\n    y = 2\n', 'x = 1\n   ', 'x = 1\n\f\ny = 2\n',
+  ];
+  const lossLine = 'import torch.nn as nn\nce = nn.CrossEntropyLoss(label_smoothing=0.1)\n';
+  for (const st of statements) {
+    same(st, st);
+    same(lossLine + st, `after a loss: ${st}`);
+    same(`def g():\n    ce = nn.CrossEntropyLoss()\n` + st.split('\n').map((l) => (l ? `    ${l}` : l)).join('\n'), `in a body: ${st}`);
+  }
+});
