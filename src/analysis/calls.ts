@@ -152,8 +152,14 @@ export function describeCall(
     }
   }
   const withKind: Partial<LossOptions> = spec.kind ? { loss: spec.kind, ...options } : options;
+  const at = lines.locate(call.from, call.to);
   return {
-    ...lines.locate(call.from, call.to),
+    start: at.start,
+    end: at.end,
+    line: at.line,
+    column: at.column,
+    endLine: at.endLine,
+    endColumn: at.endColumn,
     id: -1,
     loss: spec.loss,
     name: spec.qualifiedName,

@@ -30,7 +30,8 @@ export function classCountHints(unit: Unit, carried: CarriedState): ClassCountHi
     }
     const v = evaluate(site.value, src, qualify);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) continue;
-    const hint: ClassCountHint = { ...unit.lines.locate(site.value.from, site.value.to), value: v, name: site.name };
+    const at = unit.lines.locate(site.value.from, site.value.to);
+    const hint: ClassCountHint = { start: at.start, end: at.end, line: at.line, column: at.column, endLine: at.endLine, endColumn: at.endColumn, value: v, name: site.name };
     if (unit.cellIndex !== undefined) hint.cellIndex = unit.cellIndex;
     out.push(hint);
   }

@@ -48,8 +48,14 @@ export function resolvePostHoc(unit: Unit, carried: CarriedState, registry: Call
     if (call.loss === 'cross_entropy') continue; // a functional call returns a tensor, not a loss object
     const effective = (call.loss === 'CrossEntropyLoss' && path === 'label_smoothing') || path === 'cross_entropy.label_smoothing';
     const attr = site.target.lastChild;
+    const at = unit.lines.locate(site.stmt.from, site.stmt.to);
     const postHoc: PostHocAssignment = {
-      ...unit.lines.locate(site.stmt.from, site.stmt.to),
+      start: at.start,
+      end: at.end,
+      line: at.line,
+      column: at.column,
+      endLine: at.endLine,
+      endColumn: at.endColumn,
       target: src.slice(site.target.from, site.target.to),
       path,
       value: argValue(site.value, src, qualifierFor(scope, src, carried)),
