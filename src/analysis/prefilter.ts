@@ -1,24 +1,28 @@
 /**
  * The fast path of `analyzePython`: most statements of a training script cannot change any finding, and
  * the `@lezer/python` parse is the largest cost. This module finds, without the parser, the logical lines
- * that may matter and returns the source with every other logical line replaced by spaces (newlines kept,
- * so every offset, line and column stays the same); the caller parses and analyses that text instead.
+ * that may matter and returns them as ranges of the source; lezer parses only those ranges (as if they were
+ * one text), so every node keeps its offset — and so its line and column — in the original source.
  *
  * How, and why it gives the same result as the full analysis:
  * - a character-level scanner that follows `@lezer/python`'s tokenizer (string prefixes, triple quotes,
  *   escapes, f-string replacement fields, comments, bracket depth, backslash continuations) splits the text
  *   into logical lines and their tokens, and their indentation into blocks; anything it is not sure about
- *   (an unterminated string, a stray character, inconsistent indentation…) makes it give up (`null`), and
- *   the caller runs the full analysis;
- * - kept: import lines; lines with an identifier the catalogue recognises (a loss name, a name imported as
- *   a loss, `label_smoothing`, a class-count name); lines that may bind a name those lines look up
- *   (assignment targets, `for`/`as` targets, `def`/`class` names, `global`), or an attribute named in a
- *   post-hoc target; lines the small conservative grammar below cannot prove free of syntax errors; and
- *   the headers (with decorators and `else`/`except`… clauses) around anything kept — a header whose body
- *   is all skipped gets a `0` statement in place of its first line;
- * - a skipped line contains no recognised name, binds no looked-up name and is well-formed, so it adds no
- *   call, option, class count, post-hoc assignment, binding that matters, or syntax error. The caller also
- *   falls back to the full analysis when the reduced text has any error node.
+ *   (an unterminated string, a stray character, inconsistent indentation, a misplaced `else`…) makes it
+ *   give up (`null`), and the caller runs the full analysis;
+ * - kept: import lines; lines with an identifier the catalogue recognises (a loss name after a `.`, or bare
+ *   when an import can bind it; a name imported as a loss; `label_smoothing`; a class-count name); lines
+ *   that may bind a name those lines look up (the roots of callee chains that can resolve to a loss, a
+ *   tensor factory or a layer, and every name of a post-hoc `x.label_smoothing = …` line) — assignment
+ *   targets, `for`/`as` targets, `def`/`class` names, `global`; lines with f-string replacement fields;
+ *   lines the small conservative grammar below cannot prove free of syntax errors; and the headers (with
+ *   decorators and `else`/`except`… clauses) around anything kept — a header whose body is all skipped gets
+ *   a `0` statement in place of its first line;
+ * - a skipped line contains no recognised name, binds no looked-up name and is well-formed in a subset of
+ *   what lezer accepts, so it adds no call, option, class count, post-hoc assignment, binding that matters,
+ *   or syntax error. The caller also falls back to the full analysis when the reduced parse has any error
+ *   node (lezer's recovery may look past a statement, and the reduced text lacks what it would see).
+ * Checked by test/unit/analysis-fastpath.test.ts against the full analysis.
  */
 import { isTerminalName, specForPath, TENSOR_FACTORIES } from './catalogue';
 
