@@ -167,3 +167,27 @@ test('statements at the edge of the scanner and of the subset grammar: same synt
     same(`def g():\n    ce = nn.CrossEntropyLoss()\n` + st.split('\n').map((l) => (l ? `    ${l}` : l)).join('\n'), `in a body: ${st}`);
   }
 });
+
+test('shadowing and post-hoc bindings in otherwise irrelevant statements are kept', () => {
+  const filler = 'def helper(a, b=2):\n    c = [a * i for i in range(b)]\n    return sum(c) / max(1, len(c))\n\n';
+  const cases: { name: string; src: string; calls: number }[] = [
+    { name: 'assignment shadows the alias', src: 'import torch.nn as nn\nnn = object()\nce = nn.CrossEntropyLoss()\n', calls: 0 },
+    { name: 'shadowed later in a function', src: 'import torch.nn.functional as F\ndef f(x, y):\n    a = F.cross_entropy(x, y, label_smoothing=0.1)\n    F = None\n    return a\n', calls: 0 },
+    { name: 'global rebinding', src: 'import torch.nn as nn\ndef g():\n    global nn\n    nn = None\nce = nn.CrossEntropyLoss(label_smoothing=0.2)\n', calls: 0 },
+    { name: 'for target', src: 'import torch.nn as nn\ndef g(xs):\n    for nn in xs:\n        ce = nn.CrossEntropyLoss()\n', calls: 0 },
+    { name: 'with target', src: 'import monai.losses as L\ndef g():\n    with open("p") as L:\n        x = L.DiceCELoss()\n', calls: 0 },
+    { name: 'def and class names', src: 'from monai.losses import DiceCELoss as DCE\ndef DCE():\n    pass\nloss = DCE(label_smoothing=0.1)\n', calls: 0 },
+    { name: 'star import', src: 'from monai.losses import *\nDiceCELoss = None\nl = DiceCELoss(label_smoothing=0.1)\n', calls: 0 },
+    { name: 'post-hoc on a rebound name', src: 'import torch.nn as nn\nce = nn.CrossEntropyLoss()\nce = make()\nce.label_smoothing = 0.1\n', calls: 1 },
+    { name: 'post-hoc through self', src: 'import torch.nn as nn\nclass M:\n    def __init__(self):\n        self.loss = nn.CrossEntropyLoss()\n    def reset(self):\n        self.loss = make()\n    def smooth(self):\n        self.loss.label_smoothing = 0.3\n', calls: 1 },
+    { name: 'tensor factory shadowed', src: 'import torch\nimport torch.nn as nn\ntorch = None\nce = nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0]))\n', calls: 1 },
+    { name: 'layer out_channels', src: 'from torch.nn import Conv2d\nConv2d = make\nnet = Conv2d(3, out_channels=1)\nfrom monai.losses import DiceCELoss\nl = DiceCELoss(label_smoothing=0.1)\n', calls: 1 },
+  ];
+  for (const c of cases) {
+    // The interesting lines, with irrelevant statements between them (the reduced parse drops those).
+    const src = c.src.split('\n').map((l) => (l.startsWith(' ') || l === '' ? l : `${filler}${l}`)).join('\n');
+    same(src, c.name);
+    assert.ok(reduceSource(src), `${c.name}: reduced`);
+    assert.equal(analyzePython(src).calls.length, c.calls, c.name);
+  }
+});
