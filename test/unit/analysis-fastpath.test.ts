@@ -8,19 +8,10 @@ import path from 'node:path';
 import { analyzePython, readNotebook, stripMagics } from '../../src/analysis/index';
 import { reduceSource, reducedView } from '../../src/analysis/prefilter';
 import { generateScript } from '../../bench/parse.bench';
+import { rng } from './helpers/random';
 
 const fixtures = path.resolve(__dirname, '..', 'fixtures', 'python');
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function same(src: string, what: string): void {
   assert.deepStrictEqual(analyzePython(src), analyzePython(src, { full: true }), what);

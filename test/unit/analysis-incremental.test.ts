@@ -6,20 +6,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyzePython, IncrementalPythonAnalyzer } from '../../src/analysis/index';
 import { parseIncremental, parsePython } from '../../src/analysis/pyTree';
+import { rng } from './helpers/random';
 
 const fixtures = path.resolve(__dirname, '..', 'fixtures', 'python');
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SNIPPETS = ['label_smoothing=0.3', ', ', ')', '(', '\n', '    ', 'nn.CrossEntropyLoss(', '#', '"', 'x = 1\n', 'import torch.nn as nn\n', '.cross_entropy', '0.'];
 
