@@ -424,6 +424,8 @@ function uniformStep(grid: Float64Array): number {
 
 /** Elements per block of the blocked pass: small enough for the block's scratch to stay in L1/L2. */
 const BLOCK = 512;
+/** Rows per block for (N, C) classification batches (transposed into the kernel: small enough to stay in cache). */
+const ROW_BLOCK = 128;
 
 /**
  * The same sums as {@link accumulateRows} for C > 1, computed a block of positions at a time with the
@@ -502,16 +504,21 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   let smoothW = 0;
   let weightSum = 0;
 
+  // (N, C) classification with class indices and no Dice term: a block is ROW_BLOCK consecutive rows, which the
+  // kernel transposes while copying them in (with S = 1 a block of positions would hold a single row).
+  const rowKernel = S === 1 && kindIndex && !doDice && e1 - e0 >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+  const rowMode = rowKernel !== null && rowKernel.positionsFit(C);
+
   let e = e0;
   while (e < e1) {
     const b = (e / S) | 0;
     const s0 = e - b * S;
-    const n = Math.min(BLOCK, S - s0, e1 - e);
+    const n = rowMode ? Math.min(ROW_BLOCK, e1 - e) : Math.min(BLOCK, S - s0, e1 - e);
     const xb = b * C * S + s0; // offset of (b, 0, s0)
-    const lb = b * S + s0; // offset of (b, s0) in the labels
+    const lb = b * S + s0; // offset of (b, s0) in the labels (rows: of the block's first row)
 
     // The kernel for this block, if it takes it (the block's hard classes are then written into its memory).
-    const kernel = n >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+    const kernel = rowMode ? rowKernel : n >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
     // Hard class per position (−1: ignored or soft).
     const yy = kernel ? kernel.yy : jsYy;
     if (kindIndex) {
@@ -541,7 +548,8 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     let inv: Float64Array = jsInv;
     let ex: Float64Array | null = jsEx;
     if (kernel) {
-      kernel.prepare(x, xb, S, C, n, weighted ? wArr : null, keepExp);
+      if (rowMode) kernel.prepareRows(x, e, C, n, weighted ? wArr : null, false);
+      else kernel.prepare(x, xb, S, C, n, weighted ? wArr : null, keepExp);
       nanL += kernel.nan;
       infL += kernel.inf;
       am = kernel.am;

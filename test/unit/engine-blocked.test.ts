@@ -17,7 +17,7 @@ function same(a: Accumulators, b: Accumulators, what: string) {
         assert.ok(d <= 1e-9 * Math.max(1, Math.abs(y[i]!)) || (Number.isNaN(x[i]!) && Number.isNaN(y[i]!)), `${what}: ${k}[${i}] ${x[i]} vs ${y[i]}`);
       }
     } else if (typeof x === 'number' && typeof y === 'number') {
-      assert.ok(Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y)), `${what}: ${k} ${x} vs ${y}`);
+      assert.ok(Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y)) || (Number.isNaN(x) && Number.isNaN(y)), `${what}: ${k} ${x} vs ${y}`);
     } else assert.equal(x, y, `${what}: ${k}`);
   }
 }
@@ -50,4 +50,16 @@ test('blocked pass = element-by-element pass (index, ignore, one-hot, probabilit
   check(randomLogits(r, shape), oneHot(lab, 5), { loss: 'dicece', softmax: true, labelSmoothing: 0.1 }, 'one-hot');
   check(randomLogits(r, shape), randomProbs(r, shape), { loss: 'ce', labelSmoothing: 0.1 }, 'probabilities');
   check(randomLogits(r, [700, 7]), randomLabels(r, [700], 7), { loss: 'ce', labelSmoothing: 0.1 }, 'classification');
+});
+
+test('classification rows (S = 1) transposed into the kernel = element-by-element pass (weights, ignore_index, NaN/Inf rows)', () => {
+  const r = rng(43);
+  const x = randomLogits(r, [300, 50]);
+  const d = x.data as Float32Array;
+  d[7 * 50 + 3] = NaN;
+  d[100 * 50 + 0] = Infinity;
+  d[200 * 50 + 49] = -Infinity;
+  const weight = Array.from({ length: 50 }, (_, i) => 0.5 + (i % 7) / 3);
+  check(x, randomLabels(r, [300], 50, { value: 7, rate: 0.1 }), { loss: 'ce', ignoreIndex: 7, labelSmoothing: 0.2, weight }, 'rows weighted ignore');
+  check(randomLogits(r, [1000, 3]), randomLabels(r, [1000], 3), { loss: 'ce', labelSmoothing: 0.1 }, 'rows C=3');
 });

@@ -383,6 +383,33 @@ export class ExpSumKernel {
       // the padding up to nr is read: zeros count as finite and their results are ignored
       if (n < nr) dst.fill(0, k * s + n, k * s + nr);
     }
+    this.compute(C, nr, w, keepEx, f32);
+  }
+
+  /**
+   * {@link prepare} for n consecutive ROWS of `(N, C)` logits starting at row `e0` (one position each, classes
+   * side by side): the block is transposed into the kernel's class-major layout while it is copied in, so
+   * classification batches get the kernel too (their (B, C, S) view has S = 1: one position per block).
+   */
+  prepareRows(x: FloatData, e0: number, C: number, n: number, w: Float64Array | null, keepEx: boolean): void {
+    if (C > this.classes) throw new Error(`wasm exp kernel: ${C} classes, memory laid out for ${this.classes}`);
+    if (this.mem !== this.fns.memory.buffer) this.views();
+    const s = this.stride;
+    const nr = Math.ceil(n / this.step) * this.step;
+    const f32 = x instanceof Float32Array;
+    this.lastF32 = f32;
+    const dst = f32 ? this.x32 : this.x64;
+    for (let i = 0; i < n; i++) {
+      const row = (e0 + i) * C;
+      for (let k = 0; k < C; k++) dst[k * s + i] = x[row + k]!;
+    }
+    if (n < nr) for (let k = 0; k < C; k++) dst.fill(0, k * s + n, k * s + nr);
+    this.compute(C, nr, w, keepEx, f32);
+  }
+
+  /** The maximum pass, exp-and-sum and lse/inverse over the block in memory (nr positions, padded). */
+  private compute(C: number, nr: number, w: Float64Array | null, keepEx: boolean, f32: boolean): void {
+    const s = this.stride;
     const o = this.off;
     const fns = this.fns;
     const xStride = s * (f32 ? 4 : 8);
