@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { resolveOptions, OPTION_KEYS, type LossOptions, type Report } from '../engine/index';
+import { resolveOptions, LossInputError, OPTION_KEYS, type LossOptions, type Report } from '../engine/index';
 import { UsageError } from './errors';
 import { fmtDelta, fmtNum, table, toJson } from './format';
 import { loadTensor } from './loadTensor';
@@ -180,9 +180,17 @@ export async function runReport(args: string[]): Promise<number> {
   const tg = loadTensor(a.target, limits);
   const t0 = performance.now();
   const pool = new AccumulatePool(a.threads);
-  const report = await computeReportParallel(lg.tensor, tg.tensor, options, pool);
+  let report: Report;
+  try {
+    report = await computeReportParallel(lg.tensor, tg.tensor, options, pool);
+  } catch (e) {
+    // A problem with the pair (shapes, labels) names both files; a bad option already names the option.
+    if (e instanceof LossInputError && e.option === undefined) throw new LossInputError(`${a.logits} vs ${a.target}: ${e.message}`);
+    throw e;
+  } finally {
+    await pool.dispose();
+  }
   const computeMs = performance.now() - t0;
-  await pool.dispose();
   const timings = { readMs: lg.readMs + tg.readMs, computeMs };
   const names = findClassNames(a, report.numClasses);
   if (a.json) {
