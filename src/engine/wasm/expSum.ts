@@ -370,20 +370,12 @@ export class ExpSumKernel {
    * Call {@link reserve} for C first.
    */
   prepare(x: FloatData, xb: number, S: number, C: number, n: number, w: Float64Array | null, keepEx: boolean): void {
-    if (C > this.classes) throw new Error(`wasm exp kernel: ${C} classes, memory laid out for ${this.classes}`);
-    if (this.mem !== this.fns.memory.buffer) this.views();
-    const s = this.stride;
-    const nr = Math.ceil(n / this.step) * this.step;
-    const f32 = x instanceof Float32Array;
-    this.lastF32 = f32;
-    const dst = f32 ? this.x32 : this.x64;
+    const { dst, s, nr, f32 } = this.destination(x, C, n);
     for (let k = 0; k < C; k++) {
       const o = xb + k * S;
       dst.set(x.subarray(o, o + n), k * s);
-      // the padding up to nr is read: zeros count as finite and their results are ignored
-      if (n < nr) dst.fill(0, k * s + n, k * s + nr);
     }
-    this.compute(C, nr, w, keepEx, f32);
+    this.compute(C, n, nr, w, keepEx, f32);
   }
 
   /**
@@ -392,24 +384,31 @@ export class ExpSumKernel {
    * classification batches get the kernel too (their (B, C, S) view has S = 1: one position per block).
    */
   prepareRows(x: FloatData, e0: number, C: number, n: number, w: Float64Array | null, keepEx: boolean): void {
-    if (C > this.classes) throw new Error(`wasm exp kernel: ${C} classes, memory laid out for ${this.classes}`);
-    if (this.mem !== this.fns.memory.buffer) this.views();
-    const s = this.stride;
-    const nr = Math.ceil(n / this.step) * this.step;
-    const f32 = x instanceof Float32Array;
-    this.lastF32 = f32;
-    const dst = f32 ? this.x32 : this.x64;
+    const { dst, s, nr, f32 } = this.destination(x, C, n);
     for (let i = 0; i < n; i++) {
       const row = (e0 + i) * C;
       for (let k = 0; k < C; k++) dst[k * s + i] = x[row + k]!;
     }
-    if (n < nr) for (let k = 0; k < C; k++) dst.fill(0, k * s + n, k * s + nr);
-    this.compute(C, nr, w, keepEx, f32);
+    this.compute(C, n, nr, w, keepEx, f32);
   }
 
-  /** The maximum pass, exp-and-sum and lse/inverse over the block in memory (nr positions, padded). */
-  private compute(C: number, nr: number, w: Float64Array | null, keepEx: boolean, f32: boolean): void {
+  /** Where a block of C classes × n positions goes in the module's memory, for the dtype of `x`. */
+  private destination(x: FloatData, C: number, n: number): { dst: Float32Array | Float64Array; s: number; nr: number; f32: boolean } {
+    if (C > this.classes) throw new Error(`wasm exp kernel: ${C} classes, memory laid out for ${this.classes}`);
+    if (this.mem !== this.fns.memory.buffer) this.views();
+    const f32 = x instanceof Float32Array;
+    this.lastF32 = f32;
+    return { dst: f32 ? this.x32 : this.x64, s: this.stride, nr: Math.ceil(n / this.step) * this.step, f32 };
+  }
+
+  /** The maximum pass, exp-and-sum and lse/inverse over the block in memory (n positions, padded to nr). */
+  private compute(C: number, n: number, nr: number, w: Float64Array | null, keepEx: boolean, f32: boolean): void {
     const s = this.stride;
+    // the padding up to nr is read: zeros count as finite and their results are ignored
+    if (n < nr) {
+      const dst = f32 ? this.x32 : this.x64;
+      for (let k = 0; k < C; k++) dst.fill(0, k * s + n, k * s + nr);
+    }
     const o = this.off;
     const fns = this.fns;
     const xStride = s * (f32 ? 4 : 8);
