@@ -5,6 +5,9 @@
  */
 import * as vscode from 'vscode';
 import { CancelledError, WorkerFailure } from './workerClient';
+import { notificationText, oneLine } from './errorText';
+
+export { oneLine };
 
 export const OUTPUT_CHANNEL_NAME = 'Loss Inspector';
 
@@ -38,11 +41,10 @@ export class Logger implements vscode.Disposable {
       this.channel.info(`${doing}: cancelled`);
       return Promise.resolve(undefined);
     }
-    const message = oneLine(e);
-    this.channel.error(`${doing}: ${message}`);
+    this.channel.error(`${doing}: ${oneLine(e)}`);
     const details = errorDetails(e);
     if (details) this.channel.error(details);
-    return Promise.resolve(vscode.window.showErrorMessage(message, ...actions, 'Show details')).then((choice) => {
+    return Promise.resolve(vscode.window.showErrorMessage(notificationText(e, doing), ...actions, 'Show details')).then((choice) => {
       if (choice === 'Show details') this.show();
       return choice === 'Show details' ? undefined : choice;
     });
@@ -55,12 +57,6 @@ export class Logger implements vscode.Disposable {
 
 export function isCancellation(e: unknown): boolean {
   return e instanceof CancelledError || (e instanceof Error && e.name === 'Canceled') || e instanceof vscode.CancellationError;
-}
-
-/** The message as one line (the readers and the engine already write one line naming file/option and problem). */
-export function oneLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/\s*\n\s*/g, ' ').trim() || (e instanceof Error ? e.name : 'unknown error');
 }
 
 function errorDetails(e: unknown): string {
