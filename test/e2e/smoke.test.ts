@@ -106,43 +106,36 @@ test('smoke: a packaged extension runs from the command palette in code-server',
   }
 });
 
-test('smoke: tests run inside the real extension host and report back', async () => {
+/** Bundles one of the smoke suites and runs it inside a real extension host on the driver server. */
+async function runSmokeSuite(suite: string) {
   assert.ok(driverServer && browser);
-  const entry = await bundleHostTests('smokeSuite', scratch);
+  const entry = await bundleHostTests(suite, scratch);
   const page = await browser.context.newPage();
   try {
-    const r = await runInExtensionHost(page, driverServer, {
+    return await runInExtensionHost(page, driverServer, {
       folder: join(scratch, 'workspace'),
       extensionDevelopmentPath: installedExtensionDir(driverServer, 'loss-inspector-tests.e2e-smoke'),
       extensionTestsPath: entry,
       timeoutMs: 60_000,
     });
-    assert.deepEqual(r.failed, [], r.lines.join('\n'));
-    assert.equal(r.exitCode, 0, `exit ${r.exitCode}; console:\n${r.console.slice(-30).join('\n')}`);
-    assert.equal(r.passed.length, 2, r.lines.join('\n'));
-    assert.ok(r.metrics['smoke-activation'], 'no activation metric reported');
   } finally {
     await page.close();
   }
+}
+
+test('smoke: tests run inside the real extension host and report back', async () => {
+  const r = await runSmokeSuite('smokeSuite');
+  assert.deepEqual(r.failed, [], r.lines.join('\n'));
+  assert.equal(r.exitCode, 0, `exit ${r.exitCode}; console:\n${r.console.slice(-30).join('\n')}`);
+  assert.equal(r.passed.length, 2, r.lines.join('\n'));
+  assert.ok(r.metrics['smoke-activation'], 'no activation metric reported');
 });
 
 test('smoke: a failing extension-host test is reported as a failure', async () => {
-  assert.ok(driverServer && browser);
-  const entry = await bundleHostTests('smokeFailingSuite', scratch);
-  const page = await browser.context.newPage();
-  try {
-    const r = await runInExtensionHost(page, driverServer, {
-      folder: join(scratch, 'workspace'),
-      extensionDevelopmentPath: installedExtensionDir(driverServer, 'loss-inspector-tests.e2e-smoke'),
-      extensionTestsPath: entry,
-      timeoutMs: 60_000,
-    });
-    assert.deepEqual(r.passed, ['passes'], r.lines.join('\n'));
-    assert.equal(r.failed.length, 1, r.lines.join('\n'));
-    assert.equal(r.failed[0]?.name, 'fails on purpose');
-    assert.match(r.failed[0]?.message ?? '', /42/);
-    assert.equal(r.exitCode, 1);
-  } finally {
-    await page.close();
-  }
+  const r = await runSmokeSuite('smokeFailingSuite');
+  assert.deepEqual(r.passed, ['passes'], r.lines.join('\n'));
+  assert.equal(r.failed.length, 1, r.lines.join('\n'));
+  assert.equal(r.failed[0]?.name, 'fails on purpose');
+  assert.match(r.failed[0]?.message ?? '', /42/);
+  assert.equal(r.exitCode, 1);
 });
