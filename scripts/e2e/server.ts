@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { node24Env, type CodeServerInstall } from './codeServer';
 
-/** User settings that keep the workbench quiet and offline (see ../shared/E2E.md). */
+/** User settings that keep the workbench quiet and offline (see scripts/e2e/README.md). */
 export const QUIET_SETTINGS: Record<string, unknown> = {
   'chat.disableAIFeatures': true,
   'workbench.startupEditor': 'none',

@@ -1,6 +1,6 @@
 /**
  * From the fused pass's sums to the numbers torch and MONAI report. Pure arithmetic on small arrays.
- * See ../../../shared/golden/README.md for the definitions; each function names the behaviour it matches.
+ * See test/fixtures/golden/README.md for the definitions; each function names the behaviour it matches.
  */
 import type { Accumulators } from './accumulate';
 import { LossInputError } from './errors';

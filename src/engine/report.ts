@@ -2,7 +2,7 @@
  * The report: what training computes with these options (`loss`), the same at ε = 0 (`hard`), against the
  * label-smoothed target (`smoothed`), per class, plus the confusion matrix, calibration, the floor and
  * warnings — all from ONE fused pass over the data ({@link accumulate}) and arithmetic on its sums.
- * Definitions: ../../../shared/golden/README.md.
+ * Definitions: test/fixtures/golden/README.md.
  */
 import { accumulate, newAccumulators, mergeAccumulators, CALIBRATION_BINS, type Accumulators, type AccumulateConfig } from './accumulate';
 import { LossInputError, fmtShape } from './errors';

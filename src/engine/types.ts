@@ -1,7 +1,7 @@
 /**
  * The engine's public data shapes: loss options (exactly the golden `options` keys, camelCase) and the
  * report that the CLI prints as JSON, the workers send to the extension, and the webview renders.
- * Pure types: no `vscode`, no DOM. See ../shared/golden/README.md for the meaning of every number.
+ * Pure types: no `vscode`, no DOM. See test/fixtures/golden/README.md for the meaning of every number.
  */
 
 export type LossKind = 'ce' | 'dice' | 'dicece';

@@ -1,6 +1,6 @@
 /**
  * Per-tensor statistics for `loss-inspect info` and the tensor-file editor, with the corpus manifest's
- * semantics (see ../shared/corpus/README.md, "Per-tensor numbers"):
+ * semantics (see test/fixtures/corpus/README.md, "Per-tensor numbers"):
  * - every value is the exact stored value upcast to float64 (bool as 0/1; int64/uint64 converted to the
  *   nearest float64 for sums only — min, max and `first` stay exact, as bigint);
  * - `sum` is IEEE: NaN if any NaN (or both infinities occur), ±Infinity if infinities of one sign occur,

@@ -1,4 +1,4 @@
-// Shared by the corpus, fuzz and info-CLI tests: locates ../shared/corpus (failing, never skipping, when it
+// Shared by the corpus, fuzz and info-CLI tests: locates test/fixtures/corpus (failing, never skipping, when it
 // is missing), parses manifest.json keeping integers beyond 2**53 exact (as bigint), and compares reader
 // output with the manifest's numbers by the corpus README's rules.
 import assert from 'node:assert/strict';
@@ -6,8 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export const sharedDir = path.resolve(repoRoot, '..', 'shared');
-export const corpusDir = path.join(sharedDir, 'corpus');
+export const corpusDir = path.join(repoRoot, 'test', 'fixtures', 'corpus');
 
 export interface ManifestTensor {
   key: string;
@@ -41,11 +40,11 @@ export interface Manifest {
   files: ManifestFile[];
 }
 
-/** Reads the corpus manifest; throws (so the test fails) when ../shared/corpus is missing. */
+/** Reads the corpus manifest; throws (so the test fails) when test/fixtures/corpus is missing. */
 export function loadManifest(): Manifest {
   const p = path.join(corpusDir, 'manifest.json');
   if (!existsSync(p)) {
-    throw new Error(`corpus manifest not found at ${p}: the tests need ../shared beside the repository`);
+    throw new Error(`corpus manifest not found at ${p}: the tests need the repository's test/fixtures/corpus`);
   }
   return parseJsonExact(readFileSync(p, 'utf8')) as Manifest;
 }

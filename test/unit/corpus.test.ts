@@ -1,4 +1,4 @@
-// Every file of ../shared/corpus/manifest.json through readTensorFile: good files must give exactly the
+// Every file of test/fixtures/corpus/manifest.json through readTensorFile: good files must give exactly the
 // manifest's tensors (dtype, shape, counts, first, min, max exact; sums by the README's tolerance; info
 // facts), bad files must throw a TensorFileError of the manifest's errorKind, naming the file, promptly,
 // without allocating near the claimed sizes, and without the hostile payloads' marker files appearing.

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadManifest } from './corpus-manifest';
 
 test('fuzzed corpus files give a TensorFile or a TensorFileError, never a crash or a hang', () => {
-  loadManifest(); // fails (not skips) when ../shared/corpus is missing
+  loadManifest(); // fails (not skips) when test/fixtures/corpus is missing
   const budget = Number(process.env.FUZZ_MS ?? 15000);
   const res = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fuzz-worker.ts')], {
     env: { ...process.env, FUZZ_MS: String(budget) },

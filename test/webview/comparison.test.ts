@@ -9,7 +9,7 @@ import type { ComparisonState, PersistedComparison, SliceData } from '../../src/
 import type { ClassReport } from '../../src/engine/types';
 import { Harness, type ViewPage } from './harness';
 import { DEMO_OPTIONS, sampleSlice, sampleState } from './fixtures';
-import { classColor } from '../../webview/shared/colormap';
+import { classColor } from '../../webview/common/colormap';
 
 const CLASS_KEYS = ['ceHard', 'ceSmoothed', 'diceHard', 'diceSmoothed'] as const;
 

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WebviewToHost } from '../../src/protocol/messages';
-import { HostClient, RequestError } from '../../webview/shared/client';
-import { debounce } from '../../webview/shared/debounce';
-import { formatCount, formatDelta, formatNumber, formatShape } from '../../webview/shared/format';
+import { HostClient, RequestError } from '../../webview/common/client';
+import { debounce } from '../../webview/common/debounce';
+import { formatCount, formatDelta, formatNumber, formatShape } from '../../webview/common/format';
 import { classRows, exportStem, sortRows, toCsv, toMarkdown } from '../../webview/comparison/classRows';
 import { parseNumber, parseWeight } from '../../webview/comparison/optionValues';
 import { sampleState } from './fixtures';

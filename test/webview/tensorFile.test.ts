@@ -11,7 +11,7 @@ import type { HeatmapRequest, TensorFileState } from '../../src/protocol/message
 import { TensorWorkerService } from '../../src/worker/service';
 import { Harness, repoRoot, type ViewPage } from './harness';
 
-const corpusDir = resolve(repoRoot, '..', 'shared', 'corpus');
+const corpusDir = resolve(repoRoot, 'test', 'fixtures', 'corpus');
 const service = new TensorWorkerService();
 
 function source(rel: string) {

@@ -5,15 +5,15 @@
  */
 import type { ComparisonState, PersistedComparison } from '../../src/protocol/messages';
 import type { LossOptions } from '../../src/engine/types';
-import type { HostClient, PushMessage } from '../shared/client';
-import type { VsCodeApi } from '../shared/vscodeApi';
-import { applyChartTheme } from '../shared/charts';
-import { el, replaceChildren } from '../shared/dom';
-import { formatMs } from '../shared/format';
-import { onThemeChange, readTheme, type Theme } from '../shared/theme';
-import { BusyIndicator } from '../shared/busy';
-import { Notices } from '../shared/notices';
-import { Placeholder } from '../shared/placeholder';
+import type { HostClient, PushMessage } from '../common/client';
+import type { VsCodeApi } from '../common/vscodeApi';
+import { applyChartTheme } from '../common/charts';
+import { el, replaceChildren } from '../common/dom';
+import { formatMs } from '../common/format';
+import { onThemeChange, readTheme, type Theme } from '../common/theme';
+import { BusyIndicator } from '../common/busy';
+import { Notices } from '../common/notices';
+import { Placeholder } from '../common/placeholder';
 import { ChartsView } from './charts';
 import { ClassTableView } from './classTable';
 import { OptionsPanel } from './optionsPanel';

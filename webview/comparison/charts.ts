@@ -8,10 +8,10 @@ import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
 import type { ChartConfiguration, ChartType, Plugin } from 'chart.js';
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { Calibration, ConfusionMatrix, EpsSweep } from '../../src/engine/types';
-import { axisStyle, Chart, ChartView } from '../shared/charts';
-import { el, fitPixelCanvas, replaceChildren, setValue } from '../shared/dom';
-import { className, formatNumber, formatPercent } from '../shared/format';
-import { toRgba, withAlpha, type Theme } from '../shared/theme';
+import { axisStyle, Chart, ChartView } from '../common/charts';
+import { el, fitPixelCanvas, replaceChildren, setValue } from '../common/dom';
+import { className, formatNumber, formatPercent } from '../common/format';
+import { toRgba, withAlpha, type Theme } from '../common/theme';
 
 Chart.register(MatrixController, MatrixElement);
 

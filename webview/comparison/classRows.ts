@@ -4,7 +4,7 @@
  */
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { Report } from '../../src/engine/types';
-import { className } from '../shared/format';
+import { className } from '../common/format';
 
 export interface ClassRow {
   class: number;

@@ -4,10 +4,10 @@
  * `data-testid="cell-<column>-<class>"` and the full-precision value in `data-value`.
  */
 import type { ComparisonState } from '../../src/protocol/messages';
-import type { HostClient } from '../shared/client';
-import { el, replaceChildren, setValue } from '../shared/dom';
-import { formatCount, formatDelta, formatNumber, formatPercent } from '../shared/format';
-import { classCss } from '../shared/colormap';
+import type { HostClient } from '../common/client';
+import { el, replaceChildren, setValue } from '../common/dom';
+import { formatCount, formatDelta, formatNumber, formatPercent } from '../common/format';
+import { classCss } from '../common/colormap';
 import { button, dataGrid, dataGridCell, dataGridRow } from '../toolkit';
 import { classRows, COLUMNS, exportStem, sortRows, toCsv, toJson, toMarkdown, type ClassRow, type ColumnKey, type SortDirection } from './classRows';
 

@@ -1,8 +1,8 @@
 /** Entry of the comparison webview bundle (dist/webview/comparison.js). */
 import type { PersistedComparison } from '../../src/protocol/messages';
-import { connectHost } from '../shared/client';
-import { reportPageProblems } from '../shared/diagnostics';
-import { vscodeApi } from '../shared/vscodeApi';
+import { connectHost } from '../common/client';
+import { reportPageProblems } from '../common/diagnostics';
+import { vscodeApi } from '../common/vscodeApi';
 import { registerToolkit } from '../toolkit';
 import { ComparisonApp } from './app';
 

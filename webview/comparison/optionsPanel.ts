@@ -5,9 +5,9 @@
  * or typing `0.15` asks the host for one recompute, not one per keystroke.
  */
 import type { LossKind, LossOptions, Reduction } from '../../src/engine/types';
-import { debounce } from '../shared/debounce';
+import { debounce } from '../common/debounce';
 import { parseNumber, parseWeight } from './optionValues';
-import { el, replaceChildren } from '../shared/dom';
+import { el, replaceChildren } from '../common/dom';
 import { button, checkbox, dropdown, setDropdownValue, textField, type CheckControl, type ValueControl } from '../toolkit';
 
 export const RECOMPUTE_DEBOUNCE_MS = 250;

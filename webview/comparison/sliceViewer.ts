@@ -5,13 +5,13 @@
  * smoothed) in the inferno colour map. A class filter dims everything but one class.
  */
 import type { ComparisonState, SliceData, SliceRequest, VolumeInfo } from '../../src/protocol/messages';
-import type { HostClient } from '../shared/client';
-import { classColor, classCss, colorLut, cssGradient } from '../shared/colormap';
-import { debounce } from '../shared/debounce';
-import { el, fitPixelCanvas, replaceChildren, setValue } from '../shared/dom';
-import { className, formatNumber } from '../shared/format';
-import type { RGB, Theme } from '../shared/theme';
-import { asFloat32, asInt16 } from '../shared/typed';
+import type { HostClient } from '../common/client';
+import { classColor, classCss, colorLut, cssGradient } from '../common/colormap';
+import { debounce } from '../common/debounce';
+import { el, fitPixelCanvas, replaceChildren, setValue } from '../common/dom';
+import { className, formatNumber } from '../common/format';
+import type { RGB, Theme } from '../common/theme';
+import { asFloat32, asInt16 } from '../common/typed';
 import { dropdown, setChoices, textField, type Choice } from '../toolkit';
 
 const CE_LUT = colorLut('inferno');

@@ -5,8 +5,8 @@
  */
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { LossTriple, Report } from '../../src/engine/types';
-import { el, replaceChildren, setValue } from '../shared/dom';
-import { formatCount, formatDelta, formatNumber, formatShape } from '../shared/format';
+import { el, replaceChildren, setValue } from '../common/dom';
+import { formatCount, formatDelta, formatNumber, formatShape } from '../common/format';
 
 const LOSS_NAMES = { ce: 'F.cross_entropy', dice: 'DiceLoss', dicece: 'DiceCELoss' } as const;
 

@@ -4,14 +4,14 @@
  * the host to start a comparison with a tensor as the logits or the target.
  */
 import type { TensorFileState } from '../../src/protocol/messages';
-import type { HostClient, PushMessage } from '../shared/client';
-import { applyChartTheme } from '../shared/charts';
-import { BusyIndicator } from '../shared/busy';
-import { el, replaceChildren } from '../shared/dom';
-import { formatBytes } from '../shared/format';
-import { Notices } from '../shared/notices';
-import { Placeholder } from '../shared/placeholder';
-import { onThemeChange, readTheme, type Theme } from '../shared/theme';
+import type { HostClient, PushMessage } from '../common/client';
+import { applyChartTheme } from '../common/charts';
+import { BusyIndicator } from '../common/busy';
+import { el, replaceChildren } from '../common/dom';
+import { formatBytes } from '../common/format';
+import { Notices } from '../common/notices';
+import { Placeholder } from '../common/placeholder';
+import { onThemeChange, readTheme, type Theme } from '../common/theme';
 import { TensorDetail } from './tensorDetail';
 import { TensorTable } from './tensorTable';
 

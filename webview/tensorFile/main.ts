@@ -1,7 +1,7 @@
 /** Entry of the tensor-file editor bundle (dist/webview/tensorFile.js). */
-import { connectHost } from '../shared/client';
-import { reportPageProblems } from '../shared/diagnostics';
-import { vscodeApi } from '../shared/vscodeApi';
+import { connectHost } from '../common/client';
+import { reportPageProblems } from '../common/diagnostics';
+import { vscodeApi } from '../common/vscodeApi';
 import { registerToolkit } from '../toolkit';
 import { TensorFileApp } from './app';
 

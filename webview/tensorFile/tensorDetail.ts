@@ -5,14 +5,14 @@
  */
 import type { ChartConfiguration } from 'chart.js';
 import type { HeatmapData, TensorSummary } from '../../src/protocol/messages';
-import type { HostClient } from '../shared/client';
-import { axisStyle, ChartView } from '../shared/charts';
-import { colorLut, cssGradient } from '../shared/colormap';
-import { debounce } from '../shared/debounce';
-import { el, fitPixelCanvas, replaceChildren, setValue } from '../shared/dom';
-import { formatCount, formatNumber, formatShape } from '../shared/format';
-import type { Theme } from '../shared/theme';
-import { asFloat32 } from '../shared/typed';
+import type { HostClient } from '../common/client';
+import { axisStyle, ChartView } from '../common/charts';
+import { colorLut, cssGradient } from '../common/colormap';
+import { debounce } from '../common/debounce';
+import { el, fitPixelCanvas, replaceChildren, setValue } from '../common/dom';
+import { formatCount, formatNumber, formatShape } from '../common/format';
+import type { Theme } from '../common/theme';
+import { asFloat32 } from '../common/typed';
 import { textField, type ValueControl } from '../toolkit';
 
 const VIRIDIS = colorLut('viridis');

@@ -4,8 +4,8 @@
  * Enter on one of its cells, selects it for the detail pane. A filter field appears for long lists.
  */
 import type { TensorSummary } from '../../src/protocol/messages';
-import { el, replaceChildren, setValue } from '../shared/dom';
-import { formatCount, formatNumber, formatShape } from '../shared/format';
+import { el, replaceChildren, setValue } from '../common/dom';
+import { formatCount, formatNumber, formatShape } from '../common/format';
 import { button, dataGrid, dataGridCell, dataGridRow, textField } from '../toolkit';
 
 const GRID_COLUMNS = 'minmax(10em, 2fr) minmax(5.5em, 0.7fr) minmax(7em, 1fr) repeat(3, minmax(6.5em, 1fr)) repeat(2, minmax(4em, 0.5fr)) minmax(16em, 1.4fr)';

@@ -1,5 +1,5 @@
 /**
- * Runs a test entry INSIDE the real extension host of a code-server workbench (../shared/E2E.md): the
+ * Runs a test entry INSIDE the real extension host of a code-server workbench (scripts/e2e/README.md): the
  * server runs with `--vscode-option enable-smoke-test-driver`, the page opens with a `payload` naming the
  * extension under development and the tests module; the workbench calls `window.codeAutomationExit(code)`
  * when the module's `run()` settles, and the extension host's console lines arrive as page console messages.

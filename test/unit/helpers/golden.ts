@@ -1,7 +1,7 @@
 // The golden cases and the comparison rule of shared/golden/README.md.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { goldenDir, requireShared } from './paths';
+import { goldenDir, requireFixture } from './paths';
 
 export interface GoldenCase {
   id: string;
@@ -21,7 +21,7 @@ export interface GoldenCase {
 type Triple = { total: number | null; dice: number | null; ce: number | null };
 
 export function loadGolden(): GoldenCase[] {
-  const file = join(requireShared(goldenDir), 'cases.json');
+  const file = join(requireFixture(goldenDir), 'cases.json');
   return JSON.parse(readFileSync(file, 'utf8')).cases;
 }
 

@@ -1,15 +1,16 @@
-// Where the repository and the shared reference data are. CI clones the repo into another folder with
-// shared/ beside it; a missing shared/ must fail the tests that need it, never skip them.
+// Where the repository and its reference data are. The golden cases and the tensor corpus are kept in the
+// repository (test/fixtures, re-copied by scripts/sync-reference-data.mjs); a missing folder must fail the tests
+// that need it, never skip them.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(__dirname, '..', '..', '..');
-export const sharedDir = resolve(repoRoot, '..', 'shared');
-export const goldenDir = join(sharedDir, 'golden');
-export const corpusDir = join(sharedDir, 'corpus');
+export const fixturesDir = join(repoRoot, 'test', 'fixtures');
+export const goldenDir = join(fixturesDir, 'golden');
+export const corpusDir = join(fixturesDir, 'corpus');
 export const cliPath = join(repoRoot, 'dist', 'cli.js');
 
-export function requireShared(dir: string): string {
-  if (!existsSync(dir)) throw new Error(`reference data missing: ${dir} (expected shared/ beside the repository)`);
+export function requireFixture(dir: string): string {
+  if (!existsSync(dir)) throw new Error(`reference data missing: ${dir} (the repository's test/fixtures)`);
   return dir;
 }
