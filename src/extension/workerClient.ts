@@ -18,7 +18,7 @@ import type { LossOptions } from '../engine/types';
 import type { HeatmapData, HeatmapRequest, SliceData, SliceRequest, TensorFileState } from '../protocol/messages';
 import type { ReadLimits } from '../readers/types';
 import type {
-  CacheInfo, FileSource, HostToWorker, ReportResult, TensorListing, TensorSource, WorkerError, WorkerInit, WorkerMethod,
+  CacheInfo, FileSource, HostToWorker, ReportResult, TensorListing, WorkerError, WorkerInit, WorkerMethod,
   WorkerRequestMap, WorkerToHost,
 } from '../worker/protocol';
 import type { TensorSpec } from './tensorSpec';
