@@ -158,8 +158,6 @@ export interface WalkResult {
   smoothingAssignments: SmoothingAssignment[];
   classCounts: ClassCountSite[];
   errors: number;
-  /** Every error node, counted or not (the fast path falls back to a full parse when there is any). */
-  errorNodes: number;
 }
 
 const CLASS_COUNT_NAMES = new Set(['num_classes', 'out_channels', 'NUM_CLASSES', 'OUT_CHANNELS', 'n_classes', 'N_CLASSES']);
@@ -179,7 +177,7 @@ const COMPREHENSIONS = new Set([
  */
 export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
   const module = new Scope('module', null);
-  const out: WalkResult = { module, calls: [], callAssignments: new Map(), smoothingAssignments: [], classCounts: [], errors: 0, errorNodes: 0 };
+  const out: WalkResult = { module, calls: [], callAssignments: new Map(), smoothingAssignments: [], classCounts: [], errors: 0 };
   const text = (n: SyntaxNode) => src.slice(n.from, n.to);
   /** The scope the node being visited evaluates in. */
   const scopes: Scope[] = [module];
@@ -409,7 +407,6 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
       depth++;
       const scope = scopes[scopes.length - 1] as Scope;
       if (ref.type.isError) {
-        out.errorNodes++;
         // `1.` parses as a member access missing its property (see literals.ts): not a syntax error.
         const p = ref.from === ref.to ? ref.node.parent : null;
         if (!(p?.name === 'MemberExpression' && p.firstChild?.name === 'Number')) out.errors++;
