@@ -6,6 +6,7 @@
  */
 import { children, isError, type SyntaxNode } from './pyTree';
 import { TENSOR_FACTORIES, VALUE_PRESERVING_METHODS } from './catalogue';
+import { decodePyStringLiteral } from '../readers/pyString';
 import type { ArgValue, PyLiteral } from './types';
 
 /** Resolves a callee expression to its qualified name through the file's imports (null if unknown). */
@@ -156,49 +157,13 @@ function parseRadix(digits: string, radix: number): number {
   return v;
 }
 
-/** Decodes a Python string literal's text (prefix, quotes, escapes); undefined for bytes literals. */
+/**
+ * A Python string literal's value (prefix, quotes, escapes — Python's rules, see readers/pyString.ts);
+ * undefined for bytes and for what the decoder does not read (`\N{…}`) or Python rejects.
+ */
 export function decodeString(text: string): string | undefined {
-  let i = 0;
-  let raw = false;
-  while (i < text.length && text[i] !== '"' && text[i] !== "'") {
-    const p = (text[i] as string).toLowerCase();
-    if (p === 'b') return undefined;
-    if (p === 'r') raw = true;
-    i++;
-  }
-  const q = text[i];
-  if (q === undefined) return undefined;
-  const triple = text.startsWith(q.repeat(3), i);
-  const open = triple ? 3 : 1;
-  const body = text.slice(i + open, Math.max(i + open, text.length - open));
-  return raw ? body : unescape(body);
-}
-
-const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '0': '\0', '\n': '' };
-
-function unescape(body: string): string {
-  let out = '';
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i] as string;
-    if (c !== '\\' || i + 1 >= body.length) {
-      out += c;
-      continue;
-    }
-    const n = body[i + 1] as string;
-    if (n in SIMPLE_ESCAPES) {
-      out += SIMPLE_ESCAPES[n];
-      i++;
-    } else if ((n === 'x' || n === 'u' || n === 'U') && i + 2 < body.length) {
-      const len = n === 'x' ? 2 : n === 'u' ? 4 : 8;
-      const code = parseRadix(body.slice(i + 2, i + 2 + len).toLowerCase(), 16);
-      if (Number.isNaN(code) || code > 0x10ffff) out += c;
-      else {
-        out += String.fromCodePoint(code);
-        i += 1 + len;
-      }
-    } else out += c; // unknown escapes stay as written, as in Python
-  }
-  return out;
+  const d = decodePyStringLiteral(text);
+  return d.ok && !d.bytes ? d.value : undefined;
 }
 
 /** `torch.tensor([1., 2.], dtype=…)` and the same followed by `.to(device)` / `.cuda()` / `.float()`. */
