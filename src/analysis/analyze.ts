@@ -3,7 +3,7 @@
  * loss calls, attach post-hoc ε assignments, find C, report diagnostics with quick fixes. Pure functions
  * of their text(s): no I/O, no `vscode`; the extension caches results per document version.
  */
-import { describeCall, qualifierFor, recognise } from './calls';
+import { describeCall, literalEnvFor, recognise } from './calls';
 import { callDiagnostics, postHocDiagnostics } from './diagnostics';
 import { assignClassCounts, classCountHints } from './numClasses';
 import { resolvePostHoc, type ResolvedPostHoc } from './postHoc';
@@ -31,13 +31,13 @@ function addUnit(session: Session, src: string, cellIndex: number | undefined, p
   const key = unitKey(cellIndex);
   const w = walk(tree, src, key);
   const unit: Unit = { cellIndex, src, lines: new LineIndex(src), walk: w, calls: [], classCounts: [], diagnostics: [] };
-  const qualifiers = new Map<Scope, ReturnType<typeof qualifierFor>>();
+  const envs = new Map<Scope, ReturnType<typeof literalEnvFor>>();
   for (const site of w.calls) {
-    let qualify = qualifiers.get(site.scope);
-    if (!qualify) qualifiers.set(site.scope, (qualify = qualifierFor(site.scope, src, session.carried)));
-    const rec = recognise(site.node, src, qualify);
+    let env = envs.get(site.scope);
+    if (!env) envs.set(site.scope, (env = literalEnvFor(site.scope, src, session.carried, w.mutated)));
+    const rec = recognise(site.node, src, env.qualify);
     if (!rec) continue;
-    const call = describeCall(site.node, rec, src, unit.lines, qualify);
+    const call = describeCall(site.node, rec, src, unit.lines, env);
     call.id = session.nextId++;
     if (cellIndex !== undefined) call.cellIndex = cellIndex;
     call.boundTo = w.callAssignments.get(site.node.from)?.target ?? null;
@@ -46,11 +46,14 @@ function addUnit(session: Session, src: string, cellIndex: number | undefined, p
   }
   unit.classCounts = classCountHints(unit, session.carried);
   session.postHoc.push(...resolvePostHoc(unit, session.carried, session.registry));
-  // What the next cell sees: each module-level name's last binding, and the star imports.
+  // What the next cell sees: each module-level name's last binding and how often it was bound, the
+  // names changed in place, and the star imports.
   for (const [name, list] of w.module.bindings) {
     const last = pick(list, Infinity);
     if (last) session.carried.bindings.set(name, last.value);
+    session.carried.counts.set(name, (session.carried.counts.get(name) ?? 0) + list.length);
   }
+  for (const name of w.mutated) session.carried.mutated.add(name);
   session.carried.stars.push(...w.module.stars.map((s) => s.module));
   session.units.push(unit);
   return unit;

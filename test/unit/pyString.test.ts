@@ -64,12 +64,12 @@ test('the .npy header parser and the analysis read str literals with the same de
     const tree = parsePython(`x = ${c.literal}\n`);
     const node = tree.topNode.firstChild?.lastChild;
     assert.ok(node);
-    const v = evaluate(node, `x = ${c.literal}\n`, () => null);
+    const v = evaluate(node, { src: `x = ${c.literal}\n`, qualify: () => null });
     assert.deepEqual(units(v as string), units(c.str), `analysis ${c.literal}`);
   }
   // `\0`, the escape the analysis once read as the character '0'.
   const src = "x = 'a\\0b\\101'\n";
-  assert.equal(evaluate(parsePython(src).topNode.firstChild?.lastChild as never, src, () => null), 'a\u0000bA');
+  assert.equal(evaluate(parsePython(src).topNode.firstChild?.lastChild as never, { src, qualify: () => null }), 'a\u0000bA');
 });
 
 test('an invalid escape in a .npy header names the problem', () => {
