@@ -27,8 +27,10 @@ async function rowOrder(v: ViewPage): Promise<number[]> {
   return v.page.$$eval('[data-testid^="class-row-"]', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.class)));
 }
 
+/** Smoothed − hard as the view must show it: exactly 0 where the two agree to 1e-12 relative (float noise). */
 function delta(a: number | null, b: number | null): number | null {
-  return a === null || b === null ? null : a - b;
+  if (a === null || b === null) return null;
+  return Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b)) ? 0 : a - b;
 }
 
 async function expectTableMatches(v: ViewPage, state: ComparisonState): Promise<void> {
