@@ -199,6 +199,26 @@ describe('comparison webview (Chromium)', () => {
     await v.page.waitForSelector('[data-testid="slice-viewer"][data-drawn="0/2/3/smoothed"]');
   });
 
+  test('slice controls appear only where they choose something', async () => {
+    // The sample is a 3-D volume with a batch of 1: axis and slice controls, no batch control.
+    assert.equal(state.volume!.batch, 1);
+    assert.equal(await v.page.isVisible('[data-testid="slice-axis"]'), true);
+    assert.equal(await v.page.isVisible('[data-testid="slice-index-field"]'), true);
+    assert.equal(await v.page.isVisible('[data-testid="slice-batch"]'), false);
+    // A 2-D pair in a separate page: the plane is the whole image, so no axis and no slice controls.
+    const w = await h.open('comparison', 'light');
+    try {
+      await w.waitFor((m) => m.type === 'ready');
+      await w.push({ type: 'init', view: 'comparison', state: { ...state, volume: { batch: 2, spatial: [8, 8] } } });
+      await w.page.waitForSelector('[data-testid="slice-viewer"]:not([hidden])');
+      assert.equal(await w.page.isVisible('[data-testid="slice-batch"]'), true);
+      assert.equal(await w.page.isVisible('[data-testid="slice-axis"]'), false);
+      assert.equal(await w.page.isVisible('[data-testid="slice-index-field"]'), false);
+    } finally {
+      await w.close();
+    }
+  });
+
   test('changing ε sends one debounced recompute, and the answer re-renders everything', async () => {
     const since = v.posted.length;
     const input = v.page.locator('[data-testid="opt-labelSmoothing"] input');
