@@ -24,6 +24,7 @@ const HELPER_MODULE = '_loss_inspector_debug_v1';
  *   `.part` file renamed at the end, so the host never reads half a file) or, with `path` None, into an in-memory
  *   buffer kept under `token` for `chunk` to hand out. torch goes through `.detach().cpu()`, bfloat16 (which
  *   numpy lacks) as float32, numpy as is;
+ * - `info(value)`: the same description of one value (or why it is not a readable tensor), writing nothing;
  * - `chunk(token, offset, n)`: base64 of bytes [offset, offset + n) of a kept buffer; `drop(token)` frees it;
  * - `can_read(path, nonce)`: whether the file at `path` exists here and holds `nonce` (is the host's folder
  *   this process's folder, i.e. the same machine and file system?).
@@ -74,6 +75,17 @@ def describe(g, l, names):
             i['scope'] = scope
             out.append(i)
     return _answer({'ok': True, 'tensors': out})
+
+def info(v):
+    try:
+        i = _info(v)
+        if i is None:
+            return _answer({'ok': False, 'reason': 'type', 'type': _type_name(v)})
+        if 'unsupported' in i:
+            return _answer({'ok': False, 'reason': 'dtype', 'type': _type_name(v), 'detail': i['unsupported']})
+        return _answer({'ok': True, 'info': i})
+    except Exception as e:
+        return _answer({'ok': False, 'reason': 'error', 'error': type(e).__name__ + ': ' + str(e)})
 
 def _as_numpy(v, info):
     if info['kind'] == 'torch':
@@ -169,6 +181,11 @@ export function saveExpression(expression: string, path: string | null, maxBytes
   return `${helperExpr()}.save((${expression}), ${path === null ? 'None' : pyString(path)}, ${Math.floor(maxBytes)}, ${pyString(token)})`;
 }
 
+/** Describes the value of `expression` (a {@link InfoAnswer}) without converting or writing anything. */
+export function infoExpression(expression: string): string {
+  return `${helperExpr()}.info((${expression}))`;
+}
+
 export function chunkExpression(token: string, offset: number, n: number): string {
   return `${helperExpr()}.chunk(${pyString(token)}, ${offset}, ${n})`;
 }
@@ -235,6 +252,8 @@ export interface DescribedTensor extends TensorInfo {
   name: string;
   scope: 'locals' | 'globals';
 }
+
+export type InfoAnswer = SaveAnswer;
 
 export type SaveAnswer =
   | { ok: true; info: TensorInfo }

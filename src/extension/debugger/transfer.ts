@@ -15,8 +15,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CancelledError } from '../workerClient';
 import {
-  canReadExpression, chunkExpression, decodeBase64, describeExpression, dropExpression, isPythonProbeResult, parseAnswer, PROBE_EXPRESSION,
+  canReadExpression, chunkExpression, infoExpression, decodeBase64, describeExpression, dropExpression, isPythonProbeResult, parseAnswer, PROBE_EXPRESSION,
   saveExpression, unquote, type DescribedTensor, type SaveAnswer, type TensorInfo,
 } from './pythonHelper';
 
@@ -43,6 +44,8 @@ export interface FetchOptions {
   chunkBytes?: number;
   /** Called with a short progress line. */
   onProgress?: (message: string) => void;
+  /** Cancels between two requests (the debuggee's own work cannot be interrupted). */
+  signal?: AbortSignal;
 }
 
 export interface FetchedTensor {
@@ -64,6 +67,32 @@ export class SessionEndedError extends DebugReadError {
 }
 
 const CHUNK_BYTES = 3 * 1024 * 1024;
+
+/** The debug types of Microsoft's Python debugger; a setting may add others. */
+export const PYTHON_DEBUG_TYPES: readonly string[] = ['debugpy', 'python'];
+
+/**
+ * Why a session cannot be read as Python, or null when it can: its type must be a Python debugger's (or one the
+ * user listed in `typesSetting`), and it must answer a probe only Python answers (a listed type might not).
+ */
+export async function pythonSessionProblem(
+  session: DapSession & { type: string; name: string },
+  frameId: number,
+  extraTypes: readonly string[],
+  typesSetting: string,
+): Promise<string | null> {
+  const types = [...PYTHON_DEBUG_TYPES, ...extraTypes];
+  if (!types.includes(session.type)) {
+    return (
+      `the debug session “${session.name}” is of type “${session.type}”, not a Python debugger ` +
+      `(${types.map((t) => `“${t}”`).join(', ')}; add a type to ${typesSetting} if it evaluates Python)`
+    );
+  }
+  if (!(await evaluatesPython(session, frameId))) {
+    return `the debug session “${session.name}” (type “${session.type}”) does not evaluate Python expressions`;
+  }
+  return null;
+}
 
 /** `expression` evaluated in a frame: the `result` string. A failed evaluation rejects with the adapter's text. */
 export async function evaluate(session: DapSession, expression: string, frameId: number, context = 'repl'): Promise<string> {
@@ -155,6 +184,7 @@ export async function fetchTensors(session: DapSession, expressions: readonly st
     const out: FetchedTensor[] = [];
     for (let i = 0; i < expressions.length; i++) {
       const expression = expressions[i]!;
+      if (o.signal?.aborted) throw new CancelledError();
       o.onProgress?.(`Reading ${expression} from the debugger…`);
       const token = randomBytes(8).toString('hex');
       const path = mode === 'file' ? join(folder, `${i}.npy`) : null;
@@ -194,6 +224,7 @@ async function pullChunks(session: DapSession, token: string, total: number, exp
   // length and read in chunks small enough for a 'repl' answer (debugpy cuts those at 64 KiB).
   let context = 'clipboard';
   for (let offset = 0; offset < total; ) {
+    if (o.signal?.aborted) throw new CancelledError();
     const n = Math.min(step, total - offset);
     let text: string;
     try {
@@ -215,6 +246,21 @@ async function pullChunks(session: DapSession, token: string, total: number, exp
     o.onProgress?.(`Reading ${expression} from the debugger: ${Math.round((100 * offset) / total)}%`);
   }
   return out;
+}
+
+/**
+ * Dtype, shape and size of one expression's value, writing nothing; a value that is not a readable tensor or
+ * array rejects with the same message a read would give.
+ */
+export async function describeValue(session: DapSession, expression: string, o: Pick<FetchOptions, 'frameId' | 'maxBytes' | 'limitName' | 'isEnded'>): Promise<TensorInfo> {
+  let a: SaveAnswer;
+  try {
+    a = parseAnswer<SaveAnswer>(await evaluate(session, infoExpression(expression), o.frameId));
+  } catch (e) {
+    throw failure(e, expression, o as FetchOptions);
+  }
+  if (!a.ok) throw new DebugReadError(refusalMessage(expression, a, o.maxBytes, o.limitName));
+  return a.info;
 }
 
 /** The tensors and arrays among a frame's variables, locals first, then globals not shadowed by a local. */
