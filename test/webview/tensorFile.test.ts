@@ -16,7 +16,7 @@ const service = new TensorWorkerService();
 
 function source(rel: string) {
   const fsPath = join(corpusDir, rel);
-  if (!existsSync(fsPath)) throw new Error(`reference data missing: ${fsPath} (expected shared/ beside the repository)`);
+  if (!existsSync(fsPath)) throw new Error(`reference data missing: ${fsPath} (the tensor corpus is vendored in test/fixtures/corpus)`);
   const st = statSync(fsPath);
   return { uri: `file://${fsPath}`, fileName: basename(fsPath), mtime: st.mtimeMs, size: st.size, fsPath };
 }
