@@ -24,6 +24,7 @@ const nodeEntries = [
   { in: 'src/worker/worker.ts', out: 'dist/worker.js' },
   { in: 'src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'src/parallel/accumulateWorker.ts', out: 'dist/accumulate-worker.js' },
+  { in: 'src/parallel/caseWorker.ts', out: 'dist/case-worker.js' },
 ];
 /** Browser bundles for the webviews (IIFE, loaded with a CSP nonce). */
 const webEntries = [
