@@ -157,10 +157,11 @@ export function renderReport(r: Report, names: string[] | null): string {
     t ? [label, fmtNum(t.total), fmtNum(t.dice), fmtNum(t.ce)] : [label, '—', '—', '—'];
   out.push('', table(['', 'total', 'dice', 'ce'], [tri('loss (what training sees)', r.loss), tri('hard (ε = 0)', r.hard), tri(`smoothed (ε = ${eps})`, r.smoothed)]));
   if (r.floor !== null) {
+    const c = r.floorCase;
     out.push(
       '',
-      `label-smoothing floor at ε = ${eps}, C = ${r.numClasses}: ${fmtNum(r.floor)} — the least CE a perfect model can reach ` +
-        `(the entropy of the smoothed target ${fmtNum(1 - eps + eps / r.numClasses, 4)} / ${fmtNum(eps / r.numClasses, 4)})`,
+      `label-smoothing floor at ε = ${eps}, C = ${r.numClasses}: ${fmtNum(r.floor)} — the least this CE term can reach for this target, whatever the prediction`,
+      ...(c ? [`  floor case: ${c.target}${c.weighted ? ', weighted' : ''}, ${c.reduction}: ${c.text}`] : []),
     );
   }
   if (r.calibration) out.push(`calibration: accuracy ${fmtNum(r.calibration.accuracy, 4)}, mean confidence ${fmtNum(r.calibration.confidence, 4)}, ECE ${fmtNum(r.calibration.ece, 4)}`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { computeReportAndSweep, resolveOptions } from '../../src/engine/index';
 import { readTensorFile } from '../../src/readers/index';
-import { sweepGrid } from '../../src/worker/protocol';
+import { viewSweepGrid as sweepGrid } from '../../src/engine/sweepGrid';
 import { NodeFileAccess } from '../../src/extension/nodeFileAccess';
 import { CancelledError, WorkerClient, WorkerFailure } from '../../src/extension/workerClient';
 import { repoRoot } from './helpers/paths';
