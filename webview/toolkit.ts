@@ -20,7 +20,7 @@ import {
   vsCodeProgressRing,
   vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
-import { el, type Props } from './shared/dom';
+import { el, type Props } from './common/dom';
 
 let registered = false;
 
