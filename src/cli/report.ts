@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { resolveOptions, LossInputError, OPTION_KEYS, type LossOptions, type Report } from '../engine/index';
 import { UsageError } from './errors';
 import { fmtDelta, fmtNum, table, toJson } from './format';
-import { loadTensor } from './loadTensor';
+import { loadTensor, splitSpec } from './loadTensor';
 import { AccumulatePool, computeReportParallel, defaultThreads } from '../parallel/index';
 
 export const REPORT_USAGE = `usage: loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]
@@ -124,7 +124,8 @@ export function effectiveOptions(a: ReportArgs): LossOptions {
 export function findClassNames(a: ReportArgs, C: number): string[] | null {
   if (a.classNames) return a.classNames;
   for (const spec of [a.logits, a.target]) {
-    const p = join(dirname(spec.split('#')[0]!), 'classes.json');
+    // the file's own folder: `#key` is split off only where the part before it is a file (a '#' may be in the path)
+    const p = join(dirname(splitSpec(spec).path), 'classes.json');
     if (!existsSync(p)) continue;
     try {
       const v = JSON.parse(readFileSync(p, 'utf8'));
