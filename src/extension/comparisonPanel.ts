@@ -13,7 +13,7 @@ import * as vscode from 'vscode';
 import type { LossOptions } from '../engine/types';
 import type { ComparisonState, HostToWebview, PersistedComparison, RequestMap, TensorRef, WebviewToHost } from '../protocol/messages';
 import { isWebviewToHost } from '../protocol/messages';
-import { sweepGrid } from '../worker/protocol';
+import { viewSweepGrid } from '../engine/sweepGrid';
 import { findClassNames } from './classNames';
 import { Disposable } from './dispose';
 import { isCancellation, oneLine, type Logger } from './logging';
@@ -66,7 +66,7 @@ export async function computeComparison(deps: ComparisonDeps, req: PairRequest, 
       logits: req.logits,
       target: req.target,
       options: req.options,
-      sweepEps: sweepGrid(req.options.labelSmoothing),
+      sweepEps: viewSweepGrid(req.options.labelSmoothing),
       limits: deps.settings.limits,
     },
     call,
