@@ -1,7 +1,7 @@
 // One esbuild script for every bundle: the extension, its worker, the CLI and the webviews.
 // `--production` minifies and drops source maps (what `npm run package` ships); `--watch` rebuilds.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +24,7 @@ const nodeEntries = [
   { in: 'src/worker/worker.ts', out: 'dist/worker.js' },
   { in: 'src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'src/parallel/accumulateWorker.ts', out: 'dist/accumulate-worker.js' },
+  { in: 'src/parallel/caseWorker.ts', out: 'dist/case-worker.js' },
 ];
 /** Browser bundles for the webviews (IIFE, loaded with a CSP nonce). */
 const webEntries = [
