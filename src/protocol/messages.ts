@@ -20,10 +20,39 @@ export interface TensorRef {
   label: string;
 }
 
+/** An argument of a loss call that *Inspect with these settings…* did not apply, or a value torch rejects. */
+export interface InspectNote {
+  /** The Python parameter (`weight`), or `**kwargs` / `*args`. */
+  param: string;
+  /** The option it maps to, if any. */
+  key: keyof LossOptions | null;
+  /** The value as written (`class_weights`). */
+  text: string;
+  /** Why (`not a literal`, `a function parameter`, torch's error message…). */
+  reason: string;
+}
+
+/**
+ * A comparison opened by *Inspect with these settings…* on a loss call: where the call is, and what of
+ * it the numbers do not include. With `notApplied` entries the view says its numbers are for the options
+ * shown, not what training sees; with `invalid` ones nothing is computed (torch would raise).
+ */
+export interface InspectCaveats {
+  /** The Python file (URI string) and the call's 1-based line. */
+  sourceUri: string;
+  line: number;
+  /** E.g. `train.py:12`. */
+  label: string;
+  notApplied: InspectNote[];
+  invalid: InspectNote[];
+}
+
 export interface ComparisonState {
   logits: TensorRef;
   target: TensorRef;
   options: LossOptions;
+  /** Present when the comparison came from a loss call in code (see {@link InspectCaveats}). */
+  inspect?: InspectCaveats;
   report: Report;
   sweep: EpsSweep | null;
   /** Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. */
@@ -130,6 +159,7 @@ export interface PersistedComparison {
   logits: TensorRef;
   target: TensorRef;
   options: LossOptions;
+  inspect?: InspectCaveats;
 }
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
