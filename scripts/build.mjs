@@ -1,7 +1,7 @@
 // One esbuild script for every bundle: the extension, its worker, the CLI and the webviews.
 // `--production` minifies and drops source maps (what `npm run package` ships); `--watch` rebuilds.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -1,5 +1,6 @@
 // Runs every test suite with node's own test runner, in order: unit (pure code, golden cases, corpus,
-// fuzz), webview (real headless Chromium), e2e (real VS Code via code-server). Builds first.
+// fuzz), integration (real debugpy over DAP), webview (real headless Chromium), e2e (real VS Code via
+// code-server). Builds first.
 // Prints one closing line `tests: N passed, N failed, N skipped` over all suites.
 //   node scripts/test.mjs                 all suites
 //   node scripts/test.mjs --only unit     one or more suites (comma-separated)
@@ -8,7 +9,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const SUITES = ['unit', 'webview', 'e2e'];
+const SUITES = ['unit', 'integration', 'webview', 'e2e'];
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? process.argv[onlyArg + 1].split(',') : SUITES;
 

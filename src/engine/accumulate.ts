@@ -457,7 +457,6 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const keepExp = doDice && softmax;
   const squared = opts.squaredPred;
   const invC = 1 / C;
-  const onTarget = 1 - eps + eps * invC;
   const offTarget = eps * invC;
   const grid = cfg.sweepEps && doDice ? Float64Array.from(cfg.sweepEps) : null;
   const K1 = grid ? grid.length + 1 : 0;

@@ -148,3 +148,25 @@ export interface EpsSweep {
   total: (number | null)[];
   floor: number[];
 }
+
+export interface SliceRequest {
+  batch: number;
+  /** Spatial axis (0-based, among the spatial axes) that is held fixed. */
+  axis: number;
+  index: number;
+  mode: 'hard' | 'smoothed';
+}
+
+/** One 2-D slice for the viewer; only this crosses to the webview, never the volume. Row-major, `height × width`. */
+export interface SliceData {
+  request: SliceRequest;
+  width: number;
+  height: number;
+  /** Target class per pixel (−1 where ignored). */
+  target: Int16Array;
+  /** Argmax prediction per pixel. */
+  prediction: Int16Array;
+  /** Per-voxel CE at the requested mode (hard: ε = 0; smoothed: the configured ε). */
+  ce: Float32Array;
+  ceMax: number;
+}

@@ -8,7 +8,7 @@
  *   the handler throws (a request never hangs);
  * - the host may push `update`, `busy` and `notice` messages at any time.
  */
-import type { EngineWarning, EpsSweep, LossOptions, Report } from '../engine/types';
+import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequest } from '../engine/types';
 import type { DType } from '../engine/tensor';
 
 /** A tensor chosen for comparison: a file and, for container files, the key inside it. */
@@ -39,27 +39,8 @@ export interface VolumeInfo {
   spatial: number[];
 }
 
-export interface SliceRequest {
-  batch: number;
-  /** Spatial axis (0-based, among the spatial axes) that is held fixed. */
-  axis: number;
-  index: number;
-  mode: 'hard' | 'smoothed';
-}
-
-/** One 2-D slice for the viewer; only this crosses to the webview, never the volume. Row-major, `height × width`. */
-export interface SliceData {
-  request: SliceRequest;
-  width: number;
-  height: number;
-  /** Target class per pixel (−1 where ignored). */
-  target: Int16Array;
-  /** Argmax prediction per pixel. */
-  prediction: Int16Array;
-  /** Per-voxel CE at the requested mode (hard: ε = 0; smoothed: the configured ε). */
-  ce: Float32Array;
-  ceMax: number;
-}
+/** The slice viewer's request and answer are the engine's (`computeSlice`); re-exported as part of the protocol. */
+export type { SliceData, SliceRequest } from '../engine/types';
 
 export interface TensorSummary {
   key: string;
@@ -72,6 +53,14 @@ export interface TensorSummary {
   infCount: number;
   /** Value histogram over [min, max]. */
   histogram: { lo: number; hi: number; counts: number[] } | null;
+  /** Leading indices (rank − 2 of them) of the slice the heat map opens on: the one with the most signal. */
+  initialLeading: number[];
+}
+
+/** One fact of a file's header, ready to show (NIfTI dims, spacing, affine…; safetensors metadata). */
+export interface HeaderFact {
+  label: string;
+  value: string;
 }
 
 export interface TensorFileState {
@@ -82,6 +71,8 @@ export interface TensorFileState {
   tensors: TensorSummary[];
   /** Non-tensor values of a .pt (shown, never fatal). */
   nonTensors: { key: string; type: string; value: string }[];
+  /** Header facts worth showing (empty for formats whose header says nothing beyond dtype and shape). */
+  header: HeaderFact[];
 }
 
 /** A 2-D heat-map slice of one tensor for the tensor editor: the last two axes, the leading ones fixed. */

@@ -32,6 +32,7 @@ export interface MarkerOptions {
 }
 
 declare module 'chart.js' {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- an augmentation must repeat chart.js's type parameter
   interface PluginOptionsByType<TType extends ChartType> {
     marker?: MarkerOptions;
   }
