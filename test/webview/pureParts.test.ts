@@ -44,6 +44,25 @@ test('client: a request without an answer times out with an error naming the met
   assert.equal(c.pendingCount, 0);
 });
 
+test('client: a timeout or an aborted signal rejects at once and tells the host to stop; dispose rejects the rest', async () => {
+  const { c, sent } = client({ slice: 20 });
+  const timedOut = c.request('slice', { batch: 0, axis: 0, index: 0, mode: 'hard' });
+  await assert.rejects(timedOut, (e: unknown) => e instanceof RequestError && e.timedOut);
+  const ac = new AbortController();
+  const aborted = c.request('heatmap', { key: 'x', leading: [] }, 0, ac.signal);
+  ac.abort();
+  await assert.rejects(aborted, (e: unknown) => e instanceof RequestError && e.method === 'heatmap' && /cancelled/.test(e.message));
+  const reqs = sent.filter((m) => m.type === 'request') as { id: number }[];
+  assert.deepEqual(
+    sent.filter((m) => m.type === 'cancel'),
+    reqs.map((r) => ({ type: 'cancel', id: r.id })),
+  );
+  const left = c.request('copy', { text: '' });
+  c.dispose();
+  await assert.rejects(left, /the view was closed/);
+  assert.equal(c.pendingCount, 0);
+});
+
 test('client: pushed messages reach listeners; junk is ignored', () => {
   const { c } = client();
   const got: string[] = [];
