@@ -1,5 +1,7 @@
 // One esbuild script for every bundle: the extension, its worker, the CLI and the webviews.
 // `--production` minifies and drops source maps (what `npm run package` ships); `--watch` rebuilds.
+// A missing entry point is an error (it names the entry), never a silently smaller dist/: the manifest, the
+// worker clients and the package all rely on every bundle below.
 import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,9 +33,14 @@ const webEntries = [
   { in: 'webview/tensorFile/main.ts', out: 'dist/webview/tensorFile.js' },
 ];
 
+const missing = [...nodeEntries, ...webEntries].filter((e) => !existsSync(join(root, e.in)));
+if (missing.length) {
+  for (const e of missing) console.error(`build: entry point ${e.in} (for ${e.out}) does not exist`);
+  process.exit(1);
+}
+
 const builds = [];
 for (const e of nodeEntries) {
-  if (!existsSync(join(root, e.in))) continue;
   builds.push({
     ...common,
     entryPoints: [e.in],
@@ -46,7 +53,6 @@ for (const e of nodeEntries) {
   });
 }
 for (const e of webEntries) {
-  if (!existsSync(join(root, e.in))) continue;
   builds.push({ ...common, entryPoints: [e.in], outfile: e.out, platform: 'browser', format: 'iife', target: 'chrome120' });
 }
 
@@ -55,5 +61,11 @@ if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log(`watching ${builds.length} bundles…`);
 } else {
-  await Promise.all(builds.map((b) => esbuild.build(b)));
+  const results = await Promise.allSettled(builds.map((b) => esbuild.build(b)));
+  const failed = results.filter((r) => r.status === 'rejected');
+  // esbuild has already printed each error with its file and line (logLevel 'warning').
+  if (failed.length) {
+    console.error(`build: ${failed.length} of ${builds.length} bundles failed`);
+    process.exit(1);
+  }
 }
