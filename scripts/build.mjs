@@ -1,5 +1,6 @@
 // One esbuild script for every bundle: the extension, its worker, the CLI and the webviews.
-// `--production` minifies and drops source maps (what `npm run package` ships); `--watch` rebuilds.
+// `--production` minifies and drops source maps (what `npm run package` ships); `--watch` rebuilds;
+// `--cli` builds only the CLI's two bundles (what `npm pack` ships: `prepack` is `--production --cli`).
 // A missing entry point is an error (it names the entry), never a silently smaller dist/: the manifest, the
 // worker clients and the package all rely on every bundle below.
 import * as esbuild from 'esbuild';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const cliOnly = process.argv.includes('--cli');
 
 const common = {
   bundle: true,
@@ -21,17 +23,21 @@ const common = {
 };
 
 /** Node-side bundles (CommonJS, `vscode` provided by the host). */
-const nodeEntries = [
+const allNodeEntries = [
   { in: 'src/extension/extension.ts', out: 'dist/extension.js' },
   { in: 'src/worker/worker.ts', out: 'dist/worker.js' },
   { in: 'src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'src/parallel/accumulateWorker.ts', out: 'dist/accumulate-worker.js' },
 ];
 /** Browser bundles for the webviews (IIFE, loaded with a CSP nonce). */
-const webEntries = [
+const allWebEntries = [
   { in: 'webview/comparison/main.ts', out: 'dist/webview/comparison.js' },
   { in: 'webview/tensorFile/main.ts', out: 'dist/webview/tensorFile.js' },
 ];
+/** The CLI runs dist/cli.js and, for large inputs, its worker threads from dist/accumulate-worker.js. */
+const CLI_BUNDLES = ['dist/cli.js', 'dist/accumulate-worker.js'];
+const nodeEntries = cliOnly ? allNodeEntries.filter((e) => CLI_BUNDLES.includes(e.out)) : allNodeEntries;
+const webEntries = cliOnly ? [] : allWebEntries;
 
 const missing = [...nodeEntries, ...webEntries].filter((e) => !existsSync(join(root, e.in)));
 if (missing.length) {
