@@ -1,6 +1,6 @@
 // One esbuild script for every bundle: the extension, its worker, the CLI and the webviews.
 // `--production` minifies and drops source maps (what `npm run package` ships); `--watch` rebuilds;
-// `--cli` builds only the CLI's two bundles (what `npm pack` ships: `prepack` is `--production --cli`).
+// `--cli` builds only the CLI's bundles (what `npm pack` ships: `prepack` is `--production --cli`).
 // A missing entry point is an error (it names the entry), never a silently smaller dist/: the manifest, the
 // worker clients and the package all rely on every bundle below.
 import * as esbuild from 'esbuild';
@@ -28,14 +28,15 @@ const allNodeEntries = [
   { in: 'src/worker/worker.ts', out: 'dist/worker.js' },
   { in: 'src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'src/parallel/accumulateWorker.ts', out: 'dist/accumulate-worker.js' },
+  { in: 'src/parallel/caseWorker.ts', out: 'dist/case-worker.js' },
 ];
 /** Browser bundles for the webviews (IIFE, loaded with a CSP nonce). */
 const allWebEntries = [
   { in: 'webview/comparison/main.ts', out: 'dist/webview/comparison.js' },
   { in: 'webview/tensorFile/main.ts', out: 'dist/webview/tensorFile.js' },
 ];
-/** The CLI runs dist/cli.js and, for large inputs, its worker threads from dist/accumulate-worker.js. */
-const CLI_BUNDLES = ['dist/cli.js', 'dist/accumulate-worker.js'];
+/** The CLI runs dist/cli.js and its worker threads: dist/accumulate-worker.js (large inputs) and dist/case-worker.js (folders of cases). */
+const CLI_BUNDLES = ['dist/cli.js', 'dist/accumulate-worker.js', 'dist/case-worker.js'];
 const nodeEntries = cliOnly ? allNodeEntries.filter((e) => CLI_BUNDLES.includes(e.out)) : allNodeEntries;
 const webEntries = cliOnly ? [] : allWebEntries;
 

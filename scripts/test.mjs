@@ -1,6 +1,6 @@
 // Runs every test suite, in order: static (each tsconfig type-checked, the linter's layer rules; each counts as
-// one test), then with node's own test runner unit (pure code, golden cases, corpus, fuzz), webview (real
-// headless Chromium), e2e (real VS Code via code-server). Builds first.
+// one test), then with node's own test runner unit (pure code, golden cases, corpus, fuzz), integration (real
+// debugpy over DAP), webview (real headless Chromium), e2e (real VS Code via code-server). Builds first.
 // Prints one closing line `tests: N passed, N failed, N skipped` over all suites.
 //   node scripts/test.mjs                 all suites
 //   node scripts/test.mjs --only unit     one or more suites (comma-separated)
@@ -11,7 +11,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const SUITES = ['static', 'unit', 'webview', 'e2e'];
+const SUITES = ['static', 'unit', 'integration', 'webview', 'e2e'];
 const onlyArg = process.argv.indexOf('--only');
 const onlyValue = onlyArg >= 0 ? process.argv[onlyArg + 1] : SUITES.join(',');
 if (!onlyValue || onlyValue.startsWith('--')) usage('--only needs a comma-separated list of suites');

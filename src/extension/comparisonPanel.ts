@@ -348,6 +348,11 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
     }
   }
 
+  /** The open panel showing a pair, if any (a source that feeds a panel, e.g. the debugger, drives it). */
+  find(pair: Pick<PairRequest, 'logits' | 'target'>): ComparisonPanel | undefined {
+    return this.panels.get(pairKey(pair));
+  }
+
   /**
    * One notification for a comparison that could not open; when the engine's error names a boolean option the
    * caller had set explicitly, it offers to retry with that option flipped.

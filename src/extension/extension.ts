@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { ComparisonPanels } from './comparisonPanel';
+import { DebugComparisons } from './debugger/debugComparisons';
 import { WorkspaceFileAccess } from './fileAccess';
 import { Logger } from './logging';
 import { Settings } from './settings';
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(panels);
   context.subscriptions.push(TensorFileEditorProvider.register({ extensionUri: context.extensionUri, worker, settings, logger, usage }));
   context.subscriptions.push(registerCommands({ worker, settings, logger, panels }));
+  context.subscriptions.push(new DebugComparisons({ panels, settings, logger }));
   context.subscriptions.push(
     registerPythonFeatures(context, {
       getSettings: () => {

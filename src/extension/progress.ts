@@ -1,7 +1,7 @@
 /**
  * Long jobs (reads, reports) under a cancellable progress notification. The notification appears only when the
  * job outlasts `delayMs`, so a recompute on cached tensors does not flash one; cancelling it aborts the job's
- * signal (the worker client then restarts the worker, see workerClient.ts).
+ * signal (the worker client sends `cancel`; the worker stops the job and keeps its cache, see workerClient.ts).
  */
 import * as vscode from 'vscode';
 import type { CallOptions } from './workerClient';

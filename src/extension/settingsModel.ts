@@ -17,6 +17,8 @@ export const EXTRA_SETTING_DEFAULTS = {
   'codeLens.enabled': true,
   'diagnostics.enabled': true,
   defaultNumClasses: 2,
+  'debugger.maxTensorMB': 1024,
+  'debugger.debugTypes': [] as string[],
 } as const;
 
 export interface ExtensionSettings {
@@ -30,6 +32,10 @@ export interface ExtensionSettings {
   diagnosticsEnabled: boolean;
   /** C used by the Python providers (e.g. the label-smoothing floor) before any tensor has been inspected. */
   defaultNumClasses: number;
+  /** Largest tensor read from a paused debugger, in MiB (checked in the debuggee before anything is written). */
+  debuggerMaxTensorMB: number;
+  /** Debug types besides `debugpy` and `python` whose sessions may be read as Python. */
+  debuggerDebugTypes: string[];
 }
 
 /** One bad setting: its full name and a one-line explanation. */
@@ -103,7 +109,7 @@ export function resolveSettings(get: SettingGetter): ResolvedSettings {
     }
   }
 
-  const positive = (key: 'maxTensorMB' | 'defaultNumClasses', integer: boolean, min: number): number => {
+  const positive = (key: 'maxTensorMB' | 'defaultNumClasses' | 'debugger.maxTensorMB', integer: boolean, min: number): number => {
     const v = get(key);
     const d = EXTRA_SETTING_DEFAULTS[key];
     if (v === undefined || v === null) return d;
@@ -126,6 +132,13 @@ export function resolveSettings(get: SettingGetter): ResolvedSettings {
     return v;
   };
 
+  let debuggerDebugTypes: string[] = [];
+  const dt = get('debugger.debugTypes');
+  if (dt !== undefined && dt !== null) {
+    if (Array.isArray(dt) && dt.every((x) => typeof x === 'string' && x !== '')) debuggerDebugTypes = [...dt];
+    else problems.push({ setting: settingName('debugger.debugTypes'), message: `expected a list of debug types (strings), got ${JSON.stringify(dt)}` });
+  }
+
   return {
     settings: {
       options,
@@ -134,6 +147,8 @@ export function resolveSettings(get: SettingGetter): ResolvedSettings {
       codeLensEnabled: flag('codeLens.enabled'),
       diagnosticsEnabled: flag('diagnostics.enabled'),
       defaultNumClasses: positive('defaultNumClasses', true, 1),
+      debuggerMaxTensorMB: positive('debugger.maxTensorMB', false, 1),
+      debuggerDebugTypes,
     },
     problems,
   };

@@ -53,6 +53,14 @@ export interface TensorSummary {
   infCount: number;
   /** Value histogram over [min, max]. */
   histogram: { lo: number; hi: number; counts: number[] } | null;
+  /** Leading indices (rank − 2 of them) of the slice the heat map opens on: the one with the most signal. */
+  initialLeading: number[];
+}
+
+/** One fact of a file's header, ready to show (NIfTI dims, spacing, affine…; safetensors metadata). */
+export interface HeaderFact {
+  label: string;
+  value: string;
 }
 
 export interface TensorFileState {
@@ -63,6 +71,8 @@ export interface TensorFileState {
   tensors: TensorSummary[];
   /** Non-tensor values of a .pt (shown, never fatal). */
   nonTensors: { key: string; type: string; value: string }[];
+  /** Header facts worth showing (empty for formats whose header says nothing beyond dtype and shape). */
+  header: HeaderFact[];
 }
 
 /** A 2-D heat-map slice of one tensor for the tensor editor: the last two axes, the leading ones fixed. */

@@ -49,7 +49,7 @@ function loss(...args: string[]) {
 
 test('the tarball holds the CLI bundles, README, LICENSE and package.json — no sources, tests or data', () => {
   const files = packed.files.map((f) => f.path).sort();
-  assert.deepEqual(files, ['LICENSE', 'README.md', 'dist/accumulate-worker.js', 'dist/cli.js', 'package.json']);
+  assert.deepEqual(files, ['LICENSE', 'README.md', 'dist/accumulate-worker.js', 'dist/case-worker.js', 'dist/cli.js', 'package.json']);
   assert.ok(packed.size < 400 * 1024, `tarball is ${packed.size} bytes`);
   // prepack's production build: minified, no source-map reference to a file the tarball does not have.
   const cli = readFileSync(join(scratch, 'app', 'node_modules', 'loss-inspector', 'dist', 'cli.js'), 'utf8');

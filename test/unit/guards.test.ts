@@ -144,6 +144,7 @@ test('build: a missing entry point fails the build and is named', () => {
     'src/extension/extension.ts',
     'src/cli/main.ts',
     'src/parallel/accumulateWorker.ts',
+    'src/parallel/caseWorker.ts',
     'webview/comparison/main.ts',
     'webview/tensorFile/main.ts',
   ]; // src/worker/worker.ts left out
@@ -155,7 +156,7 @@ test('build: a missing entry point fails the build and is named', () => {
 });
 
 test('build: a bundle that does not compile fails the build', () => {
-  const entries = ['src/extension/extension.ts', 'src/worker/worker.ts', 'src/cli/main.ts', 'src/parallel/accumulateWorker.ts', 'webview/tensorFile/main.ts'];
+  const entries = ['src/extension/extension.ts', 'src/worker/worker.ts', 'src/cli/main.ts', 'src/parallel/accumulateWorker.ts', 'src/parallel/caseWorker.ts', 'webview/tensorFile/main.ts'];
   const dir = scratch({
     'scripts/build.mjs': null,
     ...Object.fromEntries(entries.map((e) => [e, 'export {};\n'])),
@@ -164,7 +165,7 @@ test('build: a bundle that does not compile fails the build', () => {
   const r = run(dir, ['scripts/build.mjs']);
   assert.equal(r.status, 1, r.out);
   assert.match(r.out, /Could not resolve "\.\/shared\/dom"/);
-  assert.match(r.out, /1 of 6 bundles failed/);
+  assert.match(r.out, /1 of 7 bundles failed/);
 });
 
 // --- the test runner ------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { WebviewToHost } from '../../src/protocol/messages';
 import { HostClient, RequestError } from '../../webview/common/client';
 import { debounce } from '../../webview/common/debounce';
-import { formatCount, formatDelta, formatNumber, formatShape } from '../../webview/common/format';
+import { difference, formatCount, formatDelta, formatNumber, formatShape } from '../../webview/common/format';
 import { classRows, exportStem, sortRows, toCsv, toMarkdown } from '../../webview/comparison/classRows';
 import { parseNumber, parseWeight } from '../../webview/comparison/optionValues';
 import { sampleState } from './fixtures';
@@ -109,6 +109,20 @@ test('formatting', () => {
   assert.equal(formatCount(14881), '14\u2009881');
   assert.equal(formatCount(2.5), '2.50');
   assert.equal(formatShape([1, 4, 32]), '1×4×32');
+});
+
+test('difference: float noise at ε 0 is exactly 0, a real change is kept with its sign', () => {
+  const hard = 0.1 + 0.2; // 0.30000000000000004
+  assert.equal(difference(0.3, hard), 0);
+  assert.equal(difference(1.2068, 1.2068 + 1e-16), 0);
+  assert.equal(difference(0, 0), 0);
+  assert.equal(difference(0.31, 0.3), 0.31 - 0.3);
+  assert.equal(difference(1e-14, 0), 1e-14); // a tiny loss against 0 is still a change
+  assert.equal(difference(null, 1), null);
+  // ε 0: smoothed and hard differ only by float noise, and every class row shows Δ 0.
+  const report = structuredClone(sampleState().report);
+  for (const c of report.perClass!) if (c.ceHard !== null) c.ceSmoothed = c.ceHard * (1 + 1e-15);
+  for (const r of classRows(report, null)) if (r.ceHard !== null) assert.equal(r.ceDelta, 0, `class ${r.class}`);
 });
 
 test('debounce: one call with the last arguments', async () => {

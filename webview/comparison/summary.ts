@@ -6,7 +6,7 @@
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { LossTriple, Report } from '../../src/engine/types';
 import { el, replaceChildren, setValue } from '../common/dom';
-import { formatCount, formatDelta, formatNumber, formatShape } from '../common/format';
+import { difference, formatCount, formatDelta, formatNumber, formatShape } from '../common/format';
 
 const LOSS_NAMES = { ce: 'F.cross_entropy', dice: 'DiceLoss', dicece: 'DiceCELoss' } as const;
 
@@ -81,7 +81,7 @@ export class SummaryView {
     const row = (label: string, key: keyof LossTriple) => {
       const h = r.hard[key];
       const s = smoothed[key];
-      const d = h === null || s === null ? null : s - h;
+      const d = difference(s, h);
       return el(
         'tr',
         {},
