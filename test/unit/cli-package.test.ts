@@ -1,7 +1,7 @@
 // The CLI as its own npm package: `npm pack` builds (prepack) and packs only the CLI's bundles; installed into an
 // empty folder, offline (the tarball has no dependencies), `loss-inspect` works — on the sample, and on a pair
-// large enough to run on worker threads (so dist/accumulate-worker.js must be in the tarball) — and gives the
-// engine's numbers.
+// large enough to run on worker threads (so dist/accumulate-worker.js must be in the tarball), and on the sample
+// folder of cases (dist/case-worker.js) — and gives the engine's numbers.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -41,6 +41,21 @@ before(() => {
 });
 
 after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Runs the installed CLI with a preloaded probe that names every worker thread it starts on stderr (the pools
+ *  would otherwise fall back to the main thread without a word when a worker bundle is missing). */
+function lossWithProbe(...args: string[]) {
+  const probe = join(scratch, 'probe.cjs');
+  writeFileSync(
+    probe,
+    "const wt = require('node:worker_threads'); const W = wt.Worker;\n" +
+      "wt.Worker = class extends W { constructor(f, o) { process.stderr.write('worker thread: ' + f + '\\n'); super(f, o); } };\n",
+  );
+  const cliJs = join(scratch, 'app', 'node_modules', 'loss-inspector', 'dist', 'cli.js');
+  const r = spawnSync(process.execPath, ['--require', probe, cliJs, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const workers = r.stderr.split('\n').filter((l) => l.startsWith('worker thread: ')).map((l) => l.slice('worker thread: '.length));
+  return { code: r.status, out: r.stdout, err: r.stderr, workers };
+}
 
 function loss(...args: string[]) {
   const r = spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -98,26 +113,25 @@ test('a pair above the threading threshold runs on the packed worker threads wit
   const tp = join(scratch, 'big-target.npy');
   writeFileSync(lp, npyBytes('float32', [B, C, 64, 64, 64], lg));
   writeFileSync(tp, npyBytes('uint8', [B, 1, 64, 64, 64], tg));
-  // A preloaded probe names every worker thread started, so the test sees that the packed worker bundle ran
-  // (the pool would otherwise fall back to one thread without a word).
-  const probe = join(scratch, 'probe.cjs');
-  writeFileSync(
-    probe,
-    "const wt = require('node:worker_threads'); const W = wt.Worker;\n" +
-      "wt.Worker = class extends W { constructor(f, o) { process.stderr.write('worker thread: ' + f + '\\n'); super(f, o); } };\n",
-  );
-  const cliJs = join(scratch, 'app', 'node_modules', 'loss-inspector', 'dist', 'cli.js');
   const flags = ['--loss', 'dicece', '--to-onehot-y', '--softmax', '--label-smoothing', '0.1', '--json'];
   const one = loss('report', lp, tp, ...flags, '--threads', '1');
-  const r2 = spawnSync(process.execPath, ['--require', probe, cliJs, 'report', lp, tp, ...flags, '--threads', '2'], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const two = { code: r2.status, out: r2.stdout, err: r2.stderr };
+  const two = lossWithProbe('report', lp, tp, ...flags, '--threads', '2');
   assert.equal(one.code, 0, one.err);
   assert.equal(two.code, 0, two.err);
-  const started = two.err.split('\n').filter((l) => l.startsWith('worker thread: '));
-  assert.ok(started.length >= 1, `expected a worker thread, stderr: ${two.err}`);
-  for (const l of started) assert.ok(l.endsWith(join('node_modules', 'loss-inspector', 'dist', 'accumulate-worker.js')), l);
+  assert.ok(two.workers.length >= 1, `expected a worker thread, stderr: ${two.err}`);
+  for (const f of two.workers) assert.ok(f.endsWith(join('node_modules', 'loss-inspector', 'dist', 'accumulate-worker.js')), f);
   const [a, b] = [JSON.parse(one.out), JSON.parse(two.out)];
   for (const k of ['total', 'dice', 'ce'] as const) {
     assert.ok(Math.abs(a.loss[k] - b.loss[k]) <= 1e-12 * Math.abs(a.loss[k]), `loss.${k}: ${a.loss[k]} (1 thread) vs ${b.loss[k]} (2 threads)`);
   }
+});
+
+test('`loss-inspect dataset` on the sample folder evaluates every case on the packed case workers', () => {
+  const d = (sub: string) => join(repoRoot, 'sample', 'dataset', sub);
+  const r = lossWithProbe('dataset', d('predictions'), d('references'), '--softmax', '--to-onehot-y', '--threads', '2', '--json');
+  assert.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out);
+  assert.ok(s.metric_per_case.length >= 2, 'cases evaluated');
+  assert.ok(r.workers.length >= 1, `expected a case worker, stderr: ${r.err}`);
+  for (const f of r.workers) assert.ok(f.endsWith(join('node_modules', 'loss-inspector', 'dist', 'case-worker.js')), f);
 });
