@@ -3,26 +3,27 @@
  * checkpoints can be compared side by side; asking again for a shown pair reveals its panel (createOrShow).
  *
  * Data flow: the webview posts `ready`, the host answers `init` with the {@link ComparisonState} (again after
- * every reload of the hidden webview: `retainContextWhenHidden` is off, the state lives here); requests are
- * answered by a {@link RequestDispatcher}, so each gets exactly one `ok`/`error` reply. Reports are computed in
+ * every reload of the hidden webview: `retainContextWhenHidden` is off, the state lives here); the handshake,
+ * requests (each gets exactly one `ok`/`error` reply) and gated posting are {@link WebviewHost}'s. Reports are computed in
  * the worker, which keeps the pair's tensors loaded, so a recompute with other options reads nothing.
  * After a window reload, {@link ComparisonPanels}' serializer restores each panel from the
  * {@link PersistedComparison} the webview saved with `setState`.
  */
 import * as vscode from 'vscode';
 import type { LossOptions } from '../engine/types';
-import type { ComparisonState, HostToWebview, InspectCaveats, PersistedComparison, RequestMap, TensorRef, WebviewToHost } from '../protocol/messages';
-import { isWebviewToHost } from '../protocol/messages';
+import type { ComparisonProtocol, ComparisonRequests, ComparisonState, InspectCaveats, PersistedComparison, TensorRef } from '../protocol/messages';
 import { viewSweepGrid } from '../engine/sweepGrid';
 import { findClassNames } from './classNames';
 import { Disposable } from './dispose';
 import { isCancellation, oneLine, type Logger } from './logging';
 import { runJob } from './progress';
-import { RequestDispatcher, type RequestHandlers } from './requestDispatcher';
+import type { RequestHandlers } from './requestDispatcher';
 import type { Settings } from './settings';
 import { mergeOptions, suggestOptionFix } from './settingsModel';
-import { baseName, tensorLabel } from './tensorSpec';
+import { tensorLabel } from './tensorSpec';
 import type { FileUsage } from './usage';
+import { saveText } from './saveText';
+import { WebviewHost } from './webviewHost';
 import { initWebview } from './webviewResources';
 import { WorkerFailure, type CallOptions, type WorkerClient } from './workerClient';
 
@@ -109,10 +110,9 @@ export async function computeComparison(deps: ComparisonDeps, req: PairRequest, 
   };
 }
 
-export class ComparisonPanel extends Disposable {
+export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
   private state: ComparisonState | undefined;
   private request: PairRequest;
-  private webviewReady = false;
   private initSent = false;
   /** The error the view shows instead of numbers (see `block`). */
   private blocked: string | undefined;
@@ -120,24 +120,17 @@ export class ComparisonPanel extends Disposable {
   private generation = 0;
   /** Notices for the view, held until it has its state (it shows notices only then). */
   private readonly pendingNotices: string[] = [];
-  private readonly dispatcher: RequestDispatcher;
   private readonly disposed = this._register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposed.event;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    override readonly panel: vscode.WebviewPanel,
     request: PairRequest,
     private readonly deps: ComparisonDeps,
   ) {
-    super();
+    super(panel, 'comparison view', { info: (l) => deps.logger.info(l), warn: (l) => deps.logger.warn(l), isQuiet: isCancellation });
     this.request = request;
     this._register(deps.usage.acquire([request.logits.uri, request.target.uri]));
-    this.dispatcher = new RequestDispatcher(this.handlers(), (m) => this.post(m), (method, e) => {
-      if (!isCancellation(e)) deps.logger.warn(`comparison request ${method} failed: ${oneLine(e)}`);
-    });
-    this._register({ dispose: () => this.dispatcher.dispose() });
-    this._register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
-    this._register(panel.onDidDispose(() => this.dispose()));
   }
 
   get key(): string {
@@ -234,7 +227,7 @@ export class ComparisonPanel extends Disposable {
   }
 
   private sendState(): void {
-    if (!this.state || !this.webviewReady) return;
+    if (!this.state || !this.isWebviewReady) return;
     if (this.initSent) this.post({ type: 'update', state: this.state });
     else {
       this.post({ type: 'init', view: 'comparison', state: this.state });
@@ -250,38 +243,15 @@ export class ComparisonPanel extends Disposable {
     else if (this.busy === 0) this.post({ type: 'busy', busy: false });
   }
 
-  private post(m: HostToWebview): Thenable<boolean> | undefined {
-    if (this.isDisposed || !this.webviewReady) return undefined;
-    return this.panel.webview.postMessage(m);
+  /** A (re)loaded webview: it has no state until it gets init. */
+  protected onReady(): void {
+    this.initSent = false;
+    if (this.state) this.sendState();
+    else if (this.blocked) this.post({ type: 'notice', level: 'error', message: this.blocked });
+    else if (this.busy > 0) this.post({ type: 'busy', busy: true, message: 'Reading and computing…' });
   }
 
-  private onMessage(m: unknown): void {
-    if (!isWebviewToHost(m)) {
-      this.deps.logger.warn(`comparison view: ignored a malformed message ${JSON.stringify(m)?.slice(0, 200)}`);
-      return;
-    }
-    const msg = m as WebviewToHost;
-    switch (msg.type) {
-      case 'ready':
-        // A (re)loaded webview: it has no state until it gets init.
-        this.webviewReady = true;
-        this.initSent = false;
-        if (this.state) this.sendState();
-        else if (this.blocked) this.post({ type: 'notice', level: 'error', message: this.blocked });
-        else if (this.busy > 0) this.post({ type: 'busy', busy: true, message: 'Reading and computing…' });
-        break;
-      case 'log':
-        if (msg.level === 'error') this.deps.logger.warn(`comparison view: ${msg.message}`);
-        else this.deps.logger.info(`comparison view: ${msg.message}`);
-        break;
-      case 'request':
-      case 'cancel':
-        void this.dispatcher.dispatch(msg);
-        break;
-    }
-  }
-
-  private handlers(): RequestHandlers {
+  protected handlers(): RequestHandlers<ComparisonRequests> {
     return {
       recompute: async ({ options }) => {
         const base = this.state?.options ?? this.request.options;
@@ -330,23 +300,6 @@ export class ComparisonPanel extends Disposable {
     this.blocked = message;
     this.post({ type: 'notice', level: 'error', message });
   }
-}
-
-/** Save text (CSV, JSON, Markdown) through the save dialog, into the data's workspace folder by default. */
-export async function saveText(p: RequestMap['save']['params'], nearUri: string): Promise<RequestMap['save']['result']> {
-  const filters: Record<typeof p.format, Record<string, string[]>> = {
-    csv: { CSV: ['csv'] },
-    json: { JSON: ['json'] },
-    md: { Markdown: ['md'] },
-  };
-  if (!(p.format in filters)) throw new Error(`save: unknown format ${JSON.stringify(p.format)}`);
-  const name = baseName(String(p.suggestedName ?? '').replace(/\\/g, '/')).replace(/[\u0000-\u001f<>:"|?*]/g, '_') || `loss-report.${p.format}`;
-  const near = vscode.Uri.parse(nearUri, true);
-  const folder = vscode.workspace.getWorkspaceFolder(near)?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.joinPath(near, '..');
-  const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(folder, name), filters: filters[p.format], title: `Save ${p.format.toUpperCase()}` });
-  if (!target) return { saved: false };
-  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(String(p.content)));
-  return { saved: true };
 }
 
 function isInspectCaveats(c: unknown): c is InspectCaveats {

@@ -6,19 +6,19 @@
  * request's signal. Pure (no `vscode`): the view passes its handlers and `webview.postMessage`, the tests
  * pass plain functions.
  */
-import { RequestServer, type HandlerContext } from '../protocol/channel';
-import type { RequestMap, RequestMethod, Response } from '../protocol/messages';
+import { RequestServer, type HandlerContext, type MethodMap, type ResponseMessage } from '../protocol/channel';
+import type { RequestMap } from '../protocol/messages';
 
-export type RequestHandler<M extends RequestMethod> = (
-  params: RequestMap[M]['params'],
+export type RequestHandler<Req extends MethodMap, M extends keyof Req> = (
+  params: Req[M]['params'],
   ctx: HandlerContext,
-) => Promise<RequestMap[M]['result']> | RequestMap[M]['result'];
+) => Promise<Req[M]['result']> | Req[M]['result'];
 
-/** Handlers for the methods a view serves; a missing one answers "not supported by this view". */
-export type RequestHandlers = { [M in RequestMethod]?: RequestHandler<M> };
+/** Every request of a view's protocol, each with its handler (a view's host serves all it declares). */
+export type RequestHandlers<Req extends MethodMap> = { [M in keyof Req]: RequestHandler<Req, M> };
 
 /** Posts a response; may return a promise (webview.postMessage returns Thenable<boolean>). */
-export type PostResponse = (m: Response) => unknown;
+export type PostResponse<Req extends MethodMap = RequestMap> = (m: ResponseMessage<Req[keyof Req]['result'], string>) => unknown;
 
 /** One line for the webview: the error's message without a stack, newlines folded. */
 export function errorToLine(e: unknown): string {
@@ -33,16 +33,17 @@ export function errorToLine(e: unknown): string {
   return line === '' ? (e instanceof Error ? e.name : 'unknown error') : line;
 }
 
-export class RequestDispatcher {
-  private readonly server: RequestServer<RequestMap, string>;
+export class RequestDispatcher<Req extends MethodMap = RequestMap> {
+  private readonly server: RequestServer<Req, string>;
 
   constructor(
-    handlers: RequestHandlers,
-    post: PostResponse,
+    /** A missing handler (only possible outside a typed view host) answers "not supported by this view". */
+    handlers: Partial<RequestHandlers<Req>>,
+    post: PostResponse<Req>,
     /** Called with every handler failure and failed post (for the output channel); never with a success. */
     onError?: (method: string, e: unknown) => void,
   ) {
-    this.server = new RequestServer<RequestMap, string>(handlers, {
+    this.server = new RequestServer<Req, string>(handlers, {
       // Responses only: the webview protocol has no progress messages (busy notices say what runs).
       send: (m) => (m.type === 'response' ? post(m) : undefined),
       toError: errorToLine,
@@ -52,8 +53,8 @@ export class RequestDispatcher {
   }
 
   /**
-   * Handles one request and resolves after its response was posted. Never rejects: a failing post (the
-   * webview is gone) is reported to `onError` and swallowed, since nobody is left to answer.
+   * Handles one request or cancel and resolves after a request's response was posted. Never rejects: a
+   * failing post (the webview is gone) is reported to `onError` and swallowed, since nobody is left to answer.
    */
   async dispatch(msg: { type: 'request' | 'cancel'; id: number; method?: string; params?: unknown }): Promise<void> {
     await this.server.receive(msg);

@@ -1,8 +1,12 @@
 /**
  * The read-only custom editor for tensor files (`lossInspector.tensorFile`): every tensor's dtype, shape, stats
- * and value histogram, a 2-D heat map for rank ≥ 2, and *Compare losses with…*. The file is read and summarised
- * in the worker; the webview gets `init` with a {@link TensorFileState} after its `ready`, and asks for heat-map
- * slices by request. When the file changes on disk, the editor re-reads it.
+ * and value histogram, a 2-D heat map for rank ≥ 2, and *Compare losses with…*.
+ *
+ * The {@link TensorDocument} owns the file: it reads and summarises it in the worker, watches it on disk and
+ * asks once before reading a large file. VS Code makes one document per file and disposes it when the last
+ * editor on it closes (documents are reference-counted by the editors using them), so two editors on one file
+ * read, watch and confirm once. Each {@link TensorFileView} (a {@link WebviewHost}) shows the document's state:
+ * `init` with a {@link TensorFileState} after the webview's `ready`, and heat-map slices by request.
  *
  * Priority (package.json) is `default` for all seven patterns: they are binary files VS Code cannot show
  * otherwise, and one view type has one priority. The risk of `default` is a click on a multi-gigabyte model
@@ -10,16 +14,16 @@
  * the user confirms.
  */
 import * as vscode from 'vscode';
-import type { HostToWebview, TensorFileState, WebviewToHost } from '../protocol/messages';
-import { isWebviewToHost } from '../protocol/messages';
+import type { TensorFilePush, TensorFileProtocol, TensorFileRequests, TensorFileState } from '../protocol/messages';
 import { Disposable } from './dispose';
 import { isCancellation, oneLine, type Logger } from './logging';
 import { runJob } from './progress';
-import { RequestDispatcher } from './requestDispatcher';
+import type { RequestHandlers } from './requestDispatcher';
+import { saveText } from './saveText';
 import type { Settings } from './settings';
-import { saveText } from './comparisonPanel';
 import { baseName, dirName, formatTensorSpec } from './tensorSpec';
 import type { FileUsage } from './usage';
+import { WebviewHost } from './webviewHost';
 import { initWebview } from './webviewResources';
 import type { WorkerClient } from './workerClient';
 
@@ -36,70 +40,54 @@ export interface TensorEditorDeps {
   usage: FileUsage;
 }
 
-class TensorDocument implements vscode.CustomDocument {
-  constructor(readonly uri: vscode.Uri) {}
-  dispose(): void {}
-}
-
-/** One open editor of a tensor file. */
-class TensorFileView extends Disposable {
+/**
+ * One tensor file, shared by every editor open on it: its state (or why it could not be read), the read in
+ * progress, the watcher that re-reads it when it changes on disk, and the large-file confirmation.
+ */
+class TensorDocument extends Disposable implements vscode.CustomDocument {
   private state: TensorFileState | undefined;
   private failure: string | undefined;
-  private ready = false;
   private loading = false;
+  private loaded = false;
   /** The file changed while it was being read: read it again afterwards. */
   private reloadPending = false;
-  private readonly uri: string;
-  private readonly dispatcher: RequestDispatcher;
+  private confirmed = false;
+  private readonly changed = this._register(new vscode.EventEmitter<TensorFilePush>());
+  /** What every view of this document shows: busy lines, the state once read, a notice when it failed. */
+  readonly onDidChange = this.changed.event;
+  readonly key: string;
 
   constructor(
-    private readonly document: TensorDocument,
-    private readonly panel: vscode.WebviewPanel,
+    readonly uri: vscode.Uri,
     private readonly deps: TensorEditorDeps,
   ) {
     super();
-    this.uri = document.uri.toString();
-    this._register(deps.usage.acquire([this.uri]));
-    this.dispatcher = new RequestDispatcher(
-      {
-        heatmap: (request, { signal }) =>
-          runJob({ title: `Loss Inspector: heat map of ${this.name}`, delayMs: 800, signal }, (call) => deps.worker.heatmap(this.uri, request, deps.settings.limits, call)),
-        compareWith: async ({ key, role }) => {
-          if (role !== 'logits' && role !== 'target') throw new Error(`compareWith: role must be logits or target, got ${JSON.stringify(role)}`);
-          const spec = formatTensorSpec({ uri: this.uri, key: typeof key === 'string' && key !== '' ? key : null });
-          void vscode.commands.executeCommand('lossInspector.compareLosses', { [role]: spec });
-          return {};
-        },
-        copy: async ({ text }) => {
-          await vscode.env.clipboard.writeText(String(text));
-          return {};
-        },
-        save: (p) => saveText(p, this.uri),
-      },
-      (m) => this.post(m),
-      (method, e) => {
-        if (!isCancellation(e)) deps.logger.warn(`tensor editor request ${method} failed: ${oneLine(e)}`);
-      },
-    );
-    this._register({ dispose: () => this.dispatcher.dispose() });
-    this._register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
-    this._register(panel.onDidDispose(() => this.dispose()));
+    this.key = uri.toString();
+    this._register(deps.usage.acquire([this.key]));
     // Re-read when the file changes on disk (a training run overwriting its predictions).
-    if (document.uri.scheme === 'file' || vscode.workspace.getWorkspaceFolder(document.uri)) {
-      const folder = document.uri.with({ path: dirName(document.uri.path) });
-      const watcher = this._register(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, baseName(document.uri.path))));
+    if (uri.scheme === 'file' || vscode.workspace.getWorkspaceFolder(uri)) {
+      const folder = uri.with({ path: dirName(uri.path) });
+      const watcher = this._register(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, baseName(uri.path))));
       this._register(watcher.onDidChange(() => void this.load()));
       this._register(watcher.onDidCreate(() => void this.load()));
     }
   }
 
-  private get name(): string {
-    return baseName(this.document.uri.path);
+  get name(): string {
+    return baseName(this.uri.path);
   }
 
-  async start(token: vscode.CancellationToken): Promise<void> {
-    await initWebview(this.panel.webview, this.deps.extensionUri, 'tensorFile', this.name);
-    // Not awaited: the editor opens at once and shows its busy state while the worker reads.
+  /** What a (re)loaded view needs to catch up: the state, else the read in progress, else the failure. */
+  snapshot(): TensorFilePush[] {
+    if (this.state) return [{ type: 'init', view: 'tensorFile', state: this.state }];
+    if (this.loading) return [{ type: 'busy', busy: true, message: `Reading ${this.name}…` }];
+    if (this.failure) return [{ type: 'notice', level: 'error', message: this.failure }];
+    return [];
+  }
+
+  /** Reads the file the first time a view asks (later views share that read). */
+  ensureLoaded(token?: vscode.CancellationToken): void {
+    if (this.loaded || this.loading) return;
     void this.load(token);
   }
 
@@ -110,34 +98,35 @@ class TensorFileView extends Disposable {
       return;
     }
     this.loading = true;
+    this.loaded = true;
     try {
       if (!(await this.confirmSize())) {
         this.failure = `${this.name} was not read (large file); reopen it to try again.`;
-        this.post({ type: 'notice', level: 'info', message: this.failure });
+        this.changed.fire({ type: 'notice', level: 'info', message: this.failure });
         return;
       }
-      this.post({ type: 'busy', busy: true, message: `Reading ${this.name}…` });
+      this.changed.fire({ type: 'busy', busy: true, message: `Reading ${this.name}…` });
       const state = await runJob({ title: `Loss Inspector: reading ${this.name}`, delayMs: 300, ...(token ? { token } : {}) }, (call) =>
-        this.deps.worker.describe(this.uri, this.deps.settings.limits, {
+        this.deps.worker.describe(this.key, this.deps.settings.limits, {
           ...call,
           onProgress: (m) => {
             call.onProgress?.(m);
-            this.post({ type: 'busy', busy: true, message: m });
+            this.changed.fire({ type: 'busy', busy: true, message: m });
           },
         }),
       );
       this.state = state;
       this.failure = undefined;
-      this.sendInit();
+      this.changed.fire({ type: 'init', view: 'tensorFile', state });
     } catch (e) {
       this.deps.logger.showError(e, `Opening ${this.name}`);
       if (!this.state) {
         this.failure = isCancellation(e) ? `Reading ${this.name} was cancelled; reopen the file to try again.` : oneLine(e);
-        this.post({ type: 'notice', level: 'error', message: this.failure });
+        this.changed.fire({ type: 'notice', level: 'error', message: this.failure });
       }
     } finally {
       this.loading = false;
-      this.post({ type: 'busy', busy: false });
+      if (!this.isDisposed) this.changed.fire({ type: 'busy', busy: false });
     }
     if (this.reloadPending) {
       this.reloadPending = false;
@@ -145,49 +134,57 @@ class TensorFileView extends Disposable {
     }
   }
 
-  private confirmed = false;
-
-  /** Asks before reading a file above CONFIRM_BYTES (once per editor). */
+  /** Asks before reading a file above CONFIRM_BYTES (once per document, whatever number of editors show it). */
   private async confirmSize(): Promise<boolean> {
     if (this.confirmed) return true;
-    const { size } = await vscode.workspace.fs.stat(this.document.uri);
+    const { size } = await vscode.workspace.fs.stat(this.uri);
     if (size <= CONFIRM_BYTES) return (this.confirmed = true);
     const gb = (size / 1024 ** 3).toFixed(1);
     const choice = await vscode.window.showWarningMessage(`${this.name} is ${gb} GB. Read it whole to show its tensors?`, { modal: false }, 'Read');
     return (this.confirmed = choice === 'Read');
   }
+}
 
-  private sendInit(): void {
-    if (this.state && this.ready) this.post({ type: 'init', view: 'tensorFile', state: this.state });
+/** One open editor of a tensor file: shows its document and answers the webview's requests. */
+class TensorFileView extends WebviewHost<TensorFileProtocol> {
+  constructor(
+    private readonly document: TensorDocument,
+    override readonly panel: vscode.WebviewPanel,
+    private readonly deps: TensorEditorDeps,
+  ) {
+    super(panel, 'tensor editor', { info: (l) => deps.logger.info(l), warn: (l) => deps.logger.warn(l), isQuiet: isCancellation });
+    this._register(document.onDidChange((m) => this.post(m)));
   }
 
-  private post(m: HostToWebview): Thenable<boolean> | undefined {
-    if (this.isDisposed || !this.ready) return undefined;
-    return this.panel.webview.postMessage(m);
+  async start(token: vscode.CancellationToken): Promise<void> {
+    await initWebview(this.panel.webview, this.deps.extensionUri, 'tensorFile', this.document.name);
+    // Not awaited inside: the editor opens at once and shows its busy state while the worker reads.
+    this.document.ensureLoaded(token);
   }
 
-  private onMessage(m: unknown): void {
-    if (!isWebviewToHost(m)) {
-      this.deps.logger.warn(`tensor editor: ignored a malformed message ${JSON.stringify(m)?.slice(0, 200)}`);
-      return;
-    }
-    const msg = m as WebviewToHost;
-    switch (msg.type) {
-      case 'ready':
-        this.ready = true;
-        if (this.state) this.sendInit();
-        else if (this.loading) this.post({ type: 'busy', busy: true, message: `Reading ${this.name}…` });
-        else if (this.failure) this.post({ type: 'notice', level: 'error', message: this.failure });
-        break;
-      case 'log':
-        if (msg.level === 'error') this.deps.logger.warn(`tensor editor: ${msg.message}`);
-        else this.deps.logger.info(`tensor editor: ${msg.message}`);
-        break;
-      case 'request':
-      case 'cancel':
-        void this.dispatcher.dispatch(msg);
-        break;
-    }
+  protected onReady(): void {
+    for (const m of this.document.snapshot()) this.post(m);
+  }
+
+  protected handlers(): RequestHandlers<TensorFileRequests> {
+    const uri = this.document.key;
+    return {
+      heatmap: (request, { signal }) =>
+        runJob({ title: `Loss Inspector: heat map of ${this.document.name}`, delayMs: 800, signal }, (call) =>
+          this.deps.worker.heatmap(uri, request, this.deps.settings.limits, call),
+        ),
+      compareWith: async ({ key, role }) => {
+        if (role !== 'logits' && role !== 'target') throw new Error(`compareWith: role must be logits or target, got ${JSON.stringify(role)}`);
+        const spec = formatTensorSpec({ uri, key: typeof key === 'string' && key !== '' ? key : null });
+        void vscode.commands.executeCommand('lossInspector.compareLosses', { [role]: spec });
+        return {};
+      },
+      copy: async ({ text }) => {
+        await vscode.env.clipboard.writeText(String(text));
+        return {};
+      },
+      save: (p) => saveText(p, uri),
+    };
   }
 }
 
@@ -202,7 +199,7 @@ export class TensorFileEditorProvider implements vscode.CustomReadonlyEditorProv
   constructor(private readonly deps: TensorEditorDeps) {}
 
   openCustomDocument(uri: vscode.Uri): TensorDocument {
-    return new TensorDocument(uri);
+    return new TensorDocument(uri, this.deps);
   }
 
   async resolveCustomEditor(document: TensorDocument, panel: vscode.WebviewPanel, token: vscode.CancellationToken): Promise<void> {

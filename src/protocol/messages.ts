@@ -11,7 +11,7 @@
  */
 import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequest } from '../engine/types';
 import type { DType } from '../engine/tensor';
-import type { CancelMessage, ResponseMessage } from './channel';
+import type { CancelMessage, MethodMap, ResponseMessage } from './channel';
 
 /** A tensor chosen for comparison: a file and, for container files, the key inside it. */
 export interface TensorRef {
@@ -122,36 +122,70 @@ export interface HeatmapData {
   max: number;
 }
 
-/** Requests a webview can make, with their parameters and results. */
-export type RequestMap = {
-  /** Recompute the comparison with changed options (debounced by the webview). */
-  recompute: { params: { options: Partial<LossOptions> }; result: ComparisonState };
-  slice: { params: SliceRequest; result: SliceData };
+/** Requests every view serves. */
+interface SharedRequests {
   /** Save text through the host's save dialog. */
   save: { params: { content: string; format: 'csv' | 'json' | 'md'; suggestedName: string }; result: { saved: boolean } };
   copy: { params: { text: string }; result: Record<string, never> };
-  heatmap: { params: HeatmapRequest; result: HeatmapData };
-  /** From the tensor editor: start a comparison with this tensor as logits or target. */
-  compareWith: { params: { key: string; role: 'logits' | 'target' }; result: Record<string, never> };
+}
+
+/** What the comparison view may ask its host. */
+export type ComparisonRequests = {
+  /** Recompute the comparison with changed options (debounced by the webview). */
+  recompute: { params: { options: Partial<LossOptions> }; result: ComparisonState };
+  slice: { params: SliceRequest; result: SliceData };
+  save: SharedRequests['save'];
+  copy: SharedRequests['copy'];
 };
 
+/** What the tensor-file editor may ask its host. */
+export type TensorFileRequests = {
+  heatmap: { params: HeatmapRequest; result: HeatmapData };
+  /** Start a comparison with this tensor as logits or target. */
+  compareWith: { params: { key: string; role: 'logits' | 'target' }; result: Record<string, never> };
+  save: SharedRequests['save'];
+  copy: SharedRequests['copy'];
+};
+
+/** Every request of every view (for code that handles any view: the test harness, timeouts). */
+export type RequestMap = ComparisonRequests & TensorFileRequests;
 export type RequestMethod = keyof RequestMap;
 
-export type WebviewRequest = {
-  [M in RequestMethod]: { type: 'request'; id: number; method: M; params: RequestMap[M]['params'] };
-}[RequestMethod];
-
-export type WebviewToHost = { type: 'ready' } | WebviewRequest | CancelMessage | { type: 'log'; level: 'info' | 'error'; message: string };
-
-export type Response<M extends RequestMethod = RequestMethod> = ResponseMessage<RequestMap[M]['result'], string>;
-
-export type HostToWebview =
-  | { type: 'init'; view: 'comparison'; state: ComparisonState; theme?: string }
-  | { type: 'init'; view: 'tensorFile'; state: TensorFileState }
-  | { type: 'update'; state: ComparisonState }
+/** Messages the host pushes to every view. */
+export type SharedPush =
   | { type: 'busy'; busy: boolean; message?: string }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string; warnings?: EngineWarning[] }
-  | Response;
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string; warnings?: EngineWarning[] };
+
+export type ComparisonPush = { type: 'init'; view: 'comparison'; state: ComparisonState; theme?: string } | { type: 'update'; state: ComparisonState } | SharedPush;
+export type TensorFilePush = { type: 'init'; view: 'tensorFile'; state: TensorFileState } | SharedPush;
+
+/**
+ * One view's protocol: the requests its host serves and the messages its host pushes. A host typed with
+ * one view's protocol cannot serve or push another view's messages, and its webview cannot request them.
+ */
+export interface ViewProtocol<Requests extends MethodMap = MethodMap, Push extends { type: string } = { type: string }> {
+  requests: Requests;
+  push: Push;
+}
+export type ComparisonProtocol = ViewProtocol<ComparisonRequests, ComparisonPush>;
+export type TensorFileProtocol = ViewProtocol<TensorFileRequests, TensorFilePush>;
+export type AnyViewProtocol = ComparisonProtocol | TensorFileProtocol;
+
+export type RequestOf<Requests extends MethodMap> = {
+  [M in keyof Requests & string]: { type: 'request'; id: number; method: M; params: Requests[M]['params'] };
+}[keyof Requests & string];
+
+export type LogMessage = { type: 'log'; level: 'info' | 'error'; message: string };
+
+/** What one view's webview posts. */
+export type FromWebview<P extends ViewProtocol> = { type: 'ready' } | RequestOf<P['requests']> | CancelMessage | LogMessage;
+/** What one view's host posts: its pushes and the replies to its requests. */
+export type ToWebview<P extends ViewProtocol> = P['push'] | ResponseMessage<P['requests'][keyof P['requests']]['result'], string>;
+
+export type WebviewRequest = RequestOf<RequestMap>;
+export type WebviewToHost = FromWebview<ComparisonProtocol> | FromWebview<TensorFileProtocol>;
+export type Response<M extends RequestMethod = RequestMethod> = ResponseMessage<RequestMap[M]['result'], string>;
+export type HostToWebview = ComparisonPush | TensorFilePush | Response;
 
 /** Persisted by the webview (vscode.setState) and handed to the serializer to restore a panel. */
 export interface PersistedComparison {

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { WebviewToHost } from '../../src/protocol/messages';
+import type { ComparisonPush, RequestMap, TensorFilePush, ViewProtocol, WebviewToHost } from '../../src/protocol/messages';
 import { HostClient, RequestError } from '../../webview/common/client';
 import { debounce } from '../../webview/common/debounce';
 import { contrastRatio, legible } from '../../webview/common/contrast';
@@ -15,7 +15,8 @@ import { sampleState } from './fixtures';
 
 function client(timeouts: Partial<Record<string, number>> = {}) {
   const sent: WebviewToHost[] = [];
-  const c = new HostClient((m) => sent.push(m), { recompute: 1000, slice: 1000, heatmap: 1000, copy: 1000, save: 0, compareWith: 0, ...timeouts });
+  // Both views' requests, to exercise every method's timeout through one client.
+  const c = new HostClient<ViewProtocol<RequestMap, ComparisonPush | TensorFilePush>>((m) => sent.push(m as WebviewToHost), { recompute: 1000, slice: 1000, heatmap: 1000, copy: 1000, save: 0, compareWith: 0, ...timeouts });
   return { c, sent };
 }
 

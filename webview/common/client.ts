@@ -6,14 +6,15 @@
  * listeners.
  */
 import { RequestChannel } from '../../src/protocol/channel';
-import type { HostToWebview, RequestMap, RequestMethod, WebviewToHost } from '../../src/protocol/messages';
+import type { ComparisonProtocol, FromWebview, RequestMethod, TensorFileProtocol, ViewProtocol } from '../../src/protocol/messages';
 
-export type PushMessage = Exclude<HostToWebview, { type: 'response' }>;
+/** What the host pushes to the view of protocol P. */
+export type PushMessage<P extends ViewProtocol> = P['push'];
 
 /** A request the host answered with `ok: false`, or that got no answer in time. */
 export class RequestError extends Error {
   constructor(
-    readonly method: RequestMethod,
+    readonly method: string,
     message: string,
     readonly timedOut = false,
   ) {
@@ -35,16 +36,20 @@ export const DEFAULT_TIMEOUTS: Readonly<Record<RequestMethod, number>> = {
   compareWith: 0,
 };
 
-export class HostClient {
-  private readonly channel: RequestChannel<RequestMap, string>;
-  private readonly listeners = new Set<(m: PushMessage) => void>();
+/**
+ * The client of one view: typed by its protocol P, so a view can only request what its host serves and
+ * only receives what its host pushes.
+ */
+export class HostClient<P extends ViewProtocol> {
+  private readonly channel: RequestChannel<P['requests'], string>;
+  private readonly listeners = new Set<(m: PushMessage<P>) => void>();
 
   constructor(
-    private readonly post: (m: WebviewToHost) => void,
-    private readonly timeouts: Readonly<Record<RequestMethod, number>> = DEFAULT_TIMEOUTS,
+    private readonly post: (m: FromWebview<P>) => void,
+    private readonly timeouts: Readonly<Record<keyof P['requests'] & string, number>> = DEFAULT_TIMEOUTS as Record<keyof P['requests'] & string, number>,
   ) {
-    this.channel = new RequestChannel<RequestMap, string>({
-      send: (m) => this.post(m),
+    this.channel = new RequestChannel<P['requests'], string>({
+      send: (m) => this.post(m as FromWebview<P>),
       toError: (error, method) => new RequestError(method, error || `${method} failed`),
       timedOut: (method, ms) => new RequestError(method, `${method}: no answer from the extension after ${ms / 1000} s`, true),
       cancelled: (method) => new RequestError(method, `${method} was cancelled`),
@@ -65,17 +70,17 @@ export class HostClient {
   }
 
   /** One request; aborting `signal` rejects it at once and tells the host to stop it. */
-  request<M extends RequestMethod>(
+  request<M extends keyof P['requests'] & string>(
     method: M,
-    params: RequestMap[M]['params'],
+    params: P['requests'][M]['params'],
     timeoutMs: number = this.timeouts[method],
     signal?: AbortSignal,
-  ): Promise<RequestMap[M]['result']> {
+  ): Promise<P['requests'][M]['result']> {
     return this.channel.request(method, params, { timeoutMs, signal });
   }
 
   /** Registers a listener for pushed messages; returns its removal. */
-  onPush(fn: (m: PushMessage) => void): () => void {
+  onPush(fn: (m: PushMessage<P>) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
@@ -83,13 +88,12 @@ export class HostClient {
   /** Feeds one `message` event's data; anything that is not a host message is ignored. */
   receive(data: unknown): void {
     if (typeof data !== 'object' || data === null || typeof (data as { type?: unknown }).type !== 'string') return;
-    const msg = data as HostToWebview;
     // A reply settles only the request with its id (a late or foreign one is dropped).
-    if (msg.type === 'response') {
-      this.channel.receive(msg);
+    if ((data as { type: string }).type === 'response') {
+      this.channel.receive(data);
       return;
     }
-    for (const fn of this.listeners) fn(msg);
+    for (const fn of this.listeners) fn(data as PushMessage<P>);
   }
 
   /** Rejects every pending request (the page is going away). */
@@ -98,9 +102,12 @@ export class HostClient {
   }
 }
 
+export type ComparisonClient = HostClient<ComparisonProtocol>;
+export type TensorFileClient = HostClient<TensorFileProtocol>;
+
 /** A client posting through `post` and listening to the window's `message` events. */
-export function connectHost(post: (m: WebviewToHost) => void): HostClient {
-  const client = new HostClient(post);
+export function connectHost<P extends ViewProtocol>(post: (m: FromWebview<P>) => void): HostClient<P> {
+  const client = new HostClient<P>(post);
   window.addEventListener('message', (e: MessageEvent) => client.receive(e.data));
   return client;
 }

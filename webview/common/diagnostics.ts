@@ -3,8 +3,9 @@
  * or script fails silently otherwise), uncaught errors and unhandled promise rejections.
  */
 import type { HostClient } from './client';
+import type { ViewProtocol } from '../../src/protocol/messages';
 
-export function reportPageProblems(client: HostClient): void {
+export function reportPageProblems(client: Pick<HostClient<ViewProtocol>, 'log'>): void {
   document.addEventListener('securitypolicyviolation', (e) => {
     client.log(
       'error',

@@ -3,9 +3,9 @@
  * and the slice viewer, renders every `init`/`update` state into all of them, sends recomputes when an
  * option changes, and persists `{view, logits, target, options}` for the panel serializer.
  */
-import type { ComparisonState, PersistedComparison } from '../../src/protocol/messages';
+import type { ComparisonProtocol, ComparisonState, PersistedComparison } from '../../src/protocol/messages';
 import type { LossOptions } from '../../src/engine/types';
-import type { HostClient, PushMessage } from '../common/client';
+import type { ComparisonClient, PushMessage } from '../common/client';
 import type { VsCodeApi } from '../common/vscodeApi';
 import { applyChartTheme } from '../common/charts';
 import { el, replaceChildren } from '../common/dom';
@@ -47,7 +47,7 @@ export class ComparisonApp {
 
   constructor(
     private readonly root: HTMLElement,
-    private readonly client: HostClient,
+    private readonly client: ComparisonClient,
     private readonly api: VsCodeApi<PersistedComparison>,
   ) {
     this.table = new ClassTableView(client);
@@ -64,7 +64,7 @@ export class ComparisonApp {
     onThemeChange((t) => this.setTheme(t));
   }
 
-  handle(msg: PushMessage): void {
+  handle(msg: PushMessage<ComparisonProtocol>): void {
     switch (msg.type) {
       case 'init':
         if (msg.view === 'comparison') this.show(msg.state, true);

@@ -4,7 +4,7 @@
  * `data-testid="cell-<column>-<class>"` and the full-precision value in `data-value`.
  */
 import type { ComparisonState } from '../../src/protocol/messages';
-import type { HostClient } from '../common/client';
+import type { ComparisonClient } from '../common/client';
 import { el, replaceChildren, setValue } from '../common/dom';
 import { formatCount, formatDelta, formatNumber, formatPercent } from '../common/format';
 import { classCss } from '../common/colormap';
@@ -45,7 +45,7 @@ export class ClassTableView {
   private showAll = false;
   private readonly more = el('div', { class: 'more-rows' });
 
-  constructor(private readonly client: HostClient) {
+  constructor(private readonly client: ComparisonClient) {
     const toolbar = el(
       'div',
       { class: 'toolbar' },

@@ -1,5 +1,5 @@
 /** Entry of the comparison webview bundle (dist/webview/comparison.js). */
-import type { PersistedComparison } from '../../src/protocol/messages';
+import type { ComparisonProtocol, PersistedComparison } from '../../src/protocol/messages';
 import { connectHost } from '../common/client';
 import { reportPageProblems } from '../common/diagnostics';
 import { vscodeApi } from '../common/vscodeApi';
@@ -7,7 +7,7 @@ import { registerToolkit } from '../toolkit';
 import { ComparisonApp } from './app';
 
 const api = vscodeApi<PersistedComparison>();
-const client = connectHost((m) => api.postMessage(m));
+const client = connectHost<ComparisonProtocol>((m) => api.postMessage(m));
 reportPageProblems(client);
 registerToolkit();
 

@@ -5,7 +5,7 @@
  * smoothed) in the inferno colour map. A class filter dims everything but one class.
  */
 import type { ComparisonState, SliceData, SliceRequest, VolumeInfo } from '../../src/protocol/messages';
-import type { HostClient } from '../common/client';
+import type { ComparisonClient } from '../common/client';
 import { classColor, classCss, colorLut, cssGradient } from '../common/colormap';
 import { debounce } from '../common/debounce';
 import { el, fitPixelCanvas, replaceChildren, setValue } from '../common/dom';
@@ -72,7 +72,7 @@ export class SliceViewer {
   private readonly sliceField = el('div', { class: 'field field-wide', testid: 'slice-index-field' }, el('span', { class: 'field-label', text: 'Slice' }), el('span', { class: 'field-control' }, this.indexRange, this.indexField, this.indexMax));
 
   constructor(
-    private readonly client: HostClient,
+    private readonly client: ComparisonClient,
     theme: Theme,
   ) {
     this.theme = theme;

@@ -3,8 +3,8 @@
  * tensor's histogram and heat map, the file's non-tensor values, and "Compare losses with…", which asks
  * the host to start a comparison with a tensor as the logits or the target.
  */
-import type { TensorFileState } from '../../src/protocol/messages';
-import type { HostClient, PushMessage } from '../common/client';
+import type { TensorFileProtocol, TensorFileState } from '../../src/protocol/messages';
+import type { TensorFileClient, PushMessage } from '../common/client';
 import { applyChartTheme } from '../common/charts';
 import { BusyIndicator } from '../common/busy';
 import { el, replaceChildren } from '../common/dom';
@@ -28,7 +28,7 @@ export class TensorFileApp {
 
   constructor(
     private readonly root: HTMLElement,
-    private readonly client: HostClient,
+    private readonly client: TensorFileClient,
   ) {
     applyChartTheme(this.theme);
     this.table = new TensorTable({ select: (i) => this.select(i), compare: (i, role) => void this.compare(i, role) });
@@ -41,10 +41,10 @@ export class TensorFileApp {
     });
   }
 
-  handle(msg: PushMessage): void {
+  handle(msg: PushMessage<TensorFileProtocol>): void {
     switch (msg.type) {
       case 'init':
-        if (msg.view === 'tensorFile') this.show(msg.state);
+        this.show(msg.state);
         break;
       case 'busy':
         this.busy.setHost(msg.busy, msg.message);
@@ -54,8 +54,6 @@ export class TensorFileApp {
         if (this.state) this.notices.show(msg.level, msg.message, msg.warnings);
         else this.placeholder.notice(msg.level, msg.message, msg.warnings);
         break;
-      case 'update':
-        break; // comparison-only
     }
   }
 

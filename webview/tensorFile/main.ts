@@ -1,4 +1,5 @@
 /** Entry of the tensor-file editor bundle (dist/webview/tensorFile.js). */
+import type { TensorFileProtocol } from '../../src/protocol/messages';
 import { connectHost } from '../common/client';
 import { reportPageProblems } from '../common/diagnostics';
 import { vscodeApi } from '../common/vscodeApi';
@@ -6,7 +7,7 @@ import { registerToolkit } from '../toolkit';
 import { TensorFileApp } from './app';
 
 const api = vscodeApi();
-const client = connectHost((m) => api.postMessage(m));
+const client = connectHost<TensorFileProtocol>((m) => api.postMessage(m));
 reportPageProblems(client);
 registerToolkit();
 

@@ -5,7 +5,7 @@
  */
 import type { ChartConfiguration } from 'chart.js';
 import type { HeatmapData, TensorSummary } from '../../src/protocol/messages';
-import type { HostClient } from '../common/client';
+import type { TensorFileClient } from '../common/client';
 import { axisStyle, ChartView } from '../common/charts';
 import { colorLut, cssGradient } from '../common/colormap';
 import { debounce } from '../common/debounce';
@@ -44,7 +44,7 @@ export class TensorDetail {
   private readonly requestSoon = debounce(() => void this.requestHeatmap(), 80);
 
   constructor(
-    private readonly client: HostClient,
+    private readonly client: TensorFileClient,
     theme: Theme,
   ) {
     this.theme = theme;
