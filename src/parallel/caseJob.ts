@@ -23,6 +23,9 @@ export interface CaseJob {
 /** `option`: the failure is a loss option the engine refuses (the same for every case: the run stops). */
 export type CaseReply = { ok: true; evaluation: Omit<CaseEvaluation, 'spatial'>; bytes: number } | { ok: false; error: string; option?: string };
 
+/** The one request a case worker serves, over the id-matched channel (src/protocol/channel.ts). */
+export type CaseMethods = { evaluate: { params: CaseJob; result: CaseReply } };
+
 export function runCaseJob(job: CaseJob): CaseReply {
   try {
     const limits = job.limits ?? undefined;

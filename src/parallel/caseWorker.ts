@@ -1,12 +1,19 @@
 /**
- * Worker-thread entry (bundled to dist/case-worker.js): evaluates one case of a folder per message and posts
- * back only its counts and loss; the tensors die with the job, so a worker holds at most one case.
+ * Worker-thread entry (bundled to dist/case-worker.js): evaluates one case of a folder per request and answers
+ * with only its counts and loss; the tensors die with the job, so a worker holds at most one case. Requests and
+ * replies go through the id-matched channel (src/protocol/channel.ts), like every thread boundary.
  */
 import { parentPort } from 'node:worker_threads';
 import { installZlibInflate } from '../node/zlibInflate';
-import { runCaseJob, type CaseJob } from './caseJob';
+import { RequestServer } from '../protocol/channel';
+import { runCaseJob, type CaseMethods } from './caseJob';
 
 installZlibInflate();
-parentPort?.on('message', (job: CaseJob) => {
-  parentPort!.postMessage(runCaseJob(job));
-});
+const port = parentPort;
+if (port) {
+  const server = new RequestServer<CaseMethods, string>(
+    { evaluate: (job) => runCaseJob(job) },
+    { send: (m) => port.postMessage(m), toError: (e) => (e instanceof Error ? e.message : String(e)) },
+  );
+  port.on('message', (m: unknown) => void server.receive(m));
+}

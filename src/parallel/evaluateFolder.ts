@@ -12,7 +12,8 @@ import { summarize, type CaseRecord, type DatasetSummary, type FailedCase } from
 import type { LossOptions } from '../engine/types';
 import type { ReadLimits } from '../readers/types';
 import { defaultThreads } from './pool';
-import { runCaseJob, type CaseJob, type CaseReply } from './caseJob';
+import { RequestChannel } from '../protocol/channel';
+import { runCaseJob, type CaseJob, type CaseMethods, type CaseReply } from './caseJob';
 
 /**
  * At most this many cases are in memory at once, whatever the thread count: each lane holds one case (its file
@@ -93,44 +94,41 @@ export class CancelledError extends Error {
   }
 }
 
-/** One worker thread evaluating cases one after the other. */
+/** A case worker stopped with an error (out of memory, a crash): that case fails, the next one gets a new worker. */
+class CaseWorkerFailed extends Error {}
+
+/** One worker thread evaluating cases one after the other; requests and replies are matched by id. */
 class Lane {
-  private worker: Worker | null = null;
+  private live: { worker: Worker; channel: RequestChannel<CaseMethods, string> } | null = null;
   constructor(private readonly script: string | null) {}
 
   run(job: CaseJob): Promise<CaseReply> {
     if (!this.script) return Promise.resolve().then(() => runCaseJob(job));
-    const w = (this.worker ??= new Worker(this.script));
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        w.off('message', onMessage);
-        w.off('error', onError);
-        w.off('exit', onExit);
-      };
-      const onMessage = (r: CaseReply) => {
-        done();
-        resolve(r);
-      };
-      const onError = (e: Error) => {
-        done();
-        this.worker = null;
-        resolve({ ok: false, error: `${job.prediction}: the case worker failed (${e.message})` });
-      };
-      const onExit = () => {
-        done();
-        this.worker = null;
-        reject(new CancelledError());
-      };
-      w.on('message', onMessage);
-      w.on('error', onError);
-      w.on('exit', onExit);
-      w.postMessage(job);
+    const live = (this.live ??= this.start(this.script));
+    return live.channel.request('evaluate', job).catch((e: unknown): CaseReply => {
+      if (e instanceof CaseWorkerFailed) return { ok: false, error: `${job.prediction}: the case worker failed (${e.message})` };
+      throw e;
     });
   }
 
+  private start(script: string): { worker: Worker; channel: RequestChannel<CaseMethods, string> } {
+    const worker = new Worker(script);
+    const channel = new RequestChannel<CaseMethods, string>({ send: (m) => worker.postMessage(m), toError: (error) => new Error(error) });
+    const live = { worker, channel };
+    const gone = (reason: Error) => {
+      if (this.live === live) this.live = null;
+      channel.close(reason);
+    };
+    worker.on('message', (m: unknown) => channel.receive(m));
+    // 'error' comes before 'exit': the pending case fails with the error; an exit alone is a cancellation.
+    worker.on('error', (e: Error) => gone(new CaseWorkerFailed(e.message)));
+    worker.on('exit', () => gone(new CancelledError()));
+    return live;
+  }
+
   async dispose(): Promise<void> {
-    const w = this.worker;
-    this.worker = null;
+    const w = this.live?.worker;
+    this.live = null;
     if (w) await w.terminate();
   }
 }
