@@ -7,6 +7,7 @@
  *   media/walkthrough/compare-pair.png     Compare Losses…' pair picker
  *   media/walkthrough/floor.png            the summary card: what training sees, hard vs smoothed, the floor
  *   media/walkthrough/codelens.png         train.py with its CodeLens
+ *   media/readme-walkthrough.png           the walkthrough itself, as VS Code shows it (README)
  * Each image must stay under 300 KB (the .vsix carries them); the script fails otherwise.
  *   npm run screenshots [-- --only comparison,open-tensor,compare-pair,floor,codelens]
  */
@@ -22,6 +23,8 @@ import { startServer } from './server';
 const root = resolve(__dirname, '..', '..');
 const MAX_BYTES = 300 * 1024;
 const VIEWPORT = { width: 1280, height: 800 };
+/** The editor group beside the explorer: the walkthrough's image column is narrow, so its images show only that. */
+const EDITOR_AREA = { x: 352, y: 30, width: 928, height: 738 };
 
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set(process.argv[onlyArg + 1]?.split(',')) : null;
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
       const f = await wb.webviewFrame(page, '[data-testid="heatmap"][data-drawn]', 45_000);
       await f.locator('[data-testid="tensor-row-0"]').waitFor();
       await page.waitForTimeout(500);
-      await save(page, join(root, 'media', 'walkthrough', 'open-tensor.png'));
+      await save(page, join(root, 'media', 'walkthrough', 'open-tensor.png'), EDITOR_AREA);
       await page.keyboard.press('Control+K');
       await page.keyboard.press('W'); // close all editors
     }
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
     await wb.quickInput(page).locator('.monaco-list-row').filter({ hasText: 'logits.npy ↔ labels.npy' }).first().waitFor({ timeout: 30_000 });
     if (wanted('compare-pair')) {
       await page.waitForTimeout(300);
-      await save(page, join(root, 'media', 'walkthrough', 'compare-pair.png'), { x: 0, y: 0, width: VIEWPORT.width, height: 420 });
+      await save(page, join(root, 'media', 'walkthrough', 'compare-pair.png'), { x: 336, y: 28, width: 608, height: 320 });
     }
     await wb.pickQuickItem(page, 'logits.npy ↔ labels.npy');
     const frame = await wb.webviewFrame(page, '[data-testid="class-row-3"]', 45_000);
@@ -95,7 +98,19 @@ async function main(): Promise<void> {
       await wb.quickInput(page).locator('input').fill(':30');
       await page.keyboard.press('Enter');
       await page.waitForTimeout(800);
-      await save(page, join(root, 'media', 'walkthrough', 'codelens.png'), { x: 0, y: 0, width: VIEWPORT.width, height: 640 });
+      await save(page, join(root, 'media', 'walkthrough', 'codelens.png'), { ...EDITOR_AREA, y: 60, height: 560 });
+    }
+
+    if (wanted('walkthrough')) {
+      // Opening it through its command also proves VS Code accepted the contribution (its id, steps and media).
+      await page.keyboard.press('Control+B'); // the walkthrough shows its images only when wide enough
+      await wb.runCommand(page, 'Welcome: Open Walkthrough...');
+      await wb.pickQuickItem(page, 'Get Started with Loss Inspector');
+      const step = page.locator('.gettingStartedContainer .getting-started-step').first();
+      await step.waitFor({ timeout: 30_000 });
+      await page.locator('.gettingStartedContainer .getting-started-media img:visible').first().waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(1_000);
+      await save(page, join(root, 'media', 'readme-walkthrough.png'));
     }
   } finally {
     await browser.close();

@@ -136,6 +136,8 @@ test('Getting Started walkthrough: open a tensor file, compare a pair, the floor
   };
   for (const s of wt.steps) {
     assert.ok(s.title && s.description, s.id);
+    // A walkthrough renders links and plain text only: code spans or emphasis would show their backticks/asterisks.
+    assert.doesNotMatch(s.description.replace(/\[[^\]]*\]\([^)]*\)/g, ''), /[`*]/, `${s.id}: markdown beyond links`);
     const links = [...s.description.matchAll(/\]\(command:([\w.]+)/g)].map((m) => m[1]!);
     assert.ok(links.includes(expected[s.id]!), `${s.id} links ${links.join(', ')}`);
     for (const c of links) assert.ok(c.startsWith('workbench.') || commands.has(c), `${s.id}: command ${c} is not contributed`);
