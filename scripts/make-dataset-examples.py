@@ -94,7 +94,7 @@ def nnunet_metrics(ref, pred, label, ignore):
 
 def dicece(x, labels, eps, smooth=1e-5):
     """MONAI DiceCELoss(softmax=True, to_onehot_y=True, label_smoothing=eps) in torch, float64: the configured
-    loss, the hard (ε = 0) and the smoothed (soft-label Dice at ε) triples, as golden/README.md defines them."""
+    loss, the hard (ε = 0) and the smoothed (soft-label Dice at ε) triples, as test/fixtures/golden/README.md defines them."""
     x = torch.from_numpy(x).double()[None]  # (1, C, *sp)
     t = torch.from_numpy(labels.astype(np.int64))[None]  # (1, *sp)
     C = x.shape[1]

@@ -80,7 +80,7 @@ export interface DiceSums {
   c0: number;
   /**
    * `(N, C)` logits without `batch`: MONAI reduces over `dim=[]`, which torch reads as every axis, so the whole
-   * batch and every class pool into ONE tp/fp/fn (see the golden README).
+   * batch and every class pool into ONE tp/fp/fn (see test/fixtures/golden/README.md).
    */
   pooled: boolean;
 }

@@ -52,7 +52,7 @@ export const DEFAULT_OPTIONS: Readonly<LossOptions> = Object.freeze({
 
 export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof LossOptions)[];
 
-/** `{total, dice, ce}` as in the golden README; a term that does not apply is null. */
+/** `{total, dice, ce}` as in test/fixtures/golden/README.md; a term that does not apply is null. */
 export interface LossTriple {
   total: number | null;
   dice: number | null;

@@ -95,3 +95,75 @@ test('settings: one per option key with the engine default, plus the extension s
   assert.deepEqual(r.problems, []);
   assert.deepEqual(r.settings.options, DEFAULT_OPTIONS);
 });
+
+/** Width and height of a PNG (from its IHDR), or null when the bytes are not a PNG. */
+function pngSize(bytes: Buffer): { width: number; height: number } | null {
+  if (bytes.length < 24 || bytes.readUInt32BE(0) !== 0x89504e47 || bytes.toString('latin1', 12, 16) !== 'IHDR') return null;
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+test('marketplace listing: a 128×128 PNG icon, a gallery banner, the keywords and categories, a CHANGELOG entry', () => {
+  assert.equal(pkg.icon, 'media/icon.png');
+  assert.deepEqual(pngSize(readFileSync(join(repoRoot, pkg.icon))), { width: 128, height: 128 });
+  assert.match(pkg.galleryBanner.color, /^#[0-9a-f]{6}$/i);
+  assert.ok(['dark', 'light'].includes(pkg.galleryBanner.theme));
+  const keywords = ['pytorch', 'monai', 'loss', 'label smoothing', 'dice', 'cross-entropy', 'segmentation', 'tensor', 'npy', 'nifti', 'safetensors'];
+  assert.deepEqual([...pkg.keywords].sort(), [...keywords].sort());
+  // The marketplace shows at most 30 keywords and these categories exist there.
+  const known = ['Programming Languages', 'Snippets', 'Linters', 'Themes', 'Debuggers', 'Formatters', 'Keymaps', 'SCM Providers', 'Other', 'Extension Packs', 'Language Packs', 'Data Science', 'Machine Learning', 'Visualization', 'Notebooks', 'Education', 'Testing', 'AI', 'Chat'];
+  assert.ok(pkg.categories.length > 0 && pkg.categories.every((c: string) => known.includes(c)), String(pkg.categories));
+  assert.ok(pkg.displayName && pkg.description && pkg.publisher && pkg.license);
+  const changelog = readFileSync(join(repoRoot, 'CHANGELOG.md'), 'utf8');
+  assert.match(changelog, /^## .+\n- /m, 'CHANGELOG.md has no entry');
+});
+
+test('Getting Started walkthrough: open a tensor file, compare a pair, the floor, the CodeLens — each with its command and an image', () => {
+  const [wt, ...others] = pkg.contributes.walkthroughs as {
+    id: string;
+    title: string;
+    description: string;
+    steps: { id: string; title: string; description: string; media: { image?: string; markdown?: string; altText?: string }; completionEvents?: string[] }[];
+  }[];
+  assert.equal(others.length, 0);
+  assert.ok(wt && wt.title && wt.description);
+  assert.deepEqual(wt.steps.map((s) => s.id), ['openTensorFile', 'comparePair', 'readFloor', 'useCodeLens']);
+  const commands = new Set<string>((pkg.contributes.commands as { command: string }[]).map((c) => c.command));
+  const expected: Record<string, string> = {
+    openTensorFile: 'lossInspector.openTensorFile',
+    comparePair: 'lossInspector.compareLosses',
+    readFloor: 'lossInspector.compareLosses',
+    useCodeLens: 'workbench.action.quickOpen',
+  };
+  for (const s of wt.steps) {
+    assert.ok(s.title && s.description, s.id);
+    // A walkthrough renders links and plain text only: code spans or emphasis would show their backticks/asterisks.
+    assert.doesNotMatch(s.description.replace(/\[[^\]]*\]\([^)]*\)/g, ''), /[`*]/, `${s.id}: markdown beyond links`);
+    const links = [...s.description.matchAll(/\]\(command:([\w.]+)/g)].map((m) => m[1]!);
+    assert.ok(links.includes(expected[s.id]!), `${s.id} links ${links.join(', ')}`);
+    for (const c of links) assert.ok(c.startsWith('workbench.') || commands.has(c), `${s.id}: command ${c} is not contributed`);
+    for (const e of s.completionEvents ?? []) {
+      const c = /^onCommand:(.+)$/.exec(e)?.[1];
+      assert.ok(c && commands.has(c), `${s.id}: completion event ${e}`);
+    }
+    // Each step shows an image under media/ that exists, is a PNG, has alt text and is small enough to ship.
+    const image = s.media.image;
+    assert.ok(image && image.startsWith('media/') && s.media.altText, `${s.id} has no image with alt text`);
+    const bytes = readFileSync(join(repoRoot, image));
+    assert.ok(pngSize(bytes), `${image} is not a PNG`);
+    assert.ok(bytes.length < 300 * 1024, `${image} is ${bytes.length} bytes`);
+  }
+  assert.ok(wt.steps.find((s) => s.id === 'useCodeLens')!.completionEvents!.includes('onCommand:lossInspector.inspectWithOptions'));
+});
+
+test('README opens with the two set-up commands and then the picture of the comparison view', () => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const lines = readme.split('\n');
+  const demo = lines.findIndex((l) => l.startsWith('npm ci && npm run demo'));
+  const test_ = lines.findIndex((l) => l.startsWith('npm ci && npm test'));
+  const picture = lines.findIndex((l) => /^!\[[^\]]+\]\(media\/[\w-]+\.png\)/.test(l));
+  assert.ok(demo >= 0 && demo < 15 && test_ >= 0 && test_ < 15, 'the set-up commands are not at the top');
+  assert.ok(picture > test_ && picture < 25, 'no picture right after the set-up commands');
+  const image = /\((media\/[\w-]+\.png)\)/.exec(lines[picture]!)![1]!;
+  const bytes = readFileSync(join(repoRoot, image));
+  assert.ok(pngSize(bytes) && bytes.length < 300 * 1024, `${image}: ${bytes.length} bytes`);
+});
