@@ -30,6 +30,9 @@ export interface InspectArgs {
   uri?: string;
   /** 0-based. */
   line?: number;
+  /** Optional tensors (URI strings, `#key` allowed), as for Compare Losses; otherwise the user picks them. */
+  logits?: string;
+  target?: string;
 }
 
 /** The notes of an Inspect argument, checked (it may come from anywhere through `executeCommand`). */
@@ -60,7 +63,8 @@ export function registerCommands(deps: CompareDeps): vscode.Disposable {
       // The call's own options over torch/MONAI defaults (not over the settings): what that code computes,
       // in a panel of its own that lists what it could not apply.
       const inspect = args && typeof args === 'object' ? inspectCaveats(args) : undefined;
-      return flow.run({ ...(options ? { options } : {}), optionsBase: 'defaults', ...(inspect ? { inspect } : {}) });
+      const tensors = args && typeof args === 'object' ? { ...(typeof args.logits === 'string' ? { logits: args.logits } : {}), ...(typeof args.target === 'string' ? { target: args.target } : {}) } : {};
+      return flow.run({ ...tensors, ...(options ? { options } : {}), optionsBase: 'defaults', ...(inspect ? { inspect } : {}) });
     }),
     vscode.commands.registerCommand(COMMANDS.openTensorFile, async (uri?: vscode.Uri) => {
       try {
