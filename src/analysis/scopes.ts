@@ -207,8 +207,8 @@ export interface WalkResult {
 }
 
 /** Names, keywords and dict keys that state the class count C (the one list of them). */
-const CLASS_COUNT_NAMES = new Set(['num_classes', 'out_channels', 'NUM_CLASSES', 'OUT_CHANNELS', 'n_classes', 'N_CLASSES']);
-const CLASS_COUNT_KEYWORDS = new Set(['num_classes', 'out_channels', 'n_classes']);
+const CLASS_COUNT_NAMES = new Set(['num_classes', 'out_channels', 'NUM_CLASSES', 'OUT_CHANNELS', 'n_classes', 'N_CLASSES', 'vocab_size', 'VOCAB_SIZE']);
+const CLASS_COUNT_KEYWORDS = new Set(['num_classes', 'out_channels', 'n_classes', 'vocab_size']);
 
 export function isClassCountName(name: string): boolean {
   return CLASS_COUNT_NAMES.has(name);

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeCells, analyzePython, classCountFor, hoverAt, lensesFor } from '../../src/analysis/index';
+import { crossEntropy } from '../../src/engine/index';
+import { randomLabels, randomLogits, relClose, rng } from './helpers/random';
 
 const src = readFileSync(path.resolve(__dirname, '..', 'fixtures', 'python', 'inspect_train.py'), 'utf8');
 const inspects = (text: string) => lensesFor(analyzePython(text).calls, {}).filter((l) => l.inspect).map((l) => l.inspect!);
@@ -132,4 +134,70 @@ test('post-hoc ε replaces the constructor’s note; a resolved post-hoc value i
   assert.ok(a.diagnostics.every((d) => d.fix === null));
   const bad = analyzePython('import torch.nn as nn\nce = nn.CrossEntropyLoss()\nce.label_smoothing = 2\n').calls[0]!;
   assert.deepEqual(bad.invalid.map((n) => [n.param, n.text]), [['ce.label_smoothing', '2']]);
+});
+
+test("Hugging Face: TrainingArguments(label_smoothing_factor=…) and LabelSmoother(epsilon=…), the target as a formula of V", () => {
+  const text = [
+    'from transformers import TrainingArguments, Seq2SeqTrainingArguments',
+    'from transformers.trainer_pt_utils import LabelSmoother',
+    'args = TrainingArguments("out", learning_rate=3e-5, label_smoothing_factor=0.1, num_train_epochs=3)',
+    's2s = Seq2SeqTrainingArguments(output_dir="out", label_smoothing_factor=EPS)',
+    'smoother = LabelSmoother()',
+    'smoother2 = LabelSmoother(epsilon=0.2, ignore_index=-100)',
+    '',
+  ].join('\n');
+  const a = analyzePython(text);
+  assert.deepEqual(a.calls.map((c) => [c.loss, c.options, c.notApplied.map((n) => n.param)]), [
+    ['TrainingArguments', { labelSmoothing: 0.1 }, []],
+    ['Seq2SeqTrainingArguments', {}, ['label_smoothing_factor']],
+    ['LabelSmoother', {}, []],
+    ['LabelSmoother', { labelSmoothing: 0.2, ignoreIndex: -100 }, []],
+  ]);
+  // No Inspect lens (the (B, T, V) logits need the class axis last); the summary is a formula of V.
+  assert.deepEqual(lensesFor(a.calls, {}).map((l) => l.title), [
+    'ε 0.1 · V ? → target 0.9 + 0.1/V / 0.1/V',
+    'ε ? (EPS) · V ?',
+    'ε 0.1 · V ? → target 0.9 + 0.1/V / 0.1/V',
+    'ε 0.2 · V ? → target 0.8 + 0.2/V / 0.2/V',
+  ]);
+  assert.deepEqual(a.diagnostics, []);
+  // A literal vocabulary size gives the numbers (GPT-2's 50257).
+  const sized = analyzePython(text + 'config = GPT2Config(vocab_size=50257)\n');
+  assert.match(lensesFor(sized.calls, {})[0]!.title, /^ε 0\.1 · V 50257 → target 0\.9000 \/ 0\.0000 · floor /);
+  // The hover on label_smoothing_factor states LabelSmoother's equivalence with torch's mean.
+  const h = hoverAt(a.calls, text.indexOf('label_smoothing_factor') + 3, {});
+  assert.ok(h && h.markdown.startsWith('**label_smoothing_factor** = `0.1` · `transformers.TrainingArguments`'), h?.markdown);
+  assert.ok(h.markdown.includes("the same number as torch's `cross_entropy(..., label_smoothing=ε)` with `mean` and no weights"));
+  assert.ok(h.markdown.includes('**0.9 + 0.1/V** on the true class'));
+  // An ε out of range is the same error as torch's.
+  const bad = analyzePython('from transformers import TrainingArguments\nTrainingArguments("o", label_smoothing_factor=1.5)\n');
+  assert.deepEqual(bad.calls[0]!.invalid.map((n) => n.param), ['label_smoothing_factor']);
+});
+
+test("LabelSmoother's number (its formula, written out) equals the engine's torch label_smoothing mean without weights", () => {
+  // transformers/trainer_pt_utils.py LabelSmoother.__call__ on (N, V) logits: per token with a label
+  // ≠ -100, nll = −log q_y and smoothed = −Σ_k log q_k; loss = (1−ε)·mean(nll) + ε·mean(smoothed)/V.
+  const r = rng(7);
+  const N = 200;
+  const V = 37;
+  const x = randomLogits(r, [N, V], 3);
+  const t = randomLabels(r, [N], V, { value: -100, rate: 0.25 });
+  for (const eps of [0, 0.1, 0.37]) {
+    let nll = 0;
+    let smoothed = 0;
+    let kept = 0;
+    for (let i = 0; i < N; i++) {
+      const y = Number(t.data[i]);
+      if (y === -100) continue;
+      const row = Array.from(x.data.subarray(i * V, (i + 1) * V), Number);
+      const m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+      nll += lse - row[y]!;
+      smoothed += row.reduce((s, v) => s + (lse - v), 0);
+      kept++;
+    }
+    const hf = (1 - eps) * (nll / kept) + (eps * (smoothed / kept)) / V;
+    const engine = crossEntropy(x, t, { labelSmoothing: eps, ignoreIndex: -100 }) as number;
+    assert.ok(relClose(hf, engine, 1e-9), `ε ${eps}: LabelSmoother ${hf} vs engine ${engine}`);
+  }
 });
