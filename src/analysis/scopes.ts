@@ -98,29 +98,41 @@ export function emptyCarried(): CarriedState {
 }
 
 /**
- * Resolves a name read at `pos` in `scope` to its binding, or `undefined` when nothing binds it
- * (then the caller may try star imports).
+ * The scope whose bindings a name read in `scope` refers to (Python's rule: the innermost enclosing scope
+ * that binds it, class bodies visible only to their own statements), with that scope's bindings of it;
+ * undefined when no scope of this text binds it.
  */
-export function lookup(scope: Scope, name: string, pos: number, carried: CarriedState): BindingValue | undefined {
+function bindingScope(scope: Scope | null, name: string, own = true): { scope: Scope; list: Binding[] } | undefined {
   let s: Scope | null = scope;
-  let own = true;
   while (s) {
     if (s.kind === 'class' && !own) {
       s = s.parent; // a method does not see its class body's names
       continue;
     }
     const list = s.bindings.get(name);
-    if (list && list.length) {
-      if (s.kind === 'class' || s.kind === 'module') {
-        // Class bodies and modules execute in order: a binding before the reference wins; for a module,
-        // then what earlier notebook cells left, then the first binding after (read from a function body).
-        const before = pick(list.filter((x) => x.pos < pos), pos);
-        if (before) return before.value;
-        if (s.kind === 'module') return carried.bindings.get(name) ?? (pick(list, pos) as Binding).value;
-      } else return (pick(list, pos) as Binding).value;
-    }
+    if (list && list.length) return { scope: s, list };
     own = false;
     s = s.parent;
+  }
+  return undefined;
+}
+
+/**
+ * Resolves a name read at `pos` in `scope` to its binding, or `undefined` when nothing binds it
+ * (then the caller may try star imports).
+ */
+export function lookup(scope: Scope, name: string, pos: number, carried: CarriedState): BindingValue | undefined {
+  let found = bindingScope(scope, name);
+  while (found) {
+    const { scope: s, list } = found;
+    if (s.kind !== 'class' && s.kind !== 'module') return (pick(list, pos) as Binding).value;
+    // Class bodies and modules execute in order: a binding before the reference wins; for a module,
+    // then what earlier notebook cells left, then the first binding after (read from a function body).
+    const before = pick(list.filter((x) => x.pos < pos), pos);
+    if (before) return before.value;
+    if (s.kind === 'module') return carried.bindings.get(name) ?? (pick(list, pos) as Binding).value;
+    // A class body reading a name it binds only later: Python looks it up outside the class.
+    found = bindingScope(s.parent, name, false);
   }
   return carried.bindings.get(name);
 }
@@ -131,20 +143,10 @@ export function lookup(scope: Scope, name: string, pos: number, carried: Carried
  * level, in earlier notebook cells) has no single value.
  */
 export function lookupOnce(scope: Scope, name: string, pos: number, carried: CarriedState): { value: BindingValue } | { times: number } | { unbound: true } {
-  let s: Scope | null = scope;
-  let own = true;
-  while (s) {
-    if (s.kind === 'class' && !own) {
-      s = s.parent;
-      continue;
-    }
-    const list = s.bindings.get(name);
-    if (list && list.length) {
-      const times = list.length + (s.kind === 'module' ? (carried.counts.get(name) ?? 0) : 0);
-      return times === 1 ? { value: (list[0] as Binding).value } : { times };
-    }
-    own = false;
-    s = s.parent;
+  const found = bindingScope(scope, name);
+  if (found) {
+    const times = found.list.length + (found.scope.kind === 'module' ? (carried.counts.get(name) ?? 0) : 0);
+    return times === 1 ? { value: (found.list[0] as Binding).value } : { times };
   }
   const carriedValue = carried.bindings.get(name);
   if (carriedValue === undefined) return { unbound: true };
