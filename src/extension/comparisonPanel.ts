@@ -13,7 +13,7 @@ import * as vscode from 'vscode';
 import type { LossOptions } from '../engine/types';
 import type { ComparisonState, HostToWebview, InspectCaveats, PersistedComparison, RequestMap, TensorRef, WebviewToHost } from '../protocol/messages';
 import { isWebviewToHost } from '../protocol/messages';
-import { sweepGrid } from '../worker/protocol';
+import { viewSweepGrid } from '../engine/sweepGrid';
 import { findClassNames } from './classNames';
 import { Disposable } from './dispose';
 import { isCancellation, oneLine, type Logger } from './logging';
@@ -88,7 +88,7 @@ export async function computeComparison(deps: ComparisonDeps, req: PairRequest, 
       logits: req.logits,
       target: req.target,
       options: req.options,
-      sweepEps: sweepGrid(req.options.labelSmoothing),
+      sweepEps: viewSweepGrid(req.options.labelSmoothing),
       limits: deps.settings.limits,
     },
     call,
@@ -135,6 +135,7 @@ export class ComparisonPanel extends Disposable {
     this.dispatcher = new RequestDispatcher(this.handlers(), (m) => this.post(m), (method, e) => {
       if (!isCancellation(e)) deps.logger.warn(`comparison request ${method} failed: ${oneLine(e)}`);
     });
+    this._register({ dispose: () => this.dispatcher.dispose() });
     this._register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this._register(panel.onDidDispose(() => this.dispose()));
   }
@@ -274,6 +275,7 @@ export class ComparisonPanel extends Disposable {
         else this.deps.logger.info(`comparison view: ${msg.message}`);
         break;
       case 'request':
+      case 'cancel':
         void this.dispatcher.dispatch(msg);
         break;
     }
@@ -288,10 +290,10 @@ export class ComparisonPanel extends Disposable {
         if (this.request.inspect) this.request = { ...this.request, inspect: caveatsAfterEdit(this.request.inspect, base, merged) };
         return this.compute(merged, 'recompute', true);
       },
-      slice: async (request) => {
+      slice: async (request, { signal }) => {
         const s = this.state;
         if (!s) throw new Error('no comparison loaded yet');
-        return runJob({ title: 'Loss Inspector: slicing', delayMs: 800 }, (call) =>
+        return runJob({ title: 'Loss Inspector: slicing', delayMs: 800, signal }, (call) =>
           this.deps.worker.slice(
             { logits: { uri: s.logits.uri, key: s.logits.key }, target: { uri: s.target.uri, key: s.target.key }, options: s.options, request, limits: this.deps.settings.limits },
             call,

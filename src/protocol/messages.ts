@@ -5,11 +5,13 @@
  * - the webview posts `{type: 'ready'}` first; the host answers with `init` (settings and initial state);
  * - every webview request is `{type: 'request', id, method, params}` and gets exactly one
  *   `{type: 'response', id, ok: true, result}` or `{type: 'response', id, ok: false, error}`, also when
- *   the handler throws (a request never hangs);
+ *   the handler throws (a request never hangs); the webview may send `{type: 'cancel', id}` (a timed-out or
+ *   abandoned request). Both ends are the id-matched channel of ./channel.ts;
  * - the host may push `update`, `busy` and `notice` messages at any time.
  */
 import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequest } from '../engine/types';
 import type { DType } from '../engine/tensor';
+import type { CancelMessage, ResponseMessage } from './channel';
 
 /** A tensor chosen for comparison: a file and, for container files, the key inside it. */
 export interface TensorRef {
@@ -121,7 +123,7 @@ export interface HeatmapData {
 }
 
 /** Requests a webview can make, with their parameters and results. */
-export interface RequestMap {
+export type RequestMap = {
   /** Recompute the comparison with changed options (debounced by the webview). */
   recompute: { params: { options: Partial<LossOptions> }; result: ComparisonState };
   slice: { params: SliceRequest; result: SliceData };
@@ -131,7 +133,7 @@ export interface RequestMap {
   heatmap: { params: HeatmapRequest; result: HeatmapData };
   /** From the tensor editor: start a comparison with this tensor as logits or target. */
   compareWith: { params: { key: string; role: 'logits' | 'target' }; result: Record<string, never> };
-}
+};
 
 export type RequestMethod = keyof RequestMap;
 
@@ -139,11 +141,9 @@ export type WebviewRequest = {
   [M in RequestMethod]: { type: 'request'; id: number; method: M; params: RequestMap[M]['params'] };
 }[RequestMethod];
 
-export type WebviewToHost = { type: 'ready' } | WebviewRequest | { type: 'log'; level: 'info' | 'error'; message: string };
+export type WebviewToHost = { type: 'ready' } | WebviewRequest | CancelMessage | { type: 'log'; level: 'info' | 'error'; message: string };
 
-export type Response<M extends RequestMethod = RequestMethod> =
-  | { type: 'response'; id: number; ok: true; result: RequestMap[M]['result'] }
-  | { type: 'response'; id: number; ok: false; error: string };
+export type Response<M extends RequestMethod = RequestMethod> = ResponseMessage<RequestMap[M]['result'], string>;
 
 export type HostToWebview =
   | { type: 'init'; view: 'comparison'; state: ComparisonState; theme?: string }
@@ -166,6 +166,7 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
   if (typeof m !== 'object' || m === null) return false;
   const t = (m as { type?: unknown }).type;
   if (t === 'ready' || t === 'log') return true;
+  if (t === 'cancel') return typeof (m as { id?: unknown }).id === 'number';
   if (t !== 'request') return false;
   const r = m as { id?: unknown; method?: unknown };
   return typeof r.id === 'number' && typeof r.method === 'string';

@@ -128,9 +128,10 @@ export class SummaryView {
       el('span', { class: 'swatch swatch-floor' }),
       'Label-smoothing floor ',
       num(r.floor, 'summary-floor', 'num strong'),
-      el('span', { class: 'muted', text: ` — the least CE a perfect model reaches at ε = ${r.config.labelSmoothing}.` }),
+      el('span', { class: 'muted', text: ` — the least this CE term reaches for this target, whatever the prediction, at ε = ${r.config.labelSmoothing}.` }),
       above === null ? null : el('span', { class: 'muted', text: ' CE above the floor:' }),
       above === null ? null : num(above, 'summary-above-floor'),
+      r.floorCase ? el('span', { class: 'muted', testid: 'summary-floor-case', text: ` Case: ${r.floorCase.text}.` }) : null,
     );
   }
 
