@@ -323,6 +323,10 @@ export class ComparisonPanel extends Disposable {
   /** The call this Inspect panel comes from was inspected again: its notes replace the old ones. */
   setInspect(inspect: InspectCaveats): void {
     this.request = { ...this.request, inspect };
+    if (this.state && JSON.stringify(this.state.inspect) !== JSON.stringify(inspect)) {
+      this.state = { ...this.state, inspect };
+      this.sendState();
+    }
   }
 
   /** Shows `message` as the view's error instead of computing (a value torch rejects: no numbers). */

@@ -70,6 +70,13 @@ test('C from the code: the weight list, then a resolved num_classes; hovers say 
   const at = src.indexOf('label_smoothing=0.1)') + 2;
   const h = hoverAt(a.calls, at, {});
   assert.ok(h && h.markdown.includes('With C = 4 (from `"num_classes": 4` on line 8)'), h?.markdown);
+  // The hover on the loss name lists what Inspect does not apply, and the summary with C's source.
+  const b = a.calls[1]!;
+  const name = hoverAt(a.calls, b.nameRange.start + 1, {});
+  assert.ok(name && name.markdown.includes('*Inspect* does not apply:\n- not applied: `weight` (`class_weights`, not a literal)'), name?.markdown);
+  const d = a.calls[3]!;
+  const invalid = hoverAt(a.calls, d.nameRange.start + 1, {});
+  assert.ok(invalid && invalid.markdown.includes('- invalid: `label_smoothing` (`1.5`, torch raises "label_smoothing must be between 0.0 and 1.0. Got: 1.5")'), invalid?.markdown);
 });
 
 test('C ?: no weight list, no class count, no comparison — the formulas of C, not a guess', () => {
