@@ -82,7 +82,7 @@ test('inside the extension host: each call’s Inspect payload, a panel of its o
   assert.deepEqual(problems, [], `extension-host tests failed:\n  ${problems.join('\n  ')}`);
 });
 
-test('the UI: Inspect on `weight=class_weights` shows "not applied: weight", the heading, and the CLI’s numbers for the options shown', async () => {
+test('the UI: Inspect on `weight=class_weights` shows "not applied: weight", the heading and the CLI’s numbers; on `label_smoothing=1.5`, torch’s error', async () => {
   assert.ok(ui);
   const report = cliReport(['demo/data/logits.npy', 'demo/data/labels.npy', '--loss', 'ce', '--ignore-index', '255', '--label-smoothing', '0.1']);
   const t0 = Date.now();
@@ -111,6 +111,31 @@ test('the UI: Inspect on `weight=class_weights` shows "not applied: weight", the
       assert.deepEqual(r.problems, [], `webview ≠ CLI:\n  ${r.problems.join('\n  ')}`);
     });
     await sc.shot('inspect-banner');
+
+    await sc.step('back to inspect_train.py', () => page.locator('.tabs-container .tab', { hasText: 'inspect_train.py' }).click());
+    const invalidLens = await sc.step('the fourth call’s CodeLens (line 19, label_smoothing=1.5)', async () => {
+      const decos = page.locator('.monaco-editor .codelens-decoration', { hasText: 'Inspect with these settings…' });
+      await decos.nth(7).waitFor({ timeout: 30_000 });
+      const boxes = await decos.evaluateAll((l) => l.map((e, i) => ({ i, y: e.getBoundingClientRect().top })));
+      boxes.sort((a, b) => a.y - b.y);
+      const deco = decos.nth(boxes[3]!.i);
+      assert.match((await deco.textContent()) ?? '', /ε 1\.5 \(outside \[0, 1\]\)/);
+      return deco;
+    });
+    await sc.step('click its "Inspect with these settings…" and pick the same pair', async () => {
+      await invalidLens.locator('a', { hasText: 'Inspect with these settings…' }).click();
+      await pickQuickItem(page, 'logits.npy ↔ labels.npy');
+    });
+    const errorFrame = await sc.step('a panel of its own shows torch’s error instead of numbers', () => webviewFrame(page, '[data-testid="load-error"]', 30_000));
+    await sc.step('the error names the call, the value and torch’s message; no table', async () => {
+      const text = (await errorFrame.locator('[data-testid="load-error-text"]').textContent()) ?? '';
+      assert.equal(
+        text,
+        'Not computed: the loss call at inspect_train.py:19 has a value torch rejects when it runs — label_smoothing=1.5: torch raises "label_smoothing must be between 0.0 and 1.0. Got: 1.5". Fix the code and inspect again.',
+      );
+      assert.equal(await errorFrame.locator('[data-testid="class-table"]').count(), 0);
+    });
+    await sc.shot('inspect-invalid');
     await sc.finish();
   });
   recordMetric('scenario:inspect-not-applied', Date.now() - t0, 'ms');
