@@ -144,8 +144,9 @@ export class ComparisonPanel extends Disposable {
     return pairKey(this.request);
   }
 
+  /** `Loss: a.npy ↔ b.npy`, and for an Inspect panel the call it came from (` · train.py:17`). */
   get title(): string {
-    return `Loss: ${pairLabel(this.request)}`;
+    return `Loss: ${pairLabel(this.request)}${this.request.inspect ? ` · ${this.request.inspect.label}` : ''}`;
   }
 
   async setHtml(): Promise<void> {

@@ -82,6 +82,11 @@ export function run(): Promise<void> {
         assert.equal(webviewTabs(COMPARISON_VIEW).length, 2, 'the same call inspected again reuses its panel');
         await vscode.commands.executeCommand(INSPECT, { ...args[3], ...pair() });
         await waitFor('the panel of the call with label_smoothing=1.5', () => webviewTabs(COMPARISON_VIEW).length === 3, 30_000);
+        assert.deepEqual(webviewTabs(COMPARISON_VIEW).map((t) => t.label).sort(), [
+          'Loss: logits.npy ↔ labels.npy',
+          'Loss: logits.npy ↔ labels.npy · inspect_train.py:17',
+          'Loss: logits.npy ↔ labels.npy · inspect_train.py:19',
+        ]);
         await vscode.commands.executeCommand('workbench.action.closeAllEditors');
         await waitFor('the panels to close', () => webviewTabs(COMPARISON_VIEW).length === 0, 10_000);
       },
