@@ -9,7 +9,7 @@
  */
 import * as vscode from 'vscode';
 import type { LossOptions } from '../engine/types';
-import type { InspectCaveats, InspectNote } from '../protocol/messages';
+import { inspectCaveats, type InspectArgs } from './inspectCaveats';
 import { argsForSelection, CompareFlow, findTensorFiles, type CompareArgs, type CompareDeps } from './comparePicker';
 import { baseName, dirName, TENSOR_FILE_GLOBS, tensorExtension } from './tensorSpec';
 import { TENSOR_FILE_VIEW_TYPE } from './tensorFileEditor';
@@ -21,33 +21,6 @@ export const COMMANDS = {
   inspectWithOptions: 'lossInspector.inspectWithOptions',
   showOutput: 'lossInspector.showOutput',
 } as const;
-
-/** The CodeLens argument (analysis/lens.ts `InspectPayload` plus where the call is). */
-export interface InspectArgs {
-  options?: Partial<LossOptions>;
-  notApplied?: InspectNote[];
-  invalid?: InspectNote[];
-  uri?: string;
-  /** 0-based. */
-  line?: number;
-  /** Optional tensors (URI strings, `#key` allowed), as for Compare Losses; otherwise the user picks them. */
-  logits?: string;
-  target?: string;
-}
-
-/** The notes of an Inspect argument, checked (it may come from anywhere through `executeCommand`). */
-export function inspectCaveats(args: InspectArgs): InspectCaveats | undefined {
-  if (typeof args.uri !== 'string') return undefined;
-  const line = typeof args.line === 'number' && Number.isInteger(args.line) && args.line >= 0 ? args.line + 1 : 1;
-  const notes = (l: unknown): InspectNote[] =>
-    Array.isArray(l)
-      ? l
-          .filter((n): n is InspectNote => typeof n === 'object' && n !== null && typeof n.param === 'string' && typeof n.text === 'string' && typeof n.reason === 'string')
-          .map((n) => ({ param: n.param, key: typeof n.key === 'string' ? n.key : null, text: n.text, reason: n.reason }))
-      : [];
-  const path = args.uri.replace(/[?#].*$/, '');
-  return { sourceUri: args.uri, line, label: `${baseName(decodeURIComponent(path))}:${line}`, notApplied: notes(args.notApplied), invalid: notes(args.invalid) };
-}
 
 export function registerCommands(deps: CompareDeps): vscode.Disposable {
   const flow = new CompareFlow(deps);

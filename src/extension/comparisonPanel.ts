@@ -20,6 +20,7 @@ import { isCancellation, oneLine, type Logger } from './logging';
 import { runJob } from './progress';
 import { RequestDispatcher, type RequestHandlers } from './requestDispatcher';
 import type { Settings } from './settings';
+import { caveatsAfterEdit, invalidMessage } from './inspectCaveats';
 import { mergeOptions, suggestOptionFix } from './settingsModel';
 import { baseName, tensorLabel } from './tensorSpec';
 import type { FileUsage } from './usage';
@@ -59,18 +60,6 @@ export interface PairRequest {
 export function pairKey(p: { logits: { uri: string; key: string | null }; target: { uri: string; key: string | null }; inspect?: { sourceUri: string; line: number } | undefined }): string {
   const pair = `${p.logits.uri}#${p.logits.key ?? ''}\u0000${p.target.uri}#${p.target.key ?? ''}`;
   return p.inspect ? `${pair}\u0000inspect:${p.inspect.sourceUri}:${p.inspect.line}` : pair;
-}
-
-/** The caveats that still hold after the user set `changed` options in the view (those notes are answered). */
-export function caveatsAfterEdit(caveats: InspectCaveats, previous: LossOptions, next: LossOptions): InspectCaveats {
-  const changed = (k: keyof LossOptions | null) => k !== null && JSON.stringify(previous[k]) !== JSON.stringify(next[k]);
-  return { ...caveats, notApplied: caveats.notApplied.filter((n) => !changed(n.key)), invalid: caveats.invalid.filter((n) => !changed(n.key)) };
-}
-
-/** The error a comparison shows instead of numbers when the call has a value torch rejects. */
-export function invalidMessage(c: InspectCaveats): string {
-  const list = c.invalid.map((n) => `${n.param}=${n.text}: ${n.reason}`).join('; ');
-  return `Not computed: the loss call at ${c.label} has ${c.invalid.length === 1 ? 'a value' : 'values'} torch rejects when it runs — ${list}. Fix the code and inspect again.`;
 }
 
 function pairLabel(p: PairRequest): string {
