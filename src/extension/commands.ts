@@ -8,7 +8,6 @@
  * - `lossInspector.showOutput` — the "Loss Inspector" output channel.
  */
 import * as vscode from 'vscode';
-import type { LossOptions } from '../engine/types';
 import { inspectCaveats, type InspectArgs } from './inspectCaveats';
 import { argsForSelection, CompareFlow, findTensorFiles, type CompareArgs, type CompareDeps } from './comparePicker';
 import { baseName, dirName, TENSOR_FILE_GLOBS, tensorExtension } from './tensorSpec';
