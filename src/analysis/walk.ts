@@ -296,7 +296,10 @@ class Walker {
     if (obj?.name === 'VariableName' && prop?.name === 'PropertyName' && MUTATING_METHODS.has(this.text(prop))) this.out.mutated.add(this.text(obj));
   }
 
-  /** `{"num_classes": 4, …}`: a class count stated as a dict entry with a string key. */
+  /**
+   * `{"num_classes": 4, …}`: a class count stated as a dict entry with a string key. Not `out_channels`:
+   * without the call it configures, a dict's `out_channels` may as well count a layer's features.
+   */
   dictionary(dict: SyntaxNode): Handled {
     for (let c = dict.firstChild; c; c = c.nextSibling) {
       if (c.name !== 'String') continue;
@@ -305,7 +308,7 @@ class Walker {
       if (colon?.name !== ':' || !v) continue;
       const quoted = this.text(c);
       const key = quoted.slice(1, -1);
-      if (CLASS_COUNT_NAMES.has(key) && (quoted[0] === '"' || quoted[0] === "'")) this.out.classCounts.push({ name: key, value: v, call: null, dict: true, scope: this.scope });
+      if (CLASS_COUNT_NAMES.has(key) && !key.startsWith('out_') && !key.startsWith('OUT_') && (quoted[0] === '"' || quoted[0] === "'")) this.out.classCounts.push({ name: key, value: v, call: null, dict: true, scope: this.scope });
     }
   }
 

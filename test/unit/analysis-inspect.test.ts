@@ -119,6 +119,8 @@ test('a name is read only when bound once, never changed in place, and in reach'
   assert.deepEqual(n('NAMES = ["a", "b", "c"]\nnet = Net(num_classes=len(NAMES))\n'), [3]);
   assert.deepEqual(n('def len(x): return 9\nnet = Net(num_classes=len(["a"]))\n'), []);
   assert.deepEqual(n('cfg = dict(x=1)\nnet = Net(n_classes=cfg["x"])\n'), []);
+  // A dict's `out_channels` may count a layer's features: only its class-count keys count.
+  assert.deepEqual(n('LAYER = {"out_channels": 64}\nHEAD = {"n_classes": 5}\n'), [5]);
   // Notebook cells: a name bound in an earlier cell, once.
   const nb = analyzeCells([
     { cellIndex: 0, source: 'import torch.nn as nn\nEPS = 0.15' },
