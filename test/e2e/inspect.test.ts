@@ -112,7 +112,7 @@ test('the UI: Inspect on `weight=class_weights` shows "not applied: weight", the
     });
     await sc.shot('inspect-banner');
 
-    await sc.step('back to inspect_train.py', () => page.locator('.tabs-container .tab', { hasText: 'inspect_train.py' }).click());
+    await sc.step('back to inspect_train.py', () => page.locator('.tabs-container .tab[data-resource-name="inspect_train.py"]').click());
     const invalidLens = await sc.step('the fourth call’s CodeLens (line 19, label_smoothing=1.5)', async () => {
       const decos = page.locator('.monaco-editor .codelens-decoration', { hasText: 'Inspect with these settings…' });
       await decos.nth(7).waitFor({ timeout: 30_000 });
