@@ -9,7 +9,8 @@ import { assignClassCounts, classCountHints } from './numClasses';
 import { resolvePostHoc, type ResolvedPostHoc } from './postHoc';
 import { LineIndex, parseIncremental, parsePython, type Tree } from './pyTree';
 import { moveIntoConstructorFix } from './quickFix';
-import { emptyCarried, pick, walk, type CarriedState, type Scope } from './scopes';
+import { emptyCarried, pick, type CarriedState, type Scope } from './scopes';
+import { walk } from './walk';
 import type { Analysis, NotebookAnalysis } from './types';
 import { registryKey, unitKey, type CallRegistry, type Unit } from './unit';
 

@@ -197,7 +197,7 @@ export function describeCall(
     if (a.kind === 'keyword') param = src.slice((a.name as SyntaxNode).from, (a.name as SyntaxNode).to);
     else if (hasStarArgs) param = null;
     else param = spec.params[position++] ?? null;
-    const accepted = param !== null && spec.params.includes(param);
+    const accepted = param !== null && (spec.params.includes(param) || (a.kind === 'keyword' && spec.openKeywords === true));
     const key = accepted && param !== null ? (spec.keys[param] ?? null) : null;
     const value = argValue(a.value, env);
     args.push({
@@ -213,7 +213,7 @@ export function describeCall(
     if (param === null || !accepted || INERT_PARAMS.has(param) || (NONE_IS_DEFAULT.has(param) && value.known && value.value === null)) continue;
     const text = src.slice(a.value.from, a.value.to);
     if (key === null) {
-      notApplied.push({ param, key, text, reason: `not modelled by the inspector` });
+      if (!spec.openKeywords) notApplied.push({ param, key, text, reason: `not modelled by the inspector` });
       continue;
     }
     if (!value.known) {

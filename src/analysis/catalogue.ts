@@ -14,7 +14,7 @@ export interface LossSpec {
   loss: LossName;
   /** The canonical qualified name reported for every spelling of the import path. */
   qualifiedName: string;
-  library: 'torch' | 'monai';
+  library: 'torch' | 'monai' | 'transformers';
   /** Parameters in positional order (for functions: including `input` and `target`). */
   params: readonly string[];
   /** Python parameter → golden key, for the parameters that mean the same thing here. */
@@ -22,6 +22,16 @@ export interface LossSpec {
   /** The engine's loss kind when the inspector can reproduce this loss, else null. */
   kind: LossKind | null;
   acceptsSmoothing: boolean;
+  /** The parameter that carries ε when it is not `label_smoothing` (`label_smoothing_factor`, `epsilon`). */
+  smoothingParam?: string;
+  /** ε when the call does not pass it (LabelSmoother's dataclass default is 0.1; torch's and MONAI's 0). */
+  defaultSmoothing?: number;
+  /** What the lens calls the class count: C, or V for a language model's vocabulary. */
+  classSymbol?: 'C' | 'V';
+  /** Any other keyword is a valid parameter that does not concern the loss (TrainingArguments' ~100). */
+  openKeywords?: boolean;
+  /** Import paths, when not derived from the library's layout. */
+  paths?: readonly string[];
 }
 
 const DICE_KEYS = {
@@ -158,6 +168,48 @@ const SPECS: LossSpec[] = [
     kind: null,
     acceptsSmoothing: false,
   },
+  // Hugging Face: the Trainer smooths with `LabelSmoother(epsilon=args.label_smoothing_factor)`
+  // (transformers/trainer_pt_utils.py), whose mean over the tokens with a label ≠ ignore_index is torch's
+  // `label_smoothing` mean without weights. No Inspect (`kind` null): its logits are (B, T, V), class axis last.
+  {
+    loss: 'TrainingArguments',
+    qualifiedName: 'transformers.TrainingArguments',
+    library: 'transformers',
+    params: ['output_dir'],
+    keys: { label_smoothing_factor: 'labelSmoothing' },
+    kind: null,
+    acceptsSmoothing: true,
+    smoothingParam: 'label_smoothing_factor',
+    classSymbol: 'V',
+    openKeywords: true,
+    paths: ['transformers.TrainingArguments', 'transformers.training_args.TrainingArguments'],
+  },
+  {
+    loss: 'Seq2SeqTrainingArguments',
+    qualifiedName: 'transformers.Seq2SeqTrainingArguments',
+    library: 'transformers',
+    params: ['output_dir'],
+    keys: { label_smoothing_factor: 'labelSmoothing' },
+    kind: null,
+    acceptsSmoothing: true,
+    smoothingParam: 'label_smoothing_factor',
+    classSymbol: 'V',
+    openKeywords: true,
+    paths: ['transformers.Seq2SeqTrainingArguments', 'transformers.training_args_seq2seq.Seq2SeqTrainingArguments'],
+  },
+  {
+    loss: 'LabelSmoother',
+    qualifiedName: 'transformers.trainer_pt_utils.LabelSmoother',
+    library: 'transformers',
+    params: ['epsilon', 'ignore_index'],
+    keys: { epsilon: 'labelSmoothing', ignore_index: 'ignoreIndex' },
+    kind: null,
+    acceptsSmoothing: true,
+    smoothingParam: 'epsilon',
+    defaultSmoothing: 0.1,
+    classSymbol: 'V',
+    paths: ['transformers.trainer_pt_utils.LabelSmoother'],
+  },
 ];
 
 /** Every spelling of every import path → its spec. */
@@ -179,7 +231,9 @@ const MONAI_ALIASES: Record<string, string[]> = {
 };
 
 for (const spec of SPECS) {
-  if (spec.library === 'monai') {
+  if (spec.paths) {
+    for (const path of spec.paths) register(path, spec);
+  } else if (spec.library === 'monai') {
     for (const name of [spec.loss, ...(MONAI_ALIASES[spec.loss] ?? [])]) {
       register(`monai.losses.${name}`, spec);
       register(`monai.losses.dice.${name}`, spec);
@@ -200,6 +254,11 @@ export function specForPath(qualified: string): LossSpec | undefined {
 /** A cheap filter before resolving a dotted callee: can a path ending in `name` be a recognised loss? */
 export function isTerminalName(name: string): boolean {
   return TERMINALS.has(name);
+}
+
+/** The parameter that carries ε for this loss (`label_smoothing` unless the spec says otherwise). */
+export function smoothingParamOf(loss: LossName): string {
+  return specFor(loss).smoothingParam ?? 'label_smoothing';
 }
 
 export function specFor(loss: LossName): LossSpec {

@@ -5,7 +5,7 @@
  */
 import { labelSmoothingFloor, smoothedTargetValues } from '../engine/index';
 import { argFor } from './calls';
-import { specFor } from './catalogue';
+import { smoothingParamOf, specFor } from './catalogue';
 import { classCountFor, epsOf, epsText, fixed4, smoothingFormulas, summaryTitle, type ClassCountContext } from './lens';
 import type { LossCall, PostHocAssignment, TextRange } from './types';
 
@@ -25,7 +25,8 @@ export function hoverAt(calls: readonly LossCall[], offset: number, ctx: ClassCo
   for (const call of calls) {
     if (call.cellIndex === cellIndex) {
       if (inRange(call.nameRange, offset)) return { markdown: lossHover(call, ctx), range: call.nameRange };
-      const arg = call.args.find((a) => a.param === 'label_smoothing' && inRange(a.nameRange, offset));
+      const param = smoothingParamOf(call.loss);
+      const arg = call.args.find((a) => a.param === param && inRange(a.nameRange, offset));
       if (arg && arg.nameRange) return { markdown: smoothingHover(call, ctx, null), range: arg.nameRange };
     }
     for (const p of call.postHoc) {
@@ -65,6 +66,14 @@ function lossFacts(call: LossCall): string[] {
     case 'binary_cross_entropy':
       facts.push('No `label_smoothing` parameter: smooth binary targets yourself, y·(1−ε) + ε/2.');
       break;
+    case 'TrainingArguments':
+    case 'Seq2SeqTrainingArguments':
+    case 'LabelSmoother':
+      facts.push(
+        "Hugging Face's `LabelSmoother` (what the Trainer uses for `label_smoothing_factor`) computes (1−ε)·NLL + ε·mean over the V logits of −log q, averaged over the tokens whose label is not `ignore_index` (−100): the same number as torch's `cross_entropy(..., label_smoothing=ε)` with `mean` and no weights.",
+        'Its logits are (B, T, V), the vocabulary last; a causal LM scores position i against label i+1 (`shift_labels=True`).',
+      );
+      break;
     case 'NLLLoss':
     case 'nll_loss':
       facts.push('No `label_smoothing` parameter: `CrossEntropyLoss(label_smoothing=ε)` on logits is the smoothed equivalent of NLL on log-softmax.');
@@ -76,10 +85,11 @@ function lossFacts(call: LossCall): string[] {
 function targetLines(call: LossCall, eps: number, ctx: ClassCountContext): string[] {
   const C = classCountFor(call, ctx);
   if (C.value === null) {
-    const f = smoothingFormulas(eps);
-    if (eps === 0) return ['ε = 0: hard one-hot targets; a perfect model reaches CE 0. (C is not stated in this file.)'];
+    const symbol = specFor(call.loss).classSymbol ?? 'C';
+    const f = smoothingFormulas(eps, symbol);
+    if (eps === 0) return [`ε = 0: hard one-hot targets; a perfect model reaches CE 0. (${symbol} is not stated in this file.)`];
     return [
-      `C is not known (stated ${C.describe}): the target is **${f.onTarget}** on the true class and **${f.offTarget}** on each other class.`,
+      `${symbol} is not known (stated ${C.describe}): the target is **${f.onTarget}** on the true class and **${f.offTarget}** on each other class.`,
       `Floor: the CE cannot go below ${f.floor} nats, the entropy of that target, even for a perfect model (0 with hard targets).`,
     ];
   }
@@ -98,9 +108,10 @@ function targetLines(call: LossCall, eps: number, ctx: ClassCountContext): strin
 function smoothingHover(call: LossCall, ctx: ClassCountContext, postHoc: PostHocAssignment | null): string {
   const lines: string[] = [];
   const eps = epsOf(call);
-  const shown = postHoc ? postHoc.value : argFor(call, 'label_smoothing')?.value;
+  const param = smoothingParamOf(call.loss);
+  const shown = postHoc ? postHoc.value : argFor(call, param)?.value;
   const value = shown ? (shown.known ? `\`${String(shown.value)}\`` : `\`${shown.text}\` (not a literal)`) : '—';
-  lines.push(`**label_smoothing** = ${value} · \`${call.name}\``, '');
+  lines.push(`**${postHoc ? 'label_smoothing' : param}** = ${value} · \`${call.name}\``, '');
   if (!call.acceptsSmoothing) {
     lines.push(`\`${call.loss}\` has no \`label_smoothing\` parameter: passing it raises \`TypeError\`, and setting the attribute afterwards changes nothing.`, '');
   } else {

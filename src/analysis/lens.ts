@@ -57,7 +57,7 @@ export function classCountFor(call: LossCall, ctx: ClassCountContext): ResolvedC
   return {
     value: null,
     source: 'unknown',
-    describe: 'nowhere: the file states no weight list, `num_classes`, `out_channels` or `n_classes`, and no comparison was opened from it',
+    describe: 'nowhere: the file states no weight list, `num_classes`, `out_channels`, `n_classes` or `vocab_size`, and no comparison was opened from it',
   };
 }
 
@@ -85,10 +85,11 @@ export function epsOf(call: LossCall): EpsState {
   const effective = call.postHoc.filter((p) => p.effective);
   const last = effective[effective.length - 1];
   if (last) return last.value.known && typeof last.value.value === 'number' ? { kind: 'value', value: last.value.value, fromPostHoc: last.line } : { kind: 'unknown', text: last.value.text };
-  const arg = argFor(call, 'label_smoothing');
+  const spec = specFor(call.loss);
+  const arg = argFor(call, spec.smoothingParam ?? 'label_smoothing');
   if (arg) return arg.value.known && typeof arg.value.value === 'number' ? { kind: 'value', value: arg.value.value, fromPostHoc: null } : { kind: 'unknown', text: arg.value.text };
   if (call.hasKwargs) return { kind: 'kwargs' };
-  return { kind: 'value', value: 0, fromPostHoc: null };
+  return { kind: 'value', value: spec.defaultSmoothing ?? 0, fromPostHoc: null };
 }
 
 /** 4 decimals, as the lens and hover show targets and floors. */
@@ -146,9 +147,10 @@ export function inspectPayload(call: LossCall): InspectPayload {
 export function summaryTitle(call: LossCall, ctx: ClassCountContext): { title: string; tooltip: string } {
   const C = classCountFor(call, ctx);
   const eps = epsOf(call);
-  const cText = `C ${C.value ?? '?'}`;
+  const symbol = specFor(call.loss).classSymbol ?? 'C';
+  const cText = `${symbol} ${C.value ?? '?'}`;
   const parts: string[] = [];
-  const tips: string[] = [C.value === null ? `C is not known: stated ${C.describe}.` : `C = ${C.value} from ${C.describe}.`];
+  const tips: string[] = [C.value === null ? `${symbol} is not known: stated ${C.describe}.` : `${symbol} = ${C.value} from ${C.describe}.`];
   const sigmoid = call.options.sigmoid === true;
   const isDiceCe = call.loss === 'DiceCELoss';
   if (eps.kind === 'unsupported') {
@@ -168,9 +170,9 @@ export function summaryTitle(call: LossCall, ctx: ClassCountContext): { title: s
   } else if (eps.value === 0) {
     parts.push('ε 0 (hard targets)', cText);
   } else if (C.value === null) {
-    const f = smoothingFormulas(eps.value);
+    const f = smoothingFormulas(eps.value, symbol);
     parts.push(`ε ${epsText(eps.value)}`, `${cText} → target ${f.onTarget} / ${f.offTarget}`);
-    tips.push(`Smoothed target (1−ε)·onehot + ε/C: ${f.onTarget} on the true class, ${f.offTarget} on each other class; the CE of a perfect model cannot go below ${f.floor}.`);
+    tips.push(`Smoothed target (1−ε)·onehot + ε/${symbol}: ${f.onTarget} on the true class, ${f.offTarget} on each other class; the CE of a perfect model cannot go below ${f.floor}.`);
   } else if (isDiceCe && C.value === 1) {
     parts.push(`ε ${epsText(eps.value)}`, `${cText} → BCE branch ignores ε`);
     tips.push('With one output channel MONAI’s DiceCELoss computes BCEWithLogitsLoss, which ignores label_smoothing.');

@@ -11,7 +11,8 @@
 import { isLayerWithChannels } from './catalogue';
 import { literalEnvFor } from './calls';
 import { evaluate } from './literals';
-import { isClassCountName, type CarriedState } from './scopes';
+import type { CarriedState } from './scopes';
+import { isClassCountName } from './walk';
 import type { ClassCountHint, LossCall } from './types';
 import type { Unit } from './unit';
 

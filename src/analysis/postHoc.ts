@@ -10,7 +10,8 @@
  */
 import { argValue } from './literals';
 import { fitOption, literalEnvFor } from './calls';
-import { lookup, pick, type CarriedState, type SmoothingAssignment } from './scopes';
+import { lookup, pick, type CarriedState } from './scopes';
+import type { SmoothingAssignment } from './walk';
 import type { PostHocAssignment } from './types';
 import { registryKey, type CallRegistry, type RegisteredCall, type Unit } from './unit';
 

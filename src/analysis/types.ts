@@ -65,7 +65,10 @@ export type LossName =
   | 'NLLLoss'
   | 'binary_cross_entropy_with_logits'
   | 'binary_cross_entropy'
-  | 'nll_loss';
+  | 'nll_loss'
+  | 'TrainingArguments'
+  | 'Seq2SeqTrainingArguments'
+  | 'LabelSmoother';
 
 /**
  * A class count stated in the source: `num_classes=14`, `out_channels=CONFIG["num_classes"]`,

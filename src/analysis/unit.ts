@@ -3,7 +3,7 @@
  * that lets a later cell's post-hoc assignment find a loss constructed in an earlier one. Internal.
  */
 import type { LineIndex, SyntaxNode } from './pyTree';
-import type { WalkResult } from './scopes';
+import type { WalkResult } from './walk';
 import type { AnalysisDiagnostic, ClassCountHint, LossCall } from './types';
 
 export interface Unit {

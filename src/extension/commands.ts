@@ -8,8 +8,7 @@
  * - `lossInspector.showOutput` — the "Loss Inspector" output channel.
  */
 import * as vscode from 'vscode';
-import type { LossOptions } from '../engine/types';
-import type { InspectCaveats, InspectNote } from '../protocol/messages';
+import { inspectCaveats, type InspectArgs } from './inspectCaveats';
 import { argsForSelection, CompareFlow, findTensorFiles, type CompareArgs, type CompareDeps } from './comparePicker';
 import { baseName, dirName, TENSOR_FILE_GLOBS, tensorExtension } from './tensorSpec';
 import { TENSOR_FILE_VIEW_TYPE } from './tensorFileEditor';
@@ -21,30 +20,6 @@ export const COMMANDS = {
   inspectWithOptions: 'lossInspector.inspectWithOptions',
   showOutput: 'lossInspector.showOutput',
 } as const;
-
-/** The CodeLens argument (analysis/lens.ts `InspectPayload` plus where the call is). */
-export interface InspectArgs {
-  options?: Partial<LossOptions>;
-  notApplied?: InspectNote[];
-  invalid?: InspectNote[];
-  uri?: string;
-  /** 0-based. */
-  line?: number;
-}
-
-/** The notes of an Inspect argument, checked (it may come from anywhere through `executeCommand`). */
-export function inspectCaveats(args: InspectArgs): InspectCaveats | undefined {
-  if (typeof args.uri !== 'string') return undefined;
-  const line = typeof args.line === 'number' && Number.isInteger(args.line) && args.line >= 0 ? args.line + 1 : 1;
-  const notes = (l: unknown): InspectNote[] =>
-    Array.isArray(l)
-      ? l
-          .filter((n): n is InspectNote => typeof n === 'object' && n !== null && typeof n.param === 'string' && typeof n.text === 'string' && typeof n.reason === 'string')
-          .map((n) => ({ param: n.param, key: typeof n.key === 'string' ? n.key : null, text: n.text, reason: n.reason }))
-      : [];
-  const path = args.uri.replace(/[?#].*$/, '');
-  return { sourceUri: args.uri, line, label: `${baseName(decodeURIComponent(path))}:${line}`, notApplied: notes(args.notApplied), invalid: notes(args.invalid) };
-}
 
 export function registerCommands(deps: CompareDeps): vscode.Disposable {
   const flow = new CompareFlow(deps);
@@ -60,7 +35,8 @@ export function registerCommands(deps: CompareDeps): vscode.Disposable {
       // The call's own options over torch/MONAI defaults (not over the settings): what that code computes,
       // in a panel of its own that lists what it could not apply.
       const inspect = args && typeof args === 'object' ? inspectCaveats(args) : undefined;
-      return flow.run({ ...(options ? { options } : {}), optionsBase: 'defaults', ...(inspect ? { inspect } : {}) });
+      const tensors = args && typeof args === 'object' ? { ...(typeof args.logits === 'string' ? { logits: args.logits } : {}), ...(typeof args.target === 'string' ? { target: args.target } : {}) } : {};
+      return flow.run({ ...tensors, ...(options ? { options } : {}), optionsBase: 'defaults', ...(inspect ? { inspect } : {}) });
     }),
     vscode.commands.registerCommand(COMMANDS.openTensorFile, async (uri?: vscode.Uri) => {
       try {

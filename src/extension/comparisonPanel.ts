@@ -19,6 +19,7 @@ import { isCancellation, oneLine, type Logger } from './logging';
 import { runJob } from './progress';
 import type { RequestHandlers } from './requestDispatcher';
 import type { Settings } from './settings';
+import { caveatsAfterEdit, invalidMessage } from './inspectCaveats';
 import { mergeOptions, suggestOptionFix } from './settingsModel';
 import { tensorLabel } from './tensorSpec';
 import type { FileUsage } from './usage';
@@ -60,18 +61,6 @@ export interface PairRequest {
 export function pairKey(p: { logits: { uri: string; key: string | null }; target: { uri: string; key: string | null }; inspect?: { sourceUri: string; line: number } | undefined }): string {
   const pair = `${p.logits.uri}#${p.logits.key ?? ''}\u0000${p.target.uri}#${p.target.key ?? ''}`;
   return p.inspect ? `${pair}\u0000inspect:${p.inspect.sourceUri}:${p.inspect.line}` : pair;
-}
-
-/** The caveats that still hold after the user set `changed` options in the view (those notes are answered). */
-export function caveatsAfterEdit(caveats: InspectCaveats, previous: LossOptions, next: LossOptions): InspectCaveats {
-  const changed = (k: keyof LossOptions | null) => k !== null && JSON.stringify(previous[k]) !== JSON.stringify(next[k]);
-  return { ...caveats, notApplied: caveats.notApplied.filter((n) => !changed(n.key)), invalid: caveats.invalid.filter((n) => !changed(n.key)) };
-}
-
-/** The error a comparison shows instead of numbers when the call has a value torch rejects. */
-export function invalidMessage(c: InspectCaveats): string {
-  const list = c.invalid.map((n) => `${n.param}=${n.text}: ${n.reason}`).join('; ');
-  return `Not computed: the loss call at ${c.label} has ${c.invalid.length === 1 ? 'a value' : 'values'} torch rejects when it runs — ${list}. Fix the code and inspect again.`;
 }
 
 function pairLabel(p: PairRequest): string {
@@ -137,8 +126,9 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
     return pairKey(this.request);
   }
 
+  /** `Loss: a.npy ↔ b.npy`, and for an Inspect panel the call it came from (` · train.py:17`). */
   get title(): string {
-    return `Loss: ${pairLabel(this.request)}`;
+    return `Loss: ${pairLabel(this.request)}${this.request.inspect ? ` · ${this.request.inspect.label}` : ''}`;
   }
 
   async setHtml(): Promise<void> {
@@ -293,6 +283,10 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
   /** The call this Inspect panel comes from was inspected again: its notes replace the old ones. */
   setInspect(inspect: InspectCaveats): void {
     this.request = { ...this.request, inspect };
+    if (this.state && JSON.stringify(this.state.inspect) !== JSON.stringify(inspect)) {
+      this.state = { ...this.state, inspect };
+      this.sendState();
+    }
   }
 
   /** Shows `message` as the view's error instead of computing (a value torch rejects: no numbers). */

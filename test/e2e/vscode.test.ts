@@ -297,7 +297,7 @@ test('4. train.py: CodeLens on DiceCELoss, Inspect with these settings…, the p
     });
     await sc.shot('inspect');
 
-    await sc.step('back to train.py', () => page.locator('.tabs-container .tab', { hasText: 'train.py' }).click());
+    await sc.step('back to train.py', () => page.locator('.tabs-container .tab[data-resource-name="train.py"]').click());
     await sc.step('the Problems view shows the post-hoc assignment\'s diagnostic', async () => {
       await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
       const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'label_smoothing set after construction' });

@@ -362,6 +362,47 @@ describe('comparison webview (Chromium)', () => {
     }
   });
 
+  test('a comparison from Inspect: the banner names what is not applied, the heading says so, the state persists it', async () => {
+    const w = await h.open('comparison', 'light');
+    try {
+      await w.waitFor((m) => m.type === 'ready');
+      const inspect = {
+        sourceUri: 'file:///w/train.py',
+        line: 17,
+        label: 'train.py:17',
+        notApplied: [
+          { param: 'weight', key: 'weight' as const, text: 'class_weights', reason: 'not a literal' },
+          { param: '**kwargs', key: null, text: '**cfg', reason: 'may set any option; not read' },
+        ],
+        invalid: [],
+      };
+      await w.push({ type: 'init', view: 'comparison', state: { ...state, inspect } });
+      await w.page.waitForSelector('[data-testid="inspect-banner"]');
+      assert.equal(await w.page.textContent('[data-testid="inspect-source"]'), 'Options of the loss call at train.py:17. The numbers below are for the options shown, not what training sees:');
+      assert.deepEqual(await w.page.$$eval('[data-testid="inspect-note"]', (l) => l.map((e) => e.textContent)), [
+        'not applied: weight (`class_weights`, not a literal)',
+        'not applied: **kwargs (`**cfg`, may set any option; not read)',
+      ]);
+      assert.equal(await w.page.textContent('[data-testid="summary-title"]'), 'For the options shown — not what training sees');
+      assert.deepEqual(((await w.savedState()) as PersistedComparison).inspect, inspect);
+      await w.screenshot('comparison-inspect-banner');
+      // Every argument applied: the banner says which call, and the numbers are what training sees.
+      await w.push({ type: 'update', state: { ...state, inspect: { ...inspect, notApplied: [] } } });
+      await w.page.waitForSelector('[data-testid="inspect-banner"][data-level="info"]');
+      assert.equal(await w.page.locator('[data-testid="inspect-note"]').count(), 0);
+      assert.equal(await w.page.textContent('[data-testid="summary-title"]'), 'What training sees');
+      // Not from Inspect: no banner.
+      await w.push({ type: 'update', state });
+      await w.page.waitForFunction(() => !document.querySelector('[data-testid="inspect-banner"]'));
+      assert.equal(((await w.savedState()) as PersistedComparison).inspect, undefined);
+      assert.deepEqual(await w.cspViolations(), []);
+      assert.deepEqual(w.consoleErrors, []);
+      assert.deepEqual(w.pageErrors, []);
+    } finally {
+      await w.close();
+    }
+  });
+
   test('no CSP violation, no console error, no error logged to the host', async () => {
     assert.deepEqual(await v.cspViolations(), []);
     assert.deepEqual(v.errorLogs(), []);
