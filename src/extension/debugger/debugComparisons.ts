@@ -28,8 +28,9 @@ export const DEBUGGER_COMMANDS = {
   refreshFromDebugger: 'lossInspector.refreshFromDebugger',
 } as const;
 
-/** Context key: the focused comparison view reads from the debugger (shows *Refresh from Debugger*). */
-const CONTEXT_ACTIVE = 'lossInspector.debuggerComparisonFocused';
+/** Context keys: the focused comparison view reads from the debugger (its title shows *Refresh from Debugger*); some view does. */
+const CONTEXT_FOCUSED = 'lossInspector.debuggerComparisonFocused';
+const CONTEXT_ANY = 'lossInspector.hasDebuggerComparison';
 const LIMIT_SETTING = 'lossInspector.debugger.maxTensorMB';
 const TYPES_SETTING = 'lossInspector.debugger.debugTypes';
 
@@ -61,6 +62,8 @@ export interface DebugCompareArgs {
 
 export interface DebugComparisonDeps {
   panels: ComparisonPanels;
+  /** Where the read tensors are kept (the worker client reads them from it). */
+  store: DebugTensorStore;
   settings: Settings;
   logger: Logger;
 }
@@ -68,15 +71,18 @@ export interface DebugComparisonDeps {
 type PickItem<T> = vscode.QuickPickItem & { value?: T };
 
 export class DebugComparisons extends Disposable {
-  private readonly store = new DebugTensorStore();
+  private readonly store: DebugTensorStore;
   private readonly sources = new Map<string, DebugSource>();
   /** Stable URI folder per expression pair, so reopening the same pair reuses its view. */
   private readonly ids = new Map<string, number>();
   private focused: DebugSource | undefined;
+  /** The view last opened, refreshed or focused: what Refresh from the palette refreshes. */
+  private lastUsed: DebugSource | undefined;
   private readonly ended = new Set<string>();
 
   constructor(private readonly deps: DebugComparisonDeps) {
     super();
+    this.store = deps.store;
     this._register(DebugTensorStore.register(this.store));
     this._register(vscode.debug.onDidTerminateDebugSession((s) => this.ended.add(s.id)));
     this._register(
@@ -96,13 +102,15 @@ export class DebugComparisons extends Disposable {
     );
   }
 
-  /** Runs a command; its errors become one notification (and reject, for callers such as tests). */
+  /**
+   * Runs a command; its errors become one notification (not a rejection: VS Code would add a modal "command
+   * resulted in an error" for the same problem).
+   */
   private async guard(doing: string, fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
     } catch (e) {
       void this.deps.logger.showError(e, doing);
-      throw e;
     }
   }
 
@@ -146,7 +154,7 @@ export class DebugComparisons extends Disposable {
     const source =
       (args.logits && args.target ? this.sources.get(this.pairKeyOf(args.logits, args.target)) : undefined) ??
       this.focused ??
-      (this.sources.size === 1 ? [...this.sources.values()][0] : undefined);
+      this.lastUsed;
     if (!source) throw new DebugReadError('no comparison view reads from the debugger: run Compare Losses from Debugger… first');
     const frame = await this.stoppedFrame();
     await this.open(frame, source.logits, source.target);
@@ -171,6 +179,7 @@ export class DebugComparisons extends Disposable {
     this.store.put(targetUri, fetched[1]!.bytes);
     const existing = this.sources.get(key);
     if (existing && !existing.panel.isDisposed) {
+      this.lastUsed = existing;
       existing.panel.panel.reveal();
       await existing.panel.compute(existing.panel.persisted?.options ?? existing.request.options, 'recompute');
     } else {
@@ -198,22 +207,29 @@ export class DebugComparisons extends Disposable {
   private adopt(source: DebugSource, key: string, uris: vscode.Uri[]): void {
     this.sources.set(key, source);
     const p = source.panel;
+    this.lastUsed = source;
     const onFocus = () => {
-      if (p.panel.active) this.focused = source;
+      if (p.panel.active) this.focused = this.lastUsed = source;
       else if (this.focused === source) this.focused = undefined;
-      void vscode.commands.executeCommand('setContext', CONTEXT_ACTIVE, this.focused !== undefined);
+      this.updateContext();
     };
     source.subscriptions.push(p.panel.onDidChangeViewState(onFocus));
     source.subscriptions.push(
       p.onDidDispose(() => {
         if (this.sources.get(key) === source) this.sources.delete(key);
         if (this.focused === source) this.focused = undefined;
-        void vscode.commands.executeCommand('setContext', CONTEXT_ACTIVE, this.focused !== undefined);
+        if (this.lastUsed === source) this.lastUsed = [...this.sources.values()].pop();
+        this.updateContext();
         for (const u of uris) this.store.remove(u);
         for (const s of source.subscriptions) s.dispose();
       }),
     );
     onFocus();
+  }
+
+  private updateContext(): void {
+    void vscode.commands.executeCommand('setContext', CONTEXT_FOCUSED, this.focused !== undefined);
+    void vscode.commands.executeCommand('setContext', CONTEXT_ANY, this.sources.size > 0);
   }
 
   private pairKeyOf(logits: string, target: string): string {
