@@ -22,7 +22,7 @@ import type { HeatmapData, HeatmapRequest, SliceData, SliceRequest, TensorFileSt
 import type { ReadLimits } from '../readers/types';
 import { RequestChannel } from '../protocol/channel';
 import type {
-  CacheInfo, FileSource, ReportResult, TensorListing, TensorSource, WorkerError, WorkerInit, WorkerMethod, WorkerRequestMap,
+  CacheInfo, FileSource, ReportResult, TensorListing, WorkerError, WorkerInit, WorkerMethod, WorkerRequestMap,
 } from '../worker/protocol';
 import type { TensorSpec } from './tensorSpec';
 

@@ -13,7 +13,8 @@ import type { TensorFileState, TensorSummary } from '../protocol/messages';
 import { readTensorFile } from '../readers/index';
 import { histogram, tensorStats } from '../readers/stats';
 import { TensorFileError, type ReadLimits, type TensorFile } from '../readers/types';
-import { heatmapOf } from './heatmap';
+import { headerFacts } from './headerFacts';
+import { heatmapOf, initialSlice } from './heatmap';
 import type { CacheInfo, FileSource, TensorSource, WorkerError, WorkerMethod, WorkerRequestMap } from './protocol';
 import { throwIfCancelled, type Handler, type Handlers } from '../protocol/channel';
 
@@ -104,6 +105,7 @@ export class TensorWorkerService {
       bytes: p.file.size,
       tensors,
       nonTensors: entry.file.nonTensors.map((n) => ({ key: n.key, type: n.type, value: displayValue(n.value) })),
+      header: headerFacts(entry.file),
     };
   }
 
@@ -320,6 +322,7 @@ function summarize(key: string, t: Tensor, bins: number): TensorSummary {
     nanCount: s.nanCount,
     infCount: s.infCount,
     histogram: h.min !== null && h.max !== null ? { lo: h.min, hi: h.max, counts: h.counts } : null,
+    initialLeading: initialSlice(t),
   };
 }
 
