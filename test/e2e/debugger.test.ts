@@ -177,6 +177,20 @@ function extensionLogLines(pattern: RegExp): string[] {
   return out;
 }
 
+/** Runs *Compare Loss With…* from the context menu of a local variable in the Variables view. */
+async function variableMenu(page: Page, name: string): Promise<void> {
+  const row = page.locator('.debug-view-content .monaco-list-row', { hasText: new RegExp(`^${name} =`) }).first();
+  const locals = page.locator('.debug-view-content .monaco-list-row', { hasText: /^Locals$/ }).first();
+  await locals.waitFor({ timeout: 30_000 });
+  if (!(await row.isVisible())) await locals.click();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click({ button: 'right' });
+  const item = page.locator('.context-view .action-menu-item', { hasText: 'Compare Loss With…' }).first();
+  await item.hover({ timeout: 10_000 });
+  // The workbench's menu takes a hovered item with Enter (a synthetic click right after opening is ignored).
+  await page.keyboard.press('Enter');
+}
+
 /** Polls until the comparison view's class table shows (the view is ready); the elapsed ms. */
 async function timeToView(page: Page, t0: number): Promise<{ frame: Frame; ms: number }> {
   const deadline = Date.now() + 60_000;
@@ -234,25 +248,30 @@ test('Compare Losses from Debugger: the view equals loss-inspect report at each 
   });
 });
 
-test('Compare Losses from Debugger: not a tensor, over the size limit, not Python — a clear message each, no temporary file', async () => {
+test('Compare Loss With… in the Variables view; not a tensor, over the size limit, not Python — a clear message each, no temporary file', async () => {
   await withPage(async (page) => {
     const sc = new Scenario('debugger-bad-cases', page);
-    const folder = workspace({ 'lossInspector.debugger.maxTensorMB': 4 });
+    const folder = workspace();
     await startDebugging(sc, page, folder, 'Train (debugpy)');
+    await sc.step('Compare Loss With… on target in the Variables view: logits proposed first, the view opens', async () => {
+      await variableMenu(page, 'target');
+      await quickInput(page).locator('.monaco-list-row').first().waitFor({ timeout: 30_000 });
+      const first = (await quickInput(page).locator('.monaco-list-row').first().textContent()) ?? '';
+      assert.match(first, /^logits/);
+      await pickQuickItem(page, /^logits/);
+      const frame = await webviewFrame(page, '[data-testid="class-row-0"]', 60_000);
+      await assertStepNumbers(frame, folder, 0);
+    });
+    await sc.shot('compare-loss-with');
     await sc.step('Compare Loss With… on labels_list in the Variables view: not a tensor', async () => {
-      const row = page.locator('.debug-view-content .monaco-list-row', { hasText: 'labels_list' }).first();
-      const locals = page.locator('.debug-view-content .monaco-list-row', { hasText: /^Locals$/ }).first();
-      await locals.waitFor({ timeout: 30_000 });
-      if (!(await row.isVisible())) await locals.click();
-      await row.waitFor({ timeout: 30_000 });
-      await row.click({ button: 'right' });
-      const item = page.locator('.context-view .action-menu-item', { hasText: 'Compare Loss With…' }).first();
-      await item.hover({ timeout: 10_000 });
-      // The workbench's menu takes a hovered item with Enter (a synthetic click right after opening is ignored).
-      await page.keyboard.press('Enter');
+      await variableMenu(page, 'labels_list');
       await waitForNotification(page, '`labels_list` is a list, not a torch tensor or numpy array');
     });
     await sc.shot('not-a-tensor');
+    await sc.step('set lossInspector.debugger.maxTensorMB to 4 in the workspace settings', async () => {
+      writeFileSync(join(folder, '.vscode', 'settings.json'), JSON.stringify({ ...SETTINGS, 'lossInspector.debugger.maxTensorMB': 4 }, null, 2));
+      await page.waitForTimeout(2_000);
+    });
     await sc.step('the pair over lossInspector.debugger.maxTensorMB (4 MiB): refused before anything is written', async () => {
       await runCommand(page, 'Loss Inspector: Compare Losses from Debugger…');
       await pickQuickItem(page, 'logits ↔ target', 30_000);
