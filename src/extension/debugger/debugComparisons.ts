@@ -20,7 +20,9 @@ import type { Settings } from '../settings';
 import { partnersFor, proposeFramePairs, rankFrameLogits } from './candidates';
 import type { DescribedTensor, TensorInfo } from './pythonHelper';
 import { DEBUG_TENSOR_SCHEME, DebugTensorStore } from './tensorStore';
-import { DebugReadError, describeValue, fetchTensors, listFrameTensors, pythonSessionProblem, shapeText, type FetchOptions } from './transfer';
+import {
+  DebugReadError, describeValue, fetchTensors, listFrameTensors, PYTHON_DEBUG_TYPES, pythonSessionProblem, shapeText, type FetchOptions,
+} from './transfer';
 
 export const DEBUGGER_COMMANDS = {
   compareFromDebugger: 'lossInspector.compareFromDebugger',
@@ -31,6 +33,8 @@ export const DEBUGGER_COMMANDS = {
 /** Context keys: the focused comparison view reads from the debugger (its title shows *Refresh from Debugger*); some view does. */
 const CONTEXT_FOCUSED = 'lossInspector.debuggerComparisonFocused';
 const CONTEXT_ANY = 'lossInspector.hasDebuggerComparison';
+/** Context key: the debug types read as Python (`debugType in …` keeps the Variables view menu to them). */
+const CONTEXT_TYPES = 'lossInspector.pythonDebugTypes';
 const LIMIT_SETTING = 'lossInspector.debugger.maxTensorMB';
 const TYPES_SETTING = 'lossInspector.debugger.debugTypes';
 
@@ -85,6 +89,9 @@ export class DebugComparisons extends Disposable {
     this.store = deps.store;
     this._register(DebugTensorStore.register(this.store));
     this._register(vscode.debug.onDidTerminateDebugSession((s) => this.ended.add(s.id)));
+    const setTypes = () => void vscode.commands.executeCommand('setContext', CONTEXT_TYPES, [...PYTHON_DEBUG_TYPES, ...deps.settings.value.debuggerDebugTypes]);
+    setTypes();
+    this._register(deps.settings.onDidChange(setTypes));
     this._register(
       vscode.commands.registerCommand(DEBUGGER_COMMANDS.compareFromDebugger, (args?: DebugCompareArgs) =>
         this.guard('Compare Losses from Debugger', () => this.compareFromDebugger(args)),
