@@ -188,7 +188,12 @@ export class DebugComparisons extends Disposable {
     if (existing && !existing.panel.isDisposed) {
       this.lastUsed = existing;
       existing.panel.panel.reveal();
-      await existing.panel.compute(existing.panel.persisted?.options ?? existing.request.options, 'recompute');
+      // A failed recompute was already reported by the panel (and it keeps showing the previous stop).
+      const ok = await existing.panel.compute(existing.panel.persisted?.options ?? existing.request.options, 'recompute').then(
+        () => true,
+        () => false,
+      );
+      if (!ok) return;
     } else {
       const request: PairRequest = {
         logits: { uri: logitsUri.toString(), key: null },
