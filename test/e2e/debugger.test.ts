@@ -118,6 +118,12 @@ async function withPage<T>(fn: (page: Page) => Promise<T>): Promise<T> {
   }
 }
 
+/** Stops the debug session (the toolbar's Stop) and waits until the toolbar is gone. */
+async function stopDebugging(page: Page): Promise<void> {
+  await page.locator('.debug-toolbar .codicon-debug-stop').first().click();
+  await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
+}
+
 /** Waits until the debug toolbar offers Continue: the session is stopped. */
 async function waitStopped(page: Page, timeoutMs = 60_000): Promise<void> {
   await page.locator('.debug-toolbar .codicon-debug-continue').first().waitFor({ state: 'visible', timeout: timeoutMs });
@@ -245,6 +251,7 @@ test('Compare Losses from Debugger: the view equals loss-inspect report at each 
     recordMetric('debugger: refresh → new numbers (2×4×64³)', Date.now() - tRefresh, 'ms');
     assert.deepEqual(leftovers(), [], 'no temporary folder is left');
     await sc.finish();
+    await sc.step('stop the session', () => stopDebugging(page));
   });
 });
 
@@ -279,10 +286,7 @@ test('Compare Loss With… in the Variables view; not a tensor, over the size li
       assert.deepEqual(leftovers(), []);
     });
     await sc.shot('over-the-limit');
-    await sc.step('stop the session', async () => {
-      await page.locator('.debug-toolbar .codicon-debug-stop').first().click();
-      await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 });
-    });
+    await sc.step('stop the session', () => stopDebugging(page));
     await sc.step('start "Not Python" and run the command: the session is refused', async () => {
       await runCommand(page, 'Debug: Select and Start Debugging');
       await pickQuickItem(page, 'Not Python');
@@ -292,5 +296,6 @@ test('Compare Loss With… in the Variables view; not a tensor, over the size li
     });
     assert.deepEqual(leftovers(), []);
     await sc.finish();
+    await sc.step('stop the session', () => stopDebugging(page));
   });
 });
