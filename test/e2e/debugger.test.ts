@@ -277,7 +277,8 @@ test('Compare Loss With… in the Variables view; not a tensor, over the size li
     await sc.shot('not-a-tensor');
     await sc.step('set lossInspector.debugger.maxTensorMB to 4 in the workspace settings', async () => {
       writeFileSync(join(folder, '.vscode', 'settings.json'), JSON.stringify({ ...SETTINGS, 'lossInspector.debugger.maxTensorMB': 4 }, null, 2));
-      await page.waitForTimeout(2_000);
+      // The workbench notices the file through its watcher (≈ 0.1 s); leave it time under load.
+      await page.waitForTimeout(3_000);
     });
     await sc.step('the pair over lossInspector.debugger.maxTensorMB (4 MiB): refused before anything is written', async () => {
       await runCommand(page, 'Loss Inspector: Compare Losses from Debugger…');
