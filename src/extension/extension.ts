@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { ComparisonPanels } from './comparisonPanel';
 import { DebugComparisons } from './debugger/debugComparisons';
+import { DebugTensorStore } from './debugger/tensorStore';
 import { WorkspaceFileAccess } from './fileAccess';
 import { Logger } from './logging';
 import { Settings } from './settings';
@@ -22,9 +23,11 @@ export function activate(context: vscode.ExtensionContext): void {
   const settings = new Settings(logger);
   context.subscriptions.push(settings);
 
+  // Tensors read from a paused debugger, held in memory (debugger/tensorStore.ts).
+  const debugTensors = new DebugTensorStore();
   const worker = new WorkerClient({
     workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
-    files: new WorkspaceFileAccess(),
+    files: debugTensors.fileAccess(new WorkspaceFileAccess()),
     log: (line) => logger.info(line),
   });
   context.subscriptions.push({ dispose: () => worker.dispose() });
@@ -45,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(panels);
   context.subscriptions.push(TensorFileEditorProvider.register({ extensionUri: context.extensionUri, worker, settings, logger, usage }));
   context.subscriptions.push(registerCommands({ worker, settings, logger, panels }));
-  context.subscriptions.push(new DebugComparisons({ panels, settings, logger }));
+  context.subscriptions.push(new DebugComparisons({ panels, settings, logger, store: debugTensors }));
   context.subscriptions.push(
     registerPythonFeatures(context, {
       getSettings: () => {

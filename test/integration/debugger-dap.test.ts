@@ -101,6 +101,24 @@ describe('debugger transfer against debugpy', () => {
     assert.deepEqual([...s.shape], [2, 2, 4, 5]);
   });
 
+  test('non-contiguous values: a numpy transpose (Fortran order) and a permuted torch tensor hold the right elements', async () => {
+    const [probs, probsT, logits, permuted] = await fetchTensors(session, ['probs', 'probs.T', 'logits', 'logits.permute(0, 2, 3, 1)'], opts());
+    const p = tensorOf(probs!.bytes, 'p.npy');
+    const pt = tensorOf(probsT!.bytes, 'pt.npy');
+    const l = tensorOf(logits!.bytes, 'l.npy');
+    const lp = tensorOf(permuted!.bytes, 'lp.npy');
+    assert.deepEqual([...pt.shape], [5, 4, 3, 2]);
+    assert.deepEqual([...lp.shape], [2, 4, 5, 3]);
+    const at = (t: typeof p, idx: number[]) => Number((t.data as ArrayLike<number>)[t.offset + idx.reduce((s, v, k) => s + v * t.strides[k]!, 0)]);
+    for (let a = 0; a < 2; a++)
+      for (let b = 0; b < 3; b++)
+        for (let c = 0; c < 4; c++)
+          for (let d = 0; d < 5; d++) {
+            assert.equal(at(pt, [d, c, b, a]), at(p, [a, b, c, d]));
+            assert.equal(at(lp, [a, c, d, b]), at(l, [a, b, c, d]));
+          }
+  });
+
   test('not a tensor: the message names the expression and its type; nothing left behind', async () => {
     await assert.rejects(fetchTensors(session, ['logits', 'labels_list'], opts()), /`labels_list` is a list, not a torch tensor or numpy array/);
     await assert.rejects(fetchTensors(session, ['shape'], opts({ mode: 'chunks' })), /`shape` is a tuple, not a torch tensor/);

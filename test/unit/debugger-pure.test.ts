@@ -113,6 +113,24 @@ test('fetch: a failure or the session ending leaves no temporary folder', async 
       return true;
     });
     assert.deepEqual(readdirSync(root), []);
+    // The "terminated" news may come a moment after the failed request: still told as the session ending.
+    let late = false;
+    const lateSession: DapSession = {
+      customRequest: async (_c, a) => {
+        const e = String((a as { expression: string }).expression);
+        if (e.includes('.can_read(')) return { result: `'${Buffer.from('{"ok": false}').toString('base64')}'` };
+        setTimeout(() => (late = true), 30);
+        throw new Error('connection closed');
+      },
+    };
+    await assert.rejects(fetchTensors(lateSession, ['target'], { frameId: 1, maxBytes: 1e6, limitName: 'L', tempRoot: root, isEnded: () => late }), SessionEndedError);
+    // A plain evaluation error of a live session names the expression and Python's last line.
+    const failing: DapSession = { customRequest: async () => Promise.reject(new Error("Traceback…\nTypeError: 'int' object is not subscriptable")) };
+    await assert.rejects(
+      fetchTensors(failing, ['x[0]'], { frameId: 1, maxBytes: 1e6, limitName: 'L', tempRoot: root, isEnded: () => false }),
+      /^DebugReadError: `x\[0\]`: TypeError: 'int' object is not subscriptable$/,
+    );
+    assert.deepEqual(readdirSync(root), []);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

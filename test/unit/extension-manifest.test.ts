@@ -22,7 +22,7 @@ test('activation: our commands, the custom editor, the panel restore and python 
     [...ev].sort(),
     [
       ...COMMANDS.map((c) => `onCommand:${c}`), 'onCustomEditor:lossInspector.tensorFile', 'onLanguage:python', 'onWebviewPanel:lossInspector.comparison',
-      'onFileSystem:loss-inspector-debug',
+      'onFileSystem:loss-inspector-debug', 'onDebugResolve:debugpy', 'onDebugResolve:python',
     ].sort(),
   );
   assert.equal(pkg.main, './dist/extension.js');
@@ -45,7 +45,9 @@ test('debugger commands: palette only while stopped, the Variables view menu, Re
   const when = (c: string) => palette.find((m) => m.command === `lossInspector.${c}`)?.when;
   assert.match(when('compareFromDebugger')!, /debugState == 'stopped'/);
   assert.equal(when('compareLossWith'), 'false');
-  assert.equal(pkg.contributes.menus['debug/variables/context'][0].command, 'lossInspector.compareLossWith');
+  const variables = pkg.contributes.menus['debug/variables/context'][0];
+  assert.equal(variables.command, 'lossInspector.compareLossWith');
+  assert.match(variables.when, /debugType in lossInspector\.pythonDebugTypes/);
   const title = pkg.contributes.menus['editor/title'].find((m: { command: string }) => m.command === 'lossInspector.refreshFromDebugger');
   assert.match(title.when, /activeWebviewPanelId == 'lossInspector\.comparison'/);
   const cmds: { command: string; title: string }[] = pkg.contributes.commands;

@@ -20,7 +20,9 @@ import type { Settings } from '../settings';
 import { partnersFor, proposeFramePairs, rankFrameLogits } from './candidates';
 import type { DescribedTensor, TensorInfo } from './pythonHelper';
 import { DEBUG_TENSOR_SCHEME, DebugTensorStore } from './tensorStore';
-import { DebugReadError, describeValue, fetchTensors, listFrameTensors, pythonSessionProblem, shapeText, type FetchOptions } from './transfer';
+import {
+  DebugReadError, describeValue, fetchTensors, listFrameTensors, PYTHON_DEBUG_TYPES, pythonSessionProblem, shapeText, type FetchOptions,
+} from './transfer';
 
 export const DEBUGGER_COMMANDS = {
   compareFromDebugger: 'lossInspector.compareFromDebugger',
@@ -28,8 +30,11 @@ export const DEBUGGER_COMMANDS = {
   refreshFromDebugger: 'lossInspector.refreshFromDebugger',
 } as const;
 
-/** Context key: the focused comparison view reads from the debugger (shows *Refresh from Debugger*). */
-const CONTEXT_ACTIVE = 'lossInspector.debuggerComparisonFocused';
+/** Context keys: the focused comparison view reads from the debugger (its title shows *Refresh from Debugger*); some view does. */
+const CONTEXT_FOCUSED = 'lossInspector.debuggerComparisonFocused';
+const CONTEXT_ANY = 'lossInspector.hasDebuggerComparison';
+/** Context key: the debug types read as Python (`debugType in …` keeps the Variables view menu to them). */
+const CONTEXT_TYPES = 'lossInspector.pythonDebugTypes';
 const LIMIT_SETTING = 'lossInspector.debugger.maxTensorMB';
 const TYPES_SETTING = 'lossInspector.debugger.debugTypes';
 
@@ -61,6 +66,8 @@ export interface DebugCompareArgs {
 
 export interface DebugComparisonDeps {
   panels: ComparisonPanels;
+  /** Where the read tensors are kept (the worker client reads them from it). */
+  store: DebugTensorStore;
   settings: Settings;
   logger: Logger;
 }
@@ -68,17 +75,23 @@ export interface DebugComparisonDeps {
 type PickItem<T> = vscode.QuickPickItem & { value?: T };
 
 export class DebugComparisons extends Disposable {
-  private readonly store = new DebugTensorStore();
+  private readonly store: DebugTensorStore;
   private readonly sources = new Map<string, DebugSource>();
   /** Stable URI folder per expression pair, so reopening the same pair reuses its view. */
   private readonly ids = new Map<string, number>();
   private focused: DebugSource | undefined;
+  /** The view last opened, refreshed or focused: what Refresh from the palette refreshes. */
+  private lastUsed: DebugSource | undefined;
   private readonly ended = new Set<string>();
 
   constructor(private readonly deps: DebugComparisonDeps) {
     super();
+    this.store = deps.store;
     this._register(DebugTensorStore.register(this.store));
     this._register(vscode.debug.onDidTerminateDebugSession((s) => this.ended.add(s.id)));
+    const setTypes = () => void vscode.commands.executeCommand('setContext', CONTEXT_TYPES, [...PYTHON_DEBUG_TYPES, ...deps.settings.value.debuggerDebugTypes]);
+    setTypes();
+    this._register(deps.settings.onDidChange(setTypes));
     this._register(
       vscode.commands.registerCommand(DEBUGGER_COMMANDS.compareFromDebugger, (args?: DebugCompareArgs) =>
         this.guard('Compare Losses from Debugger', () => this.compareFromDebugger(args)),
@@ -96,13 +109,15 @@ export class DebugComparisons extends Disposable {
     );
   }
 
-  /** Runs a command; its errors become one notification (and reject, for callers such as tests). */
+  /**
+   * Runs a command; its errors become one notification (not a rejection: VS Code would add a modal "command
+   * resulted in an error" for the same problem).
+   */
   private async guard(doing: string, fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
     } catch (e) {
       void this.deps.logger.showError(e, doing);
-      throw e;
     }
   }
 
@@ -146,7 +161,7 @@ export class DebugComparisons extends Disposable {
     const source =
       (args.logits && args.target ? this.sources.get(this.pairKeyOf(args.logits, args.target)) : undefined) ??
       this.focused ??
-      (this.sources.size === 1 ? [...this.sources.values()][0] : undefined);
+      this.lastUsed;
     if (!source) throw new DebugReadError('no comparison view reads from the debugger: run Compare Losses from Debugger… first');
     const frame = await this.stoppedFrame();
     await this.open(frame, source.logits, source.target);
@@ -171,8 +186,14 @@ export class DebugComparisons extends Disposable {
     this.store.put(targetUri, fetched[1]!.bytes);
     const existing = this.sources.get(key);
     if (existing && !existing.panel.isDisposed) {
+      this.lastUsed = existing;
       existing.panel.panel.reveal();
-      await existing.panel.compute(existing.panel.persisted?.options ?? existing.request.options, 'recompute');
+      // A failed recompute was already reported by the panel (and it keeps showing the previous stop).
+      const ok = await existing.panel.compute(existing.panel.persisted?.options ?? existing.request.options, 'recompute').then(
+        () => true,
+        () => false,
+      );
+      if (!ok) return;
     } else {
       const request: PairRequest = {
         logits: { uri: logitsUri.toString(), key: null },
@@ -198,22 +219,29 @@ export class DebugComparisons extends Disposable {
   private adopt(source: DebugSource, key: string, uris: vscode.Uri[]): void {
     this.sources.set(key, source);
     const p = source.panel;
+    this.lastUsed = source;
     const onFocus = () => {
-      if (p.panel.active) this.focused = source;
+      if (p.panel.active) this.focused = this.lastUsed = source;
       else if (this.focused === source) this.focused = undefined;
-      void vscode.commands.executeCommand('setContext', CONTEXT_ACTIVE, this.focused !== undefined);
+      this.updateContext();
     };
     source.subscriptions.push(p.panel.onDidChangeViewState(onFocus));
     source.subscriptions.push(
       p.onDidDispose(() => {
         if (this.sources.get(key) === source) this.sources.delete(key);
         if (this.focused === source) this.focused = undefined;
-        void vscode.commands.executeCommand('setContext', CONTEXT_ACTIVE, this.focused !== undefined);
+        if (this.lastUsed === source) this.lastUsed = [...this.sources.values()].pop();
+        this.updateContext();
         for (const u of uris) this.store.remove(u);
         for (const s of source.subscriptions) s.dispose();
       }),
     );
     onFocus();
+  }
+
+  private updateContext(): void {
+    void vscode.commands.executeCommand('setContext', CONTEXT_FOCUSED, this.focused !== undefined);
+    void vscode.commands.executeCommand('setContext', CONTEXT_ANY, this.sources.size > 0);
   }
 
   private pairKeyOf(logits: string, target: string): string {

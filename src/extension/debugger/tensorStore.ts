@@ -4,8 +4,11 @@
  * (through `vscode.workspace.fs`), while the temporary `.npy` the debuggee wrote is deleted as soon as it was
  * read. Replacing a tensor (Refresh from debugger) bumps its mtime, so the worker's cache, keyed by
  * (URI, mtime, size), reads the new bytes. Entries are dropped when the view showing them closes.
+ * The worker client reads them through {@link DebugTensorStore.fileAccess}, straight from memory: going through
+ * `vscode.workspace.fs` would send every byte to the workbench and back.
  */
 import * as vscode from 'vscode';
+import type { FileAccess } from '../workerClient';
 
 export const DEBUG_TENSOR_SCHEME = 'loss-inspector-debug';
 
@@ -40,6 +43,21 @@ export class DebugTensorStore implements vscode.FileSystemProvider {
 
   remove(uri: vscode.Uri): void {
     if (this.entries.delete(uri.toString())) this.changed.fire([{ type: vscode.FileChangeType.Deleted, uri }]);
+  }
+
+  /** `base`, except that this store's URIs are served from memory. */
+  fileAccess(base: FileAccess): FileAccess {
+    const mine = (uri: string) => uri.startsWith(`${DEBUG_TENSOR_SCHEME}:`);
+    return {
+      stat: async (uri) => {
+        if (!mine(uri)) return base.stat(uri);
+        const s = this.stat(vscode.Uri.parse(uri, true));
+        return { mtime: s.mtime, size: s.size };
+      },
+      readFile: async (uri) => (mine(uri) ? this.readFile(vscode.Uri.parse(uri, true)) : base.readFile(uri)),
+      localPath: (uri) => (mine(uri) ? undefined : base.localPath(uri)),
+      fileName: (uri) => base.fileName(uri),
+    };
   }
 
   has(uri: vscode.Uri): boolean {

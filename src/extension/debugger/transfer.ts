@@ -145,13 +145,19 @@ export function refusalMessage(expression: string, a: Exclude<SaveAnswer, { ok: 
   }
 }
 
-/** What went wrong in an evaluate call, as a DebugReadError naming the expression. */
-function failure(e: unknown, expression: string, o: FetchOptions): DebugReadError {
-  if (e instanceof DebugReadError) return e;
+/**
+ * What went wrong in an evaluate call, as a DebugReadError naming the expression. A request can fail because the
+ * session is going away before the "terminated" news arrives, so an unexplained failure waits a moment for it.
+ */
+async function failure(e: unknown, expression: string, o: FetchOptions): Promise<Error> {
+  if (e instanceof DebugReadError || e instanceof CancelledError) return e;
+  if (o.isEnded && !o.isEnded()) await new Promise((r) => setTimeout(r, ENDED_GRACE_MS));
   if (o.isEnded?.()) return new SessionEndedError(`the debug session ended while reading \`${expression}\``);
   const msg = e instanceof Error ? e.message : String(e);
   return new DebugReadError(`\`${expression}\`: ${pythonErrorLine(msg)}`);
 }
+
+const ENDED_GRACE_MS = 150;
 
 /** Which way bytes can cross, decided with a nonce file in `folder`. */
 async function chooseMode(session: DapSession, folder: string, o: FetchOptions): Promise<TransferMode> {
@@ -179,7 +185,7 @@ export async function fetchTensors(session: DapSession, expressions: readonly st
     try {
       mode = await chooseMode(session, folder, o);
     } catch (e) {
-      throw failure(e, expressions[0] ?? '', o);
+      throw await failure(e, expressions[0] ?? '', o);
     }
     const out: FetchedTensor[] = [];
     for (let i = 0; i < expressions.length; i++) {
@@ -192,7 +198,7 @@ export async function fetchTensors(session: DapSession, expressions: readonly st
       try {
         answer = parseAnswer<SaveAnswer>(await evaluate(session, saveExpression(expression, path, o.maxBytes, token), o.frameId));
       } catch (e) {
-        throw failure(e, expression, o);
+        throw await failure(e, expression, o);
       }
       if (!answer.ok) throw new DebugReadError(refusalMessage(expression, answer, o.maxBytes, o.limitName));
       let bytes: Uint8Array;
@@ -230,7 +236,7 @@ async function pullChunks(session: DapSession, token: string, total: number, exp
     try {
       text = unquote(await evaluate(session, chunkExpression(token, offset, n), o.frameId, context));
     } catch (e) {
-      throw failure(e, expression, o);
+      throw await failure(e, expression, o);
     }
     const got = decodeBase64(text);
     if (got.length !== n) {
@@ -257,7 +263,7 @@ export async function describeValue(session: DapSession, expression: string, o: 
   try {
     a = parseAnswer<SaveAnswer>(await evaluate(session, infoExpression(expression), o.frameId));
   } catch (e) {
-    throw failure(e, expression, o as FetchOptions);
+    throw await failure(e, expression, o as FetchOptions);
   }
   if (!a.ok) throw new DebugReadError(refusalMessage(expression, a, o.maxBytes, o.limitName));
   return a.info;

@@ -9,6 +9,9 @@ export const COMMANDS = [
   'lossInspector.compareWith',
   'lossInspector.inspectWithOptions',
   'lossInspector.showOutput',
+  'lossInspector.compareFromDebugger',
+  'lossInspector.compareLossWith',
+  'lossInspector.refreshFromDebugger',
 ];
 /** ARCHITECTURE.md: one setting per golden option key, plus the extension's own. */
 export const SETTINGS = [
@@ -33,6 +36,8 @@ export const SETTINGS = [
   'codeLens.enabled',
   'diagnostics.enabled',
   'defaultNumClasses',
+  'debugger.maxTensorMB',
+  'debugger.debugTypes',
 ];
 export const COMPARISON_VIEW = 'lossInspector.comparison';
 export const TENSOR_EDITOR = 'lossInspector.tensorFile';
