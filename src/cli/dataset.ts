@@ -13,6 +13,7 @@ import { evaluateFolder, type FolderProgress } from '../parallel/evaluateFolder'
 import { UsageError } from './errors';
 import { fmtNum, table, toJson } from './format';
 import { effectiveOptions, parseReportArgs } from './report';
+import { POOLED_NOTE, progressLine } from '../dataset/text';
 
 export const DATASET_USAGE = `usage: loss-inspect dataset <predictions>[#key] <references> [loss options] [--labels 1,2,3] [--ignore-label N]
                             [--out summary.json] [--json] [--threads N] [--no-loss]
@@ -103,17 +104,6 @@ export function parseDatasetArgs(args: string[]): DatasetArgs | 'help' {
     maxTensorBytes: r.maxTensorBytes,
   };
 }
-
-/** `12/16 cases · 2.1 cases/s · ~2 s left`. */
-export function progressLine(p: FolderProgress): string {
-  const rate = p.done / Math.max(p.elapsedMs / 1000, 1e-3);
-  const left = rate > 0 ? (p.total - p.done) / rate : NaN;
-  return `${p.done}/${p.total} cases${p.failed ? ` (${p.failed} failed)` : ''} · ${rate.toFixed(2)} cases/s · ~${Number.isFinite(left) ? Math.ceil(left) : '?'} s left`;
-}
-
-/** Why the pooled Dice and the mean Dice differ, in one line. */
-export const POOLED_NOTE =
-  'mean = Dice per case, then averaged (every case weighs the same; NaN cases skipped); pooled = TP, FP, FN summed over all voxels first (large structures weigh more).';
 
 export function renderSummary(s: DatasetSummary): string {
   const out: string[] = [];
