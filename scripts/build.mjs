@@ -30,6 +30,7 @@ const nodeEntries = [
 const webEntries = [
   { in: 'webview/comparison/main.ts', out: 'dist/webview/comparison.js' },
   { in: 'webview/tensorFile/main.ts', out: 'dist/webview/tensorFile.js' },
+  { in: 'webview/dataset/main.ts', out: 'dist/webview/dataset.js' },
 ];
 
 const builds = [];

@@ -249,3 +249,29 @@ test('loss-inspect dataset: exit 0 when every case is evaluated (--json), 2 when
   assert.equal(missing.code, 2);
   assert.match(missing.err, /predictions folder .*nope: no such folder/);
 });
+
+test('folder view rows: worst first (highest loss, else lowest mean Dice), NaN and missing last, heat-map colours', async () => {
+  const { caseRows, defaultSort, sortRows, diceColor } = await import('../../webview/dataset/caseRows');
+  const rec = (id: string, pred: number[], ref: number[]): CaseRecord => ({ id, prediction_file: id, reference_file: id, kind: 'labels', numClasses: 0, counts: countLabelMaps(pred, ref, null), loss: null });
+  const s = summarize({
+    records: [rec('good', [1, 2], [1, 2]), rec('bad', [2, 1], [1, 2]), rec('empty', [0, 0], [0, 0])],
+    failed: [],
+    unmatched: { predictions: [], references: [] },
+    labels: [1, 2],
+    ignoreLabel: null,
+    lossOptions: null,
+  });
+  const rows = caseRows(s);
+  assert.deepEqual(defaultSort(s), { key: 'meanDice', dir: 'ascending' });
+  assert.deepEqual(sortRows(rows, 'meanDice', 'ascending').map((r) => r.id), ['bad', 'good', 'empty']);
+  assert.deepEqual(sortRows(rows, 'meanDice', 'descending').map((r) => r.id), ['good', 'bad', 'empty']);
+  assert.deepEqual(sortRows(rows, 'case', 'ascending').map((r) => r.id), ['bad', 'empty', 'good']);
+  const e = readExpected('logits');
+  const run = await evaluateFolder({ predictions: fix('logits', 'predictions'), references: fix('logits', 'references'), predictionKey: null, loss: lossOptions, labels: null, ignoreLabel: null, threads: 1 });
+  assert.deepEqual(defaultSort(run.summary), { key: 'loss', dir: 'descending' });
+  const worst = [...e.cases].sort((a: any, b: any) => b.loss.total - a.loss.total)[0].id;
+  assert.equal(sortRows(caseRows(run.summary), 'loss', 'descending')[0]!.id, worst);
+  assert.equal(diceColor(NaN), null);
+  assert.equal(diceColor(0), 'rgb(200, 60, 50)');
+  assert.equal(diceColor(1), 'rgb(60, 160, 80)');
+});
