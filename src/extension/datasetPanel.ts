@@ -47,6 +47,7 @@ function lossLabel(o: LossOptions | null): string | null {
   return `${name}, ε = ${o.labelSmoothing}`;
 }
 
+/** Class names from the setting, else a classes.json in one of `folders` (the two folders, then their parent). */
 async function classNamesFor(setting: string[] | null, folders: vscode.Uri[]): Promise<string[] | null> {
   if (setting && setting.length) return setting;
   for (const f of folders) {
@@ -165,7 +166,7 @@ export class DatasetPanel extends Disposable {
       predictions: vscode.workspace.asRelativePath(request.predictions),
       references: vscode.workspace.asRelativePath(request.references),
       summary: s,
-      classNames: await classNamesFor(this.deps.settings.value.classNames, [request.predictions, request.references]),
+      classNames: await classNamesFor(this.deps.settings.value.classNames, [request.predictions, request.references, vscode.Uri.joinPath(request.predictions, '..')]),
       elapsedMs: run.elapsedMs,
       threads: run.lanes,
       lossLabel: lossLabel(s.loss_options),
