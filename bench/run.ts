@@ -23,7 +23,7 @@ import type { ChildRequest, ChildResult, ReportNumbers, SweepNumbers, Timing } f
 import { checkReport, type CheckResult, type TorchNumbers } from './compare';
 import { ensureDataset, type EnsureResult } from './generate';
 import { fmtMB, fmtMs, fmtRatio, renderTable, type Cell } from './table';
-import { sweepGrid as viewSweepGrid } from '../src/worker/protocol';
+import { viewSweepGrid } from '../src/engine/sweepGrid';
 import { DATASETS, WORKLOADS, type DatasetName, type Workload, type WorkloadId } from './workloads';
 import { ensureFolder, runFolderBench, type FolderOutcome } from './folder';
 

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { resolveOptions, LossInputError, OPTION_KEYS, type LossOptions, type Report } from '../engine/index';
 import { UsageError } from './errors';
 import { fmtDelta, fmtNum, table, toJson } from './format';
-import { loadTensor } from './loadTensor';
+import { loadTensor, splitSpec } from './loadTensor';
 import { AccumulatePool, computeReportParallel, defaultThreads } from '../parallel/index';
 
 export const REPORT_USAGE = `usage: loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]
@@ -124,7 +124,8 @@ export function effectiveOptions(a: ReportArgs): LossOptions {
 export function findClassNames(a: ReportArgs, C: number): string[] | null {
   if (a.classNames) return a.classNames;
   for (const spec of [a.logits, a.target]) {
-    const p = join(dirname(spec.split('#')[0]!), 'classes.json');
+    // the file's own folder: `#key` is split off only where the part before it is a file (a '#' may be in the path)
+    const p = join(dirname(splitSpec(spec).path), 'classes.json');
     if (!existsSync(p)) continue;
     try {
       const v = JSON.parse(readFileSync(p, 'utf8'));
@@ -161,10 +162,11 @@ export function renderReport(r: Report, names: string[] | null): string {
     t ? [label, fmtNum(t.total), fmtNum(t.dice), fmtNum(t.ce)] : [label, '—', '—', '—'];
   out.push('', table(['', 'total', 'dice', 'ce'], [tri('loss (what training sees)', r.loss), tri('hard (ε = 0)', r.hard), tri(`smoothed (ε = ${eps})`, r.smoothed)]));
   if (r.floor !== null) {
+    const c = r.floorCase;
     out.push(
       '',
-      `label-smoothing floor at ε = ${eps}, C = ${r.numClasses}: ${fmtNum(r.floor)} — the least CE a perfect model can reach ` +
-        `(the entropy of the smoothed target ${fmtNum(1 - eps + eps / r.numClasses, 4)} / ${fmtNum(eps / r.numClasses, 4)})`,
+      `label-smoothing floor at ε = ${eps}, C = ${r.numClasses}: ${fmtNum(r.floor)} — the least this CE term can reach for this target, whatever the prediction`,
+      ...(c ? [`  floor case: ${c.target}${c.weighted ? ', weighted' : ''}, ${c.reduction}: ${c.text}`] : []),
     );
   }
   if (r.calibration) out.push(`calibration: accuracy ${fmtNum(r.calibration.accuracy, 4)}, mean confidence ${fmtNum(r.calibration.confidence, 4)}, ECE ${fmtNum(r.calibration.ece, 4)}`);

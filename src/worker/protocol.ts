@@ -127,14 +127,3 @@ export function transferablesOf(values: readonly unknown[]): ArrayBuffer[] {
   }
   return [...out];
 }
-
-/** The default ε grid of the sweep chart: 0, 0.02, …, 0.4, plus the configured ε when it is off the grid. */
-export function sweepGrid(eps: number): number[] {
-  const grid: number[] = [];
-  for (let i = 0; i <= 20; i++) grid.push(Math.round(i * 2) / 100);
-  if (eps >= 0 && eps <= 1 && !grid.some((g) => Math.abs(g - eps) < 1e-12)) {
-    grid.push(eps);
-    grid.sort((a, b) => a - b);
-  }
-  return grid;
-}

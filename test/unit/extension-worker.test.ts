@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { computeReportAndSweep, resolveOptions, type Tensor } from '../../src/engine/index';
 import { PARALLEL_MIN_VALUES } from '../../src/parallel/index';
 import { readTensorFile } from '../../src/readers/index';
-import { sweepGrid } from '../../src/worker/protocol';
+import { viewSweepGrid as sweepGrid } from '../../src/engine/sweepGrid';
 import { NodeFileAccess } from '../../src/extension/nodeFileAccess';
 import { CancelledError, WorkerClient, WorkerFailure } from '../../src/extension/workerClient';
 import { repoRoot } from './helpers/paths';
