@@ -275,3 +275,30 @@ test('folder view rows: worst first (highest loss, else lowest mean Dice), NaN a
   assert.equal(diceColor(0), 'rgb(200, 60, 50)');
   assert.equal(diceColor(1), 'rgb(60, 160, 80)');
 });
+
+test('the argmax counts taken from the loss pass (confusion matrix) equal the separate argmax pass, with and without an ignore label', async () => {
+  const { loadTensor } = await import('../../src/cli/loadTensor');
+  const { countsFromConfusion } = await import('../../src/dataset/segMetrics');
+  const { floatData } = await import('../../src/engine/layout');
+  const { usableConfusion } = await import('../../src/dataset/evaluateCase');
+  const { computeReport } = await import('../../src/engine/report');
+  for (const id of ['case_001', 'case_003', 'case_004']) {
+    const pred = loadTensor(fix('logits', 'predictions', `${id}.npz`)).tensor;
+    const ref = loadTensor(fix('logits', 'references', `${id}.nii.gz`)).tensor;
+    const refValues = (await import('../../src/dataset/segMetrics')).labelValues(ref);
+    assert.ok(usableConfusion(computeReport(pred, ref.reshape([1, 1, ...ref.shape]), lossOptions), 3), `${id}: the confusion route is taken`);
+    for (const ignoreLabel of [null, 2]) {
+      const e = evaluateCase(pred, ref, { loss: lossOptions, ignoreLabel });
+      const direct = countScores(floatData(pred), 3, ref.size, refValues, ignoreLabel);
+      assert.deepEqual(e.counts, direct, `${id} ignore ${ignoreLabel}`);
+    }
+  }
+  // a matrix gives its row/column sums
+  assert.deepEqual(countsFromConfusion([[3, 1], [2, 4]], null), { counted: 10, ignored: 0, values: [{ value: 0, ref: 4, pred: 5, both: 3 }, { value: 1, ref: 6, pred: 5, both: 4 }] });
+  assert.deepEqual(countsFromConfusion([[3, 1], [2, 4]], 1), { counted: 4, ignored: 6, values: [{ value: 0, ref: 4, pred: 3, both: 3 }, { value: 1, ref: 0, pred: 1, both: 0 }] });
+  // NaN logits: the engine's argmax skips NaN, torch's picks it — the separate pass counts them as torch does
+  const x = new Float32Array([NaN, 0, 1, 5]); // (C=2, S=2): position 0 → NaN in channel 0 → argmax 0; position 1 → 1
+  const nan = evaluateCase(new Tensor('float32', [2, 2], x), new Tensor('uint8', [2], new Uint8Array([0, 1])), { loss: resolveOptions({ loss: 'ce' }), ignoreLabel: null });
+  assert.equal(labelMetrics(nan.counts, 0).TP, 1);
+  assert.equal(labelMetrics(nan.counts, 1).TP, 1);
+});
