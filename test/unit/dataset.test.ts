@@ -302,3 +302,30 @@ test('the argmax counts taken from the loss pass (confusion matrix) equal the se
   assert.equal(labelMetrics(nan.counts, 0).TP, 1);
   assert.equal(labelMetrics(nan.counts, 1).TP, 1);
 });
+
+test('a folder evaluation is cancellable: aborting rejects with CancelledError and stops dispatching cases', async () => {
+  const { CancelledError } = await import('../../src/parallel/evaluateFolder');
+  const abort = new AbortController();
+  let seen = 0;
+  await assert.rejects(
+    evaluateFolder({
+      predictions: fix('logits', 'predictions'),
+      references: fix('logits', 'references'),
+      predictionKey: null,
+      loss: lossOptions,
+      labels: null,
+      ignoreLabel: null,
+      threads: 1,
+      signal: abort.signal,
+      onProgress: (p) => {
+        seen = p.done;
+        abort.abort();
+      },
+    }),
+    (e: unknown) => e instanceof CancelledError,
+  );
+  assert.equal(seen, 1, 'no case after the abort');
+  const pre = new AbortController();
+  pre.abort();
+  await assert.rejects(evaluateFolder({ predictions: fix('logits', 'predictions'), references: fix('logits', 'references'), predictionKey: null, loss: null, labels: null, ignoreLabel: null, signal: pre.signal }), (e: unknown) => e instanceof CancelledError);
+});
