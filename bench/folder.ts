@@ -60,7 +60,14 @@ export interface FolderData {
   /** Bytes of all files, and of the largest case's two files. */
   totalBytes: number;
   largestCaseBytes: number;
+  /** A case's tensors decoded (float32 logits + uint8 labels): what a case costs in memory at least. */
+  caseTensorBytes: number;
   generatedMs: number | null;
+}
+
+function tensorBytes(): number {
+  const S = FOLDER_SPEC.dims[0] * FOLDER_SPEC.dims[1] * FOLDER_SPEC.dims[2];
+  return 4 * FOLDER_SPEC.C * S + S;
 }
 
 /** Generates the folder once (seeded), reused while the spec in its sidecar matches. */
@@ -82,7 +89,7 @@ export function ensureFolder(dataDir: string, log: (s: string) => void): FolderD
   };
   if (existsSync(sidecar) && readFileSync(sidecar, 'utf8') === JSON.stringify(FOLDER_SPEC)) {
     try {
-      return { predictions, references, ...sizesOf(), generatedMs: null };
+      return { predictions, references, ...sizesOf(), caseTensorBytes: tensorBytes(), generatedMs: null };
     } catch {
       /* a file is missing: generate again */
     }
@@ -116,7 +123,7 @@ export function ensureFolder(dataDir: string, log: (s: string) => void): FolderD
   writeFileSync(sidecar, JSON.stringify(FOLDER_SPEC));
   const generatedMs = performance.now() - t0;
   log(`  folder16 generated in ${(generatedMs / 1000).toFixed(1)} s`);
-  return { predictions, references, ...sizesOf(), generatedMs };
+  return { predictions, references, ...sizesOf(), caseTensorBytes: tensorBytes(), generatedMs };
 }
 
 export interface FolderSideResult {
@@ -151,6 +158,8 @@ function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): { wallMs: 
 /** Runs both sides `reps` times (best of); `cli` is the bundled CLI with dist-like worker scripts beside it. */
 export function runFolderBench(o: { cli: string; data: FolderData; reps: number; threads: number; python: string | null; torchEnv: NodeJS.ProcessEnv; benchDir: string; log: (s: string) => void }): FolderOutcome {
   const ours: FolderSideResult = { wallMs: [], peakRssMB: 0, meanDice: {}, pooledDice: {}, caseLoss: [] };
+  const py: FolderSideResult & { reader: string; threads: number } = { wallMs: [], peakRssMB: 0, meanDice: {}, pooledDice: {}, caseLoss: [], reader: '', threads: 2 };
+  // The two sides alternate, so a change in the machine's load hits both alike.
   for (let r = 0; r < o.reps; r++) {
     o.log(`bench: W5 ours (${r + 1}/${o.reps}) …`);
     const run = timed(process.execPath, [o.cli, 'dataset', o.data.predictions, o.data.references, ...FOLDER_OPTIONS, '--json', '--threads', String(o.threads)]);
@@ -161,24 +170,18 @@ export function runFolderBench(o: { cli: string; data: FolderData; reps: number;
     ours.meanDice = Object.fromEntries(Object.entries(s.mean).map(([k, v]) => [k, (v as { Dice: number }).Dice]));
     ours.pooledDice = Object.fromEntries(Object.entries(s.pooled).map(([k, v]) => [k, (v as { Dice: number }).Dice]));
     ours.caseLoss = s.cases.map((c: { loss: { total: number } }) => c.loss.total);
+    if (!o.python) continue;
+    o.log(`bench: W5 python loop (${r + 1}/${o.reps}) …`);
+    const prun = timed(o.python, [join(o.benchDir, 'dataset_loop.py'), o.data.predictions, o.data.references, '--eps', '0.1', '--threads', '2'], o.torchEnv);
+    const line = prun.stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+    if (prun.status !== 0 || !line) throw new Error(`dataset_loop.py exited ${prun.status}: ${prun.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    const res = JSON.parse(line.slice('BENCH_RESULT '.length));
+    py.wallMs.push(prun.wallMs);
+    py.peakRssMB = Math.max(py.peakRssMB, prun.rssMB);
+    Object.assign(py, { meanDice: res.meanDice, pooledDice: res.pooledDice, caseLoss: res.caseLoss, reader: res.reader, threads: res.threads });
   }
-  let python: FolderOutcome['python'] = null;
-  let pythonSkipped: string | undefined;
-  if (!o.python) pythonSkipped = 'no torch';
-  else {
-    const py: FolderSideResult & { reader: string; threads: number } = { wallMs: [], peakRssMB: 0, meanDice: {}, pooledDice: {}, caseLoss: [], reader: '', threads: 2 };
-    for (let r = 0; r < o.reps; r++) {
-      o.log(`bench: W5 python loop (${r + 1}/${o.reps}) …`);
-      const run = timed(o.python, [join(o.benchDir, 'dataset_loop.py'), o.data.predictions, o.data.references, '--eps', '0.1', '--threads', '2'], o.torchEnv);
-      const line = run.stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-      if (run.status !== 0 || !line) throw new Error(`dataset_loop.py exited ${run.status}: ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`);
-      const res = JSON.parse(line.slice('BENCH_RESULT '.length));
-      py.wallMs.push(run.wallMs);
-      py.peakRssMB = Math.max(py.peakRssMB, run.rssMB);
-      Object.assign(py, { meanDice: res.meanDice, pooledDice: res.pooledDice, caseLoss: res.caseLoss, reader: res.reader, threads: res.threads });
-    }
-    python = py;
-  }
+  const python: FolderOutcome['python'] = o.python ? py : null;
+  const pythonSkipped = o.python ? undefined : 'no torch';
   let maxLossRelDiff: number | null = null;
   let maxDiceDiff: number | null = null;
   if (python) {

@@ -418,9 +418,16 @@ async function main(): Promise<void> {
     );
     console.log(
       renderTable(
-        ['W5 whole run', 'best', 'median', 'peak RSS', 'largest case files', 'peak / largest case'],
+        ['W5 whole run', 'best', 'median', 'peak RSS', 'largest case: files / decoded', 'peak / decoded case'],
         [
-          ['loss-inspect dataset', fmtMs(ob), fmtMs(om), fmtMB(folder.ours.peakRssMB), fmtMB(folder.data.largestCaseBytes / 1024 ** 2), fmtRatio(folder.ours.peakRssMB / (folder.data.largestCaseBytes / 1024 ** 2))],
+          [
+            'loss-inspect dataset',
+            fmtMs(ob),
+            fmtMs(om),
+            fmtMB(folder.ours.peakRssMB),
+            `${fmtMB(folder.data.largestCaseBytes / 1024 ** 2)} / ${fmtMB(folder.data.caseTensorBytes / 1024 ** 2)}`,
+            fmtRatio(folder.ours.peakRssMB / (folder.data.caseTensorBytes / 1024 ** 2)),
+          ],
           py
             ? [`python loop (${py.reader}, torch ${py.threads} thr.)`, fmtMs(Math.min(...py.wallMs)), fmtMs(median(py.wallMs)), fmtMB(py.peakRssMB), '', '']
             : [`python loop: ${folder.pythonSkipped ?? 'skipped'}`, '—', '—', '—', '', ''],
