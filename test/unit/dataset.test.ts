@@ -272,8 +272,18 @@ test('folder view rows: worst first (highest loss, else lowest mean Dice), NaN a
   const worst = [...e.cases].sort((a: any, b: any) => b.loss.total - a.loss.total)[0].id;
   assert.equal(sortRows(caseRows(run.summary), 'loss', 'descending')[0]!.id, worst);
   assert.equal(diceColor(NaN), null);
-  assert.equal(diceColor(0), 'rgb(200, 60, 50)');
-  assert.equal(diceColor(1), 'rgb(60, 160, 80)');
+  assert.equal(diceColor(0), 'rgb(230, 110, 100)');
+  assert.equal(diceColor(1), 'rgb(90, 175, 100)');
+  // WCAG contrast of the cells' #111 text on every heat-map colour
+  const lum = (rgb: number[]) => {
+    const [r, g, b] = rgb.map((c) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const text = lum([0x11, 0x11, 0x11]);
+  for (let d = 0; d <= 1.0001; d += 0.05) {
+    const bg = lum(diceColor(d)!.match(/\d+/g)!.map(Number));
+    assert.ok((bg + 0.05) / (text + 0.05) >= 4.5, `Dice ${d.toFixed(2)}: contrast ${((bg + 0.05) / (text + 0.05)).toFixed(2)}`);
+  }
 });
 
 test('the argmax counts taken from the loss pass (confusion matrix) equal the separate argmax pass, with and without an ignore label', async () => {

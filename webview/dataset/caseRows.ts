@@ -55,16 +55,19 @@ export function sortRows(rows: readonly CaseRow[], key: SortKey, dir: SortDirect
   });
 }
 
-/** A heat-map colour for a Dice in [0, 1]: red (0) through amber to green (1), as an `rgb()` string. */
+/**
+ * A heat-map colour for a Dice in [0, 1]: red (0) through amber to green (1), as an `rgb()` string. Light enough
+ * everywhere for the cells' dark text (#111) to keep WCAG's 4.5:1 in every theme (the cell sets both).
+ */
 export function diceColor(d: number): string | null {
   if (!Number.isFinite(d)) return null;
   const t = Math.min(1, Math.max(0, d));
-  // Two linear segments: (200, 60, 50) → (215, 170, 40) → (60, 160, 80).
+  // Two linear segments: (230, 110, 100) → (225, 180, 60) → (90, 175, 100).
   const mix = (a: number, b: number, u: number) => Math.round(a + (b - a) * u);
   if (t < 0.5) {
     const u = t / 0.5;
-    return `rgb(${mix(200, 215, u)}, ${mix(60, 170, u)}, ${mix(50, 40, u)})`;
+    return `rgb(${mix(230, 225, u)}, ${mix(110, 180, u)}, ${mix(100, 60, u)})`;
   }
   const u = (t - 0.5) / 0.5;
-  return `rgb(${mix(215, 60, u)}, ${mix(170, 160, u)}, ${mix(40, 80, u)})`;
+  return `rgb(${mix(225, 90, u)}, ${mix(180, 175, u)}, ${mix(60, 100, u)})`;
 }
