@@ -51,6 +51,10 @@ test('Evaluate Folder…: the case × class view equals loss-inspect dataset, an
   const expected = cliSummary(folder);
   const page = await browser.context.newPage();
   try {
+    const csp: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to (load|apply|execute)/i.test(m.text())) csp.push(m.text());
+    });
     const sc = new Scenario('dataset-folder', page);
     await sc.step('open the workbench on a copy of sample/dataset', () => openWorkbench(page, server!.url, folder));
     await sc.step('run "Loss Inspector: Evaluate Folder…"', () => runCommand(page, 'Loss Inspector: Evaluate Folder…'));
@@ -86,6 +90,7 @@ test('Evaluate Folder…: the case × class view equals loss-inspect dataset, an
       const cmp = await webviewFrame(page, '[data-testid="pair-logits"]', 60_000, `${first}.npz`);
       await cmp.locator('[data-testid="pair-target"]', { hasText: `${first}.nii.gz` }).waitFor({ timeout: 30_000 });
     });
+    await sc.step('no Content-Security-Policy violation on the way', async () => assert.deepEqual(csp, []));
     await sc.finish();
   } finally {
     await page.close().catch(() => {});
