@@ -17,7 +17,7 @@ import { evaluateFolder, OptionError } from '../../src/parallel/evaluateFolder';
 import { resolveOptions } from '../../src/engine/options';
 import { Tensor } from '../../src/engine/tensor';
 import { installZlibInflate } from '../../src/node/zlibInflate';
-import { cliPath, fixturesDir, requireFixture } from './helpers/paths';
+import { cliPath, fixturesDir, repoRoot, requireFixture } from './helpers/paths';
 
 installZlibInflate();
 const fix = (...p: string[]) => join(requireFixture(join(fixturesDir, 'dataset')), ...p);
@@ -245,6 +245,9 @@ test('loss-inspect dataset: exit 0 when every case is evaluated (--json), 2 when
   const bad = cli(join(dir, 'p'), join(dir, 'r'), '--labels', 'one');
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--labels needs integers/);
+  const named = cli(join(repoRoot, 'sample', 'dataset', 'predictions'), join(repoRoot, 'sample', 'dataset', 'references'), '--softmax', '--to-onehot-y');
+  assert.equal(named.code, 0, named.err);
+  assert.match(named.out, /Dice 1 liver +Dice 2 spleen +Dice 3 pancreas/, 'class names from the classes.json beside the folders');
   const missing = cli(join(dir, 'nope'), join(dir, 'r'));
   assert.equal(missing.code, 2);
   assert.match(missing.err, /predictions folder .*nope: no such folder/);
