@@ -35,7 +35,12 @@ export function runCaseJob(job: CaseJob): CaseReply {
     } catch (e) {
       // A bad option names the option already; a problem with the pair names both files.
       if (e instanceof LossInputError && e.option !== undefined) throw e;
-      throw new Error(`${job.prediction} vs ${job.reference}: ${e instanceof Error ? e.message : String(e)}`);
+      // The ignore label leaves the metrics' counts, not the loss: say how to keep it out of the loss too.
+      const hint =
+        e instanceof LossInputError && job.ignoreLabel !== null
+          ? ` (the loss sees the ignore label ${job.ignoreLabel} too: for cross-entropy pass --ignore-index ${job.ignoreLabel}, or evaluate metrics only with --no-loss)`
+          : '';
+      throw new Error(`${job.prediction} vs ${job.reference}: ${e instanceof Error ? e.message : String(e)}${hint}`);
     }
   } catch (e) {
     const msg = e instanceof TensorFileError || e instanceof Error ? e.message : String(e);

@@ -342,3 +342,22 @@ test('a folder evaluation is cancellable: aborting rejects with CancelledError a
   pre.abort();
   await assert.rejects(evaluateFolder({ predictions: fix('logits', 'predictions'), references: fix('logits', 'references'), predictionKey: null, loss: null, labels: null, ignoreLabel: null, signal: pre.signal }), (e: unknown) => e instanceof CancelledError);
 });
+
+test('an ignore label the loss cannot take: the case names the problem and how to keep it out of the loss; metrics only work', async () => {
+  const { npyBytes } = await import('./helpers/npyWrite');
+  const dir = mkdtempSync(join(tmpdir(), 'li-dataset-ignore-'));
+  for (const sub of ['p', 'r']) mkdirSync(join(dir, sub));
+  // C = 2 scores over 4 voxels; the reference's last voxel is the ignore label 255
+  writeFileSync(join(dir, 'p', 'a.npy'), npyBytes('float32', [2, 4], new Float32Array([2, 0, 0, 2, 0, 2, 2, 0])));
+  writeFileSync(join(dir, 'r', 'a.npy'), npyBytes('uint8', [4], new Uint8Array([0, 1, 1, 255])));
+  const base = { predictions: join(dir, 'p'), references: join(dir, 'r'), predictionKey: null, labels: null, ignoreLabel: 255, threads: 1 };
+  const withLoss = await evaluateFolder({ ...base, loss: resolveOptions({ loss: 'ce' }) });
+  assert.equal(withLoss.summary.failed.length, 1);
+  assert.match(withLoss.summary.failed[0]!.error, /a\.npy vs .*a\.npy: .*255.*pass --ignore-index 255, or evaluate metrics only with --no-loss/);
+  const ce = await evaluateFolder({ ...base, loss: resolveOptions({ loss: 'ce', ignoreIndex: 255 }) });
+  assert.equal(ce.summary.cases.length, 1, 'CE with ignore_index takes it');
+  // argmax [0, 1, 1, 0] vs reference [0, 1, 1, ·]: label 1 TP 2, the ignored voxel counts nowhere
+  assert.deepEqual(ce.summary.metric_per_case[0]!.metrics['1'], { Dice: 1, IoU: 1, TP: 2, FP: 0, FN: 0, TN: 1, n_pred: 2, n_ref: 2 });
+  const metricsOnly = await evaluateFolder({ ...base, loss: null });
+  assert.deepEqual(metricsOnly.summary.metric_per_case[0]!.metrics['1'], ce.summary.metric_per_case[0]!.metrics['1']);
+});
