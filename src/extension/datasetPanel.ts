@@ -96,6 +96,11 @@ export class DatasetPanel extends Disposable {
     return keyOf(this.request);
   }
 
+  /** Whether an evaluation has finished (the view has something to show). */
+  get hasState(): boolean {
+    return this.state !== null;
+  }
+
   override dispose(): void {
     if (this.isDisposed) return;
     this.disposed.fire();
@@ -135,7 +140,7 @@ export class DatasetPanel extends Disposable {
     const predictions = asPath(request.predictions, 'predictions');
     const references = asPath(request.references, 'references');
     const title = `Loss Inspector: evaluating ${vscode.workspace.asRelativePath(request.predictions)}`;
-    const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+    const progressRun = vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
       token.onCancellationRequested(() => abort.abort());
       let last = 0;
       return evaluateFolder({
@@ -155,6 +160,14 @@ export class DatasetPanel extends Disposable {
         },
       });
     });
+    let run: Awaited<typeof progressRun>;
+    try {
+      run = await progressRun;
+    } catch (e) {
+      if (this.run !== abort) return; // superseded by a newer evaluation of this panel: that one reports
+      throw e;
+    }
+    if (this.run !== abort) return; // superseded by a newer evaluation of this panel
     if (abort.signal.aborted) throw new CancelledError();
     const s = run.summary;
     this.deps.logger.info(
@@ -244,11 +257,12 @@ export class DatasetPanels extends Disposable {
     } catch (e) {
       if (e instanceof CancelledError) {
         this.deps.logger.info('Evaluate Folder: cancelled');
-        p.dispose();
+        // A view that never had a result goes away with its cancelled run; one with a result keeps it.
+        if (!p.hasState) p.dispose();
         return undefined;
       }
       this.deps.logger.showError(e, 'Evaluate Folder');
-      p.panel.webview.postMessage({ type: 'notice', view: 'dataset', level: 'error', message: oneLine(e) } satisfies DatasetPush);
+      if (!p.isDisposed) void p.panel.webview.postMessage({ type: 'notice', view: 'dataset', level: 'error', message: oneLine(e) } satisfies DatasetPush);
       return p;
     }
   }
