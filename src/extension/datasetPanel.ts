@@ -63,6 +63,8 @@ async function classNamesFor(setting: string[] | null, folders: vscode.Uri[]): P
 
 export class DatasetPanel extends Disposable {
   private state: DatasetViewState | null = null;
+  /** The last evaluation's error, re-sent when the page (re)loads, so the view never waits forever. */
+  private error: string | null = null;
   private ready = false;
   private readonly server: RequestServer<DatasetRequestMap>;
   private readonly disposed = this._register(new vscode.EventEmitter<void>());
@@ -118,6 +120,7 @@ export class DatasetPanel extends Disposable {
     if (msg.type === 'ready') {
       this.ready = true;
       if (this.state) this.post({ type: 'init', view: 'dataset', state: this.state });
+      else if (this.error) this.post({ type: 'notice', view: 'dataset', level: 'error', message: this.error });
       return;
     }
     if (msg.type === 'log') {
@@ -125,6 +128,12 @@ export class DatasetPanel extends Disposable {
       return;
     }
     void this.server.receive(m);
+  }
+
+  /** Shows an evaluation's error in the view (now, and again whenever the page reloads). */
+  fail(message: string): void {
+    this.error = message;
+    this.post({ type: 'notice', view: 'dataset', level: 'error', message });
   }
 
   /** Evaluates the folders (again) and shows the result. Rejects with CancelledError when cancelled. */
@@ -170,6 +179,7 @@ export class DatasetPanel extends Disposable {
     if (this.run !== abort) return; // superseded by a newer evaluation of this panel
     if (abort.signal.aborted) throw new CancelledError();
     const s = run.summary;
+    this.error = null;
     this.deps.logger.info(
       `folder ${predictions} vs ${references}: ${s.metric_per_case.length} case(s), ${s.failed.length} failed, ` +
         `${s.unmatched.predictions.length + s.unmatched.references.length} unmatched, in ${(run.elapsedMs / 1000).toFixed(2)} s on ${run.lanes} thread(s)`,
@@ -262,7 +272,7 @@ export class DatasetPanels extends Disposable {
         return undefined;
       }
       this.deps.logger.showError(e, 'Evaluate Folder');
-      if (!p.isDisposed) void p.panel.webview.postMessage({ type: 'notice', view: 'dataset', level: 'error', message: oneLine(e) } satisfies DatasetPush);
+      if (!p.isDisposed) p.fail(oneLine(e));
       return p;
     }
   }
