@@ -9,6 +9,7 @@ export const COMMANDS = [
   'lossInspector.compareWith',
   'lossInspector.inspectWithOptions',
   'lossInspector.showOutput',
+  'lossInspector.evaluateFolder',
 ];
 /** ARCHITECTURE.md: one setting per golden option key, plus the extension's own. */
 export const SETTINGS = [
