@@ -10,6 +10,9 @@ export const COMMANDS = [
   'lossInspector.inspectWithOptions',
   'lossInspector.showOutput',
   'lossInspector.evaluateFolder',
+  'lossInspector.compareFromDebugger',
+  'lossInspector.compareLossWith',
+  'lossInspector.refreshFromDebugger',
 ];
 /** ARCHITECTURE.md: one setting per golden option key, plus the extension's own. */
 export const SETTINGS = [
