@@ -23,11 +23,17 @@ export interface CaseJob {
 /** `option`: the failure is a loss option the engine refuses (the same for every case: the run stops). */
 export type CaseReply = { ok: true; evaluation: Omit<CaseEvaluation, 'spatial'>; bytes: number } | { ok: false; error: string; option?: string };
 
-export function runCaseJob(job: CaseJob): CaseReply {
+/**
+ * `aroundRead` wraps the reading of both files: the case workers take a lock there, so that only one case at a
+ * time holds its compressed bytes and its inflated tensors together (the peak of a case).
+ */
+export function runCaseJob(job: CaseJob, aroundRead: <T>(read: () => T) => T = (read) => read()): CaseReply {
   try {
     const limits = job.limits ?? undefined;
-    const pred = loadTensor(job.predictionKey === null ? job.prediction : `${job.prediction}#${job.predictionKey}`, limits);
-    const ref = loadTensor(job.reference, limits);
+    const { pred, ref } = aroundRead(() => ({
+      pred: loadTensor(job.predictionKey === null ? job.prediction : `${job.prediction}#${job.predictionKey}`, limits),
+      ref: loadTensor(job.reference, limits),
+    }));
     const bytes = pred.tensor.data.byteLength + ref.tensor.data.byteLength;
     try {
       const { spatial: _spatial, ...evaluation } = evaluateCase(pred.tensor, ref.tensor, { loss: job.loss, ignoreLabel: job.ignoreLabel });

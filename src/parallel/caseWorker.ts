@@ -4,7 +4,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { installZlibInflate } from '../node/zlibInflate';
 import { runCaseJob, type CaseJob } from './caseJob';
 
@@ -25,9 +25,30 @@ function collector(): (() => void) | null {
   }
 }
 
+/**
+ * One reader at a time across the run's workers (a lock word in shared memory, from workerData): while a case is
+ * read its compressed bytes and its inflated tensors coexist, and a collection right after the read drops the
+ * compressed bytes before the case is computed. Reads are the shorter phase, so the lanes still overlap: one
+ * reads while the others compute.
+ */
+const lock = (workerData as { readLock?: SharedArrayBuffer } | null)?.readLock;
+const word = lock ? new Int32Array(lock) : null;
+function oneReaderAtATime<T>(read: () => T): T {
+  if (!word) return read();
+  while (Atomics.compareExchange(word, 0, 0, 1) !== 0) Atomics.wait(word, 0, 1, 1000);
+  try {
+    const v = read();
+    gc?.();
+    return v;
+  } finally {
+    Atomics.store(word, 0, 0);
+    Atomics.notify(word, 0, 1);
+  }
+}
+
 installZlibInflate();
 const gc = collector();
 parentPort?.on('message', (job: CaseJob) => {
-  parentPort!.postMessage(runCaseJob(job));
+  parentPort!.postMessage(runCaseJob(job, oneReaderAtATime));
   gc?.();
 });

@@ -96,11 +96,15 @@ export class CancelledError extends Error {
 /** One worker thread evaluating cases one after the other. */
 class Lane {
   private worker: Worker | null = null;
-  constructor(private readonly script: string | null) {}
+  constructor(
+    private readonly script: string | null,
+    /** The run's one-reader-at-a-time lock word (caseWorker.ts). */
+    private readonly readLock: SharedArrayBuffer,
+  ) {}
 
   run(job: CaseJob): Promise<CaseReply> {
     if (!this.script) return Promise.resolve().then(() => runCaseJob(job));
-    const w = (this.worker ??= new Worker(this.script));
+    const w = (this.worker ??= new Worker(this.script, { workerData: { readLock: this.readLock } }));
     return new Promise((resolve, reject) => {
       const done = () => {
         w.off('message', onMessage);
@@ -149,7 +153,8 @@ export async function evaluateFolder(o: FolderRunOptions): Promise<FolderRun> {
   const progress = () => o.onProgress?.({ done: records.length + failed.length, failed: failed.length, total, elapsedMs: performance.now() - t0 });
   const files = (p: CasePair) => ({ prediction_file: join(o.predictions, p.prediction), reference_file: join(o.references, p.reference) });
 
-  const workers = Array.from({ length: lanes }, () => new Lane(script));
+  const readLock = new SharedArrayBuffer(4);
+  const workers = Array.from({ length: lanes }, () => new Lane(script, readLock));
   const onAbort = () => void Promise.all(workers.map((w) => w.dispose()));
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
