@@ -1,7 +1,7 @@
 // The linter's job here is ARCHITECTURE.md's layers, checked on every import, plus a handful of rules that catch
 // real bugs. It is deliberately not a style guide (formatting and naming are left to review).
 //   engine    imports nothing else from src/ (it is the bottom layer)
-//   pure      engine, readers, analysis, protocol: no `vscode`, no `node:`/Node built-ins, no Node-side or
+//   pure      engine, readers, analysis, protocol, dataset: no `vscode`, no `node:`/Node built-ins, no Node-side or
 //             extension folder (parallel, node, cli, worker, extension)
 //   Node-side parallel, node, cli, worker: no `vscode`, no extension folder
 //   webview   browser code: from src/ only the pure modules; no `vscode`, no Node
@@ -56,11 +56,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/readers/**/*.ts', 'src/analysis/**/*.ts', 'src/protocol/**/*.ts'],
+    files: ['src/readers/**/*.ts', 'src/analysis/**/*.ts', 'src/protocol/**/*.ts', 'src/dataset/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict(
         [VSCODE, ...NODE_BUILTINS.paths],
-        [...NODE_BUILTINS.patterns, srcFolders(NODE_SIDE, 'a pure module imports only pure modules (engine, readers, analysis, protocol)')],
+        [...NODE_BUILTINS.patterns, srcFolders(NODE_SIDE, 'a pure module imports only pure modules (engine, readers, analysis, protocol, dataset)')],
       ),
     },
   },
@@ -75,7 +75,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict(
         [VSCODE, ...NODE_BUILTINS.paths],
-        [...NODE_BUILTINS.patterns, srcFoldersFromOutside(NODE_SIDE, 'the webview imports from src/ only the pure modules (engine, readers, analysis, protocol)')],
+        [...NODE_BUILTINS.patterns, srcFoldersFromOutside(NODE_SIDE, 'the webview imports from src/ only the pure modules (engine, readers, analysis, protocol, dataset)')],
       ),
     },
   },

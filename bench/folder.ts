@@ -60,7 +60,14 @@ export interface FolderData {
   /** Bytes of all files, and of the largest case's two files. */
   totalBytes: number;
   largestCaseBytes: number;
+  /** A case's tensors decoded (float32 logits + uint8 labels): what a case costs in memory at least. */
+  caseTensorBytes: number;
   generatedMs: number | null;
+}
+
+function tensorBytes(): number {
+  const S = FOLDER_SPEC.dims[0] * FOLDER_SPEC.dims[1] * FOLDER_SPEC.dims[2];
+  return 4 * FOLDER_SPEC.C * S + S;
 }
 
 /** Generates the folder once (seeded), reused while the spec in its sidecar matches. */
@@ -82,7 +89,7 @@ export function ensureFolder(dataDir: string, log: (s: string) => void): FolderD
   };
   if (existsSync(sidecar) && readFileSync(sidecar, 'utf8') === JSON.stringify(FOLDER_SPEC)) {
     try {
-      return { predictions, references, ...sizesOf(), generatedMs: null };
+      return { predictions, references, ...sizesOf(), caseTensorBytes: tensorBytes(), generatedMs: null };
     } catch {
       /* a file is missing: generate again */
     }
@@ -116,11 +123,13 @@ export function ensureFolder(dataDir: string, log: (s: string) => void): FolderD
   writeFileSync(sidecar, JSON.stringify(FOLDER_SPEC));
   const generatedMs = performance.now() - t0;
   log(`  folder16 generated in ${(generatedMs / 1000).toFixed(1)} s`);
-  return { predictions, references, ...sizesOf(), generatedMs };
+  return { predictions, references, ...sizesOf(), caseTensorBytes: tensorBytes(), generatedMs };
 }
 
 export interface FolderSideResult {
   wallMs: number[];
+  /** User + system CPU seconds of each run (GNU time): the fairer figure on a machine shared with other work. */
+  cpuS: number[];
   peakRssMB: number;
   meanDice: Record<string, number>;
   pooledDice: Record<string, number>;
@@ -136,49 +145,54 @@ export interface FolderOutcome {
   maxDiceDiff: number | null;
 }
 
-/** Peak RSS in MB of a child via /usr/bin/time -f %M (kB), or NaN when GNU time is missing. */
-function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): { wallMs: number; rssMB: number; stdout: string; stderr: string; status: number | null } {
+/** Wall time, and peak RSS in MB and CPU seconds of a child via GNU time (NaN when /usr/bin/time is missing). */
+function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): { wallMs: number; rssMB: number; cpuS: number; stdout: string; stderr: string; status: number | null } {
   const useTime = existsSync('/usr/bin/time');
   const marker = 'FOLDER_MAXRSS_KB=';
-  const argv = useTime ? ['-f', `${marker}%M`, cmd, ...args] : args;
+  const argv = useTime ? ['-f', `${marker}%M %U %S`, cmd, ...args] : args;
   const t0 = performance.now();
   const r = spawnSync(useTime ? '/usr/bin/time' : cmd, argv, { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 1_200_000, ...(env ? { env } : {}) });
   const wallMs = performance.now() - t0;
-  const m = (r.stderr ?? '').match(new RegExp(`${marker}(\\d+)`));
-  return { wallMs, rssMB: m ? Number(m[1]) / 1024 : NaN, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').replace(new RegExp(`${marker}\\d+\\n?`), ''), status: r.status };
+  const m = (r.stderr ?? '').match(new RegExp(`${marker}(\\d+) ([\\d.]+) ([\\d.]+)`));
+  return {
+    wallMs,
+    rssMB: m ? Number(m[1]) / 1024 : NaN,
+    cpuS: m ? Number(m[2]) + Number(m[3]) : NaN,
+    stdout: r.stdout ?? '',
+    stderr: (r.stderr ?? '').replace(new RegExp(`${marker}[\\d. ]+\\n?`), ''),
+    status: r.status,
+  };
 }
 
 /** Runs both sides `reps` times (best of); `cli` is the bundled CLI with dist-like worker scripts beside it. */
 export function runFolderBench(o: { cli: string; data: FolderData; reps: number; threads: number; python: string | null; torchEnv: NodeJS.ProcessEnv; benchDir: string; log: (s: string) => void }): FolderOutcome {
-  const ours: FolderSideResult = { wallMs: [], peakRssMB: 0, meanDice: {}, pooledDice: {}, caseLoss: [] };
+  const ours: FolderSideResult = { wallMs: [], cpuS: [], peakRssMB: 0, meanDice: {}, pooledDice: {}, caseLoss: [] };
+  const py: FolderSideResult & { reader: string; threads: number } = { wallMs: [], cpuS: [], peakRssMB: 0, meanDice: {}, pooledDice: {}, caseLoss: [], reader: '', threads: 2 };
+  // The two sides alternate, so a change in the machine's load hits both alike.
   for (let r = 0; r < o.reps; r++) {
     o.log(`bench: W5 ours (${r + 1}/${o.reps}) …`);
     const run = timed(process.execPath, [o.cli, 'dataset', o.data.predictions, o.data.references, ...FOLDER_OPTIONS, '--json', '--threads', String(o.threads)]);
     if (run.status !== 0) throw new Error(`loss-inspect dataset exited ${run.status}: ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`);
     ours.wallMs.push(run.wallMs);
+    ours.cpuS.push(run.cpuS);
     ours.peakRssMB = Math.max(ours.peakRssMB, run.rssMB);
     const s = JSON.parse(run.stdout);
     ours.meanDice = Object.fromEntries(Object.entries(s.mean).map(([k, v]) => [k, (v as { Dice: number }).Dice]));
     ours.pooledDice = Object.fromEntries(Object.entries(s.pooled).map(([k, v]) => [k, (v as { Dice: number }).Dice]));
     ours.caseLoss = s.cases.map((c: { loss: { total: number } }) => c.loss.total);
+    if (!o.python) continue;
+    o.log(`bench: W5 python loop (${r + 1}/${o.reps}) …`);
+    const prun = timed(o.python, [join(o.benchDir, 'dataset_loop.py'), o.data.predictions, o.data.references, '--eps', '0.1', '--threads', '2'], o.torchEnv);
+    const line = prun.stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+    if (prun.status !== 0 || !line) throw new Error(`dataset_loop.py exited ${prun.status}: ${prun.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    const res = JSON.parse(line.slice('BENCH_RESULT '.length));
+    py.wallMs.push(prun.wallMs);
+    py.cpuS.push(prun.cpuS);
+    py.peakRssMB = Math.max(py.peakRssMB, prun.rssMB);
+    Object.assign(py, { meanDice: res.meanDice, pooledDice: res.pooledDice, caseLoss: res.caseLoss, reader: res.reader, threads: res.threads });
   }
-  let python: FolderOutcome['python'] = null;
-  let pythonSkipped: string | undefined;
-  if (!o.python) pythonSkipped = 'no torch';
-  else {
-    const py: FolderSideResult & { reader: string; threads: number } = { wallMs: [], peakRssMB: 0, meanDice: {}, pooledDice: {}, caseLoss: [], reader: '', threads: 2 };
-    for (let r = 0; r < o.reps; r++) {
-      o.log(`bench: W5 python loop (${r + 1}/${o.reps}) …`);
-      const run = timed(o.python, [join(o.benchDir, 'dataset_loop.py'), o.data.predictions, o.data.references, '--eps', '0.1', '--threads', '2'], o.torchEnv);
-      const line = run.stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-      if (run.status !== 0 || !line) throw new Error(`dataset_loop.py exited ${run.status}: ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`);
-      const res = JSON.parse(line.slice('BENCH_RESULT '.length));
-      py.wallMs.push(run.wallMs);
-      py.peakRssMB = Math.max(py.peakRssMB, run.rssMB);
-      Object.assign(py, { meanDice: res.meanDice, pooledDice: res.pooledDice, caseLoss: res.caseLoss, reader: res.reader, threads: res.threads });
-    }
-    python = py;
-  }
+  const python: FolderOutcome['python'] = o.python ? py : null;
+  const pythonSkipped = o.python ? undefined : 'no torch';
   let maxLossRelDiff: number | null = null;
   let maxDiceDiff: number | null = null;
   if (python) {

@@ -34,6 +34,7 @@ const allNodeEntries = [
 const allWebEntries = [
   { in: 'webview/comparison/main.ts', out: 'dist/webview/comparison.js' },
   { in: 'webview/tensorFile/main.ts', out: 'dist/webview/tensorFile.js' },
+  { in: 'webview/dataset/main.ts', out: 'dist/webview/dataset.js' },
 ];
 /** The CLI runs dist/cli.js and its worker threads: dist/accumulate-worker.js (large inputs) and dist/case-worker.js (folders of cases). */
 const CLI_BUNDLES = ['dist/cli.js', 'dist/accumulate-worker.js', 'dist/case-worker.js'];

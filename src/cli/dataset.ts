@@ -6,13 +6,15 @@
  * Exit status: 0 every case evaluated; 1 some cases failed (listed, the rest computed); 2 nothing evaluated or
  * bad input.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { LossOptions } from '../engine/types';
 import type { DatasetSummary } from '../dataset/summary';
 import { evaluateFolder, type FolderProgress } from '../parallel/evaluateFolder';
 import { UsageError } from './errors';
 import { fmtNum, table, toJson } from './format';
 import { effectiveOptions, parseReportArgs } from './report';
+import { POOLED_NOTE, progressLine } from '../dataset/text';
 
 export const DATASET_USAGE = `usage: loss-inspect dataset <predictions>[#key] <references> [loss options] [--labels 1,2,3] [--ignore-label N]
                             [--out summary.json] [--json] [--threads N] [--no-loss]
@@ -43,6 +45,8 @@ export interface DatasetArgs {
   json: boolean;
   threads: number;
   maxTensorBytes: number | null;
+  /** From --class-names, else a classes.json in either folder or the predictions' parent (found at run time). */
+  classNames: string[] | null;
 }
 
 function parseInteger(flag: string, v: string): number {
@@ -101,26 +105,33 @@ export function parseDatasetArgs(args: string[]): DatasetArgs | 'help' {
     json: r.json,
     threads: r.threads,
     maxTensorBytes: r.maxTensorBytes,
+    classNames: r.classNames,
   };
 }
 
-/** `12/16 cases · 2.1 cases/s · ~2 s left`. */
-export function progressLine(p: FolderProgress): string {
-  const rate = p.done / Math.max(p.elapsedMs / 1000, 1e-3);
-  const left = rate > 0 ? (p.total - p.done) / rate : NaN;
-  return `${p.done}/${p.total} cases${p.failed ? ` (${p.failed} failed)` : ''} · ${rate.toFixed(2)} cases/s · ~${Number.isFinite(left) ? Math.ceil(left) : '?'} s left`;
+/** A classes.json (a JSON array of strings) in either folder or the predictions' parent, as the folder view finds it. */
+export function findFolderClassNames(a: DatasetArgs): string[] | null {
+  if (a.classNames) return a.classNames;
+  for (const dir of [a.predictions, a.references, dirname(a.predictions)]) {
+    const p = join(dir, 'classes.json');
+    if (!existsSync(p)) continue;
+    try {
+      const v = JSON.parse(readFileSync(p, 'utf8'));
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+    } catch {
+      /* a malformed classes.json only costs the names */
+    }
+  }
+  return null;
 }
 
-/** Why the pooled Dice and the mean Dice differ, in one line. */
-export const POOLED_NOTE =
-  'mean = Dice per case, then averaged (every case weighs the same; NaN cases skipped); pooled = TP, FP, FN summed over all voxels first (large structures weigh more).';
-
-export function renderSummary(s: DatasetSummary): string {
+export function renderSummary(s: DatasetSummary, names: string[] | null = null): string {
   const out: string[] = [];
   const labels = s.labels.map(String);
+  const title = (k: string) => (names?.[Number(k)] !== undefined ? `Dice ${k} ${names[Number(k)]}` : `Dice ${k}`);
   const loss = new Map(s.cases.map((c) => [c.id, c]));
   const hasLoss = s.cases.length > 0;
-  const header = ['case', ...labels.map((l) => `Dice ${l}`), ...(hasLoss ? ['loss', 'hard', 'smoothed'] : [])];
+  const header = ['case', ...labels.map(title), ...(hasLoss ? ['loss', 'hard', 'smoothed'] : [])];
   const rows = s.metric_per_case.map((c, i) => {
     const id = s.case_ids[i]!;
     const l = loss.get(id);
@@ -174,7 +185,7 @@ export async function runDataset(args: string[]): Promise<number> {
   const evaluated = s.metric_per_case.length;
   if (a.json) process.stdout.write(toJson(s) + '\n');
   else if (evaluated > 0) {
-    process.stdout.write(renderSummary(s) + '\n');
+    process.stdout.write(renderSummary(s, findFolderClassNames(a)) + '\n');
     process.stdout.write(`${evaluated} case(s) evaluated, ${s.failed.length} failed, in ${(run.elapsedMs / 1000).toFixed(2)} s on ${run.lanes} thread(s)\n`);
   }
   if (evaluated === 0) {

@@ -8,7 +8,8 @@ import { computeReport } from '../engine/report';
 import { Tensor, isFloatDType } from '../engine/tensor';
 import { floatData } from '../engine/layout';
 import type { ClassReport, LossOptions, LossTriple } from '../engine/types';
-import { countLabelMaps, countScores, labelValues, type CaseCounts } from './segMetrics';
+import { countLabelMaps, countScores, countsFromConfusion, labelValues, type CaseCounts } from './segMetrics';
+import type { Report } from '../engine/types';
 
 /** The per-case loss, the fields of the golden report that the dataset summary keeps. */
 export interface CaseLoss {
@@ -57,6 +58,18 @@ export function predictionKind(pred: readonly number[], ref: readonly number[]):
   );
 }
 
+/** Whether a report's confusion matrix counts every voxel's argmax the way nnU-Net's metrics need it. */
+export function usableConfusion(r: Report, C: number): boolean {
+  return (
+    r.confusion !== null &&
+    r.targetKind === 'index' &&
+    r.confusion.matrix.length === C &&
+    r.confusion.total === r.elements &&
+    r.kept === r.elements &&
+    !r.warnings.some((w) => w.code === 'nan-in-logits')
+  );
+}
+
 export interface EvaluateOptions {
   /** The loss to compute for score predictions, or null for metrics only. */
   loss: LossOptions | null;
@@ -72,13 +85,19 @@ export function evaluateCase(pred: Tensor, ref: Tensor, o: EvaluateOptions): Cas
     return { kind: 'labels', numClasses: 0, counts: countLabelMaps(labelValues(pred), refValues, o.ignoreLabel), loss: null, spatial };
   }
   if (!isFloatDType(pred.dtype)) throw new Error(`prediction has ${k.C} channels but dtype ${pred.dtype}: scores must be floating point`);
-  const S = refValues.length;
-  const counts = countScores(floatData(pred), k.C, S, refValues, o.ignoreLabel);
   let loss: CaseLoss | null = null;
+  let report: Report | null = null;
   if (o.loss) {
     const logits = pred.reshape([1, k.C, ...spatial]);
-    const r = computeReport(logits, ref.reshape([1, 1, ...spatial]), o.loss);
-    loss = { loss: r.loss, hard: r.hard, smoothed: r.smoothed, perClass: r.perClass, warnings: r.warnings.map((w) => w.message) };
+    report = computeReport(logits, ref.reshape([1, 1, ...spatial]), o.loss);
+    loss = { loss: report.loss, hard: report.hard, smoothed: report.smoothed, perClass: report.perClass, warnings: report.warnings.map((w) => w.message) };
   }
+  // One pass per case: the loss pass's confusion matrix is the argmax count when it covers every voxel by its
+  // class index and no logit is NaN (the engine's argmax skips NaN; torch.argmax, which nnU-Net's numbers follow,
+  // picks it). Otherwise the argmax is counted here.
+  const counts =
+    report && usableConfusion(report, k.C)
+      ? countsFromConfusion(report.confusion!.matrix, o.ignoreLabel)
+      : countScores(floatData(pred), k.C, refValues.length, refValues, o.ignoreLabel);
   return { kind: 'scores', numClasses: k.C, counts, loss, spatial };
 }

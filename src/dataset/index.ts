@@ -19,3 +19,4 @@ export {
 export { evaluateCase, predictionKind, squeezeLeading, type CaseEvaluation, type CaseLoss, type EvaluateOptions } from './evaluateCase';
 export { summarize, chooseLabels, nanMean, plainMean, type CaseRecord, type DatasetSummary, type FailedCase, type PooledMetrics, type SummaryInput } from './summary';
 export { summaryToCsv } from './csv';
+export { progressLine, POOLED_NOTE, type ProgressCounts } from './text';

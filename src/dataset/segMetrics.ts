@@ -182,3 +182,33 @@ export function countScores(scores: ArrayLike<number>, C: number, S: number, ref
   }
   return h.result();
 }
+
+/**
+ * The same counts from the engine's confusion matrix (`matrix[t][p]`: voxels of reference class t whose argmax is
+ * p), when it covers every voxel: the loss pass has already taken the argmax, so a case with a loss needs no
+ * second pass. Rows of the ignore label are dropped, as {@link countScores} skips those voxels.
+ */
+export function countsFromConfusion(matrix: readonly (readonly number[])[], ignoreLabel: number | null): CaseCounts {
+  const C = matrix.length;
+  const ref = new Float64Array(C);
+  const pred = new Float64Array(C);
+  let counted = 0;
+  let ignored = 0;
+  for (let t = 0; t < C; t++) {
+    const row = matrix[t]!;
+    let n = 0;
+    for (let p = 0; p < C; p++) n += row[p]!;
+    if (t === ignoreLabel) {
+      ignored += n;
+      continue;
+    }
+    counted += n;
+    ref[t] = n;
+    for (let p = 0; p < C; p++) pred[p] = pred[p]! + row[p]!;
+  }
+  const values: ValueCount[] = [];
+  for (let v = 0; v < C; v++) {
+    if (ref[v] || pred[v]) values.push({ value: v, ref: ref[v]!, pred: pred[v]!, both: v === ignoreLabel ? 0 : matrix[v]![v]! });
+  }
+  return { counted, ignored, values };
+}

@@ -5,6 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { DatasetPanels } from './datasetPanel';
+import { registerEvaluateFolder } from './evaluateFolder';
 import { ComparisonPanels } from './comparisonPanel';
 import { DebugComparisons } from './debugger/debugComparisons';
 import { DebugTensorStore } from './debugger/tensorStore';
@@ -48,6 +50,8 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(panels);
   context.subscriptions.push(TensorFileEditorProvider.register({ extensionUri: context.extensionUri, worker, settings, logger, usage }));
   context.subscriptions.push(registerCommands({ worker, settings, logger, panels }));
+  const datasetPanels = new DatasetPanels({ extensionUri: context.extensionUri, settings, logger });
+  context.subscriptions.push(datasetPanels, registerEvaluateFolder({ panels: datasetPanels, settings, logger }));
   context.subscriptions.push(new DebugComparisons({ panels, settings, logger, store: debugTensors }));
   context.subscriptions.push(
     registerPythonFeatures(context, {

@@ -9,7 +9,7 @@
  * probe appends an empty `<style>`); images from the resource origin or `data:`; fonts from the origin.
  */
 
-export type WebviewView = 'comparison' | 'tensorFile';
+export type WebviewView = 'comparison' | 'tensorFile' | 'dataset';
 
 export interface WebviewHtmlOptions {
   /** `webview.cspSource`, e.g. `'self' https://*.vscode-cdn.net` (a source list, used as given). */
@@ -50,7 +50,7 @@ export function escapeHtml(s: string): string {
 }
 
 const NONCE_RE = /^[A-Za-z0-9+/=_-]{16,}$/;
-const VIEWS: readonly WebviewView[] = ['comparison', 'tensorFile'];
+const VIEWS: readonly WebviewView[] = ['comparison', 'tensorFile', 'dataset'];
 
 /** The webview page: CSP meta, csp-nonce meta, stylesheet links, `#root[data-view]`, one nonce'd script. */
 export function buildWebviewHtml(o: WebviewHtmlOptions): string {

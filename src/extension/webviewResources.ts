@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { buildWebviewHtml, makeNonce, type WebviewView } from './webviewHtml';
 
-const VIEWS: WebviewView[] = ['comparison', 'tensorFile'];
+const VIEWS: WebviewView[] = ['comparison', 'tensorFile', 'dataset'];
 
 export function webviewRoots(extensionUri: vscode.Uri): vscode.Uri[] {
   return [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')];

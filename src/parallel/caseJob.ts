@@ -26,11 +26,17 @@ export type CaseReply = { ok: true; evaluation: Omit<CaseEvaluation, 'spatial'>;
 /** The one request a case worker serves, over the id-matched channel (src/protocol/channel.ts). */
 export type CaseMethods = { evaluate: { params: CaseJob; result: CaseReply } };
 
-export function runCaseJob(job: CaseJob): CaseReply {
+/**
+ * `aroundRead` wraps the reading of both files: the case workers take a lock there, so that only one case at a
+ * time holds its compressed bytes and its inflated tensors together (the peak of a case).
+ */
+export function runCaseJob(job: CaseJob, aroundRead: <T>(read: () => T) => T = (read) => read()): CaseReply {
   try {
     const limits = job.limits ?? undefined;
-    const pred = loadTensor(job.predictionKey === null ? job.prediction : `${job.prediction}#${job.predictionKey}`, limits);
-    const ref = loadTensor(job.reference, limits);
+    const { pred, ref } = aroundRead(() => ({
+      pred: loadTensor(job.predictionKey === null ? job.prediction : `${job.prediction}#${job.predictionKey}`, limits),
+      ref: loadTensor(job.reference, limits),
+    }));
     const bytes = pred.tensor.data.byteLength + ref.tensor.data.byteLength;
     try {
       const { spatial: _spatial, ...evaluation } = evaluateCase(pred.tensor, ref.tensor, { loss: job.loss, ignoreLabel: job.ignoreLabel });
@@ -38,7 +44,12 @@ export function runCaseJob(job: CaseJob): CaseReply {
     } catch (e) {
       // A bad option names the option already; a problem with the pair names both files.
       if (e instanceof LossInputError && e.option !== undefined) throw e;
-      throw new Error(`${job.prediction} vs ${job.reference}: ${e instanceof Error ? e.message : String(e)}`);
+      // The ignore label leaves the metrics' counts, not the loss: say how to keep it out of the loss too.
+      const hint =
+        e instanceof LossInputError && job.ignoreLabel !== null
+          ? ` (the loss sees the ignore label ${job.ignoreLabel} too: for cross-entropy pass --ignore-index ${job.ignoreLabel}, or evaluate metrics only with --no-loss)`
+          : '';
+      throw new Error(`${job.prediction} vs ${job.reference}: ${e instanceof Error ? e.message : String(e)}${hint}`);
     }
   } catch (e) {
     const msg = e instanceof TensorFileError || e instanceof Error ? e.message : String(e);

@@ -100,7 +100,11 @@ class CaseWorkerFailed extends Error {}
 /** One worker thread evaluating cases one after the other; requests and replies are matched by id. */
 class Lane {
   private live: { worker: Worker; channel: RequestChannel<CaseMethods, string> } | null = null;
-  constructor(private readonly script: string | null) {}
+  constructor(
+    private readonly script: string | null,
+    /** The run's one-reader-at-a-time lock word (caseWorker.ts). */
+    private readonly readLock: SharedArrayBuffer,
+  ) {}
 
   run(job: CaseJob): Promise<CaseReply> {
     if (!this.script) return Promise.resolve().then(() => runCaseJob(job));
@@ -112,7 +116,7 @@ class Lane {
   }
 
   private start(script: string): { worker: Worker; channel: RequestChannel<CaseMethods, string> } {
-    const worker = new Worker(script);
+    const worker = new Worker(script, { workerData: { readLock: this.readLock } });
     const channel = new RequestChannel<CaseMethods, string>({ send: (m) => worker.postMessage(m), toError: (error) => new Error(error) });
     const live = { worker, channel };
     const gone = (reason: Error) => {
@@ -147,7 +151,8 @@ export async function evaluateFolder(o: FolderRunOptions): Promise<FolderRun> {
   const progress = () => o.onProgress?.({ done: records.length + failed.length, failed: failed.length, total, elapsedMs: performance.now() - t0 });
   const files = (p: CasePair) => ({ prediction_file: join(o.predictions, p.prediction), reference_file: join(o.references, p.reference) });
 
-  const workers = Array.from({ length: lanes }, () => new Lane(script));
+  const readLock = new SharedArrayBuffer(4);
+  const workers = Array.from({ length: lanes }, () => new Lane(script, readLock));
   const onAbort = () => void Promise.all(workers.map((w) => w.dispose()));
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {

@@ -80,7 +80,7 @@ test('every file the manifest points at is in the .vsix, and the manifest is the
   assert.deepEqual(shipped.contributes, repo.contributes);
   const main = `extension/${shipped.main.replace(/^\.\//, '')}${shipped.main.endsWith('.js') ? '' : '.js'}`;
   assert.ok(entries.has(main), `main ${shipped.main} is not in the .vsix`);
-  for (const bundle of ['dist/worker.js', 'dist/webview/comparison.js', 'dist/webview/tensorFile.js']) {
+  for (const bundle of ['dist/worker.js', 'dist/case-worker.js', 'dist/webview/comparison.js', 'dist/webview/tensorFile.js', 'dist/webview/dataset.js']) {
     assert.ok(entries.has(`extension/${bundle}`), `${bundle} is not in the .vsix`);
   }
   // Files the bundles load at run time by path (worker entries, webview scripts and styles) must be shipped.

@@ -17,7 +17,7 @@ import { evaluateFolder, OptionError } from '../../src/parallel/evaluateFolder';
 import { resolveOptions } from '../../src/engine/options';
 import { Tensor } from '../../src/engine/tensor';
 import { installZlibInflate } from '../../src/node/zlibInflate';
-import { cliPath, fixturesDir, requireFixture } from './helpers/paths';
+import { cliPath, fixturesDir, repoRoot, requireFixture } from './helpers/paths';
 
 installZlibInflate();
 const fix = (...p: string[]) => join(requireFixture(join(fixturesDir, 'dataset')), ...p);
@@ -245,7 +245,119 @@ test('loss-inspect dataset: exit 0 when every case is evaluated (--json), 2 when
   const bad = cli(join(dir, 'p'), join(dir, 'r'), '--labels', 'one');
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--labels needs integers/);
+  const named = cli(join(repoRoot, 'sample', 'dataset', 'predictions'), join(repoRoot, 'sample', 'dataset', 'references'), '--softmax', '--to-onehot-y');
+  assert.equal(named.code, 0, named.err);
+  assert.match(named.out, /Dice 1 liver +Dice 2 spleen +Dice 3 pancreas/, 'class names from the classes.json beside the folders');
   const missing = cli(join(dir, 'nope'), join(dir, 'r'));
   assert.equal(missing.code, 2);
   assert.match(missing.err, /predictions folder .*nope: no such folder/);
+});
+
+test('folder view rows: worst first (highest loss, else lowest mean Dice), NaN and missing last, heat-map colours', async () => {
+  const { caseRows, defaultSort, sortRows, diceColor } = await import('../../webview/dataset/caseRows');
+  const rec = (id: string, pred: number[], ref: number[]): CaseRecord => ({ id, prediction_file: id, reference_file: id, kind: 'labels', numClasses: 0, counts: countLabelMaps(pred, ref, null), loss: null });
+  const s = summarize({
+    records: [rec('good', [1, 2], [1, 2]), rec('bad', [2, 1], [1, 2]), rec('empty', [0, 0], [0, 0])],
+    failed: [],
+    unmatched: { predictions: [], references: [] },
+    labels: [1, 2],
+    ignoreLabel: null,
+    lossOptions: null,
+  });
+  const rows = caseRows(s);
+  assert.deepEqual(defaultSort(s), { key: 'meanDice', dir: 'ascending' });
+  assert.deepEqual(sortRows(rows, 'meanDice', 'ascending').map((r) => r.id), ['bad', 'good', 'empty']);
+  assert.deepEqual(sortRows(rows, 'meanDice', 'descending').map((r) => r.id), ['good', 'bad', 'empty']);
+  assert.deepEqual(sortRows(rows, 'case', 'ascending').map((r) => r.id), ['bad', 'empty', 'good']);
+  const e = readExpected('logits');
+  const run = await evaluateFolder({ predictions: fix('logits', 'predictions'), references: fix('logits', 'references'), predictionKey: null, loss: lossOptions, labels: null, ignoreLabel: null, threads: 1 });
+  assert.deepEqual(defaultSort(run.summary), { key: 'loss', dir: 'descending' });
+  const worst = [...e.cases].sort((a: any, b: any) => b.loss.total - a.loss.total)[0].id;
+  assert.equal(sortRows(caseRows(run.summary), 'loss', 'descending')[0]!.id, worst);
+  assert.equal(diceColor(NaN), null);
+  assert.equal(diceColor(0), 'rgb(230, 110, 100)');
+  assert.equal(diceColor(1), 'rgb(90, 175, 100)');
+  // WCAG contrast of the cells' #111 text on every heat-map colour
+  const lum = (rgb: number[]) => {
+    const [r, g, b] = rgb.map((c) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const text = lum([0x11, 0x11, 0x11]);
+  for (let d = 0; d <= 1.0001; d += 0.05) {
+    const bg = lum(diceColor(d)!.match(/\d+/g)!.map(Number));
+    assert.ok((bg + 0.05) / (text + 0.05) >= 4.5, `Dice ${d.toFixed(2)}: contrast ${((bg + 0.05) / (text + 0.05)).toFixed(2)}`);
+  }
+});
+
+test('the argmax counts taken from the loss pass (confusion matrix) equal the separate argmax pass, with and without an ignore label', async () => {
+  const { loadTensor } = await import('../../src/cli/loadTensor');
+  const { countsFromConfusion } = await import('../../src/dataset/segMetrics');
+  const { floatData } = await import('../../src/engine/layout');
+  const { usableConfusion } = await import('../../src/dataset/evaluateCase');
+  const { computeReport } = await import('../../src/engine/report');
+  for (const id of ['case_001', 'case_003', 'case_004']) {
+    const pred = loadTensor(fix('logits', 'predictions', `${id}.npz`)).tensor;
+    const ref = loadTensor(fix('logits', 'references', `${id}.nii.gz`)).tensor;
+    const refValues = (await import('../../src/dataset/segMetrics')).labelValues(ref);
+    assert.ok(usableConfusion(computeReport(pred, ref.reshape([1, 1, ...ref.shape]), lossOptions), 3), `${id}: the confusion route is taken`);
+    for (const ignoreLabel of [null, 2]) {
+      const e = evaluateCase(pred, ref, { loss: lossOptions, ignoreLabel });
+      const direct = countScores(floatData(pred), 3, ref.size, refValues, ignoreLabel);
+      assert.deepEqual(e.counts, direct, `${id} ignore ${ignoreLabel}`);
+    }
+  }
+  // a matrix gives its row/column sums
+  assert.deepEqual(countsFromConfusion([[3, 1], [2, 4]], null), { counted: 10, ignored: 0, values: [{ value: 0, ref: 4, pred: 5, both: 3 }, { value: 1, ref: 6, pred: 5, both: 4 }] });
+  assert.deepEqual(countsFromConfusion([[3, 1], [2, 4]], 1), { counted: 4, ignored: 6, values: [{ value: 0, ref: 4, pred: 3, both: 3 }, { value: 1, ref: 0, pred: 1, both: 0 }] });
+  // NaN logits: the engine's argmax skips NaN, torch's picks it — the separate pass counts them as torch does
+  const x = new Float32Array([NaN, 0, 1, 5]); // (C=2, S=2): position 0 → NaN in channel 0 → argmax 0; position 1 → 1
+  const nan = evaluateCase(new Tensor('float32', [2, 2], x), new Tensor('uint8', [2], new Uint8Array([0, 1])), { loss: resolveOptions({ loss: 'ce' }), ignoreLabel: null });
+  assert.equal(labelMetrics(nan.counts, 0).TP, 1);
+  assert.equal(labelMetrics(nan.counts, 1).TP, 1);
+});
+
+test('a folder evaluation is cancellable: aborting rejects with CancelledError and stops dispatching cases', async () => {
+  const { CancelledError } = await import('../../src/parallel/evaluateFolder');
+  const abort = new AbortController();
+  let seen = 0;
+  await assert.rejects(
+    evaluateFolder({
+      predictions: fix('logits', 'predictions'),
+      references: fix('logits', 'references'),
+      predictionKey: null,
+      loss: lossOptions,
+      labels: null,
+      ignoreLabel: null,
+      threads: 1,
+      signal: abort.signal,
+      onProgress: (p) => {
+        seen = p.done;
+        abort.abort();
+      },
+    }),
+    (e: unknown) => e instanceof CancelledError,
+  );
+  assert.equal(seen, 1, 'no case after the abort');
+  const pre = new AbortController();
+  pre.abort();
+  await assert.rejects(evaluateFolder({ predictions: fix('logits', 'predictions'), references: fix('logits', 'references'), predictionKey: null, loss: null, labels: null, ignoreLabel: null, signal: pre.signal }), (e: unknown) => e instanceof CancelledError);
+});
+
+test('an ignore label the loss cannot take: the case names the problem and how to keep it out of the loss; metrics only work', async () => {
+  const { npyBytes } = await import('./helpers/npyWrite');
+  const dir = mkdtempSync(join(tmpdir(), 'li-dataset-ignore-'));
+  for (const sub of ['p', 'r']) mkdirSync(join(dir, sub));
+  // C = 2 scores over 4 voxels; the reference's last voxel is the ignore label 255
+  writeFileSync(join(dir, 'p', 'a.npy'), npyBytes('float32', [2, 4], new Float32Array([2, 0, 0, 2, 0, 2, 2, 0])));
+  writeFileSync(join(dir, 'r', 'a.npy'), npyBytes('uint8', [4], new Uint8Array([0, 1, 1, 255])));
+  const base = { predictions: join(dir, 'p'), references: join(dir, 'r'), predictionKey: null, labels: null, ignoreLabel: 255, threads: 1 };
+  const withLoss = await evaluateFolder({ ...base, loss: resolveOptions({ loss: 'ce' }) });
+  assert.equal(withLoss.summary.failed.length, 1);
+  assert.match(withLoss.summary.failed[0]!.error, /a\.npy vs .*a\.npy: .*255.*pass --ignore-index 255, or evaluate metrics only with --no-loss/);
+  const ce = await evaluateFolder({ ...base, loss: resolveOptions({ loss: 'ce', ignoreIndex: 255 }) });
+  assert.equal(ce.summary.cases.length, 1, 'CE with ignore_index takes it');
+  // argmax [0, 1, 1, 0] vs reference [0, 1, 1, ·]: label 1 TP 2, the ignored voxel counts nowhere
+  assert.deepEqual(ce.summary.metric_per_case[0]!.metrics['1'], { Dice: 1, IoU: 1, TP: 2, FP: 0, FN: 0, TN: 1, n_pred: 2, n_ref: 2 });
+  const metricsOnly = await evaluateFolder({ ...base, loss: null });
+  assert.deepEqual(metricsOnly.summary.metric_per_case[0]!.metrics['1'], ce.summary.metric_per_case[0]!.metrics['1']);
 });

@@ -12,6 +12,7 @@ import { repoRoot } from './helpers/paths';
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
 const COMMANDS = [
   'compareLosses', 'openTensorFile', 'compareWith', 'inspectWithOptions', 'showOutput', 'compareFromDebugger', 'compareLossWith', 'refreshFromDebugger',
+  'evaluateFolder',
 ].map((c) => `lossInspector.${c}`);
 
 test('activation: our commands, the custom editor, the panel restore and python — never *', () => {
@@ -36,6 +37,9 @@ test('commands: all contributed with the category; CodeLens-only ones hidden fro
   for (const c of cmds) assert.equal(c.category, 'Loss Inspector');
   assert.equal(cmds.find((c) => c.command === 'lossInspector.compareLosses')!.title, 'Compare Losses…');
   assert.equal(cmds.find((c) => c.command === 'lossInspector.openTensorFile')!.title, 'Open Tensor File');
+  assert.equal(cmds.find((c) => c.command === 'lossInspector.evaluateFolder')!.title, 'Evaluate Folder…');
+  const onFolder = pkg.contributes.menus['explorer/context'].find((m: { command: string }) => m.command === 'lossInspector.evaluateFolder');
+  assert.equal(onFolder?.when, 'explorerResourceIsFolder', 'Evaluate Folder… on a folder in the explorer');
   const hidden = pkg.contributes.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command);
   assert.ok(hidden.includes('lossInspector.inspectWithOptions'));
 });
@@ -59,7 +63,8 @@ test('debugger commands: palette only while stopped, the Variables view menu, Re
 test('explorer menu when-clause and the custom editor cover exactly the seven tensor patterns', () => {
   const items: { command: string; when: string }[] = pkg.contributes.menus['explorer/context'];
   assert.ok(items.some((i) => i.command === 'lossInspector.compareWith'));
-  for (const i of items) {
+  // Every file item (Evaluate Folder… is the one folder item) matches exactly the tensor patterns.
+  for (const i of items.filter((x) => x.when !== 'explorerResourceIsFolder')) {
     const m = /resourceFilename =~ \/(.+)\/i/.exec(i.when);
     assert.ok(m, i.when);
     assert.equal(m[1], TENSOR_FILENAME_REGEX);

@@ -147,6 +147,7 @@ test('build: a missing entry point fails the build and is named', () => {
     'src/parallel/caseWorker.ts',
     'webview/comparison/main.ts',
     'webview/tensorFile/main.ts',
+    'webview/dataset/main.ts',
   ]; // src/worker/worker.ts left out
   const dir = scratch({ 'scripts/build.mjs': null, ...Object.fromEntries(entries.map((e) => [e, 'export {};\n'])) });
   const r = run(dir, ['scripts/build.mjs']);
@@ -156,7 +157,7 @@ test('build: a missing entry point fails the build and is named', () => {
 });
 
 test('build: a bundle that does not compile fails the build', () => {
-  const entries = ['src/extension/extension.ts', 'src/worker/worker.ts', 'src/cli/main.ts', 'src/parallel/accumulateWorker.ts', 'src/parallel/caseWorker.ts', 'webview/tensorFile/main.ts'];
+  const entries = ['src/extension/extension.ts', 'src/worker/worker.ts', 'src/cli/main.ts', 'src/parallel/accumulateWorker.ts', 'src/parallel/caseWorker.ts', 'webview/tensorFile/main.ts', 'webview/dataset/main.ts'];
   const dir = scratch({
     'scripts/build.mjs': null,
     ...Object.fromEntries(entries.map((e) => [e, 'export {};\n'])),
@@ -165,7 +166,7 @@ test('build: a bundle that does not compile fails the build', () => {
   const r = run(dir, ['scripts/build.mjs']);
   assert.equal(r.status, 1, r.out);
   assert.match(r.out, /Could not resolve "\.\/shared\/dom"/);
-  assert.match(r.out, /1 of 7 bundles failed/);
+  assert.match(r.out, /1 of 8 bundles failed/);
 });
 
 // --- the test runner ------------------------------------------------------------------------------------------

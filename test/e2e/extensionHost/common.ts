@@ -9,6 +9,7 @@ export const COMMANDS = [
   'lossInspector.compareWith',
   'lossInspector.inspectWithOptions',
   'lossInspector.showOutput',
+  'lossInspector.evaluateFolder',
   'lossInspector.compareFromDebugger',
   'lossInspector.compareLossWith',
   'lossInspector.refreshFromDebugger',
