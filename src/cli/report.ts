@@ -22,6 +22,9 @@ Options (golden option keys in kebab-case; flags override --config):
   --[no-]to-onehot-y  --[no-]sigmoid  --[no-]softmax  --[no-]squared-pred  --[no-]jaccard  --[no-]batch
   --smooth-nr X  --smooth-dr X   (default 1e-5)
   --lambda-dice X  --lambda-ce X (default 1)
+  --class-axis 1|-1              the logits' class axis; -1 for language-model logits (B, T, V) (default 1;
+                                 a target shaped like the logits without the last axis selects -1 with a warning)
+  --[no-]shift-labels            with --class-axis -1: position t against label t+1, as causal LMs do
   --config FILE.json             a JSON object with the golden option keys (camelCase)
   --class-names A,B,...          class names (default: classes.json beside the logits or target, if any)
   --max-tensor-bytes N           refuse tensors larger than N bytes
@@ -29,7 +32,7 @@ Options (golden option keys in kebab-case; flags override --config):
   --json                         one JSON object: loss, hard, smoothed, perClass, config, warnings, timings, ...`;
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-const BOOL_KEYS = new Set(['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch']);
+const BOOL_KEYS = new Set(['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch', 'shiftLabels']);
 const FLAG_TO_KEY = new Map<string, keyof LossOptions>(OPTION_KEYS.map((k) => [kebab(k), k]));
 
 export interface ReportArgs {

@@ -20,6 +20,8 @@ import {
 } from './finalize';
 import { edgeWarnings } from './edgeWarnings';
 import { floorCase, labelSmoothingFloorOf } from './floor';
+import { sequencePair, type SequenceLayout } from './sequence';
+import { sequenceWarnings } from './sequenceReport';
 import { sweepGrid } from './sweepGrid';
 
 export { sweepGrid, DEFAULT_SWEEP_EPS } from './sweepGrid';
@@ -31,6 +33,8 @@ export interface PreparedPair {
   logits: PreparedLogits;
   target: PreparedTarget;
   opts: LossOptions;
+  /** How a class-axis-last pair was brought to axis 1 (sequence.ts), with the shapes as given; null otherwise. */
+  sequence?: { layout: SequenceLayout; logitsShape: number[]; targetShape: number[] } | null;
 }
 
 /**
@@ -42,7 +46,9 @@ const logitsCache = new WeakMap<Tensor, PreparedLogits>();
 const targetCache = new WeakMap<Tensor, WeakMap<PreparedLogits, Map<string, PreparedTarget>>>();
 
 /** Validates and lays out a pair (reusing the layouts of earlier calls on the same tensors). */
-export function preparePair(logits: Tensor, target: Tensor, opts: LossOptions): PreparedPair {
+export function preparePair(logits0: Tensor, target0: Tensor, opts: LossOptions): PreparedPair {
+  const seq = sequencePair(logits0, target0, opts);
+  const { logits, target } = seq;
   let lg = logitsCache.get(logits);
   if (!lg) {
     lg = prepareLogits(logits);
@@ -59,7 +65,8 @@ export function preparePair(logits: Tensor, target: Tensor, opts: LossOptions): 
     byKey.set(key, tg);
   }
   checkWeight(lg, tg, opts);
-  return { logits: lg, target: tg, opts };
+  const sequence = seq.layout ? { layout: seq.layout, logitsShape: [...logits0.shape], targetShape: [...target0.shape] } : null;
+  return { logits: lg, target: tg, opts, sequence };
 }
 
 function shapesOf(p: { logits: PreparedLogits; target: PreparedTarget }): string {
@@ -249,6 +256,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     if (outside) warnings.push({ code: 'dice-on-raw-values', message: 'Dice without softmax or sigmoid runs on values outside [0, 1]: these look like raw logits' });
   }
   warnings.push(...edgeWarnings({ opts, C, acc, targetKind: tg.kind, loss, hard }));
+  if (pair.sequence) warnings.push(...sequenceWarnings(pair.sequence));
 
   return {
     loss,
@@ -261,10 +269,12 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     floorCase: floorKind,
     config: { ...opts, weight: opts.weight ? [...opts.weight] : null },
     numClasses: C,
-    logitsShape: [...lg.shape],
-    targetShape: [...tg.shape],
+    logitsShape: pair.sequence ? [...pair.sequence.logitsShape] : [...lg.shape],
+    targetShape: pair.sequence ? [...pair.sequence.targetShape] : [...tg.shape],
     targetKind: tg.kind,
-    elements: acc.elements,
+    // the shift's unlabelled last positions are not elements of the sliced pair
+    elements: acc.elements - (pair.sequence?.layout.dropped ?? 0),
+    sequence: pair.sequence ? { ...pair.sequence.layout } : null,
     kept: tg.kind === 'index' ? acc.kept : acc.elements,
     warnings,
   };

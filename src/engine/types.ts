@@ -7,6 +7,8 @@
 export type LossKind = 'ce' | 'dice' | 'dicece';
 export type Reduction = 'mean' | 'sum';
 
+import type { SequenceLayout } from './sequence';
+
 /** Exactly the golden `options` keys. Every key is always present in an effective configuration. */
 export interface LossOptions {
   loss: LossKind;
@@ -28,6 +30,10 @@ export interface LossOptions {
   batch: boolean;
   lambdaDice: number;
   lambdaCe: number;
+  /** The logits' class axis: 1 (torch's layout) or -1 (last, as language models save `(B, T, V)`); src/engine/sequence.ts. */
+  classAxis: 1 | -1;
+  /** With classAxis -1: position t is scored against label t+1 (`logits[:, :-1]` vs `labels[:, 1:]`, causal LM). */
+  shiftLabels: boolean;
 }
 
 /** MONAI / torch defaults (DiceCELoss's constructor defaults; `loss` defaults to `dicece`). */
@@ -48,6 +54,8 @@ export const DEFAULT_OPTIONS: Readonly<LossOptions> = Object.freeze({
   batch: false,
   lambdaDice: 1,
   lambdaCe: 1,
+  classAxis: 1,
+  shiftLabels: false,
 });
 
 export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof LossOptions)[];
@@ -141,6 +149,8 @@ export interface Report {
   targetShape: number[];
   /** How the target was interpreted. */
   targetKind: 'index' | 'onehot' | 'probability' | 'binary';
+  /** Language-model layout (class axis last, shift) when the pair came that way, else null. */
+  sequence: SequenceLayout | null;
   /** Elements (positions apart from the channel) and how many were kept (not ignore_index). */
   elements: number;
   kept: number;
