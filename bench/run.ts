@@ -25,13 +25,15 @@ import { ensureDataset, type EnsureResult } from './generate';
 import { fmtMB, fmtMs, fmtRatio, renderTable, type Cell } from './table';
 import { viewSweepGrid } from '../src/engine/sweepGrid';
 import { DATASETS, WORKLOADS, type DatasetName, type Workload, type WorkloadId } from './workloads';
+import { ensureFolder, runFolderBench, type FolderOutcome } from './folder';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(benchDir, '..');
 
 interface Args {
   reps: number;
-  only: Set<WorkloadId> | null;
+  /** Workload ids to run (W1–W4, and W5: the validation-set folder). */
+  only: Set<string> | null;
   torch: boolean;
   torchThreads: number;
   /** Threads of our parallel runner (1: single thread only). */
@@ -48,7 +50,7 @@ function parseArgs(argv: string[]): Args {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
     if (flag === '--reps') a.reps = Math.max(1, Number.parseInt(value(), 10) || 1);
-    else if (flag === '--only') a.only = new Set(value().split(',').map((s) => s.trim().toUpperCase()) as WorkloadId[]);
+    else if (flag === '--only') a.only = new Set(value().split(',').map((s) => s.trim().toUpperCase()));
     else if (flag === '--no-torch') a.torch = false;
     else if (flag === '--torch-threads') a.torchThreads = Math.max(1, Number.parseInt(value(), 10) || 1);
     else if (flag === '--threads') a.threads = Math.max(1, Number.parseInt(value(), 10) || 1);
@@ -60,7 +62,7 @@ function parseArgs(argv: string[]): Args {
       a.eps = e;
     }
     else if (flag === '--help' || flag === '-h') {
-      console.log('usage: npm run bench -- [--reps N] [--only W1,W2,W3,W4] [--no-torch] [--threads N] [--torch-threads N] [--runtime bundle|tsx] [--python PATH] [--eps E]');
+      console.log('usage: npm run bench -- [--reps N] [--only W1,W2,W3,W4,W5] [--no-torch] [--threads N] [--torch-threads N] [--runtime bundle|tsx] [--python PATH] [--eps E]');
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${argv[i]}`);
   }
@@ -106,6 +108,9 @@ async function buildChild(runtime: Args['runtime'], dataDir: string): Promise<{ 
   const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', absWorkingDir: repoRoot } as const;
   const workerScript = join(outDir, 'accumulate-worker.js');
   await esbuild.build({ ...common, entryPoints: [join(repoRoot, 'src', 'parallel', 'accumulateWorker.ts')], outfile: workerScript });
+  // W5 runs the whole CLI: bundled here with its case worker beside it (never a stale dist/).
+  await esbuild.build({ ...common, entryPoints: [join(repoRoot, 'src', 'cli', 'main.ts')], outfile: join(outDir, 'cli.js') });
+  await esbuild.build({ ...common, entryPoints: [join(repoRoot, 'src', 'parallel', 'caseWorker.ts')], outfile: join(outDir, 'case-worker.js') });
   if (runtime === 'tsx') return { argv: ['--expose-gc', '--import', 'tsx', join(benchDir, 'child.ts')], workerScript };
   const outfile = join(outDir, 'child.cjs');
   await esbuild.build({ ...common, entryPoints: [join(benchDir, 'child.ts')], outfile });
@@ -267,6 +272,8 @@ async function main(): Promise<void> {
   const datasets = new Map<DatasetName, EnsureResult>();
   for (const w of workloads) if (!datasets.has(w.dataset)) datasets.set(w.dataset, ensureDataset(dataDir, w.dataset, log));
 
+  const wantFolder = !args.only || args.only.has('W5');
+  const folderData = wantFolder ? ensureFolder(dataDir, log) : null;
   const torch: TorchProbe = args.torch ? probeTorch(args.python) : { available: false, reason: 'skipped (--no-torch)' };
   log(torch.available ? `bench: torch ${torch.version} via ${args.python}, ${args.torchThreads} thread(s)` : `bench: no torch comparison: ${torch.reason}`);
 
@@ -304,6 +311,28 @@ async function main(): Promise<void> {
     } catch (e) {
       o.error = e instanceof Error ? e.message : String(e);
       log(`bench: ${w.id} failed: ${o.error}`);
+      failed = true;
+    }
+  }
+
+  let folder: FolderOutcome | null = null;
+  let folderError: string | undefined;
+  if (folderData) {
+    try {
+      folder = runFolderBench({
+        cli: join(dataDir, '.build', 'cli.js'),
+        data: folderData,
+        reps: Math.min(args.reps, 3),
+        threads: args.threads,
+        python: torch.available ? args.python : null,
+        torchEnv: torchEnv(),
+        benchDir,
+        log,
+      });
+      if ((folder.maxLossRelDiff ?? 0) > 1e-4 || (folder.maxDiceDiff ?? 0) > 1e-12) failed = true;
+    } catch (e) {
+      folderError = e instanceof Error ? e.message : String(e);
+      log(`bench: W5 failed: ${folderError}`);
       failed = true;
     }
   }
@@ -378,6 +407,32 @@ async function main(): Promise<void> {
   );
 
   const goals = goalsOf(outcomes);
+  if (folder) {
+    const ob = Math.min(...folder.ours.wallMs);
+    const om = median(folder.ours.wallMs);
+    const py = folder.python;
+    console.log('');
+    console.log(
+      `W5 validation set: ${folderData!.predictions.split('/').slice(-2)[0]} — 16 cases of 1×4×128×128×96 float32 logits (.npz, compressed) + uint8 .nii.gz, ` +
+        `${fmtMB(folder.data.totalBytes / 1024 ** 2)} MB of files; DiceCE (softmax, to_onehot_y, ε = 0.1) and nnU-Net metrics per case; best of ${folder.ours.wallMs.length}`,
+    );
+    console.log(
+      renderTable(
+        ['W5 whole run', 'best', 'median', 'peak RSS', 'largest case files', 'peak / largest case'],
+        [
+          ['loss-inspect dataset', fmtMs(ob), fmtMs(om), fmtMB(folder.ours.peakRssMB), fmtMB(folder.data.largestCaseBytes / 1024 ** 2), fmtRatio(folder.ours.peakRssMB / (folder.data.largestCaseBytes / 1024 ** 2))],
+          py
+            ? [`python loop (${py.reader}, torch ${py.threads} thr.)`, fmtMs(Math.min(...py.wallMs)), fmtMs(median(py.wallMs)), fmtMB(py.peakRssMB), '', '']
+            : [`python loop: ${folder.pythonSkipped ?? 'skipped'}`, '—', '—', '—', '', ''],
+        ],
+      ),
+    );
+    if (py) {
+      console.log(`  W5 numbers: per-case DiceCE max rel diff ${folder.maxLossRelDiff!.toExponential(1)} (torch float32), mean/pooled Dice max abs diff ${folder.maxDiceDiff!.toExponential(1)}`);
+      goals.push({ goal: 'W5 dataset run / Python loop', target: 0.5, best: ob / Math.min(...py.wallMs), median: om / median(py.wallMs) });
+    }
+  }
+  if (folderError) console.log(`  W5: ERROR ${folderError}`);
   console.log('');
   console.log('Goals of issue 6 (ratios; lower is better)');
   console.log(
@@ -429,6 +484,7 @@ async function main(): Promise<void> {
     datasets: [...datasets.values()].map((d) => ({ name: d.name, spec: DATASETS[d.name].spec, sizes: d.sizes, generatedMs: d.generatedMs })),
     workloads: Object.fromEntries([...outcomes.entries()].map(([id, o]) => [id, { title: o.workload.title, options: o.workload.options, fileBytes: o.fileBytes, ours: o.ours, torch: o.torch, check: o.check, error: o.error }])),
     goals,
+    folder: folder ?? (folderError ? { error: folderError } : null),
     sweepCheck: sc,
     ok: !failed,
   };
@@ -440,6 +496,11 @@ async function main(): Promise<void> {
     console.log('bench: FAILED (see above)');
     process.exitCode = 1;
   }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 main().catch((e: unknown) => {

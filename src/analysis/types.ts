@@ -69,15 +69,15 @@ export type LossName =
 
 /**
  * A class count stated in the source: `num_classes=14`, `out_channels=CONFIG["num_classes"]`,
- * `NUM_CLASSES = 14`, `{"n_classes": 4}` (a literal or a value resolved statically), or the length of a
- * literal weight list.
+ * `NUM_CLASSES = 14`, `{"n_classes": 4}` (a literal or a value resolved statically). The length of a
+ * call's weight list is not a hint: it is that call's own C (lens.ts `classCountFor`).
  */
 export interface ClassCountHint extends Located {
   value: number;
-  /** The keyword, variable name or dict key it came from (`weight` for a weight list's length). */
+  /** The keyword, variable name or dict key it came from. */
   name: string;
-  /** How it is stated: `num_classes=…` keyword, `NAME = …` assignment, `"key": …` dict entry, a weight list. */
-  via: 'keyword' | 'assignment' | 'dict' | 'weight';
+  /** How it is stated: `num_classes=…` keyword, `NAME = …` assignment, `"key": …` dict entry. */
+  via: 'keyword' | 'assignment' | 'dict';
   cellIndex?: number;
 }
 

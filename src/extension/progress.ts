@@ -12,11 +12,16 @@ export interface JobOptions {
   delayMs?: number;
   /** An outer cancellation (e.g. a quick pick's token, a custom editor's token). */
   token?: vscode.CancellationToken;
+  /** An outer abort (e.g. the webview cancelled or gave up on the request this job answers). */
+  signal?: AbortSignal;
 }
 
 export async function runJob<T>(o: JobOptions, fn: (call: CallOptions) => Promise<T>): Promise<T> {
   const abort = new AbortController();
   const outer = o.token?.onCancellationRequested(() => abort.abort());
+  const onOuterAbort = () => abort.abort();
+  if (o.signal?.aborted) abort.abort();
+  o.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let report: ((message: string) => void) | undefined;
   let lastMessage: string | undefined;
   const onProgress = (message: string) => {
@@ -48,5 +53,6 @@ export async function runJob<T>(o: JobOptions, fn: (call: CallOptions) => Promis
   } finally {
     clearTimeout(timer);
     outer?.dispose();
+    o.signal?.removeEventListener('abort', onOuterAbort);
   }
 }

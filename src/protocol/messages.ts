@@ -5,11 +5,13 @@
  * - the webview posts `{type: 'ready'}` first; the host answers with `init` (settings and initial state);
  * - every webview request is `{type: 'request', id, method, params}` and gets exactly one
  *   `{type: 'response', id, ok: true, result}` or `{type: 'response', id, ok: false, error}`, also when
- *   the handler throws (a request never hangs);
+ *   the handler throws (a request never hangs); the webview may send `{type: 'cancel', id}` (a timed-out or
+ *   abandoned request). Both ends are the id-matched channel of ./channel.ts;
  * - the host may push `update`, `busy` and `notice` messages at any time.
  */
 import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequest } from '../engine/types';
 import type { DType } from '../engine/tensor';
+import type { CancelMessage, ResponseMessage } from './channel';
 
 /** A tensor chosen for comparison: a file and, for container files, the key inside it. */
 export interface TensorRef {
@@ -20,10 +22,39 @@ export interface TensorRef {
   label: string;
 }
 
+/** An argument of a loss call that *Inspect with these settings…* did not apply, or a value torch rejects. */
+export interface InspectNote {
+  /** The Python parameter (`weight`), or `**kwargs` / `*args`. */
+  param: string;
+  /** The option it maps to, if any. */
+  key: keyof LossOptions | null;
+  /** The value as written (`class_weights`). */
+  text: string;
+  /** Why (`not a literal`, `a function parameter`, torch's error message…). */
+  reason: string;
+}
+
+/**
+ * A comparison opened by *Inspect with these settings…* on a loss call: where the call is, and what of
+ * it the numbers do not include. With `notApplied` entries the view says its numbers are for the options
+ * shown, not what training sees; with `invalid` ones nothing is computed (torch would raise).
+ */
+export interface InspectCaveats {
+  /** The Python file (URI string) and the call's 1-based line. */
+  sourceUri: string;
+  line: number;
+  /** E.g. `train.py:12`. */
+  label: string;
+  notApplied: InspectNote[];
+  invalid: InspectNote[];
+}
+
 export interface ComparisonState {
   logits: TensorRef;
   target: TensorRef;
   options: LossOptions;
+  /** Present when the comparison came from a loss call in code (see {@link InspectCaveats}). */
+  inspect?: InspectCaveats;
   report: Report;
   sweep: EpsSweep | null;
   /** Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. */
@@ -92,7 +123,7 @@ export interface HeatmapData {
 }
 
 /** Requests a webview can make, with their parameters and results. */
-export interface RequestMap {
+export type RequestMap = {
   /** Recompute the comparison with changed options (debounced by the webview). */
   recompute: { params: { options: Partial<LossOptions> }; result: ComparisonState };
   slice: { params: SliceRequest; result: SliceData };
@@ -102,7 +133,7 @@ export interface RequestMap {
   heatmap: { params: HeatmapRequest; result: HeatmapData };
   /** From the tensor editor: start a comparison with this tensor as logits or target. */
   compareWith: { params: { key: string; role: 'logits' | 'target' }; result: Record<string, never> };
-}
+};
 
 export type RequestMethod = keyof RequestMap;
 
@@ -110,11 +141,9 @@ export type WebviewRequest = {
   [M in RequestMethod]: { type: 'request'; id: number; method: M; params: RequestMap[M]['params'] };
 }[RequestMethod];
 
-export type WebviewToHost = { type: 'ready' } | WebviewRequest | { type: 'log'; level: 'info' | 'error'; message: string };
+export type WebviewToHost = { type: 'ready' } | WebviewRequest | CancelMessage | { type: 'log'; level: 'info' | 'error'; message: string };
 
-export type Response<M extends RequestMethod = RequestMethod> =
-  | { type: 'response'; id: number; ok: true; result: RequestMap[M]['result'] }
-  | { type: 'response'; id: number; ok: false; error: string };
+export type Response<M extends RequestMethod = RequestMethod> = ResponseMessage<RequestMap[M]['result'], string>;
 
 export type HostToWebview =
   | { type: 'init'; view: 'comparison'; state: ComparisonState; theme?: string }
@@ -130,12 +159,14 @@ export interface PersistedComparison {
   logits: TensorRef;
   target: TensorRef;
   options: LossOptions;
+  inspect?: InspectCaveats;
 }
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
   if (typeof m !== 'object' || m === null) return false;
   const t = (m as { type?: unknown }).type;
   if (t === 'ready' || t === 'log') return true;
+  if (t === 'cancel') return typeof (m as { id?: unknown }).id === 'number';
   if (t !== 'request') return false;
   const r = m as { id?: unknown; method?: unknown };
   return typeof r.id === 'number' && typeof r.method === 'string';

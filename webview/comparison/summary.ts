@@ -6,6 +6,7 @@
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { LossTriple, Report } from '../../src/engine/types';
 import { el, replaceChildren, setValue } from '../common/dom';
+import { isWhatTrainingSees } from './inspectBanner';
 import { difference, formatCount, formatDelta, formatNumber, formatShape } from '../common/format';
 
 const LOSS_NAMES = { ce: 'F.cross_entropy', dice: 'DiceLoss', dicece: 'DiceCELoss' } as const;
@@ -64,7 +65,11 @@ export class SummaryView {
       el(
         'div',
         { class: 'card-head' },
-        el('h2', { text: 'What training sees', attrs: { id: 'summary-title' } }),
+        el('h2', {
+          testid: 'summary-title',
+          text: isWhatTrainingSees(state.inspect) ? 'What training sees' : 'For the options shown — not what training sees',
+          attrs: { id: 'summary-title' },
+        }),
         el('span', { class: 'muted', testid: 'summary-config', text: describeConfig(r) }),
       ),
       training,
