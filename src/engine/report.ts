@@ -21,7 +21,8 @@ import {
 import { edgeWarnings } from './edgeWarnings';
 import { floorCase, labelSmoothingFloorOf } from './floor';
 import { sequencePair, type SequenceLayout } from './sequence';
-import { sequenceWarnings } from './sequenceReport';
+import { sequenceReport, sequenceWarnings } from './sequenceReport';
+import { topConfusions } from './vocabulary';
 import { sweepGrid } from './sweepGrid';
 
 export { sweepGrid, DEFAULT_SWEEP_EPS } from './sweepGrid';
@@ -99,8 +100,10 @@ function checkWeight(lg: PreparedLogits, tg: PreparedTarget, opts: LossOptions):
 }
 
 export function accumulateConfig(pair: PreparedPair, sweepEps: number[] | null = null): AccumulateConfig {
-  const { opts } = pair;
-  return { opts, eps: opts.labelSmoothing, dice: opts.loss !== 'ce', sweepEps };
+  const { opts, logits: lg } = pair;
+  // a language-model pair keeps per-token values for its per-position and per-sequence loss
+  const rows = pair.sequence && opts.loss === 'ce' && pair.target.kind === 'index' && lg.S === 1 ? lg.B : 0;
+  return { opts, eps: opts.labelSmoothing, dice: opts.loss !== 'ce', sweepEps, rows };
 }
 
 /** The fused pass over every element, on this thread. */
@@ -267,6 +270,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     calibration,
     floor,
     floorCase: floorKind,
+    topConfusions: C > 1 && tg.kind !== 'probability' ? topConfusions(acc) : null,
     config: { ...opts, weight: opts.weight ? [...opts.weight] : null },
     numClasses: C,
     logitsShape: pair.sequence ? [...pair.sequence.logitsShape] : [...lg.shape],
@@ -274,14 +278,15 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     targetKind: tg.kind,
     // the shift's unlabelled last positions are not elements of the sliced pair
     elements: acc.elements - (pair.sequence?.layout.dropped ?? 0),
-    sequence: pair.sequence ? { ...pair.sequence.layout } : null,
+    sequence: pair.sequence ? sequenceReport(pair.sequence.layout, acc, tg.labels, opts.ignoreIndex, eps) : null,
     kept: tg.kind === 'index' ? acc.kept : acc.elements,
     warnings,
   };
 }
 
 function confusionOf(acc: Accumulators, tg: PreparedTarget): ConfusionMatrix | null {
-  if (tg.kind === 'probability') return null;
+  // no dense matrix above CONFUSION_MAX_CLASSES: the report lists its most frequent confusions instead
+  if (tg.kind === 'probability' || acc.confusion.length === 0) return null;
   const n = acc.C === 1 ? 2 : acc.C;
   const matrix: number[][] = [];
   let total = 0;

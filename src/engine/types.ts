@@ -7,7 +7,8 @@
 export type LossKind = 'ce' | 'dice' | 'dicece';
 export type Reduction = 'mean' | 'sum';
 
-import type { SequenceLayout } from './sequence';
+import type { SequenceReport } from './sequenceReport';
+import type { Confusion } from './vocabulary';
 
 /** Exactly the golden `options` keys. Every key is always present in an effective configuration. */
 export interface LossOptions {
@@ -149,8 +150,16 @@ export interface Report {
   targetShape: number[];
   /** How the target was interpreted. */
   targetKind: 'index' | 'onehot' | 'probability' | 'binary';
-  /** Language-model layout (class axis last, shift) when the pair came that way, else null. */
-  sequence: SequenceLayout | null;
+  /**
+   * Language-model layout (class axis last, shift) when the pair came that way, with the loss by position and by
+   * sequence and top-1/top-5 accuracy (sequenceReport.ts); else null.
+   */
+  sequence: SequenceReport | null;
+  /**
+   * The most frequent (target → predicted) confusions, off the diagonal (at most 50); null for probability
+   * targets and one channel. Above 1024 classes `confusion` is null and this is the confusion summary.
+   */
+  topConfusions: Confusion[] | null;
   /** Elements (positions apart from the channel) and how many were kept (not ignore_index). */
   elements: number;
   kept: number;
