@@ -229,7 +229,8 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     if (empty.length) {
       warnings.push({
         code: 'empty-class',
-        message: `class${empty.length > 1 ? 'es' : ''} ${empty.join(', ')} never occur${empty.length > 1 ? '' : 's'} in the ${tg.kind === 'index' && opts.loss === 'ce' ? 'kept ' : ''}target`,
+        // a vocabulary leaves most classes empty: name the first 20, count the rest
+        message: `class${empty.length > 1 ? 'es' : ''} ${empty.slice(0, 20).join(', ')}${empty.length > 20 ? ` and ${empty.length - 20} more (${empty.length} of ${C})` : ''} never occur${empty.length > 1 ? '' : 's'} in the ${tg.kind === 'index' && opts.loss === 'ce' ? 'kept ' : ''}target`,
       });
     }
   }

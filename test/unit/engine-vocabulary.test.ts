@@ -99,6 +99,10 @@ test('(2, 40, 20000) logits, class axis last, shift: no dense confusion, per-pos
   assert.ok(r.topConfusions!.every((c, i, a) => c.target !== c.predicted && (i === 0 || a[i - 1]!.count >= c.count)));
   // the floor at V
   assert.ok(r.floor! > 0 && r.floorCase!.target === 'index');
+  // most of a vocabulary never occurs: the warning names 20 classes and counts the rest
+  const empty = r.warnings.find((w) => w.code === 'empty-class')!;
+  assert.match(empty.message, /and \d+ more \(\d+ of 20000\)/);
+  assert.ok(empty.message.length < 400);
 });
 
 test('Hugging Face LabelSmoother (its formula) gives torch\'s label_smoothing mean, shifted and not', () => {
