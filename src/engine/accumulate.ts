@@ -11,7 +11,7 @@
 import type { PreparedLogits, PreparedTarget } from './layout';
 import type { LossOptions } from './types';
 import { uniformStep } from './sweepGrid';
-import { expSumKernel, WASM_MIN_POSITIONS, type DiceSweep, type ExpSumKernel } from './wasm/expSum';
+import { expSumKernel, VOCAB_STRIDE, WASM_MIN_POSITIONS, WASM_POS_MAX_CLASSES, type DiceSweep, type ExpSumKernel } from './wasm/expSum';
 
 export const CALIBRATION_BINS = 15;
 
@@ -561,14 +561,21 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
 
   // (N, C) classification with class indices and no Dice term: a block is ROW_BLOCK consecutive rows, which the
   // kernel transposes while copying them in (with S = 1 a block of positions would hold a single row).
-  const rowKernel = S === 1 && kindIndex && !doDice && e1 - e0 >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
-  const rowMode = rowKernel !== null && rowKernel.positionsFit(C);
+  let rowKernel = S === 1 && kindIndex && !doDice && e1 - e0 >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+  let rowsPerBlock = ROW_BLOCK;
+  if (S === 1 && kindIndex && !doDice && C > WASM_POS_MAX_CLASSES && e1 - e0 >= VOCAB_STRIDE) {
+    // A vocabulary (more classes than the kernel's per-position sums take): the kernel still computes the rows'
+    // maximum, exp and log-sum-exp, 16 rows at a time; the per-position sums stay on the JS loop below.
+    rowKernel = expSumKernel(VOCAB_STRIDE, C);
+    rowsPerBlock = rowKernel ? VOCAB_STRIDE : ROW_BLOCK;
+  }
+  const rowMode = rowKernel !== null && (rowKernel.positionsFit(C) || rowsPerBlock < ROW_BLOCK);
 
   let e = e0;
   while (e < e1) {
     const b = (e / S) | 0;
     const s0 = e - b * S;
-    const n = rowMode ? Math.min(ROW_BLOCK, e1 - e) : Math.min(BLOCK, S - s0, e1 - e);
+    const n = rowMode ? Math.min(rowsPerBlock, e1 - e) : Math.min(BLOCK, S - s0, e1 - e);
     const xb = b * C * S + s0; // offset of (b, 0, s0)
     const lb = b * S + s0; // offset of (b, s0) in the labels (rows: of the block's first row)
 
@@ -832,7 +839,8 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
       const y = yy[i]!;
       if (y < 0) continue;
       const l = lse[i]!;
-      const nl = l - x[xb + y * S + i]!;
+      // rows mode: row e + i of the (N, C) logits; else position s0 + i of (b, ·, s)
+      const nl = l - x[rowMode ? (e + i) * C + y : xb + y * S + i]!;
       const sNll = C * l - sx[i]!;
       const sNllW = weighted ? wTotal * l - sxw[i]! : sNll;
       if (kindIndex) {

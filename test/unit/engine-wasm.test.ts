@@ -329,6 +329,22 @@ test('fused pass: WebAssembly kernel = Math.exp loop (every target kind, float32
   console.log(`fused pass, WebAssembly vs Math.exp: max relative difference of any sum ${worst.toExponential(3)}`);
 });
 
+test('fused pass over a vocabulary (more classes than the per-position sums take): kernel rows = Math.exp loop', () => {
+  const r = rng(23);
+  let worst = 0;
+  for (const [N, C] of [[70, 5000], [41, 150000]] as const) {
+    const x = randomLogits(r, [N, C]);
+    x.data[3 * C + 17] = -Infinity; // a masked vocabulary entry
+    const t = randomLabels(r, [N], C, { value: -100, rate: 0.1 });
+    worst = Math.max(worst, check(x, t, { loss: 'ce', labelSmoothing: 0.1 }, `(${N}, ${C})`));
+    worst = Math.max(worst, check(x, t, { loss: 'ce', labelSmoothing: 0.1, weight: Array.from({ length: C }, (_, k) => 0.5 + (k % 3)) }, `(${N}, ${C}) weighted`));
+  }
+  assert.ok(expSumKernel(16, 5000), 'a 16-row kernel takes 5000 classes');
+  assert.ok(expSumKernel(16, 150000), 'and 150000');
+  assert.equal(expSumKernel(16, 262145), null);
+  console.log(`vocabulary rows, WebAssembly vs Math.exp: max relative difference of any sum ${worst.toExponential(3)}`);
+});
+
 /** The per-class Dice sums and sweep buckets the kernel gathers for class-index targets, from its exp rows and 1/Σ. */
 function referenceDice(k: ReturnType<typeof expSumKernel> & object, C: number, n: number, yy: Int32Array, eps: number, squared: boolean, K1: number, invStep: number) {
   const invC = 1 / C;
