@@ -163,3 +163,33 @@ test('CLI on a (1, 64, 3000) vocabulary: --top-classes cuts perClass in JSON, th
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('bfloat16 and float16 logits are read as float32, exactly: the report equals the float64 one', () => {
+  const r = rng(17);
+  const [B, T, V] = [2, 30, 1500];
+  const bits = new Uint16Array(B * T * V);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  const asF64 = new Float64Array(B * T * V);
+  for (let i = 0; i < bits.length; i++) {
+    f[0] = normal(r) * 3;
+    bits[i] = u[0]! >>> 16; // truncation: any 16 top bits are a bfloat16
+    u[0] = bits[i]! << 16;
+    asF64[i] = f[0]!;
+  }
+  bits[5] = 0xff80; // −inf, a masked entry
+  asF64[5] = -Infinity;
+  const y = new Tensor('int64', [B, T], BigInt64Array.from({ length: B * T }, (_, i) => BigInt((i * 31) % V)));
+  const o = resolveOptions({ loss: 'ce', classAxis: -1, shiftLabels: true, labelSmoothing: 0.1 });
+  const want = computeReport(new Tensor('float64', [B, T, V], asF64), y, o);
+  const got = computeReport(new Tensor('bfloat16', [B, T, V], bits), y, o);
+  assert.ok(Math.abs(got.hard.ce! - want.hard.ce!) <= 1e-14 * want.hard.ce!, `bfloat16 ${got.hard.ce} vs ${want.hard.ce}`);
+  assert.equal(got.loss.ce, Infinity, 'the masked entry at ε > 0, as torch');
+  // float16: every value is a float32 too
+  const h = Uint16Array.from({ length: B * T * V }, (_, i) => (i * 7919) & 0x7bff); // finite halves, some subnormal
+  const hf = new Tensor('float16', [B, T, V], h);
+  const hd = new Tensor('float64', [B, T, V], hf.toFloat64());
+  const a = computeReport(hf, y, o);
+  const b = computeReport(hd, y, o);
+  assert.ok(Math.abs(a.loss.ce! - b.loss.ce!) <= 1e-14 * Math.abs(b.loss.ce!), `float16 ${a.loss.ce} vs ${b.loss.ce}`);
+});
