@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { resolveOptions, LossInputError, OPTION_KEYS, type LossOptions, type Report } from '../engine/index';
+import { resolveOptions, selectClasses, LossInputError, OPTION_KEYS, type ClassSelection, type LossOptions, type Report } from '../engine/index';
 import { UsageError } from './errors';
 import { fmtDelta, fmtNum, table, toJson } from './format';
 import { loadTensor, splitSpec } from './loadTensor';
@@ -22,14 +22,20 @@ Options (golden option keys in kebab-case; flags override --config):
   --[no-]to-onehot-y  --[no-]sigmoid  --[no-]softmax  --[no-]squared-pred  --[no-]jaccard  --[no-]batch
   --smooth-nr X  --smooth-dr X   (default 1e-5)
   --lambda-dice X  --lambda-ce X (default 1)
+  --class-axis 1|-1              the logits' class axis; -1 for language-model logits (B, T, V) (default 1;
+                                 a target shaped like the logits without the last axis selects -1 with a warning)
+  --[no-]shift-labels            with --class-axis -1: position t against label t+1, as causal LMs do
   --config FILE.json             a JSON object with the golden option keys (camelCase)
   --class-names A,B,...          class names (default: classes.json beside the logits or target, if any)
   --max-tensor-bytes N           refuse tensors larger than N bytes
   --threads N                    worker threads for the fused pass (default: the machine's cores)
+  --top-classes N                the table shows the N classes with the largest count and the N with the largest
+                                 contribution, the rest summed in one row (default 50); with --json, perClass keeps
+                                 only those (default: every class) and perClassRest sums the others
   --json                         one JSON object: loss, hard, smoothed, perClass, config, warnings, timings, ...`;
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-const BOOL_KEYS = new Set(['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch']);
+const BOOL_KEYS = new Set(['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch', 'shiftLabels']);
 const FLAG_TO_KEY = new Map<string, keyof LossOptions>(OPTION_KEYS.map((k) => [kebab(k), k]));
 
 export interface ReportArgs {
@@ -41,6 +47,8 @@ export interface ReportArgs {
   classNames: string[] | null;
   maxTensorBytes: number | null;
   threads: number;
+  /** `--top-classes N`: JSON `perClass` keeps only the classes the table would show (null: every class). */
+  topClasses: number | null;
 }
 
 /** `command` names the subcommand in error messages (`dataset` shares these options). */
@@ -50,6 +58,7 @@ export function parseReportArgs(args: string[], command = 'report'): ReportArgs 
   let config: string | null = null;
   let json = false;
   let classNames: string[] | null = null;
+  let topClasses: number | null = null;
   let maxTensorBytes: number | null = null;
   let threads = defaultThreads();
   for (let i = 0; i < args.length; i++) {
@@ -63,6 +72,11 @@ export function parseReportArgs(args: string[], command = 'report'): ReportArgs 
     if (a === '--json') json = true;
     else if (a === '--config') config = value();
     else if (a === '--class-names') classNames = value().split(',').map((s) => s.trim());
+    else if (a === '--top-classes') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1) throw new UsageError('report: --top-classes needs a positive integer');
+      topClasses = n;
+    }
     else if (a === '--threads') {
       const n = Number(value());
       if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`${command}: --threads needs an integer from 1 to 64`);
@@ -97,7 +111,7 @@ export function parseReportArgs(args: string[], command = 'report'): ReportArgs 
     const what = command === 'report' ? '<logits> and <target>' : '<predictions> and <references>';
     throw new UsageError(`${command}: expected ${what}, got ${pos.length} path(s)${command === 'report' ? '\n' + REPORT_USAGE : ''}`);
   }
-  return { logits: pos[0]!, target: pos[1]!, options, config, json, classNames, maxTensorBytes, threads };
+  return { logits: pos[0]!, target: pos[1]!, options, config, json, classNames, maxTensorBytes, threads, topClasses };
 }
 
 /** Merges --config (camelCase JSON) with the flags (flags win) and validates. */
@@ -137,7 +151,7 @@ export function findClassNames(a: ReportArgs, C: number): string[] | null {
   return null;
 }
 
-export function renderReport(r: Report, names: string[] | null): string {
+export function renderReport(r: Report, names: string[] | null, topClasses = TABLE_CLASSES): string {
   const out: string[] = [];
   const eps = r.config.labelSmoothing;
   out.push(
@@ -145,7 +159,8 @@ export function renderReport(r: Report, names: string[] | null): string {
       `logits [${r.logitsShape.join('×')}] · target [${r.targetShape.join('×')}] (${r.targetKind}) · ${r.kept}/${r.elements} elements kept`,
   );
   if (r.perClass) {
-    const rows = r.perClass.map((p) => [
+    const sel = selectClasses(r.perClass, topClasses);
+    const rows = sel.shown.map((p) => [
       names?.[p.class] !== undefined ? `${p.class} ${names[p.class]}` : String(p.class),
       Number.isInteger(p.count) ? String(p.count) : fmtNum(p.count, 3),
       fmtNum(p.ceHard),
@@ -156,7 +171,12 @@ export function renderReport(r: Report, names: string[] | null): string {
       fmtDelta(p.diceHard, p.diceSmoothed),
       fmtNum(p.contribution.total),
     ]);
+    if (sel.rest) {
+      const c = sel.rest.count;
+      rows.push([`… ${sel.rest.classes} other classes`, Number.isInteger(c) ? String(c) : fmtNum(c, 3), '', '', '', '', '', '', fmtNum(sel.rest.contribution)]);
+    }
     out.push('', table(['class', 'count', 'CE hard', 'CE smoothed', 'Δ CE', 'Dice hard', 'Dice smoothed', 'Δ Dice', 'contribution'], rows));
+    if (sel.rest) out.push(`(top ${topClasses} classes by count and by contribution; --json lists every class)`);
   }
   const tri = (label: string, t: Report['loss'] | null) =>
     t ? [label, fmtNum(t.total), fmtNum(t.dice), fmtNum(t.ce)] : [label, '—', '—', '—'];
@@ -169,9 +189,41 @@ export function renderReport(r: Report, names: string[] | null): string {
       ...(c ? [`  floor case: ${c.target}${c.weighted ? ', weighted' : ''}, ${c.reduction}: ${c.text}`] : []),
     );
   }
+  if (r.topConfusions && r.topConfusions.length && (!r.confusion || r.numClasses > 20)) {
+    const name = (c: number) => (names?.[c] !== undefined ? `${c} ${names[c]}` : String(c));
+    out.push('', `most frequent confusions (target → predicted): ${r.topConfusions.slice(0, 10).map((c) => `${name(c.target)} → ${name(c.predicted)} ×${c.count}`).join(', ')}`);
+  }
+  if (r.sequence) out.push(...renderSequence(r));
   if (r.calibration) out.push(`calibration: accuracy ${fmtNum(r.calibration.accuracy, 4)}, mean confidence ${fmtNum(r.calibration.confidence, 4)}, ECE ${fmtNum(r.calibration.ece, 4)}`);
   for (const w of r.warnings) out.push(`warning [${w.code}]: ${w.message}`);
   return out.join('\n');
+}
+
+/** Classes in the text table before the rest is summed: top by count and top by contribution. */
+const TABLE_CLASSES = 50;
+
+/** `perClass` cut to the selected classes under --top-classes (with `perClassRest` summing the others). */
+function jsonClasses(r: Report, top: number | null): Report & { perClassRest?: ClassSelection['rest'] } {
+  if (top === null || !r.perClass) return r;
+  const sel = selectClasses(r.perClass, top);
+  return { ...r, perClass: sel.shown.sort((x, y) => x.class - y.class), perClassRest: sel.rest };
+}
+
+/** The language-model lines: top-1/top-5 accuracy, and the loss by position (first, worst, last) and by sequence. */
+function renderSequence(r: Report): string[] {
+  const s = r.sequence!;
+  const out = ['', `sequences: ${s.B} × ${s.T} scored positions${s.shifted ? ' (causal shift: position t against label t+1)' : ''}, vocabulary ${r.numClasses}`];
+  if (s.top1 !== null) out.push(`token accuracy over kept tokens: top-1 ${fmtNum(s.top1, 4)}, top-5 ${fmtNum(s.top5, 4)}`);
+  if (s.perPosition) {
+    const kept = s.perPosition.filter((p) => p.count > 0);
+    const worst = [...kept].sort((a, b) => b.hard! - a.hard!).slice(0, 5);
+    const fmt = (p: (typeof kept)[number]) => `${p.index}: ${fmtNum(p.hard, 4)} / ${fmtNum(p.smoothed, 4)}`;
+    if (kept.length) {
+      out.push(`CE by position (hard / smoothed): first ${fmt(kept[0]!)}, last ${fmt(kept[kept.length - 1]!)}; highest ${worst.map(fmt).join(', ')}`);
+    }
+  }
+  if (s.perSequence) out.push(`CE by sequence (hard / smoothed): ${s.perSequence.slice(0, 8).map((p) => `${p.index}: ${fmtNum(p.hard, 4)} / ${fmtNum(p.smoothed, 4)}`).join(', ')}${s.perSequence.length > 8 ? ', …' : ''}`);
+  return out;
 }
 
 export async function runReport(args: string[]): Promise<number> {
@@ -200,9 +252,9 @@ export async function runReport(args: string[]): Promise<number> {
   const timings = { readMs: lg.readMs + tg.readMs, computeMs };
   const names = findClassNames(a, report.numClasses);
   if (a.json) {
-    process.stdout.write(toJson({ ...report, classNames: names, timings }) + '\n');
+    process.stdout.write(toJson({ ...jsonClasses(report, a.topClasses), classNames: names, timings }) + '\n');
   } else {
-    process.stdout.write(renderReport(report, names) + '\n');
+    process.stdout.write(renderReport(report, names, a.topClasses ?? TABLE_CLASSES) + '\n');
     process.stdout.write(`read ${timings.readMs.toFixed(1)} ms · compute ${timings.computeMs.toFixed(1)} ms\n`);
   }
   return 0;

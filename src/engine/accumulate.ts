@@ -11,9 +11,16 @@
 import type { PreparedLogits, PreparedTarget } from './layout';
 import type { LossOptions } from './types';
 import { uniformStep } from './sweepGrid';
-import { expSumKernel, WASM_MIN_POSITIONS, type DiceSweep, type ExpSumKernel } from './wasm/expSum';
+import { expSumKernel, VOCAB_STRIDE, WASM_MIN_POSITIONS, WASM_POS_MAX_CLASSES, type DiceSweep, type ExpSumKernel } from './wasm/expSum';
 
 export const CALIBRATION_BINS = 15;
+
+/**
+ * Most classes with a dense C×C confusion matrix (1024: 8 MiB of float64 per accumulator, the kernel's limit
+ * too). Above it only the (target, predicted) pairs that occur are counted, in a map: a vocabulary of 152k
+ * classes would need 185 GB as a matrix, and a report never shows more than its most frequent confusions.
+ */
+export const CONFUSION_MAX_CLASSES = 1024;
 
 export interface AccumulateConfig {
   opts: LossOptions;
@@ -23,6 +30,11 @@ export interface AccumulateConfig {
   dice: boolean;
   /** Sorted ε grid for the sweep's smoothed Dice, or null. */
   sweepEps: number[] | null;
+  /**
+   * Rows of an `(N, C)` class-index pair to keep per-row values for (per-position and per-sequence loss,
+   * top-k accuracy of a language-model report: `Accumulators.rowNll` …); 0 or absent: none.
+   */
+  rows?: number;
 }
 
 /** Sums over a range of elements. Arrays indexed `[b * C + c]` are per (batch item, class). */
@@ -82,11 +94,20 @@ export interface Accumulators {
   swV: Float64Array | null;
   swTT: Float64Array | null;
   swTV: Float64Array | null;
-  /** confusion[t * C + p] (C == 1: a 2×2 matrix for the binary mask). */
+  /** confusion[t * C + p] (C == 1: a 2×2 matrix for the binary mask); empty above {@link CONFUSION_MAX_CLASSES}. */
   confusion: Float64Array;
+  /** Above {@link CONFUSION_MAX_CLASSES}: t·C + p → count, for the pairs that occur; null otherwise. */
+  confusionPairs: Map<number, number> | null;
   calCount: Float64Array;
   calConf: Float64Array;
   calCorrect: Float64Array;
+  /**
+   * With `cfg.rows`, per kept row r (0 elsewhere, so ranges add up): −log q_y, Σ_k −log q_k, and how many
+   * classes have a larger logit than the target's (0: top-1); NaN rank where the row holds NaN.
+   */
+  rowNll: Float64Array | null;
+  rowSmooth: Float64Array | null;
+  rowRank: Float64Array | null;
 }
 
 export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Accumulators {
@@ -94,7 +115,8 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Ac
   const bc = cfg.dice ? B * C : 0;
   const K = cfg.sweepEps ? cfg.sweepEps.length : 0;
   const sw = cfg.sweepEps !== null && cfg.dice;
-  const cc = C === 1 ? 4 : C * C;
+  const dense = C <= CONFUSION_MAX_CLASSES;
+  const cc = C === 1 ? 4 : dense ? C * C : 0;
   const f = (n: number) => new Float64Array(n);
   return {
     C,
@@ -135,9 +157,13 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Ac
     swTT: sw ? f(bc) : null,
     swTV: sw ? f(bc) : null,
     confusion: f(cc),
+    confusionPairs: dense ? null : new Map(),
     calCount: f(CALIBRATION_BINS),
     calConf: f(CALIBRATION_BINS),
     calCorrect: f(CALIBRATION_BINS),
+    rowNll: cfg.rows ? f(cfg.rows) : null,
+    rowSmooth: cfg.rows ? f(cfg.rows) : null,
+    rowRank: cfg.rows ? f(cfg.rows) : null,
   };
 }
 
@@ -148,6 +174,8 @@ export function mergeAccumulators(a: Accumulators, b: Accumulators): Accumulator
     const y = b[k];
     if (x instanceof Float64Array && y instanceof Float64Array) {
       for (let i = 0; i < x.length; i++) x[i]! += y[i]!;
+    } else if (x instanceof Map && y instanceof Map) {
+      for (const [key, n] of y) x.set(key, (x.get(key) ?? 0) + n);
     } else if (typeof x === 'number' && typeof y === 'number' && k !== 'B' && k !== 'C') {
       (a as unknown as Record<string, number>)[k] = x + y;
     }
@@ -240,6 +268,7 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
   const ex = new Float64Array(C);
   const lq = new Float64Array(C);
   const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
+  const pairs = acc.confusionPairs;
   const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll, chanZeroInf } = acc;
   const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
 
@@ -348,7 +377,8 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
     }
 
     if (C > 1 && y >= 0) {
-      confusion[y * C + argmax]!++;
+      if (pairs) pairs.set(y * C + argmax, (pairs.get(y * C + argmax) ?? 0) + 1);
+      else confusion[y * C + argmax]!++;
       const conf = 1 / se; // max softmax probability = exp(m − lse)
       if (conf === conf) {
         const bin = Math.min(CALIBRATION_BINS - 1, Math.floor(conf * CALIBRATION_BINS));
@@ -423,6 +453,30 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
   addScalars(acc, e1 - e0, { nanL, infL, kept, nllW, smoothW, weightSum, bceSum });
 }
 
+/**
+ * Per-row values of rows [e, e + n) of `(N, C)` logits (S = 1) for a language-model report: −log q_y,
+ * Σ_k −log q_k = C·lse − Σx, and the target's rank (classes with a strictly larger logit; stops counting at 5,
+ * all that top-1 and top-5 accuracy need).
+ */
+function keepRows(acc: Accumulators, x: ArrayLike<number>, C: number, e: number, n: number, yy: Int32Array, lse: Float64Array, sx: Float64Array): void {
+  const nll = acc.rowNll!;
+  const smooth = acc.rowSmooth!;
+  const rank = acc.rowRank!;
+  for (let i = 0; i < n; i++) {
+    const y = yy[i]!;
+    if (y < 0) continue;
+    const r = e + i;
+    const o = r * C;
+    const xy = x[o + y]!;
+    nll[r] = lse[i]! - xy;
+    smooth[r] = C * lse[i]! - sx[i]!;
+    let above = 0;
+    if (xy !== xy) above = NaN;
+    else for (let k = 0; k < C && above < 5; k++) if (x[o + k]! > xy) above++;
+    rank[r] = above;
+  }
+}
+
 /** Elements per block of the blocked pass: small enough for the block's scratch to stay in L1/L2. */
 const BLOCK = 512;
 /** Rows per block for (N, C) classification batches (transposed into the kernel: small enough to stay in cache). */
@@ -494,6 +548,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const jsLse = new Float64Array(BLOCK);
   const jsEx = keepExp ? new Float64Array(C * BLOCK) : null;
   const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
+  const pairs = acc.confusionPairs;
   const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll, chanZeroInf } = acc;
   const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
 
@@ -506,14 +561,21 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
 
   // (N, C) classification with class indices and no Dice term: a block is ROW_BLOCK consecutive rows, which the
   // kernel transposes while copying them in (with S = 1 a block of positions would hold a single row).
-  const rowKernel = S === 1 && kindIndex && !doDice && e1 - e0 >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
-  const rowMode = rowKernel !== null && rowKernel.positionsFit(C);
+  let rowKernel = S === 1 && kindIndex && !doDice && e1 - e0 >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+  let rowsPerBlock = ROW_BLOCK;
+  if (S === 1 && kindIndex && !doDice && C > WASM_POS_MAX_CLASSES && e1 - e0 >= VOCAB_STRIDE) {
+    // A vocabulary (more classes than the kernel's per-position sums take): the kernel still computes the rows'
+    // maximum, exp and log-sum-exp, 16 rows at a time; the per-position sums stay on the JS loop below.
+    rowKernel = expSumKernel(VOCAB_STRIDE, C);
+    rowsPerBlock = rowKernel ? VOCAB_STRIDE : ROW_BLOCK;
+  }
+  const rowMode = rowKernel !== null && (rowKernel.positionsFit(C) || rowsPerBlock < ROW_BLOCK);
 
   let e = e0;
   while (e < e1) {
     const b = (e / S) | 0;
     const s0 = e - b * S;
-    const n = rowMode ? Math.min(ROW_BLOCK, e1 - e) : Math.min(BLOCK, S - s0, e1 - e);
+    const n = rowMode ? Math.min(rowsPerBlock, e1 - e) : Math.min(BLOCK, S - s0, e1 - e);
     const xb = b * C * S + s0; // offset of (b, 0, s0)
     const lb = b * S + s0; // offset of (b, s0) in the labels (rows: of the block's first row)
 
@@ -777,7 +839,8 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
       const y = yy[i]!;
       if (y < 0) continue;
       const l = lse[i]!;
-      const nl = l - x[xb + y * S + i]!;
+      // rows mode: row e + i of the (N, C) logits; else position s0 + i of (b, ·, s)
+      const nl = l - x[rowMode ? (e + i) * C + y : xb + y * S + i]!;
       const sNll = C * l - sx[i]!;
       const sNllW = weighted ? wTotal * l - sxw[i]! : sNll;
       if (kindIndex) {
@@ -791,7 +854,8 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
       classNll[y]! += nl;
       classSmooth[y]! += sNll;
       classSmoothW[y]! += sNllW;
-      confusion[y * C + am[i]!]!++;
+      if (pairs) pairs.set(y * C + am[i]!, (pairs.get(y * C + am[i]!) ?? 0) + 1);
+      else confusion[y * C + am[i]!]!++;
       const conf = inv[i]!;
       if (conf === conf) {
         const bin = Math.min(CALIBRATION_BINS - 1, Math.floor(conf * CALIBRATION_BINS));
@@ -800,6 +864,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         if (am[i] === y) calCorrect[bin]!++;
       }
     }
+    if (acc.rowNll && S === 1) keepRows(acc, x, C, e, n, yy, lse, sx);
     e += n;
   }
   if (bucketKernel && bucketB >= 0) bucketKernel.flushBuckets(C, K1, swSU!, swSV!, bucketB * C * K1);

@@ -16,6 +16,9 @@ export {
   finalizeSweep,
   type PreparedPair,
 } from './report';
+export { selectClasses, topConfusions, TOP_CONFUSIONS, type ClassSelection, type Confusion } from './vocabulary';
+export { classAxisLastByShape, type SequenceLayout } from './sequence';
+export type { SequenceReport, TokenLoss } from './sequenceReport';
 export { sweepGrid, viewSweepGrid, DEFAULT_SWEEP_EPS, SWEEP_STEP, uniformStep } from './sweepGrid';
 export { accumulate, newAccumulators, mergeAccumulators, type Accumulators, type AccumulateConfig } from './accumulate';
 export { labelSmoothingFloor, smoothedTargetValues } from './finalize';

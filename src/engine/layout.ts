@@ -3,8 +3,8 @@
  * target the way torch and MONAI do. Nothing here computes a loss.
  *
  * Logits `(N, C)` or `(B, C, *spatial)` become a contiguous `(B, C, S)` float array (S = 1 for `(N, C)`,
- * B = N): float32/float64 stay views (zero copy when already contiguous); float16, bfloat16, integer and
- * bool logits are decoded once to float64 (exactly).
+ * B = N): float32/float64 stay views (zero copy when already contiguous); float16 and bfloat16 logits are
+ * decoded once to float32, integer and bool logits to float64 (all exactly).
  *
  * Targets:
  * - class indices `(N,)` / `(B, *spatial)` (torch's layout) or `(B, 1, *spatial)` (MONAI's layout), any
@@ -17,7 +17,7 @@
  *   logits) is read as `(1, 1, *spatial)`.
  */
 import { LossInputError, fmtShape } from './errors';
-import { Tensor, isFloatDType } from './tensor';
+import { Tensor, halfToFloat, isFloatDType } from './tensor';
 import type { LossOptions } from './types';
 
 export type FloatData = Float32Array | Float64Array;
@@ -83,7 +83,34 @@ export function prepareLogits(logits: Tensor): PreparedLogits {
   if (C < 1) throw new LossInputError(`logits have no classes: shape ${fmtShape(shape)}`);
   let S = 1;
   for (let i = 2; i < shape.length; i++) S *= shape[i]!;
-  return { B, C, S, shape, data: floatData(logits) };
+  return { B, C, S, shape, data: logits.dtype === 'bfloat16' || logits.dtype === 'float16' ? halfToFloat32(logits) : floatData(logits) };
+}
+
+let halfTable: Float32Array | null = null;
+
+/**
+ * bfloat16 / float16 logits as float32, exactly (both are subsets of float32: bfloat16 is a float32's top 16
+ * bits, every float16 value is a float32), in shared memory where there is some so worker threads read it in
+ * place: a language model's (B, T, V) bfloat16 logits take 2× their file instead of 4× as float64, and the
+ * pass runs its float32 kernels.
+ */
+function halfToFloat32(t: Tensor): Float32Array {
+  const c = t.contiguous();
+  const n = c.size;
+  const src = (c.data as Uint16Array).subarray(c.offset, c.offset + n);
+  const out = typeof SharedArrayBuffer === 'function' ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+  if (t.dtype === 'bfloat16') {
+    const bits = new Uint32Array(out.buffer, out.byteOffset, n);
+    for (let i = 0; i < n; i++) bits[i] = src[i]! << 16;
+  } else {
+    if (!halfTable) {
+      halfTable = new Float32Array(65536);
+      for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+    }
+    const tab = halfTable;
+    for (let i = 0; i < n; i++) out[i] = tab[src[i]!]!;
+  }
+  return out;
 }
 
 function describeExpected(lshape: readonly number[]): string {

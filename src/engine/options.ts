@@ -6,7 +6,7 @@
 import { LossInputError } from './errors';
 import { DEFAULT_OPTIONS, OPTION_KEYS, type LossOptions } from './types';
 
-const BOOL_KEYS = ['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch'] as const;
+const BOOL_KEYS = ['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch', 'shiftLabels'] as const;
 
 function num(key: string, v: unknown): number {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
@@ -80,6 +80,11 @@ export function resolveOptions(partial: Partial<LossOptions> | Record<string, un
   if (has('smoothDr')) o.smoothDr = num('smoothDr', src.smoothDr);
   if (has('lambdaDice')) o.lambdaDice = num('lambdaDice', src.lambdaDice);
   if (has('lambdaCe')) o.lambdaCe = num('lambdaCe', src.lambdaCe);
+  if (has('classAxis')) {
+    const a = num('classAxis', src.classAxis);
+    if (a !== 1 && a !== -1) throw new LossInputError(`option classAxis: expected 1 (torch's layout) or -1 (classes last), got ${JSON.stringify(src.classAxis)}`, 'classAxis');
+    o.classAxis = a;
+  }
   // MONAI's DiceCELoss: "lambda_dice should be no less than 0.0", same for lambda_ce.
   if (o.lambdaDice < 0) throw new LossInputError(`option lambdaDice: lambda_dice should be no less than 0.0, got ${o.lambdaDice}`, 'lambdaDice');
   if (o.lambdaCe < 0) throw new LossInputError(`option lambdaCe: lambda_ce should be no less than 0.0, got ${o.lambdaCe}`, 'lambdaCe');

@@ -20,6 +20,9 @@ import {
 } from './finalize';
 import { edgeWarnings } from './edgeWarnings';
 import { floorCase, labelSmoothingFloorOf } from './floor';
+import { sequencePair, type SequenceLayout } from './sequence';
+import { sequenceReport, sequenceWarnings } from './sequenceReport';
+import { topConfusions } from './vocabulary';
 import { sweepGrid } from './sweepGrid';
 
 export { sweepGrid, DEFAULT_SWEEP_EPS } from './sweepGrid';
@@ -31,6 +34,8 @@ export interface PreparedPair {
   logits: PreparedLogits;
   target: PreparedTarget;
   opts: LossOptions;
+  /** How a class-axis-last pair was brought to axis 1 (sequence.ts), with the shapes as given; null otherwise. */
+  sequence?: { layout: SequenceLayout; logitsShape: number[]; targetShape: number[] } | null;
 }
 
 /**
@@ -42,7 +47,9 @@ const logitsCache = new WeakMap<Tensor, PreparedLogits>();
 const targetCache = new WeakMap<Tensor, WeakMap<PreparedLogits, Map<string, PreparedTarget>>>();
 
 /** Validates and lays out a pair (reusing the layouts of earlier calls on the same tensors). */
-export function preparePair(logits: Tensor, target: Tensor, opts: LossOptions): PreparedPair {
+export function preparePair(logits0: Tensor, target0: Tensor, opts: LossOptions): PreparedPair {
+  const seq = sequencePair(logits0, target0, opts);
+  const { logits, target } = seq;
   let lg = logitsCache.get(logits);
   if (!lg) {
     lg = prepareLogits(logits);
@@ -59,7 +66,8 @@ export function preparePair(logits: Tensor, target: Tensor, opts: LossOptions): 
     byKey.set(key, tg);
   }
   checkWeight(lg, tg, opts);
-  return { logits: lg, target: tg, opts };
+  const sequence = seq.layout ? { layout: seq.layout, logitsShape: [...logits0.shape], targetShape: [...target0.shape] } : null;
+  return { logits: lg, target: tg, opts, sequence };
 }
 
 function shapesOf(p: { logits: PreparedLogits; target: PreparedTarget }): string {
@@ -92,8 +100,10 @@ function checkWeight(lg: PreparedLogits, tg: PreparedTarget, opts: LossOptions):
 }
 
 export function accumulateConfig(pair: PreparedPair, sweepEps: number[] | null = null): AccumulateConfig {
-  const { opts } = pair;
-  return { opts, eps: opts.labelSmoothing, dice: opts.loss !== 'ce', sweepEps };
+  const { opts, logits: lg } = pair;
+  // a language-model pair keeps per-token values for its per-position and per-sequence loss
+  const rows = pair.sequence && opts.loss === 'ce' && pair.target.kind === 'index' && lg.S === 1 ? lg.B : 0;
+  return { opts, eps: opts.labelSmoothing, dice: opts.loss !== 'ce', sweepEps, rows };
 }
 
 /** The fused pass over every element, on this thread. */
@@ -219,7 +229,8 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     if (empty.length) {
       warnings.push({
         code: 'empty-class',
-        message: `class${empty.length > 1 ? 'es' : ''} ${empty.join(', ')} never occur${empty.length > 1 ? '' : 's'} in the ${tg.kind === 'index' && opts.loss === 'ce' ? 'kept ' : ''}target`,
+        // a vocabulary leaves most classes empty: name the first 20, count the rest
+        message: `class${empty.length > 1 ? 'es' : ''} ${empty.slice(0, 20).join(', ')}${empty.length > 20 ? ` and ${empty.length - 20} more (${empty.length} of ${C})` : ''} never occur${empty.length > 1 ? '' : 's'} in the ${tg.kind === 'index' && opts.loss === 'ce' ? 'kept ' : ''}target`,
       });
     }
   }
@@ -249,6 +260,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     if (outside) warnings.push({ code: 'dice-on-raw-values', message: 'Dice without softmax or sigmoid runs on values outside [0, 1]: these look like raw logits' });
   }
   warnings.push(...edgeWarnings({ opts, C, acc, targetKind: tg.kind, loss, hard }));
+  if (pair.sequence) warnings.push(...sequenceWarnings(pair.sequence));
 
   return {
     loss,
@@ -259,19 +271,23 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     calibration,
     floor,
     floorCase: floorKind,
+    topConfusions: C > 1 && tg.kind !== 'probability' ? topConfusions(acc) : null,
     config: { ...opts, weight: opts.weight ? [...opts.weight] : null },
     numClasses: C,
-    logitsShape: [...lg.shape],
-    targetShape: [...tg.shape],
+    logitsShape: pair.sequence ? [...pair.sequence.logitsShape] : [...lg.shape],
+    targetShape: pair.sequence ? [...pair.sequence.targetShape] : [...tg.shape],
     targetKind: tg.kind,
-    elements: acc.elements,
+    // the shift's unlabelled last positions are not elements of the sliced pair
+    elements: acc.elements - (pair.sequence?.layout.dropped ?? 0),
+    sequence: pair.sequence ? sequenceReport(pair.sequence.layout, acc, tg.labels, opts.ignoreIndex, eps) : null,
     kept: tg.kind === 'index' ? acc.kept : acc.elements,
     warnings,
   };
 }
 
 function confusionOf(acc: Accumulators, tg: PreparedTarget): ConfusionMatrix | null {
-  if (tg.kind === 'probability') return null;
+  // no dense matrix above CONFUSION_MAX_CLASSES: the report lists its most frequent confusions instead
+  if (tg.kind === 'probability' || acc.confusion.length === 0) return null;
   const n = acc.C === 1 ? 2 : acc.C;
   const matrix: number[][] = [];
   let total = 0;

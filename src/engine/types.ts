@@ -7,6 +7,9 @@
 export type LossKind = 'ce' | 'dice' | 'dicece';
 export type Reduction = 'mean' | 'sum';
 
+import type { SequenceReport } from './sequenceReport';
+import type { Confusion } from './vocabulary';
+
 /** Exactly the golden `options` keys. Every key is always present in an effective configuration. */
 export interface LossOptions {
   loss: LossKind;
@@ -28,6 +31,10 @@ export interface LossOptions {
   batch: boolean;
   lambdaDice: number;
   lambdaCe: number;
+  /** The logits' class axis: 1 (torch's layout) or -1 (last, as language models save `(B, T, V)`); src/engine/sequence.ts. */
+  classAxis: 1 | -1;
+  /** With classAxis -1: position t is scored against label t+1 (`logits[:, :-1]` vs `labels[:, 1:]`, causal LM). */
+  shiftLabels: boolean;
 }
 
 /** MONAI / torch defaults (DiceCELoss's constructor defaults; `loss` defaults to `dicece`). */
@@ -48,6 +55,8 @@ export const DEFAULT_OPTIONS: Readonly<LossOptions> = Object.freeze({
   batch: false,
   lambdaDice: 1,
   lambdaCe: 1,
+  classAxis: 1,
+  shiftLabels: false,
 });
 
 export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof LossOptions)[];
@@ -141,6 +150,16 @@ export interface Report {
   targetShape: number[];
   /** How the target was interpreted. */
   targetKind: 'index' | 'onehot' | 'probability' | 'binary';
+  /**
+   * Language-model layout (class axis last, shift) when the pair came that way, with the loss by position and by
+   * sequence and top-1/top-5 accuracy (sequenceReport.ts); else null.
+   */
+  sequence: SequenceReport | null;
+  /**
+   * The most frequent (target → predicted) confusions, off the diagonal (at most 50); null for probability
+   * targets and one channel. Above 1024 classes `confusion` is null and this is the confusion summary.
+   */
+  topConfusions: Confusion[] | null;
   /** Elements (positions apart from the channel) and how many were kept (not ignore_index). */
   elements: number;
   kept: number;

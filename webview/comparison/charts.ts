@@ -7,7 +7,7 @@
 import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
 import type { ChartConfiguration, ChartType, Plugin } from 'chart.js';
 import type { ComparisonState } from '../../src/protocol/messages';
-import type { Calibration, ConfusionMatrix, EpsSweep } from '../../src/engine/types';
+import type { Calibration, ConfusionMatrix, EpsSweep, Report } from '../../src/engine/types';
 import { axisStyle, Chart, ChartView } from '../common/charts';
 import { el, fitPixelCanvas, replaceChildren, setValue } from '../common/dom';
 import { className, formatNumber, formatPercent } from '../common/format';
@@ -143,7 +143,7 @@ export class ChartsView {
       drawConfusionImage(this.confusion, r.confusion, theme);
     } else {
       this.confusion.canvas.classList.remove('pixel-matrix');
-      show(this.confusion, r.confusion && r.confusion.total > 0 ? confusionConfig(theme, names, r.confusion) : 'No confusion matrix: the target has no hard classes.');
+      show(this.confusion, r.confusion && r.confusion.total > 0 ? confusionConfig(theme, names, r.confusion) : noMatrixText(r, names));
     }
     if (r.calibration && r.calibration.bins.some((b) => b.count > 0)) {
       show(this.reliability, reliabilityConfig(theme, r.calibration));
@@ -397,4 +397,17 @@ function reliabilityConfig(t: Theme, cal: Calibration): ChartConfiguration<'bar'
       },
     },
   };
+}
+
+/** Why there is no matrix: no hard classes, or a vocabulary (its most frequent confusions instead). */
+function noMatrixText(r: Report, names: string[]): string {
+  const top = r.topConfusions ?? [];
+  if (r.confusion === null && top.length > 0) {
+    const name = (c: number) => names[c] ?? String(c);
+    return `${r.numClasses} classes: no ${r.numClasses}×${r.numClasses} matrix. Most frequent confusions (target → predicted): ${top
+      .slice(0, 10)
+      .map((c) => `${name(c.target)} → ${name(c.predicted)} ×${c.count}`)
+      .join(', ')}.`;
+  }
+  return 'No confusion matrix: the target has no hard classes.';
 }

@@ -66,6 +66,8 @@ export class OptionsPanel {
   /** Set while controls are updated from code: their change events are not the user's. */
   private quiet = false;
   private initial: LossOptions | null = null;
+  /** The pair's layout options (class axis, shift): no control here; kept as the pair was opened. */
+  private layout: Pick<LossOptions, 'classAxis' | 'shiftLabels'> = { classAxis: 1, shiftLabels: false };
 
   constructor(private readonly onChange: (options: LossOptions) => void) {
     for (const b of BOOLS) this.bools.set(b.key, checkbox(b.label, false, { testid: `opt-${b.key}`, title: b.hint }));
@@ -135,6 +137,7 @@ export class OptionsPanel {
   setOptions(o: LossOptions, isInitial = false): void {
     if (isInitial || !this.initial) this.initial = { ...o, weight: o.weight ? [...o.weight] : null };
     if (this.changed.pending) return; // the user is mid-edit: their values win
+    this.layout = { classAxis: o.classAxis, shiftLabels: o.shiftLabels };
     this.quiet = true;
     try {
       setDropdownValue(this.loss, o.loss);
@@ -187,6 +190,7 @@ export class OptionsPanel {
         reduction: this.reduction.value as Reduction,
         ...bools,
         ...nums,
+        ...this.layout,
       },
     };
   }

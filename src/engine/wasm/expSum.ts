@@ -123,6 +123,10 @@ export const WASM_POS_MAX_CLASSES = 1024;
 /** Most classes the kernel takes: two C × stride float64 regions (C = 4096, stride 512: 32 MiB), plus C weights. */
 export const WASM_MAX_CLASSES = 4096;
 
+/** Rows per block of a vocabulary's kernel, and the most classes it takes (2 × 16 × 262144 float64: 64 MiB). */
+export const VOCAB_STRIDE = 16;
+export const WASM_MAX_VOCAB = 262144;
+
 function decodeBase64(s: string): Uint8Array {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   const val = new Int8Array(128).fill(-1);
@@ -227,7 +231,8 @@ export class ExpSumKernel {
    */
   reserve(C: number): boolean {
     if (C <= this.classes) return true;
-    if (C > WASM_MAX_CLASSES) return false;
+    // a 16-row kernel takes a vocabulary (its two C × 16 float64 regions: 64 MiB at the largest)
+    if (C > (this.stride <= VOCAB_STRIDE ? WASM_MAX_VOCAB : WASM_MAX_CLASSES)) return false;
     try {
       this.layout(C, this.bucketSlots);
       return true;
