@@ -36,7 +36,7 @@ import {
 } from './pickle';
 import { typedArrayAt } from './typed';
 import { TensorFileError, type NonTensorEntry, type ReadLimits, type TensorEntry, type TensorFile } from './types';
-import { torchRecordPrefix } from './detect';
+import { startsWithLegacyMagicText, torchRecordPrefix } from './detect';
 import { looksLikeZip, openZip, type ZipArchive } from './zip';
 
 /** torch's legacy-format magic number (the first pickle of a legacy stream). */
@@ -58,7 +58,7 @@ const latin1 = new TextDecoder('latin1');
 export function readPt(bytes: Uint8Array, fileName: string, limits: ReadLimits, zip?: ZipArchive): TensorFile {
   if (bytes.length === 0) fail('empty-file', fileName, 'empty file (0 bytes)');
   if (looksLikeZip(bytes)) return readZipPt(zip ?? openZip(bytes, fileName, limits), fileName, limits);
-  if (bytes[0] === 0x80) return readLegacyPt(bytes, fileName, limits);
+  if (bytes[0] === 0x80 || startsWithLegacyMagicText(bytes)) return readLegacyPt(bytes, fileName, limits);
   fail('unrecognized-format', fileName, 'not a PyTorch file: neither a zip archive nor a pickle stream');
 }
 

@@ -89,19 +89,28 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   // Per tensor: shape × item size must equal the span (BigInt: shapes can overflow 64 bits), inside the buffer.
   for (const p of pending) {
     const itemSize = DTYPES[p.dtype].itemSize;
-    // Any span is below 2**53: stop multiplying once past 2**64 (keeps BigInts small; a 0 dim wins).
-    const cap = 1n << 64n;
-    let bytesNeeded = p.shape.includes(0) ? 0n : BigInt(itemSize);
-    for (const d of p.shape) {
-      if (bytesNeeded > cap) break;
-      bytesNeeded *= BigInt(d);
-    }
-    if (bytesNeeded !== BigInt(p.end) - BigInt(p.begin)) {
-      fail(
-        'size-mismatch',
-        fileName,
-        `tensor '${p.name}' is ${p.stDtype} ${fmtShape(p.shape)} (${bytesNeeded > cap ? 'over 2**64' : bytesNeeded} bytes) but its data_offsets span ${p.end - p.begin} bytes`,
-      );
+    // Plain numbers when every dim is a safe integer and so is the product (then it is exact: a rounded partial
+    // product stays above 2**53 unless a later 0 makes it 0, which is right); BigInt only beyond that.
+    let product = itemSize;
+    for (const d of p.shape) product *= d;
+    const span = p.end - p.begin;
+    if (!(Number.isSafeInteger(product) && p.shape.every((d) => Number.isSafeInteger(d)))) {
+      // Any span is below 2**53: stop multiplying once past 2**64 (keeps BigInts small; a 0 dim wins).
+      const cap = 1n << 64n;
+      let bytesNeeded = p.shape.includes(0) ? 0n : BigInt(itemSize);
+      for (const d of p.shape) {
+        if (bytesNeeded > cap) break;
+        bytesNeeded *= BigInt(d);
+      }
+      if (bytesNeeded !== BigInt(span)) {
+        fail(
+          'size-mismatch',
+          fileName,
+          `tensor '${p.name}' is ${p.stDtype} ${fmtShape(p.shape)} (${bytesNeeded > cap ? 'over 2**64' : bytesNeeded} bytes) but its data_offsets span ${span} bytes`,
+        );
+      }
+    } else if (product !== span) {
+      fail('size-mismatch', fileName, `tensor '${p.name}' is ${p.stDtype} ${fmtShape(p.shape)} (${product} bytes) but its data_offsets span ${span} bytes`);
     }
     const huge = p.shape.find((d) => !Number.isSafeInteger(d));
     if (huge !== undefined) fail('bad-header', fileName, `tensor '${p.name}' shape ${fmtShape(p.shape)} has a dimension beyond 2**53`);
@@ -135,11 +144,14 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
     }
     const count = nbytes / DTYPES[p.dtype].itemSize;
     const data = typedArrayAt(bytes, dataStart + p.begin, count, p.dtype, true);
-    tensors.push({
-      key: p.name,
-      tensor: new Tensor(p.dtype, p.shape, data),
-      info: { stDtype: p.stDtype, dataOffsets: [p.begin, p.end] },
-    });
+    let tensor: Tensor;
+    try {
+      tensor = new Tensor(p.dtype, p.shape, data);
+    } catch (e) {
+      // e.g. a shape like [2**32, 2**32, 0]: 0 bytes, but strides past 2**53.
+      return fail('bad-header', fileName, `tensor '${p.name}' shape ${fmtShape(p.shape)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    tensors.push({ key: p.name, tensor, info: { stDtype: p.stDtype, dataOffsets: [p.begin, p.end] } });
   }
   return { format: 'safetensors', tensors, nonTensors: [], info };
 }
