@@ -77,6 +77,8 @@ export interface InfoResult {
   info: Record<string, unknown>;
   tensors: InfoTensor[];
   nonTensors: TensorFile['nonTensors'];
+  /** The reader's warnings (colliding keys, …), when there are any. */
+  warnings?: string[];
 }
 
 /** Reads `file` and computes the info object (what `--json` prints, before encoding). */
@@ -90,6 +92,7 @@ export function fileInfo(file: string, limits?: Partial<ReadLimits>): InfoResult
     info: tf.info,
     tensors: tf.tensors.map((e) => ({ key: e.key, ...describe(e.tensor), ...(e.info ? { info: e.info } : {}) })),
     nonTensors: tf.nonTensors,
+    ...(tf.warnings?.length ? { warnings: tf.warnings } : {}),
   };
 }
 
@@ -137,6 +140,7 @@ export function renderInfo(r: InfoResult): string {
   const n = r.tensors.length;
   out.push(`${r.file}: ${r.format}, ${r.bytes} bytes, ${n} tensor${n === 1 ? '' : 's'}`);
   for (const [k, v] of Object.entries(r.info)) out.push(`  ${k}: ${toManifestJson(v)}`);
+  for (const w of r.warnings ?? []) out.push(`  warning: ${w}`);
   if (n) {
     const rows = r.tensors.map((t) => [
       t.key === '' ? "''" : t.key,

@@ -107,7 +107,8 @@ export function loadTensor(spec: string, limits?: Partial<ReadLimits>): LoadedTe
     throw new TensorFileError(
       'unknown-key',
       path,
-      `no tensor with key ${JSON.stringify(key)}; ${keys.length ? `available keys: ${listKeys(keys)}` : 'the file holds no tensors'}`,
+      `no tensor with key ${JSON.stringify(key)}; ${keys.length ? `available keys: ${listKeys(keys)}` : 'the file holds no tensors'}` +
+        (file.warnings?.length ? ` (${file.warnings.join('; ')})` : ''),
     );
   }
   return { tensor: entry.tensor, fileName: path, key, file, readMs };

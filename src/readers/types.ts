@@ -82,4 +82,6 @@ export interface TensorFile {
   nonTensors: NonTensorEntry[];
   /** File-level facts, named as in the corpus manifest's file `info`. */
   info: Record<string, unknown>;
+  /** What a reader wants the user to know about an accepted file (one line each: colliding keys, …). */
+  warnings?: string[];
 }
