@@ -10,8 +10,9 @@ import { readTensorFile } from '../readers/index';
 import { tensorStats, toManifestJson, type Exact, type TensorStats } from '../readers/stats';
 import type { ReadLimits, TensorFile } from '../readers/types';
 import { UsageError } from './errors';
+import { isDecimal } from './numbers';
 import { table } from './format';
-import { readFileBytes } from './loadTensor';
+import { readFileBytes, readNamed } from './loadTensor';
 
 export const INFO_USAGE = `usage: loss-inspect info <file> [--json] [--max-tensor-bytes N]
 
@@ -48,8 +49,8 @@ export function parseInfoArgs(args: string[]): InfoArgs | 'help' {
 
 /** A non-negative integer byte count; accepts plain integers and `1e9`-style literals. */
 export function parseByteCount(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0) {
+  const n = isDecimal(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) {
     throw new UsageError(`info: --max-tensor-bytes must be a non-negative integer number of bytes, got '${v}'`);
   }
   return n;
@@ -84,6 +85,10 @@ export interface InfoResult {
 /** Reads `file` and computes the info object (what `--json` prints, before encoding). */
 export function fileInfo(file: string, limits?: Partial<ReadLimits>): InfoResult {
   const bytes = readFileBytes(file);
+  return readNamed(file, () => describeFile(file, bytes, limits));
+}
+
+function describeFile(file: string, bytes: Uint8Array, limits: Partial<ReadLimits> | undefined): InfoResult {
   const tf = readTensorFile(bytes, file, limits);
   return {
     file,

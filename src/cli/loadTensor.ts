@@ -91,7 +91,7 @@ export function loadTensor(spec: string, limits?: Partial<ReadLimits>): LoadedTe
   const t0 = performance.now();
   const bytes = readFileBytes(path);
   // With a key, an archive inflates only that member.
-  const file = readTensorFile(bytes, path, key === undefined ? limits : { ...limits, onlyKey: key });
+  const file = readNamed(path, () => readTensorFile(bytes, path, key === undefined ? limits : { ...limits, onlyKey: key }));
   const readMs = performance.now() - t0;
   const keys = file.tensors.map((t) => t.key);
   if (key === undefined) {
@@ -112,6 +112,19 @@ export function loadTensor(spec: string, limits?: Partial<ReadLimits>): LoadedTe
     );
   }
   return { tensor: entry.tensor, fileName: path, key, file, readMs };
+}
+
+/**
+ * Runs a read of `path`; an error that does not already name the file (a JavaScript RangeError from an input at
+ * some limit) is re-thrown as a one-line UsageError that does.
+ */
+export function readNamed<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof TensorFileError || e instanceof UsageError) throw e;
+    throw new UsageError(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** `'a', 'b', … (+N more)` — keys quoted so '' (a single unnamed tensor) is visible. */
