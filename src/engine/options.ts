@@ -47,7 +47,7 @@ export function resolveOptions(partial: Partial<LossOptions> | Record<string, un
   if (has('labelSmoothing')) {
     const e = num('labelSmoothing', src.labelSmoothing);
     if (e < 0 || e > 1) {
-      throw new LossInputError(`option labelSmoothing: label_smoothing must be between 0.0 and 1.0, got ${e}`, 'labelSmoothing');
+      throw new LossInputError(`option labelSmoothing: label_smoothing must be between 0.0 and 1.0. Got: ${e}`, 'labelSmoothing');
     }
     o.labelSmoothing = e;
   }
