@@ -74,7 +74,9 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   const bufferLen = bytes.length - dataStart;
   const info: Record<string, unknown> = {};
   const pending: Pending[] = [];
-  for (const [name, spec] of Object.entries(header as Record<string, unknown>)) {
+  // for-in, not Object.entries: a 100 MB header holds a million names, and no pair arrays are needed.
+  for (const name in header as Record<string, unknown>) {
+    const spec = (header as Record<string, unknown>)[name];
     if (name === '__metadata__') {
       if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) fail('bad-header', fileName, '__metadata__ is not an object');
       for (const [k, v] of Object.entries(spec as Record<string, unknown>)) {
@@ -136,23 +138,26 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
     fail('offsets-out-of-bounds', fileName, `tensors cover ${cursor} bytes but the data buffer holds ${bufferLen}`);
   }
 
-  const tensors: TensorEntry[] = [];
+  // Checked here, built on access: a header of a million tiny tensors keeps one small record each until a
+  // tensor is asked for (a view over the file's bytes, so building it again costs nothing but the object).
   for (const p of pending) {
     const nbytes = p.end - p.begin;
     if (nbytes > limits.maxTensorBytes) {
       fail('too-large', fileName, `tensor '${p.name}' is ${describeBytes(nbytes)}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`);
     }
-    const count = nbytes / DTYPES[p.dtype].itemSize;
-    const data = typedArrayAt(bytes, dataStart + p.begin, count, p.dtype, true);
-    let tensor: Tensor;
+  }
+  const build = (p: Pending): Tensor => {
+    const data = typedArrayAt(bytes, dataStart + p.begin, (p.end - p.begin) / DTYPES[p.dtype].itemSize, p.dtype, true);
     try {
-      tensor = new Tensor(p.dtype, p.shape, data);
+      return new Tensor(p.dtype, p.shape, data);
     } catch (e) {
       // e.g. a shape like [2**32, 2**32, 0]: 0 bytes, but strides past 2**53.
       return fail('bad-header', fileName, `tensor '${p.name}' shape ${fmtShape(p.shape)}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    tensors.push({ key: p.name, tensor, info: { stDtype: p.stDtype, dataOffsets: [p.begin, p.end] } });
-  }
+  };
+  // A shape the tensor type refuses fails the read itself (only shapes with a 0 dim can get this far).
+  for (const p of pending) if (p.shape.includes(0)) build(p);
+  const tensors: TensorEntry[] = pending.map((p) => new LazyEntry(p, build));
   return { format: 'safetensors', tensors, nonTensors: [], info };
 }
 
@@ -176,4 +181,27 @@ function parseEntry(name: string, spec: unknown, fileName: string): Pending {
     fail('offsets-out-of-bounds', fileName, `tensor '${name}' data_offsets ${JSON.stringify(offsets)} are far beyond any data buffer`);
   }
   return { name, stDtype, dtype, shape: shape as number[], begin: begin as number, end: end as number };
+}
+
+/** A tensor entry built on first access and held weakly (so walking a million tensors holds one at a time). */
+class LazyEntry implements TensorEntry {
+  private ref: WeakRef<Tensor> | undefined;
+  constructor(
+    private readonly p: Pending,
+    private readonly build: (p: Pending) => Tensor,
+  ) {}
+  get key(): string {
+    return this.p.name;
+  }
+  get tensor(): Tensor {
+    let t = this.ref?.deref();
+    if (!t) {
+      t = this.build(this.p);
+      this.ref = new WeakRef(t);
+    }
+    return t;
+  }
+  get info(): Record<string, unknown> {
+    return { stDtype: this.p.stDtype, dataOffsets: [this.p.begin, this.p.end] };
+  }
 }

@@ -88,7 +88,7 @@ export function pickleBudget(byteLength: number): PickleBudget {
     marks: 1024 + Math.floor(n / 2),
     stack: 131072 + Math.floor(n / 8),
     memo: 65536 + Math.floor(n / 8),
-    values: 1048576 + Math.floor(n / 4),
+    values: 262144 + Math.floor(n / 4),
   };
 }
 
