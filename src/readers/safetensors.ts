@@ -121,7 +121,14 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
     }
   }
   // Together: sorted by offset they must tile the buffer, as the format requires.
-  const sorted = [...pending].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  // Writers usually list tensors in offset order: check that in one pass before paying for a sort.
+  let inOrder = true;
+  for (let i = 1; i < pending.length && inOrder; i++) {
+    const a = pending[i - 1]!;
+    const b = pending[i]!;
+    inOrder = a.begin < b.begin || (a.begin === b.begin && a.end <= b.end);
+  }
+  const sorted = inOrder ? pending : [...pending].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   let prev: Pending | undefined;
   for (const p of sorted) {
@@ -138,8 +145,7 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
     fail('offsets-out-of-bounds', fileName, `tensors cover ${cursor} bytes but the data buffer holds ${bufferLen}`);
   }
 
-  // Checked here, built on access: a header of a million tiny tensors keeps one small record each until a
-  // tensor is asked for (a view over the file's bytes, so building it again costs nothing but the object).
+  // Checked here, built on access: a header of a million tiny tensors keeps one small record each.
   for (const p of pending) {
     const nbytes = p.end - p.begin;
     if (nbytes > limits.maxTensorBytes) {
@@ -183,9 +189,12 @@ function parseEntry(name: string, spec: unknown, fileName: string): Pending {
   return { name, stDtype, dtype, shape: shape as number[], begin: begin as number, end: end as number };
 }
 
-/** A tensor entry built on first access and held weakly (so walking a million tensors holds one at a time). */
+/**
+ * A tensor entry whose tensor is built on each access: a view over the file's bytes, so building it costs one
+ * small object, and a million entries hold only their header records (no WeakRef: with a million of them the
+ * collector's bookkeeping costs more than the views).
+ */
 class LazyEntry implements TensorEntry {
-  private ref: WeakRef<Tensor> | undefined;
   constructor(
     private readonly p: Pending,
     private readonly build: (p: Pending) => Tensor,
@@ -194,12 +203,7 @@ class LazyEntry implements TensorEntry {
     return this.p.name;
   }
   get tensor(): Tensor {
-    let t = this.ref?.deref();
-    if (!t) {
-      t = this.build(this.p);
-      this.ref = new WeakRef(t);
-    }
-    return t;
+    return this.build(this.p);
   }
   get info(): Record<string, unknown> {
     return { stDtype: this.p.stDtype, dataOffsets: [this.p.begin, this.p.end] };
