@@ -224,7 +224,8 @@ export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimit
     fail('too-large', fileName, `image ${fmtShape(shape)} ${dtype} is ${describeBytes(nbytes)}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`);
   }
   const count = nbytes / itemSize;
-  const raw = typedArrayAt(bytes, dataStart, count, dtype, h.le);
+  // An empty image needs no bytes, wherever vox_offset points.
+  const raw = typedArrayAt(bytes, count === 0 ? 0 : dataStart, count, dtype, h.le);
   const strides = fortranStrides(shape);
 
   let tensor: Tensor;
