@@ -8,6 +8,7 @@
  * included), so `nb.ipynb[cell 3]:2:5` is line 2, column 5 of the third cell.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { nonRegularKind, notRegularMessage } from '../node/fileKind';
 import {
   analyzeNotebookText,
   analyzePython,
@@ -107,6 +108,9 @@ function jsonDiagnostic(d: AnalysisDiagnostic): JsonDiagnostic {
 function readText(file: string): string {
   try {
     if (statSync(file).isDirectory()) throw new UsageError(`check: ${file} is a directory`);
+    // By kind from stat: reading a FIFO blocks, a device never ends.
+    const kind = nonRegularKind(statSync(file));
+    if (kind !== undefined) throw new UsageError(`check: ${notRegularMessage(file, kind)}`);
     return readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -117,6 +121,16 @@ function readText(file: string): string {
 
 export function checkFile(file: string): FileReport {
   const text = readText(file);
+  try {
+    return analyzeFile(file, text);
+  } catch (e) {
+    // The parser and the analysis recurse over nesting: a pathologically deep file is named, not a bare JS error.
+    if (e instanceof RangeError) throw new UsageError(`check: ${file}: too deeply nested to analyse (${e.message})`);
+    throw e;
+  }
+}
+
+function analyzeFile(file: string, text: string): FileReport {
   if (file.toLowerCase().endsWith('.ipynb')) {
     const nb: NotebookAnalysis = analyzeNotebookText(text, file);
     return {

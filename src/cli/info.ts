@@ -10,8 +10,9 @@ import { readTensorFile } from '../readers/index';
 import { tensorStats, toManifestJson, type Exact, type TensorStats } from '../readers/stats';
 import type { ReadLimits, TensorFile } from '../readers/types';
 import { UsageError } from './errors';
+import { isDecimal } from './numbers';
 import { table } from './format';
-import { readFileBytes } from './loadTensor';
+import { readFileBytes, readNamed } from './loadTensor';
 
 export const INFO_USAGE = `usage: loss-inspect info <file> [--json] [--max-tensor-bytes N]
 
@@ -48,8 +49,8 @@ export function parseInfoArgs(args: string[]): InfoArgs | 'help' {
 
 /** A non-negative integer byte count; accepts plain integers and `1e9`-style literals. */
 export function parseByteCount(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0) {
+  const n = isDecimal(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) {
     throw new UsageError(`info: --max-tensor-bytes must be a non-negative integer number of bytes, got '${v}'`);
   }
   return n;
@@ -77,11 +78,17 @@ export interface InfoResult {
   info: Record<string, unknown>;
   tensors: InfoTensor[];
   nonTensors: TensorFile['nonTensors'];
+  /** The reader's warnings (colliding keys, …), when there are any. */
+  warnings?: string[];
 }
 
 /** Reads `file` and computes the info object (what `--json` prints, before encoding). */
 export function fileInfo(file: string, limits?: Partial<ReadLimits>): InfoResult {
   const bytes = readFileBytes(file);
+  return readNamed(file, () => describeFile(file, bytes, limits));
+}
+
+function describeFile(file: string, bytes: Uint8Array, limits: Partial<ReadLimits> | undefined): InfoResult {
   const tf = readTensorFile(bytes, file, limits);
   return {
     file,
@@ -90,6 +97,7 @@ export function fileInfo(file: string, limits?: Partial<ReadLimits>): InfoResult
     info: tf.info,
     tensors: tf.tensors.map((e) => ({ key: e.key, ...describe(e.tensor), ...(e.info ? { info: e.info } : {}) })),
     nonTensors: tf.nonTensors,
+    ...(tf.warnings?.length ? { warnings: tf.warnings } : {}),
   };
 }
 
@@ -137,6 +145,7 @@ export function renderInfo(r: InfoResult): string {
   const n = r.tensors.length;
   out.push(`${r.file}: ${r.format}, ${r.bytes} bytes, ${n} tensor${n === 1 ? '' : 's'}`);
   for (const [k, v] of Object.entries(r.info)) out.push(`  ${k}: ${toManifestJson(v)}`);
+  for (const w of r.warnings ?? []) out.push(`  warning: ${w}`);
   if (n) {
     const rows = r.tensors.map((t) => [
       t.key === '' ? "''" : t.key,

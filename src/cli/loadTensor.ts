@@ -7,6 +7,7 @@
  * is an error listing the keys to choose from.
  */
 import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { nonRegularKind, notRegularMessage } from '../node/fileKind';
 import { constants as bufferConstants } from 'node:buffer';
 import type { Tensor } from '../engine/tensor';
 import { readTensorFile } from '../readers/index';
@@ -48,6 +49,14 @@ function isFile(p: string): boolean {
  */
 export function readFileBytes(path: string): Uint8Array {
   if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
+  // By kind, from stat alone: opening a FIFO blocks until a writer comes, a device never ends (/dev/zero).
+  let kind: string | undefined;
+  try {
+    kind = nonRegularKind(statSync(path));
+  } catch (e) {
+    throw new UsageError(`${path}: cannot stat (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (kind !== undefined) throw new UsageError(notRegularMessage(path, kind));
   let fd: number;
   try {
     fd = openSync(path, fsConstants.O_RDONLY);
@@ -56,7 +65,8 @@ export function readFileBytes(path: string): Uint8Array {
   }
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new UsageError(`${path}: is a directory, not a tensor file`);
+    const kindNow = nonRegularKind(st);
+    if (kindNow !== undefined) throw new UsageError(notRegularMessage(path, kindNow));
     if (st.size > bufferConstants.MAX_LENGTH) {
       throw new UsageError(`${path}: ${st.size} bytes is larger than this Node.js can hold in memory (${bufferConstants.MAX_LENGTH})`);
     }
@@ -80,7 +90,8 @@ export function loadTensor(spec: string, limits?: Partial<ReadLimits>): LoadedTe
   const { path, key } = splitSpec(spec);
   const t0 = performance.now();
   const bytes = readFileBytes(path);
-  const file = readTensorFile(bytes, path, limits);
+  // With a key, an archive inflates only that member.
+  const file = readNamed(path, () => readTensorFile(bytes, path, key === undefined ? limits : { ...limits, onlyKey: key }));
   const readMs = performance.now() - t0;
   const keys = file.tensors.map((t) => t.key);
   if (key === undefined) {
@@ -96,10 +107,24 @@ export function loadTensor(spec: string, limits?: Partial<ReadLimits>): LoadedTe
     throw new TensorFileError(
       'unknown-key',
       path,
-      `no tensor with key ${JSON.stringify(key)}; ${keys.length ? `available keys: ${listKeys(keys)}` : 'the file holds no tensors'}`,
+      `no tensor with key ${JSON.stringify(key)}; ${keys.length ? `available keys: ${listKeys(keys)}` : 'the file holds no tensors'}` +
+        (file.warnings?.length ? ` (${file.warnings.join('; ')})` : ''),
     );
   }
   return { tensor: entry.tensor, fileName: path, key, file, readMs };
+}
+
+/**
+ * Runs a read of `path`; an error that does not already name the file (a JavaScript RangeError from an input at
+ * some limit) is re-thrown as a one-line UsageError that does.
+ */
+export function readNamed<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof TensorFileError || e instanceof UsageError) throw e;
+    throw new UsageError(`${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** `'a', 'b', … (+N more)` — keys quoted so '' (a single unnamed tensor) is visible. */

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveOptions, selectClasses, LossInputError, OPTION_KEYS, type ClassSelection, type LossOptions, type Report } from '../engine/index';
 import { UsageError } from './errors';
+import { decimal, isDecimal } from './numbers';
 import { fmtDelta, fmtNum, table, toJson } from './format';
 import { loadTensor, splitSpec } from './loadTensor';
 import { AccumulatePool, computeReportParallel, defaultThreads } from '../parallel/index';
@@ -36,6 +37,8 @@ Options (golden option keys in kebab-case; flags override --config):
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 const BOOL_KEYS = new Set(['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch', 'shiftLabels']);
+/** Options whose flag value is one number (checked as decimal here: the engine's Number() would take 0x1). */
+const NUMERIC_KEYS = new Set(['labelSmoothing', 'ignoreIndex', 'smoothNr', 'smoothDr', 'lambdaDice', 'lambdaCe', 'classAxis']);
 const FLAG_TO_KEY = new Map<string, keyof LossOptions>(OPTION_KEYS.map((k) => [kebab(k), k]));
 
 export interface ReportArgs {
@@ -73,16 +76,16 @@ export function parseReportArgs(args: string[], command = 'report'): ReportArgs 
     else if (a === '--config') config = value();
     else if (a === '--class-names') classNames = value().split(',').map((s) => s.trim());
     else if (a === '--top-classes') {
-      const n = Number(value());
+      const n = decimal(value(), `${command}: --top-classes`);
       if (!Number.isInteger(n) || n < 1) throw new UsageError('report: --top-classes needs a positive integer');
       topClasses = n;
     }
     else if (a === '--threads') {
-      const n = Number(value());
+      const n = decimal(value(), `${command}: --threads`);
       if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`${command}: --threads needs an integer from 1 to 64`);
       threads = n;
     } else if (a === '--max-tensor-bytes') {
-      const n = Number(value());
+      const n = decimal(value(), `${command}: --max-tensor-bytes`);
       if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${command}: --max-tensor-bytes needs a positive integer`);
       maxTensorBytes = n;
     } else if (a.startsWith('--')) {
@@ -103,8 +106,17 @@ export function parseReportArgs(args: string[], command = 'report'): ReportArgs 
       if (BOOL_KEYS.has(key)) options[key] = inline !== undefined ? inline : !negated;
       else if (key === 'weight') {
         const v = inline ?? value();
+        if (v !== 'null' && v !== 'none') {
+          for (const part of v.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+            if (!isDecimal(part)) throw new UsageError(`${command}: --${name} needs decimal numbers separated by commas, got '${v}'`);
+          }
+        }
         options[key] = v === 'null' || v === 'none' ? null : v;
-      } else options[key] = inline ?? value();
+      } else {
+        const v = inline ?? value();
+        if (NUMERIC_KEYS.has(key) && !isDecimal(v)) throw new UsageError(`${command}: --${name} needs a decimal number, got '${v}'`);
+        options[key] = v;
+      }
     } else pos.push(a);
   }
   if (pos.length !== 2) {
@@ -131,7 +143,13 @@ export function effectiveOptions(a: ReportArgs): LossOptions {
     }
     if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new UsageError(`${a.config}: expected a JSON object of options`);
   }
-  return resolveOptions({ ...base, ...a.options });
+  try {
+    return resolveOptions({ ...base, ...a.options });
+  } catch (e) {
+    // A pathologically nested config value overflows the stack where it is printed: name the file.
+    if (e instanceof RangeError) throw new UsageError(`${a.config ?? 'options'}: an option value is nested too deeply to read (${e.message})`);
+    throw e;
+  }
 }
 
 /** Class names from --class-names, else a classes.json (JSON array of strings) beside the logits or the target. */

@@ -31,6 +31,8 @@ export interface PreparedLogits {
   shape: number[];
   /** Contiguous `(B, C, S)`. */
   data: FloatData;
+  /** torch's unbatched input: `(C,)` logits, read as `(1, C)` (cross-entropy only). */
+  unbatched?: boolean;
 }
 
 export type TargetKind = 'index' | 'onehot' | 'probability' | 'binary';
@@ -74,7 +76,13 @@ export function floatData(t: Tensor): FloatData {
 }
 
 export function prepareLogits(logits: Tensor): PreparedLogits {
-  const shape = [...logits.shape];
+  let shape = [...logits.shape];
+  let unbatched = false;
+  if (shape.length === 1) {
+    // torch's cross_entropy takes an unbatched (C,) input; it is one row of (1, C).
+    shape = [1, shape[0]!];
+    unbatched = true;
+  }
   if (shape.length < 2) {
     throw new LossInputError(`logits must be (N, C) or (B, C, *spatial), got shape ${fmtShape(shape)}`);
   }
@@ -83,7 +91,7 @@ export function prepareLogits(logits: Tensor): PreparedLogits {
   if (C < 1) throw new LossInputError(`logits have no classes: shape ${fmtShape(shape)}`);
   let S = 1;
   for (let i = 2; i < shape.length; i++) S *= shape[i]!;
-  return { B, C, S, shape, data: logits.dtype === 'bfloat16' || logits.dtype === 'float16' ? halfToFloat32(logits) : floatData(logits) };
+  return { B, C, S, shape, data: logits.dtype === 'bfloat16' || logits.dtype === 'float16' ? halfToFloat32(logits) : floatData(logits), ...(unbatched ? { unbatched } : {}) };
 }
 
 let halfTable: Float32Array | null = null;
@@ -261,8 +269,17 @@ export function prepareTarget(target: Tensor, lg: PreparedLogits, opts: LossOpti
   let tshape = [...target.shape];
   const rank = lshape.length;
   const spatial = lshape.slice(2);
-  const shapes = `logits ${fmtShape(lshape)}, target ${fmtShape(tshape)}`;
+  let shapes = `logits ${fmtShape(lshape)}, target ${fmtShape(tshape)}`;
   let t = target;
+  if (lg.unbatched) {
+    // torch: an unbatched (C,) input takes a 0-d class index or a (C,) probability target; MONAI has no such form.
+    shapes = `logits ${fmtShape([C])}, target ${fmtShape(tshape)}`;
+    if (opts.loss !== 'ce') throw new LossInputError(`logits must be (B, C, *spatial) for ${opts.loss}, got shape ${fmtShape([C])}`);
+    if (tshape.length === 0) tshape = [1];
+    else if (sameDims(tshape, [C])) tshape = [1, C];
+    else throw new LossInputError(`target shape does not match unbatched logits: ${shapes}; expected [] (a class index) or [${C}] (probabilities)`);
+    t = t.reshape(tshape);
+  }
   let layout: PreparedTarget['layout'];
 
   // A spatial-only label map beside (1, C, *spatial) logits: read it as (1, 1, *spatial).

@@ -10,6 +10,8 @@ export class WorkspaceFileAccess implements FileAccess {
   async stat(uri: string): Promise<{ mtime: number; size: number }> {
     const s = await vscode.workspace.fs.stat(vscode.Uri.parse(uri, true));
     if (s.type & vscode.FileType.Directory) throw new Error(`${this.fileName(uri)}: is a folder, not a tensor file`);
+    // FIFOs, devices and sockets stat as neither file nor folder (FileType.Unknown): refused before any read.
+    if (!(s.type & vscode.FileType.File)) throw new Error(`${this.fileName(uri)}: is not a regular file (a pipe, device or socket): refusing to read it`);
     return { mtime: s.mtime, size: s.size };
   }
 

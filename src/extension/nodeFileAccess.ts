@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nonRegularKind, notRegularMessage } from '../node/fileKind';
 import type { FileAccess } from './workerClient';
 
 function toPath(uri: string): string {
@@ -17,6 +18,8 @@ export class NodeFileAccess implements FileAccess {
 
   async stat(uri: string): Promise<{ mtime: number; size: number }> {
     const s = await stat(toPath(uri));
+    const kind = nonRegularKind(s);
+    if (kind !== undefined) throw new Error(notRegularMessage(this.fileName(uri), kind));
     return { mtime: s.mtimeMs, size: s.size };
   }
 

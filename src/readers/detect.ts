@@ -2,7 +2,7 @@
  * Format detection by content (magic bytes), never by file extension:
  * - `PK\x03\x04` zip → `.pt` when a member is `data.pkl` / `<prefix>/data.pkl` (torch's zip format),
  *   else `.npz` when members are `*.npy` (an empty archive counts as an empty `.npz`);
- * - `\x80` + protocol 2..5 → a pickle stream: torch's legacy (non-zip) `.pt`;
+ * - `\x80` + protocol 2..5, or protocol 0/1's text LONG of torch's magic number → torch's legacy (non-zip) `.pt`;
  * - `\x93NUMPY` → `.npy`;
  * - gzip `\x1f\x8b` → `.nii.gz` (the inflated header is checked by the NIfTI reader);
  * - sizeof_hdr 348/540 (either byte order) with a NIfTI magic → NIfTI;
@@ -23,12 +23,25 @@ export function sniff(bytes: Uint8Array): ContentKind {
   if (bytes.length === 0) return 'empty';
   if (looksLikeZip(bytes)) return 'zip';
   if (bytes[0] === 0x80 && bytes.length >= 2 && bytes[1]! >= 2 && bytes[1]! <= 5) return 'pickle';
+  if (startsWithLegacyMagicText(bytes)) return 'pickle';
   if (looksLikeNpy(bytes)) return 'npy';
   if (looksLikeGzip(bytes)) return 'gzip';
   if (hasNiftiMagic(bytes)) return 'nifti';
   if (looksLikeSafetensors(bytes)) return 'safetensors';
   if (niftiVersion(bytes) !== 0) return 'nifti';
   return 'unknown';
+}
+
+/**
+ * Protocols 0 and 1 have no PROTO opcode: torch's legacy stream then starts with its magic number as a text LONG,
+ * `L119547037146038801333356L\n` (0x1950a86a20f9469cfc6c), which is what `torch.save(..., pickle_protocol=1)` writes.
+ */
+const LEGACY_MAGIC_TEXT = 'L119547037146038801333356L\n';
+
+export function startsWithLegacyMagicText(bytes: Uint8Array): boolean {
+  if (bytes.length < LEGACY_MAGIC_TEXT.length) return false;
+  for (let i = 0; i < LEGACY_MAGIC_TEXT.length; i++) if (bytes[i] !== LEGACY_MAGIC_TEXT.charCodeAt(i)) return false;
+  return true;
 }
 
 /** The record prefix of torch's zip format (`archive/` or `<stem>/`; '' for a top-level data.pkl), if any. */

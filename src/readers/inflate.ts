@@ -175,3 +175,69 @@ export function gunzipCapped(src: Uint8Array, fileName: string, cap: number): Ui
   }
   return out;
 }
+
+/**
+ * The first `n` inflated bytes of a gzip file (fewer when the stream ends first), inflating no further: what
+ * nibabel reads of a `.nii.gz` whose image ends before the stream does. Errors after the first `n` bytes
+ * (trailing junk, a corrupt tail) are not seen, as they are not by a reader that stops there; a stream that ends
+ * before its end-of-stream marker within what was read is truncated-data. Native zlib
+ * serves the common case (the stream is exactly as long as needed, and its CRC/ISIZE are then checked too);
+ * a longer, shorter or broken stream is read again by the streaming inflater, which stops at `n`.
+ */
+export function gunzipPrefix(src: Uint8Array, fileName: string, n: number): Uint8Array {
+  const what = 'gzip stream';
+  if (src.length < 18) fail('truncated-data', fileName, `${what} is only ${src.length} bytes (truncated .gz)`);
+  if (src[0] !== 0x1f || src[1] !== 0x8b) fail('bad-header', fileName, 'not a gzip stream');
+  if (src[2] !== 8) fail('bad-header', fileName, `${what} uses compression method ${src[2]}, not deflate`);
+  if (native) {
+    try {
+      return native.gunzip(src, n);
+    } catch {
+      // longer than n, cut short or corrupt: the streaming path below stops at n or reports where it fails.
+    }
+  }
+  let out = new Uint8Array(Math.min(n, src.length * 4 + 1024));
+  let written = 0;
+  let done = false;
+  let produced = 0;
+  let lastMemberStart = 0;
+  const g = new Gunzip((chunk, final) => {
+    if (final) done = true;
+    produced += chunk.length;
+    const take = Math.min(chunk.length, n - written);
+    if (written + take > out.length) {
+      const grown = new Uint8Array(Math.min(n, Math.max(out.length * 2, written + take)));
+      grown.set(out.subarray(0, written));
+      out = grown;
+    }
+    out.set(chunk.subarray(0, take), written);
+    written += take;
+  });
+  g.onmember = () => {
+    lastMemberStart = produced;
+  };
+  let pos = 0;
+  try {
+    while (pos < src.length && written < n) {
+      // Near n, feed less: one push then produces at most ~1 MB past it.
+      const room = Math.ceil((n - written) / MAX_RATIO) + 1024;
+      const end = Math.min(src.length, pos + Math.min(CHUNK, room));
+      g.push(src.subarray(pos, end), end === src.length);
+      pos = end;
+    }
+  } catch (e) {
+    const code = (e as { code?: number }).code;
+    const msg = e instanceof Error ? e.message : String(e);
+    if (code === 0) fail('truncated-data', fileName, `${what} ends early (truncated .gz): ${msg}`);
+    fail('bad-header', fileName, `${what}: corrupt deflate data after ${written} bytes (${msg})`);
+  }
+  // Only a read that stopped at n before the input ran out skips the end-of-stream check.
+  if (pos >= src.length) {
+    const k = src.length;
+    const isize = (src[k - 4]! | (src[k - 3]! << 8) | (src[k - 2]! << 16) | (src[k - 1]! << 24)) >>> 0;
+    if (!done || (produced - lastMemberStart) % 2 ** 32 !== isize) {
+      fail('truncated-data', fileName, `${what} ends early or its trailer disagrees (${produced - lastMemberStart} bytes inflated, trailer says ${isize}): truncated or corrupt .gz`);
+    }
+  }
+  return written === out.length ? out : out.subarray(0, written);
+}

@@ -10,7 +10,7 @@
  *   dtype too; otherwise float64 `raw * slope + inter` (the addition skipped when inter is 0, as nibabel
  *   does), slope/inter being the header's float32 values upcast (float64 in NIfTI-2);
  * - byte order is the one in which sizeof_hdr reads 348 (NIfTI-1) or 540 (NIfTI-2);
- * - dim[0] must be 1..7 and every used dim positive ('bad-dim'); the voxel block must fit in the file
+ * - dim[0] must be 1..7 and no used dim negative ('bad-dim'; a zero dim is an empty image); the voxel block must fit in the file
  *   before anything is allocated ('truncated-data').
  * Header facts are reported under the corpus manifest's names, with zooms and the affine computed the
  * way nibabel does (sform if sform_code > 0, else qform if qform_code > 0, else the base affine), after
@@ -18,7 +18,7 @@
  */
 import { Tensor, type DType, DTYPES } from '../engine/tensor';
 import { ByteReader, checkedByteSize, describeBytes, fail, fmtShape } from './bytes';
-import { gunzipCapped } from './inflate';
+import { gunzipPrefix } from './inflate';
 import { fortranStrides, typedArrayAt } from './typed';
 import type { ReadLimits, TensorFile } from './types';
 
@@ -64,11 +64,39 @@ export function looksLikeGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Reads a `.nii.gz`: inflates with `limits.maxDecompressedBytes` as the cap, then reads the image. */
+/** Inflated bytes that hold any NIfTI header (NIfTI-2: 540 + the 4-byte extension flag). */
+const HEADER_PREFIX = 544;
+
+/**
+ * Reads a `.nii.gz`, inflating only as far as the header says the image needs (header, extensions, voxels), as
+ * nibabel does: a stream that goes on past the image is never inflated further, and the needed size is checked
+ * against `limits.maxDecompressedBytes` before the voxels are inflated.
+ */
 export function readNiftiGz(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
-  const inflated = gunzipCapped(bytes, fileName, limits.maxDecompressedBytes);
-  if (niftiVersion(inflated) === 0) fail('unrecognized-format', fileName, 'gzip stream does not hold a NIfTI image');
-  return readNifti(inflated, fileName, limits);
+  const head = gunzipPrefix(bytes, fileName, HEADER_PREFIX);
+  if (niftiVersion(head) === 0) fail('unrecognized-format', fileName, 'gzip stream does not hold a NIfTI image');
+  const need = imageEnd(head, fileName);
+  if (Math.min(need ?? head.length, head.length) > limits.maxDecompressedBytes || (need !== undefined && need > limits.maxDecompressedBytes)) {
+    fail('decompression-limit', fileName, `the image needs ${describeBytes(need ?? head.length)} inflated, over the ${describeBytes(limits.maxDecompressedBytes)} decompression limit`);
+  }
+  if (need === undefined || need <= head.length) return readNifti(head, fileName, limits);
+  return readNifti(gunzipPrefix(bytes, fileName, need), fileName, limits);
+}
+
+/** Byte offset where the image ends (data start + voxel bytes), or undefined when the header is unusable (readNifti names why). */
+function imageEnd(head: Uint8Array, fileName: string): number | undefined {
+  try {
+    const h = readHeader(head, fileName);
+    const ndim = h.dim[0]!;
+    const dtype = NIFTI_DTYPES[h.datatype];
+    if (!(ndim >= 1 && ndim <= 7) || !dtype || !Number.isFinite(h.voxOffset) || h.voxOffset < 0) return undefined;
+    const hdrSize = h.version === 1 ? 348 : 540;
+    const start = Math.max(Math.trunc(h.voxOffset), hdrSize + 4);
+    const nbytes = checkedByteSize(h.dim.slice(1, ndim + 1), DTYPES[dtype].itemSize);
+    return nbytes === undefined ? undefined : start + nbytes;
+  } catch {
+    return undefined;
+  }
 }
 
 interface Header {
@@ -170,8 +198,9 @@ export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimit
   const ndim = h.dim[0]!;
   if (!(ndim >= 1 && ndim <= 7)) fail('bad-dim', fileName, `dim[0] = ${ndim}; it must be 1..7`);
   const shape = h.dim.slice(1, ndim + 1);
+  // A zero dimension is an empty image (nibabel reads it); a negative one is not a size.
   shape.forEach((d, i) => {
-    if (d <= 0) fail('bad-dim', fileName, `dim[${i + 1}] = ${d}: dimensions must be positive`);
+    if (d < 0) fail('bad-dim', fileName, `dim[${i + 1}] = ${d}: dimensions must be positive`);
   });
   const dtype = NIFTI_DTYPES[h.datatype];
   if (!dtype) fail('bad-header', fileName, `datatype ${h.datatype} is not a supported numeric type`);
@@ -195,7 +224,8 @@ export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimit
     fail('too-large', fileName, `image ${fmtShape(shape)} ${dtype} is ${describeBytes(nbytes)}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`);
   }
   const count = nbytes / itemSize;
-  const raw = typedArrayAt(bytes, dataStart, count, dtype, h.le);
+  // An empty image needs no bytes, wherever vox_offset points.
+  const raw = typedArrayAt(bytes, count === 0 ? 0 : dataStart, count, dtype, h.le);
   const strides = fortranStrides(shape);
 
   let tensor: Tensor;

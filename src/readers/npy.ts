@@ -30,6 +30,8 @@ const NPY_DTYPES: Readonly<Record<string, DType>> = {
   u4: 'uint32',
   u8: 'uint64',
   b1: 'bool',
+  // numpy's one-character code for bool: `np.dtype('>?')` is a (byte-order-free) bool, as '|b1' is.
+  '?': 'bool',
 };
 
 export function looksLikeNpy(bytes: Uint8Array): boolean {

@@ -36,7 +36,7 @@ import {
 } from './pickle';
 import { typedArrayAt } from './typed';
 import { TensorFileError, type NonTensorEntry, type ReadLimits, type TensorEntry, type TensorFile } from './types';
-import { torchRecordPrefix } from './detect';
+import { startsWithLegacyMagicText, torchRecordPrefix } from './detect';
 import { looksLikeZip, openZip, type ZipArchive } from './zip';
 
 /** torch's legacy-format magic number (the first pickle of a legacy stream). */
@@ -58,7 +58,7 @@ const latin1 = new TextDecoder('latin1');
 export function readPt(bytes: Uint8Array, fileName: string, limits: ReadLimits, zip?: ZipArchive): TensorFile {
   if (bytes.length === 0) fail('empty-file', fileName, 'empty file (0 bytes)');
   if (looksLikeZip(bytes)) return readZipPt(zip ?? openZip(bytes, fileName, limits), fileName, limits);
-  if (bytes[0] === 0x80) return readLegacyPt(bytes, fileName, limits);
+  if (bytes[0] === 0x80 || startsWithLegacyMagicText(bytes)) return readLegacyPt(bytes, fileName, limits);
   fail('unrecognized-format', fileName, 'not a PyTorch file: neither a zip archive nor a pickle stream');
 }
 
@@ -205,7 +205,8 @@ function readLegacyPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): 
 // From the unpickled object to entries
 // ---------------------------------------------------------------------------------------------------
 
-type Leaf = { key: string; value: PyValue };
+/** A leaf value and its path: dict keys (`str(key)`) and list/tuple/set indices, outermost first. */
+type Leaf = { key: string; path: (string | number)[]; value: PyValue };
 
 function buildFile(
   root: PyValue,
@@ -215,6 +216,7 @@ function buildFile(
   info: Record<string, unknown>,
 ): TensorFile {
   const leaves = flatten(root, fileName);
+  const warnings = disambiguate(leaves);
   const arrays = new StorageArrays(fileName, limits, located);
   const tensors: TensorEntry[] = [];
   const nonTensors: NonTensorEntry[] = [];
@@ -230,7 +232,33 @@ function buildFile(
       nonTensors.push(nonTensor(key, value));
     }
   }
-  return { format: 'pt', tensors, nonTensors, info };
+  return { format: 'pt', tensors, nonTensors, info, ...(warnings.length ? { warnings } : {}) };
+}
+
+/** A path in subscript form, `['a']['b'][0]`: reaches one leaf even when dotted keys collide. */
+export function subscriptKey(path: readonly (string | number)[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `['${p.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`)).join('');
+}
+
+/**
+ * Dotted keys are ambiguous when a dict key holds a dot: `{'a.b': t1, 'a': {'b': t2}}` flattens both to `a.b`.
+ * Every leaf of such a collision is keyed by its subscript path instead (`['a.b']`, `['a']['b']`), so each
+ * stays reachable, and a warning says so. Returns the warnings.
+ */
+function disambiguate(leaves: Leaf[]): string[] {
+  const byKey = new Map<string, Leaf[]>();
+  for (const leaf of leaves) {
+    const same = byKey.get(leaf.key);
+    if (same) same.push(leaf);
+    else byKey.set(leaf.key, [leaf]);
+  }
+  const warnings: string[] = [];
+  for (const [key, same] of byKey) {
+    if (same.length < 2) continue;
+    for (const leaf of same) leaf.key = subscriptKey(leaf.path);
+    warnings.push(`key '${key}' names ${same.length} values (a dict key holds a dot); they are keyed ${same.map((l) => l.key).join(', ')}`);
+  }
+  return warnings;
 }
 
 /** `torch.save(storage)`: shown as the 1-D tensor of all its elements. */
@@ -244,20 +272,26 @@ function flatten(root: PyValue, fileName: string): Leaf[] {
   const out: Leaf[] = [];
   let visits = 0;
   const join = (prefix: string | undefined, k: string): string => (prefix === undefined ? k : `${prefix}.${k}`);
+  const path: (string | number)[] = [];
   const walk = (v: PyValue, key: string | undefined, depth: number): void => {
     if (++visits > MAX_VISITS) {
       fail('bad-header', fileName, `data.pkl: the pickled object expands to more than ${MAX_VISITS} values (shared or cyclic references)`);
     }
     if (depth > MAX_NESTING) fail('bad-header', fileName, `data.pkl: containers nested more than ${MAX_NESTING} deep (or cyclic)`);
+    const step = (value: PyValue, seg: string | number): void => {
+      path.push(seg);
+      walk(value, join(key, String(seg)), depth + 1);
+      path.pop();
+    };
     if (v instanceof PyDict) {
-      for (const { key: k, value } of v.entries.values()) walk(value, join(key, pyStr(k)), depth + 1);
+      for (const { key: k, value } of v.entries.values()) step(value, pyStr(k));
     } else if (v instanceof PyList || v instanceof PyTuple) {
-      v.items.forEach((item, i) => walk(item, join(key, String(i)), depth + 1));
+      v.items.forEach((item, i) => step(item, i));
     } else if (v instanceof PySet) {
       let i = 0;
-      for (const item of v.items.values()) walk(item, join(key, String(i++)), depth + 1);
+      for (const item of v.items.values()) step(item, i++);
     } else {
-      out.push({ key: key ?? '', value: v });
+      out.push({ key: key ?? '', path: [...path], value: v });
     }
   };
   walk(root, undefined, 0);

@@ -74,7 +74,9 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   const bufferLen = bytes.length - dataStart;
   const info: Record<string, unknown> = {};
   const pending: Pending[] = [];
-  for (const [name, spec] of Object.entries(header as Record<string, unknown>)) {
+  // for-in, not Object.entries: a 100 MB header holds a million names, and no pair arrays are needed.
+  for (const name in header as Record<string, unknown>) {
+    const spec = (header as Record<string, unknown>)[name];
     if (name === '__metadata__') {
       if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) fail('bad-header', fileName, '__metadata__ is not an object');
       for (const [k, v] of Object.entries(spec as Record<string, unknown>)) {
@@ -89,19 +91,28 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   // Per tensor: shape × item size must equal the span (BigInt: shapes can overflow 64 bits), inside the buffer.
   for (const p of pending) {
     const itemSize = DTYPES[p.dtype].itemSize;
-    // Any span is below 2**53: stop multiplying once past 2**64 (keeps BigInts small; a 0 dim wins).
-    const cap = 1n << 64n;
-    let bytesNeeded = p.shape.includes(0) ? 0n : BigInt(itemSize);
-    for (const d of p.shape) {
-      if (bytesNeeded > cap) break;
-      bytesNeeded *= BigInt(d);
-    }
-    if (bytesNeeded !== BigInt(p.end) - BigInt(p.begin)) {
-      fail(
-        'size-mismatch',
-        fileName,
-        `tensor '${p.name}' is ${p.stDtype} ${fmtShape(p.shape)} (${bytesNeeded > cap ? 'over 2**64' : bytesNeeded} bytes) but its data_offsets span ${p.end - p.begin} bytes`,
-      );
+    // Plain numbers when every dim is a safe integer and so is the product (then it is exact: a rounded partial
+    // product stays above 2**53 unless a later 0 makes it 0, which is right); BigInt only beyond that.
+    let product = itemSize;
+    for (const d of p.shape) product *= d;
+    const span = p.end - p.begin;
+    if (!(Number.isSafeInteger(product) && p.shape.every((d) => Number.isSafeInteger(d)))) {
+      // Any span is below 2**53: stop multiplying once past 2**64 (keeps BigInts small; a 0 dim wins).
+      const cap = 1n << 64n;
+      let bytesNeeded = p.shape.includes(0) ? 0n : BigInt(itemSize);
+      for (const d of p.shape) {
+        if (bytesNeeded > cap) break;
+        bytesNeeded *= BigInt(d);
+      }
+      if (bytesNeeded !== BigInt(span)) {
+        fail(
+          'size-mismatch',
+          fileName,
+          `tensor '${p.name}' is ${p.stDtype} ${fmtShape(p.shape)} (${bytesNeeded > cap ? 'over 2**64' : bytesNeeded} bytes) but its data_offsets span ${span} bytes`,
+        );
+      }
+    } else if (product !== span) {
+      fail('size-mismatch', fileName, `tensor '${p.name}' is ${p.stDtype} ${fmtShape(p.shape)} (${product} bytes) but its data_offsets span ${span} bytes`);
     }
     const huge = p.shape.find((d) => !Number.isSafeInteger(d));
     if (huge !== undefined) fail('bad-header', fileName, `tensor '${p.name}' shape ${fmtShape(p.shape)} has a dimension beyond 2**53`);
@@ -110,7 +121,14 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
     }
   }
   // Together: sorted by offset they must tile the buffer, as the format requires.
-  const sorted = [...pending].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  // Writers usually list tensors in offset order: check that in one pass before paying for a sort.
+  let inOrder = true;
+  for (let i = 1; i < pending.length && inOrder; i++) {
+    const a = pending[i - 1]!;
+    const b = pending[i]!;
+    inOrder = a.begin < b.begin || (a.begin === b.begin && a.end <= b.end);
+  }
+  const sorted = inOrder ? pending : [...pending].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   let prev: Pending | undefined;
   for (const p of sorted) {
@@ -127,20 +145,25 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
     fail('offsets-out-of-bounds', fileName, `tensors cover ${cursor} bytes but the data buffer holds ${bufferLen}`);
   }
 
-  const tensors: TensorEntry[] = [];
+  // Checked here, built on access: a header of a million tiny tensors keeps one small record each.
   for (const p of pending) {
     const nbytes = p.end - p.begin;
     if (nbytes > limits.maxTensorBytes) {
       fail('too-large', fileName, `tensor '${p.name}' is ${describeBytes(nbytes)}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`);
     }
-    const count = nbytes / DTYPES[p.dtype].itemSize;
-    const data = typedArrayAt(bytes, dataStart + p.begin, count, p.dtype, true);
-    tensors.push({
-      key: p.name,
-      tensor: new Tensor(p.dtype, p.shape, data),
-      info: { stDtype: p.stDtype, dataOffsets: [p.begin, p.end] },
-    });
   }
+  const build = (p: Pending): Tensor => {
+    const data = typedArrayAt(bytes, dataStart + p.begin, (p.end - p.begin) / DTYPES[p.dtype].itemSize, p.dtype, true);
+    try {
+      return new Tensor(p.dtype, p.shape, data);
+    } catch (e) {
+      // e.g. a shape like [2**32, 2**32, 0]: 0 bytes, but strides past 2**53.
+      return fail('bad-header', fileName, `tensor '${p.name}' shape ${fmtShape(p.shape)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  // A shape the tensor type refuses fails the read itself (only shapes with a 0 dim can get this far).
+  for (const p of pending) if (p.shape.includes(0)) build(p);
+  const tensors: TensorEntry[] = pending.map((p) => new LazyEntry(p, build));
   return { format: 'safetensors', tensors, nonTensors: [], info };
 }
 
@@ -164,4 +187,25 @@ function parseEntry(name: string, spec: unknown, fileName: string): Pending {
     fail('offsets-out-of-bounds', fileName, `tensor '${name}' data_offsets ${JSON.stringify(offsets)} are far beyond any data buffer`);
   }
   return { name, stDtype, dtype, shape: shape as number[], begin: begin as number, end: end as number };
+}
+
+/**
+ * A tensor entry whose tensor is built on each access: a view over the file's bytes, so building it costs one
+ * small object, and a million entries hold only their header records (no WeakRef: with a million of them the
+ * collector's bookkeeping costs more than the views).
+ */
+class LazyEntry implements TensorEntry {
+  constructor(
+    private readonly p: Pending,
+    private readonly build: (p: Pending) => Tensor,
+  ) {}
+  get key(): string {
+    return this.p.name;
+  }
+  get tensor(): Tensor {
+    return this.build(this.p);
+  }
+  get info(): Record<string, unknown> {
+    return { stDtype: this.p.stDtype, dataOffsets: [this.p.begin, this.p.end] };
+  }
 }

@@ -45,8 +45,14 @@ export class TensorFileError extends Error {
 export interface ReadLimits {
   /** Largest tensor (logical elements × item size) a reader will hand out or materialise. */
   maxTensorBytes: number;
-  /** Largest inflated size of one compressed member / gzip stream. */
+  /** Decompression budget per file: the inflated sizes of all members an archive inflates, or of a gzip stream. */
   maxDecompressedBytes: number;
+  /**
+   * The one key the caller wants (`file#key`), when it wants one: readers may then skip the work the other
+   * tensors need (an archive checks its budget for, and inflates, that member only; the others are still
+   * listed and inflate on access).
+   */
+  onlyKey?: string;
 }
 
 export const DEFAULT_LIMITS: Readonly<ReadLimits> = Object.freeze({
@@ -76,4 +82,6 @@ export interface TensorFile {
   nonTensors: NonTensorEntry[];
   /** File-level facts, named as in the corpus manifest's file `info`. */
   info: Record<string, unknown>;
+  /** What a reader wants the user to know about an accepted file (one line each: colliding keys, …). */
+  warnings?: string[];
 }

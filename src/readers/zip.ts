@@ -5,8 +5,11 @@
  * directory (with zip64 extra fields: np.savez and torch.save write them) and each member's local header.
  * Every offset and size is checked against the real byte length before use. Stored members (method 0,
  * which is how torch.save and np.savez write data) are returned as zero-copy `subarray`s of the input;
- * deflated members (np.savez_compressed) are inflated with a hard cap — the declared size must be within
- * `limits.maxDecompressedBytes`, and the stream may not produce more than it declares.
+ * deflated members (np.savez_compressed) are inflated only when read, with a hard cap: the stream may not
+ * produce more than it declares, and the declared sizes of all members inflated from one archive share ONE
+ * budget (`limits.maxDecompressedBytes` per file, charged before inflating). Members whose data overlap
+ * (many directory entries over one deflate stream: a zip-bomb construction) are refused when the directory is
+ * read, before anything is inflated.
  */
 import { ByteReader, describeBytes, fail } from './bytes';
 import { inflateCapped } from './inflate';
@@ -31,6 +34,11 @@ export interface ZipArchive {
   entry(name: string): ZipEntry | undefined;
   /** The member's bytes: a view for stored members, a fresh capped inflate for deflated ones. */
   read(name: string): Uint8Array;
+  /**
+   * Refuses, before any work, when inflating the deflated members among `names` would take the archive past its
+   * decompression budget (what is already charged counts). `what` names the request in the message.
+   */
+  reserve(names: readonly string[], what: string): void;
 }
 
 const SIG_LOCAL = 0x04034b50;
@@ -90,6 +98,7 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
   // --- central directory
   const entries = new Map<string, ZipEntry>();
   const names: string[] = [];
+  const spans: { name: string; start: number; end: number }[] = [];
   let p = cdOffset;
   for (let i = 0; i < entryCount; i++) {
     if (p + 46 > cdOffset + cdSize) bad(`central directory entry ${i} runs past the directory`);
@@ -156,9 +165,42 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
     }
     if (entries.has(name)) bad(`member name '${name}' occurs twice`);
     entries.set(name, { name, method: method as 0 | 8, compressedSize, size, dataOffset });
+    spans.push({ name, start: localOffset, end: dataOffset + compressedSize });
     names.push(name);
     p = entryEnd;
   }
+
+  // Members whose bytes (local header through data) overlap share data: no zip writer does that; bombs do.
+  spans.sort((a, b) => a.start - b.start);
+  for (let i = 1; i < spans.length; i++) {
+    const prev = spans[i - 1]!;
+    const cur = spans[i]!;
+    if (cur.start < prev.end) {
+      fail(
+        'decompression-limit',
+        fileName,
+        `zip archive: members '${cur.name}' and '${prev.name}' share data (bytes ${cur.start}..${Math.min(cur.end, prev.end)}): overlapping members are a zip-bomb construction, refused before inflating`,
+      );
+    }
+  }
+
+  // One decompression budget for the whole archive: declared sizes, charged once per member before inflating.
+  const charged = new Set<string>();
+  let spent = 0;
+  const reserve = (wanted: readonly string[], what: string): void => {
+    let total = spent;
+    for (const n of new Set(wanted)) {
+      const e = entries.get(n);
+      if (e && e.method === 8 && !charged.has(n)) total += e.size;
+    }
+    if (total > limits.maxDecompressedBytes) {
+      fail(
+        'decompression-limit',
+        fileName,
+        `${what} inflates to ${describeBytes(total)} in total, over the ${describeBytes(limits.maxDecompressedBytes)} decompression limit (one budget per file): refusing before inflating anything`,
+      );
+    }
+  };
 
   return {
     names,
@@ -177,8 +219,14 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
             `${describeBytes(limits.maxDecompressedBytes)} decompression limit: refusing to inflate it`,
         );
       }
+      if (!charged.has(name)) {
+        reserve([name], `member '${name}' (with the ${charged.size} member(s) inflated before it)`);
+        charged.add(name);
+        spent += e.size;
+      }
       return inflateCapped(data, { fileName, what: `member '${name}'`, declaredSize: e.size, cap: limits.maxDecompressedBytes });
     },
+    reserve,
   };
 }
 

@@ -4,7 +4,8 @@
  * keeps them in an LRU cache keyed by (URI, mtime, size) so that an option change recomputes without
  * re-reading, and answers the requests of src/worker/protocol.ts with the readers and the engine.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import { nonRegularKind, notRegularMessage } from '../node/fileKind';
 import { performance } from 'node:perf_hooks';
 import * as engine from '../engine/index';
 import { computeReportAndSweepParallel, computeReportParallel, PARALLEL_MIN_VALUES, sharedPool } from '../parallel/index';
@@ -270,6 +271,9 @@ function toSharedBytes(b: Uint8Array): Uint8Array {
  * engine's pool reads the tensors), in chunks of at most 1 GiB, which also works beyond fs.readFile's 2 GiB.
  */
 async function readIntoSharedMemory(path: string, fileName: string): Promise<Uint8Array> {
+  // Refused by kind before opening: opening a FIFO blocks, a device never ends.
+  const kind = nonRegularKind(await stat(path));
+  if (kind !== undefined) throw new Error(notRegularMessage(fileName, kind));
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();

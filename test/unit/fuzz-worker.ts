@@ -2,6 +2,9 @@
 // Deterministic: a seeded PRNG picks a corpus file and a mutation — truncations, flipped bytes, interesting
 // integers written over header fields, and format-aware edits (npy header dict, safetensors JSON, zip sizes
 // and offsets, NIfTI dims/datatype/vox_offset/scaling, the pickle inside a .pt) — then reads the result.
+// Hostile families are built from scratch too: zip directories whose entries share one deflate stream,
+// pickle opcode floods (MARK, DUP, MEMOIZE, list/tuple chains), deep nesting, and lying length fields in the
+// pickle (every opcode that carries a length) — the shapes a budget must refuse quickly.
 // Every outcome must be a TensorFile (whose tensors' statistics can be computed) or a TensorFileError.
 // Prints one JSON line: {iterations, crashes, slow, byFormat}.
 import { readFileSync } from 'node:fs';
@@ -286,8 +289,106 @@ function mutateNifti(b: Uint8Array, r: Rng): Mutant {
   return { bytes: out, desc: desc + (gz ? ' (re-gzipped)' : '') };
 }
 
+const u32le = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+
+/** A zip whose `n` central entries all point at ONE local header and deflate stream (a shared-data bomb). */
+function sharedStreamZip(r: Rng): Mutant {
+  const n = 2 + r.int(60);
+  const payloadLen = 1024 * (1 + r.int(4096));
+  const payload = new Uint8Array(payloadLen);
+  const head = fromLatin1("\x93NUMPY\x01\x00v\x00{'descr': '|u1', 'fortran_order': False, 'shape': (" + (payloadLen - 128) + ',), }');
+  payload.set(head);
+  payload.fill(0x20, head.length, 127);
+  payload[127] = 0x0a;
+  const whole = zipSync({ 'a0.npy': [payload, { level: 9 }] });
+  // The single local header + data end where the central directory begins.
+  const cdStart = new DataView(whole.buffer).getUint32(whole.length - 22 + 16, true);
+  const local = whole.subarray(0, cdStart);
+  const one = whole.subarray(cdStart, whole.length - 22);
+  const parts: number[] = [...local];
+  const cd: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = fromLatin1(`a${i}.npy`);
+    const e = [...one.subarray(0, 46)];
+    e[28] = name.length & 0xff;
+    e[29] = 0;
+    e[30] = e[31] = e[32] = e[33] = 0;
+    cd.push(...e, ...name);
+  }
+  const eocd = [0x50, 0x4b, 5, 6, 0, 0, 0, 0, n & 0xff, n >> 8, n & 0xff, n >> 8, ...u32le(cd.length), ...u32le(parts.length), 0, 0];
+  return { bytes: Uint8Array.from([...parts, ...cd, ...eocd]), desc: `${n} central entries over one ${payloadLen}-byte deflate stream` };
+}
+
+/** data.pkl as a stored member of a torch zip. */
+function torchZip(pkl: Uint8Array): Uint8Array {
+  return zipSync({ 'archive/data.pkl': [pkl, { level: 0 }] });
+}
+
+/** Pickle opcode floods and deep nesting, up to a few MB. */
+function pickleFlood(r: Rng): Mutant {
+  const n = 1 + r.int(3_000_000);
+  const kind = r.pick(['MARK', 'DUP', 'MEMOIZE', 'EMPTY_LIST+APPEND', 'TUPLE1 chain', 'nested lists', 'MARK+NONE', 'BINPUT', 'EMPTY_DICT']);
+  let body: Uint8Array;
+  const fill = (prefix: number[], unit: number[], count: number, suffix: number[]): Uint8Array => {
+    const out = new Uint8Array(prefix.length + unit.length * count + suffix.length);
+    out.set(prefix);
+    for (let i = 0, p = prefix.length; i < count; i++, p += unit.length) out.set(unit, p);
+    out.set(suffix, out.length - suffix.length);
+    return out;
+  };
+  switch (kind) {
+    case 'MARK': body = fill([0x80, 2], [0x28], n, [0x2e]); break;
+    case 'DUP': body = fill([0x80, 2, 0x4e], [0x32], n, [0x2e]); break;
+    case 'MEMOIZE': body = fill([0x80, 4, 0x4e], [0x94], n, [0x2e]); break;
+    case 'EMPTY_LIST+APPEND': body = fill([0x80, 2, 0x5d], [0x5d, 0x61], n >> 1, [0x2e]); break;
+    case 'TUPLE1 chain': body = fill([0x80, 2, 0x4e], [0x85], n, [0x2e]); break;
+    case 'MARK+NONE': body = fill([0x80, 2], [0x28, 0x4e], n >> 1, [0x2e]); break;
+    case 'BINPUT': body = fill([0x80, 2, 0x4e], [0x72, 0xff, 0xff, 0xff, 0x7f], n >> 2, [0x2e]); break;
+    case 'EMPTY_DICT': body = fill([0x80, 2], [0x7d], n, [0x2e]); break;
+    default: {
+      const d = n >> 1;
+      body = new Uint8Array(2 + d + (d - 1) + 1);
+      body.set([0x80, 2]);
+      body.fill(0x5d, 2, 2 + d);
+      body.fill(0x61, 2 + d, 2 + d + d - 1);
+      body[body.length - 1] = 0x2e;
+    }
+  }
+  return { bytes: torchZip(body), desc: `${kind} flood (${body.length} bytes)` };
+}
+
+/** In a .pt's data.pkl, sets the length field of one length-carrying opcode to a lie. */
+function pickleLengthLie(b: Uint8Array, r: Rng): Mutant {
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(b);
+  } catch {
+    return flip(b, r);
+  }
+  const name = Object.keys(files).find((n) => n.endsWith('data.pkl'));
+  if (!name) return flip(b, r);
+  const pkl = files[name]!.slice();
+  // opcode → width of its length field
+  const widths: Record<number, number> = { 0x58: 4, 0x8c: 1, 0x42: 4, 0x43: 1, 0x8e: 8, 0x8d: 8, 0x95: 8, 0x8a: 1, 0x8b: 4, 0x54: 4, 0x55: 1, 0x96: 8 };
+  const at: number[] = [];
+  for (let i = 0; i < pkl.length; i++) if (widths[pkl[i]!] !== undefined) at.push(i);
+  if (!at.length) return flip(b, r);
+  const p = r.pick(at);
+  const w = widths[pkl[p]!]!;
+  const v = r.pick([0, 1, 255, 256, 65535, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, pkl.length, pkl.length - p]);
+  for (let k = 0; k < w && p + 1 + k < pkl.length; k++) pkl[p + 1 + k] = k < 4 ? (v >>> (8 * k)) & 0xff : r.chance(0.2) ? 0xff : 0;
+  files[name] = pkl;
+  const zippable: Zippable = {};
+  for (const [k, val] of Object.entries(files)) zippable[k] = [val, { level: 0 }];
+  return { bytes: zipSync(zippable), desc: `data.pkl opcode 0x${pkl[p]!.toString(16)} at ${p}: length = ${v}` };
+}
+
 function mutate(f: ManifestFile, b: Uint8Array, r: Rng): Mutant {
   const generic = [truncate, flip, writeInt, duplicate];
+  if (r.chance(0.08)) {
+    if (f.format === 'npz') return sharedStreamZip(r);
+    if (f.format === 'pt') return b[0] === 0x50 && r.chance(0.5) ? pickleLengthLie(b, r) : pickleFlood(r);
+  }
   if (r.chance(0.45)) return r.pick(generic)(b, r);
   switch (f.format) {
     case 'npy':

@@ -16,6 +16,8 @@ import {
   PyTensor,
   PyTuple,
   pyFloatRepr,
+  pickleBudget,
+  decodeUtf8SurrogatePass,
   pyStr,
   unpickle,
   type PyValue,
@@ -421,5 +423,46 @@ describe('Python text of keys', () => {
     assert.equal(pyStr(new PyTuple([1n, 'a'])), "(1, 'a')");
     assert.equal(pyStr(new PyTuple([1n])), '(1,)');
     assert.equal(pyStr(new PyBytes(Uint8Array.from([0, 0x27, 0x61]), 'bytes')), 'b"\\x00\'a"');
+  });
+});
+
+describe('the budget: refused at the first opcode past it', () => {
+  const budgetFails = (bytes: Uint8Array, budget: Record<string, number>, pattern: RegExp, atByte: number): void => {
+    let caught: unknown;
+    try {
+      unpickle(bytes, 0, { fileName: 'x.pkl', label: 'test pickle', budget });
+    } catch (e) {
+      caught = e;
+    }
+    assert.ok(caught instanceof TensorFileError && caught.kind === 'bad-header', String(caught));
+    assert.match(caught.problem, pattern);
+    assert.match(caught.problem, new RegExp(`refused at byte ${atByte}:`));
+  };
+  const flood = (prefix: number[], op: number, n: number): Uint8Array => P(prefix, new Uint8Array(n).fill(op), 0x2e);
+
+  test('open MARKs, stack items, memo entries and values made each have a limit', () => {
+    budgetFails(flood(PROTO2, 0x28, 100), { marks: 10 }, /more than 10 MARKs open/, 2 + 10);
+    budgetFails(flood([...PROTO2, 0x4e], 0x32, 100), { stack: 10 }, /more than 10 items on the stack/, 3 + 9);
+    budgetFails(flood([0x80, 4, 0x4e], 0x94, 100), { memo: 10 }, /more than 10 memo entries/, 3 + 10);
+    budgetFails(flood([...PROTO2, 0x4e], 0x85, 100), { values: 10 }, /more than 10 values made/, 3 + 9);
+  });
+
+  test('the default budget grows with the size: real checkpoints fit, one-byte floods do not', () => {
+    const b = pickleBudget(7_467_277); // data.pkl of a 70,000-tensor state_dict: 1,050,007 values, 560,006 memo entries
+    assert.ok(b.values > 1_050_007 * 1.5 && b.memo > 560_006 * 1.5);
+    // MARKs up to about half the bytes are fine (and cost one run); a DUP flood takes one slot per byte: refused.
+    assert.equal(load(P(PROTO2, new Uint8Array(1500).fill(0x28), 0x4e, 0x2e)), null);
+    fails(flood([...PROTO2, 0x4e], 0x32, 1_200_000), 'bad-header', /items on the stack/);
+  });
+});
+
+describe('strings as pickle decodes them', () => {
+  test("BINUNICODE is 'utf-8' with 'surrogatepass': a lone surrogate survives and is shown escaped", () => {
+    const v = load(P(PROTO2, 0x58, ...u32(4), [0x6b, 0xed, 0xb2, 0x80], 0x2e));
+    assert.equal(v, 'k\udc80');
+    assert.equal(pyStr(v), 'k\\udc80');
+    assert.equal(pyStr(new PyTuple(['a\ud800'])), "('a\\ud800',)");
+    assert.equal(decodeUtf8SurrogatePass(Uint8Array.from([0xe2, 0x82, 0xac, 0xed, 0xa0, 0x80])), '\u20ac\ud800');
+    assert.equal(pyStr('\ud83d\ude00'), '\ud83d\ude00', 'a proper pair is text, not escaped');
   });
 });

@@ -1,0 +1,78 @@
+// Memory budgets of hostile and large-but-honest inputs, asserted without a clock: each input is read in a
+// child process (budget-child.ts) that reports its peak resident memory above the baseline measured just
+// before the read (process.resourceUsage().maxRSS), and the outcome. The inputs are written at test time by
+// test/fixtures/hostile/make_hostile.py (--scale test: the families of the full-size review, a few MB each).
+// Before per-file budgets, the same inputs cost: MARK flood ~230 MB, DUP/MEMOIZE floods ~60-150 MB, the
+// shared-stream .npz inflated 40 x 4 MB, the .nii.gz its whole 64 MB tail, one member of the 12-member .npz all 12.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot } from './corpus-manifest';
+
+const PY = '/usr/bin/python3';
+let dir = '';
+
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'hostile-'));
+  const only = 'npz_shared_stream,npz_many_members,nii_gz_trailing,pickle_mark_flood,pickle_dup_flood,pickle_memoize_flood,pickle_list_flood,pickle_deep_nesting';
+  const r = spawnSync(PY, [path.join(repoRoot, 'test', 'fixtures', 'hostile', 'make_hostile.py'), dir, '--scale', 'test', '--only', only], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `make_hostile.py failed (needs ${PY} with numpy): ${r.stderr ?? String(r.error)}`);
+});
+
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Outcome {
+  ok: boolean;
+  kind?: string;
+  message?: string;
+  detail?: string;
+  overKB: number;
+}
+
+function run(mode: 'info' | 'load', file: string, key?: string): Outcome {
+  const args = ['--import', 'tsx', path.join(__dirname, 'budget-child.ts'), mode, path.join(dir, file), ...(key === undefined ? [] : [key])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
+  assert.equal(r.status, 0, `child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Outcome;
+}
+
+const MB = 1024;
+
+/** [file, expected errorKind or 'ok', peak KB allowed above the baseline, mode, key] */
+const cases: [string, string, number, 'info' | 'load', string?][] = [
+  // 40 directory entries over one 4 MB stream: refused from the directory, nothing inflated.
+  ['npz_shared_stream.npz', 'decompression-limit', 16 * MB, 'info'],
+  // 4 MB of MARK: open MARKs are runs of one entry; refused by the MARK budget.
+  ['pickle_mark_flood.pt', 'bad-header', 32 * MB, 'info'],
+  // 4 MB of DUP / MEMOIZE: refused at 131072 + n/8 stack items / 65536 + n/8 memo entries.
+  ['pickle_dup_flood.pt', 'bad-header', 48 * MB, 'info'],
+  ['pickle_memoize_flood.pt', 'bad-header', 48 * MB, 'info'],
+  // 100000 lists nested by APPEND: the stack holds them (within budget), flattening refuses the depth.
+  ['pickle_deep_nesting.pt', 'bad-header', 48 * MB, 'info'],
+  // 2 MB of EMPTY_LIST APPEND pairs: every pair a live list; refused at 262144 + n/4 values made. Live objects
+  // cost ~100 bytes each, so this family's bound is the values budget times that, not the file's size.
+  ['pickle_list_flood.pt', 'bad-header', 192 * MB, 'info'],
+  // A 4x3x2 image followed by 64 MB of zeros in the gzip stream: only the image is inflated.
+  ['nii_gz_trailing.nii.gz', 'ok', 24 * MB, 'info'],
+  // One member of an honest 12 x 4 MB savez_compressed file: only that member is inflated.
+  ['npz_many_members.npz', 'ok', 24 * MB, 'load', 'm03'],
+];
+
+for (const [file, expect, limitKB, mode, key] of cases) {
+  test(`${mode} ${file}${key ? `#${key}` : ''}: ${expect === 'ok' ? 'read' : `refused (${expect})`} within ${limitKB / MB} MB over the baseline`, () => {
+    const o = run(mode, file, key);
+    if (expect === 'ok') assert.ok(o.ok, `expected a read, got ${o.kind}: ${o.message}`);
+    else {
+      assert.equal(o.ok, false, `expected a refusal, got ${o.detail}`);
+      assert.equal(o.kind, expect, o.message);
+      assert.ok(o.message!.startsWith(path.join(dir, file) + ': '), `the message names the file: ${o.message}`);
+      assert.ok(!o.message!.includes('\n'), 'one line');
+    }
+    assert.ok(o.overKB <= limitKB, `peak ${Math.round(o.overKB / MB)} MB above the baseline, budget ${limitKB / MB} MB`);
+  });
+}
