@@ -8,6 +8,7 @@
  * an element weight for BCE, so BCE's `weight` stays unmapped.
  */
 import type { LossKind, LossOptions } from '../engine/types';
+import { pythonKeysFor } from '../engine/optionSchema';
 import type { LossName } from './types';
 
 export interface LossSpec {
@@ -17,36 +18,22 @@ export interface LossSpec {
   library: 'torch' | 'monai';
   /** Parameters in positional order (for functions: including `input` and `target`). */
   params: readonly string[];
-  /** Python parameter → golden key, for the parameters that mean the same thing here. */
+  /** Python parameter → golden key, for the parameters that mean the same thing here (from the option schema). */
   keys: Readonly<Partial<Record<string, keyof LossOptions>>>;
   /** The engine's loss kind when the inspector can reproduce this loss, else null. */
   kind: LossKind | null;
   acceptsSmoothing: boolean;
 }
 
-const DICE_KEYS = {
-  include_background: 'includeBackground',
-  to_onehot_y: 'toOnehotY',
-  sigmoid: 'sigmoid',
-  softmax: 'softmax',
-  squared_pred: 'squaredPred',
-  jaccard: 'jaccard',
-  reduction: 'reduction',
-  smooth_nr: 'smoothNr',
-  smooth_dr: 'smoothDr',
-  batch: 'batch',
-} as const satisfies Record<string, keyof LossOptions>;
-
 const DICE_HEAD = ['include_background', 'to_onehot_y', 'sigmoid', 'softmax', 'other_act'] as const;
 const DICE_MID = ['squared_pred', 'jaccard', 'reduction', 'smooth_nr', 'smooth_dr', 'batch'] as const;
 
-const SPECS: LossSpec[] = [
+const SPECS: LossSpec[] = ([
   {
     loss: 'DiceCELoss',
     qualifiedName: 'monai.losses.DiceCELoss',
     library: 'monai',
     params: [...DICE_HEAD, ...DICE_MID, 'weight', 'lambda_dice', 'lambda_ce', 'label_smoothing'],
-    keys: { ...DICE_KEYS, weight: 'weight', lambda_dice: 'lambdaDice', lambda_ce: 'lambdaCe', label_smoothing: 'labelSmoothing' },
     kind: 'dicece',
     acceptsSmoothing: true,
   },
@@ -55,7 +42,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'monai.losses.DiceLoss',
     library: 'monai',
     params: [...DICE_HEAD, ...DICE_MID, 'weight', 'soft_label'],
-    keys: { ...DICE_KEYS, weight: 'weight' },
     kind: 'dice',
     acceptsSmoothing: false,
   },
@@ -64,7 +50,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'monai.losses.DiceFocalLoss',
     library: 'monai',
     params: [...DICE_HEAD, ...DICE_MID, 'gamma', 'weight', 'lambda_dice', 'lambda_focal', 'alpha'],
-    keys: { ...DICE_KEYS, weight: 'weight', lambda_dice: 'lambdaDice' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -73,16 +58,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'monai.losses.GeneralizedDiceLoss',
     library: 'monai',
     params: [...DICE_HEAD, 'w_type', 'reduction', 'smooth_nr', 'smooth_dr', 'batch', 'soft_label'],
-    keys: {
-      include_background: 'includeBackground',
-      to_onehot_y: 'toOnehotY',
-      sigmoid: 'sigmoid',
-      softmax: 'softmax',
-      reduction: 'reduction',
-      smooth_nr: 'smoothNr',
-      smooth_dr: 'smoothDr',
-      batch: 'batch',
-    },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -91,7 +66,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.CrossEntropyLoss',
     library: 'torch',
     params: ['weight', 'size_average', 'ignore_index', 'reduce', 'reduction', 'label_smoothing'],
-    keys: { weight: 'weight', ignore_index: 'ignoreIndex', reduction: 'reduction', label_smoothing: 'labelSmoothing' },
     kind: 'ce',
     acceptsSmoothing: true,
   },
@@ -100,7 +74,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.functional.cross_entropy',
     library: 'torch',
     params: ['input', 'target', 'weight', 'size_average', 'ignore_index', 'reduce', 'reduction', 'label_smoothing'],
-    keys: { weight: 'weight', ignore_index: 'ignoreIndex', reduction: 'reduction', label_smoothing: 'labelSmoothing' },
     kind: 'ce',
     acceptsSmoothing: true,
   },
@@ -109,7 +82,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.BCEWithLogitsLoss',
     library: 'torch',
     params: ['weight', 'size_average', 'reduce', 'reduction', 'pos_weight'],
-    keys: { reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -118,7 +90,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.BCELoss',
     library: 'torch',
     params: ['weight', 'size_average', 'reduce', 'reduction'],
-    keys: { reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -127,7 +98,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.NLLLoss',
     library: 'torch',
     params: ['weight', 'size_average', 'ignore_index', 'reduce', 'reduction'],
-    keys: { weight: 'weight', ignore_index: 'ignoreIndex', reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -136,7 +106,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.functional.binary_cross_entropy_with_logits',
     library: 'torch',
     params: ['input', 'target', 'weight', 'size_average', 'reduce', 'reduction', 'pos_weight'],
-    keys: { reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -145,7 +114,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.functional.binary_cross_entropy',
     library: 'torch',
     params: ['input', 'target', 'weight', 'size_average', 'reduce', 'reduction'],
-    keys: { reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -154,11 +122,10 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.functional.nll_loss',
     library: 'torch',
     params: ['input', 'target', 'weight', 'size_average', 'ignore_index', 'reduce', 'reduction'],
-    keys: { weight: 'weight', ignore_index: 'ignoreIndex', reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
-];
+] satisfies Omit<LossSpec, 'keys'>[]).map((spec) => ({ ...spec, keys: pythonKeysFor(spec.loss) }));
 
 /** Every spelling of every import path → its spec. */
 const BY_PATH = new Map<string, LossSpec>();

@@ -4,33 +4,41 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { resolveOptions, LossInputError, OPTION_KEYS, type LossOptions, type Report } from '../engine/index';
+import { resolveOptions, LossInputError, type LossOptions, type Report } from '../engine/index';
+import { OPTION_SCHEMA, optionFlag, type AnyOptionSpec } from '../engine/optionSchema';
 import { UsageError } from './errors';
 import { fmtDelta, fmtNum, table, toJson } from './format';
 import { loadTensor } from './loadTensor';
 import { AccumulatePool, computeReportParallel, defaultThreads } from '../parallel/index';
 
+/** One help line per option of the schema: `--flag VALUE  help (default …)`, booleans as `--[no-]flag`. */
+function optionHelp(): string {
+  const lines: string[] = [];
+  for (const s of OPTION_SCHEMA as readonly AnyOptionSpec[]) {
+    const flag = optionFlag(s.key);
+    let head: string;
+    if (s.type === 'boolean') head = `--[no-]${flag}`;
+    else if (s.type === 'choice') head = `--${flag} ${s.choices.map((c) => c.value).join('|')}`;
+    else if (s.type === 'weights') head = `--${flag} W0,W1,...`;
+    else head = `--${flag} ${s.type === 'integer' ? 'N' : 'X'}`;
+    const def = s.default === null ? 'none' : s.type === 'boolean' ? (s.default ? 'on' : 'off') : String(s.default);
+    const text = `${s.help} (default ${def})`;
+    lines.push(head.length < 32 ? `  ${head.padEnd(32)} ${text}` : `  ${head}\n  ${' '.repeat(32)} ${text}`);
+  }
+  return lines.join('\n');
+}
+
 export const REPORT_USAGE = `usage: loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]
 
 Options (golden option keys in kebab-case; flags override --config):
-  --loss ce|dice|dicece          loss to reproduce (default dicece)
-  --label-smoothing EPS          torch's label_smoothing, in [0, 1] (default 0)
-  --weight W0,W1,...             class weights (CE weight, Dice weight, BCE pos_weight when C == 1)
-  --ignore-index N               torch's ignore_index, ce only (default -100)
-  --reduction mean|sum           (default mean)
-  --[no-]include-background      (default on)
-  --[no-]to-onehot-y  --[no-]sigmoid  --[no-]softmax  --[no-]squared-pred  --[no-]jaccard  --[no-]batch
-  --smooth-nr X  --smooth-dr X   (default 1e-5)
-  --lambda-dice X  --lambda-ce X (default 1)
-  --config FILE.json             a JSON object with the golden option keys (camelCase)
-  --class-names A,B,...          class names (default: classes.json beside the logits or target, if any)
-  --max-tensor-bytes N           refuse tensors larger than N bytes
-  --threads N                    worker threads for the fused pass (default: the machine's cores)
-  --json                         one JSON object: loss, hard, smoothed, perClass, config, warnings, timings, ...`;
+${optionHelp()}
+  --config FILE.json               a JSON object with the golden option keys (camelCase)
+  --class-names A,B,...            class names (default: classes.json beside the logits or target, if any)
+  --max-tensor-bytes N             refuse tensors larger than N bytes
+  --threads N                      worker threads for the fused pass (default: the machine's cores)
+  --json                           one JSON object: loss, hard, smoothed, perClass, config, warnings, timings, ...`;
 
-const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-const BOOL_KEYS = new Set(['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch']);
-const FLAG_TO_KEY = new Map<string, keyof LossOptions>(OPTION_KEYS.map((k) => [kebab(k), k]));
+const SPECS = new Map<string, AnyOptionSpec>((OPTION_SCHEMA as readonly AnyOptionSpec[]).map((s) => [optionFlag(s.key), s]));
 
 export interface ReportArgs {
   logits: string;
@@ -79,17 +87,14 @@ export function parseReportArgs(args: string[]): ReportArgs | 'help' {
         name = name.slice(0, eq);
       }
       let negated = false;
-      if (name.startsWith('no-') && BOOL_KEYS.has(FLAG_TO_KEY.get(name.slice(3)) ?? '')) {
+      if (name.startsWith('no-') && SPECS.get(name.slice(3))?.type === 'boolean') {
         negated = true;
         name = name.slice(3);
       }
-      const key = FLAG_TO_KEY.get(name);
-      if (!key) throw new UsageError(`report: unknown option --${name} (see loss-inspect report --help)`);
-      if (BOOL_KEYS.has(key)) options[key] = inline !== undefined ? inline : !negated;
-      else if (key === 'weight') {
-        const v = inline ?? value();
-        options[key] = v === 'null' || v === 'none' ? null : v;
-      } else options[key] = inline ?? value();
+      const spec = SPECS.get(name);
+      if (!spec) throw new UsageError(`report: unknown option --${name} (see loss-inspect report --help)`);
+      // the schema parses the string; a boolean flag alone means true (false with --no-)
+      options[spec.key] = spec.type === 'boolean' ? (inline !== undefined ? inline : !negated) : (inline ?? value());
     } else pos.push(a);
   }
   if (pos.length !== 2) throw new UsageError(`report: expected <logits> and <target>, got ${pos.length} path(s)\n${REPORT_USAGE}`);

@@ -38,6 +38,9 @@ const targetCache = new WeakMap<Tensor, WeakMap<PreparedLogits, Map<string, Prep
 
 /** Validates and lays out a pair (reusing the layouts of earlier calls on the same tensors). */
 export function preparePair(logits: Tensor, target: Tensor, opts: LossOptions): PreparedPair {
+  if (opts.loss !== 'ce' && opts.loss !== 'dice' && opts.loss !== 'dicece') {
+    throw new LossInputError(`option loss: ${opts.loss} is not computed by this engine yet`, 'loss');
+  }
   let lg = logitsCache.get(logits);
   if (!lg) {
     lg = prepareLogits(logits);

@@ -4,53 +4,12 @@
  * Pure types: no `vscode`, no DOM. See test/fixtures/golden/README.md for the meaning of every number.
  */
 
-export type LossKind = 'ce' | 'dice' | 'dicece';
-export type Reduction = 'mean' | 'sum';
+import { schemaDefaults, type LossOptions } from './optionSchema';
 
-/** Exactly the golden `options` keys. Every key is always present in an effective configuration. */
-export interface LossOptions {
-  loss: LossKind;
-  /** ε ∈ [0, 1]: torch's `label_smoothing`. */
-  labelSmoothing: number;
-  /** Class weights (CE `weight`, Dice `weight`, BCE `pos_weight` when C == 1), or null. */
-  weight: number[] | null;
-  /** torch's `ignore_index`; `ce` only (DiceCELoss has none). */
-  ignoreIndex: number;
-  reduction: Reduction;
-  includeBackground: boolean;
-  toOnehotY: boolean;
-  sigmoid: boolean;
-  softmax: boolean;
-  squaredPred: boolean;
-  jaccard: boolean;
-  smoothNr: number;
-  smoothDr: number;
-  batch: boolean;
-  lambdaDice: number;
-  lambdaCe: number;
-}
+export { LOSS_KINDS, OPTION_KEYS, type LossKind, type LossOptions, type OptionKey, type Reduction, type WType } from './optionSchema';
 
-/** MONAI / torch defaults (DiceCELoss's constructor defaults; `loss` defaults to `dicece`). */
-export const DEFAULT_OPTIONS: Readonly<LossOptions> = Object.freeze({
-  loss: 'dicece',
-  labelSmoothing: 0,
-  weight: null,
-  ignoreIndex: -100,
-  reduction: 'mean',
-  includeBackground: true,
-  toOnehotY: false,
-  sigmoid: false,
-  softmax: false,
-  squaredPred: false,
-  jaccard: false,
-  smoothNr: 1e-5,
-  smoothDr: 1e-5,
-  batch: false,
-  lambdaDice: 1,
-  lambdaCe: 1,
-});
-
-export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof LossOptions)[];
+/** MONAI / torch defaults (each option's constructor default; `loss` defaults to `dicece`), from the option schema. */
+export const DEFAULT_OPTIONS: Readonly<LossOptions> = Object.freeze(schemaDefaults());
 
 /** `{total, dice, ce}` as in the golden README; a term that does not apply is null. */
 export interface LossTriple {

@@ -3,12 +3,12 @@
  * by side with deltas, the label-smoothing floor, and the engine's warnings. Every number carries its
  * full-precision value in `data-value`.
  */
+import { lossLabel } from '../../src/engine/optionSchema';
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { LossTriple, Report } from '../../src/engine/types';
 import { el, replaceChildren, setValue } from '../common/dom';
 import { formatCount, formatDelta, formatNumber, formatShape } from '../common/format';
 
-const LOSS_NAMES = { ce: 'F.cross_entropy', dice: 'DiceLoss', dicece: 'DiceCELoss' } as const;
 
 function num(value: number | null, testid: string, cls = 'num', delta = false): HTMLElement {
   const s = el('span', {
@@ -28,7 +28,7 @@ function ceName(r: Report): string {
 
 function describeConfig(r: Report): string {
   const c = r.config;
-  const parts = [LOSS_NAMES[c.loss], `ε = ${c.labelSmoothing}`, `reduction ${c.reduction}`];
+  const parts = [lossLabel(c.loss), `ε = ${c.labelSmoothing}`, `reduction ${c.reduction}`];
   if (c.loss === 'dicece') parts.push(`λ dice ${c.lambdaDice}, λ ce ${c.lambdaCe}`);
   if (c.weight) parts.push('class weights');
   return parts.join(' · ');
