@@ -11,6 +11,7 @@
 import type { PreparedLogits, PreparedTarget } from './layout';
 import type { LossOptions } from './types';
 import { expSumKernel, WASM_MIN_POSITIONS, type DiceSweep, type ExpSumKernel } from './wasm/expSum';
+import { focalBlock, type FocalPlan } from './focalSums';
 
 export const CALIBRATION_BINS = 15;
 
@@ -22,6 +23,8 @@ export interface AccumulateConfig {
   dice: boolean;
   /** Sorted ε grid for the sweep's smoothed Dice, or null. */
   sweepEps: number[] | null;
+  /** The focal term (focalSums.ts), or null when the loss has none. */
+  focal: FocalPlan | null;
 }
 
 /** Sums over a range of elements. Arrays indexed `[b * C + c]` are per (batch item, class). */
@@ -76,6 +79,15 @@ export interface Accumulators {
   swV: Float64Array | null;
   swTT: Float64Array | null;
   swTV: Float64Array | null;
+  /**
+   * Focal term (focalSums.ts), per class: Σ over items and positions of the unweighted focal loss against the hard
+   * target (focalH) and the smoothed target (focalS); the γ sweep's sums per (class, γ) (focalSwH, focalSwS).
+   * Empty without a focal term.
+   */
+  focalH: Float64Array;
+  focalS: Float64Array;
+  focalSwH: Float64Array;
+  focalSwS: Float64Array;
   /** confusion[t * C + p] (C == 1: a 2×2 matrix for the binary mask). */
   confusion: Float64Array;
   calCount: Float64Array;
@@ -127,6 +139,10 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Ac
     swV: sw ? f(bc) : null,
     swTT: sw ? f(bc) : null,
     swTV: sw ? f(bc) : null,
+    focalH: f(cfg.focal ? C : 0),
+    focalS: f(cfg.focal ? C : 0),
+    focalSwH: f(cfg.focal ? C * cfg.focal.sweep : 0),
+    focalSwS: f(cfg.focal ? C * cfg.focal.sweep : 0),
     confusion: f(cc),
     calCount: f(CALIBRATION_BINS),
     calConf: f(CALIBRATION_BINS),
@@ -230,6 +246,8 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
   const xk = new Float64Array(C);
   const ex = new Float64Array(C);
   const lq = new Float64Array(C);
+  const focal = cfg.focal;
+  const yOne = new Int32Array(1);
   const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
   const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll } = acc;
   const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
@@ -292,6 +310,11 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
           break;
         }
       }
+    }
+
+    if (focal) {
+      yOne[0] = y;
+      focalBlock(focal, x, base, S, C, 1, yOne, kindIndex ? null : tdata, acc);
     }
 
     if (C === 1) {
@@ -506,7 +529,8 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
 
   // (N, C) classification with class indices and no Dice term: a block is ROW_BLOCK consecutive rows, which the
   // kernel transposes while copying them in (with S = 1 a block of positions would hold a single row).
-  const rowKernel = S === 1 && kindIndex && !doDice && e1 - e0 >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+  const focal = cfg.focal;
+  const rowKernel = S === 1 && kindIndex && !doDice && !focal && e1 - e0 >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
   const rowMode = rowKernel !== null && rowKernel.positionsFit(C);
 
   let e = e0;
@@ -601,6 +625,9 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         inv[i] = 1 / se[i]!;
       }
     }
+
+    // The focal term reads the same block while it is in cache.
+    if (focal) focalBlock(focal, x, xb, S, C, n, yy, kindIndex ? null : tdata, acc);
 
     // Per class: float-target CE sums and Dice sums.
     if (kernel && wasmDice) {

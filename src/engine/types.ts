@@ -11,11 +11,15 @@ export { LOSS_KINDS, OPTION_KEYS, type LossKind, type LossOptions, type OptionKe
 /** MONAI / torch defaults (each option's constructor default; `loss` defaults to `dicece`), from the option schema. */
 export const DEFAULT_OPTIONS: Readonly<LossOptions> = Object.freeze(schemaDefaults());
 
-/** `{total, dice, ce}` as in the golden README; a term that does not apply is null. */
+/**
+ * `{total, dice, ce, focal}` as in the golden READMEs; a term that does not apply is null. `dice` is the overlap term
+ * of the family (DiceLoss, GeneralizedDiceLoss or TverskyLoss), `focal` the focal term.
+ */
 export interface LossTriple {
   total: number | null;
   dice: number | null;
   ce: number | null;
+  focal: number | null;
 }
 
 /** One class of the golden `perClass`, plus what the comparison view needs. */
@@ -25,14 +29,19 @@ export interface ClassReport {
   count: number;
   ceHard: number | null;
   ceSmoothed: number | null;
+  /** The overlap term's per-class value (null for the generalized Dice losses, which mix the classes). */
   diceHard: number | null;
   diceSmoothed: number | null;
+  /** Mean focal loss of this class's channel over every item and position (unweighted), hard / smoothed target. */
+  focalHard: number | null;
+  focalSmoothed: number | null;
   /**
    * This class's share of `loss.total` (the configured ε): the CE part (lambdaCe × this class's share of
-   * the CE reduction) plus the Dice part (lambdaDice × this class's share of the Dice reduction). The
-   * contributions of all classes add up to `loss.total`.
+   * the CE reduction) plus the Dice part (lambdaDice × this class's share of the Dice reduction) plus the focal
+   * part (lambdaFocal × its share of the focal reduction). The contributions of all classes add up to `loss.total`,
+   * except for the generalized Dice losses, whose overlap term is one ratio over all classes (its part is null).
    */
-  contribution: { total: number; ce: number | null; dice: number | null };
+  contribution: { total: number; ce: number | null; dice: number | null; focal: number | null };
 }
 
 export interface ConfusionMatrix {
@@ -106,4 +115,18 @@ export interface EpsSweep {
   dice: (number | null)[];
   total: (number | null)[];
   floor: number[];
+  /** The focal term against γ (focal families only, else null). */
+  gamma: GammaSweep | null;
+}
+
+/**
+ * The loss against the focal exponent γ at the report's other options, from the same pass: the focal term and the
+ * total (overlap term unchanged) against the hard target and against the smoothed target at the configured ε.
+ */
+export interface GammaSweep {
+  gamma: number[];
+  focalHard: number[];
+  focalSmoothed: (number | null)[];
+  totalHard: number[];
+  totalSmoothed: (number | null)[];
 }
