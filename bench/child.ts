@@ -9,7 +9,7 @@
  * argv[2]: JSON {@link ChildRequest}.
  */
 import { loadTensor } from '../src/cli/loadTensor';
-import { computeReport, computeSweep, resolveOptions, type EpsSweep, type LossOptions, type Report, type Tensor } from '../src/engine/index';
+import { computeReport, computeReportAndSweep, resolveOptions, type EpsSweep, type LossOptions, type Report, type Tensor } from '../src/engine/index';
 import { findParallelRunner, type ParallelRunner } from './parallel';
 
 export interface ChildRequest {
@@ -20,6 +20,7 @@ export interface ChildRequest {
   /** Another encoding of the same target (the raw `.nii` beside a `.nii.gz`): read only, timed. */
   targetAlt?: string;
   options: Partial<LossOptions>;
+  /** Mode `sweep`: the ε grid the comparison view sends for this ε. */
   sweepEps?: number[];
   reps: number;
   /** Bundled src/parallel/accumulateWorker.ts: when given (and there are ≥ 2 cores), the parallel runner is timed too. */
@@ -45,11 +46,11 @@ export interface ChildResult {
   /** Peak RSS of the whole process after every repetition of every runner, MB. */
   peakRssMB: number;
   readMs: { logits: number; target: number; total: number; targetAlt?: number };
-  /** Single-thread `computeReport` (mode report) or `computeSweep` (mode sweep). */
+  /** Single-thread `computeReport` (mode report) or `computeReportAndSweep` (mode sweep). */
   single: Timing;
   /** In sweep mode: one `computeReport` on the same data, same process. */
   reportForSweep?: Timing;
-  /** The parallel runner: `computeReportParallel` (mode report) or `computeSweepParallel` (mode sweep). */
+  /** The parallel runner: `computeReportParallel` (mode report) or `computeReportAndSweepParallel` (mode sweep). */
   parallel?: Timing & { name: string; threads: number };
   /** In sweep mode: one `computeReportParallel` on the same data, same process. */
   reportForSweepParallel?: Timing;
@@ -155,6 +156,8 @@ async function main(): Promise<void> {
   const target: Tensor = t.tensor;
   const opts = resolveOptions(req.options);
   const sweep = req.mode === 'sweep';
+  const grid = req.sweepEps ?? [];
+  if (sweep && grid.length === 0) throw new Error('mode sweep needs the ε grid (sweepEps)');
 
   // The headline runner goes first, so the peak after its first run is that of one read + one report.
   let peakFirstMB = 0;
@@ -166,7 +169,7 @@ async function main(): Promise<void> {
   let parallelReport: Report | null = null;
   if (runner) {
     if (sweep) {
-      parallel = { ...(await series(req.reps, () => runner.sweep(logits, target, opts, req.sweepEps), notePeak)).timing, name: runner.name, threads: runner.threads };
+      parallel = { ...(await series(req.reps, () => runner.reportAndSweep(logits, target, opts, grid), notePeak)).timing, name: runner.name, threads: runner.threads };
       reportForSweepParallel = (await series(req.reps, () => runner.report(logits, target, opts))).timing;
     } else {
       const r = await series(req.reps, () => runner.report(logits, target, opts), notePeak);
@@ -181,9 +184,9 @@ async function main(): Promise<void> {
   let reportForSweep: Timing | undefined;
   const afterFirst = runner ? undefined : notePeak;
   if (sweep) {
-    const s = await series(req.reps, () => computeSweep(logits, target, opts, req.sweepEps), afterFirst);
+    const s = await series(req.reps, () => computeReportAndSweep(logits, target, opts, grid), afterFirst);
     single = s.timing;
-    numbers = { kind: 'sweep', sweep: s.first };
+    numbers = { kind: 'sweep', sweep: s.first.sweep };
     reportForSweep = (await series(req.reps, () => computeReport(logits, target, opts))).timing;
   } else {
     const r = await series(req.reps, () => computeReport(logits, target, opts), afterFirst);

@@ -7,14 +7,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EpsSweep, LossOptions, Report, Tensor } from '../src/engine/index';
-import { AccumulatePool, computeReportParallel, computeSweepParallel, defaultThreads } from '../src/parallel/index';
+import { AccumulatePool, computeReportAndSweepParallel, computeReportParallel, defaultThreads } from '../src/parallel/index';
 
 export interface ParallelRunner {
   /** What ran, for the results. */
   name: string;
   threads: number;
   report(logits: Tensor, target: Tensor, opts: LossOptions): Promise<Report>;
-  sweep(logits: Tensor, target: Tensor, opts: LossOptions, eps?: number[]): Promise<EpsSweep>;
+  /** The report and the ε sweep from one pass, as the comparison view asks for them. */
+  reportAndSweep(logits: Tensor, target: Tensor, opts: LossOptions, eps: number[]): Promise<{ report: Report; sweep: EpsSweep }>;
   close(): Promise<void>;
 }
 
@@ -26,7 +27,7 @@ export function findParallelRunner(workerScript: string | undefined, threads = d
     name: 'computeReportParallel (src/parallel)',
     threads: pool.threads,
     report: (l, t, o) => computeReportParallel(l, t, o, pool),
-    sweep: (l, t, o, eps) => computeSweepParallel(l, t, o, eps, pool),
+    reportAndSweep: (l, t, o, eps) => computeReportAndSweepParallel(l, t, o, eps, pool),
     close: () => pool.dispose(),
   };
 }

@@ -1,16 +1,13 @@
 // Parse + analysis time of a 5,000-line training script (target: < 50 ms). Generates the script from
 // varied blocks — imports, model and loss classes, data pipelines, training/validation loops with
 // MONAI and torch losses, post-hoc ε, aliases, strings and comments naming the losses — then times
-// `analyzePython` — the default fast path (only the logical lines that can matter are parsed, see
-// src/analysis/prefilter.ts) and the full path (`{full: true}`, the whole file parsed) — and the bare
-// `@lezer/python` parse for reference, then the editor's case — re-analysis after a one-character edit
-// with the previous tree reused: median of 21 runs after 5 warm-ups.
+// `analyzePython` (the editor's and the CLI's first analysis of a file) and the bare `@lezer/python`
+// parse for reference, then the editor's case — re-analysis after a one-character edit with the
+// previous tree reused: median of 21 runs after 5 warm-ups.
 //   node --import tsx bench/parse.bench.ts [lines]
-import assert from 'node:assert/strict';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { analyzePython, IncrementalPythonAnalyzer } from '../src/analysis/index';
-import { reduceSource } from '../src/analysis/prefilter';
 import { parsePython } from '../src/analysis/pyTree';
 
 const HEADER = `"""Segmentation and classification training (generated for the parse benchmark)."""
@@ -170,12 +167,8 @@ function main(): void {
   const lines = Number(process.argv[2] ?? 5000);
   const src = generateScript(lines);
   const result = analyzePython(src);
-  assert.deepStrictEqual(result, analyzePython(src, { full: true }), 'the fast path must equal the full analysis');
-  const reduced = reduceSource(src);
-  const kept = reduced ? reduced.ranges.reduce((n, r) => n + r.to - r.from, 0) : src.length;
   const parse = time(() => parsePython(src));
-  const fast = time(() => analyzePython(src));
-  const full = time(() => analyzePython(src, { full: true }));
+  const full = time(() => analyzePython(src));
   // The editor's case: re-analysis after typing one character in the middle (the previous tree reused).
   const at = src.indexOf('label_smoothing=eps', src.length >> 1);
   const edited = src.slice(0, at) + 'x' + src.slice(at);
@@ -187,8 +180,7 @@ function main(): void {
   });
   console.log(`parse.bench: ${lines} lines, ${src.length} chars: ${result.calls.length} loss calls, ${result.diagnostics.length} diagnostics, ${result.syntaxErrors} syntax errors`);
   console.log(`  @lezer/python parse only          median ${parse.wall.toFixed(1)} ms wall, ${parse.cpu.toFixed(1)} ms CPU`);
-  console.log(`  analyzePython (fast path: ${((100 * kept) / src.length).toFixed(0)} % of the text parsed)  median ${fast.wall.toFixed(1)} ms wall, ${fast.cpu.toFixed(1)} ms CPU  (target < 50 ms; same result as the full path)`);
-  console.log(`  analyzePython {full: true} (whole file parsed)  median ${full.wall.toFixed(1)} ms wall, ${full.cpu.toFixed(1)} ms CPU`);
+  console.log(`  analyzePython (first analysis of the file)  median ${full.wall.toFixed(1)} ms wall, ${full.cpu.toFixed(1)} ms CPU`);
   console.log(`  after a 1-character edit (IncrementalPythonAnalyzer)  median ${incremental.wall.toFixed(1)} ms wall, ${incremental.cpu.toFixed(1)} ms CPU`);
   // How fast this machine is right now (a shared machine can be several times slower than idle).
   const reference = time(() => {

@@ -2,7 +2,7 @@
  * `npm run bench`: issue 6's workloads W1–W4, our engine against PyTorch on the same files, in one run.
  *
  *   node --import tsx bench/run.ts [--reps N (default 5)] [--only W1,W3] [--no-torch] [--threads N (ours)]
- *                                  [--torch-threads N] [--runtime bundle|tsx] [--python PATH]
+ *                                  [--torch-threads N] [--runtime bundle|tsx] [--python PATH] [--eps E]
  *
  * 1. Generates the data sets deterministically into bench/data/ (reused while their spec matches).
  * 2. Bundles bench/child.ts with esbuild (as the product's dist/ is built) and runs every workload in a
@@ -23,36 +23,46 @@ import type { ChildRequest, ChildResult, ReportNumbers, SweepNumbers, Timing } f
 import { checkReport, type CheckResult, type TorchNumbers } from './compare';
 import { ensureDataset, type EnsureResult } from './generate';
 import { fmtMB, fmtMs, fmtRatio, renderTable, type Cell } from './table';
+import { viewSweepGrid } from '../src/engine/sweepGrid';
 import { DATASETS, WORKLOADS, type DatasetName, type Workload, type WorkloadId } from './workloads';
+import { ensureFolder, runFolderBench, type FolderOutcome } from './folder';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(benchDir, '..');
 
 interface Args {
   reps: number;
-  only: Set<WorkloadId> | null;
+  /** Workload ids to run (W1–W4, and W5: the validation-set folder). */
+  only: Set<string> | null;
   torch: boolean;
   torchThreads: number;
   /** Threads of our parallel runner (1: single thread only). */
   threads: number;
   runtime: 'bundle' | 'tsx';
   python: string;
+  /** Overrides every workload's label smoothing ε (e.g. to time the view at an ε off the old grid). */
+  eps: number | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { reps: 5, only: null, torch: true, torchThreads: cpus().length, threads: Math.min(cpus().length, 8), runtime: 'bundle', python: process.env['BENCH_PYTHON'] ?? '/usr/bin/python3' };
+  const a: Args = { reps: 5, only: null, torch: true, torchThreads: cpus().length, threads: Math.min(cpus().length, 8), runtime: 'bundle', python: process.env['BENCH_PYTHON'] ?? '/usr/bin/python3', eps: null };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
     if (flag === '--reps') a.reps = Math.max(1, Number.parseInt(value(), 10) || 1);
-    else if (flag === '--only') a.only = new Set(value().split(',').map((s) => s.trim().toUpperCase()) as WorkloadId[]);
+    else if (flag === '--only') a.only = new Set(value().split(',').map((s) => s.trim().toUpperCase()));
     else if (flag === '--no-torch') a.torch = false;
     else if (flag === '--torch-threads') a.torchThreads = Math.max(1, Number.parseInt(value(), 10) || 1);
     else if (flag === '--threads') a.threads = Math.max(1, Number.parseInt(value(), 10) || 1);
     else if (flag === '--runtime') a.runtime = value() === 'tsx' ? 'tsx' : 'bundle';
     else if (flag === '--python') a.python = value();
+    else if (flag === '--eps') {
+      const e = Number(value());
+      if (!(e >= 0 && e <= 1)) throw new Error('bench: --eps needs a number in [0, 1]');
+      a.eps = e;
+    }
     else if (flag === '--help' || flag === '-h') {
-      console.log('usage: npm run bench -- [--reps N] [--only W1,W2,W3,W4] [--no-torch] [--threads N] [--torch-threads N] [--runtime bundle|tsx] [--python PATH]');
+      console.log('usage: npm run bench -- [--reps N] [--only W1,W2,W3,W4,W5] [--no-torch] [--threads N] [--torch-threads N] [--runtime bundle|tsx] [--python PATH] [--eps E]');
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${argv[i]}`);
   }
@@ -98,6 +108,9 @@ async function buildChild(runtime: Args['runtime'], dataDir: string): Promise<{ 
   const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', absWorkingDir: repoRoot } as const;
   const workerScript = join(outDir, 'accumulate-worker.js');
   await esbuild.build({ ...common, entryPoints: [join(repoRoot, 'src', 'parallel', 'accumulateWorker.ts')], outfile: workerScript });
+  // W5 runs the whole CLI: bundled here with its case worker beside it (never a stale dist/).
+  await esbuild.build({ ...common, entryPoints: [join(repoRoot, 'src', 'cli', 'main.ts')], outfile: join(outDir, 'cli.js') });
+  await esbuild.build({ ...common, entryPoints: [join(repoRoot, 'src', 'parallel', 'caseWorker.ts')], outfile: join(outDir, 'case-worker.js') });
   if (runtime === 'tsx') return { argv: ['--expose-gc', '--import', 'tsx', join(benchDir, 'child.ts')], workerScript };
   const outfile = join(outDir, 'child.cjs');
   await esbuild.build({ ...common, entryPoints: [join(benchDir, 'child.ts')], outfile });
@@ -213,14 +226,14 @@ function goalsOf(out: Map<WorkloadId, WorkloadOutcome>): Goal[] {
   const w4 = out.get('W4');
   if (w4?.ours?.reportForSweep) {
     goals.push({
-      goal: 'W4 sweep (16 ε) / one W1 report',
+      goal: 'W4 the view\'s report + sweep / one W1 report',
       target: 1.2,
       best: w4.ours.single.best / w4.ours.reportForSweep.best,
       median: w4.ours.single.median / w4.ours.reportForSweep.median,
     });
     if (w4.ours.parallel && w4.ours.reportForSweepParallel) {
       goals.push({
-        goal: 'W4 sweep / one W1 report (parallel runner)',
+        goal: 'W4 the view\'s report + sweep / one W1 report (parallel runner)',
         target: 1.2,
         best: w4.ours.parallel.best / w4.ours.reportForSweepParallel.best,
         median: w4.ours.parallel.median / w4.ours.reportForSweepParallel.median,
@@ -234,12 +247,13 @@ function sweepCheck(out: Map<WorkloadId, WorkloadOutcome>): string | null {
   const w4 = out.get('W4')?.ours?.numbers as SweepNumbers | undefined;
   const w1 = out.get('W1')?.ours?.numbers as ReportNumbers | undefined;
   if (!w4 || !w1 || w4.kind !== 'sweep' || w1.kind !== 'report') return null;
-  const i = w4.sweep.eps.findIndex((e) => Math.abs(e - 0.1) < 1e-12);
+  const eps = out.get('W1')!.workload.options.labelSmoothing ?? 0;
+  const i = w4.sweep.eps.findIndex((e) => Math.abs(e - eps) < 1e-12);
   const s = i >= 0 ? w4.sweep.total[i] : null;
   const r = w1.smoothed?.total ?? null;
   if (s === null || s === undefined || r === null) return null;
   const d = Math.abs(s - r) / Math.abs(r);
-  return `W4 sweep at ε = 0.1: smoothed total ${s.toPrecision(10)} vs W1 report's smoothed.total ${r.toPrecision(10)} (rel diff ${d.toExponential(1)}) ${d <= 1e-9 ? 'OK' : 'MISMATCH'}`;
+  return `W4 sweep at ε = ${eps}: smoothed total ${s.toPrecision(10)} vs W1 report's smoothed.total ${r.toPrecision(10)} (rel diff ${d.toExponential(1)}) ${d <= 1e-9 ? 'OK' : 'MISMATCH'}`;
 }
 
 async function main(): Promise<void> {
@@ -252,10 +266,14 @@ async function main(): Promise<void> {
   const machine = { cores: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', memoryGB: totalmem() / 1024 ** 3, loadavgStart: loadavg() };
   log(`bench: ${machine.cores} cores (${machine.cpuModel}), node ${process.version}, load average ${machine.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`);
 
-  const workloads = WORKLOADS.filter((w) => !args.only || args.only.has(w.id));
+  const workloads = WORKLOADS.filter((w) => !args.only || args.only.has(w.id)).map((w) =>
+    args.eps === null ? w : { ...w, options: { ...w.options, labelSmoothing: args.eps } },
+  );
   const datasets = new Map<DatasetName, EnsureResult>();
   for (const w of workloads) if (!datasets.has(w.dataset)) datasets.set(w.dataset, ensureDataset(dataDir, w.dataset, log));
 
+  const wantFolder = !args.only || args.only.has('W5');
+  const folderData = wantFolder ? ensureFolder(dataDir, log) : null;
   const torch: TorchProbe = args.torch ? probeTorch(args.python) : { available: false, reason: 'skipped (--no-torch)' };
   log(torch.available ? `bench: torch ${torch.version} via ${args.python}, ${args.torchThreads} thread(s)` : `bench: no torch comparison: ${torch.reason}`);
 
@@ -278,7 +296,7 @@ async function main(): Promise<void> {
         target: d.files.target,
         ...(d.files.targetRaw ? { targetAlt: d.files.targetRaw } : {}),
         options: w.options,
-        ...(w.sweepEps ? { sweepEps: w.sweepEps } : {}),
+        ...(w.mode === 'sweep' ? { sweepEps: viewSweepGrid(w.options.labelSmoothing ?? 0) } : {}),
         reps: args.reps,
         ...(args.threads > 1 ? { workerScript: child.workerScript, threads: args.threads } : {}),
       });
@@ -293,6 +311,28 @@ async function main(): Promise<void> {
     } catch (e) {
       o.error = e instanceof Error ? e.message : String(e);
       log(`bench: ${w.id} failed: ${o.error}`);
+      failed = true;
+    }
+  }
+
+  let folder: FolderOutcome | null = null;
+  let folderError: string | undefined;
+  if (folderData) {
+    try {
+      folder = runFolderBench({
+        cli: join(dataDir, '.build', 'cli.js'),
+        data: folderData,
+        reps: Math.min(args.reps, 3),
+        threads: args.threads,
+        python: torch.available ? args.python : null,
+        torchEnv: torchEnv(),
+        benchDir,
+        log,
+      });
+      if ((folder.maxLossRelDiff ?? 0) > 1e-4 || (folder.maxDiceDiff ?? 0) > 1e-12) failed = true;
+    } catch (e) {
+      folderError = e instanceof Error ? e.message : String(e);
+      log(`bench: W5 failed: ${folderError}`);
       failed = true;
     }
   }
@@ -367,6 +407,32 @@ async function main(): Promise<void> {
   );
 
   const goals = goalsOf(outcomes);
+  if (folder) {
+    const ob = Math.min(...folder.ours.wallMs);
+    const om = median(folder.ours.wallMs);
+    const py = folder.python;
+    console.log('');
+    console.log(
+      `W5 validation set: ${folderData!.predictions.split('/').slice(-2)[0]} — 16 cases of 1×4×128×128×96 float32 logits (.npz, compressed) + uint8 .nii.gz, ` +
+        `${fmtMB(folder.data.totalBytes / 1024 ** 2)} MB of files; DiceCE (softmax, to_onehot_y, ε = 0.1) and nnU-Net metrics per case; best of ${folder.ours.wallMs.length}`,
+    );
+    console.log(
+      renderTable(
+        ['W5 whole run', 'best', 'median', 'peak RSS', 'largest case files', 'peak / largest case'],
+        [
+          ['loss-inspect dataset', fmtMs(ob), fmtMs(om), fmtMB(folder.ours.peakRssMB), fmtMB(folder.data.largestCaseBytes / 1024 ** 2), fmtRatio(folder.ours.peakRssMB / (folder.data.largestCaseBytes / 1024 ** 2))],
+          py
+            ? [`python loop (${py.reader}, torch ${py.threads} thr.)`, fmtMs(Math.min(...py.wallMs)), fmtMs(median(py.wallMs)), fmtMB(py.peakRssMB), '', '']
+            : [`python loop: ${folder.pythonSkipped ?? 'skipped'}`, '—', '—', '—', '', ''],
+        ],
+      ),
+    );
+    if (py) {
+      console.log(`  W5 numbers: per-case DiceCE max rel diff ${folder.maxLossRelDiff!.toExponential(1)} (torch float32), mean/pooled Dice max abs diff ${folder.maxDiceDiff!.toExponential(1)}`);
+      goals.push({ goal: 'W5 dataset run / Python loop', target: 0.5, best: ob / Math.min(...py.wallMs), median: om / median(py.wallMs) });
+    }
+  }
+  if (folderError) console.log(`  W5: ERROR ${folderError}`);
   console.log('');
   console.log('Goals of issue 6 (ratios; lower is better)');
   console.log(
@@ -418,6 +484,7 @@ async function main(): Promise<void> {
     datasets: [...datasets.values()].map((d) => ({ name: d.name, spec: DATASETS[d.name].spec, sizes: d.sizes, generatedMs: d.generatedMs })),
     workloads: Object.fromEntries([...outcomes.entries()].map(([id, o]) => [id, { title: o.workload.title, options: o.workload.options, fileBytes: o.fileBytes, ours: o.ours, torch: o.torch, check: o.check, error: o.error }])),
     goals,
+    folder: folder ?? (folderError ? { error: folderError } : null),
     sweepCheck: sc,
     ok: !failed,
   };
@@ -429,6 +496,11 @@ async function main(): Promise<void> {
     console.log('bench: FAILED (see above)');
     process.exitCode = 1;
   }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 main().catch((e: unknown) => {

@@ -8,7 +8,7 @@
 //   node scripts/package.mjs [--out file.vsix]
 // Prints the .vsix path and size; exits non-zero when the build or vsce fails.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +38,10 @@ for (const name of readdirSync(root)) {
   cpSync(join(root, name), join(stage, name), { recursive: true });
 }
 symlinkSync(join(root, 'node_modules'), join(stage, 'node_modules'), 'dir');
+// package.json's `files` lists what `npm pack` puts in the CLI's tarball; the .vsix is chosen by .vscodeignore,
+// and vsce refuses a package that has both.
+const { files: _npmFiles, ...manifest } = pkg;
+writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 run([join(stage, 'scripts', 'build.mjs'), '--production'], 'production build', stage);
 const t1 = Date.now();
 mkdirSync(resolve(out, '..'), { recursive: true });

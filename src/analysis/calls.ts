@@ -5,10 +5,10 @@
  */
 import type { LossOptions } from '../engine/types';
 import { isTerminalName, specForPath, TENSOR_FACTORIES, type LossSpec } from './catalogue';
-import { argValue, type Qualifier } from './literals';
+import { argValue, type LiteralEnv, type NameTarget, type Qualifier } from './literals';
 import type { LineIndex, SyntaxNode } from './pyTree';
-import { lookup, starModules, type CarriedState, type Scope } from './scopes';
-import type { CallArgument, LossCall, PyLiteral } from './types';
+import { lookup, lookupOnce, starModules, type CarriedState, type Scope } from './scopes';
+import type { CallArgument, LossCall, OptionNote, PyLiteral } from './types';
 
 /** Builds the qualifier for one scope: dotted callee → qualified import path, or null. */
 export function qualifierFor(scope: Scope, src: string, carried: CarriedState): Qualifier {
@@ -34,6 +34,30 @@ export function qualifierFor(scope: Scope, src: string, carried: CarriedState): 
     return null;
   };
   return q;
+}
+
+/**
+ * Where expressions of one scope are evaluated: callees through {@link qualifierFor}, names through their
+ * one binding (`lookupOnce`). `mutated`: names changed in place somewhere (their value is not read).
+ */
+export function literalEnvFor(scope: Scope, src: string, carried: CarriedState, mutated: ReadonlySet<string>): LiteralEnv {
+  const env: LiteralEnv = {
+    src,
+    qualify: qualifierFor(scope, src, carried),
+    name: (node: SyntaxNode): NameTarget => {
+      const name = src.slice(node.from, node.to);
+      const r = lookupOnce(scope, name, node.from, carried);
+      if ('unbound' in r) return { reason: 'not assigned in this file', unbound: true };
+      if ('times' in r) return { reason: `assigned ${r.times} times` };
+      const v = r.value;
+      if (v.kind === 'import') return { reason: 'an import' };
+      if (mutated.has(name) || carried.mutated.has(name)) return { reason: 'changed in place after it is set' };
+      const expr = v.expr;
+      if (!expr) return { reason: (v.kind === 'other' && v.what) || 'not a literal' };
+      return { node: expr.node, env: expr.src === src && expr.scope === scope ? env : literalEnvFor(expr.scope, expr.src, carried, mutated) };
+    },
+  };
+  return env;
 }
 
 /** The spec of the loss this call constructs or computes, or null when it is not a recognised loss. */
@@ -101,13 +125,49 @@ export function fitsKey(key: keyof LossOptions, v: PyLiteral): boolean {
   return false;
 }
 
+/** Arguments that are the loss's data, not its configuration. */
+const INERT_PARAMS = new Set(['input', 'target']);
+/** torch's deprecated `size_average` / `reduce`: None is their default and changes nothing. */
+const NONE_IS_DEFAULT = new Set(['size_average', 'reduce']);
+
+const typeName = (v: PyLiteral) => (v === null ? 'None' : Array.isArray(v) ? 'a list' : typeof v === 'string' ? 'a string' : typeof v === 'boolean' ? 'a bool' : 'a number');
+
+/**
+ * A known value as the option it sets: a bool option also takes a number (Python reads its truth value);
+ * what torch / MONAI reject when the loss runs is `invalid` (their message), what they accept but the
+ * inspector does not show is not applied.
+ */
+export function fitOption(key: keyof LossOptions, v: PyLiteral): { ok: true; value: unknown } | { ok: false; invalid: boolean; reason: string } {
+  if (BOOLEAN_KEYS.has(key)) {
+    if (typeof v === 'boolean') return { ok: true, value: v };
+    if (typeof v === 'number' || v === null) return { ok: true, value: Boolean(v) };
+    return { ok: false, invalid: false, reason: `${typeName(v)}, not a bool` };
+  }
+  if (key === 'labelSmoothing') {
+    if (typeof v !== 'number') return { ok: false, invalid: true, reason: `${typeName(v)}, not a float: torch raises a TypeError` };
+    if (!(v >= 0 && v <= 1)) return { ok: false, invalid: true, reason: `torch raises "label_smoothing must be between 0.0 and 1.0. Got: ${v}"` };
+    return { ok: true, value: v };
+  }
+  if (NUMBER_KEYS.has(key)) return typeof v === 'number' ? { ok: true, value: v } : { ok: false, invalid: false, reason: `${typeName(v)}, not a number` };
+  if (key === 'ignoreIndex') {
+    return typeof v === 'number' && Number.isInteger(v) ? { ok: true, value: v } : { ok: false, invalid: true, reason: `${typeName(v)}, not an int: torch raises a TypeError` };
+  }
+  if (key === 'reduction') {
+    if (v === 'mean' || v === 'sum') return { ok: true, value: v };
+    if (v === 'none') return { ok: false, invalid: false, reason: "the inspector shows the 'mean' and 'sum' reductions" };
+    return { ok: false, invalid: true, reason: typeof v === 'string' ? `torch raises "${v} is not a valid value for reduction"` : `${typeName(v)}, not a reduction name` };
+  }
+  if (key === 'weight') return v === null || Array.isArray(v) ? { ok: true, value: v } : { ok: false, invalid: false, reason: `${typeName(v)}, not a list of class weights` };
+  return { ok: false, invalid: false, reason: 'not modelled by the inspector' };
+}
+
 /** Builds the LossCall for a recognised call (id, post-hoc and C are filled in by the caller). */
 export function describeCall(
   call: SyntaxNode,
   recognised: { spec: LossSpec; callee: SyntaxNode; nameNode: SyntaxNode },
   src: string,
   lines: LineIndex,
-  qualify: Qualifier,
+  env: LiteralEnv,
 ): LossCall {
   const { spec, callee, nameNode } = recognised;
   const argList = call.lastChild;
@@ -115,16 +175,22 @@ export function describeCall(
   const args: CallArgument[] = [];
   const options: Partial<LossOptions> = {};
   const unknownOptions: (keyof LossOptions)[] = [];
+  const notApplied: OptionNote[] = [];
+  const invalid: OptionNote[] = [];
   let hasKwargs = false;
   let hasStarArgs = false;
   let position = 0;
   for (const a of raw) {
-    if (a.kind === 'kwargs') {
-      hasKwargs = true;
-      continue;
-    }
-    if (a.kind === 'star') {
-      hasStarArgs = true;
+    if (a.kind === 'kwargs' || a.kind === 'star') {
+      const text = src.slice(a.from, a.to);
+      if (a.kind === 'kwargs') hasKwargs = true;
+      else hasStarArgs = true;
+      notApplied.push({
+        param: a.kind === 'kwargs' ? '**kwargs' : '*args',
+        key: null,
+        text,
+        reason: a.kind === 'kwargs' ? 'may set any option; not read' : 'positional arguments after it cannot be matched to parameters',
+      });
       continue;
     }
     let param: string | null;
@@ -133,7 +199,7 @@ export function describeCall(
     else param = spec.params[position++] ?? null;
     const accepted = param !== null && spec.params.includes(param);
     const key = accepted && param !== null ? (spec.keys[param] ?? null) : null;
-    const value = argValue(a.value, src, qualify);
+    const value = argValue(a.value, env);
     args.push({
       param,
       keyword: a.kind === 'keyword',
@@ -144,12 +210,22 @@ export function describeCall(
       nameRange: a.name ? { start: a.name.from, end: a.name.to } : null,
       valueRange: { start: a.value.from, end: a.value.to },
     });
-    if (key === null) continue;
+    if (param === null || !accepted || INERT_PARAMS.has(param) || (NONE_IS_DEFAULT.has(param) && value.known && value.value === null)) continue;
+    const text = src.slice(a.value.from, a.value.to);
+    if (key === null) {
+      notApplied.push({ param, key, text, reason: `not modelled by the inspector` });
+      continue;
+    }
     if (!value.known) {
       if (!unknownOptions.includes(key)) unknownOptions.push(key);
-    } else if (fitsKey(key, value.value)) {
-      (options as Record<string, unknown>)[key] = value.value;
+      notApplied.push({ param, key, text, reason: value.reason });
+      continue;
     }
+    // `options` keeps what the code says when it has the option's type (an ε of 1.5 too: the diagnostics
+    // read it); Inspect applies only what fits (see lens.ts `inspectableOptions`).
+    const fit = fitOption(key, value.value);
+    if (fit.ok || fitsKey(key, value.value)) (options as Record<string, unknown>)[key] = fit.ok ? fit.value : value.value;
+    if (!fit.ok) (fit.invalid ? invalid : notApplied).push({ param, key, text, reason: fit.reason });
   }
   const withKind: Partial<LossOptions> = spec.kind ? { loss: spec.kind, ...options } : options;
   const at = lines.locate(call.from, call.to);
@@ -168,6 +244,8 @@ export function describeCall(
     args,
     options: withKind,
     unknownOptions,
+    notApplied,
+    invalid,
     hasKwargs,
     hasStarArgs,
     acceptsSmoothing: spec.acceptsSmoothing,

@@ -6,7 +6,7 @@
 import { labelSmoothingFloor, smoothedTargetValues } from '../engine/index';
 import { argFor } from './calls';
 import { specFor } from './catalogue';
-import { classCountFor, epsOf, epsText, fixed4, summaryTitle, type ClassCountContext } from './lens';
+import { classCountFor, epsOf, epsText, fixed4, smoothingFormulas, summaryTitle, type ClassCountContext } from './lens';
 import type { LossCall, PostHocAssignment, TextRange } from './types';
 
 export interface HoverResult {
@@ -75,6 +75,14 @@ function lossFacts(call: LossCall): string[] {
 
 function targetLines(call: LossCall, eps: number, ctx: ClassCountContext): string[] {
   const C = classCountFor(call, ctx);
+  if (C.value === null) {
+    const f = smoothingFormulas(eps);
+    if (eps === 0) return ['ε = 0: hard one-hot targets; a perfect model reaches CE 0. (C is not stated in this file.)'];
+    return [
+      `C is not known (stated ${C.describe}): the target is **${f.onTarget}** on the true class and **${f.offTarget}** on each other class.`,
+      `Floor: the CE cannot go below ${f.floor} nats, the entropy of that target, even for a perfect model (0 with hard targets).`,
+    ];
+  }
   if (call.loss === 'DiceCELoss' && C.value === 1) {
     return [`With C = 1 (from ${C.describe}) DiceCELoss uses its BCE branch, which ignores ε: training runs on the hard targets.`];
   }
@@ -120,6 +128,10 @@ function lossHover(call: LossCall, ctx: ClassCountContext): string {
     lines.push('');
   }
   if (call.unknownOptions.length) lines.push(`Not literal (not evaluated): ${call.unknownOptions.map((k) => `\`${k}\``).join(', ')}.`, '');
+  const notes = [...call.invalid.map((n) => ({ ...n, kind: 'invalid' })), ...call.notApplied.map((n) => ({ ...n, kind: 'not applied' }))];
+  if (notes.length) {
+    lines.push('*Inspect* does not apply:', ...notes.map((n) => `- ${n.kind}: \`${n.param}\` (\`${n.text}\`, ${n.reason})`), '');
+  }
   if (call.hasKwargs) lines.push('`**kwargs` may set further options: the list above may be incomplete.', '');
   const ignored = call.args.filter((a) => a.param !== null && !a.accepted).map((a) => `\`${a.param}\``);
   if (ignored.length) lines.push(`Not a parameter of \`${call.loss}\`: ${ignored.join(', ')}.`, '');

@@ -9,9 +9,9 @@
  * no literal in its file gets null, and the lens falls back to the caller's value.
  */
 import { isLayerWithChannels } from './catalogue';
-import { qualifierFor } from './calls';
+import { literalEnvFor } from './calls';
 import { evaluate } from './literals';
-import type { CarriedState } from './scopes';
+import { isClassCountName, type CarriedState } from './scopes';
 import type { ClassCountHint, LossCall } from './types';
 import type { Unit } from './unit';
 
@@ -19,7 +19,8 @@ export function classCountHints(unit: Unit, carried: CarriedState): ClassCountHi
   const out: ClassCountHint[] = [];
   const { src } = unit;
   for (const site of unit.walk.classCounts) {
-    const qualify = qualifierFor(site.scope, src, carried);
+    const env = literalEnvFor(site.scope, src, carried, unit.walk.mutated);
+    const qualify = env.qualify;
     if (site.call) {
       const callee = site.call.firstChild;
       if (callee) {
@@ -28,10 +29,12 @@ export function classCountHints(unit: Unit, carried: CarriedState): ClassCountHi
         if (site.name === 'out_channels' && isLayerWithChannels(qualify(callee), terminal)) continue;
       }
     }
-    const v = evaluate(site.value, src, qualify);
+    // `num_classes=NUM_CLASSES`: the assignment of NUM_CLASSES is the hint already.
+    if (site.value.name === 'VariableName' && isClassCountName(src.slice(site.value.from, site.value.to))) continue;
+    const v = evaluate(site.value, env);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) continue;
     const at = unit.lines.locate(site.value.from, site.value.to);
-    const hint: ClassCountHint = { start: at.start, end: at.end, line: at.line, column: at.column, endLine: at.endLine, endColumn: at.endColumn, value: v, name: site.name };
+    const hint: ClassCountHint = { start: at.start, end: at.end, line: at.line, column: at.column, endLine: at.endLine, endColumn: at.endColumn, value: v, name: site.name, via: site.call ? 'keyword' : site.dict ? 'dict' : 'assignment' };
     if (unit.cellIndex !== undefined) hint.cellIndex = unit.cellIndex;
     out.push(hint);
   }

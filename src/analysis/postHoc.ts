@@ -9,7 +9,7 @@
  * reads `self.label_smoothing`, and the other losses have no ε at all.
  */
 import { argValue } from './literals';
-import { qualifierFor } from './calls';
+import { fitOption, literalEnvFor } from './calls';
 import { lookup, pick, type CarriedState, type SmoothingAssignment } from './scopes';
 import type { PostHocAssignment } from './types';
 import { registryKey, type CallRegistry, type RegisteredCall, type Unit } from './unit';
@@ -58,7 +58,7 @@ export function resolvePostHoc(unit: Unit, carried: CarriedState, registry: Call
       endColumn: at.endColumn,
       target: src.slice(site.target.from, site.target.to),
       path,
-      value: argValue(site.value, src, qualifierFor(scope, src, carried)),
+      value: argValue(site.value, literalEnvFor(scope, src, carried, unit.walk.mutated)),
       valueRange: { start: site.value.from, end: site.value.to },
       attrRange: attr ? { start: attr.from, end: attr.to } : { start: site.target.from, end: site.target.to },
       effective,
@@ -66,14 +66,21 @@ export function resolvePostHoc(unit: Unit, carried: CarriedState, registry: Call
     if (unit.cellIndex !== undefined) postHoc.cellIndex = unit.cellIndex;
     call.postHoc.push(postHoc);
     if (effective) {
+      // The assignment replaces whatever the constructor said about ε.
       const v = postHoc.value;
-      if (v.known && typeof v.value === 'number') {
-        call.options.labelSmoothing = v.value;
-        call.unknownOptions = call.unknownOptions.filter((k) => k !== 'labelSmoothing');
-      } else {
-        delete call.options.labelSmoothing;
-        if (!call.unknownOptions.includes('labelSmoothing')) call.unknownOptions.push('labelSmoothing');
-      }
+      const notEps = (n: { key: string | null }) => n.key !== 'labelSmoothing';
+      call.notApplied = call.notApplied.filter(notEps);
+      call.invalid = call.invalid.filter(notEps);
+      delete call.options.labelSmoothing;
+      const param = postHoc.target;
+      const text = v.text;
+      if (v.known) {
+        const fit = fitOption('labelSmoothing', v.value);
+        if (typeof v.value === 'number') call.options.labelSmoothing = v.value;
+        if (!fit.ok) (fit.invalid ? call.invalid : call.notApplied).push({ param, key: 'labelSmoothing', text, reason: fit.reason });
+      } else call.notApplied.push({ param, key: 'labelSmoothing', text, reason: v.reason });
+      if (v.known && typeof v.value === 'number') call.unknownOptions = call.unknownOptions.filter((k) => k !== 'labelSmoothing');
+      else if (!call.unknownOptions.includes('labelSmoothing')) call.unknownOptions.push('labelSmoothing');
     }
     out.push({ postHoc, target, site });
   }

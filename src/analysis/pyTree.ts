@@ -14,16 +14,6 @@ export function parsePython(source: string): Tree {
 }
 
 /**
- * Parses only the given ranges of `source` as if they were one text (what lies between them is not read);
- * node positions stay offsets into `source`. No ranges: an empty tree.
- */
-export function parsePythonRanges(source: string, ranges: readonly { from: number; to: number }[]): Tree {
-  // The tree's positions count from the first range's start: an empty range at 0 keeps them offsets into `source`.
-  const first = ranges[0];
-  return parser.parse(source, undefined, first && first.from === 0 ? ranges : [{ from: 0, to: 0 }, ...ranges]);
-}
-
-/**
  * Parses `source` reusing the tree of an earlier version of the same text: the edit is taken as the one
  * range between the common prefix and suffix, and lezer re-parses only around it (a one-character edit
  * in a 5,000-line file costs well under a millisecond instead of a full parse). Same tree as a fresh parse.

@@ -31,7 +31,7 @@ export function moveIntoConstructorFix(
   stmt: SyntaxNode,
 ): QuickFix | null {
   const v = postHoc.value;
-  if (!v.known || typeof v.value !== 'number' || !(v.value >= 0 && v.value <= 1)) return null;
+  if (!v.known || v.resolved || typeof v.value !== 'number' || !(v.value >= 0 && v.value <= 1)) return null;
   if (!call.acceptsSmoothing) return null;
   const callBlock = blockOf(callNode);
   if (!sameNode(callBlock, blockOf(stmt)) || callNode.to > stmt.from) return null;

@@ -18,13 +18,20 @@
 import { VALUE_PRESERVING_METHODS } from './catalogue';
 import { children, type SyntaxNode, type Tree } from './pyTree';
 
+/** The expression a name is assigned (`name = <node>`), with the text and scope it is read in. */
+export interface BoundExpr {
+  node: SyntaxNode;
+  src: string;
+  scope: Scope;
+}
+
 export type BindingValue =
   /** The name is a module or a member imported from one (`torch.nn`, `monai.losses.DiceCELoss`). */
   | { kind: 'import'; path: string }
   /** Bound to the result of the call starting at `callFrom` (a possible loss object). */
-  | { kind: 'call'; callFrom: number; cellIndex: number }
-  /** Bound to anything else. */
-  | { kind: 'other' };
+  | { kind: 'call'; callFrom: number; cellIndex: number; expr: BoundExpr }
+  /** Bound to anything else: an assigned expression (`expr`), or what binds it (`what`: "a function parameter"). */
+  | { kind: 'other'; expr?: BoundExpr; what?: string };
 
 export interface Binding {
   pos: number;
@@ -79,11 +86,15 @@ export function pick(list: Binding[], pos: number): Binding | undefined {
 /** Module-level state carried from one notebook cell to the next. */
 export interface CarriedState {
   bindings: Map<string, BindingValue>;
+  /** How many times earlier cells bound each module-level name. */
+  counts: Map<string, number>;
+  /** Names earlier cells modified in place (see `WalkResult.mutated`). */
+  mutated: Set<string>;
   stars: string[];
 }
 
 export function emptyCarried(): CarriedState {
-  return { bindings: new Map(), stars: [] };
+  return { bindings: new Map(), counts: new Map(), mutated: new Set(), stars: [] };
 }
 
 /**
@@ -112,6 +123,33 @@ export function lookup(scope: Scope, name: string, pos: number, carried: Carried
     s = s.parent;
   }
   return carried.bindings.get(name);
+}
+
+/**
+ * The one binding of a name read at `pos`, for reading its value statically: scopes are searched as in
+ * {@link lookup}, but a name bound more than once in the scope that binds it (in this text and, at module
+ * level, in earlier notebook cells) has no single value.
+ */
+export function lookupOnce(scope: Scope, name: string, pos: number, carried: CarriedState): { value: BindingValue } | { times: number } | { unbound: true } {
+  let s: Scope | null = scope;
+  let own = true;
+  while (s) {
+    if (s.kind === 'class' && !own) {
+      s = s.parent;
+      continue;
+    }
+    const list = s.bindings.get(name);
+    if (list && list.length) {
+      const times = list.length + (s.kind === 'module' ? (carried.counts.get(name) ?? 0) : 0);
+      return times === 1 ? { value: (list[0] as Binding).value } : { times };
+    }
+    own = false;
+    s = s.parent;
+  }
+  const carriedValue = carried.bindings.get(name);
+  if (carriedValue === undefined) return { unbound: true };
+  const times = carried.counts.get(name) ?? 1;
+  return times === 1 ? { value: carriedValue } : { times };
 }
 
 /** Star imports visible from the module scope (this cell's, then carried ones). */
@@ -148,6 +186,8 @@ export interface ClassCountSite {
   value: SyntaxNode;
   /** For keywords: the call the keyword belongs to. */
   call: SyntaxNode | null;
+  /** A dict entry (`"num_classes": 4`). */
+  dict?: boolean;
   scope: Scope;
 }
 
@@ -157,13 +197,25 @@ export interface WalkResult {
   callAssignments: Map<number, CallAssignment>;
   smoothingAssignments: SmoothingAssignment[];
   classCounts: ClassCountSite[];
+  /**
+   * Names whose value may change in place: the root of an assigned, updated or deleted subscript or
+   * attribute (`CONFIG["eps"] = 0.2`), or the object of a mutating method call (`CONFIG.update(…)`).
+   * Their literal value is not read (by name, in any scope: the analysis does not follow aliases).
+   */
+  mutated: Set<string>;
   errors: number;
-  /** Every error node, counted or not (the fast path falls back to a full parse when there is any). */
-  errorNodes: number;
 }
 
+/** Names, keywords and dict keys that state the class count C (the one list of them). */
 const CLASS_COUNT_NAMES = new Set(['num_classes', 'out_channels', 'NUM_CLASSES', 'OUT_CHANNELS', 'n_classes', 'N_CLASSES']);
-const CLASS_COUNT_KEYWORDS = new Set(['num_classes', 'out_channels']);
+const CLASS_COUNT_KEYWORDS = new Set(['num_classes', 'out_channels', 'n_classes']);
+
+export function isClassCountName(name: string): boolean {
+  return CLASS_COUNT_NAMES.has(name);
+}
+
+/** Methods that change a dict or list in place. */
+const MUTATING_METHODS = new Set(['update', 'setdefault', 'pop', 'popitem', 'clear', 'append', 'extend', 'insert', 'remove', 'sort', 'reverse', '__setitem__', '__delitem__']);
 
 const COMPREHENSIONS = new Set([
   'ComprehensionExpression',
@@ -179,7 +231,7 @@ const COMPREHENSIONS = new Set([
  */
 export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
   const module = new Scope('module', null);
-  const out: WalkResult = { module, calls: [], callAssignments: new Map(), smoothingAssignments: [], classCounts: [], errors: 0, errorNodes: 0 };
+  const out: WalkResult = { module, calls: [], callAssignments: new Map(), smoothingAssignments: [], classCounts: [], mutated: new Set(), errors: 0 };
   const text = (n: SyntaxNode) => src.slice(n.from, n.to);
   /** The scope the node being visited evaluates in. */
   const scopes: Scope[] = [module];
@@ -203,11 +255,21 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
       case 'TupleExpression':
       case 'ArrayExpression':
       case 'ParenthesizedExpression':
-        for (const c of children(n)) bindPattern(c, scope, { kind: 'other' });
+        for (const c of children(n)) bindPattern(c, scope, value.kind === 'other' && value.what ? value : { kind: 'other', what: 'unpacked from a sequence' });
         return;
-      default:
+      case 'MemberExpression':
+        markMutated(n);
         return; // attributes and subscripts bind no name
+      default:
+        return;
     }
+  }
+
+  /** `x[…] = …`, `x.a = …`, `del x[…]`, `x[…] += …`: `x` may change in place. */
+  function markMutated(n: SyntaxNode): void {
+    let cur: SyntaxNode | null = n;
+    while (cur && cur.name === 'MemberExpression') cur = cur.firstChild;
+    if (cur && cur.name === 'VariableName') out.mutated.add(text(cur));
   }
 
   function importStatement(n: SyntaxNode, scope: Scope): void {
@@ -265,7 +327,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
     if (lastOp < 0) {
       // An annotation without a value (`x: int`) still makes `x` local.
       const t = parts[0];
-      if (t && t.name === 'VariableName' && parts[1]?.name === 'TypeDef') bindPattern(t, scope, { kind: 'other' });
+      if (t && t.name === 'VariableName' && parts[1]?.name === 'TypeDef') bindPattern(t, scope, { kind: 'other', what: 'declared without a value' });
       return;
     }
     const valueParts = parts.slice(lastOp + 1).filter((p) => p.name !== 'Comment');
@@ -287,19 +349,22 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
     const single = run.length === 1 ? (run[0] as SyntaxNode) : null;
     if (single && single.name === 'VariableName') {
       const name = text(single);
-      scope.bind(name, { pos: single.from, value: call ? { kind: 'call', callFrom: call.from, cellIndex } : { kind: 'other' } });
+      const expr: BoundExpr | undefined = valueParts.length === 1 ? { node: valueParts[0] as SyntaxNode, src, scope } : undefined;
+      const value: BindingValue = call && expr ? { kind: 'call', callFrom: call.from, cellIndex, expr } : expr ? { kind: 'other', expr } : { kind: 'other', what: 'not a single expression' };
+      scope.bind(name, { pos: single.from, value });
       if (call) out.callAssignments.set(call.from, { target: name, callFrom: call.from });
       if (CLASS_COUNT_NAMES.has(name) && valueParts.length === 1) out.classCounts.push({ name, value: valueParts[0] as SyntaxNode, call: null, scope });
       return;
     }
     if (single && single.name === 'MemberExpression') {
+      markMutated(single);
       const chain = memberChain(single);
       if (!chain) return;
       if (call && chain.props.length === 1 && chain.root === scope.firstParam && scope.kind === 'function' && scope.parent?.kind === 'class') {
         const attr = chain.props[0] as string;
         const cls = scope.parent;
         const list = cls.selfAttrs.get(attr) ?? [];
-        list.push({ pos: single.from, value: { kind: 'call', callFrom: call.from, cellIndex } });
+        list.push({ pos: single.from, value: { kind: 'call', callFrom: call.from, cellIndex, expr: { node: call, src, scope } } });
         cls.selfAttrs.set(attr, list);
         out.callAssignments.set(call.from, { target: `${chain.root}.${attr}`, callFrom: call.from });
       }
@@ -308,7 +373,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
       }
       return;
     }
-    for (const p of run) bindPattern(p, scope, { kind: 'other' });
+    for (const p of run) bindPattern(p, scope, { kind: 'other', what: 'unpacked from a sequence' });
   }
 
   /**
@@ -347,7 +412,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
     for (let c = n.firstChild; c; c = c.nextSibling) {
       if (c.name === 'for') inTarget = true;
       else if (c.name === 'in') inTarget = false;
-      else if (inTarget && c.name !== ',') bindPattern(c, scope, { kind: 'other' });
+      else if (inTarget && c.name !== ',') bindPattern(c, scope, { kind: 'other', what: 'a loop variable' });
     }
   }
 
@@ -357,7 +422,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
     for (let c = n.firstChild; c; c = c.nextSibling) {
       if (c.name === 'as') afterAs = true;
       else {
-        if (afterAs) bindPattern(c, scope, { kind: 'other' });
+        if (afterAs) bindPattern(c, scope, { kind: 'other', what: 'a with/except target' });
         afterAs = false;
       }
     }
@@ -370,7 +435,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
       if (c.name === 'VariableName' && prev?.name !== 'AssignOp') {
         const name = text(c);
         if (fnScope.firstParam === null && prev?.name !== '*' && prev?.name !== '**') fnScope.firstParam = name;
-        fnScope.bind(name, { pos: list.from, value: { kind: 'other' } });
+        fnScope.bind(name, { pos: list.from, value: { kind: 'other', what: 'a function parameter' } });
       }
       prev = c;
     }
@@ -404,12 +469,32 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
     }
   }
 
+  /** `x.update(…)` and the other in-place methods. */
+  function mutatingCall(call: SyntaxNode): void {
+    const callee = call.firstChild;
+    if (callee?.name !== 'MemberExpression') return;
+    const obj = callee.firstChild;
+    const prop = callee.lastChild;
+    if (obj?.name === 'VariableName' && prop?.name === 'PropertyName' && MUTATING_METHODS.has(text(prop))) out.mutated.add(text(obj));
+  }
+
+  /** `{"num_classes": 4, …}`: a class count stated as a dict entry with a string key. */
+  function classCountEntries(dict: SyntaxNode, scope: Scope): void {
+    for (let c = dict.firstChild; c; c = c.nextSibling) {
+      if (c.name !== 'String') continue;
+      const colon = c.nextSibling;
+      const v = colon?.nextSibling;
+      if (colon?.name !== ':' || !v) continue;
+      const key = text(c).slice(1, -1);
+      if (CLASS_COUNT_NAMES.has(key) && (text(c)[0] === '"' || text(c)[0] === "'")) out.classCounts.push({ name: key, value: v, call: null, dict: true, scope });
+    }
+  }
+
   tree.iterate({
     enter(ref) {
       depth++;
       const scope = scopes[scopes.length - 1] as Scope;
       if (ref.type.isError) {
-        out.errorNodes++;
         // `1.` parses as a member access missing its property (see literals.ts): not a syntax error.
         const p = ref.from === ref.to ? ref.node.parent : null;
         if (!(p?.name === 'MemberExpression' && p.firstChild?.name === 'Number')) out.errors++;
@@ -430,9 +515,15 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
           return;
         case 'UpdateStatement': {
           const t = ref.node.firstChild;
-          if (t) bindPattern(t, scope, { kind: 'other' });
+          if (t) bindPattern(t, scope, { kind: 'other', what: 'updated in place' });
           return;
         }
+        case 'DeleteStatement':
+          for (const c of children(ref.node)) if (c.name === 'MemberExpression') markMutated(c);
+          return;
+        case 'DictionaryExpression':
+          classCountEntries(ref.node, scope);
+          return;
         case 'ForStatement':
           forTargets(ref.node, scope);
           return;
@@ -444,7 +535,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
           const t = ref.node.firstChild;
           let s = scope;
           while (s.kind === 'comprehension' && s.parent) s = s.parent;
-          if (t) bindPattern(t, s, { kind: 'other' });
+          if (t) bindPattern(t, s, { kind: 'other', what: 'an assignment expression' });
           return;
         }
         case 'ScopeStatement': {
@@ -459,7 +550,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
         case 'FunctionDefinition':
         case 'ClassDefinition': {
           const id = ref.node.getChild('VariableName');
-          if (id) scope.bind(text(id), { pos: ref.from, value: { kind: 'other' } });
+          if (id) scope.bind(text(id), { pos: ref.from, value: { kind: 'other', what: ref.name === 'FunctionDefinition' ? 'a function' : 'a class' } });
           defs.push({ scope: new Scope(ref.name === 'FunctionDefinition' ? 'function' : 'class', scope), depth });
           return;
         }
@@ -486,6 +577,7 @@ export function walk(tree: Tree, src: string, cellIndex: number): WalkResult {
           const n = ref.node;
           out.calls.push({ node: n, scope });
           classCountKeywords(n, scope);
+          mutatingCall(n);
           return;
         }
         default:

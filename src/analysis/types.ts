@@ -26,8 +26,15 @@ export interface Located extends TextRange {
 /** What Python literal values the analysis evaluates (lists only of numbers). */
 export type PyLiteral = number | boolean | null | string | number[];
 
-/** An argument's value: a literal evaluated without running anything, or unknown (never guessed). */
-export type ArgValue = { known: true; value: PyLiteral; text: string } | { known: false; text: string };
+/**
+ * An argument's value: a literal evaluated without running anything (also through a name bound once to
+ * one, a constant subscript of a dict literal, `len` of a literal list), or unknown — never guessed — with
+ * the reason (`not a literal`, `a function parameter`, `assigned more than once`…).
+ */
+export type ArgValue =
+  /** `resolved`: the value was read through a name, not written in place (`eps` for `eps = 0.1`). */
+  | { known: true; value: PyLiteral; text: string; resolved?: true }
+  | { known: false; text: string; reason: string };
 
 export interface CallArgument {
   /** The Python parameter this argument binds (`null` for a positional past the known signature). */
@@ -60,11 +67,17 @@ export type LossName =
   | 'binary_cross_entropy'
   | 'nll_loss';
 
-/** A literal class count found in the source (`num_classes=14`, `out_channels=14`, `NUM_CLASSES = 14`). */
+/**
+ * A class count stated in the source: `num_classes=14`, `out_channels=CONFIG["num_classes"]`,
+ * `NUM_CLASSES = 14`, `{"n_classes": 4}` (a literal or a value resolved statically). The length of a
+ * call's weight list is not a hint: it is that call's own C (lens.ts `classCountFor`).
+ */
 export interface ClassCountHint extends Located {
   value: number;
-  /** The keyword or variable name it came from. */
+  /** The keyword, variable name or dict key it came from. */
   name: string;
+  /** How it is stated: `num_classes=…` keyword, `NAME = …` assignment, `"key": …` dict entry. */
+  via: 'keyword' | 'assignment' | 'dict';
   cellIndex?: number;
 }
 
@@ -81,6 +94,22 @@ export interface PostHocAssignment extends Located {
   /** Whether the assignment reaches the loss that is computed (see diagnostics.ts for the rules). */
   effective: boolean;
   cellIndex?: number;
+}
+
+/**
+ * An argument whose value the inspector cannot apply as training does: unknown (a variable, an
+ * expression), not modelled (`reduction='none'`, `other_act=…`), `**kwargs`; or, in `invalid`, a value
+ * torch or MONAI rejects when the loss runs (`label_smoothing=1.5`).
+ */
+export interface OptionNote {
+  /** The Python parameter (`weight`, `label_smoothing`), or `**kwargs` / `*args`. */
+  param: string;
+  /** The golden option key, when the parameter maps to one. */
+  key: keyof LossOptions | null;
+  /** The argument's value as written (`class_weights`, `**cfg`). */
+  text: string;
+  /** Why it is not applied, or what torch / MONAI says about it. */
+  reason: string;
 }
 
 export interface LossCall extends Located {
@@ -101,6 +130,10 @@ export interface LossCall extends Located {
   options: Partial<LossOptions>;
   /** Golden keys given a value the analysis cannot evaluate (a variable, an expression…). */
   unknownOptions: (keyof LossOptions)[];
+  /** Arguments not applied by *Inspect with these settings…*, each with its reason (see {@link OptionNote}). */
+  notApplied: OptionNote[];
+  /** Values torch or MONAI reject when the loss is computed: Inspect shows the error, never a default. */
+  invalid: OptionNote[];
   /** `**mapping` in the call: options may be incomplete. */
   hasKwargs: boolean;
   /** `*sequence` in the call: positional arguments after it cannot be mapped. */
@@ -110,7 +143,7 @@ export interface LossCall extends Located {
   /** What the call is bound to (`criterion`, `self.loss_fn`), when it is assigned directly. */
   boundTo: string | null;
   postHoc: PostHocAssignment[];
-  /** C from a literal in the file (see numClasses.ts for the rule), else null. */
+  /** C stated in the file (see numClasses.ts for the rule), else null. */
   numClasses: ClassCountHint | null;
   cellIndex?: number;
 }

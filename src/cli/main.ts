@@ -3,17 +3,20 @@
  *   loss-inspect report <logits>[#key] <target>[#key] [options] [--json]
  *   loss-inspect info <file> [--json]
  *   loss-inspect check <file.py|file.ipynb>... [--json]
+ *   loss-inspect dataset <predictions> <references> [options] [--json]
  * Bad input exits with status 2 and one line on stderr; `check` exits 1 on error-level findings.
  */
 import { runReport } from './report';
 import { runInfo } from './info';
 import { runCheck } from './check';
+import { runDataset } from './dataset';
 import { installZlibInflate } from '../node/zlibInflate';
 
 const USAGE = `usage:
   loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]
   loss-inspect info <file> [--json] [--max-tensor-bytes N]
   loss-inspect check <file.py|file.ipynb>... [--json]
+  loss-inspect dataset <predictions>[#key] <references> [loss options] [--labels 1,2,3] [--ignore-label N] [--out summary.json] [--json]
 run 'loss-inspect <command> --help' for the options of a command`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -25,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
       return runInfo(rest);
     case 'check':
       return runCheck(rest);
+    case 'dataset':
+      return runDataset(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -8,7 +8,7 @@ import { resolveOptions, LossInputError, type LossOptions, type Report } from '.
 import { OPTION_SCHEMA, optionFlag, type AnyOptionSpec } from '../engine/optionSchema';
 import { UsageError } from './errors';
 import { fmtDelta, fmtNum, table, toJson } from './format';
-import { loadTensor } from './loadTensor';
+import { loadTensor, splitSpec } from './loadTensor';
 import { AccumulatePool, computeReportParallel, defaultThreads } from '../parallel/index';
 
 /** One help line per option of the schema: `--flag VALUE  help (default …)`, booleans as `--[no-]flag`. */
@@ -51,7 +51,8 @@ export interface ReportArgs {
   threads: number;
 }
 
-export function parseReportArgs(args: string[]): ReportArgs | 'help' {
+/** `command` names the subcommand in error messages (`dataset` shares these options). */
+export function parseReportArgs(args: string[], command = 'report'): ReportArgs | 'help' {
   const pos: string[] = [];
   const options: Record<string, unknown> = {};
   let config: string | null = null;
@@ -63,7 +64,7 @@ export function parseReportArgs(args: string[]): ReportArgs | 'help' {
     const a = args[i]!;
     const value = (): string => {
       const v = args[++i];
-      if (v === undefined) throw new UsageError(`report: ${a} needs a value`);
+      if (v === undefined) throw new UsageError(`${command}: ${a} needs a value`);
       return v;
     };
     if (a === '-h' || a === '--help') return 'help';
@@ -72,11 +73,11 @@ export function parseReportArgs(args: string[]): ReportArgs | 'help' {
     else if (a === '--class-names') classNames = value().split(',').map((s) => s.trim());
     else if (a === '--threads') {
       const n = Number(value());
-      if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError('report: --threads needs an integer from 1 to 64');
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`${command}: --threads needs an integer from 1 to 64`);
       threads = n;
     } else if (a === '--max-tensor-bytes') {
       const n = Number(value());
-      if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`report: --max-tensor-bytes needs a positive integer`);
+      if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${command}: --max-tensor-bytes needs a positive integer`);
       maxTensorBytes = n;
     } else if (a.startsWith('--')) {
       let name = a.slice(2);
@@ -92,12 +93,15 @@ export function parseReportArgs(args: string[]): ReportArgs | 'help' {
         name = name.slice(3);
       }
       const spec = SPECS.get(name);
-      if (!spec) throw new UsageError(`report: unknown option --${name} (see loss-inspect report --help)`);
+      if (!spec) throw new UsageError(`${command}: unknown option --${name} (see loss-inspect ${command} --help)`);
       // the schema parses the string; a boolean flag alone means true (false with --no-)
       options[spec.key] = spec.type === 'boolean' ? (inline !== undefined ? inline : !negated) : (inline ?? value());
     } else pos.push(a);
   }
-  if (pos.length !== 2) throw new UsageError(`report: expected <logits> and <target>, got ${pos.length} path(s)\n${REPORT_USAGE}`);
+  if (pos.length !== 2) {
+    const what = command === 'report' ? '<logits> and <target>' : '<predictions> and <references>';
+    throw new UsageError(`${command}: expected ${what}, got ${pos.length} path(s)${command === 'report' ? '\n' + REPORT_USAGE : ''}`);
+  }
   return { logits: pos[0]!, target: pos[1]!, options, config, json, classNames, maxTensorBytes, threads };
 }
 
@@ -125,7 +129,8 @@ export function effectiveOptions(a: ReportArgs): LossOptions {
 export function findClassNames(a: ReportArgs, C: number): string[] | null {
   if (a.classNames) return a.classNames;
   for (const spec of [a.logits, a.target]) {
-    const p = join(dirname(spec.split('#')[0]!), 'classes.json');
+    // the file's own folder: `#key` is split off only where the part before it is a file (a '#' may be in the path)
+    const p = join(dirname(splitSpec(spec).path), 'classes.json');
     if (!existsSync(p)) continue;
     try {
       const v = JSON.parse(readFileSync(p, 'utf8'));
@@ -162,10 +167,11 @@ export function renderReport(r: Report, names: string[] | null): string {
     t ? [label, fmtNum(t.total), fmtNum(t.dice), fmtNum(t.ce)] : [label, '—', '—', '—'];
   out.push('', table(['', 'total', 'dice', 'ce'], [tri('loss (what training sees)', r.loss), tri('hard (ε = 0)', r.hard), tri(`smoothed (ε = ${eps})`, r.smoothed)]));
   if (r.floor !== null) {
+    const c = r.floorCase;
     out.push(
       '',
-      `label-smoothing floor at ε = ${eps}, C = ${r.numClasses}: ${fmtNum(r.floor)} — the least CE a perfect model can reach ` +
-        `(the entropy of the smoothed target ${fmtNum(1 - eps + eps / r.numClasses, 4)} / ${fmtNum(eps / r.numClasses, 4)})`,
+      `label-smoothing floor at ε = ${eps}, C = ${r.numClasses}: ${fmtNum(r.floor)} — the least this CE term can reach for this target, whatever the prediction`,
+      ...(c ? [`  floor case: ${c.target}${c.weighted ? ', weighted' : ''}, ${c.reduction}: ${c.text}`] : []),
     );
   }
   if (r.calibration) out.push(`calibration: accuracy ${fmtNum(r.calibration.accuracy, 4)}, mean confidence ${fmtNum(r.calibration.confidence, 4)}, ECE ${fmtNum(r.calibration.ece, 4)}`);

@@ -10,6 +10,7 @@
  */
 import type { PreparedLogits, PreparedTarget } from './layout';
 import type { LossOptions } from './types';
+import { uniformStep } from './sweepGrid';
 import { expSumKernel, WASM_MIN_POSITIONS, type DiceSweep, type ExpSumKernel } from './wasm/expSum';
 import { focalBlock, type FocalPlan } from './focalSums';
 
@@ -48,10 +49,15 @@ export interface Accumulators {
   classNll: Float64Array;
   classSmooth: Float64Array;
   classSmoothW: Float64Array;
-  /** Float targets, per channel k: Σ t_k (the count), Σ t_k·(−log q_k), Σ (−log q_k). */
+  /**
+   * Float targets, per channel k: Σ t_k (the count), Σ t_k·(−log q_k), Σ (−log q_k), and the entries where
+   * t_k = 0 meets −log q_k = +inf (a −inf logit), left out of Σ t_k·(−log q_k): torch's probability path
+   * makes them NaN at ε = 0 and +inf at ε > 0 (`probabilityTerm` in finalize.ts).
+   */
   chanT: Float64Array;
   chanTNll: Float64Array;
   chanNll: Float64Array;
+  chanZeroInf: Float64Array;
   /** BCE-with-logits, C == 1: Σ l (with pos_weight) and the same without smoothing (identical; ε unused). */
   bceSum: number;
   // Dice sums per (b, c): hard target y, smoothed target y_s at `eps`.
@@ -119,6 +125,7 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Ac
     chanT: f(C),
     chanTNll: f(C),
     chanNll: f(C),
+    chanZeroInf: f(C),
     bceSum: 0,
     sp: f(bc),
     spy: f(bc),
@@ -242,6 +249,8 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
   const grid = cfg.sweepEps && doDice ? Float64Array.from(cfg.sweepEps) : null;
   const K1 = grid ? grid.length + 1 : 0;
   const posWeight = w && C === 1 ? (w[0] ?? 1) : 1;
+  // One channel: MONAI's DiceCELoss computes BCE-with-logits; torch's cross-entropy over one class stays CE (0).
+  const bce = C === 1 && opts.loss !== 'ce';
 
   const xk = new Float64Array(C);
   const ex = new Float64Array(C);
@@ -249,7 +258,7 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
   const focal = cfg.focal;
   const yOne = new Int32Array(1);
   const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
-  const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll } = acc;
+  const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll, chanZeroInf } = acc;
   const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
 
   let nanL = 0;
@@ -317,7 +326,7 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
       focalBlock(focal, x, base, S, C, 1, yOne, kindIndex ? null : tdata, acc);
     }
 
-    if (C === 1) {
+    if (bce) {
       // BCEWithLogits: l = (1 − t)·x + (1 + (pw − 1)·t)·(log1p(exp(−|x|)) + max(−x, 0)), as torch computes it.
       const xv = xk[0]!;
       const tv = kindBinary ? tdata![b * S + s]! : kindIndex ? labels![e]! : tdata![base]!;
@@ -349,7 +358,8 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
       for (let k = 0; k < C; k++) {
         const tv = tdata![base + k * S]!;
         chanT[k]! += tv;
-        chanTNll[k]! -= tv * lq[k]!;
+        if (tv === 0 && lq[k] === -Infinity) chanZeroInf[k]!++;
+        else chanTNll[k]! -= tv * lq[k]!;
         chanNll[k]! -= lq[k]!;
       }
       if (y >= 0) {
@@ -436,15 +446,6 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
   addScalars(acc, e1 - e0, { nanL, infL, kept, nllW, smoothW, weightSum, bceSum });
 }
 
-/** Δ when the grid is 0, Δ, 2Δ, … (to 1e-12), else 0. */
-function uniformStep(grid: Float64Array): number {
-  if (grid.length < 2 || grid[0] !== 0) return 0;
-  const d = grid[1]!;
-  if (!(d > 0)) return 0;
-  for (let j = 0; j < grid.length; j++) if (Math.abs(grid[j]! - j * d) > 1e-12) return 0;
-  return d;
-}
-
 /** Elements per block of the blocked pass: small enough for the block's scratch to stay in L1/L2. */
 const BLOCK = 512;
 /** Rows per block for (N, C) classification batches (transposed into the kernel: small enough to stay in cache). */
@@ -480,11 +481,10 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const keepExp = doDice && softmax;
   const squared = opts.squaredPred;
   const invC = 1 / C;
-  const onTarget = 1 - eps + eps * invC;
   const offTarget = eps * invC;
   const grid = cfg.sweepEps && doDice ? Float64Array.from(cfg.sweepEps) : null;
   const K1 = grid ? grid.length + 1 : 0;
-  // A grid 0, Δ, 2Δ, … (the default) finds its bucket by one division instead of a binary search; a ratio
+  // A grid 0, Δ, 2Δ, … (the view's, src/engine/sweepGrid.ts) finds its bucket by one division instead of a binary search; a ratio
   // within rounding of a grid value may land one bucket off, where its term |u − εv| is ~0 either way.
   const step = grid ? uniformStep(grid) : 0;
   const invStep = step > 0 ? 1 / step : 0;
@@ -517,7 +517,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const jsLse = new Float64Array(BLOCK);
   const jsEx = keepExp ? new Float64Array(C * BLOCK) : null;
   const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
-  const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll } = acc;
+  const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll, chanZeroInf } = acc;
   const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
 
   let nanL = 0;
@@ -674,7 +674,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         const eo = k * BLOCK;
         const bc = b * C + k;
         let aP = 0, aPY = 0, aY = 0, aP2 = 0, aY2 = 0, aD2 = 0, aPo = 0, aYo = 0, aDo = 0;
-        let aT = 0, aTN = 0, aN = 0;
+        let aT = 0, aTN = 0, aN = 0, aZI = 0;
         let wT = 0, wV = 0, wUU = 0, wUV = 0, wVV = 0, wTT = 0, wTV = 0, wC = 0;
         for (let i = 0; i < n; i++) {
           const xv = x[o + i]!;
@@ -684,7 +684,8 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
             t = tdata![o + i]!;
             const nl = lse[i]! - xv;
             aT += t;
-            aTN += t * nl;
+            if (t === 0 && nl === Infinity) aZI++;
+            else aTN += t * nl;
             aN += nl;
           }
           if (!doDice) continue;
@@ -763,6 +764,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
           chanT[k]! += aT;
           chanTNll[k]! += aTN;
           chanNll[k]! += aN;
+          chanZeroInf[k]! += aZI;
         }
         if (doDice) {
           sp[bc]! += aP;

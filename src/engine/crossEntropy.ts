@@ -29,14 +29,14 @@ export interface CrossEntropyOptions {
 /** Returns the reduced loss, or with `reduction: 'none'` the per-element losses in the target's element order. */
 export function crossEntropy(input: Tensor, target: Tensor, o: CrossEntropyOptions = {}): number | Float64Array {
   const eps = o.labelSmoothing ?? 0;
-  if (!(eps >= 0 && eps <= 1)) throw new LossInputError(`label_smoothing must be between 0.0 and 1.0, got ${eps}`, 'labelSmoothing');
+  if (!(eps >= 0 && eps <= 1)) throw new LossInputError(`label_smoothing must be between 0.0 and 1.0. Got: ${eps}`, 'labelSmoothing');
   const opts = { ...DEFAULT_OPTIONS, loss: 'ce' as const, ignoreIndex: o.ignoreIndex ?? -100, weight: o.weight ?? null };
   const lg = prepareLogits(input);
   const tg = prepareTarget(target, lg, opts);
   const { B, C, S, data } = lg;
   const w = new Float64Array(C).fill(1);
   if (o.weight) {
-    if (o.weight.length !== C) throw new LossInputError(`weight tensor should be defined either for all ${C} classes or no classes but got ${o.weight.length} values`, 'weight');
+    if (o.weight.length !== C) throw new LossInputError(`weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: [${o.weight.length}]`, 'weight');
     o.weight.forEach((v, i) => (w[i] = v));
   }
   const n = B * S;
@@ -55,7 +55,8 @@ export function crossEntropy(input: Tensor, target: Tensor, o: CrossEntropyOptio
       if (y === opts.ignoreIndex) continue;
       let smooth = 0;
       for (let k = 0; k < C; k++) smooth -= w[k]! * lq[k]!;
-      out[e] = (1 - eps) * w[y]! * -lq[y]! + (eps / C) * smooth;
+      // torch skips the smoothing term at ε = 0 (so a −inf logit elsewhere is no 0·inf = NaN)
+      out[e] = eps > 0 ? (1 - eps) * w[y]! * -lq[y]! + (eps / C) * smooth : w[y]! * -lq[y]!;
       denom += w[y]!;
     } else {
       let l = 0;

@@ -7,6 +7,27 @@ import { LossInputError } from './errors';
 import type { LossOptions } from './types';
 
 /**
+ * torch's `(1−ε)·nll + (ε/C)·smooth` for class-index targets, combined as LossNLL.cpp combines the two reduced
+ * terms: at ε = 0 torch never computes the smoothing term, so a +inf there (a −inf logit: a masked class) does
+ * not become `0·inf = NaN`; at ε > 0 the arithmetic is torch's, infinities and NaN included.
+ */
+export function smoothMix(nll: number, smooth: number, eps: number, C: number): number {
+  return eps > 0 ? (1 - eps) * nll + (eps / C) * smooth : nll;
+}
+
+/**
+ * torch's per-channel term `Σ_elements y'_k·(−log q_k)` of the probability path, `y' = (1−ε)·y + ε/C`, from
+ * Σ y·(−log q) over entries with y ≠ 0 or finite −log q (`tNll`), Σ −log q (`nll`) and the number of
+ * entries where y = 0 meets −log q = +inf (`zeroInf`). torch forms y' first, so at ε = 0 such an entry is
+ * `0·inf = NaN`, at ε > 0 it is +inf, and at ε = 1 the target's own values drop out (y' = 1/C).
+ */
+export function probabilityTerm(tNll: number, nll: number, zeroInf: number, eps: number, C: number): number {
+  if (eps === 0) return zeroInf > 0 ? NaN : tNll;
+  if (eps === 1) return nll / C;
+  return (1 - eps) * tNll + (eps / C) * nll;
+}
+
+/**
  * torch `F.cross_entropy` at ε from the index-target sums:
  * per kept element `l = (1−ε)·w_y·(−log q_y) + (ε/C)·Σ_k w_k·(−log q_k)`; `sum` = Σ l; `mean` = Σ l / Σ_kept w_y
  * (torch's LossNLL.cpp divides the smoothing term by the target weights too, not by the count).
@@ -16,13 +37,13 @@ export function crossEntropyFromSums(acc: Accumulators, opts: LossOptions, eps: 
   const C = acc.C;
   const w = opts.weight;
   if (kind === 'index') {
-    const num = (1 - eps) * acc.nllW + (eps / C) * acc.smoothW;
+    const num = smoothMix(acc.nllW, acc.smoothW, eps, C);
     return opts.reduction === 'sum' ? num : num / acc.weightSum;
   }
   let num = 0;
   for (let k = 0; k < C; k++) {
     const wk = w ? w[k]! : 1;
-    num += wk * ((1 - eps) * acc.chanTNll[k]! + (eps / C) * acc.chanNll[k]!);
+    num += wk * probabilityTerm(acc.chanTNll[k]!, acc.chanNll[k]!, acc.chanZeroInf[k]!, eps, C);
   }
   return opts.reduction === 'sum' ? num : num / acc.elements;
 }
@@ -32,10 +53,10 @@ export function crossEntropyClassShare(acc: Accumulators, opts: LossOptions, eps
   const C = acc.C;
   const wc = opts.weight ? opts.weight[c]! : 1;
   if (kind === 'index') {
-    const num = (1 - eps) * wc * acc.classNll[c]! + (eps / C) * acc.classSmoothW[c]!;
+    const num = smoothMix(wc * acc.classNll[c]!, acc.classSmoothW[c]!, eps, C);
     return opts.reduction === 'sum' ? num : num / acc.weightSum;
   }
-  const num = wc * ((1 - eps) * acc.chanTNll[c]! + (eps / C) * acc.chanNll[c]!);
+  const num = wc * probabilityTerm(acc.chanTNll[c]!, acc.chanNll[c]!, acc.chanZeroInf[c]!, eps, C);
   return opts.reduction === 'sum' ? num : num / acc.elements;
 }
 

@@ -14,10 +14,9 @@ export {
   accumulateAll,
   finalizeReport,
   finalizeSweep,
-  sweepGrid,
-  DEFAULT_SWEEP_EPS,
   type PreparedPair,
 } from './report';
+export { sweepGrid, viewSweepGrid, DEFAULT_SWEEP_EPS, SWEEP_STEP, uniformStep } from './sweepGrid';
 export { accumulate, newAccumulators, mergeAccumulators, type Accumulators, type AccumulateConfig } from './accumulate';
 export { labelSmoothingFloor, smoothedTargetValues } from './finalize';
 export { prepareLogits, prepareTarget, type PreparedLogits, type PreparedTarget, type TargetKind } from './layout';

@@ -200,6 +200,31 @@ function classifyDense(data: FloatData, B: number, C: number, S: number): { kind
   return { kind: hard ? 'onehot' : 'probability', nan, inf };
 }
 
+/** torch's scalar type names, as its error messages print them. */
+const TORCH_TYPE_NAMES: Partial<Record<string, string>> = {
+  int64: 'Long', int32: 'Int', int16: 'Short', int8: 'Char', uint8: 'Byte', bool: 'Bool', uint16: 'UInt16', uint32: 'UInt32', uint64: 'UInt64',
+};
+
+/**
+ * What torch's `cross_entropy` refuses for a target shaped like the input (its probability path), with
+ * torch's own words: a non-float target, and an `ignore_index` that is not negative.
+ */
+function rejectProbabilityTarget(t: Tensor, opts: LossOptions, shapes: string): void {
+  if (!isFloatDType(t.dtype)) {
+    throw new LossInputError(
+      `Expected floating point type for target with class probabilities, got ${TORCH_TYPE_NAMES[t.dtype] ?? t.dtype} ` +
+        `(a target shaped like the logits is read as class probabilities: ${shapes})`,
+    );
+  }
+  if (opts.ignoreIndex >= 0) {
+    throw new LossInputError(
+      `ignore_index is not supported for floating point target (ignore_index ${opts.ignoreIndex} with class probabilities: ${shapes}; ` +
+        `torch accepts only a negative ignore_index there, such as the default -100)`,
+      'ignoreIndex',
+    );
+  }
+}
+
 /**
  * Interprets `target` against prepared logits for the given loss. Throws {@link LossInputError} for the
  * combinations torch / MONAI refuse, naming both shapes.
@@ -215,7 +240,11 @@ export function prepareTarget(target: Tensor, lg: PreparedLogits, opts: LossOpti
   let layout: PreparedTarget['layout'];
 
   // A spatial-only label map beside (1, C, *spatial) logits: read it as (1, 1, *spatial).
-  if (B === 1 && rank > 2 && sameDims(tshape, spatial)) {
+  // torch's cross-entropy takes a target shaped like the input as class probabilities, whatever else it could be
+  // (with one class, (N, 1) is also MONAI's index layout).
+  if (opts.loss === 'ce' && sameDims(tshape, lshape)) {
+    layout = 'dense';
+  } else if (B === 1 && rank > 2 && sameDims(tshape, spatial)) {
     t = t.reshape([1, 1, ...spatial]);
     tshape = [1, 1, ...spatial];
     layout = 'spatial';
@@ -241,7 +270,8 @@ export function prepareTarget(target: Tensor, lg: PreparedLogits, opts: LossOpti
     return { kind: 'binary', shape: tshape, labels: null, data, layout: 'dense', nanCount: nan, infCount: inf };
   }
 
-  if (layout === 'dense' && !(C === 1 && opts.loss === 'ce' && !isFloatDType(t.dtype))) {
+  if (layout === 'dense') {
+    if (opts.loss === 'ce') rejectProbabilityTarget(t, opts, shapes);
     if (opts.loss !== 'ce' && opts.toOnehotY) {
       throw new LossInputError(
         `to_onehot_y needs a target with one channel (class indices), but the target has ${C} channels: ${shapes}`,

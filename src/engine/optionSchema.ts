@@ -119,12 +119,12 @@ function bool<K extends string>(key: K, def: boolean, c: Common): BoolSpec<K> {
 
 /**
  * A number option. `minimum`/`maximum` refuse what torch/MONAI refuse, with their words (`range`), e.g. torch's
- * "label_smoothing must be between 0.0 and 1.0", MONAI's "lambda_dice should be no less than 0.0".
+ * "label_smoothing must be between 0.0 and 1.0. Got: 1.5", MONAI's "lambda_dice should be no less than 0.0".
  */
 function number<K extends string>(
   key: K,
   def: number,
-  c: Common & { integer?: boolean; minimum?: number; maximum?: number; range?: string },
+  c: Common & { integer?: boolean; minimum?: number; maximum?: number; range?: (n: number) => string },
 ): NumberSpec<K> {
   const { integer, minimum, maximum, range, ...rest } = c;
   return {
@@ -139,7 +139,7 @@ function number<K extends string>(
       const n = toNumber(key, v);
       if (integer && !Number.isInteger(n)) throw new LossInputError(`option ${key}: expected an integer, got ${n}`, key);
       if ((minimum !== undefined && n < minimum) || (maximum !== undefined && n > maximum)) {
-        throw new LossInputError(`option ${key}: ${range ?? 'out of range'}, got ${n}`, key);
+        throw new LossInputError(`option ${key}: ${range ? range(n) : `out of range, got ${n}`}`, key);
       }
       return n;
     },
@@ -222,7 +222,7 @@ export const OPTION_SCHEMA = [
     losses: 'all',
     minimum: 0,
     maximum: 1,
-    range: 'label_smoothing must be between 0.0 and 1.0',
+    range: (n) => `label_smoothing must be between 0.0 and 1.0. Got: ${n}`,
   }),
   weights('weight', {
     params: { weight: [...CE_CALLS, ...NLL_CALLS, ...DICE_CALLS, 'FocalLoss', 'GeneralizedDiceFocalLoss'] },
@@ -318,7 +318,7 @@ export const OPTION_SCHEMA = [
     group: 'lambdas',
     losses: ['dicece', 'dicefocal', 'gdicefocal'],
     minimum: 0,
-    range: 'lambda_dice should be no less than 0.0',
+    range: (n) => `lambda_dice should be no less than 0.0, got ${n}`,
   }),
   number('lambdaCe', 1, {
     params: { lambda_ce: ['DiceCELoss'] },
@@ -327,7 +327,7 @@ export const OPTION_SCHEMA = [
     group: 'lambdas',
     losses: ['dicece'],
     minimum: 0,
-    range: 'lambda_ce should be no less than 0.0',
+    range: (n) => `lambda_ce should be no less than 0.0, got ${n}`,
   }),
   number('gamma', 2, {
     params: { gamma: ['FocalLoss', 'DiceFocalLoss', 'GeneralizedDiceFocalLoss'] },
@@ -357,7 +357,7 @@ export const OPTION_SCHEMA = [
     group: 'lambdas',
     losses: ['dicefocal', 'gdicefocal'],
     minimum: 0,
-    range: 'lambda_focal should be no less than 0.0',
+    range: (n) => `lambda_focal should be no less than 0.0, got ${n}`,
   }),
   number('tverskyAlpha', 0.5, {
     params: { alpha: ['TverskyLoss'] },

@@ -15,9 +15,14 @@ import {
   diceSums,
   diceValues,
   diceWeight,
-  labelSmoothingFloor,
   reduceDice,
+  smoothMix,
 } from './finalize';
+import { edgeWarnings } from './edgeWarnings';
+import { floorCase, labelSmoothingFloorOf } from './floor';
+import { sweepGrid } from './sweepGrid';
+
+export { sweepGrid, DEFAULT_SWEEP_EPS } from './sweepGrid';
 import { prepareLogits, prepareTarget, type PreparedLogits, type PreparedTarget } from './layout';
 import { focalPlan, GAMMA_SWEEP_STEP, hasFocal } from './focalSums';
 import { focalClassMean, focalClassShare, focalFromSums, focalSweep, generalizedDice, tverskyValues } from './families';
@@ -103,7 +108,7 @@ function checkWeight(lg: PreparedLogits, tg: PreparedTarget, opts: LossOptions):
   const want = opts.loss === 'dice' && !opts.includeBackground ? C - 1 : C;
   if (opts.loss !== 'dice' && w.length !== C) {
     throw new LossInputError(
-      `weight tensor should be defined either for all ${C} classes or no classes but got ${w.length} values (logits ${fmtShape(lg.shape)}, target ${fmtShape(tg.shape)})`,
+      `weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: [${w.length}] (logits ${fmtShape(lg.shape)}, target ${fmtShape(tg.shape)})`,
       'weight',
     );
   }
@@ -271,7 +276,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
       const count = tg.kind === 'index' ? elems : acc.chanT[c]!;
       const hasCe = tg.kind !== 'probability' && elems > 0;
       const ceH = hasCe ? acc.classNll[c]! / elems : null;
-      const ceS = hasCe ? ((1 - eps) * acc.classNll[c]! + (eps / C) * acc.classSmooth[c]!) / elems : null;
+      const ceS = hasCe ? smoothMix(acc.classNll[c]!, acc.classSmooth[c]!, eps, C) / elems : null;
       const ceShare = ce !== null ? crossEntropyClassShare(acc, opts, eps, ceKind, c) : null;
       const diceShare = ov ? ov.classShare(c) : null;
       const focalShare = hasF ? focalClassShare(acc.focalH, opts, lg.B, C, lg.S, rank, c) : null;
@@ -294,9 +299,11 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     }
   }
 
-  const confusion = confusionOf(acc, tg);
+  const confusion = opts.loss === 'ce' && C === 1 ? null : confusionOf(acc, tg);
   const calibration = calibrationOf(acc);
-  const floor = C > 1 ? labelSmoothingFloor(eps, C) : null;
+  const floorIn = { opts, acc, target: tg, S: lg.S };
+  const floor = labelSmoothingFloorOf(floorIn, eps);
+  const floorKind = floorCase(floorIn);
 
   // Warnings: never silently turn bad input into a number.
   if (acc.nanLogits) warnings.push({ code: 'nan-in-logits', message: `${acc.nanLogits} NaN value(s) in the logits: the losses are NaN` });
@@ -337,9 +344,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     for (let i = 0; i < acc.sp.length && !outside; i++) if (acc.sPo[i]! !== acc.sp[i]!) outside = true;
     if (outside) warnings.push({ code: 'dice-on-raw-values', message: 'Dice without softmax or sigmoid runs on values outside [0, 1]: these look like raw logits' });
   }
-  if (opts.loss === 'ce' && C === 1) {
-    warnings.push({ code: 'single-class-ce', message: 'cross-entropy over one class is always 0 (log_softmax of one value)' });
-  }
+  warnings.push(...edgeWarnings({ opts, C, acc, targetKind: tg.kind, loss, hard }));
   warnings.push(...familyWarnings(pair.given, C));
 
   return {
@@ -350,6 +355,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     confusion,
     calibration,
     floor,
+    floorCase: floorKind,
     config: { ...pair.given, weight: pair.given.weight ? [...pair.given.weight] : null },
     numClasses: C,
     logitsShape: [...lg.shape],
@@ -404,9 +410,6 @@ function calibrationOf(acc: Accumulators): Calibration | null {
   return { bins, ece, confidence: conf / n, accuracy: correct / n };
 }
 
-/** Default ε grid of the sweep: 0, 0.02, …, 0.30 (16 values). */
-export const DEFAULT_SWEEP_EPS: readonly number[] = Object.freeze(Array.from({ length: 16 }, (_, i) => Math.round(i * 2) / 100));
-
 /**
  * The sweep from the fused pass's sums (gathered with `sweepEps`): CE is affine in ε, the overlap term from the
  * bucketed sums. The focal term is not affine in ε (the target sits inside its γ power): the ε sweep leaves it (and
@@ -422,6 +425,7 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
   const overlap = hasOverlap(opts.loss);
   const hardDice = overlap ? overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.sy).value : null;
   const focalKind = hasFocal(opts.loss);
+  const floorIn = { opts, acc, target: tg, S: lg.S };
   const K = epsGrid.length;
   const K1 = K + 1;
   const bc = acc.B * C;
@@ -460,9 +464,24 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
     ce.push(t.ce);
     dice.push(t.dice);
     total.push(t.total);
-    floor.push(labelSmoothingFloor(e, C));
+    floor.push(labelSmoothingFloorOf(floorIn, e) ?? 0);
   }
-  return { eps: [...epsGrid], ceHard: hasCe ? ceAt(0) : null, diceHard: hardDice, ce, dice, total, floor, gamma: gammaSweepOf(pair, acc, hardDice) };
+  const eps = [...epsGrid];
+  // The configured ε off the grid (the view's grid stays uniform for the fast paths): its exact point from the
+  // report's own sums, gathered at that ε, so the sweep passes through the report's smoothed numbers.
+  const e0 = opts.labelSmoothing;
+  if (!eps.some((e) => Math.abs(e - e0) <= 1e-12)) {
+    const d = !overlap ? null : C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, acc.sYo).value : hardDice;
+    const t = focalKind ? { ce: null, dice: d, total: null } : triple(opts, d, ceAt(e0));
+    let at = eps.findIndex((e) => e > e0);
+    if (at < 0) at = eps.length;
+    eps.splice(at, 0, e0);
+    ce.splice(at, 0, t.ce);
+    dice.splice(at, 0, t.dice);
+    total.splice(at, 0, t.total);
+    floor.splice(at, 0, labelSmoothingFloorOf(floorIn, e0) ?? 0);
+  }
+  return { eps, ceHard: hasCe ? ceAt(0) : null, diceHard: hardDice, ce, dice, total, floor, gamma: gammaSweepOf(pair, acc, hardDice) };
 }
 
 /** The γ sweep from the per-(class, γ) focal sums, or null when the loss has no focal term. */
@@ -483,15 +502,6 @@ function gammaSweepOf(pair: PreparedPair, acc: Accumulators, hardOverlap: number
     totalHard: focalHard.map((f) => triple(opts, hardOverlap, null, f).total!),
     totalSmoothed: smoothedFocal ? smoothedFocal.map((f) => triple(opts, smOverlap, null, f).total) : focalHard.map(() => null),
   };
-}
-
-/** Sorted, validated ε grid. */
-export function sweepGrid(eps?: readonly number[]): number[] {
-  const g = [...(eps ?? DEFAULT_SWEEP_EPS)];
-  for (const e of g) {
-    if (!(e >= 0 && e <= 1)) throw new LossInputError(`sweep ε ${e} is outside [0, 1]`, 'labelSmoothing');
-  }
-  return g.sort((a, b) => a - b);
 }
 
 /** The full report in one fused pass on this thread. */

@@ -8,11 +8,10 @@
  * Plane: with three spatial axes, `axis` is held at `index` and the other two (in order) are rows × columns;
  * with two, the image itself; with one, a single row.
  */
-import type { SliceData, SliceRequest } from '../protocol/messages';
 import { LossInputError, fmtShape } from './errors';
 import { preparePair, type PreparedPair } from './report';
 import type { Tensor } from './tensor';
-import type { LossOptions } from './types';
+import type { LossOptions, SliceData, SliceRequest } from './types';
 
 export function computeSlice(logits: Tensor, target: Tensor, options: LossOptions, req: SliceRequest): SliceData {
   return computeSliceFromPair(preparePair(logits, target, options), req);

@@ -70,6 +70,16 @@ export interface Calibration {
   accuracy: number;
 }
 
+/** Which form of the floor applies (what the view and the CLI say about it). */
+export interface FloorCase {
+  /** How the CE term reads the target: class indices, or torch's probability path for one-hot / multi-hot / soft targets. */
+  target: 'index' | 'one-hot' | 'multi-hot' | 'probability';
+  weighted: boolean;
+  reduction: 'mean' | 'sum';
+  /** One line: the per-element minimum and how it is reduced. */
+  text: string;
+}
+
 export interface EngineWarning {
   /** Stable code, e.g. `nan-in-logits`, `inf-in-target`, `empty-class`, `eps-ignored-bce`. */
   code: string;
@@ -86,10 +96,13 @@ export interface Report {
   confusion: ConfusionMatrix | null;
   calibration: Calibration | null;
   /**
-   * The label-smoothing floor: the entropy of the smoothed target, −(1−ε+ε/C)·log(1−ε+ε/C) − (C−1)·(ε/C)·log(ε/C),
-   * the least CE a perfect model can reach at this ε (0 at ε = 0). Null when C == 1.
+   * The label-smoothing floor: the least value the configured CE term can take for this target over all
+   * possible predictions, reduced as torch reduces it (src/engine/floor.ts defines it; for unweighted one-hot
+   * targets the entropy of the smoothed target). 0 at ε = 0 for one-hot targets. Null when C == 1.
    */
   floor: number | null;
+  /** Which form of the floor applies (index / one-hot / multi-hot / probability, weighted, reduction). Null when C == 1. */
+  floorCase: FloorCase | null;
   config: LossOptions;
   numClasses: number;
   logitsShape: number[];
@@ -129,4 +142,26 @@ export interface GammaSweep {
   focalSmoothed: (number | null)[];
   totalHard: number[];
   totalSmoothed: (number | null)[];
+}
+
+export interface SliceRequest {
+  batch: number;
+  /** Spatial axis (0-based, among the spatial axes) that is held fixed. */
+  axis: number;
+  index: number;
+  mode: 'hard' | 'smoothed';
+}
+
+/** One 2-D slice for the viewer; only this crosses to the webview, never the volume. Row-major, `height × width`. */
+export interface SliceData {
+  request: SliceRequest;
+  width: number;
+  height: number;
+  /** Target class per pixel (−1 where ignored). */
+  target: Int16Array;
+  /** Argmax prediction per pixel. */
+  prediction: Int16Array;
+  /** Per-voxel CE at the requested mode (hard: ε = 0; smoothed: the configured ε). */
+  ce: Float32Array;
+  ceMax: number;
 }

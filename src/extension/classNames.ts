@@ -1,10 +1,11 @@
 /**
  * Class names for a comparison: the `lossInspector.classNames` setting, else a `classes.json` (a JSON array of
  * strings) next to the logits file, else next to the target file, else null (the view shows indices).
+ * The files are URI strings or paths; a '#' in them belongs to the path ({@link siblingOf}).
  */
 import * as vscode from 'vscode';
 import { parseClassNames } from './settingsModel';
-import { dirName } from './tensorSpec';
+import { isUriString, siblingOf } from './tensorSpec';
 
 export async function findClassNames(fromSetting: string[] | null, logitsUri: string, targetUri: string): Promise<string[] | null> {
   if (fromSetting && fromSetting.length > 0) return fromSetting;
@@ -12,8 +13,9 @@ export async function findClassNames(fromSetting: string[] | null, logitsUri: st
   for (const u of [logitsUri, targetUri]) {
     let candidate: vscode.Uri;
     try {
-      const file = vscode.Uri.parse(u, true);
-      candidate = file.with({ path: `${dirName(file.path).replace(/\/$/, '')}/classes.json`, query: '', fragment: '' });
+      // beside the file, also when its folder holds a '#' (part of the path, not a key)
+      const beside = siblingOf(u, 'classes.json');
+      candidate = isUriString(beside) ? vscode.Uri.parse(beside, true) : vscode.Uri.file(beside);
     } catch {
       continue;
     }

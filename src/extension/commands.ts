@@ -9,6 +9,7 @@
  */
 import * as vscode from 'vscode';
 import type { LossOptions } from '../engine/types';
+import type { InspectCaveats, InspectNote } from '../protocol/messages';
 import { argsForSelection, CompareFlow, findTensorFiles, type CompareArgs, type CompareDeps } from './comparePicker';
 import { baseName, dirName, TENSOR_FILE_GLOBS, tensorExtension } from './tensorSpec';
 import { TENSOR_FILE_VIEW_TYPE } from './tensorFileEditor';
@@ -21,11 +22,28 @@ export const COMMANDS = {
   showOutput: 'lossInspector.showOutput',
 } as const;
 
-/** The CodeLens argument. */
+/** The CodeLens argument (analysis/lens.ts `InspectPayload` plus where the call is). */
 export interface InspectArgs {
   options?: Partial<LossOptions>;
+  notApplied?: InspectNote[];
+  invalid?: InspectNote[];
   uri?: string;
+  /** 0-based. */
   line?: number;
+}
+
+/** The notes of an Inspect argument, checked (it may come from anywhere through `executeCommand`). */
+export function inspectCaveats(args: InspectArgs): InspectCaveats | undefined {
+  if (typeof args.uri !== 'string') return undefined;
+  const line = typeof args.line === 'number' && Number.isInteger(args.line) && args.line >= 0 ? args.line + 1 : 1;
+  const notes = (l: unknown): InspectNote[] =>
+    Array.isArray(l)
+      ? l
+          .filter((n): n is InspectNote => typeof n === 'object' && n !== null && typeof n.param === 'string' && typeof n.text === 'string' && typeof n.reason === 'string')
+          .map((n) => ({ param: n.param, key: typeof n.key === 'string' ? n.key : null, text: n.text, reason: n.reason }))
+      : [];
+  const path = args.uri.replace(/[?#].*$/, '');
+  return { sourceUri: args.uri, line, label: `${baseName(decodeURIComponent(path))}:${line}`, notApplied: notes(args.notApplied), invalid: notes(args.invalid) };
 }
 
 export function registerCommands(deps: CompareDeps): vscode.Disposable {
@@ -39,8 +57,10 @@ export function registerCommands(deps: CompareDeps): vscode.Disposable {
     vscode.commands.registerCommand(COMMANDS.inspectWithOptions, (args?: InspectArgs) => {
       const options = args && typeof args === 'object' && args.options && typeof args.options === 'object' ? args.options : undefined;
       if (args?.uri) deps.logger.info(`CodeLens at ${args.uri}:${(args.line ?? 0) + 1}: inspecting with ${JSON.stringify(options ?? {})}`);
-      // The call's own options over torch/MONAI defaults (not over the settings): what that code computes.
-      return flow.run({ ...(options ? { options } : {}), optionsBase: 'defaults' });
+      // The call's own options over torch/MONAI defaults (not over the settings): what that code computes,
+      // in a panel of its own that lists what it could not apply.
+      const inspect = args && typeof args === 'object' ? inspectCaveats(args) : undefined;
+      return flow.run({ ...(options ? { options } : {}), optionsBase: 'defaults', ...(inspect ? { inspect } : {}) });
     }),
     vscode.commands.registerCommand(COMMANDS.openTensorFile, async (uri?: vscode.Uri) => {
       try {

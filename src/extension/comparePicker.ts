@@ -18,6 +18,7 @@ import { mergeOptions } from './settingsModel';
 import {
   baseName, dirName, parseTensorSpec, tensorExtension, TENSOR_FILE_GLOBS, TENSOR_FILES_EXCLUDE, TENSOR_FILES_INCLUDE,
 } from './tensorSpec';
+import type { InspectCaveats } from '../protocol/messages';
 import type { WorkerClient } from './workerClient';
 
 export interface CompareArgs {
@@ -29,6 +30,8 @@ export interface CompareArgs {
    * constructor defaults, which is what a loss call in code gets for the arguments it leaves out (CodeLens).
    */
   optionsBase?: 'settings' | 'defaults';
+  /** From a loss call's *Inspect with these settings…*: the comparison opens in a panel of its own with these notes. */
+  inspect?: InspectCaveats;
 }
 
 export interface CompareDeps {
@@ -143,6 +146,7 @@ export class CompareFlow {
       target: { uri: target.uri.toString(), key: target.key },
       options,
       explicit: Object.entries(args.options ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k),
+      ...(args.inspect ? { inspect: args.inspect } : {}),
     });
   }
 

@@ -11,9 +11,9 @@
  */
 import * as vscode from 'vscode';
 import type { LossOptions } from '../engine/types';
-import type { ComparisonState, HostToWebview, PersistedComparison, RequestMap, TensorRef, WebviewToHost } from '../protocol/messages';
+import type { ComparisonState, HostToWebview, InspectCaveats, PersistedComparison, RequestMap, TensorRef, WebviewToHost } from '../protocol/messages';
 import { isWebviewToHost } from '../protocol/messages';
-import { sweepGrid } from '../worker/protocol';
+import { viewSweepGrid } from '../engine/sweepGrid';
 import { findClassNames } from './classNames';
 import { Disposable } from './dispose';
 import { isCancellation, oneLine, type Logger } from './logging';
@@ -34,8 +34,11 @@ export interface ComparisonDeps {
   settings: Settings;
   logger: Logger;
   usage: FileUsage;
-  /** Called with C after every successful report (feeds the Python providers' label-smoothing floor). */
-  onNumClasses(c: number): void;
+  /**
+   * Called with C after every successful report of a comparison opened from a Python file (`sourceUri`):
+   * that file's lenses use it when the code does not state C.
+   */
+  onNumClasses(c: number, sourceUri: string): void;
 }
 
 /** What a panel shows: the pair and the options (keys may be null = "the only tensor"). */
@@ -45,10 +48,29 @@ export interface PairRequest {
   options: LossOptions;
   /** Option keys the caller set explicitly (command argument, CodeLens): never changed automatically. */
   explicit?: string[];
+  /** From *Inspect with these settings…*: the call, and what it could not apply (a panel of its own). */
+  inspect?: InspectCaveats;
 }
 
-export function pairKey(p: { logits: { uri: string; key: string | null }; target: { uri: string; key: string | null } }): string {
-  return `${p.logits.uri}#${p.logits.key ?? ''}\u0000${p.target.uri}#${p.target.key ?? ''}`;
+/**
+ * A panel's identity: the pair, and for an Inspect the call it came from — so Inspect opens a panel of its
+ * own and never changes the options of one the user set up for the same pair.
+ */
+export function pairKey(p: { logits: { uri: string; key: string | null }; target: { uri: string; key: string | null }; inspect?: { sourceUri: string; line: number } | undefined }): string {
+  const pair = `${p.logits.uri}#${p.logits.key ?? ''}\u0000${p.target.uri}#${p.target.key ?? ''}`;
+  return p.inspect ? `${pair}\u0000inspect:${p.inspect.sourceUri}:${p.inspect.line}` : pair;
+}
+
+/** The caveats that still hold after the user set `changed` options in the view (those notes are answered). */
+export function caveatsAfterEdit(caveats: InspectCaveats, previous: LossOptions, next: LossOptions): InspectCaveats {
+  const changed = (k: keyof LossOptions | null) => k !== null && JSON.stringify(previous[k]) !== JSON.stringify(next[k]);
+  return { ...caveats, notApplied: caveats.notApplied.filter((n) => !changed(n.key)), invalid: caveats.invalid.filter((n) => !changed(n.key)) };
+}
+
+/** The error a comparison shows instead of numbers when the call has a value torch rejects. */
+export function invalidMessage(c: InspectCaveats): string {
+  const list = c.invalid.map((n) => `${n.param}=${n.text}: ${n.reason}`).join('; ');
+  return `Not computed: the loss call at ${c.label} has ${c.invalid.length === 1 ? 'a value' : 'values'} torch rejects when it runs — ${list}. Fix the code and inspect again.`;
 }
 
 function pairLabel(p: PairRequest): string {
@@ -66,7 +88,7 @@ export async function computeComparison(deps: ComparisonDeps, req: PairRequest, 
       logits: req.logits,
       target: req.target,
       options: req.options,
-      sweepEps: sweepGrid(req.options.labelSmoothing),
+      sweepEps: viewSweepGrid(req.options.labelSmoothing),
       limits: deps.settings.limits,
     },
     call,
@@ -83,6 +105,7 @@ export async function computeComparison(deps: ComparisonDeps, req: PairRequest, 
     classNames,
     volume: shape.length >= 4 ? { batch: shape[0]!, spatial: shape.slice(2) } : null,
     timings: { readMs: r.readMs, computeMs: r.computeMs },
+    ...(req.inspect ? { inspect: req.inspect } : {}),
   };
 }
 
@@ -91,6 +114,8 @@ export class ComparisonPanel extends Disposable {
   private request: PairRequest;
   private webviewReady = false;
   private initSent = false;
+  /** The error the view shows instead of numbers (see `block`). */
+  private blocked: string | undefined;
   private busy = 0;
   private generation = 0;
   /** Notices for the view, held until it has its state (it shows notices only then). */
@@ -110,6 +135,7 @@ export class ComparisonPanel extends Disposable {
     this.dispatcher = new RequestDispatcher(this.handlers(), (m) => this.post(m), (method, e) => {
       if (!isCancellation(e)) deps.logger.warn(`comparison request ${method} failed: ${oneLine(e)}`);
     });
+    this._register({ dispose: () => this.dispatcher.dispose() });
     this._register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this._register(panel.onDidDispose(() => this.dispose()));
   }
@@ -137,7 +163,7 @@ export class ComparisonPanel extends Disposable {
     this.setBusy(+1, why === 'recompute' ? 'Recomputing…' : 'Reading and computing…');
     try {
       const { state, fixes } = await this.computeWithFixes(options, why);
-      this.deps.onNumClasses(state.report.numClasses);
+      if (state.inspect) this.deps.onNumClasses(state.report.numClasses, state.inspect.sourceUri);
       this.deps.logger.info(
         `${state.logits.label} ↔ ${state.target.label}: ${state.options.loss}, ε = ${state.options.labelSmoothing}; ` +
           `read ${state.timings.readMs.toFixed(0)} ms, compute ${state.timings.computeMs.toFixed(0)} ms`,
@@ -149,6 +175,7 @@ export class ComparisonPanel extends Disposable {
           target: { uri: state.target.uri, key: state.target.key },
           options: state.options,
           explicit: this.request.explicit,
+          ...(state.inspect ? { inspect: state.inspect } : {}),
         };
         this.pendingNotices.push(...fixes);
         if (!replyOnly || !this.initSent) this.sendState();
@@ -240,6 +267,7 @@ export class ComparisonPanel extends Disposable {
         this.webviewReady = true;
         this.initSent = false;
         if (this.state) this.sendState();
+        else if (this.blocked) this.post({ type: 'notice', level: 'error', message: this.blocked });
         else if (this.busy > 0) this.post({ type: 'busy', busy: true, message: 'Reading and computing…' });
         break;
       case 'log':
@@ -247,6 +275,7 @@ export class ComparisonPanel extends Disposable {
         else this.deps.logger.info(`comparison view: ${msg.message}`);
         break;
       case 'request':
+      case 'cancel':
         void this.dispatcher.dispatch(msg);
         break;
     }
@@ -257,12 +286,14 @@ export class ComparisonPanel extends Disposable {
       recompute: async ({ options }) => {
         const base = this.state?.options ?? this.request.options;
         const merged = mergeOptions(base, options);
+        // An option the user sets here answers the Inspect note about it.
+        if (this.request.inspect) this.request = { ...this.request, inspect: caveatsAfterEdit(this.request.inspect, base, merged) };
         return this.compute(merged, 'recompute', true);
       },
-      slice: async (request) => {
+      slice: async (request, { signal }) => {
         const s = this.state;
         if (!s) throw new Error('no comparison loaded yet');
-        return runJob({ title: 'Loss Inspector: slicing', delayMs: 800 }, (call) =>
+        return runJob({ title: 'Loss Inspector: slicing', delayMs: 800, signal }, (call) =>
           this.deps.worker.slice(
             { logits: { uri: s.logits.uri, key: s.logits.key }, target: { uri: s.target.uri, key: s.target.key }, options: s.options, request, limits: this.deps.settings.limits },
             call,
@@ -286,7 +317,18 @@ export class ComparisonPanel extends Disposable {
   /** What the serializer needs if the webview never saved its state. */
   get persisted(): PersistedComparison | undefined {
     const s = this.state;
-    return s ? { view: 'comparison', logits: s.logits, target: s.target, options: s.options } : undefined;
+    return s ? { view: 'comparison', logits: s.logits, target: s.target, options: s.options, ...(s.inspect ? { inspect: s.inspect } : {}) } : undefined;
+  }
+
+  /** The call this Inspect panel comes from was inspected again: its notes replace the old ones. */
+  setInspect(inspect: InspectCaveats): void {
+    this.request = { ...this.request, inspect };
+  }
+
+  /** Shows `message` as the view's error instead of computing (a value torch rejects: no numbers). */
+  block(message: string): void {
+    this.blocked = message;
+    this.post({ type: 'notice', level: 'error', message });
   }
 }
 
@@ -305,6 +347,13 @@ export async function saveText(p: RequestMap['save']['params'], nearUri: string)
   if (!target) return { saved: false };
   await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(String(p.content)));
   return { saved: true };
+}
+
+function isInspectCaveats(c: unknown): c is InspectCaveats {
+  if (typeof c !== 'object' || c === null) return false;
+  const x = c as Partial<InspectCaveats>;
+  const notes = (l: unknown) => Array.isArray(l) && l.every((n) => typeof n === 'object' && n !== null && typeof n.param === 'string' && typeof n.text === 'string' && typeof n.reason === 'string');
+  return typeof x.sourceUri === 'string' && typeof x.line === 'number' && typeof x.label === 'string' && notes(x.notApplied) && notes(x.invalid);
 }
 
 function isPersistedComparison(s: unknown): s is PersistedComparison {
@@ -327,7 +376,9 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
   /** Shows the comparison of a pair: reveals its panel (recomputing when the options differ) or opens one. */
   async show(req: PairRequest): Promise<void> {
     const existing = this.panels.get(pairKey(req));
-    if (existing) {
+    if (existing && req.inspect?.invalid.length) existing.panel.dispose(); // no numbers for a rejected value: a fresh view with the error
+    else if (existing) {
+      if (req.inspect) existing.setInspect(req.inspect);
       existing.panel.reveal();
       const cur = existing.persisted?.options;
       if (!cur || JSON.stringify(cur) !== JSON.stringify(req.options)) await existing.compute(req.options, 'recompute').catch(() => undefined);
@@ -340,12 +391,21 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
     });
     const p = this.adopt(panel, req);
     await p.setHtml();
+    if (req.inspect && req.inspect.invalid.length > 0) {
+      p.block(invalidMessage(req.inspect));
+      return;
+    }
     try {
       await p.compute(req.options, 'open');
     } catch (e) {
       panel.dispose();
       this.reportOpenFailure(e, req);
     }
+  }
+
+  /** The open panel showing a pair, if any (a source that feeds a panel, e.g. the debugger, drives it). */
+  find(pair: Pick<PairRequest, 'logits' | 'target'>): ComparisonPanel | undefined {
+    return this.panels.get(pairKey(pair));
   }
 
   /**
@@ -374,7 +434,12 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
       this.deps.logger.warn(`restoring a comparison: saved options are invalid (${oneLine(e)}); using the settings`);
       options = this.deps.settings.value.options;
     }
-    const req: PairRequest = { logits: { uri: state.logits.uri, key: state.logits.key }, target: { uri: state.target.uri, key: state.target.key }, options };
+    const req: PairRequest = {
+      logits: { uri: state.logits.uri, key: state.logits.key },
+      target: { uri: state.target.uri, key: state.target.key },
+      options,
+      ...(isInspectCaveats(state.inspect) ? { inspect: state.inspect } : {}),
+    };
     const dup = this.panels.get(pairKey(req));
     if (dup) {
       panel.dispose();

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { ComparisonPanels } from './comparisonPanel';
+import { DebugComparisons } from './debugger/debugComparisons';
 import { WorkspaceFileAccess } from './fileAccess';
 import { Logger } from './logging';
 import { Settings } from './settings';
@@ -13,6 +14,7 @@ import { TensorFileEditorProvider } from './tensorFileEditor';
 import { FileUsage } from './usage';
 import { WorkerClient } from './workerClient';
 import { registerPythonFeatures } from './python/index';
+import { fileKeyOf } from './python/types';
 
 export function activate(context: vscode.ExtensionContext): void {
   const logger = new Logger();
@@ -28,13 +30,14 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push({ dispose: () => worker.dispose() });
   const usage = new FileUsage((uris) => void worker.evict(uris).catch(() => undefined));
 
-  /** C of the last inspected pair, for the Python providers' label-smoothing floor. */
-  let lastNumClasses: number | undefined;
+  /** C of the comparison last opened from each Python file (Inspect), for that file's lenses when its code does not state C. */
+  const fileNumClasses = new Map<string, number>();
   const numClassesChanged = new vscode.EventEmitter<void>();
   context.subscriptions.push(numClassesChanged);
-  const onNumClasses = (c: number) => {
-    if (c === lastNumClasses) return;
-    lastNumClasses = c;
+  const onNumClasses = (c: number, sourceUri: string) => {
+    const key = fileKeyOf(sourceUri);
+    if (fileNumClasses.get(key) === c) return;
+    fileNumClasses.set(key, c);
     numClassesChanged.fire();
   };
 
@@ -42,13 +45,14 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(panels);
   context.subscriptions.push(TensorFileEditorProvider.register({ extensionUri: context.extensionUri, worker, settings, logger, usage }));
   context.subscriptions.push(registerCommands({ worker, settings, logger, panels }));
+  context.subscriptions.push(new DebugComparisons({ panels, settings, logger }));
   context.subscriptions.push(
     registerPythonFeatures(context, {
       getSettings: () => {
         const s = settings.value;
         return { codeLensEnabled: s.codeLensEnabled, diagnosticsEnabled: s.diagnosticsEnabled, defaultNumClasses: s.defaultNumClasses };
       },
-      lastNumClasses: () => lastNumClasses,
+      comparedNumClasses: (uri) => fileNumClasses.get(uri),
       onDidChangeLastNumClasses: numClassesChanged.event,
     }),
   );

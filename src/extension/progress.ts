@@ -1,7 +1,7 @@
 /**
  * Long jobs (reads, reports) under a cancellable progress notification. The notification appears only when the
  * job outlasts `delayMs`, so a recompute on cached tensors does not flash one; cancelling it aborts the job's
- * signal (the worker client then restarts the worker, see workerClient.ts).
+ * signal (the worker client sends `cancel`; the worker stops the job and keeps its cache, see workerClient.ts).
  */
 import * as vscode from 'vscode';
 import type { CallOptions } from './workerClient';
@@ -12,11 +12,16 @@ export interface JobOptions {
   delayMs?: number;
   /** An outer cancellation (e.g. a quick pick's token, a custom editor's token). */
   token?: vscode.CancellationToken;
+  /** An outer abort (e.g. the webview cancelled or gave up on the request this job answers). */
+  signal?: AbortSignal;
 }
 
 export async function runJob<T>(o: JobOptions, fn: (call: CallOptions) => Promise<T>): Promise<T> {
   const abort = new AbortController();
   const outer = o.token?.onCancellationRequested(() => abort.abort());
+  const onOuterAbort = () => abort.abort();
+  if (o.signal?.aborted) abort.abort();
+  o.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let report: ((message: string) => void) | undefined;
   let lastMessage: string | undefined;
   const onProgress = (message: string) => {
@@ -48,5 +53,6 @@ export async function runJob<T>(o: JobOptions, fn: (call: CallOptions) => Promis
   } finally {
     clearTimeout(timer);
     outer?.dispose();
+    o.signal?.removeEventListener('abort', onOuterAbort);
   }
 }

@@ -1,12 +1,18 @@
 /**
- * Answers the webview's requests (src/protocol/messages.ts): every `{type: 'request', id, method, params}` gets
- * exactly one `{type: 'response', id, ok, …}` — `ok: false` with a one-line error when the method is unknown,
- * the handler throws or rejects, or the request is malformed with a usable id. Pure (no `vscode`): the panel
- * passes its handlers and `webview.postMessage`, and the tests pass plain functions.
+ * Answers a webview's requests (src/protocol/messages.ts) through the id-matched channel's serving side
+ * (src/protocol/channel.ts): every `{type: 'request', id, method, params}` gets exactly one
+ * `{type: 'response', id, ok, …}` — `ok: false` with a one-line error when the method is unknown, the
+ * handler throws or rejects, or the request is malformed with a usable id; `{type: 'cancel', id}` aborts that
+ * request's signal. Pure (no `vscode`): the view passes its handlers and `webview.postMessage`, the tests
+ * pass plain functions.
  */
+import { RequestServer, type HandlerContext } from '../protocol/channel';
 import type { RequestMap, RequestMethod, Response } from '../protocol/messages';
 
-export type RequestHandler<M extends RequestMethod> = (params: RequestMap[M]['params']) => Promise<RequestMap[M]['result']> | RequestMap[M]['result'];
+export type RequestHandler<M extends RequestMethod> = (
+  params: RequestMap[M]['params'],
+  ctx: HandlerContext,
+) => Promise<RequestMap[M]['result']> | RequestMap[M]['result'];
 
 /** Handlers for the methods a view serves; a missing one answers "not supported by this view". */
 export type RequestHandlers = { [M in RequestMethod]?: RequestHandler<M> };
@@ -28,36 +34,33 @@ export function errorToLine(e: unknown): string {
 }
 
 export class RequestDispatcher {
+  private readonly server: RequestServer<RequestMap, string>;
+
   constructor(
-    private readonly handlers: RequestHandlers,
-    private readonly post: PostResponse,
-    /** Called with every handler failure (for the output channel); never with a successful call. */
-    private readonly onError?: (method: string, e: unknown) => void,
-  ) {}
+    handlers: RequestHandlers,
+    post: PostResponse,
+    /** Called with every handler failure and failed post (for the output channel); never with a success. */
+    onError?: (method: string, e: unknown) => void,
+  ) {
+    this.server = new RequestServer<RequestMap, string>(handlers, {
+      // Responses only: the webview protocol has no progress messages (busy notices say what runs).
+      send: (m) => (m.type === 'response' ? post(m) : undefined),
+      toError: errorToLine,
+      unsupported: (method) => new Error(`request ${JSON.stringify(method)} is not supported by this view`),
+      ...(onError ? { onError } : {}),
+    });
+  }
 
   /**
    * Handles one request and resolves after its response was posted. Never rejects: a failing post (the
-   * webview is gone) is swallowed, since nobody is left to answer.
+   * webview is gone) is reported to `onError` and swallowed, since nobody is left to answer.
    */
-  async dispatch(msg: { type: 'request'; id: number; method: string; params?: unknown }): Promise<void> {
-    const id = msg.id;
-    let response: Response;
-    try {
-      if (!Number.isSafeInteger(id)) throw new Error(`malformed request id ${JSON.stringify(id)}`);
-      const handler = Object.prototype.hasOwnProperty.call(this.handlers, msg.method)
-        ? (this.handlers as Record<string, ((p: unknown) => unknown) | undefined>)[msg.method]
-        : undefined;
-      if (!handler) throw new Error(`request ${JSON.stringify(msg.method)} is not supported by this view`);
-      const result = await handler(msg.params);
-      response = { type: 'response', id, ok: true, result: result ?? {} } as Response;
-    } catch (e) {
-      this.onError?.(msg.method, e);
-      response = { type: 'response', id, ok: false, error: errorToLine(e) };
-    }
-    try {
-      await this.post(response);
-    } catch (e) {
-      this.onError?.(msg.method, e);
-    }
+  async dispatch(msg: { type: 'request' | 'cancel'; id: number; method?: string; params?: unknown }): Promise<void> {
+    await this.server.receive(msg);
+  }
+
+  /** Aborts the signals of every request still running (the view closed). */
+  dispose(): void {
+    this.server.dispose();
   }
 }

@@ -16,7 +16,9 @@ export const EXTRA_SETTING_DEFAULTS = {
   maxTensorMB: 4096,
   'codeLens.enabled': true,
   'diagnostics.enabled': true,
-  defaultNumClasses: 2,
+  defaultNumClasses: null as number | null,
+  'debugger.maxTensorMB': 1024,
+  'debugger.debugTypes': [] as string[],
 } as const;
 
 export interface ExtensionSettings {
@@ -28,8 +30,15 @@ export interface ExtensionSettings {
   maxTensorMB: number;
   codeLensEnabled: boolean;
   diagnosticsEnabled: boolean;
-  /** C used by the Python providers (e.g. the label-smoothing floor) before any tensor has been inspected. */
-  defaultNumClasses: number;
+  /**
+   * C the Python lenses use for a call when its file does not state C and no comparison was opened from
+   * it; null (the default) when not set — the lens then shows "C ?" and the formulas of C.
+   */
+  defaultNumClasses: number | null;
+  /** Largest tensor read from a paused debugger, in MiB (checked in the debuggee before anything is written). */
+  debuggerMaxTensorMB: number;
+  /** Debug types besides `debugpy` and `python` whose sessions may be read as Python. */
+  debuggerDebugTypes: string[];
 }
 
 /** One bad setting: its full name and a one-line explanation. */
@@ -103,7 +112,7 @@ export function resolveSettings(get: SettingGetter): ResolvedSettings {
     }
   }
 
-  const positive = (key: 'maxTensorMB' | 'defaultNumClasses', integer: boolean, min: number): number => {
+  const positive = (key: 'maxTensorMB' | 'debugger.maxTensorMB', integer: boolean, min: number): number => {
     const v = get(key);
     const d = EXTRA_SETTING_DEFAULTS[key];
     if (v === undefined || v === null) return d;
@@ -113,6 +122,16 @@ export function resolveSettings(get: SettingGetter): ResolvedSettings {
         message: `expected ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${JSON.stringify(v)}; using ${d}`,
       });
       return d;
+    }
+    return v;
+  };
+  /** `defaultNumClasses`: an integer ≥ 1, or not set (null). */
+  const classCount = (): number | null => {
+    const v = get('defaultNumClasses');
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+      problems.push({ setting: settingName('defaultNumClasses'), message: `expected an integer ≥ 1 or null, got ${JSON.stringify(v)}; not using it` });
+      return null;
     }
     return v;
   };
@@ -126,6 +145,13 @@ export function resolveSettings(get: SettingGetter): ResolvedSettings {
     return v;
   };
 
+  let debuggerDebugTypes: string[] = [];
+  const dt = get('debugger.debugTypes');
+  if (dt !== undefined && dt !== null) {
+    if (Array.isArray(dt) && dt.every((x) => typeof x === 'string' && x !== '')) debuggerDebugTypes = [...dt];
+    else problems.push({ setting: settingName('debugger.debugTypes'), message: `expected a list of debug types (strings), got ${JSON.stringify(dt)}` });
+  }
+
   return {
     settings: {
       options,
@@ -133,7 +159,9 @@ export function resolveSettings(get: SettingGetter): ResolvedSettings {
       maxTensorMB: positive('maxTensorMB', false, 1),
       codeLensEnabled: flag('codeLens.enabled'),
       diagnosticsEnabled: flag('diagnostics.enabled'),
-      defaultNumClasses: positive('defaultNumClasses', true, 1),
+      defaultNumClasses: classCount(),
+      debuggerMaxTensorMB: positive('debugger.maxTensorMB', false, 1),
+      debuggerDebugTypes,
     },
     problems,
   };

@@ -62,8 +62,8 @@ class TensorFileView extends Disposable {
     this._register(deps.usage.acquire([this.uri]));
     this.dispatcher = new RequestDispatcher(
       {
-        heatmap: (request) =>
-          runJob({ title: `Loss Inspector: heat map of ${this.name}`, delayMs: 800 }, (call) => deps.worker.heatmap(this.uri, request, deps.settings.limits, call)),
+        heatmap: (request, { signal }) =>
+          runJob({ title: `Loss Inspector: heat map of ${this.name}`, delayMs: 800, signal }, (call) => deps.worker.heatmap(this.uri, request, deps.settings.limits, call)),
         compareWith: async ({ key, role }) => {
           if (role !== 'logits' && role !== 'target') throw new Error(`compareWith: role must be logits or target, got ${JSON.stringify(role)}`);
           const spec = formatTensorSpec({ uri: this.uri, key: typeof key === 'string' && key !== '' ? key : null });
@@ -81,6 +81,7 @@ class TensorFileView extends Disposable {
         if (!isCancellation(e)) deps.logger.warn(`tensor editor request ${method} failed: ${oneLine(e)}`);
       },
     );
+    this._register({ dispose: () => this.dispatcher.dispose() });
     this._register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this._register(panel.onDidDispose(() => this.dispose()));
     // Re-read when the file changes on disk (a training run overwriting its predictions).
@@ -183,6 +184,7 @@ class TensorFileView extends Disposable {
         else this.deps.logger.info(`tensor editor: ${msg.message}`);
         break;
       case 'request':
+      case 'cancel':
         void this.dispatcher.dispatch(msg);
         break;
     }

@@ -90,3 +90,33 @@ export function tensorLabel(pathOrUri: string, key: string | null): string {
   }
   return key ? `${name}#${key}` : name;
 }
+
+const URI_SCHEME = /^[a-zA-Z][\w+.-]+:/;
+const WINDOWS_PATH = /^[a-zA-Z]:[\\/]/;
+
+/** Whether `s` is a URI string (`file:///…`, `vscode-remote://…`) rather than a file path. */
+export function isUriString(s: string): boolean {
+  return URI_SCHEME.test(s) && !WINDOWS_PATH.test(s);
+}
+
+/**
+ * The file named `name` in the folder of `uriOrPath` (a URI string or a path), in the same form. A `#` in these
+ * strings belongs to the path, never a key (keys travel separately): in a path it stays as it is, in a URI it
+ * is percent-encoded, so a folder such as `run#1` is kept rather than cut at the `#` into a fragment.
+ */
+export function siblingOf(uriOrPath: string, name: string): string {
+  if (!isUriString(uriOrPath)) {
+    const i = Math.max(uriOrPath.lastIndexOf('/'), uriOrPath.lastIndexOf('\\'));
+    return i >= 0 ? uriOrPath.slice(0, i + 1) + name : name;
+  }
+  const scheme = URI_SCHEME.exec(uriOrPath)![0];
+  let rest = uriOrPath.slice(scheme.length);
+  let authority = '';
+  if (rest.startsWith('//')) {
+    const j = rest.indexOf('/', 2);
+    authority = j < 0 ? rest : rest.slice(0, j);
+    rest = j < 0 ? '' : rest.slice(j);
+  }
+  const path = rest.replace(/#/g, '%23');
+  return `${scheme}${authority}${path.slice(0, path.lastIndexOf('/') + 1)}${encodeURIComponent(name)}`;
+}

@@ -4,7 +4,7 @@
  * the extension serves. No data is inlined: the page carries only the bundle, the stylesheets and a root
  * element; the state arrives by message after the webview's `ready` (see src/protocol/messages.ts).
  *
- * CSP (see /work/shared/WEBVIEW.md): `default-src 'none'`; scripts only with the per-load nonce; styles only
+ * CSP: `default-src 'none'`; scripts only with the per-load nonce; styles only
  * from the webview resource origin plus the hash of the empty string (the UI toolkit's FAST focus-visible
  * probe appends an empty `<style>`); images from the resource origin or `data:`; fonts from the origin.
  */

@@ -8,8 +8,11 @@
  *   touches no bytes); otherwise, when the worker answers `need-bytes`, the host reads them through
  *   `FileAccess.readFile` (vscode.workspace.fs in the extension) and transfers the buffer (no copy).
  * - The worker caches loaded files by (URI, mtime, size): recomputing with other options re-reads nothing.
- * - Cancelling (an AbortSignal) terminates the worker, since the engine's passes are synchronous; the job
- *   rejects with {@link CancelledError}; other jobs in flight are re-sent to a fresh worker transparently.
+ * - Requests and replies go over the id-matched channel (src/protocol/channel.ts): any number of views may
+ *   have jobs in flight at once and each gets its own reply.
+ * - Cancelling (an AbortSignal) rejects that job at once with {@link CancelledError} and sends `cancel`: the
+ *   worker stops it before computing, and the engine's pool drops the ranges it has not started. The worker
+ *   keeps running, so the other views' jobs go on and its cache (every view's tensors) stays.
  * - A crashed worker (e.g. out of memory) rejects its jobs with a {@link WorkerFailure} and is restarted on
  *   the next request.
  */
@@ -17,9 +20,9 @@ import { Worker } from 'node:worker_threads';
 import type { LossOptions } from '../engine/types';
 import type { HeatmapData, HeatmapRequest, SliceData, SliceRequest, TensorFileState } from '../protocol/messages';
 import type { ReadLimits } from '../readers/types';
+import { RequestChannel } from '../protocol/channel';
 import type {
-  CacheInfo, FileSource, HostToWorker, ReportResult, TensorListing, TensorSource, WorkerError, WorkerInit, WorkerMethod,
-  WorkerRequestMap, WorkerToHost,
+  CacheInfo, FileSource, ReportResult, TensorListing, WorkerError, WorkerInit, WorkerMethod, WorkerRequestMap,
 } from '../worker/protocol';
 import type { TensorSpec } from './tensorSpec';
 
@@ -67,17 +70,6 @@ export class WorkerFailure extends Error {
   }
 }
 
-/** Internal: the worker went away under a job that did not ask for it (retried by the client). */
-class WorkerRestarted extends Error {
-  override name = 'WorkerRestarted';
-}
-
-interface Pending {
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-  onProgress?: (message: string) => void;
-}
-
 export interface ReportParams {
   logits: TensorSpec;
   target: TensorSpec;
@@ -88,12 +80,15 @@ export interface ReportParams {
 
 const MAX_ATTEMPTS = 4;
 
+interface LiveWorker {
+  worker: Worker;
+  channel: RequestChannel<WorkerRequestMap, WorkerError>;
+}
+
 export class WorkerClient {
-  private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private live: LiveWorker | undefined;
   private disposed = false;
-  /** Workers started so far (1 + restarts after cancellations and crashes). */
+  /** Workers started so far (1 + restarts after crashes). */
   startCount = 0;
 
   constructor(private readonly opts: WorkerClientOptions) {}
@@ -140,14 +135,13 @@ export class WorkerClient {
    * picking files). An idle worker does not keep the process alive.
    */
   warm(): void {
-    if (this.disposed || this.worker) return;
-    this.ensureWorker();
-    this.updateRef();
+    if (this.disposed || this.live) return;
+    this.ensureWorker().worker.unref();
   }
 
   /** Drops files from the worker's cache (no-op when no worker runs). */
   async evict(uris: string[]): Promise<number> {
-    if (!this.worker || uris.length === 0) return 0;
+    if (!this.live || uris.length === 0) return 0;
     const r = await this.call('evict', { uris }, [], {});
     return r.evicted;
   }
@@ -158,10 +152,13 @@ export class WorkerClient {
 
   dispose(): void {
     this.disposed = true;
-    this.stop(new CancelledError('the worker client was disposed'), undefined);
+    const live = this.live;
+    this.live = undefined;
+    live?.channel.close(new CancelledError('the worker client was disposed'));
+    if (live) void live.worker.terminate();
   }
 
-  /** Builds file sources, sends the request, and answers `need-bytes` / restarts by sending again. */
+  /** Builds file sources, sends the request, and answers `need-bytes` by sending again with the bytes. */
   private async withFiles<M extends WorkerMethod>(
     uris: string[],
     build: (files: FileSource[]) => { method: M; params: WorkerRequestMap[M]['params'] },
@@ -188,10 +185,6 @@ export class WorkerClient {
         // Transferred bytes are gone (detached) whatever happened.
         for (const s of sources.values()) delete s.bytes;
         if (attempt >= MAX_ATTEMPTS) throw e;
-        if (e instanceof WorkerRestarted) {
-          this.opts.log?.(`re-sending ${method} to a fresh worker (${e.message})`);
-          continue;
-        }
         if (e instanceof WorkerFailure && e.info.code === 'need-bytes' && e.info.uri && sources.has(e.info.uri)) {
           o.onProgress?.(`Reading ${this.opts.files.fileName(e.info.uri)}…`);
           const bytes = ownBuffer(await this.opts.files.readFile(e.info.uri));
@@ -206,95 +199,47 @@ export class WorkerClient {
     }
   }
 
-  private ensureWorker(): Worker {
+  private ensureWorker(): LiveWorker {
     if (this.disposed) throw new CancelledError('the worker client was disposed');
-    if (this.worker) return this.worker;
+    if (this.live) return this.live;
     const init: WorkerInit = this.opts.cacheBytes !== undefined ? { cacheBytes: this.opts.cacheBytes } : {};
     const w = new Worker(this.opts.workerPath, { workerData: init, name: 'loss-inspector-worker' });
     this.startCount++;
-    w.on('message', (m: WorkerToHost) => this.onMessage(m));
+    const channel = new RequestChannel<WorkerRequestMap, WorkerError>({
+      send: (m, transfer) => w.postMessage(m, transfer as ArrayBuffer[] | undefined),
+      toError: (error) => new WorkerFailure(error),
+      cancelled: () => new CancelledError(),
+      // An idle worker must not keep a Node process (tests, the CLI) alive.
+      onPendingChange: (n) => (n > 0 ? w.ref() : w.unref()),
+    });
+    const live: LiveWorker = { worker: w, channel };
+    const crashed = (message: string) => {
+      if (this.live !== live) return;
+      this.live = undefined;
+      void w.terminate();
+      channel.close(new WorkerFailure({ name: 'WorkerCrash', message }));
+    };
+    w.on('message', (m: unknown) => channel.receive(m));
     w.on('error', (err) => {
       this.opts.log?.(`worker error: ${err.stack ?? err.message}`);
-      if (this.worker === w) this.stop(new WorkerFailure({ name: 'WorkerCrash', message: `the Loss Inspector worker stopped: ${err.message}` }), undefined);
+      crashed(`the Loss Inspector worker stopped: ${err.message}`);
     });
     w.on('exit', (code) => {
-      if (this.worker === w) {
-        this.opts.log?.(`worker exited with code ${code}`);
-        this.stop(new WorkerFailure({ name: 'WorkerCrash', message: `the Loss Inspector worker exited (code ${code})` }), undefined);
-      }
+      if (this.live === live) this.opts.log?.(`worker exited with code ${code}`);
+      crashed(`the Loss Inspector worker exited (code ${code})`);
     });
-    this.worker = w;
-    return w;
-  }
-
-  private onMessage(m: WorkerToHost): void {
-    const p = this.pending.get(m.id);
-    if (!p) return;
-    if (m.type === 'progress') {
-      p.onProgress?.(m.message);
-      return;
-    }
-    this.pending.delete(m.id);
-    this.updateRef();
-    if (m.ok) p.resolve(m.result);
-    else p.reject(new WorkerFailure(m.error));
+    this.live = live;
+    return live;
   }
 
   private call<M extends WorkerMethod>(method: M, params: WorkerRequestMap[M]['params'], transfer: ArrayBuffer[], o: CallOptions): Promise<WorkerRequestMap[M]['result']> {
-    return new Promise((resolve, reject) => {
-      if (o.signal?.aborted) {
-        reject(new CancelledError());
-        return;
-      }
-      let worker: Worker;
-      try {
-        worker = this.ensureWorker();
-      } catch (e) {
-        reject(e);
-        return;
-      }
-      const id = this.nextId++;
-      const onAbort = () => {
-        if (!this.pending.has(id)) return;
-        this.opts.log?.(`cancelling ${method}: restarting the worker`);
-        this.stop(new WorkerRestarted('another job was cancelled'), id);
-      };
-      const done = <T>(f: (v: T) => void) => (v: T) => {
-        o.signal?.removeEventListener('abort', onAbort);
-        f(v);
-      };
-      this.pending.set(id, { resolve: done(resolve as (v: unknown) => void), reject: done(reject), onProgress: o.onProgress });
-      o.signal?.addEventListener('abort', onAbort, { once: true });
-      this.updateRef();
-      const msg = { type: 'request', id, method, params } as HostToWorker;
-      try {
-        worker.postMessage(msg, transfer);
-      } catch (e) {
-        this.pending.delete(id);
-        this.updateRef();
-        done(reject)(e);
-      }
-    });
-  }
-
-  /**
-   * Terminates the worker: job `cancelled` (if any) rejects with CancelledError, every other pending job with
-   * `reason` (WorkerRestarted makes withFiles re-send it to a fresh worker).
-   */
-  private stop(reason: Error, cancelled: number | undefined): void {
-    const w = this.worker;
-    this.worker = undefined;
-    const jobs = [...this.pending.entries()];
-    this.pending.clear();
-    if (w) void w.terminate();
-    for (const [id, p] of jobs) p.reject(id === cancelled ? new CancelledError() : reason);
-  }
-
-  /** An idle worker must not keep a Node process (tests, the CLI) alive. */
-  private updateRef(): void {
-    if (!this.worker) return;
-    if (this.pending.size > 0) this.worker.ref();
-    else this.worker.unref();
+    let live: LiveWorker;
+    try {
+      live = this.ensureWorker();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return live.channel.request(method, params, { signal: o.signal, onProgress: o.onProgress, transfer });
   }
 }
 

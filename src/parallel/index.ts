@@ -15,15 +15,26 @@ export function sharedPool(): AccumulatePool {
   return (shared ??= new AccumulatePool());
 }
 
-export async function computeReportParallel(logits: Tensor, target: Tensor, options: LossOptions, pool = sharedPool()): Promise<Report> {
+/**
+ * Any number of these may run at once on one pool; each gets its own sums (the pool matches every thread's
+ * reply to its job by id). An aborted `signal` rejects with a cancellation error.
+ */
+export async function computeReportParallel(logits: Tensor, target: Tensor, options: LossOptions, pool = sharedPool(), signal?: AbortSignal): Promise<Report> {
   const pair = preparePair(logits, target, options);
-  return finalizeReport(pair, await pool.accumulate(pair, accumulateConfig(pair)));
+  return finalizeReport(pair, await pool.accumulate(pair, accumulateConfig(pair), signal));
 }
 
-export async function computeSweepParallel(logits: Tensor, target: Tensor, options: LossOptions, eps?: readonly number[], pool = sharedPool()): Promise<EpsSweep> {
+export async function computeSweepParallel(
+  logits: Tensor,
+  target: Tensor,
+  options: LossOptions,
+  eps?: readonly number[],
+  pool = sharedPool(),
+  signal?: AbortSignal,
+): Promise<EpsSweep> {
   const pair = preparePair(logits, target, options);
   const grid = sweepGrid(eps);
-  return finalizeSweep(pair, await pool.accumulate(pair, accumulateConfig(pair, grid)), grid);
+  return finalizeSweep(pair, await pool.accumulate(pair, accumulateConfig(pair, grid), signal), grid);
 }
 
 export async function computeReportAndSweepParallel(
@@ -32,9 +43,10 @@ export async function computeReportAndSweepParallel(
   options: LossOptions,
   eps?: readonly number[],
   pool = sharedPool(),
+  signal?: AbortSignal,
 ): Promise<{ report: Report; sweep: EpsSweep }> {
   const pair = preparePair(logits, target, options);
   const grid = sweepGrid(eps);
-  const acc = await pool.accumulate(pair, accumulateConfig(pair, grid));
+  const acc = await pool.accumulate(pair, accumulateConfig(pair, grid), signal);
   return { report: finalizeReport(pair, acc), sweep: finalizeSweep(pair, acc, grid) };
 }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { accumulate, mergeAccumulators, newAccumulators, type AccumulateConfig, type Accumulators } from '../engine/accumulate';
 import type { PreparedPair } from '../engine/report';
-import { toShared, type AccumulateJob, type AccumulateReply } from './shared';
+import { ChannelClosedError, RequestChannel, throwIfCancelled } from '../protocol/channel';
+import { toShared, type AccumulateJob, type AccumulateMethods } from './shared';
 
 /** Below this many logit values a single thread is faster than waking workers. */
 export const PARALLEL_MIN_VALUES = 1 << 20;
@@ -25,9 +26,20 @@ export function findWorkerScript(): string | null {
   return candidates.find((p) => existsSync(p)) ?? null;
 }
 
+interface PoolWorker {
+  worker: Worker;
+  channel: RequestChannel<AccumulateMethods, string>;
+}
+
+/**
+ * Threads for the fused pass. Any number of jobs may be in flight on one pool at once (two panels, a report
+ * and a recompute): every range a job hands to a thread is a request with its own id on that thread's
+ * {@link RequestChannel}, so each job gets exactly its own sums back, whatever order the threads answer in.
+ */
 export class AccumulatePool {
-  private readonly workers: Worker[] = [];
+  private readonly workers: (PoolWorker | undefined)[] = [];
   private readonly script: string | null;
+  private disposed = false;
   readonly threads: number;
 
   constructor(threads = defaultThreads(), script = findWorkerScript()) {
@@ -35,43 +47,35 @@ export class AccumulatePool {
     this.threads = script ? Math.max(1, threads) : 1;
   }
 
-  private worker(i: number): Worker {
-    let w = this.workers[i];
-    if (!w) {
-      w = new Worker(this.script!);
-      w.unref();
-      this.workers[i] = w;
-    }
-    return w;
-  }
-
-  private run(i: number, job: AccumulateJob): Promise<Accumulators> {
-    const w = this.worker(i);
-    w.ref();
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        w.off('message', onMessage);
-        w.off('error', onError);
-        w.unref();
-      };
-      const onMessage = (r: AccumulateReply) => {
-        done();
-        if (r.ok) resolve(r.acc);
-        else reject(new Error(r.error));
-      };
-      const onError = (e: Error) => {
-        done();
-        this.workers[i] = undefined as unknown as Worker;
-        reject(e);
-      };
-      w.on('message', onMessage);
-      w.on('error', onError);
-      w.postMessage(job);
+  private worker(i: number): PoolWorker {
+    const have = this.workers[i];
+    if (have) return have;
+    const worker = new Worker(this.script!, { name: `loss-inspector-accumulate-${i}` });
+    worker.unref();
+    const channel = new RequestChannel<AccumulateMethods, string>({
+      send: (m, transfer) => worker.postMessage(m, transfer as ArrayBuffer[] | undefined),
+      toError: (error) => new Error(error),
+      // A thread that has work keeps the process alive until it answers; an idle one does not.
+      onPendingChange: (n) => (n > 0 ? worker.ref() : worker.unref()),
     });
+    const pw: PoolWorker = { worker, channel };
+    const gone = (reason: Error) => {
+      if (this.workers[i] === pw) this.workers[i] = undefined;
+      channel.close(reason);
+    };
+    worker.on('message', (m: unknown) => channel.receive(m));
+    worker.on('error', (e: Error) => gone(e));
+    worker.on('exit', (code) => gone(new Error(`accumulate thread ${i} exited (code ${code})`)));
+    this.workers[i] = pw;
+    return pw;
   }
 
-  /** The fused pass over all elements of the pair, split over the pool's threads. */
-  async accumulate(pair: PreparedPair, cfg: AccumulateConfig): Promise<Accumulators> {
+  /**
+   * The fused pass over all elements of the pair, split over the pool's threads. An aborted `signal` rejects
+   * with a cancellation error and drops the ranges the threads have not started.
+   */
+  async accumulate(pair: PreparedPair, cfg: AccumulateConfig, signal?: AbortSignal): Promise<Accumulators> {
+    throwIfCancelled(signal);
     const { logits: lg, target: tg } = pair;
     const n = lg.B * lg.S;
     const threads = lg.data.length < PARALLEL_MIN_VALUES ? 1 : Math.min(this.threads, Math.max(1, Math.floor(n / 4096)));
@@ -80,18 +84,36 @@ export class AccumulatePool {
       accumulate(lg, tg, cfg, 0, n, acc);
       return acc;
     }
+    if (this.disposed) throw new ChannelClosedError('the accumulate pool was disposed');
     const logits = { ...lg, data: toShared(lg.data) };
     const target = { ...tg, labels: tg.labels ? toShared(tg.labels) : null, data: tg.data ? toShared(tg.data) : null };
     const cut = (k: number) => Math.round((n * k) / threads);
-    const pending: Promise<Accumulators>[] = [];
-    for (let k = 1; k < threads; k++) pending.push(this.run(k - 1, { logits, target, cfg, e0: cut(k), e1: cut(k + 1) }));
-    accumulate(lg, tg, cfg, 0, cut(1), acc);
-    for (const part of await Promise.all(pending)) mergeAccumulators(acc, part);
-    return acc;
+    // One controller for the job's ranges: the caller's abort, or a failed range, stops the others.
+    const ctrl = new AbortController();
+    const onAbort = () => ctrl.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const pending: Promise<Accumulators>[] = [];
+      for (let k = 1; k < threads; k++) {
+        const job: AccumulateJob = { logits, target, cfg, e0: cut(k), e1: cut(k + 1) };
+        pending.push(this.worker(k - 1).channel.request('accumulate', job, { signal: ctrl.signal }));
+      }
+      const parts = Promise.all(pending);
+      parts.catch(() => ctrl.abort());
+      accumulate(lg, tg, cfg, 0, cut(1), acc);
+      throwIfCancelled(signal);
+      for (const part of await parts) mergeAccumulators(acc, part);
+      return acc;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   async dispose(): Promise<void> {
-    await Promise.all(this.workers.filter(Boolean).map((w) => w.terminate()));
+    this.disposed = true;
+    const live = this.workers.filter((w): w is PoolWorker => w !== undefined);
     this.workers.length = 0;
+    for (const w of live) w.channel.close(new ChannelClosedError('the accumulate pool was disposed'));
+    await Promise.all(live.map((w) => w.worker.terminate()));
   }
 }

@@ -22,7 +22,8 @@ export interface AccumulateJob {
   e1: number;
 }
 
-export type AccumulateReply = { ok: true; acc: Accumulators } | { ok: false; error: string };
+/** The one request an accumulate thread serves, over the id-matched channel (src/protocol/channel.ts). */
+export type AccumulateMethods = { accumulate: { params: AccumulateJob; result: Accumulators } };
 
 /** The array itself when it already lives in shared memory, else one copy into a SharedArrayBuffer. */
 export function toShared(a: Shareable): SharedArray {

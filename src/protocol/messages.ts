@@ -5,11 +5,13 @@
  * - the webview posts `{type: 'ready'}` first; the host answers with `init` (settings and initial state);
  * - every webview request is `{type: 'request', id, method, params}` and gets exactly one
  *   `{type: 'response', id, ok: true, result}` or `{type: 'response', id, ok: false, error}`, also when
- *   the handler throws (a request never hangs);
+ *   the handler throws (a request never hangs); the webview may send `{type: 'cancel', id}` (a timed-out or
+ *   abandoned request). Both ends are the id-matched channel of ./channel.ts;
  * - the host may push `update`, `busy` and `notice` messages at any time.
  */
-import type { EngineWarning, EpsSweep, LossOptions, Report } from '../engine/types';
+import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequest } from '../engine/types';
 import type { DType } from '../engine/tensor';
+import type { CancelMessage, ResponseMessage } from './channel';
 
 /** A tensor chosen for comparison: a file and, for container files, the key inside it. */
 export interface TensorRef {
@@ -20,10 +22,39 @@ export interface TensorRef {
   label: string;
 }
 
+/** An argument of a loss call that *Inspect with these settings…* did not apply, or a value torch rejects. */
+export interface InspectNote {
+  /** The Python parameter (`weight`), or `**kwargs` / `*args`. */
+  param: string;
+  /** The option it maps to, if any. */
+  key: keyof LossOptions | null;
+  /** The value as written (`class_weights`). */
+  text: string;
+  /** Why (`not a literal`, `a function parameter`, torch's error message…). */
+  reason: string;
+}
+
+/**
+ * A comparison opened by *Inspect with these settings…* on a loss call: where the call is, and what of
+ * it the numbers do not include. With `notApplied` entries the view says its numbers are for the options
+ * shown, not what training sees; with `invalid` ones nothing is computed (torch would raise).
+ */
+export interface InspectCaveats {
+  /** The Python file (URI string) and the call's 1-based line. */
+  sourceUri: string;
+  line: number;
+  /** E.g. `train.py:12`. */
+  label: string;
+  notApplied: InspectNote[];
+  invalid: InspectNote[];
+}
+
 export interface ComparisonState {
   logits: TensorRef;
   target: TensorRef;
   options: LossOptions;
+  /** Present when the comparison came from a loss call in code (see {@link InspectCaveats}). */
+  inspect?: InspectCaveats;
   report: Report;
   sweep: EpsSweep | null;
   /** Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. */
@@ -39,27 +70,8 @@ export interface VolumeInfo {
   spatial: number[];
 }
 
-export interface SliceRequest {
-  batch: number;
-  /** Spatial axis (0-based, among the spatial axes) that is held fixed. */
-  axis: number;
-  index: number;
-  mode: 'hard' | 'smoothed';
-}
-
-/** One 2-D slice for the viewer; only this crosses to the webview, never the volume. Row-major, `height × width`. */
-export interface SliceData {
-  request: SliceRequest;
-  width: number;
-  height: number;
-  /** Target class per pixel (−1 where ignored). */
-  target: Int16Array;
-  /** Argmax prediction per pixel. */
-  prediction: Int16Array;
-  /** Per-voxel CE at the requested mode (hard: ε = 0; smoothed: the configured ε). */
-  ce: Float32Array;
-  ceMax: number;
-}
+/** The slice viewer's request and answer are the engine's (`computeSlice`); re-exported as part of the protocol. */
+export type { SliceData, SliceRequest } from '../engine/types';
 
 export interface TensorSummary {
   key: string;
@@ -72,6 +84,14 @@ export interface TensorSummary {
   infCount: number;
   /** Value histogram over [min, max]. */
   histogram: { lo: number; hi: number; counts: number[] } | null;
+  /** Leading indices (rank − 2 of them) of the slice the heat map opens on: the one with the most signal. */
+  initialLeading: number[];
+}
+
+/** One fact of a file's header, ready to show (NIfTI dims, spacing, affine…; safetensors metadata). */
+export interface HeaderFact {
+  label: string;
+  value: string;
 }
 
 export interface TensorFileState {
@@ -82,6 +102,8 @@ export interface TensorFileState {
   tensors: TensorSummary[];
   /** Non-tensor values of a .pt (shown, never fatal). */
   nonTensors: { key: string; type: string; value: string }[];
+  /** Header facts worth showing (empty for formats whose header says nothing beyond dtype and shape). */
+  header: HeaderFact[];
 }
 
 /** A 2-D heat-map slice of one tensor for the tensor editor: the last two axes, the leading ones fixed. */
@@ -101,7 +123,7 @@ export interface HeatmapData {
 }
 
 /** Requests a webview can make, with their parameters and results. */
-export interface RequestMap {
+export type RequestMap = {
   /** Recompute the comparison with changed options (debounced by the webview). */
   recompute: { params: { options: Partial<LossOptions> }; result: ComparisonState };
   slice: { params: SliceRequest; result: SliceData };
@@ -111,7 +133,7 @@ export interface RequestMap {
   heatmap: { params: HeatmapRequest; result: HeatmapData };
   /** From the tensor editor: start a comparison with this tensor as logits or target. */
   compareWith: { params: { key: string; role: 'logits' | 'target' }; result: Record<string, never> };
-}
+};
 
 export type RequestMethod = keyof RequestMap;
 
@@ -119,11 +141,9 @@ export type WebviewRequest = {
   [M in RequestMethod]: { type: 'request'; id: number; method: M; params: RequestMap[M]['params'] };
 }[RequestMethod];
 
-export type WebviewToHost = { type: 'ready' } | WebviewRequest | { type: 'log'; level: 'info' | 'error'; message: string };
+export type WebviewToHost = { type: 'ready' } | WebviewRequest | CancelMessage | { type: 'log'; level: 'info' | 'error'; message: string };
 
-export type Response<M extends RequestMethod = RequestMethod> =
-  | { type: 'response'; id: number; ok: true; result: RequestMap[M]['result'] }
-  | { type: 'response'; id: number; ok: false; error: string };
+export type Response<M extends RequestMethod = RequestMethod> = ResponseMessage<RequestMap[M]['result'], string>;
 
 export type HostToWebview =
   | { type: 'init'; view: 'comparison'; state: ComparisonState; theme?: string }
@@ -139,12 +159,14 @@ export interface PersistedComparison {
   logits: TensorRef;
   target: TensorRef;
   options: LossOptions;
+  inspect?: InspectCaveats;
 }
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
   if (typeof m !== 'object' || m === null) return false;
   const t = (m as { type?: unknown }).type;
   if (t === 'ready' || t === 'log') return true;
+  if (t === 'cancel') return typeof (m as { id?: unknown }).id === 'number';
   if (t !== 'request') return false;
   const r = m as { id?: unknown; method?: unknown };
   return typeof r.id === 'number' && typeof r.method === 'string';

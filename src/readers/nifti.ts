@@ -87,6 +87,10 @@ interface Header {
   qoffset: [number, number, number];
   srow: [number[], number[], number[]];
   magic: string;
+  /** xyzt_units: spatial unit code in bits 0–2, temporal in bits 3–5. */
+  xyztUnits: number;
+  /** descrip, up to its first NUL. */
+  descrip: string;
 }
 
 function readHeader(bytes: Uint8Array, fileName: string): Header {
@@ -117,6 +121,8 @@ function readHeader(bytes: Uint8Array, fileName: string): Header {
       qoffset: floats(268, 3, false) as [number, number, number],
       srow: [floats(280, 4, false), floats(296, 4, false), floats(312, 4, false)],
       magic: bytes[347] === 0 ? magic : magic + String.fromCharCode(bytes[347]!),
+      xyztUnits: bytes[123]!,
+      descrip: cString(bytes.subarray(148, 228)),
     };
   }
   const dim = Array.from({ length: 8 }, (_, i) => {
@@ -140,8 +146,19 @@ function readHeader(bytes: Uint8Array, fileName: string): Header {
     qoffset: floats(376, 3, true) as [number, number, number],
     srow: [floats(400, 4, true), floats(432, 4, true), floats(464, 4, true)],
     magic: String.fromCharCode(...bytes.subarray(4, 7)),
+    xyztUnits: r.i32(500),
+    descrip: cString(bytes.subarray(240, 320)),
   };
 }
+
+/** A fixed-size C string field: bytes up to the first NUL, as Latin-1 (the format names no encoding). */
+function cString(field: Uint8Array): string {
+  const end = field.indexOf(0);
+  return String.fromCharCode(...(end < 0 ? field : field.subarray(0, end)));
+}
+
+const SPATIAL_UNITS: Record<number, string> = { 0: 'unknown', 1: 'm', 2: 'mm', 3: 'µm' };
+const TEMPORAL_UNITS: Record<number, string> = { 0: 'unknown', 8: 's', 16: 'ms', 24: 'µs', 32: 'Hz', 40: 'ppm', 48: 'rad/s' };
 
 export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
   const h = readHeader(bytes, fileName);
@@ -214,6 +231,9 @@ export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimit
     storedDtype: dtype,
     zooms: pixdim.slice(1, ndim + 1),
     affine: bestAffine(h, pixdim, shape),
+    spatialUnit: SPATIAL_UNITS[h.xyztUnits & 0x07] ?? 'unknown',
+    temporalUnit: TEMPORAL_UNITS[h.xyztUnits & 0x38] ?? 'unknown',
+    description: h.descrip,
   };
   return { format: 'nifti', tensors: [{ key: '', tensor, info }], nonTensors: [], info: {} };
 }

@@ -18,6 +18,7 @@
  * (EXT1/2/4), which a tensor file never uses and which are refused.
  */
 import { fail } from './bytes';
+import { decodePyEscapes } from './pyString';
 import type { DType } from '../engine/tensor';
 
 // ---------------------------------------------------------------------------------------------------
@@ -797,7 +798,7 @@ class Machine {
   private textString(text: string): string {
     const q = text[0];
     if (text.length < 2 || (q !== "'" && q !== '"') || text[text.length - 1] !== q) this.corrupt('STRING argument is not a quoted literal');
-    const decoded = decodePyEscapes(text.slice(1, -1));
+    const decoded = decodePy2Escapes(text.slice(1, -1));
     if (decoded === undefined) this.corrupt('STRING argument has a bad escape');
     // A Python 2 str: bytes, decoded as UTF-8 like torch.load does.
     const raw = new Uint8Array(decoded.length);
@@ -1251,31 +1252,10 @@ function bytesRepr(v: PyBytes): string {
   return b.length > MAX_BYTES_SHOWN ? `${shown}... (${b.length} bytes)` : shown;
 }
 
-/** Decodes Python 2 string-literal escapes to a string of byte values (undefined on a bad escape). */
-function decodePyEscapes(s: string): string | undefined {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c !== '\\') {
-      out += c;
-      continue;
-    }
-    const n = s[++i];
-    if (n === undefined) return undefined;
-    const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '\n': '' };
-    if (n in simple) out += simple[n];
-    else if (n === 'x') {
-      const h = s.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(h)) return undefined;
-      out += String.fromCharCode(parseInt(h, 16));
-      i += 2;
-    } else if (/[0-7]/.test(n)) {
-      const m = /^[0-7]{1,3}/.exec(s.slice(i))![0];
-      out += String.fromCharCode(parseInt(m, 8) & 0xff);
-      i += m.length - 1;
-    } else out += `\\${n}`;
-  }
-  return out;
+/** Decodes Python 2 string-literal escapes (a bytes literal's rules) to a string of byte values (undefined on a bad escape). */
+function decodePy2Escapes(s: string): string | undefined {
+  const d = decodePyEscapes(s, 'bytes');
+  return d.ok ? d.value : undefined;
 }
 
 /** Python's raw-unicode-escape (protocol 0 UNICODE): only \uXXXX and \UXXXXXXXX are escapes. */

@@ -4,6 +4,7 @@
  * integers, True/False/None. It plays the role of numpy's `ast.literal_eval` — never `eval`, never a
  * regular expression over the whole header — and rejects anything else with a message naming the column.
  */
+import { decodePyEscapes } from './pyString';
 
 export type PyValue = string | bigint | boolean | null | PyValue[] | PyTuple | PyDict;
 /** A tuple is an array tagged so it can be told apart from a list (numpy requires `shape` to be a tuple). */
@@ -41,52 +42,23 @@ export function parsePyLiteral(text: string, opts: PyLiteralOptions = {}): PyVal
 
   const parseString = (): string => {
     const quote = text[pos]!;
+    const start = pos;
     pos++;
-    let out = '';
+    // Find the closing quote (an escaped character is skipped), then decode the body by Python's rules.
     while (true) {
       if (pos >= text.length) error('unterminated string');
       const c = text[pos]!;
-      if (c === quote) {
-        pos++;
-        return out;
-      }
+      if (c === quote) break;
       if (c === '\n') error('newline in string');
-      if (c === '\\') {
-        const e = text[pos + 1];
-        pos += 2;
-        switch (e) {
-          case '\\':
-          case "'":
-          case '"':
-            out += e;
-            break;
-          case 'n':
-            out += '\n';
-            break;
-          case 't':
-            out += '\t';
-            break;
-          case 'r':
-            out += '\r';
-            break;
-          case '0':
-            out += '\0';
-            break;
-          case 'x': {
-            const hex = text.slice(pos, pos + 2);
-            if (!/^[0-9a-fA-F]{2}$/.test(hex)) error('bad \\x escape');
-            out += String.fromCharCode(parseInt(hex, 16));
-            pos += 2;
-            break;
-          }
-          default:
-            error('unsupported escape in string');
-        }
-        continue;
-      }
-      out += c;
-      pos++;
+      pos += c === '\\' && text[pos + 1] !== '\n' ? 2 : 1;
     }
+    const d = decodePyEscapes(text.slice(start + 1, pos), 'str');
+    if (!d.ok) {
+      pos = start;
+      error(d.error);
+    }
+    pos++;
+    return (d as { value: string }).value;
   };
 
   const parseInt_ = (): bigint => {

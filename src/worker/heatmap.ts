@@ -4,7 +4,7 @@
  * Sides longer than `maxSide` are subsampled by an integer stride (nearest sample, no averaging, so every
  * value shown is a real element), which keeps what crosses to the webview bounded.
  */
-import { elementToNumber, type Tensor } from '../engine/tensor';
+import { elementToNumber, isFloatDType, type Tensor } from '../engine/tensor';
 import type { HeatmapData, HeatmapRequest } from '../protocol/messages';
 
 export function heatmapOf(t: Tensor, fileName: string, request: HeatmapRequest, maxSide = 1024): HeatmapData {
@@ -55,4 +55,76 @@ export function heatmapOf(t: Tensor, fileName: string, request: HeatmapRequest, 
     max = 0;
   }
   return { request: { key: request.key, leading: [...request.leading] }, width, height, values, min, max };
+}
+
+/**
+ * The leading indices of the 2-D slice (last two axes) a heat map should open on, so that it does not open
+ * on a blank slice: for a label map (integer or bool dtype), the middle one of the slices that hold any
+ * non-zero label; for other dtypes, the slice whose finite values vary most. One pass over the elements.
+ * A tensor without a labelled or varying slice opens on the middle slice.
+ */
+export function initialSlice(t: Tensor): number[] {
+  const lead = t.rank - 2;
+  if (lead <= 0) return [];
+  const leadShape = t.shape.slice(0, lead);
+  const slices = leadShape.reduce((a, b) => a * b, 1);
+  if (slices <= 1) return leadShape.map(() => 0);
+  const H = t.shape[lead]!;
+  const W = t.shape[lead + 1]!;
+  const labels = !isFloatDType(t.dtype);
+  const { dtype, data } = t;
+  const fast = dtype === 'float32' || dtype === 'float64' || dtype === 'uint8' || dtype === 'int32' || dtype === 'int16' || dtype === 'int8' || dtype === 'uint16' || dtype === 'uint32' || dtype === 'bool';
+  const arr = data as unknown as ArrayLike<number>;
+  const labelled: number[] = [];
+  let best = -1;
+  let bestSpread = 0;
+  const index = new Array<number>(lead).fill(0);
+  for (let s = 0; s < slices; s++) {
+    let base = t.offset;
+    for (let a = 0; a < lead; a++) base += index[a]! * t.strides[a]!;
+    let n = 0;
+    let sum = 0;
+    let sumSq = 0;
+    let any = false;
+    for (let y = 0; y < H && !(labels && any); y++) {
+      let o = base + y * t.strides[lead]!;
+      for (let x = 0; x < W; x++, o += t.strides[lead + 1]!) {
+        const v = fast ? arr[o]! : elementToNumber(dtype, data, o);
+        if (labels) {
+          if (v !== 0) {
+            any = true;
+            break;
+          }
+        } else if (v - v === 0) {
+          n++;
+          sum += v;
+          sumSq += v * v;
+        }
+      }
+    }
+    if (labels) {
+      if (any) labelled.push(s);
+    } else if (n > 0) {
+      const spread = sumSq / n - (sum / n) ** 2;
+      if (spread > bestSpread) {
+        bestSpread = spread;
+        best = s;
+      }
+    }
+    for (let a = lead - 1; a >= 0; a--) {
+      if (++index[a]! < leadShape[a]!) break;
+      index[a] = 0;
+    }
+  }
+  const chosen = labels ? (labelled.length > 0 ? labelled[Math.floor((labelled.length - 1) / 2)]! : -1) : best;
+  return unravel(chosen >= 0 ? chosen : Math.floor(slices / 2), leadShape);
+}
+
+function unravel(flat: number, shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length).fill(0);
+  for (let a = shape.length - 1; a >= 0; a--) {
+    out[a] = flat % shape[a]!;
+    flat = Math.floor(flat / shape[a]!);
+  }
+  return out;
 }

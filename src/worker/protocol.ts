@@ -6,12 +6,15 @@
  * cached copy is still current) plus either a local `fsPath` that the worker reads itself (zero work and zero
  * copies on the host) or `bytes` the host read through `workspace.fs` and transferred (zero copy). A request
  * that names a file the worker neither has cached nor can read answers `{code: 'need-bytes', uri}`; the client
- * then reads the bytes and asks again. Every request gets exactly one reply; `progress` messages may precede it.
+ * then reads the bytes and asks again. Every request gets exactly one reply, matched by id; `progress` messages
+ * may precede it; `cancel {id}` stops a request (the worker checks between reading and computing, and the
+ * engine's pool drops the ranges it has not started) without touching the cache.
  */
 import type { LossOptions, Report, EpsSweep } from '../engine/types';
 import type { DType } from '../engine/tensor';
 import type { HeatmapData, HeatmapRequest, SliceData, SliceRequest, TensorFileState } from '../protocol/messages';
 import type { ReadLimits } from '../readers/types';
+import type { CallerMessage, ServerMessage } from '../protocol/channel';
 
 export interface FileSource {
   /** URI string: the cache key. */
@@ -62,7 +65,7 @@ export interface CacheInfo {
 }
 
 /** Requests the worker serves, with their parameters and results. */
-export interface WorkerRequestMap {
+export type WorkerRequestMap = {
   /** Keys, dtypes and shapes of a file's tensors (for the quick picks). */
   list: { params: { file: FileSource; limits?: Partial<ReadLimits> }; result: TensorListing };
   /** The tensor editor's state: every tensor with stats and a histogram. */
@@ -80,13 +83,12 @@ export interface WorkerRequestMap {
   /** Drops cached files (e.g. when no open view uses them any more). */
   evict: { params: { uris: string[] }; result: { evicted: number } };
   cacheInfo: { params: Record<string, never>; result: CacheInfo };
-}
+};
 
 export type WorkerMethod = keyof WorkerRequestMap;
 
-export type HostToWorker = {
-  [M in WorkerMethod]: { type: 'request'; id: number; method: M; params: WorkerRequestMap[M]['params'] };
-}[WorkerMethod];
+/** Requests and cancels, over the id-matched channel (src/protocol/channel.ts). */
+export type HostToWorker = CallerMessage<WorkerRequestMap>;
 
 /** An error crossing the thread boundary: the class name decides how the host presents it. */
 export interface WorkerError {
@@ -103,10 +105,8 @@ export interface WorkerError {
   stack?: string;
 }
 
-export type WorkerToHost =
-  | { type: 'response'; id: number; ok: true; result: WorkerRequestMap[WorkerMethod]['result'] }
-  | { type: 'response'; id: number; ok: false; error: WorkerError }
-  | { type: 'progress'; id: number; message: string };
+/** Replies (exactly one per request, matched by id) and progress, over the same channel. */
+export type WorkerToHost = ServerMessage<WorkerRequestMap, WorkerError>;
 
 /** Initial data of the worker (`workerData`). */
 export interface WorkerInit {
@@ -126,15 +126,4 @@ export function transferablesOf(values: readonly unknown[]): ArrayBuffer[] {
     }
   }
   return [...out];
-}
-
-/** The default ε grid of the sweep chart: 0, 0.02, …, 0.4, plus the configured ε when it is off the grid. */
-export function sweepGrid(eps: number): number[] {
-  const grid: number[] = [];
-  for (let i = 0; i <= 20; i++) grid.push(Math.round(i * 2) / 100);
-  if (eps >= 0 && eps <= 1 && !grid.some((g) => Math.abs(g - eps) < 1e-12)) {
-    grid.push(eps);
-    grid.sort((a, b) => a - b);
-  }
-  return grid;
 }

@@ -13,8 +13,10 @@ import type { TensorFileState, TensorSummary } from '../protocol/messages';
 import { readTensorFile } from '../readers/index';
 import { histogram, tensorStats } from '../readers/stats';
 import { TensorFileError, type ReadLimits, type TensorFile } from '../readers/types';
-import { heatmapOf } from './heatmap';
+import { headerFacts } from './headerFacts';
+import { heatmapOf, initialSlice } from './heatmap';
 import type { CacheInfo, FileSource, TensorSource, WorkerError, WorkerMethod, WorkerRequestMap } from './protocol';
+import { throwIfCancelled, type Handler, type Handlers } from '../protocol/channel';
 
 /** Default cache budget: two W2-sized pairs (≈ 1 GB each) stay loaded. */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
@@ -47,30 +49,38 @@ export class TensorWorkerService {
 
   constructor(private readonly budgetBytes = DEFAULT_CACHE_BYTES) {}
 
-  async handle<M extends WorkerMethod>(method: M, params: WorkerRequestMap[M]['params'], progress: ProgressFn = () => {}): Promise<WorkerRequestMap[M]['result']> {
-    const p = params as never;
-    switch (method) {
-      case 'list':
-        return (await this.list(p, progress)) as WorkerRequestMap[M]['result'];
-      case 'describe':
-        return (await this.describe(p, progress)) as WorkerRequestMap[M]['result'];
-      case 'report':
-        return (await this.report(p, progress)) as WorkerRequestMap[M]['result'];
-      case 'slice':
-        return (await this.slice(p, progress)) as WorkerRequestMap[M]['result'];
-      case 'heatmap':
-        return (await this.heatmap(p, progress)) as WorkerRequestMap[M]['result'];
-      case 'evict':
-        return this.evict(p) as WorkerRequestMap[M]['result'];
-      case 'cacheInfo':
-        return this.cacheInfo() as WorkerRequestMap[M]['result'];
-      default:
-        throw new Error(`unknown worker request ${JSON.stringify(method)}`);
-    }
+  /**
+   * The requests this service answers, for the worker's channel server. `signal` aborts when the host cancels
+   * the request: the service stops before computing and the engine's pool drops the ranges it has not
+   * started; files read meanwhile stay cached (another view may be waiting on them).
+   */
+  handlers(): Handlers<WorkerRequestMap> {
+    return {
+      list: (p, c) => this.list(p, c.progress, c.signal),
+      describe: (p, c) => this.describe(p, c.progress, c.signal),
+      report: (p, c) => this.report(p, c.progress, c.signal),
+      slice: (p, c) => this.slice(p, c.progress, c.signal),
+      heatmap: (p, c) => this.heatmap(p, c.progress, c.signal),
+      evict: (p) => this.evict(p),
+      cacheInfo: () => this.cacheInfo(),
+    };
   }
 
-  async list(p: WorkerRequestMap['list']['params'], progress: ProgressFn): Promise<WorkerRequestMap['list']['result']> {
+  /** One request by name (tests drive the service in-process through this). */
+  async handle<M extends WorkerMethod>(
+    method: M,
+    params: WorkerRequestMap[M]['params'],
+    progress: ProgressFn = () => {},
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<WorkerRequestMap[M]['result']> {
+    const h = (this.handlers() as Record<string, Handler<WorkerRequestMap, M> | undefined>)[method];
+    if (!h) throw new Error(`unknown worker request ${JSON.stringify(method)}`);
+    return h(params, { id: 0, signal, progress });
+  }
+
+  async list(p: WorkerRequestMap['list']['params'], progress: ProgressFn, signal?: AbortSignal): Promise<WorkerRequestMap['list']['result']> {
     const { entry, readMs } = await this.load(p.file, p.limits, progress, new Set([p.file.uri]));
+    throwIfCancelled(signal);
     return {
       format: entry.file.format,
       tensors: entry.file.tensors.map((t) => ({ key: t.key, dtype: t.tensor.dtype, shape: [...t.tensor.shape] })),
@@ -79,11 +89,12 @@ export class TensorWorkerService {
     };
   }
 
-  async describe(p: WorkerRequestMap['describe']['params'], progress: ProgressFn): Promise<TensorFileState> {
+  async describe(p: WorkerRequestMap['describe']['params'], progress: ProgressFn, signal?: AbortSignal): Promise<TensorFileState> {
     const { entry } = await this.load(p.file, p.limits, progress, new Set([p.file.uri]));
     const bins = p.bins ?? 64;
     const tensors: TensorSummary[] = [];
     for (const e of entry.file.tensors) {
+      throwIfCancelled(signal);
       progress(`Statistics of ${e.key || p.file.fileName}…`);
       tensors.push(summarize(e.key, e.tensor, bins));
     }
@@ -94,11 +105,13 @@ export class TensorWorkerService {
       bytes: p.file.size,
       tensors,
       nonTensors: entry.file.nonTensors.map((n) => ({ key: n.key, type: n.type, value: displayValue(n.value) })),
+      header: headerFacts(entry.file),
     };
   }
 
-  async report(p: WorkerRequestMap['report']['params'], progress: ProgressFn): Promise<WorkerRequestMap['report']['result']> {
+  async report(p: WorkerRequestMap['report']['params'], progress: ProgressFn, signal?: AbortSignal): Promise<WorkerRequestMap['report']['result']> {
     const { logits, target, readMs } = await this.loadPair(p.logits, p.target, p.limits, progress);
+    throwIfCancelled(signal);
     const t0 = performance.now();
     progress('Computing the report…');
     let report: engine.Report;
@@ -111,13 +124,14 @@ export class TensorWorkerService {
       // One fused pass gathers the report's sums and the sweep's; should the sweep alone fail, the report
       // is still worth showing.
       try {
-        ({ report, sweep } = await computeReportAndSweepParallel(logits.tensor, target.tensor, p.options, p.sweepEps, pool));
+        ({ report, sweep } = await computeReportAndSweepParallel(logits.tensor, target.tensor, p.options, p.sweepEps, pool, signal));
       } catch (e) {
-        report = await computeReportParallel(logits.tensor, target.tensor, p.options, pool);
+        throwIfCancelled(signal);
+        report = await computeReportParallel(logits.tensor, target.tensor, p.options, pool, signal);
         sweepError = e instanceof Error ? e.message : String(e);
       }
     } else {
-      report = await computeReportParallel(logits.tensor, target.tensor, p.options, pool);
+      report = await computeReportParallel(logits.tensor, target.tensor, p.options, pool, signal);
     }
     const computeMs = performance.now() - t0;
     return {
@@ -132,13 +146,15 @@ export class TensorWorkerService {
     };
   }
 
-  async slice(p: WorkerRequestMap['slice']['params'], progress: ProgressFn): Promise<WorkerRequestMap['slice']['result']> {
+  async slice(p: WorkerRequestMap['slice']['params'], progress: ProgressFn, signal?: AbortSignal): Promise<WorkerRequestMap['slice']['result']> {
     const { logits, target } = await this.loadPair(p.logits, p.target, p.limits, progress);
+    throwIfCancelled(signal);
     return engine.computeSlice(logits.tensor, target.tensor, p.options, p.request);
   }
 
-  async heatmap(p: WorkerRequestMap['heatmap']['params'], progress: ProgressFn): Promise<WorkerRequestMap['heatmap']['result']> {
+  async heatmap(p: WorkerRequestMap['heatmap']['params'], progress: ProgressFn, signal?: AbortSignal): Promise<WorkerRequestMap['heatmap']['result']> {
     const { entry } = await this.load(p.file, p.limits, progress, new Set([p.file.uri]));
+    throwIfCancelled(signal);
     const t = pick(entry.file, p.file.fileName, p.request.key);
     return heatmapOf(t.tensor, p.file.fileName, p.request, p.maxSide);
   }
@@ -306,6 +322,7 @@ function summarize(key: string, t: Tensor, bins: number): TensorSummary {
     nanCount: s.nanCount,
     infCount: s.infCount,
     histogram: h.min !== null && h.max !== null ? { lo: h.min, hi: h.max, counts: h.counts } : null,
+    initialLeading: initialSlice(t),
   };
 }
 

@@ -1,10 +1,12 @@
 /**
  * The worker-thread entry (bundled to dist/worker.js): the extension host posts requests of
- * src/worker/protocol.ts, {@link TensorWorkerService} answers them. Reading and computing happen here so the
- * extension host's main thread never waits on them. One reply per request, `progress` messages before it.
+ * src/worker/protocol.ts over the id-matched channel (src/protocol/channel.ts), {@link TensorWorkerService}
+ * answers them. Reading and computing happen here so the extension host's main thread never waits on them.
+ * One reply per request, `progress` messages before it; a `cancel` aborts that request's signal only.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { transferablesOf, type HostToWorker, type WorkerInit, type WorkerToHost } from './protocol';
+import { RequestServer } from '../protocol/channel';
+import { transferablesOf, type WorkerError, type WorkerInit, type WorkerRequestMap } from './protocol';
 import { DEFAULT_CACHE_BYTES, TensorWorkerService, toWorkerError } from './service';
 import { installZlibInflate } from '../node/zlibInflate';
 
@@ -20,16 +22,9 @@ function resultTransferables(result: unknown): ArrayBuffer[] {
   return transferablesOf(Object.values(result));
 }
 
-port.on('message', (msg: HostToWorker) => {
-  const { id } = msg;
-  const progress = (message: string) => port.postMessage({ type: 'progress', id, message } satisfies WorkerToHost);
-  service.handle(msg.method, msg.params as never, progress).then(
-    (result) => {
-      const reply: WorkerToHost = { type: 'response', id, ok: true, result: result as never };
-      port.postMessage(reply, resultTransferables(result));
-    },
-    (e: unknown) => {
-      port.postMessage({ type: 'response', id, ok: false, error: toWorkerError(e) } satisfies WorkerToHost);
-    },
-  );
+const server = new RequestServer<WorkerRequestMap, WorkerError>(service.handlers(), {
+  send: (m, transfer) => port.postMessage(m, transfer as ArrayBuffer[] | undefined),
+  toError: toWorkerError,
+  transferOf: resultTransferables,
 });
+port.on('message', (m: unknown) => void server.receive(m));

@@ -216,7 +216,7 @@ let context: { subscriptions: { dispose(): unknown }[] };
 function setup(docs: FakeDocument[], notebooks: FakeNotebook[] = []) {
   workspace.textDocuments = docs;
   workspace.notebookDocuments = notebooks;
-  const features = registerPythonFeatures(context as never, { getSettings: () => settings, lastNumClasses: () => lastC, onDidChangeLastNumClasses: cChanged.event });
+  const features = registerPythonFeatures(context as never, { getSettings: () => settings, comparedNumClasses: () => lastC, onDidChangeLastNumClasses: cChanged.event });
   const provider = (kind: string) => registrations.find((r) => r.kind === kind && !r.disposed)!.provider as Record<string, (...a: unknown[]) => unknown>;
   return { features, lens: provider('codeLens'), hover: provider('hover'), actions: provider('codeActions'), collection: collections[collections.length - 1]! };
 }

@@ -63,6 +63,36 @@ test('concurrent requests each get their own reply, in completion order', async 
   assert.deepEqual(posted.map((r) => r.id), [11, 10]);
 });
 
+test('a cancel aborts the signal of that request only; the cancelled request is still answered', async () => {
+  const seen: string[] = [];
+  const { d, posted, errors } = harness({
+    heatmap: async (p, { signal }) => {
+      await new Promise((r) => setTimeout(r, 20));
+      seen.push(`${p.key}: ${signal.aborted ? 'aborted' : 'running'}`);
+      if (signal.aborted) throw new Error('stopped');
+      return { request: p, width: 0, height: 0, values: new Float32Array(0), min: 0, max: 0 };
+    },
+  });
+  const a = d.dispatch({ type: 'request', id: 1, method: 'heatmap', params: { key: 'a', leading: [] } });
+  const b = d.dispatch({ type: 'request', id: 2, method: 'heatmap', params: { key: 'b', leading: [] } });
+  await d.dispatch({ type: 'cancel', id: 1 });
+  await d.dispatch({ type: 'cancel', id: 99 }); // unknown: ignored
+  await Promise.all([a, b]);
+  assert.deepEqual(seen.sort(), ['a: aborted', 'b: running']);
+  assert.deepEqual(posted.map((r) => [r.id, r.ok]).sort(), [[1, false], [2, true]]);
+  assert.deepEqual(errors, [], 'a cancelled request is not reported as a failure');
+});
+
+test('dispose aborts every running request', async () => {
+  let aborted = false;
+  const { d, posted } = harness({ copy: (_p, { signal }) => new Promise((resolve) => signal.addEventListener('abort', () => ((aborted = true), resolve({})))) });
+  const job = d.dispatch({ type: 'request', id: 5, method: 'copy', params: { text: '' } });
+  d.dispose();
+  await job;
+  assert.ok(aborted);
+  assert.equal(posted.length, 1);
+});
+
 test('a failing post (webview gone) does not reject', async () => {
   const errors: string[] = [];
   const d = new RequestDispatcher({ copy: () => ({}) }, () => Promise.reject(new Error('Webview is disposed')), (_m, e) => errors.push(errorToLine(e)));
@@ -74,6 +104,8 @@ test('message guard and Disposable base', () => {
   assert.ok(isWebviewToHost({ type: 'ready' }));
   assert.ok(isWebviewToHost({ type: 'request', id: 1, method: 'copy', params: {} }));
   assert.ok(!isWebviewToHost({ type: 'request', id: '1', method: 'copy' }));
+  assert.ok(isWebviewToHost({ type: 'cancel', id: 3 }));
+  assert.ok(!isWebviewToHost({ type: 'cancel' }));
   assert.ok(!isWebviewToHost(null));
   const order: string[] = [];
   class Owner extends Disposable {

@@ -11,7 +11,9 @@ import { TENSOR_FILE_GLOBS, TENSOR_FILENAME_REGEX } from '../../src/extension/te
 import { repoRoot } from './helpers/paths';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
-const COMMANDS = ['compareLosses', 'openTensorFile', 'compareWith', 'inspectWithOptions', 'showOutput'].map((c) => `lossInspector.${c}`);
+const COMMANDS = [
+  'compareLosses', 'openTensorFile', 'compareWith', 'inspectWithOptions', 'showOutput', 'compareFromDebugger', 'compareLossWith', 'refreshFromDebugger',
+].map((c) => `lossInspector.${c}`);
 
 test('activation: our commands, the custom editor, the panel restore and python — never *', () => {
   const ev: string[] = pkg.activationEvents;
@@ -19,7 +21,10 @@ test('activation: our commands, the custom editor, the panel restore and python 
   assert.ok(ev.every((e) => e !== '*' && !e.startsWith('onStartupFinished')));
   assert.deepEqual(
     [...ev].sort(),
-    [...COMMANDS.map((c) => `onCommand:${c}`), 'onCustomEditor:lossInspector.tensorFile', 'onLanguage:python', 'onWebviewPanel:lossInspector.comparison'].sort(),
+    [
+      ...COMMANDS.map((c) => `onCommand:${c}`), 'onCustomEditor:lossInspector.tensorFile', 'onLanguage:python', 'onWebviewPanel:lossInspector.comparison',
+      'onFileSystem:loss-inspector-debug',
+    ].sort(),
   );
   assert.equal(pkg.main, './dist/extension.js');
   assert.equal(pkg.browser, undefined);
@@ -34,6 +39,20 @@ test('commands: all contributed with the category; CodeLens-only ones hidden fro
   assert.equal(cmds.find((c) => c.command === 'lossInspector.openTensorFile')!.title, 'Open Tensor File');
   const hidden = pkg.contributes.menus.commandPalette.filter((m: { when: string }) => m.when === 'false').map((m: { command: string }) => m.command);
   assert.ok(hidden.includes('lossInspector.inspectWithOptions'));
+});
+
+test('debugger commands: palette only while stopped, the Variables view menu, Refresh in a debugger view\'s title', () => {
+  const palette: { command: string; when: string }[] = pkg.contributes.menus.commandPalette;
+  const when = (c: string) => palette.find((m) => m.command === `lossInspector.${c}`)?.when;
+  assert.match(when('compareFromDebugger')!, /debugState == 'stopped'/);
+  assert.equal(when('compareLossWith'), 'false');
+  assert.equal(pkg.contributes.menus['debug/variables/context'][0].command, 'lossInspector.compareLossWith');
+  const title = pkg.contributes.menus['editor/title'].find((m: { command: string }) => m.command === 'lossInspector.refreshFromDebugger');
+  assert.match(title.when, /activeWebviewPanelId == 'lossInspector\.comparison'/);
+  const cmds: { command: string; title: string }[] = pkg.contributes.commands;
+  assert.equal(cmds.find((c) => c.command === 'lossInspector.compareFromDebugger')!.title, 'Compare Losses from Debugger…');
+  assert.equal(cmds.find((c) => c.command === 'lossInspector.compareLossWith')!.title, 'Compare Loss With…');
+  assert.equal(cmds.find((c) => c.command === 'lossInspector.refreshFromDebugger')!.title, 'Refresh from Debugger');
 });
 
 test('explorer menu when-clause and the custom editor cover exactly the seven tensor patterns', () => {

@@ -16,7 +16,7 @@ test('no settings → engine defaults', () => {
   assert.equal(r.settings.classNames, null);
   assert.equal(r.settings.codeLensEnabled, true);
   assert.equal(r.settings.diagnosticsEnabled, true);
-  assert.equal(r.settings.defaultNumClasses, 2);
+  assert.equal(r.settings.defaultNumClasses, null);
   assert.equal(r.settings.maxTensorMB, 4096);
 });
 
@@ -68,7 +68,7 @@ test('bad extra settings are named too', () => {
   ]);
   assert.equal(r.settings.classNames, null);
   assert.equal(r.settings.maxTensorMB, 4096);
-  assert.equal(r.settings.defaultNumClasses, 2);
+  assert.equal(r.settings.defaultNumClasses, null);
   assert.equal(r.settings.diagnosticsEnabled, true);
 });
 

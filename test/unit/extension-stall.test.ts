@@ -15,7 +15,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { resolveOptions } from '../../src/engine/index';
 import { NodeFileAccess } from '../../src/extension/nodeFileAccess';
 import { WorkerClient } from '../../src/extension/workerClient';
-import { sweepGrid } from '../../src/worker/protocol';
+import { viewSweepGrid as sweepGrid } from '../../src/engine/sweepGrid';
 import { repoRoot } from './helpers/paths';
 
 const W1 = process.env.LI_STALL_W1 === '1';

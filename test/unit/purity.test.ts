@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const PURE = ['src/engine', 'src/readers', 'src/analysis', 'src/protocol'];
+const PURE = ['src/engine', 'src/readers', 'src/analysis', 'src/protocol', 'src/dataset'];
 
 function files(dir: string): string[] {
   let out: string[] = [];

@@ -27,8 +27,10 @@ async function rowOrder(v: ViewPage): Promise<number[]> {
   return v.page.$$eval('[data-testid^="class-row-"]', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.class)));
 }
 
+/** Smoothed − hard as the view must show it: exactly 0 where the two agree to 1e-12 relative (float noise). */
 function delta(a: number | null, b: number | null): number | null {
-  return a === null || b === null ? null : a - b;
+  if (a === null || b === null) return null;
+  return Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b)) ? 0 : a - b;
 }
 
 async function expectTableMatches(v: ViewPage, state: ComparisonState): Promise<void> {
@@ -195,6 +197,26 @@ describe('comparison webview (Chromium)', () => {
     const sd: SliceData = sampleSlice(state.options, smoothed.params);
     await v.respond(smoothed.id, sd);
     await v.page.waitForSelector('[data-testid="slice-viewer"][data-drawn="0/2/3/smoothed"]');
+  });
+
+  test('slice controls appear only where they choose something', async () => {
+    // The sample is a 3-D volume with a batch of 1: axis and slice controls, no batch control.
+    assert.equal(state.volume!.batch, 1);
+    assert.equal(await v.page.isVisible('[data-testid="slice-axis"]'), true);
+    assert.equal(await v.page.isVisible('[data-testid="slice-index-field"]'), true);
+    assert.equal(await v.page.isVisible('[data-testid="slice-batch"]'), false);
+    // A 2-D pair in a separate page: the plane is the whole image, so no axis and no slice controls.
+    const w = await h.open('comparison', 'light');
+    try {
+      await w.waitFor((m) => m.type === 'ready');
+      await w.push({ type: 'init', view: 'comparison', state: { ...state, volume: { batch: 2, spatial: [8, 8] } } });
+      await w.page.waitForSelector('[data-testid="slice-viewer"]:not([hidden])');
+      assert.equal(await w.page.isVisible('[data-testid="slice-batch"]'), true);
+      assert.equal(await w.page.isVisible('[data-testid="slice-axis"]'), false);
+      assert.equal(await w.page.isVisible('[data-testid="slice-index-field"]'), false);
+    } finally {
+      await w.close();
+    }
   });
 
   test('changing ε sends one debounced recompute, and the answer re-renders everything', async () => {

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type { WebviewToHost } from '../../src/protocol/messages';
 import { HostClient, RequestError } from '../../webview/common/client';
 import { debounce } from '../../webview/common/debounce';
-import { formatCount, formatDelta, formatNumber, formatShape } from '../../webview/common/format';
+import { contrastRatio, legible } from '../../webview/common/contrast';
+import { difference, formatCount, formatDelta, formatNumber, formatShape } from '../../webview/common/format';
 import { classRows, exportStem, sortRows, toCsv, toMarkdown } from '../../webview/comparison/classRows';
 import { parseNumber, parseWeight } from '../../webview/comparison/optionValues';
 import { sampleState } from './fixtures';
@@ -40,6 +41,25 @@ test('client: a request without an answer times out with an error naming the met
   await assert.rejects(p, (e: unknown) => e instanceof RequestError && e.timedOut && /slice: no answer/.test(e.message));
   // A late answer is ignored, not thrown.
   c.receive({ type: 'response', id: (sent[0] as { id: number }).id, ok: true, result: {} });
+  assert.equal(c.pendingCount, 0);
+});
+
+test('client: a timeout or an aborted signal rejects at once and tells the host to stop; dispose rejects the rest', async () => {
+  const { c, sent } = client({ slice: 20 });
+  const timedOut = c.request('slice', { batch: 0, axis: 0, index: 0, mode: 'hard' });
+  await assert.rejects(timedOut, (e: unknown) => e instanceof RequestError && e.timedOut);
+  const ac = new AbortController();
+  const aborted = c.request('heatmap', { key: 'x', leading: [] }, 0, ac.signal);
+  ac.abort();
+  await assert.rejects(aborted, (e: unknown) => e instanceof RequestError && e.method === 'heatmap' && /cancelled/.test(e.message));
+  const reqs = sent.filter((m) => m.type === 'request') as { id: number }[];
+  assert.deepEqual(
+    sent.filter((m) => m.type === 'cancel'),
+    reqs.map((r) => ({ type: 'cancel', id: r.id })),
+  );
+  const left = c.request('copy', { text: '' });
+  c.dispose();
+  await assert.rejects(left, /the view was closed/);
   assert.equal(c.pendingCount, 0);
 });
 
@@ -111,6 +131,20 @@ test('formatting', () => {
   assert.equal(formatShape([1, 4, 32]), '1×4×32');
 });
 
+test('difference: float noise at ε 0 is exactly 0, a real change is kept with its sign', () => {
+  const hard = 0.1 + 0.2; // 0.30000000000000004
+  assert.equal(difference(0.3, hard), 0);
+  assert.equal(difference(1.2068, 1.2068 + 1e-16), 0);
+  assert.equal(difference(0, 0), 0);
+  assert.equal(difference(0.31, 0.3), 0.31 - 0.3);
+  assert.equal(difference(1e-14, 0), 1e-14); // a tiny loss against 0 is still a change
+  assert.equal(difference(null, 1), null);
+  // ε 0: smoothed and hard differ only by float noise, and every class row shows Δ 0.
+  const report = structuredClone(sampleState().report);
+  for (const c of report.perClass!) if (c.ceHard !== null) c.ceSmoothed = c.ceHard * (1 + 1e-15);
+  for (const r of classRows(report, null)) if (r.ceHard !== null) assert.equal(r.ceDelta, 0, `class ${r.class}`);
+});
+
 test('debounce: one call with the last arguments', async () => {
   const calls: number[] = [];
   const d = debounce((x: number) => calls.push(x), 20);
@@ -125,4 +159,17 @@ test('debounce: one call with the last arguments', async () => {
   d(5);
   d.flush();
   assert.deepEqual(calls, [3, 5]);
+});
+
+test('contrast: WCAG ratios, and legible() reaches the threshold with the least mix toward the foreground', () => {
+  assert.equal(Number(contrastRatio([0, 0, 0], [255, 255, 255]).toFixed(2)), 21);
+  assert.equal(contrastRatio([113, 113, 113], [113, 113, 113]), 1);
+  // VS Code's orange on Light Modern's white: 2.9:1, too pale for a line; nudged toward the foreground.
+  const orange = [209, 134, 22] as const;
+  assert.ok(contrastRatio(orange, [255, 255, 255]) < 3);
+  const fixed = legible(orange, [255, 255, 255], [59, 59, 59], 3);
+  assert.ok(contrastRatio(fixed, [255, 255, 255]) >= 3);
+  assert.ok(contrastRatio(legible(orange, [255, 255, 255], [59, 59, 59], 2.5), [255, 255, 255]) < 3, 'no more mix than needed');
+  // Already legible: unchanged.
+  assert.deepEqual(legible([55, 148, 255], [31, 31, 31], [204, 204, 204], 3), [55, 148, 255]);
 });

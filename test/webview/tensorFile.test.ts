@@ -16,7 +16,7 @@ const service = new TensorWorkerService();
 
 function source(rel: string) {
   const fsPath = join(corpusDir, rel);
-  if (!existsSync(fsPath)) throw new Error(`reference data missing: ${fsPath} (expected shared/ beside the repository)`);
+  if (!existsSync(fsPath)) throw new Error(`reference data missing: ${fsPath} (the tensor corpus is vendored in test/fixtures/corpus)`);
   const st = statSync(fsPath);
   return { uri: `file://${fsPath}`, fileName: basename(fsPath), mtime: st.mtimeMs, size: st.size, fsPath };
 }
@@ -81,9 +81,22 @@ describe('tensor-file webview (Chromium)', () => {
     assert.equal(await v.page.locator('[data-testid^="non-tensor-"]').count(), state.nonTensors.length + 1 /* the table */);
     assert.equal(await v.page.textContent('[data-testid="non-tensor-0"] td:first-child'), 'epoch');
 
-    // The first rank ≥ 2 tensor is selected: histogram drawn, heat map asked for with zero leading indices.
+    // The first rank ≥ 2 tensor is selected: histogram drawn, heat map asked for at the slice the worker
+    // picked (the filter of the 4 whose weights vary most), with a control only for the axis of size 4.
     const first = await answerHeatmap(v, rel, 0);
-    assert.deepEqual(first, { key: 'model.0.weight', leading: [0, 0] });
+    assert.deepEqual(first, { key: 'model.0.weight', leading: state.tensors[0]!.initialLeading });
+    assert.equal(await v.page.locator('[data-testid^="heatmap-index-"]').count(), 1, 'no control for the axis of size 1');
+    // dtype and shape never break inside the token, even in a narrow editor.
+    await v.page.setViewportSize({ width: 560, height: 900 });
+    for (const id of ['tensor-dtype-0', 'tensor-shape-0']) {
+      const lines = await v.page.$eval(`[data-testid="${id}"]`, (e) => {
+        const r = document.createRange();
+        r.selectNodeContents(e);
+        return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size;
+      });
+      assert.equal(lines, 1, `${id} on one line`);
+    }
+    await v.page.setViewportSize({ width: 1280, height: 900 });
     const hs = await v.canvasStats('histogram-canvas');
     assert.ok(hs.painted > 2000 && hs.colors > 4, `histogram drawn (${hs.painted} px, ${hs.colors} colours)`);
     const hm = await v.canvasStats('heatmap-canvas');
@@ -98,7 +111,7 @@ describe('tensor-file webview (Chromium)', () => {
     // Selecting another tensor (click on its row) shows it.
     since = v.posted.length;
     await v.page.click('[data-testid="tensor-key-7"]');
-    assert.deepEqual(await answerHeatmap(v, rel, since), { key: 'model.3.weight', leading: [0, 0] });
+    assert.deepEqual(await answerHeatmap(v, rel, since), { key: 'model.3.weight', leading: state.tensors[7]!.initialLeading });
     assert.equal(await v.page.textContent('[data-testid="detail-title"]'), 'model.3.weight');
     assert.equal(await v.page.getAttribute('[data-testid="tensor-row-7"]', 'aria-selected'), 'true');
 
@@ -194,6 +207,40 @@ describe('tensor-file webview (Chromium)', () => {
     assert.deepEqual(v.pageErrors, []);
   });
 
+  test('a NIfTI label map: header facts, opens on the middle labelled slice, no control without a choice', async () => {
+    const rel = 'nifti/labels_int16.nii.gz';
+    const state = await describeFile(rel);
+    const v = await h.open('tensorFile', 'light');
+    pages.push(v);
+    await v.waitFor((m) => m.type === 'ready');
+    await v.push({ type: 'init', view: 'tensorFile', state });
+    const req = await answerHeatmap(v, rel, 0);
+    assert.deepEqual(req.leading, state.tensors[0]!.initialLeading);
+    const hm = await v.canvasStats('heatmap-canvas');
+    assert.ok(hm.colors >= 2, 'the opening slice shows labels, not a blank slice');
+    await v.page.waitForSelector('[data-testid="header-facts"]');
+    const facts = await v.page.$$eval('[data-testid^="header-fact-"]', (rows) => rows.map((r) => r.textContent ?? ''));
+    assert.ok(facts.some((f) => f.startsWith('spacing') && f.includes('1.5 × 1.5 × 2.5')), facts.join(' | '));
+    assert.ok(facts.some((f) => f.startsWith('affine') && f.includes('[1.5, 0, 0, -20]')), facts.join(' | '));
+    assert.ok(facts.some((f) => f.startsWith('dims') && f.includes('24 × 20 × 12')), facts.join(' | '));
+    await v.screenshot('tensorFile-nifti');
+    assert.deepEqual(await v.cspViolations(), []);
+    assert.deepEqual(v.consoleErrors, []);
+  });
+
+  test('safetensors metadata is shown; a 2-D tensor has no index controls', async () => {
+    const rel = 'st/model_weights.safetensors';
+    const state = await describeFile(rel);
+    const v = await h.open('tensorFile', 'dark');
+    pages.push(v);
+    await v.waitFor((m) => m.type === 'ready');
+    await v.push({ type: 'init', view: 'tensorFile', state });
+    await v.page.waitForSelector('[data-testid="header-facts"]');
+    const facts = await v.page.$$eval('[data-testid^="header-fact-"]', (rows) => rows.map((r) => r.textContent ?? ''));
+    assert.deepEqual(facts, ['formatpt', 'descriptionmodèle de segmentation']);
+    assert.deepEqual(await v.cspViolations(), []);
+  });
+
   test('a 3-D segmentation file: screenshots in dark and light', async () => {
     const rel = 'pt/seg3d_logits.pth';
     const state = await describeFile(rel);
@@ -202,12 +249,13 @@ describe('tensor-file webview (Chromium)', () => {
     await v.waitFor((m) => m.type === 'ready');
     await v.push({ type: 'init', view: 'tensorFile', state });
     const req = await answerHeatmap(v, rel, 0);
-    assert.deepEqual(req, { key: 'logits', leading: [0, 0, 0] });
-    // Three leading axes, one control each; the middle depth slice for the picture.
-    assert.equal(await v.page.locator('[data-testid^="heatmap-index-"]').count(), 3);
+    assert.deepEqual(req, { key: 'logits', leading: state.tensors.find((t) => t.key === 'logits')!.initialLeading });
+    // Three leading axes, the batch of 1 without a control; the middle depth slice for the picture.
+    assert.equal(await v.page.locator('[data-testid^="heatmap-index-"]').count(), 2);
+    assert.equal(await v.page.locator('[data-testid="heatmap-index-0"]').count(), 0);
     const since = v.posted.length;
     await v.page.locator('[data-testid="heatmap-index-2"] input').fill('12');
-    assert.deepEqual((await answerHeatmap(v, rel, since)).leading, [0, 0, 12]);
+    assert.deepEqual((await answerHeatmap(v, rel, since)).leading, [0, req.leading[1], 12]);
     assert.deepEqual(await v.page.$eval('[data-testid="heatmap-canvas"]', (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]), [16, 24]);
     await v.screenshot('tensorFile-dark');
     await v.setTheme('light');

@@ -4,7 +4,7 @@
  * applies them the way VS Code does: `documentElement.style.setProperty` plus the body class and
  * `data-vscode-theme-kind`.
  */
-export type ThemeName = 'dark' | 'light' | 'high-contrast';
+export type ThemeName = 'dark' | 'light' | 'high-contrast' | 'high-contrast-light';
 
 const FONT = {
   'font-family': '"DejaVu Sans", "Segoe WPC", "Segoe UI", Ubuntu, sans-serif',
@@ -195,6 +195,46 @@ const HIGH_CONTRAST: Record<string, string> = {
   'testing-iconPassed': '#73c991',
 };
 
+/** VS Code's built-in "Light High Contrast" theme, over the light variables it does not change. */
+const HIGH_CONTRAST_LIGHT: Record<string, string> = {
+  ...LIGHT,
+  foreground: '#292929',
+  descriptionForeground: '#292929',
+  errorForeground: '#b5200d',
+  'editor-background': '#ffffff',
+  'editor-foreground': '#292929',
+  'sideBar-background': '#ffffff',
+  'panel-background': '#ffffff',
+  'panel-border': '#0f4a85',
+  'widget-border': '#0f4a85',
+  contrastBorder: '#0f4a85',
+  contrastActiveBorder: '#006bbd',
+  focusBorder: '#006bbd',
+  'button-background': '#0f4a85',
+  'button-foreground': '#ffffff',
+  'checkbox-border': '#0f4a85',
+  'dropdown-border': '#0f4a85',
+  'input-border': '#0f4a85',
+  'input-placeholderForeground': '#767676',
+  'textLink-foreground': '#0f4a85',
+  'textLink-activeForeground': '#0f4a85',
+  'editorWarning-foreground': '#895503',
+  'inputValidation-infoBackground': '#ffffff',
+  'inputValidation-infoBorder': '#0f4a85',
+  'inputValidation-warningBackground': '#ffffff',
+  'inputValidation-warningBorder': '#0f4a85',
+  'inputValidation-errorBackground': '#ffffff',
+  'inputValidation-errorBorder': '#0f4a85',
+  'charts-foreground': '#292929',
+  'charts-lines': 'rgba(41, 41, 41, 0.5)',
+  'charts-red': '#b5200d',
+  'charts-blue': '#0f4a85',
+  'charts-yellow': '#895503',
+  'charts-orange': '#895503',
+  'charts-green': '#374e06',
+  'charts-purple': '#652d90',
+};
+
 export interface ThemeSpec {
   bodyClass: string;
   kind: string;
@@ -205,6 +245,7 @@ export const THEMES: Record<ThemeName, ThemeSpec> = {
   dark: { bodyClass: 'vscode-dark', kind: 'vscode-dark', variables: prefix(DARK) },
   light: { bodyClass: 'vscode-light', kind: 'vscode-light', variables: prefix(LIGHT) },
   'high-contrast': { bodyClass: 'vscode-high-contrast', kind: 'vscode-high-contrast', variables: prefix(HIGH_CONTRAST) },
+  'high-contrast-light': { bodyClass: 'vscode-high-contrast-light', kind: 'vscode-high-contrast-light', variables: prefix(HIGH_CONTRAST_LIGHT) },
 };
 
 function prefix(vars: Record<string, string>): Record<string, string> {

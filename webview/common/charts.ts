@@ -32,6 +32,7 @@ export interface MarkerOptions {
 }
 
 declare module 'chart.js' {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- an augmentation must repeat chart.js's type parameter
   interface PluginOptionsByType<TType extends ChartType> {
     marker?: MarkerOptions;
   }
@@ -106,6 +107,7 @@ export class ChartView<T extends ChartType = ChartType> {
   constructor(readonly canvas: HTMLCanvasElement) {}
 
   render(config: ChartConfiguration<T>): void {
+    this.recordSeriesColors(config);
     const type = (config as { type: ChartType }).type;
     if (this.chart && (this.chart.config as { type: ChartType }).type === type) {
       this.chart.data = config.data;
@@ -115,6 +117,19 @@ export class ChartView<T extends ChartType = ChartType> {
     }
     this.chart?.destroy();
     this.chart = new Chart(this.canvas, config);
+  }
+
+  /**
+   * The series' colours as plain strings on the canvas (`data-series-colors`), so that what a chart paints can
+   * be checked against the page's real background (the contrast test reads it; the pixels alone mix with
+   * anti-aliasing and grid lines).
+   */
+  private recordSeriesColors(config: ChartConfiguration<T>): void {
+    const colors = new Set<string>();
+    for (const d of config.data.datasets as { borderColor?: unknown; backgroundColor?: unknown; type?: string }[]) {
+      for (const c of [d.borderColor, d.backgroundColor]) if (typeof c === 'string' && !c.startsWith('rgba')) colors.add(c);
+    }
+    this.canvas.dataset.seriesColors = JSON.stringify([...colors]);
   }
 
   destroy(): void {

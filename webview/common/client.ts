@@ -1,11 +1,14 @@
 /**
- * The typed messaging client of a webview: the `ready` handshake, one promise per request id (resolved by
- * the host's single `response`, rejected with its `error` or when the per-method timeout passes), and the
- * host's pushed messages (`init`, `update`, `busy`, `notice`) handed to listeners.
+ * The typed messaging client of a webview: the `ready` handshake, requests over the id-matched channel
+ * (src/protocol/channel.ts: one promise per request id, settled only by the host's `response` with that id,
+ * rejected with its `error`, when the per-method timeout passes, or when its signal aborts — the last two
+ * also tell the host to stop), and the host's pushed messages (`init`, `update`, `busy`, `notice`) handed to
+ * listeners.
  */
-import type { HostToWebview, RequestMap, RequestMethod, Response, WebviewToHost } from '../../src/protocol/messages';
+import { RequestChannel } from '../../src/protocol/channel';
+import type { HostToWebview, RequestMap, RequestMethod, WebviewToHost } from '../../src/protocol/messages';
 
-export type PushMessage = Exclude<HostToWebview, Response>;
+export type PushMessage = Exclude<HostToWebview, { type: 'response' }>;
 
 /** A request the host answered with `ok: false`, or that got no answer in time. */
 export class RequestError extends Error {
@@ -32,22 +35,21 @@ export const DEFAULT_TIMEOUTS: Readonly<Record<RequestMethod, number>> = {
   compareWith: 0,
 };
 
-interface Pending {
-  method: RequestMethod;
-  resolve: (result: never) => void;
-  reject: (err: RequestError) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 export class HostClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly channel: RequestChannel<RequestMap, string>;
   private readonly listeners = new Set<(m: PushMessage) => void>();
 
   constructor(
     private readonly post: (m: WebviewToHost) => void,
     private readonly timeouts: Readonly<Record<RequestMethod, number>> = DEFAULT_TIMEOUTS,
-  ) {}
+  ) {
+    this.channel = new RequestChannel<RequestMap, string>({
+      send: (m) => this.post(m),
+      toError: (error, method) => new RequestError(method, error || `${method} failed`),
+      timedOut: (method, ms) => new RequestError(method, `${method}: no answer from the extension after ${ms / 1000} s`, true),
+      cancelled: (method) => new RequestError(method, `${method} was cancelled`),
+    });
+  }
 
   /** Tells the host the page is listening; it answers with `init`. */
   ready(): void {
@@ -59,26 +61,17 @@ export class HostClient {
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.channel.pendingCount;
   }
 
+  /** One request; aborting `signal` rejects it at once and tells the host to stop it. */
   request<M extends RequestMethod>(
     method: M,
     params: RequestMap[M]['params'],
     timeoutMs: number = this.timeouts[method],
+    signal?: AbortSignal,
   ): Promise<RequestMap[M]['result']> {
-    const id = this.nextId++;
-    return new Promise<RequestMap[M]['result']>((resolve, reject) => {
-      const timer =
-        timeoutMs > 0
-          ? setTimeout(() => {
-              this.pending.delete(id);
-              reject(new RequestError(method, `${method}: no answer from the extension after ${timeoutMs / 1000} s`, true));
-            }, timeoutMs)
-          : undefined;
-      this.pending.set(id, { method, resolve: resolve as (r: never) => void, reject, timer });
-      this.post({ type: 'request', id, method, params } as WebviewToHost);
-    });
+    return this.channel.request(method, params, { timeoutMs, signal });
   }
 
   /** Registers a listener for pushed messages; returns its removal. */
@@ -91,16 +84,17 @@ export class HostClient {
   receive(data: unknown): void {
     if (typeof data !== 'object' || data === null || typeof (data as { type?: unknown }).type !== 'string') return;
     const msg = data as HostToWebview;
+    // A reply settles only the request with its id (a late or foreign one is dropped).
     if (msg.type === 'response') {
-      const p = this.pending.get(msg.id);
-      if (!p) return; // timed out already, or not ours
-      this.pending.delete(msg.id);
-      if (p.timer !== undefined) clearTimeout(p.timer);
-      if (msg.ok) p.resolve(msg.result as never);
-      else p.reject(new RequestError(p.method, msg.error || `${p.method} failed`));
+      this.channel.receive(msg);
       return;
     }
     for (const fn of this.listeners) fn(msg);
+  }
+
+  /** Rejects every pending request (the page is going away). */
+  dispose(): void {
+    this.channel.close(new Error('the view was closed'));
   }
 }
 

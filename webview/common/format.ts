@@ -17,6 +17,16 @@ export function formatNumber(x: number | null | undefined, digits = 4): string {
   return s.replace(/^-/, '−');
 }
 
+/**
+ * `after − before`, or exactly 0 when the two agree to 1e-12 of their size: float noise (−1.11e-16 at ε 0)
+ * must not read as a change. Null when either side is null.
+ */
+export function difference(after: number | null, before: number | null): number | null {
+  if (after === null || before === null) return null;
+  const d = after - before;
+  return Math.abs(d) <= 1e-12 * Math.max(Math.abs(after), Math.abs(before)) ? 0 : d;
+}
+
 /** A difference with an explicit sign (`+0.0123`, `−0.0040`, `±0.0000`). */
 export function formatDelta(x: number | null | undefined, digits = 4): string {
   if (x === null || x === undefined) return '—';

@@ -3,6 +3,7 @@
  * with colours read once, so they are read here from the computed style of `<body>` and read again when
  * VS Code switches theme (it changes `<body>`'s class and `data-vscode-theme-kind`).
  */
+import { legible } from './contrast';
 
 export type ThemeKind = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
 
@@ -49,24 +50,33 @@ export function readTheme(): Theme {
   const foreground = v('--vscode-foreground', light ? '#3b3b3b' : '#cccccc');
   const background = v('--vscode-editor-background', light ? '#ffffff' : '#1f1f1f');
   const fontSize = parseFloat(v('--vscode-font-size', '13px')) || 13;
+  const backgroundRgb = toRgb(background, [0, 0, 0]);
+  const foregroundRgb = toRgb(foreground, [255, 255, 255]);
+  // Chart series are lines and bars: at least 3:1 (WCAG's non-text contrast) against the background, with a
+  // margin for the cards' tint behind the canvases.
+  const series = (color: string) => rgbString(legible(toRgb(opaque(color, background), foregroundRgb), backgroundRgb, foregroundRgb, 3.3));
   return {
     kind,
     foreground,
-    muted: v('--vscode-descriptionForeground', light ? '#717171' : '#9d9d9d'),
+    muted: rgbString(legible(toRgb(v('--vscode-descriptionForeground', light ? '#717171' : '#9d9d9d'), foregroundRgb), backgroundRgb, foregroundRgb, 4.5)),
     background,
     border: hc ? v('--vscode-contrastBorder', foreground) : v('--vscode-panel-border', light ? '#e5e5e5' : '#2b2b2b'),
     grid: hc ? v('--vscode-contrastBorder', foreground) : light ? 'rgba(0,0,0,0.08)' : 'rgba(255,255,255,0.08)',
-    hard: opaque(v('--vscode-charts-blue', light ? '#1a85ff' : '#3794ff'), background),
-    smoothed: opaque(v('--vscode-charts-orange', light ? '#d18616' : '#d18616'), background),
-    reference: opaque(v('--vscode-charts-red', light ? '#e51400' : '#f14c4c'), background),
-    accent: opaque(v('--vscode-charts-purple', light ? '#652d90' : '#b180d7'), background),
+    hard: series(v('--vscode-charts-blue', light ? '#1a85ff' : '#3794ff')),
+    smoothed: series(v('--vscode-charts-orange', light ? '#d18616' : '#d18616')),
+    reference: series(v('--vscode-charts-red', light ? '#e51400' : '#f14c4c')),
+    accent: series(v('--vscode-charts-purple', light ? '#652d90' : '#b180d7')),
     error: v('--vscode-errorForeground', light ? '#a1260d' : '#f85149'),
     warning: v('--vscode-editorWarning-foreground', light ? '#bf8803' : '#cca700'),
     fontFamily: v('--vscode-font-family', 'system-ui, sans-serif'),
     fontSize,
-    backgroundRgb: toRgb(background, [0, 0, 0]),
-    foregroundRgb: toRgb(foreground, [255, 255, 255]),
+    backgroundRgb,
+    foregroundRgb,
   };
+}
+
+function rgbString([r, g, b]: RGB): string {
+  return `rgb(${r}, ${g}, ${b})`;
 }
 
 let probe: CanvasRenderingContext2D | null = null;

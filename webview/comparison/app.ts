@@ -16,6 +16,7 @@ import { Notices } from '../common/notices';
 import { Placeholder } from '../common/placeholder';
 import { ChartsView } from './charts';
 import { ClassTableView } from './classTable';
+import { InspectBanner } from './inspectBanner';
 import { OptionsPanel } from './optionsPanel';
 import { SliceViewer } from './sliceViewer';
 import { SummaryView } from './summary';
@@ -35,6 +36,7 @@ export class ComparisonApp {
   private readonly notices = new Notices();
   private readonly pair = el('p', { class: 'pair', testid: 'pair' });
   private readonly timings = el('span', { class: 'timings muted', testid: 'timings' });
+  private readonly banner = new InspectBanner();
   private readonly summary = new SummaryView();
   private readonly table: ClassTableView;
   private readonly charts = new ChartsView();
@@ -101,7 +103,7 @@ export class ComparisonApp {
       this.notices.element,
       el('div', { class: 'layout' }, el('aside', { class: 'sidebar' }, details), this.content),
     );
-    replaceChildren(this.content, this.summary.element, this.table.element, this.charts.element, this.slices.element);
+    replaceChildren(this.content, this.banner.element, this.summary.element, this.table.element, this.charts.element, this.slices.element);
   }
 
   private show(state: ComparisonState, initial: boolean): void {
@@ -115,12 +117,13 @@ export class ComparisonApp {
     );
     this.timings.textContent = `read ${formatMs(state.timings.readMs)} · computed ${formatMs(state.timings.computeMs)}`;
     this.options.setOptions(state.options, initial);
+    this.banner.render(state.inspect);
     this.summary.render(state);
     this.table.render(state);
     this.charts.render(state, this.theme);
     this.slices.render(state);
     this.root.dataset.rendered = String(Number(this.root.dataset.rendered ?? 0) + 1);
-    this.api.setState({ view: 'comparison', logits: state.logits, target: state.target, options: state.options });
+    this.api.setState({ view: 'comparison', logits: state.logits, target: state.target, options: state.options, ...(state.inspect ? { inspect: state.inspect } : {}) });
   }
 
   private async recompute(options: LossOptions): Promise<void> {

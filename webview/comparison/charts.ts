@@ -21,6 +21,7 @@ interface MatrixLabelOptions {
   color?: (i: number) => string;
 }
 declare module 'chart.js' {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- an augmentation must repeat chart.js's type parameter
   interface PluginOptionsByType<TType extends ChartType> {
     matrixLabels?: MatrixLabelOptions;
   }

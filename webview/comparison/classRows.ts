@@ -4,7 +4,7 @@
  */
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { Report } from '../../src/engine/types';
-import { className } from '../common/format';
+import { className, difference } from '../common/format';
 
 export interface ClassRow {
   class: number;
@@ -47,7 +47,6 @@ export const COLUMNS: readonly Column[] = [
   { key: 'contribution', label: 'Contribution', description: 'The class’s share of the total loss at the configured ε' },
 ];
 
-const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
 
 export function classRows(report: Report, names: readonly string[] | null): ClassRow[] {
   return (report.perClass ?? []).map((c) => ({
@@ -56,10 +55,10 @@ export function classRows(report: Report, names: readonly string[] | null): Clas
     count: c.count,
     ceHard: c.ceHard,
     ceSmoothed: c.ceSmoothed,
-    ceDelta: diff(c.ceSmoothed, c.ceHard),
+    ceDelta: difference(c.ceSmoothed, c.ceHard),
     diceHard: c.diceHard,
     diceSmoothed: c.diceSmoothed,
-    diceDelta: diff(c.diceSmoothed, c.diceHard),
+    diceDelta: difference(c.diceSmoothed, c.diceHard),
     contribution: c.contribution.total,
     contributionCe: c.contribution.ce,
     contributionDice: c.contribution.dice,

@@ -66,6 +66,11 @@ export class SliceViewer {
   private theme: Theme;
   private readonly requestSoon = debounce(() => void this.request(), 60);
 
+  // Shown only where they choose something: a batch of 1 has no batch to pick, a 2-D pair no axis or slice.
+  private readonly batchField = labeled('Batch', this.batch);
+  private readonly axisField = labeled('Axis', this.axis);
+  private readonly sliceField = el('div', { class: 'field field-wide', testid: 'slice-index-field' }, el('span', { class: 'field-label', text: 'Slice' }), el('span', { class: 'field-control' }, this.indexRange, this.indexField, this.indexMax));
+
   constructor(
     private readonly client: HostClient,
     theme: Theme,
@@ -79,9 +84,9 @@ export class SliceViewer {
       el(
         'div',
         { class: 'slice-controls' },
-        labeled('Batch', this.batch),
-        labeled('Axis', this.axis),
-        el('div', { class: 'field field-wide' }, el('span', { class: 'field-label', text: 'Slice' }), el('span', { class: 'field-control' }, this.indexRange, this.indexField, this.indexMax)),
+        this.batchField,
+        this.axisField,
+        this.sliceField,
         labeled('CE map', this.mode),
         labeled('Class', this.classFilter),
       ),
@@ -133,6 +138,9 @@ export class SliceViewer {
       const defaultAxis = String(volume.spatial.length - 1);
       setChoices(this.axis, axisChoices, this.axis.value && Number(this.axis.value) < volume.spatial.length && this.data ? this.axis.value : defaultAxis);
       this.syncIndexBounds(this.data === null);
+      this.batchField.hidden = volume.batch <= 1;
+      this.axisField.hidden = volume.spatial.length < 3;
+      this.sliceField.hidden = volume.spatial.length < 3;
     }
     const classChoices: Choice[] = [{ value: 'all', label: 'All classes' }, ...Array.from({ length: this.numClasses }, (_, c) => ({ value: String(c), label: `${c} ${className(c, this.names)}` }))];
     const keep = this.classFilter.value !== 'all' && Number(this.classFilter.value) < this.numClasses ? this.classFilter.value : 'all';

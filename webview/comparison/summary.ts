@@ -7,7 +7,8 @@ import { lossLabel } from '../../src/engine/optionSchema';
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { LossTriple, Report } from '../../src/engine/types';
 import { el, replaceChildren, setValue } from '../common/dom';
-import { formatCount, formatDelta, formatNumber, formatShape } from '../common/format';
+import { isWhatTrainingSees } from './inspectBanner';
+import { difference, formatCount, formatDelta, formatNumber, formatShape } from '../common/format';
 
 
 function num(value: number | null, testid: string, cls = 'num', delta = false): HTMLElement {
@@ -64,7 +65,11 @@ export class SummaryView {
       el(
         'div',
         { class: 'card-head' },
-        el('h2', { text: 'What training sees', attrs: { id: 'summary-title' } }),
+        el('h2', {
+          testid: 'summary-title',
+          text: isWhatTrainingSees(state.inspect) ? 'What training sees' : 'For the options shown — not what training sees',
+          attrs: { id: 'summary-title' },
+        }),
         el('span', { class: 'muted', testid: 'summary-config', text: describeConfig(r) }),
       ),
       training,
@@ -77,11 +82,11 @@ export class SummaryView {
 
   private comparisonTable(r: Report): HTMLElement {
     const eps = r.config.labelSmoothing;
-    const smoothed: LossTriple = r.smoothed ?? { total: null, dice: null, ce: null };
+    const smoothed: LossTriple = r.smoothed ?? { total: null, dice: null, ce: null, focal: null };
     const row = (label: string, key: keyof LossTriple) => {
       const h = r.hard[key];
       const s = smoothed[key];
-      const d = h === null || s === null ? null : s - h;
+      const d = difference(s, h);
       return el(
         'tr',
         {},
@@ -123,9 +128,10 @@ export class SummaryView {
       el('span', { class: 'swatch swatch-floor' }),
       'Label-smoothing floor ',
       num(r.floor, 'summary-floor', 'num strong'),
-      el('span', { class: 'muted', text: ` — the least CE a perfect model reaches at ε = ${r.config.labelSmoothing}.` }),
+      el('span', { class: 'muted', text: ` — the least this CE term reaches for this target, whatever the prediction, at ε = ${r.config.labelSmoothing}.` }),
       above === null ? null : el('span', { class: 'muted', text: ' CE above the floor:' }),
       above === null ? null : num(above, 'summary-above-floor'),
+      r.floorCase ? el('span', { class: 'muted', testid: 'summary-floor-case', text: ` Case: ${r.floorCase.text}.` }) : null,
     );
   }
 

@@ -76,7 +76,7 @@ export class TensorFileApp {
         el('div', { class: 'header-side' }, this.busy.element),
       ),
       this.notices.element,
-      el('main', { class: 'content' }, this.table.element, this.status, this.detail.element, this.nonTensors(state)),
+      el('main', { class: 'content' }, this.table.element, this.status, this.detail.element, this.headerFacts(state), this.nonTensors(state)),
     );
     this.selected = state.tensors.length > 0 ? preferredTensor(state) : -1;
     this.table.render(state.tensors, this.selected);
@@ -102,6 +102,26 @@ export class TensorFileApp {
       this.status.textContent = e instanceof Error ? e.message : String(e);
       this.status.classList.add('is-error');
     }
+  }
+
+  /** The file header's facts (NIfTI geometry, safetensors metadata), when the format has any. */
+  private headerFacts(state: TensorFileState): HTMLElement | null {
+    if (state.header.length === 0) return null;
+    const title = state.format === 'nifti' ? 'NIfTI header' : 'Metadata';
+    return el(
+      'section',
+      { class: 'card header-facts', testid: 'header-facts', attrs: { 'aria-labelledby': 'header-facts-title' } },
+      el('div', { class: 'card-head' }, el('h2', { text: title, attrs: { id: 'header-facts-title' } })),
+      el(
+        'table',
+        { class: 'plain-table' },
+        el(
+          'tbody',
+          {},
+          ...state.header.map((f, i) => el('tr', { testid: `header-fact-${i}` }, el('th', { attrs: { scope: 'row' }, text: f.label }), el('td', { class: 'mono value-cell', text: f.value }))),
+        ),
+      ),
+    );
   }
 
   private nonTensors(state: TensorFileState): HTMLElement | null {

@@ -35,7 +35,8 @@ export class TensorDetail {
   private readonly heatMax = el('span', { class: 'num', testid: 'heatmap-max' });
   private readonly heatStatus = el('p', { class: 'muted heatmap-status', testid: 'heatmap-status', attrs: { role: 'status' } });
   private readonly readout = el('p', { class: 'readout muted', testid: 'heatmap-readout' });
-  private readonly leading: { range: HTMLInputElement; field: ValueControl }[] = [];
+  /** Per leading axis: its controls, or the index it is fixed at (an axis of size 1). */
+  private readonly leading: ({ range: HTMLInputElement; field: ValueControl } | { fixed: number })[] = [];
   private tensor: TensorSummary | null = null;
   private data: HeatmapData | null = null;
   private seq = 0;
@@ -142,14 +143,23 @@ export class TensorDetail {
     this.hist.render(config);
   }
 
+  /**
+   * One index control per leading axis that has a choice to make (axes of size 1 get none), starting on the
+   * slice with the most signal that the worker picked (`initialLeading`).
+   */
   private buildLeadingControls(t: TensorSummary): void {
     this.leading.length = 0;
     const lead = Math.max(0, t.shape.length - 2);
     const rows: HTMLElement[] = [];
     for (let a = 0; a < lead; a++) {
       const size = t.shape[a]!;
-      const range = el('input', { class: 'range', testid: `heatmap-range-${a}`, attrs: { type: 'range', min: 0, max: size - 1, step: 1, value: 0, 'aria-label': `Index along axis ${a}` } });
-      const field = textField('0', { testid: `heatmap-index-${a}`, ariaLabel: `Index along axis ${a}`, class: 'narrow-field' });
+      const start = String(Math.min(size - 1, Math.max(0, t.initialLeading[a] ?? 0)));
+      if (size <= 1) {
+        this.leading.push({ fixed: 0 });
+        continue;
+      }
+      const range = el('input', { class: 'range', testid: `heatmap-range-${a}`, attrs: { type: 'range', min: 0, max: size - 1, step: 1, value: start, 'aria-label': `Index along axis ${a}` } });
+      const field = textField(start, { testid: `heatmap-index-${a}`, ariaLabel: `Index along axis ${a}`, class: 'narrow-field' });
       range.addEventListener('input', () => {
         field.value = range.value;
         field.classList.remove('is-invalid');
@@ -169,6 +179,7 @@ export class TensorDetail {
       );
     }
     replaceChildren(this.controls, ...rows);
+    this.controls.hidden = rows.length === 0;
     const caption = this.element.querySelector<HTMLElement>('[data-testid="heatmap-caption"]');
     if (caption) caption.textContent = t.shape.length >= 2 ? `axes ${t.shape.length - 2} × ${t.shape.length - 1} (${t.shape.at(-2)} × ${t.shape.at(-1)})` : '';
   }
@@ -176,7 +187,7 @@ export class TensorDetail {
   private async requestHeatmap(): Promise<void> {
     const t = this.tensor;
     if (!t || t.shape.length < 2) return;
-    const leading = this.leading.map((l) => Number(l.range.value) || 0);
+    const leading = this.leading.map((l) => ('fixed' in l ? l.fixed : Number(l.range.value) || 0));
     const seq = ++this.seq;
     this.heatStatus.textContent = 'Loading…';
     this.heatStatus.classList.remove('is-error');

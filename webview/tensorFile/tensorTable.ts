@@ -8,7 +8,8 @@ import { el, replaceChildren, setValue } from '../common/dom';
 import { formatCount, formatNumber, formatShape } from '../common/format';
 import { button, dataGrid, dataGridCell, dataGridRow, textField } from '../toolkit';
 
-const GRID_COLUMNS = 'minmax(10em, 2fr) minmax(5.5em, 0.7fr) minmax(7em, 1fr) repeat(3, minmax(6.5em, 1fr)) repeat(2, minmax(4em, 0.5fr)) minmax(16em, 1.4fr)';
+// dtype and shape columns are as wide as their longest token: 'float32' or '4×128×128' never break.
+const GRID_COLUMNS = 'minmax(10em, 2fr) minmax(max-content, 0.7fr) minmax(max-content, 1fr) repeat(3, minmax(6.5em, 1fr)) repeat(2, minmax(4em, 0.5fr)) minmax(16em, 1.4fr)';
 const FILTER_FROM = 8;
 
 export interface TensorTableEvents {
@@ -77,8 +78,8 @@ export class TensorTable {
     );
     r.append(
       key,
-      dataGridCell(2, 'default', { testid: `tensor-dtype-${i}`, class: 'mono', text: t.dtype }),
-      dataGridCell(3, 'default', { testid: `tensor-shape-${i}`, class: 'mono', text: formatShape(t.shape) }),
+      dataGridCell(2, 'default', { testid: `tensor-dtype-${i}`, class: 'mono token', text: t.dtype }),
+      dataGridCell(3, 'default', { testid: `tensor-shape-${i}`, class: 'mono token', text: formatShape(t.shape) }),
       num(4, 'min', t.min, formatNumber(t.min)),
       num(5, 'max', t.max, formatNumber(t.max)),
       num(6, 'mean', t.mean, formatNumber(t.mean)),

@@ -1,12 +1,12 @@
 /**
  * CodeLens above every recognised loss call: the effective ε, C, smoothed target and floor, and
  * *Inspect with these settings…*, which runs `lossInspector.inspectWithOptions` with
- * `{options, uri, line}` (`line` 0-based, the call's first line).
+ * `{options, notApplied?, invalid?, uri, line}` (`line` 0-based, the call's first line; `uri` the document's).
  */
 import * as vscode from 'vscode';
 import { lensesFor } from '../../analysis/index';
 import type { PythonAnalysisCache } from './analysisCache';
-import { INSPECT_COMMAND, type PythonFeatureDeps } from './types';
+import { fileKeyOf, INSPECT_COMMAND, type PythonFeatureDeps } from './types';
 
 export class LossCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -26,11 +26,12 @@ export class LossCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
     const settings = this.deps.getSettings();
     if (!settings.codeLensEnabled) return [];
     const analysis = this.cache.get(document);
-    const lenses = lensesFor(analysis.calls, { lastNumClasses: this.deps.lastNumClasses(), defaultNumClasses: settings.defaultNumClasses });
+    const uri = document.uri.toString();
+    const lenses = lensesFor(analysis.calls, { lastNumClasses: this.deps.comparedNumClasses(fileKeyOf(uri)), defaultNumClasses: settings.defaultNumClasses });
     return lenses.map((l) => {
       const at = new vscode.Position(l.line - 1, l.column - 1);
       const command: vscode.Command = l.inspect
-        ? { title: l.title, tooltip: l.tooltip, command: INSPECT_COMMAND, arguments: [{ options: l.inspect.options, uri: document.uri.toString(), line: l.line - 1 }] }
+        ? { title: l.title, tooltip: l.tooltip, command: INSPECT_COMMAND, arguments: [{ ...l.inspect, uri, line: l.line - 1 }] }
         : { title: l.title, tooltip: l.tooltip, command: '' };
       return new vscode.CodeLens(new vscode.Range(at, at), command);
     });

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { hoverAt } from '../../analysis/index';
 import type { PythonAnalysisCache } from './analysisCache';
 import { toRange } from './convert';
-import type { PythonFeatureDeps } from './types';
+import { fileKeyOf, type PythonFeatureDeps } from './types';
 
 export class LossHoverProvider implements vscode.HoverProvider {
   constructor(
@@ -13,7 +13,7 @@ export class LossHoverProvider implements vscode.HoverProvider {
 
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const analysis = this.cache.get(document);
-    const ctx = { lastNumClasses: this.deps.lastNumClasses(), defaultNumClasses: this.deps.getSettings().defaultNumClasses };
+    const ctx = { lastNumClasses: this.deps.comparedNumClasses(fileKeyOf(document.uri.toString())), defaultNumClasses: this.deps.getSettings().defaultNumClasses };
     const h = hoverAt(analysis.allCalls, document.offsetAt(position), ctx, analysis.cellIndex);
     if (!h) return undefined;
     return new vscode.Hover(new vscode.MarkdownString(h.markdown), toRange(document, h.range));

@@ -1,4 +1,4 @@
-// The golden cases and the comparison rule of shared/golden/README.md.
+// The golden cases and the comparison rule of test/fixtures/golden/README.md.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goldenDir, requireFixture } from './paths';

@@ -1,0 +1,45 @@
+/**
+ * One case of a folder evaluation, from paths to its small result: read both files, evaluate, return the counts
+ * and the loss (kilobytes), and let the tensors go. Runs in a case worker (caseWorker.ts) or, without the built
+ * worker script, on the calling thread.
+ */
+import { loadTensor } from '../cli/loadTensor';
+import { evaluateCase, type CaseEvaluation } from '../dataset/evaluateCase';
+import type { LossOptions } from '../engine/types';
+import { LossInputError } from '../engine/errors';
+import type { ReadLimits } from '../readers/types';
+import { TensorFileError } from '../readers/types';
+
+export interface CaseJob {
+  /** Absolute or working-directory-relative paths; `predictionKey` picks a tensor inside a container. */
+  prediction: string;
+  predictionKey: string | null;
+  reference: string;
+  loss: LossOptions | null;
+  ignoreLabel: number | null;
+  limits: Partial<ReadLimits> | null;
+}
+
+/** `option`: the failure is a loss option the engine refuses (the same for every case: the run stops). */
+export type CaseReply = { ok: true; evaluation: Omit<CaseEvaluation, 'spatial'>; bytes: number } | { ok: false; error: string; option?: string };
+
+export function runCaseJob(job: CaseJob): CaseReply {
+  try {
+    const limits = job.limits ?? undefined;
+    const pred = loadTensor(job.predictionKey === null ? job.prediction : `${job.prediction}#${job.predictionKey}`, limits);
+    const ref = loadTensor(job.reference, limits);
+    const bytes = pred.tensor.data.byteLength + ref.tensor.data.byteLength;
+    try {
+      const { spatial: _spatial, ...evaluation } = evaluateCase(pred.tensor, ref.tensor, { loss: job.loss, ignoreLabel: job.ignoreLabel });
+      return { ok: true, evaluation, bytes };
+    } catch (e) {
+      // A bad option names the option already; a problem with the pair names both files.
+      if (e instanceof LossInputError && e.option !== undefined) throw e;
+      throw new Error(`${job.prediction} vs ${job.reference}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  } catch (e) {
+    const msg = e instanceof TensorFileError || e instanceof Error ? e.message : String(e);
+    const option = e instanceof LossInputError ? e.option : undefined;
+    return { ok: false, error: msg.replace(/\s*\n\s*/g, ' '), ...(option !== undefined ? { option } : {}) };
+  }
+}
