@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveOptions, LossInputError, type LossOptions, type Report } from '../engine/index';
-import { OPTION_SCHEMA, optionFlag, type AnyOptionSpec } from '../engine/optionSchema';
+import { OPTION_SCHEMA, lossLabel, optionFlag, type AnyOptionSpec } from '../engine/optionSchema';
+import { lossTerms } from '../engine/familyRules';
 import { UsageError } from './errors';
 import { fmtDelta, fmtNum, table, toJson } from './format';
 import { loadTensor, splitSpec } from './loadTensor';
@@ -145,28 +146,43 @@ export function findClassNames(a: ReportArgs, C: number): string[] | null {
 export function renderReport(r: Report, names: string[] | null): string {
   const out: string[] = [];
   const eps = r.config.labelSmoothing;
+  const loss = r.config.loss;
   out.push(
-    `${r.config.loss === 'ce' ? 'cross-entropy' : r.config.loss === 'dice' ? 'DiceLoss' : 'DiceCELoss'} · ε ${eps} · C ${r.numClasses} · ` +
+    `${loss === 'ce' ? 'cross-entropy' : lossLabel(loss)} · ε ${eps} · C ${r.numClasses} · ` +
       `logits [${r.logitsShape.join('×')}] · target [${r.targetShape.join('×')}] (${r.targetKind}) · ${r.kept}/${r.elements} elements kept`,
   );
+  // The family's own terms: CE where the loss has one (the per-class CE columns), its overlap term, its focal term.
+  const terms = lossTerms(loss, r.numClasses);
   if (r.perClass) {
+    // CE per class is shown for the losses with a CE term and for Dice (the comparison it has always had).
+    const classTerms: { label: string; hard: 'ceHard' | 'diceHard' | 'focalHard'; smoothed: 'ceSmoothed' | 'diceSmoothed' | 'focalSmoothed' }[] = [];
+    if (loss === 'ce' || loss === 'dice' || loss === 'dicece') classTerms.push({ label: 'CE', hard: 'ceHard', smoothed: 'ceSmoothed' });
+    for (const t of terms) {
+      if (t.key === 'dice' && r.perClass.some((p) => p.diceHard !== null)) classTerms.push({ label: t.label, hard: 'diceHard', smoothed: 'diceSmoothed' });
+      if (t.key === 'focal') classTerms.push({ label: t.label, hard: 'focalHard', smoothed: 'focalSmoothed' });
+    }
+    // The generalized Dice is one ratio over all classes: the classes' shares do not add up to the total.
+    const shares = loss !== 'gdice' && loss !== 'gdicefocal';
     const rows = r.perClass.map((p) => [
       names?.[p.class] !== undefined ? `${p.class} ${names[p.class]}` : String(p.class),
       Number.isInteger(p.count) ? String(p.count) : fmtNum(p.count, 3),
-      fmtNum(p.ceHard),
-      fmtNum(p.ceSmoothed),
-      fmtDelta(p.ceHard, p.ceSmoothed),
-      fmtNum(p.diceHard),
-      fmtNum(p.diceSmoothed),
-      fmtDelta(p.diceHard, p.diceSmoothed),
-      fmtNum(p.contribution.total),
+      ...classTerms.flatMap((t) => [fmtNum(p[t.hard]), fmtNum(p[t.smoothed]), fmtDelta(p[t.hard], p[t.smoothed])]),
+      ...(shares ? [fmtNum(p.contribution.total)] : []),
     ]);
-    out.push('', table(['class', 'count', 'CE hard', 'CE smoothed', 'Δ CE', 'Dice hard', 'Dice smoothed', 'Δ Dice', 'contribution'], rows));
+    const head = classTerms.flatMap((t) => [`${t.label} hard`, `${t.label} smoothed`, `Δ ${t.label}`]);
+    out.push('', table(['class', 'count', ...head, ...(shares ? ['contribution'] : [])], rows));
+    if (!shares) out.push('(the generalized Dice weighs the classes inside one ratio per item: it has no per-class value or share)');
   }
-  const tri = (label: string, t: Report['loss'] | null) =>
-    t ? [label, fmtNum(t.total), fmtNum(t.dice), fmtNum(t.ce)] : [label, '—', '—', '—'];
-  out.push('', table(['', 'total', 'dice', 'ce'], [tri('loss (what training sees)', r.loss), tri('hard (ε = 0)', r.hard), tri(`smoothed (ε = ${eps})`, r.smoothed)]));
-  if (r.floor !== null) {
+  const tri = (label: string, t: Report['loss'] | null) => [label, ...(t ? [t.total, ...terms.map((x) => t[x.key])].map((v) => fmtNum(v)) : ['—', ...terms.map(() => '—')])];
+  out.push(
+    '',
+    table(
+      ['', 'total', ...terms.map((t) => t.label.toLowerCase())],
+      [tri('loss (what training sees)', r.loss), tri('hard (ε = 0)', r.hard), tri(`smoothed (ε = ${eps})`, r.smoothed)],
+    ),
+  );
+  // The floor is the least value of a CE term: the losses without one have none to show.
+  if (r.floor !== null && (loss === 'ce' || loss === 'dice' || loss === 'dicece')) {
     const c = r.floorCase;
     out.push(
       '',

@@ -66,3 +66,22 @@ export function familyWarnings(opts: LossOptions, C: number): EngineWarning[] {
   }
   return out;
 }
+
+/** One term of a loss as the report names it: its key in `{total, dice, ce, focal}` and its label. */
+export interface LossTerm {
+  key: 'ce' | 'dice' | 'focal';
+  label: string;
+}
+
+/**
+ * The terms of a loss kind, in the order the CLI table and the view show them: the overlap term named after the
+ * family (Dice, generalized Dice, Tversky), CE (BCE for DiceCE with one channel), focal.
+ */
+export function lossTerms(loss: LossKind, C: number): LossTerm[] {
+  const out: LossTerm[] = [];
+  const ov = overlapKind(loss);
+  if (ov) out.push({ key: 'dice', label: ov === 'dice' ? 'Dice' : ov === 'gdice' ? 'Generalized Dice' : 'Tversky' });
+  if (loss === 'ce' || loss === 'dicece') out.push({ key: 'ce', label: loss === 'dicece' && C === 1 ? 'BCE' : 'CE' });
+  if (loss === 'focal' || loss === 'dicefocal' || loss === 'gdicefocal') out.push({ key: 'focal', label: 'Focal' });
+  return out;
+}
