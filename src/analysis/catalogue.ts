@@ -3,7 +3,7 @@
  * parameters map to the golden option keys.
  *
  * Signatures: torch 1.13–2.x (`torch/nn/modules/loss.py`, `torch/nn/functional.py`) and MONAI 1.5
- * (`monai/losses/dice.py`, the version the golden cases were made with). A parameter maps to a golden
+ * (`monai/losses/dice.py`, `focal_loss.py`, `tversky.py`, the version the golden cases were made with). A parameter maps to a golden
  * key only where it means what the engine computes: `weight` is a class weight for CE / NLL / Dice but
  * an element weight for BCE, so BCE's `weight` stays unmapped.
  */
@@ -23,6 +23,8 @@ export interface LossSpec {
   /** The engine's loss kind when the inspector can reproduce this loss, else null. */
   kind: LossKind | null;
   acceptsSmoothing: boolean;
+  /** MONAI's module under `monai.losses` that defines it (`dice` when not given). */
+  module?: string;
 }
 
 const DICE_HEAD = ['include_background', 'to_onehot_y', 'sigmoid', 'softmax', 'other_act'] as const;
@@ -50,7 +52,7 @@ const SPECS: LossSpec[] = ([
     qualifiedName: 'monai.losses.DiceFocalLoss',
     library: 'monai',
     params: [...DICE_HEAD, ...DICE_MID, 'gamma', 'weight', 'lambda_dice', 'lambda_focal', 'alpha'],
-    kind: null,
+    kind: 'dicefocal',
     acceptsSmoothing: false,
   },
   {
@@ -58,8 +60,34 @@ const SPECS: LossSpec[] = ([
     qualifiedName: 'monai.losses.GeneralizedDiceLoss',
     library: 'monai',
     params: [...DICE_HEAD, 'w_type', 'reduction', 'smooth_nr', 'smooth_dr', 'batch', 'soft_label'],
-    kind: null,
+    kind: 'gdice',
     acceptsSmoothing: false,
+  },
+  {
+    loss: 'GeneralizedDiceFocalLoss',
+    qualifiedName: 'monai.losses.GeneralizedDiceFocalLoss',
+    library: 'monai',
+    params: [...DICE_HEAD, 'w_type', 'reduction', 'smooth_nr', 'smooth_dr', 'batch', 'gamma', 'weight', 'lambda_gdl', 'lambda_focal'],
+    kind: 'gdicefocal',
+    acceptsSmoothing: false,
+  },
+  {
+    loss: 'TverskyLoss',
+    qualifiedName: 'monai.losses.TverskyLoss',
+    library: 'monai',
+    params: [...DICE_HEAD, 'alpha', 'beta', 'reduction', 'smooth_nr', 'smooth_dr', 'batch', 'soft_label'],
+    kind: 'tversky',
+    acceptsSmoothing: false,
+    module: 'tversky',
+  },
+  {
+    loss: 'FocalLoss',
+    qualifiedName: 'monai.losses.FocalLoss',
+    library: 'monai',
+    params: ['include_background', 'to_onehot_y', 'gamma', 'alpha', 'weight', 'reduction', 'use_softmax'],
+    kind: 'focal',
+    acceptsSmoothing: false,
+    module: 'focal_loss',
   },
   {
     loss: 'CrossEntropyLoss',
@@ -143,13 +171,14 @@ const MONAI_ALIASES: Record<string, string[]> = {
   DiceCELoss: ['dice_ce'],
   DiceFocalLoss: ['dice_focal'],
   GeneralizedDiceLoss: ['generalized_dice'],
+  GeneralizedDiceFocalLoss: ['generalized_dice_focal'],
 };
 
 for (const spec of SPECS) {
   if (spec.library === 'monai') {
     for (const name of [spec.loss, ...(MONAI_ALIASES[spec.loss] ?? [])]) {
       register(`monai.losses.${name}`, spec);
-      register(`monai.losses.dice.${name}`, spec);
+      register(`monai.losses.${spec.module ?? 'dice'}.${name}`, spec);
     }
   } else if (spec.qualifiedName.startsWith('torch.nn.functional.')) {
     register(spec.qualifiedName, spec);
