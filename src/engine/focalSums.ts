@@ -125,6 +125,10 @@ export function focalBlock(
   const { focalH, focalS, focalSwH, focalSwS } = sums;
   const f32 = Math.fround;
   const base = scratch;
+  if (!plan.softmax && !dense && !sweep && smooth) {
+    focalIndexSigmoid(plan, x, xb, S, C, n, yy, sums);
+    return;
+  }
   if (!plan.softmax) {
     const offS = smooth ? f32(smooth.off) : 0;
     const onS = smooth ? f32(smooth.keep + smooth.off) : 0;
@@ -181,5 +185,63 @@ export function focalBlock(
         if (sweep) addSweep(focalSwS, k * sweep, sweep, unit * ts, q);
       }
     }
+  }
+}
+
+/**
+ * The common case on its own (class-index targets, sigmoid focal, no γ sweep: DiceFocalLoss on a label map), inlined
+ * for speed: t is 0 or 1 (hard) and `off` or `on` (smoothed), so σ(x), σ(−x) and both softplus values come from
+ * one e = exp(−|x|) and one log1p(e); the smoothed target needs one more exp for σ(x·(1 − 2t)). Same arithmetic as
+ * {@link sigmoidFocal} (the tests hold the two paths together).
+ */
+function focalIndexSigmoid(plan: FocalPlan, x: FloatData, xb: number, S: number, C: number, n: number, yy: Int32Array, sums: FocalSums): void {
+  const { gamma, alpha, c0 } = plan;
+  const smooth = plan.smooth!;
+  const f32 = Math.fround;
+  const rounds = !(x instanceof Float32Array); // float32 data are float32 already
+  const off = f32(smooth.off);
+  const on = f32(smooth.keep + smooth.off);
+  // the α factor t·α + (1 − t)·(1 − α) for the four target values
+  const a1 = alpha === null ? 1 : alpha;
+  const a0 = alpha === null ? 1 : 1 - alpha;
+  const aOn = alpha === null ? 1 : on * alpha + (1 - on) * (1 - alpha);
+  const aOff = alpha === null ? 1 : off * alpha + (1 - off) * (1 - alpha);
+  const kOn = 2 * on - 1; // |z| = |x|·|2t − 1|
+  const kOff = 1 - 2 * off;
+  const g2 = gamma === 2;
+  const { focalH, focalS } = sums;
+  for (let k = c0; k < C; k++) {
+    const o = xb + k * S;
+    let aH = 0;
+    let aS = 0;
+    for (let i = 0; i < n; i++) {
+      const xv = rounds ? f32(x[o + i]!) : x[o + i]!;
+      const neg = xv < 0;
+      const ax = neg ? -xv : xv;
+      const e = Math.exp(-ax);
+      const lp = Math.log1p(e);
+      const r = 1 / (1 + e);
+      const spPos = (neg ? 0 : xv) + lp; // softplus(x) = −log σ(−x)
+      const spNeg = spPos - xv; // softplus(−x) = −log σ(x)
+      if (yy[i] === k) {
+        // t = 1: bce = softplus(−x), q = σ(−x); smoothed t = on: bce = x·(1 − on) + softplus(−x), z = −x·(2·on − 1)
+        const q = neg ? r : e * r;
+        aH += (g2 ? q * q : powGamma(q, gamma)) * spNeg * a1;
+        const z = -xv * kOn;
+        const es = Math.exp(-(z < 0 ? -z : z));
+        const qs = z >= 0 ? 1 / (1 + es) : es / (1 + es);
+        aS += (g2 ? qs * qs : powGamma(qs, gamma)) * (xv - xv * on + spNeg) * aOn;
+      } else {
+        // t = 0: bce = softplus(x), q = σ(x); smoothed t = off: bce = x·(1 − off) + softplus(−x), z = x·(1 − 2·off)
+        const q = neg ? e * r : r;
+        aH += (g2 ? q * q : powGamma(q, gamma)) * spPos * a0;
+        const z = xv * kOff;
+        const es = Math.exp(-(z < 0 ? -z : z));
+        const qs = z >= 0 ? 1 / (1 + es) : es / (1 + es);
+        aS += (g2 ? qs * qs : powGamma(qs, gamma)) * (xv - xv * off + spNeg) * aOff;
+      }
+    }
+    focalH[k]! += aH;
+    focalS[k]! += aS;
   }
 }

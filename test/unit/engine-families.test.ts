@@ -2,7 +2,7 @@
 // the rules MONAI applies to weights and (N, C) inputs, and the warnings for its traps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeReport, computeReportAndSweep, LossInputError, resolveOptions, type LossOptions } from '../../src/engine/index';
+import { computeReport, computeReportAndSweep, LossInputError, resolveOptions, Tensor, type LossOptions } from '../../src/engine/index';
 import { AccumulatePool, computeReportAndSweepParallel } from '../../src/parallel/index';
 import { oneHot, randomLabels, randomLogits, relClose, rng } from './helpers/random';
 
@@ -93,10 +93,29 @@ test("MONAI's rules: focal weights per kept channel, no weight for one channel, 
   assert.ok(relClose(computeReport(xn, tn, opts({ loss: 'focal', reduction: 'sum' })).loss.total!, mean, 1e-14), '(N, C): loss.mean(dim=[]) averages everything');
   assert.throws(() => computeReport(xn, tn, opts({ loss: 'gdice', softmax: true })), (e: unknown) => e instanceof LossInputError && e.option === 'batch');
   assert.ok(Number.isFinite(computeReport(xn, tn, opts({ loss: 'gdice', softmax: true, batch: true })).loss.total!));
-  // a one-hot target gives what its class indices give
-  const a = computeReport(x, t, opts({ loss: 'gdicefocal', softmax: true }));
-  const b = computeReport(x, oneHot(t, 4), opts({ loss: 'gdicefocal', softmax: true, toOnehotY: false }));
-  for (const k of ['total', 'dice', 'focal'] as const) assert.ok(relClose(a.smoothed![k]!, b.smoothed![k]!, 1e-12), k);
+});
+
+test('the inlined focal pass for class indices (sigmoid, no γ sweep) equals the general one that one-hot targets take', () => {
+  const r = rng(8);
+  const x = randomLogits(r, [2, 4, 9, 11], 6);
+  const t = randomLabels(r, [2, 1, 9, 11], 4);
+  for (const o of [
+    { loss: 'gdicefocal', softmax: true },
+    { loss: 'dicefocal', sigmoid: true, gamma: 2.5, alpha: 0.3, includeBackground: false },
+    { loss: 'focal', gamma: 0, alpha: 0.7, labelSmoothing: 0.3 },
+    { loss: 'focal', gamma: 3, weight: [1, 2, 3, 4], x64: true },
+  ] as const) {
+    const { x64, ...rest } = { x64: false, ...o };
+    const logits = x64 ? new Tensor('float64', x.shape, Float64Array.from(x.data as Float32Array, (v) => v + 1e-9)) : x;
+    const a = computeReport(logits, t, opts(rest as Partial<LossOptions>));
+    const b = computeReport(logits, oneHot(t, 4), opts({ ...(rest as Partial<LossOptions>), toOnehotY: false }));
+    for (const k of ['total', 'dice', 'focal'] as const) {
+      if (a.hard[k] === null) continue;
+      assert.ok(relClose(a.hard[k]!, b.hard[k]!, 1e-12), `${o.loss} hard ${k}`);
+      assert.ok(relClose(a.smoothed![k]!, b.smoothed![k]!, 1e-12), `${o.loss} smoothed ${k}`);
+    }
+    a.perClass!.forEach((p, c) => assert.ok(p.focalHard === null || relClose(p.focalSmoothed!, b.perClass![c]!.focalSmoothed!, 1e-12), `${o.loss} class ${c}`));
+  }
 });
 
 test('warnings: the sigmoid focal term inside DiceFocal, α dropped by softmax FocalLoss, options a family has not, ε only compared', () => {
