@@ -627,7 +627,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     }
 
     // The focal term reads the same block while it is in cache.
-    if (focal) focalBlock(focal, x, xb, S, C, n, yy, kindIndex ? null : tdata, acc);
+    if (focal) focalBlock(focal, x, xb, S, C, n, yy, kindIndex ? null : tdata, acc, kernel && !rowMode ? kernel : null);
 
     // Per class: float-target CE sums and Dice sums.
     if (kernel && wasmDice) {

@@ -16,6 +16,7 @@
  */
 import type { FloatData } from './layout';
 import type { LossOptions } from './types';
+import { WASM_FOCAL_STEP, type ExpSumKernel, type FocalConstants } from './wasm/expSum';
 
 /** The γ grid of the sweep chart: 0, 0.25, …, 5. */
 export const GAMMA_SWEEP_STEP = 0.25;
@@ -120,13 +121,20 @@ export function focalBlock(
   yy: Int32Array,
   dense: FloatData | null,
   sums: FocalSums,
+  kernel: ExpSumKernel | null = null,
 ): void {
   const { gamma, alpha, c0, smooth, sweep } = plan;
   const { focalH, focalS, focalSwH, focalSwS } = sums;
   const f32 = Math.fround;
   const base = scratch;
   if (!plan.softmax && !dense && !sweep && smooth) {
-    focalIndexSigmoid(plan, x, xb, S, C, n, yy, sums);
+    // The WebAssembly kernel takes the block it prepared (float32 logits, γ = 2) in steps of WASM_FOCAL_STEP.
+    let done = 0;
+    if (kernel && gamma === 2 && kernel.preparedF32 && x instanceof Float32Array) {
+      done = n - (n % WASM_FOCAL_STEP);
+      if (done > 0) kernel.focalIndex(c0, C, done, focalConstants(plan), sums.focalH, sums.focalS);
+    }
+    if (done < n) focalIndexSigmoid(plan, x, xb, S, C, n, yy, sums, done);
     return;
   }
   if (!plan.softmax) {
@@ -194,27 +202,38 @@ export function focalBlock(
  * one e = exp(−|x|) and one log1p(e); the smoothed target needs one more exp for σ(x·(1 − 2t)). Same arithmetic as
  * {@link sigmoidFocal} (the tests hold the two paths together).
  */
-function focalIndexSigmoid(plan: FocalPlan, x: FloatData, xb: number, S: number, C: number, n: number, yy: Int32Array, sums: FocalSums): void {
-  const { gamma, alpha, c0 } = plan;
+/** The constants of the class-index sigmoid focal pass: the smoothed target values (float32), |2t − 1|, α factors. */
+function focalConstants(plan: FocalPlan): FocalConstants {
+  const { alpha } = plan;
   const smooth = plan.smooth!;
   const f32 = Math.fround;
-  const rounds = !(x instanceof Float32Array); // float32 data are float32 already
   const off = f32(smooth.off);
   const on = f32(smooth.keep + smooth.off);
   // the α factor t·α + (1 − t)·(1 − α) for the four target values
-  const a1 = alpha === null ? 1 : alpha;
-  const a0 = alpha === null ? 1 : 1 - alpha;
-  const aOn = alpha === null ? 1 : on * alpha + (1 - on) * (1 - alpha);
-  const aOff = alpha === null ? 1 : off * alpha + (1 - off) * (1 - alpha);
-  const kOn = 2 * on - 1; // |z| = |x|·|2t − 1|
-  const kOff = 1 - 2 * off;
+  return {
+    on,
+    off,
+    kOn: 2 * on - 1, // |z| = |x|·|2t − 1|
+    kOff: 1 - 2 * off,
+    a1: alpha === null ? 1 : alpha,
+    a0: alpha === null ? 1 : 1 - alpha,
+    aOn: alpha === null ? 1 : on * alpha + (1 - on) * (1 - alpha),
+    aOff: alpha === null ? 1 : off * alpha + (1 - off) * (1 - alpha),
+  };
+}
+
+function focalIndexSigmoid(plan: FocalPlan, x: FloatData, xb: number, S: number, C: number, n: number, yy: Int32Array, sums: FocalSums, i0 = 0): void {
+  const { gamma, c0 } = plan;
+  const f32 = Math.fround;
+  const rounds = !(x instanceof Float32Array); // float32 data are float32 already
+  const { on, off, kOn, kOff, a1, a0, aOn, aOff } = focalConstants(plan);
   const g2 = gamma === 2;
   const { focalH, focalS } = sums;
   for (let k = c0; k < C; k++) {
     const o = xb + k * S;
     let aH = 0;
     let aS = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = i0; i < n; i++) {
       const xv = rounds ? f32(x[o + i]!) : x[o + i]!;
       const neg = xv < 0;
       const ax = neg ? -xv : xv;
