@@ -32,7 +32,7 @@ const repoRoot = resolve(benchDir, '..');
 
 interface Args {
   reps: number;
-  /** Workload ids to run (W1–W4, and W5: the validation-set folder). */
+  /** Workload ids to run (W1–W4, W6, and W5: the validation-set folder). */
   only: Set<string> | null;
   torch: boolean;
   torchThreads: number;
@@ -62,7 +62,7 @@ function parseArgs(argv: string[]): Args {
       a.eps = e;
     }
     else if (flag === '--help' || flag === '-h') {
-      console.log('usage: npm run bench -- [--reps N] [--only W1,W2,W3,W4,W5] [--no-torch] [--threads N] [--torch-threads N] [--runtime bundle|tsx] [--python PATH] [--eps E]');
+      console.log('usage: npm run bench -- [--reps N] [--only W1,W2,W3,W4,W5,W6] [--no-torch] [--threads N] [--torch-threads N] [--runtime bundle|tsx] [--python PATH] [--eps E]');
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${argv[i]}`);
   }
@@ -223,6 +223,13 @@ function goalsOf(out: Map<WorkloadId, WorkloadOutcome>): Goal[] {
     const fileMB = w2.fileBytes / 1024 ** 2;
     goals.push({ goal: 'W2 peak RSS (read + report) / files size', target: 1.3, best: w2.ours.peakFirstMB / fileMB, median: null });
   }
+  const w6 = out.get('W6');
+  if (w6?.ours && w1?.ours) {
+    const a = headline(w6.ours);
+    const b = headline(w1.ours);
+    goals.push({ goal: 'W6 DiceFocal report / W1 DiceCE report (same run)', target: 1.5, best: a.best / b.best, median: a.median / b.median });
+    goals.push({ goal: '  (one thread) W6 / W1', target: 1.5, best: w6.ours.single.best / w1.ours.single.best, median: w6.ours.single.median / w1.ours.single.median });
+  }
   const w4 = out.get('W4');
   if (w4?.ours?.reportForSweep) {
     goals.push({
@@ -300,7 +307,7 @@ async function main(): Promise<void> {
         reps: args.reps,
         ...(args.threads > 1 ? { workerScript: child.workerScript, threads: args.threads } : {}),
       });
-      if (torch.available && w.mode === 'report') {
+      if (torch.available && w.mode === 'report' && w.torch !== false) {
         log(`bench: ${w.id} torch …`);
         o.torch = runTorch(args, w, d.files);
         if (o.ours.numbers.kind === 'report') {

@@ -69,7 +69,7 @@ export function datasetFiles(name: DatasetName): { logits: string; target: strin
   return { logits: `${name}_logits.npy`, target: `${name}_target.npy` };
 }
 
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4';
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W6';
 
 export interface Workload {
   id: WorkloadId;
@@ -82,6 +82,8 @@ export interface Workload {
    * the ε sweep on the view's grid, from one pass), compared with one report on the same data.
    */
   mode: 'report' | 'sweep';
+  /** Compare with bench/torch_report.py (false where torch has no such loss: MONAI is not installed). */
+  torch?: boolean;
 }
 
 const SEG_OPTIONS: Partial<LossOptions> = { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 };
@@ -91,4 +93,6 @@ export const WORKLOADS: Workload[] = [
   { id: 'W2', title: 'DiceCE 1×14×256²×128 + .nii.gz', dataset: 'seg256', options: SEG_OPTIONS, mode: 'report' },
   { id: 'W3', title: 'CE 4096×1000', dataset: 'cls', options: { loss: 'ce', labelSmoothing: 0.1 }, mode: 'report' },
   { id: 'W4', title: 'the view\'s report + ε sweep on W1', dataset: 'seg96', options: SEG_OPTIONS, mode: 'sweep' },
+  // DiceFocalLoss on W1's files (W5 is the validation-set folder): the focal term's cost against W1's DiceCE.
+  { id: 'W6', title: 'DiceFocal 2×14×96³', dataset: 'seg96', options: { ...SEG_OPTIONS, loss: 'dicefocal' }, mode: 'report', torch: false },
 ];

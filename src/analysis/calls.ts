@@ -3,6 +3,7 @@
  * the arguments onto the loss's signature — positional ones by position until a `*sequence`, keyword
  * ones by name — and the parameters onto the golden option keys.
  */
+import { OPTION_SCHEMA, type AnyOptionSpec } from '../engine/optionSchema';
 import type { LossOptions } from '../engine/types';
 import { isTerminalName, specForPath, TENSOR_FACTORIES, type LossSpec } from './catalogue';
 import { argValue, type LiteralEnv, type NameTarget, type Qualifier } from './literals';
@@ -112,8 +113,15 @@ export function rawArgs(argList: SyntaxNode): RawArg[] {
   return out;
 }
 
-const BOOLEAN_KEYS = new Set<keyof LossOptions>(['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch']);
-const NUMBER_KEYS = new Set<keyof LossOptions>(['labelSmoothing', 'smoothNr', 'smoothDr', 'lambdaDice', 'lambdaCe']);
+/** The option types, from the option schema. */
+const SPECS = OPTION_SCHEMA as readonly AnyOptionSpec[];
+const BOOLEAN_KEYS = new Set(SPECS.filter((s) => s.type === 'boolean').map((s) => s.key as keyof LossOptions));
+const NUMBER_KEYS = new Set(SPECS.filter((s) => s.type === 'number').map((s) => s.key as keyof LossOptions));
+const OPTIONAL_NUMBER_KEYS = new Set(SPECS.filter((s) => s.type === 'optionalNumber').map((s) => s.key as keyof LossOptions));
+/** Choices other than `reduction` (which has its own rule for 'none'): e.g. `w_type`. */
+const CHOICE_SPECS = new Map(
+  SPECS.flatMap((s) => (s.type === 'choice' && s.key !== 'reduction' && s.key !== 'loss' ? [[s.key as keyof LossOptions, s.choices.map((c) => c.value as string)] as const] : [])),
+);
 
 /** Whether a literal fits the golden key's type (a `reduction='none'` is known but has no golden value). */
 export function fitsKey(key: keyof LossOptions, v: PyLiteral): boolean {
@@ -122,6 +130,8 @@ export function fitsKey(key: keyof LossOptions, v: PyLiteral): boolean {
   if (key === 'ignoreIndex') return typeof v === 'number' && Number.isInteger(v);
   if (key === 'reduction') return v === 'mean' || v === 'sum';
   if (key === 'weight') return v === null || Array.isArray(v);
+  if (OPTIONAL_NUMBER_KEYS.has(key)) return v === null || typeof v === 'number';
+  if (CHOICE_SPECS.has(key)) return typeof v === 'string' && CHOICE_SPECS.get(key)!.includes(v);
   return false;
 }
 
@@ -148,7 +158,16 @@ export function fitOption(key: keyof LossOptions, v: PyLiteral): { ok: true; val
     if (!(v >= 0 && v <= 1)) return { ok: false, invalid: true, reason: `torch raises "label_smoothing must be between 0.0 and 1.0. Got: ${v}"` };
     return { ok: true, value: v };
   }
-  if (NUMBER_KEYS.has(key)) return typeof v === 'number' ? { ok: true, value: v } : { ok: false, invalid: false, reason: `${typeName(v)}, not a number` };
+  if (NUMBER_KEYS.has(key)) {
+    if (typeof v !== 'number') return { ok: false, invalid: false, reason: `${typeName(v)}, not a number` };
+    // the schema refuses what MONAI refuses (a negative lambda_focal: "lambda_focal should be no less than 0.0")
+    try {
+      SPECS.find((s) => s.key === key)!.parse(v);
+    } catch (e) {
+      return { ok: false, invalid: true, reason: `MONAI raises ValueError: ${(e as Error).message.replace(/^option \w+: /, '')}` };
+    }
+    return { ok: true, value: v };
+  }
   if (key === 'ignoreIndex') {
     return typeof v === 'number' && Number.isInteger(v) ? { ok: true, value: v } : { ok: false, invalid: true, reason: `${typeName(v)}, not an int: torch raises a TypeError` };
   }
@@ -158,6 +177,18 @@ export function fitOption(key: keyof LossOptions, v: PyLiteral): { ok: true; val
     return { ok: false, invalid: true, reason: typeof v === 'string' ? `torch raises "${v} is not a valid value for reduction"` : `${typeName(v)}, not a reduction name` };
   }
   if (key === 'weight') return v === null || Array.isArray(v) ? { ok: true, value: v } : { ok: false, invalid: false, reason: `${typeName(v)}, not a list of class weights` };
+  if (OPTIONAL_NUMBER_KEYS.has(key)) {
+    return v === null || typeof v === 'number' ? { ok: true, value: v } : { ok: false, invalid: false, reason: `${typeName(v)}, not a number or None` };
+  }
+  const choices = CHOICE_SPECS.get(key);
+  if (choices) {
+    if (typeof v === 'string' && choices.includes(v)) return { ok: true, value: v };
+    return {
+      ok: false,
+      invalid: typeof v === 'string',
+      reason: typeof v === 'string' ? `MONAI raises ValueError: ${v} is not one of ${choices.join(', ')}` : `${typeName(v)}, not one of ${choices.join(', ')}`,
+    };
+  }
   return { ok: false, invalid: false, reason: 'not modelled by the inspector' };
 }
 

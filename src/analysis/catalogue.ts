@@ -3,11 +3,12 @@
  * parameters map to the golden option keys.
  *
  * Signatures: torch 1.13–2.x (`torch/nn/modules/loss.py`, `torch/nn/functional.py`) and MONAI 1.5
- * (`monai/losses/dice.py`, the version the golden cases were made with). A parameter maps to a golden
+ * (`monai/losses/dice.py`, `focal_loss.py`, `tversky.py`, the version the golden cases were made with). A parameter maps to a golden
  * key only where it means what the engine computes: `weight` is a class weight for CE / NLL / Dice but
  * an element weight for BCE, so BCE's `weight` stays unmapped.
  */
 import type { LossKind, LossOptions } from '../engine/types';
+import { pythonKeysFor } from '../engine/optionSchema';
 import type { LossName } from './types';
 
 export interface LossSpec {
@@ -17,7 +18,7 @@ export interface LossSpec {
   library: 'torch' | 'monai' | 'transformers';
   /** Parameters in positional order (for functions: including `input` and `target`). */
   params: readonly string[];
-  /** Python parameter → golden key, for the parameters that mean the same thing here. */
+  /** Python parameter → golden key, for the parameters that mean the same thing here (from the option schema). */
   keys: Readonly<Partial<Record<string, keyof LossOptions>>>;
   /** The engine's loss kind when the inspector can reproduce this loss, else null. */
   kind: LossKind | null;
@@ -32,31 +33,19 @@ export interface LossSpec {
   openKeywords?: boolean;
   /** Import paths, when not derived from the library's layout. */
   paths?: readonly string[];
+  /** MONAI's module under `monai.losses` that defines it (`dice` when not given). */
+  module?: string;
 }
-
-const DICE_KEYS = {
-  include_background: 'includeBackground',
-  to_onehot_y: 'toOnehotY',
-  sigmoid: 'sigmoid',
-  softmax: 'softmax',
-  squared_pred: 'squaredPred',
-  jaccard: 'jaccard',
-  reduction: 'reduction',
-  smooth_nr: 'smoothNr',
-  smooth_dr: 'smoothDr',
-  batch: 'batch',
-} as const satisfies Record<string, keyof LossOptions>;
 
 const DICE_HEAD = ['include_background', 'to_onehot_y', 'sigmoid', 'softmax', 'other_act'] as const;
 const DICE_MID = ['squared_pred', 'jaccard', 'reduction', 'smooth_nr', 'smooth_dr', 'batch'] as const;
 
-const SPECS: LossSpec[] = [
+const SPECS: LossSpec[] = ([
   {
     loss: 'DiceCELoss',
     qualifiedName: 'monai.losses.DiceCELoss',
     library: 'monai',
     params: [...DICE_HEAD, ...DICE_MID, 'weight', 'lambda_dice', 'lambda_ce', 'label_smoothing'],
-    keys: { ...DICE_KEYS, weight: 'weight', lambda_dice: 'lambdaDice', lambda_ce: 'lambdaCe', label_smoothing: 'labelSmoothing' },
     kind: 'dicece',
     acceptsSmoothing: true,
   },
@@ -65,7 +54,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'monai.losses.DiceLoss',
     library: 'monai',
     params: [...DICE_HEAD, ...DICE_MID, 'weight', 'soft_label'],
-    keys: { ...DICE_KEYS, weight: 'weight' },
     kind: 'dice',
     acceptsSmoothing: false,
   },
@@ -74,8 +62,7 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'monai.losses.DiceFocalLoss',
     library: 'monai',
     params: [...DICE_HEAD, ...DICE_MID, 'gamma', 'weight', 'lambda_dice', 'lambda_focal', 'alpha'],
-    keys: { ...DICE_KEYS, weight: 'weight', lambda_dice: 'lambdaDice' },
-    kind: null,
+    kind: 'dicefocal',
     acceptsSmoothing: false,
   },
   {
@@ -83,25 +70,40 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'monai.losses.GeneralizedDiceLoss',
     library: 'monai',
     params: [...DICE_HEAD, 'w_type', 'reduction', 'smooth_nr', 'smooth_dr', 'batch', 'soft_label'],
-    keys: {
-      include_background: 'includeBackground',
-      to_onehot_y: 'toOnehotY',
-      sigmoid: 'sigmoid',
-      softmax: 'softmax',
-      reduction: 'reduction',
-      smooth_nr: 'smoothNr',
-      smooth_dr: 'smoothDr',
-      batch: 'batch',
-    },
-    kind: null,
+    kind: 'gdice',
     acceptsSmoothing: false,
+  },
+  {
+    loss: 'GeneralizedDiceFocalLoss',
+    qualifiedName: 'monai.losses.GeneralizedDiceFocalLoss',
+    library: 'monai',
+    params: [...DICE_HEAD, 'w_type', 'reduction', 'smooth_nr', 'smooth_dr', 'batch', 'gamma', 'weight', 'lambda_gdl', 'lambda_focal'],
+    kind: 'gdicefocal',
+    acceptsSmoothing: false,
+  },
+  {
+    loss: 'TverskyLoss',
+    qualifiedName: 'monai.losses.TverskyLoss',
+    library: 'monai',
+    params: [...DICE_HEAD, 'alpha', 'beta', 'reduction', 'smooth_nr', 'smooth_dr', 'batch', 'soft_label'],
+    kind: 'tversky',
+    acceptsSmoothing: false,
+    module: 'tversky',
+  },
+  {
+    loss: 'FocalLoss',
+    qualifiedName: 'monai.losses.FocalLoss',
+    library: 'monai',
+    params: ['include_background', 'to_onehot_y', 'gamma', 'alpha', 'weight', 'reduction', 'use_softmax'],
+    kind: 'focal',
+    acceptsSmoothing: false,
+    module: 'focal_loss',
   },
   {
     loss: 'CrossEntropyLoss',
     qualifiedName: 'torch.nn.CrossEntropyLoss',
     library: 'torch',
     params: ['weight', 'size_average', 'ignore_index', 'reduce', 'reduction', 'label_smoothing'],
-    keys: { weight: 'weight', ignore_index: 'ignoreIndex', reduction: 'reduction', label_smoothing: 'labelSmoothing' },
     kind: 'ce',
     acceptsSmoothing: true,
   },
@@ -110,7 +112,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.functional.cross_entropy',
     library: 'torch',
     params: ['input', 'target', 'weight', 'size_average', 'ignore_index', 'reduce', 'reduction', 'label_smoothing'],
-    keys: { weight: 'weight', ignore_index: 'ignoreIndex', reduction: 'reduction', label_smoothing: 'labelSmoothing' },
     kind: 'ce',
     acceptsSmoothing: true,
   },
@@ -119,7 +120,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.BCEWithLogitsLoss',
     library: 'torch',
     params: ['weight', 'size_average', 'reduce', 'reduction', 'pos_weight'],
-    keys: { reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -128,7 +128,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.BCELoss',
     library: 'torch',
     params: ['weight', 'size_average', 'reduce', 'reduction'],
-    keys: { reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -137,7 +136,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.NLLLoss',
     library: 'torch',
     params: ['weight', 'size_average', 'ignore_index', 'reduce', 'reduction'],
-    keys: { weight: 'weight', ignore_index: 'ignoreIndex', reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -146,7 +144,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.functional.binary_cross_entropy_with_logits',
     library: 'torch',
     params: ['input', 'target', 'weight', 'size_average', 'reduce', 'reduction', 'pos_weight'],
-    keys: { reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -155,7 +152,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.functional.binary_cross_entropy',
     library: 'torch',
     params: ['input', 'target', 'weight', 'size_average', 'reduce', 'reduction'],
-    keys: { reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -164,7 +160,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'torch.nn.functional.nll_loss',
     library: 'torch',
     params: ['input', 'target', 'weight', 'size_average', 'ignore_index', 'reduce', 'reduction'],
-    keys: { weight: 'weight', ignore_index: 'ignoreIndex', reduction: 'reduction' },
     kind: null,
     acceptsSmoothing: false,
   },
@@ -176,7 +171,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'transformers.TrainingArguments',
     library: 'transformers',
     params: ['output_dir'],
-    keys: { label_smoothing_factor: 'labelSmoothing' },
     kind: null,
     acceptsSmoothing: true,
     smoothingParam: 'label_smoothing_factor',
@@ -189,7 +183,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'transformers.Seq2SeqTrainingArguments',
     library: 'transformers',
     params: ['output_dir'],
-    keys: { label_smoothing_factor: 'labelSmoothing' },
     kind: null,
     acceptsSmoothing: true,
     smoothingParam: 'label_smoothing_factor',
@@ -202,7 +195,6 @@ const SPECS: LossSpec[] = [
     qualifiedName: 'transformers.trainer_pt_utils.LabelSmoother',
     library: 'transformers',
     params: ['epsilon', 'ignore_index'],
-    keys: { epsilon: 'labelSmoothing', ignore_index: 'ignoreIndex' },
     kind: null,
     acceptsSmoothing: true,
     smoothingParam: 'epsilon',
@@ -210,7 +202,7 @@ const SPECS: LossSpec[] = [
     classSymbol: 'V',
     paths: ['transformers.trainer_pt_utils.LabelSmoother'],
   },
-];
+] satisfies Omit<LossSpec, 'keys'>[]).map((spec) => ({ ...spec, keys: pythonKeysFor(spec.loss) }));
 
 /** Every spelling of every import path → its spec. */
 const BY_PATH = new Map<string, LossSpec>();
@@ -228,6 +220,7 @@ const MONAI_ALIASES: Record<string, string[]> = {
   DiceCELoss: ['dice_ce'],
   DiceFocalLoss: ['dice_focal'],
   GeneralizedDiceLoss: ['generalized_dice'],
+  GeneralizedDiceFocalLoss: ['generalized_dice_focal'],
 };
 
 for (const spec of SPECS) {
@@ -236,7 +229,7 @@ for (const spec of SPECS) {
   } else if (spec.library === 'monai') {
     for (const name of [spec.loss, ...(MONAI_ALIASES[spec.loss] ?? [])]) {
       register(`monai.losses.${name}`, spec);
-      register(`monai.losses.dice.${name}`, spec);
+      register(`monai.losses.${spec.module ?? 'dice'}.${name}`, spec);
     }
   } else if (spec.qualifiedName.startsWith('torch.nn.functional.')) {
     register(spec.qualifiedName, spec);

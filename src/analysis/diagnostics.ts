@@ -10,13 +10,17 @@
  * - `li-posthoc-eps` (information): ε assigned after construction where torch reads it
  *   (`ce.label_smoothing` on CrossEntropyLoss, `dicece.cross_entropy.label_smoothing` on DiceCELoss);
  * - `li-posthoc-eps-ignored` (warning): ε assigned to an attribute nothing reads
- *   (`dicece.label_smoothing`, or any loss without label smoothing).
+ *   (`dicece.label_smoothing`, or any loss without label smoothing);
+ * - `li-focal-sigmoid` (warning): `softmax=True` on DiceFocalLoss / GeneralizedDiceFocalLoss — it reaches the
+ *   overlap term only; their focal term is always the sigmoid one;
+ * - `li-alpha-dropped` (warning): `FocalLoss(use_softmax=True, include_background=False, alpha=…)` — MONAI
+ *   sets alpha to None there.
  */
 import { argFor } from './calls';
 import { specFor } from './catalogue';
 import { epsOf } from './lens';
 import type { LineIndex } from './pyTree';
-import type { AnalysisDiagnostic, DiagnosticCode, LossCall, PostHocAssignment, QuickFix, Severity, TextRange } from './types';
+import type { AnalysisDiagnostic, CallArgument, DiagnosticCode, LossCall, PostHocAssignment, QuickFix, Severity, TextRange } from './types';
 
 function make(
   lines: LineIndex,
@@ -53,8 +57,11 @@ function epsRangeMessage(text: string): string {
 
 function unsupportedMessage(call: LossCall): string {
   const spec = specFor(call.loss);
+  if (call.loss === 'FocalLoss') {
+    return 'FocalLoss has no label_smoothing parameter (MONAI raises TypeError): pass a smoothed target, (1−ε)·onehot + ε/C, with to_onehot_y=False';
+  }
   if (spec.library === 'monai') {
-    return `${call.loss} has no label_smoothing parameter (MONAI raises TypeError): Dice terms are not smoothed; DiceCELoss(label_smoothing=…) smooths its CE term`;
+    return `${call.loss} has no label_smoothing parameter (MONAI raises TypeError): ${call.loss === 'TverskyLoss' ? 'the Tversky term is' : 'Dice terms are'} not smoothed; DiceCELoss(label_smoothing=…) smooths its CE term`;
   }
   if (call.loss === 'NLLLoss' || call.loss === 'nll_loss') {
     return `${call.loss} has no label_smoothing parameter (TypeError): use CrossEntropyLoss(label_smoothing=…) on logits`;
@@ -72,6 +79,7 @@ export function callDiagnostics(call: LossCall, lines: LineIndex): AnalysisDiagn
   } else if (eps && eps.value.known && typeof eps.value.value === 'number' && !(eps.value.value >= 0 && eps.value.value <= 1)) {
     out.push(make(lines, eps.valueRange, 'li-eps-range', 'error', epsRangeMessage(eps.value.text), call, cell));
   }
+  out.push(...focalDiagnostics(call, lines));
   if (call.loss !== 'DiceCELoss') return out;
 
   const ignore = argFor(call, 'ignore_index');
@@ -102,6 +110,37 @@ export function callDiagnostics(call: LossCall, lines: LineIndex): AnalysisDiagn
         `label_smoothing has no effect: with one output channel (${C.name}=1 on ${where}) DiceCELoss computes BCEWithLogitsLoss, which ignores it`,
         call, cell),
     );
+  }
+  return out;
+}
+
+const isTrue = (a: CallArgument | undefined) => !!a && a.value.known && a.value.value === true;
+const isFalse = (a: CallArgument | undefined) => !!a && a.value.known && a.value.value === false;
+
+/** The focal traps: the compound losses' sigmoid focal term, and alpha dropped by softmax FocalLoss without background. */
+function focalDiagnostics(call: LossCall, lines: LineIndex): AnalysisDiagnostic[] {
+  const out: AnalysisDiagnostic[] = [];
+  const cell = call.cellIndex;
+  if (call.loss === 'DiceFocalLoss' || call.loss === 'GeneralizedDiceFocalLoss') {
+    const softmax = argFor(call, 'softmax');
+    if (isTrue(softmax)) {
+      const term = call.loss === 'DiceFocalLoss' ? 'Dice' : 'generalized Dice';
+      out.push(
+        make(lines, softmax!.range, 'li-focal-sigmoid', 'warning',
+          `softmax=True reaches the ${term} term only: ${call.loss}'s focal term is MONAI's sigmoid focal loss on the raw logits (it never passes use_softmax), so it scores each class independently`,
+          call, cell),
+      );
+    }
+  }
+  if (call.loss === 'FocalLoss') {
+    const alpha = argFor(call, 'alpha');
+    if (isTrue(argFor(call, 'use_softmax')) && isFalse(argFor(call, 'include_background')) && alpha && !(alpha.value.known && alpha.value.value === null)) {
+      out.push(
+        make(lines, alpha.range, 'li-alpha-dropped', 'warning',
+          `alpha=${alpha.value.text} is dropped: FocalLoss(use_softmax=True, include_background=False) sets alpha to None (MONAI warns "alpha ignored when using softmax")`,
+          call, cell),
+      );
+    }
   }
   return out;
 }

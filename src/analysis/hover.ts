@@ -56,9 +56,42 @@ function lossFacts(call: LossCall): string[] {
       );
       break;
     case 'DiceLoss':
-    case 'GeneralizedDiceLoss':
-    case 'DiceFocalLoss':
       facts.push('Dice terms take no label smoothing: the hard Dice compares with the one-hot target. `DiceCELoss(label_smoothing=ε)` smooths its CE term only.');
+      break;
+    case 'DiceFocalLoss':
+      facts.push(
+        '`lambda_dice`·Dice + `lambda_focal`·Focal; the focal term per class and voxel is −α_t·(1 − p_t)^γ·log p_t with **p = sigmoid(x)**.',
+        'The focal term is always the sigmoid one: `softmax=True` reaches the Dice term only (MONAI never passes `use_softmax` to its FocalLoss).',
+        '`weight` goes to both terms (one value per kept class); the focal term computes in float32 whatever the input, and its `sum` first averages over the spatial axes.',
+        'No label smoothing: both terms compare with the hard one-hot target.',
+      );
+      break;
+    case 'GeneralizedDiceLoss':
+    case 'GeneralizedDiceFocalLoss':
+      facts.push(
+        '1 − 2·Σ_c w_c·tp_c / Σ_c w_c·(2·tp_c + fp_c + fn_c) per item: one ratio over all classes, with w_c = 1/(Σy_c)² (`w_type` square), 1/Σy_c (simple) or 1 (uniform), computed in float32.',
+        'A class absent from the target has an infinite weight: MONAI replaces it by the largest finite weight of that item (of the whole batch with `batch=True`).',
+      );
+      if (call.loss === 'GeneralizedDiceFocalLoss') {
+        facts.push(
+          '`lambda_gdl`·GeneralizedDice + `lambda_focal`·Focal; the focal term is the sigmoid one (even with `softmax=True`), has no `alpha`, and takes `weight` (the generalized Dice does not).',
+        );
+      }
+      facts.push('No label smoothing: the terms compare with the hard one-hot target.');
+      break;
+    case 'TverskyLoss':
+      facts.push(
+        '1 − (tp + smooth_nr) / (tp + α·fp + β·fn + smooth_dr) per item and class: α weighs false positives, β false negatives; α = β = 0.5 is the Dice loss.',
+        'No `weight` and no label smoothing.',
+      );
+      break;
+    case 'FocalLoss':
+      facts.push(
+        'Sigmoid by default: −α_t·(1 − p_t)^γ·log p_t per class and voxel with p = sigmoid(x); `use_softmax=True`: −(1 − q_c)^γ·log q_c·t_c with q = softmax over the kept channels.',
+        'With `use_softmax=True`, `alpha` weighs the background channel by 1 − α and the others by α — and is dropped (set to None) without background.',
+        'Computes in float32 (`input.float()`) whatever the input; `reduction="sum"` first averages over the spatial axes, then sums over batch and classes.',
+        'No `label_smoothing` parameter: pass a smoothed target yourself.',
+      );
       break;
     case 'BCEWithLogitsLoss':
     case 'BCELoss':

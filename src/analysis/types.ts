@@ -58,6 +58,9 @@ export type LossName =
   | 'DiceLoss'
   | 'DiceFocalLoss'
   | 'GeneralizedDiceLoss'
+  | 'GeneralizedDiceFocalLoss'
+  | 'TverskyLoss'
+  | 'FocalLoss'
   | 'CrossEntropyLoss'
   | 'cross_entropy'
   | 'BCEWithLogitsLoss'
@@ -160,7 +163,9 @@ export type DiagnosticCode =
   | 'li-sigmoid-eps'
   | 'li-one-channel-eps'
   | 'li-posthoc-eps'
-  | 'li-posthoc-eps-ignored';
+  | 'li-posthoc-eps-ignored'
+  | 'li-focal-sigmoid'
+  | 'li-alpha-dropped';
 
 /** One text replacement; offsets into the same text as the diagnostic (the same cell for notebooks). */
 export interface TextEdit {

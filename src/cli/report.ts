@@ -4,42 +4,46 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { resolveOptions, selectClasses, LossInputError, OPTION_KEYS, type ClassSelection, type LossOptions, type Report } from '../engine/index';
+import { resolveOptions, selectClasses, LossInputError, type ClassSelection, type LossOptions, type Report } from '../engine/index';
+import { OPTION_SCHEMA, lossLabel, optionFlag, type AnyOptionSpec } from '../engine/optionSchema';
+import { lossTerms } from '../engine/familyRules';
 import { UsageError } from './errors';
 import { decimal, isDecimal } from './numbers';
 import { fmtDelta, fmtNum, table, toJson } from './format';
 import { loadTensor, splitSpec } from './loadTensor';
 import { AccumulatePool, computeReportParallel, defaultThreads } from '../parallel/index';
 
+/** One help line per option of the schema: `--flag VALUE  help (default …)`, booleans as `--[no-]flag`. */
+function optionHelp(): string {
+  const lines: string[] = [];
+  for (const s of OPTION_SCHEMA as readonly AnyOptionSpec[]) {
+    const flag = optionFlag(s.key);
+    let head: string;
+    if (s.type === 'boolean') head = `--[no-]${flag}`;
+    else if (s.type === 'choice') head = `--${flag} ${s.choices.map((c) => c.value).join('|')}`;
+    else if (s.type === 'weights') head = `--${flag} W0,W1,...`;
+    else head = `--${flag} ${s.type === 'integer' ? 'N' : 'X'}`;
+    const def = s.default === null ? 'none' : s.type === 'boolean' ? (s.default ? 'on' : 'off') : String(s.default);
+    const text = `${s.help} (default ${def})`;
+    lines.push(head.length < 32 ? `  ${head.padEnd(32)} ${text}` : `  ${head}\n  ${' '.repeat(32)} ${text}`);
+  }
+  return lines.join('\n');
+}
+
 export const REPORT_USAGE = `usage: loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]
 
 Options (golden option keys in kebab-case; flags override --config):
-  --loss ce|dice|dicece          loss to reproduce (default dicece)
-  --label-smoothing EPS          torch's label_smoothing, in [0, 1] (default 0)
-  --weight W0,W1,...             class weights (CE weight, Dice weight, BCE pos_weight when C == 1)
-  --ignore-index N               torch's ignore_index, ce only (default -100)
-  --reduction mean|sum           (default mean)
-  --[no-]include-background      (default on)
-  --[no-]to-onehot-y  --[no-]sigmoid  --[no-]softmax  --[no-]squared-pred  --[no-]jaccard  --[no-]batch
-  --smooth-nr X  --smooth-dr X   (default 1e-5)
-  --lambda-dice X  --lambda-ce X (default 1)
-  --class-axis 1|-1              the logits' class axis; -1 for language-model logits (B, T, V) (default 1;
-                                 a target shaped like the logits without the last axis selects -1 with a warning)
-  --[no-]shift-labels            with --class-axis -1: position t against label t+1, as causal LMs do
-  --config FILE.json             a JSON object with the golden option keys (camelCase)
-  --class-names A,B,...          class names (default: classes.json beside the logits or target, if any)
-  --max-tensor-bytes N           refuse tensors larger than N bytes
-  --threads N                    worker threads for the fused pass (default: the machine's cores)
-  --top-classes N                the table shows the N classes with the largest count and the N with the largest
-                                 contribution, the rest summed in one row (default 50); with --json, perClass keeps
-                                 only those (default: every class) and perClassRest sums the others
-  --json                         one JSON object: loss, hard, smoothed, perClass, config, warnings, timings, ...`;
+${optionHelp()}
+  --config FILE.json               a JSON object with the golden option keys (camelCase)
+  --class-names A,B,...            class names (default: classes.json beside the logits or target, if any)
+  --max-tensor-bytes N             refuse tensors larger than N bytes
+  --threads N                      worker threads for the fused pass (default: the machine's cores)
+  --top-classes N                  the table shows the N classes with the largest count and the N with the largest
+                                   contribution, the rest summed in one row (default 50); with --json, perClass keeps
+                                   only those (default: every class) and perClassRest sums the others
+  --json                           one JSON object: loss, hard, smoothed, perClass, config, warnings, timings, ...`;
 
-const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-const BOOL_KEYS = new Set(['includeBackground', 'toOnehotY', 'sigmoid', 'softmax', 'squaredPred', 'jaccard', 'batch', 'shiftLabels']);
-/** Options whose flag value is one number (checked as decimal here: the engine's Number() would take 0x1). */
-const NUMERIC_KEYS = new Set(['labelSmoothing', 'ignoreIndex', 'smoothNr', 'smoothDr', 'lambdaDice', 'lambdaCe', 'classAxis']);
-const FLAG_TO_KEY = new Map<string, keyof LossOptions>(OPTION_KEYS.map((k) => [kebab(k), k]));
+const SPECS = new Map<string, AnyOptionSpec>((OPTION_SCHEMA as readonly AnyOptionSpec[]).map((s) => [optionFlag(s.key), s]));
 
 export interface ReportArgs {
   logits: string;
@@ -97,25 +101,25 @@ export function parseReportArgs(args: string[], command = 'report'): ReportArgs 
         name = name.slice(0, eq);
       }
       let negated = false;
-      if (name.startsWith('no-') && BOOL_KEYS.has(FLAG_TO_KEY.get(name.slice(3)) ?? '')) {
+      if (name.startsWith('no-') && SPECS.get(name.slice(3))?.type === 'boolean') {
         negated = true;
         name = name.slice(3);
       }
-      const key = FLAG_TO_KEY.get(name);
-      if (!key) throw new UsageError(`${command}: unknown option --${name} (see loss-inspect ${command} --help)`);
-      if (BOOL_KEYS.has(key)) options[key] = inline !== undefined ? inline : !negated;
-      else if (key === 'weight') {
+      const spec = SPECS.get(name);
+      if (!spec) throw new UsageError(`${command}: unknown option --${name} (see loss-inspect ${command} --help)`);
+      // the schema parses the string; a boolean flag alone means true (false with --no-)
+      if (spec.type === 'boolean') options[spec.key] = inline !== undefined ? inline : !negated;
+      else {
         const v = inline ?? value();
-        if (v !== 'null' && v !== 'none') {
+        // decimal only (the schema's Number() would take 0x1); the schema checks the range
+        if (spec.type === 'weights' && v !== 'null' && v !== 'none') {
           for (const part of v.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
             if (!isDecimal(part)) throw new UsageError(`${command}: --${name} needs decimal numbers separated by commas, got '${v}'`);
           }
+        } else if ((spec.type === 'number' || spec.type === 'integer' || (spec.type === 'optionalNumber' && v !== 'null' && v !== 'none')) && !isDecimal(v)) {
+          throw new UsageError(`${command}: --${name} needs a decimal number, got '${v}'`);
         }
-        options[key] = v === 'null' || v === 'none' ? null : v;
-      } else {
-        const v = inline ?? value();
-        if (NUMERIC_KEYS.has(key) && !isDecimal(v)) throw new UsageError(`${command}: --${name} needs a decimal number, got '${v}'`);
-        options[key] = v;
+        options[spec.key] = v;
       }
     } else pos.push(a);
   }
@@ -172,34 +176,49 @@ export function findClassNames(a: ReportArgs, C: number): string[] | null {
 export function renderReport(r: Report, names: string[] | null, topClasses = TABLE_CLASSES): string {
   const out: string[] = [];
   const eps = r.config.labelSmoothing;
+  const loss = r.config.loss;
   out.push(
-    `${r.config.loss === 'ce' ? 'cross-entropy' : r.config.loss === 'dice' ? 'DiceLoss' : 'DiceCELoss'} · ε ${eps} · C ${r.numClasses} · ` +
+    `${loss === 'ce' ? 'cross-entropy' : lossLabel(loss)} · ε ${eps} · C ${r.numClasses} · ` +
       `logits [${r.logitsShape.join('×')}] · target [${r.targetShape.join('×')}] (${r.targetKind}) · ${r.kept}/${r.elements} elements kept`,
   );
+  // The family's own terms: CE where the loss has one (the per-class CE columns), its overlap term, its focal term.
+  const terms = lossTerms(loss, r.numClasses);
   if (r.perClass) {
+    // CE per class is shown for the losses with a CE term and for Dice (the comparison it has always had).
+    const classTerms: { label: string; hard: 'ceHard' | 'diceHard' | 'focalHard'; smoothed: 'ceSmoothed' | 'diceSmoothed' | 'focalSmoothed' }[] = [];
+    if (loss === 'ce' || loss === 'dice' || loss === 'dicece') classTerms.push({ label: 'CE', hard: 'ceHard', smoothed: 'ceSmoothed' });
+    for (const t of terms) {
+      if (t.key === 'dice' && r.perClass.some((p) => p.diceHard !== null)) classTerms.push({ label: t.label, hard: 'diceHard', smoothed: 'diceSmoothed' });
+      if (t.key === 'focal') classTerms.push({ label: t.label, hard: 'focalHard', smoothed: 'focalSmoothed' });
+    }
+    // The generalized Dice is one ratio over all classes: the classes' shares do not add up to the total.
+    const shares = loss !== 'gdice' && loss !== 'gdicefocal';
     const sel = selectClasses(r.perClass, topClasses);
     const rows = sel.shown.map((p) => [
       names?.[p.class] !== undefined ? `${p.class} ${names[p.class]}` : String(p.class),
       Number.isInteger(p.count) ? String(p.count) : fmtNum(p.count, 3),
-      fmtNum(p.ceHard),
-      fmtNum(p.ceSmoothed),
-      fmtDelta(p.ceHard, p.ceSmoothed),
-      fmtNum(p.diceHard),
-      fmtNum(p.diceSmoothed),
-      fmtDelta(p.diceHard, p.diceSmoothed),
-      fmtNum(p.contribution.total),
+      ...classTerms.flatMap((t) => [fmtNum(p[t.hard]), fmtNum(p[t.smoothed]), fmtDelta(p[t.hard], p[t.smoothed])]),
+      ...(shares ? [fmtNum(p.contribution.total)] : []),
     ]);
+    const head = classTerms.flatMap((t) => [`${t.label} hard`, `${t.label} smoothed`, `Δ ${t.label}`]);
     if (sel.rest) {
       const c = sel.rest.count;
-      rows.push([`… ${sel.rest.classes} other classes`, Number.isInteger(c) ? String(c) : fmtNum(c, 3), '', '', '', '', '', '', fmtNum(sel.rest.contribution)]);
+      rows.push([`… ${sel.rest.classes} other classes`, Number.isInteger(c) ? String(c) : fmtNum(c, 3), ...head.map(() => ''), ...(shares ? [fmtNum(sel.rest.contribution)] : [])]);
     }
-    out.push('', table(['class', 'count', 'CE hard', 'CE smoothed', 'Δ CE', 'Dice hard', 'Dice smoothed', 'Δ Dice', 'contribution'], rows));
+    out.push('', table(['class', 'count', ...head, ...(shares ? ['contribution'] : [])], rows));
     if (sel.rest) out.push(`(top ${topClasses} classes by count and by contribution; --json lists every class)`);
+    if (!shares) out.push('(the generalized Dice weighs the classes inside one ratio per item: it has no per-class value or share)');
   }
-  const tri = (label: string, t: Report['loss'] | null) =>
-    t ? [label, fmtNum(t.total), fmtNum(t.dice), fmtNum(t.ce)] : [label, '—', '—', '—'];
-  out.push('', table(['', 'total', 'dice', 'ce'], [tri('loss (what training sees)', r.loss), tri('hard (ε = 0)', r.hard), tri(`smoothed (ε = ${eps})`, r.smoothed)]));
-  if (r.floor !== null) {
+  const tri = (label: string, t: Report['loss'] | null) => [label, ...(t ? [t.total, ...terms.map((x) => t[x.key])].map((v) => fmtNum(v)) : ['—', ...terms.map(() => '—')])];
+  out.push(
+    '',
+    table(
+      ['', 'total', ...terms.map((t) => t.label.toLowerCase())],
+      [tri('loss (what training sees)', r.loss), tri('hard (ε = 0)', r.hard), tri(`smoothed (ε = ${eps})`, r.smoothed)],
+    ),
+  );
+  // The floor is the least value of a CE term: the losses without one have none to show.
+  if (r.floor !== null && (loss === 'ce' || loss === 'dice' || loss === 'dicece')) {
     const c = r.floorCase;
     out.push(
       '',

@@ -12,6 +12,7 @@ import type { PreparedLogits, PreparedTarget } from './layout';
 import type { LossOptions } from './types';
 import { uniformStep } from './sweepGrid';
 import { expSumKernel, VOCAB_STRIDE, WASM_MIN_POSITIONS, WASM_POS_MAX_CLASSES, type DiceSweep, type ExpSumKernel } from './wasm/expSum';
+import { focalBlock, type FocalPlan } from './focalSums';
 
 export const CALIBRATION_BINS = 15;
 
@@ -35,6 +36,8 @@ export interface AccumulateConfig {
    * top-k accuracy of a language-model report: `Accumulators.rowNll` …); 0 or absent: none.
    */
   rows?: number;
+  /** The focal term (focalSums.ts), or null when the loss has none. */
+  focal: FocalPlan | null;
 }
 
 /** Sums over a range of elements. Arrays indexed `[b * C + c]` are per (batch item, class). */
@@ -94,6 +97,15 @@ export interface Accumulators {
   swV: Float64Array | null;
   swTT: Float64Array | null;
   swTV: Float64Array | null;
+  /**
+   * Focal term (focalSums.ts), per class: Σ over items and positions of the unweighted focal loss against the hard
+   * target (focalH) and the smoothed target (focalS); the γ sweep's sums per (class, γ) (focalSwH, focalSwS).
+   * Empty without a focal term.
+   */
+  focalH: Float64Array;
+  focalS: Float64Array;
+  focalSwH: Float64Array;
+  focalSwS: Float64Array;
   /** confusion[t * C + p] (C == 1: a 2×2 matrix for the binary mask); empty above {@link CONFUSION_MAX_CLASSES}. */
   confusion: Float64Array;
   /** Above {@link CONFUSION_MAX_CLASSES}: t·C + p → count, for the pairs that occur; null otherwise. */
@@ -156,6 +168,10 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Ac
     swV: sw ? f(bc) : null,
     swTT: sw ? f(bc) : null,
     swTV: sw ? f(bc) : null,
+    focalH: f(cfg.focal ? C : 0),
+    focalS: f(cfg.focal ? C : 0),
+    focalSwH: f(cfg.focal ? C * cfg.focal.sweep : 0),
+    focalSwS: f(cfg.focal ? C * cfg.focal.sweep : 0),
     confusion: f(cc),
     confusionPairs: dense ? null : new Map(),
     calCount: f(CALIBRATION_BINS),
@@ -267,6 +283,8 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
   const xk = new Float64Array(C);
   const ex = new Float64Array(C);
   const lq = new Float64Array(C);
+  const focal = cfg.focal;
+  const yOne = new Int32Array(1);
   const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
   const pairs = acc.confusionPairs;
   const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll, chanZeroInf } = acc;
@@ -330,6 +348,11 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
           break;
         }
       }
+    }
+
+    if (focal) {
+      yOne[0] = y;
+      focalBlock(focal, x, base, S, C, 1, yOne, kindIndex ? null : tdata, acc);
     }
 
     if (bce) {
@@ -561,9 +584,10 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
 
   // (N, C) classification with class indices and no Dice term: a block is ROW_BLOCK consecutive rows, which the
   // kernel transposes while copying them in (with S = 1 a block of positions would hold a single row).
-  let rowKernel = S === 1 && kindIndex && !doDice && e1 - e0 >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+  const focal = cfg.focal;
+  let rowKernel = S === 1 && kindIndex && !doDice && !focal && e1 - e0 >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
   let rowsPerBlock = ROW_BLOCK;
-  if (S === 1 && kindIndex && !doDice && C > WASM_POS_MAX_CLASSES && e1 - e0 >= VOCAB_STRIDE) {
+  if (S === 1 && kindIndex && !doDice && !focal && C > WASM_POS_MAX_CLASSES && e1 - e0 >= VOCAB_STRIDE) {
     // A vocabulary (more classes than the kernel's per-position sums take): the kernel still computes the rows'
     // maximum, exp and log-sum-exp, 16 rows at a time; the per-position sums stay on the JS loop below.
     rowKernel = expSumKernel(VOCAB_STRIDE, C);
@@ -663,6 +687,9 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         inv[i] = 1 / se[i]!;
       }
     }
+
+    // The focal term reads the same block while it is in cache.
+    if (focal) focalBlock(focal, x, xb, S, C, n, yy, kindIndex ? null : tdata, acc, kernel && !rowMode ? kernel : null);
 
     // Per class: float-target CE sums and Dice sums.
     if (kernel && wasmDice) {

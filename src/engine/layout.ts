@@ -19,6 +19,7 @@
 import { LossInputError, fmtShape } from './errors';
 import { Tensor, halfToFloat, isFloatDType } from './tensor';
 import type { LossOptions } from './types';
+import { lossLabel } from './optionSchema';
 
 export type FloatData = Float32Array | Float64Array;
 
@@ -330,7 +331,7 @@ export function prepareTarget(target: Tensor, lg: PreparedLogits, opts: LossOpti
   // (the report warns that MONAI itself would raise) rather than refused: the data are unambiguous.
   if (opts.loss !== 'ce' && C > 1 && !opts.toOnehotY) {
     throw new LossInputError(
-      `ground truth has a different shape from the input (DiceLoss without to_onehot_y needs a one-hot target): ${shapes}; set toOnehotY`,
+      `ground truth has a different shape from the input (MONAI's ${lossLabel(opts.loss)} without to_onehot_y needs a one-hot target): ${shapes}; set toOnehotY`,
       'toOnehotY',
     );
   }

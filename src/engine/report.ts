@@ -27,13 +27,20 @@ import { sweepGrid } from './sweepGrid';
 
 export { sweepGrid, DEFAULT_SWEEP_EPS } from './sweepGrid';
 import { prepareLogits, prepareTarget, type PreparedLogits, type PreparedTarget } from './layout';
+import { focalPlan, GAMMA_SWEEP_STEP, hasFocal } from './focalSums';
+import { focalClassMean, focalClassShare, focalFromSums, focalSweep, generalizedDice, tverskyValues } from './families';
+import { familyWarnings, hasOverlap, overlapKind } from './familyRules';
 import type { Tensor } from './tensor';
-import type { Calibration, ClassReport, ConfusionMatrix, EngineWarning, EpsSweep, LossOptions, LossTriple, Report } from './types';
+import type { Calibration, ClassReport, ConfusionMatrix, EngineWarning, EpsSweep, GammaSweep, LossOptions, LossTriple, Report } from './types';
+import { lossLabel } from './optionSchema';
 
 export interface PreparedPair {
   logits: PreparedLogits;
   target: PreparedTarget;
+  /** The options the computation uses (a family's unused Dice switches reset: familyRules.ts). */
   opts: LossOptions;
+  /** The options as given (the report's `config`). */
+  given: LossOptions;
   /** How a class-axis-last pair was brought to axis 1 (sequence.ts), with the shapes as given; null otherwise. */
   sequence?: { layout: SequenceLayout; logitsShape: number[]; targetShape: number[] } | null;
 }
@@ -67,7 +74,17 @@ export function preparePair(logits0: Tensor, target0: Tensor, opts: LossOptions)
   }
   checkWeight(lg, tg, opts);
   const sequence = seq.layout ? { layout: seq.layout, logitsShape: [...logits0.shape], targetShape: [...target0.shape] } : null;
-  return { logits: lg, target: tg, opts, sequence };
+  return { logits: lg, target: tg, opts: effectiveOptions(opts), given: opts, sequence };
+}
+
+/**
+ * GeneralizedDiceLoss and TverskyLoss have no squared_pred or jaccard (the pass would gather squared sums for
+ * them otherwise); they stay in the report's config, with a warning when set.
+ */
+function effectiveOptions(opts: LossOptions): LossOptions {
+  const k = overlapKind(opts.loss);
+  if ((k === 'gdice' || k === 'tversky') && (opts.squaredPred || opts.jaccard)) return { ...opts, squaredPred: false, jaccard: false };
+  return opts;
 }
 
 function shapesOf(p: { logits: PreparedLogits; target: PreparedTarget }): string {
@@ -78,6 +95,18 @@ function checkWeight(lg: PreparedLogits, tg: PreparedTarget, opts: LossOptions):
   const w = opts.weight;
   if (!w) return;
   const C = lg.C;
+  if (opts.loss === 'gdice' || opts.loss === 'tversky') return; // no weight parameter: a warning says it is unused
+  if (hasFocal(opts.loss)) {
+    // FocalLoss (and DiceLoss inside DiceFocalLoss): one weight per kept channel, checked only when more than one remains.
+    const kept = opts.includeBackground || C === 1 ? C : C - 1;
+    if (kept > 1 && w.length !== kept) {
+      throw new LossInputError(
+        `the length of the weight sequence (${w.length}) should be the number of classes (${kept}${opts.includeBackground ? '' : ', without background class 0'}) (logits ${fmtShape(lg.shape)}, target ${fmtShape(tg.shape)})`,
+        'weight',
+      );
+    }
+    return;
+  }
   if (C === 1) {
     if (w.length !== 1) {
       throw new LossInputError(`pos_weight for one output channel needs one value, got ${w.length} (logits ${fmtShape(lg.shape)})`, 'weight');
@@ -103,7 +132,14 @@ export function accumulateConfig(pair: PreparedPair, sweepEps: number[] | null =
   const { opts, logits: lg } = pair;
   // a language-model pair keeps per-token values for its per-position and per-sequence loss
   const rows = pair.sequence && opts.loss === 'ce' && pair.target.kind === 'index' && lg.S === 1 ? lg.B : 0;
-  return { opts, eps: opts.labelSmoothing, dice: opts.loss !== 'ce', sweepEps, rows };
+  return {
+    opts,
+    eps: opts.labelSmoothing,
+    dice: hasOverlap(opts.loss),
+    sweepEps,
+    focal: focalPlan(opts, lg.C, opts.labelSmoothing, sweepEps !== null),
+    rows,
+  };
 }
 
 /** The fused pass over every element, on this thread. */
@@ -116,9 +152,13 @@ export function accumulateAll(pair: PreparedPair, cfg: AccumulateConfig): Accumu
 
 export { mergeAccumulators };
 
-/** The Dice weight MONAI's Dice term holds: `weight[1:]` for DiceCE without background, the option as given for Dice. */
+/**
+ * The Dice weight MONAI's Dice term holds: `weight[1:]` for DiceCE without background, the option as given for
+ * Dice and DiceFocal; none for the other families (GeneralizedDice and Tversky have no weight).
+ */
 function diceTermWeight(opts: LossOptions, C: number): number[] | null {
   if (!opts.weight || C === 1) return null;
+  if (opts.loss !== 'dice' && opts.loss !== 'dicece' && opts.loss !== 'dicefocal') return null;
   if (opts.loss === 'dicece' && !opts.includeBackground) return opts.weight.slice(1);
   return opts.weight;
 }
@@ -143,10 +183,60 @@ function hardDiceMode(acc: Accumulators, opts: LossOptions): Parameters<typeof d
   return opts.squaredPred ? { kind: 'norm', P: acc.sp2, Y: acc.sy2, D: acc.sd2 } : { kind: 'plain', sp: acc.sp, spy: acc.spy, sy: acc.sy };
 }
 
-function triple(opts: LossOptions, dice: number | null, ce: number | null): LossTriple {
-  if (opts.loss === 'ce') return { total: ce, dice: null, ce };
-  if (opts.loss === 'dice') return { total: dice, dice, ce: null };
-  return { total: opts.lambdaDice * dice! + opts.lambdaCe * ce!, dice, ce };
+/** `{total, dice, ce, focal}` of a loss kind from its terms (the others null). */
+function triple(opts: LossOptions, dice: number | null, ce: number | null, focal: number | null = null): LossTriple {
+  switch (opts.loss) {
+    case 'ce':
+      return { total: ce, dice: null, ce, focal: null };
+    case 'dice':
+    case 'gdice':
+    case 'tversky':
+      return { total: dice, dice, ce: null, focal: null };
+    case 'dicece':
+      return { total: opts.lambdaDice * dice! + opts.lambdaCe * ce!, dice, ce, focal: null };
+    case 'focal':
+      return { total: focal, dice: null, ce: null, focal };
+    case 'dicefocal':
+    case 'gdicefocal':
+      return { total: opts.lambdaDice * dice! + opts.lambdaFocal * focal!, dice, ce: null, focal };
+  }
+}
+
+/**
+ * The overlap term of the family from tp/fp/fn sums (`mode`): MONAI's DiceLoss (`diceFrom`), TverskyLoss or
+ * GeneralizedDiceLoss; `ground` is the target volume per (b, c) (the generalized Dice weights).
+ */
+interface OverlapResult {
+  value: number;
+  /** Class c's unweighted value averaged over the batch (null for the generalized Dice and dropped channels). */
+  classMean(c: number): number | null;
+  /** Class c's share of the reduced value (null for the generalized Dice). */
+  classShare(c: number): number | null;
+}
+
+function overlapFrom(pair: PreparedPair, acc: Accumulators, mode: Parameters<typeof diceSums>[3], ground: Float64Array): OverlapResult {
+  const { opts } = pair;
+  const kind = overlapKind(opts.loss);
+  if (kind === 'dice') {
+    const r = diceFrom(pair, acc, mode);
+    const plain = diceValues(r.sums, { ...opts, weight: null });
+    return {
+      value: r.value,
+      classMean: (c) => diceClassMean(plain, r.sums, c),
+      classShare: (c) => diceClassShare(r.f, r.sums, r.w, opts.reduction, c),
+    };
+  }
+  const pooled = pair.logits.shape.length === 2 && !opts.batch;
+  const sums = diceSums(acc.B, acc.C, opts, mode, pooled);
+  if (kind === 'tversky') {
+    const f = tverskyValues(sums, opts);
+    return {
+      value: reduceDice(f, sums, null, opts.reduction),
+      classMean: (c) => diceClassMean(f, sums, c),
+      classShare: (c) => diceClassShare(f, sums, null, opts.reduction, c),
+    };
+  }
+  return { value: generalizedDice(sums, ground, opts, acc.B, acc.C), classMean: () => null, classShare: () => null };
 }
 
 /** Turns the fused pass's sums into the report. */
@@ -160,7 +250,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   // Cross-entropy term (BCE with one channel, where MONAI ignores ε).
   let ce: number | null = null;
   let ceHard: number | null = null;
-  if (opts.loss !== 'dice') {
+  if (opts.loss === 'ce' || opts.loss === 'dicece') {
     if (C === 1 && opts.loss === 'dicece') {
       ce = ceHard = bceFromSums(acc, opts);
     } else {
@@ -168,27 +258,30 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
       ceHard = crossEntropyFromSums(acc, opts, 0, ceKind);
     }
   }
-  // Dice term (hard target) and the soft-label Dice against the smoothed target.
-  let dice: DiceResult | null = null;
-  let diceSm: DiceResult | null = null;
-  if (opts.loss !== 'ce') {
-    dice = diceFrom(pair, acc, hardDiceMode(acc, opts));
-    if (C > 1) diceSm = diceFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo });
+  // Overlap term (hard target) and its soft-label version against the smoothed target.
+  let ov: OverlapResult | null = null;
+  let ovS: OverlapResult | null = null;
+  if (hasOverlap(opts.loss)) {
+    ov = overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.sy);
+    if (C > 1) ovS = overlapFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, acc.sYo);
   }
+  // Focal term against the hard and the smoothed target.
+  const rank = lg.shape.length;
+  const hasF = acc.focalH.length > 0;
+  const focalH = hasF ? focalFromSums(acc.focalH, opts, lg.B, C, lg.S, rank) : null;
+  const focalS = hasF && C > 1 ? focalFromSums(acc.focalS, opts, lg.B, C, lg.S, rank) : null;
 
-  const loss = triple(opts, dice ? dice.value : null, ce);
-  const hard = triple(opts, dice ? dice.value : null, ceHard);
-  const smoothed = C > 1 ? triple(opts, diceSm ? diceSm.value : null, ce) : null;
+  const loss = triple(opts, ov ? ov.value : null, ce, focalH);
+  const hard = triple(opts, ov ? ov.value : null, ceHard, focalH);
+  const smoothed = C > 1 ? triple(opts, ovS ? ovS.value : null, ce, focalS) : null;
 
   // Per class.
   let perClass: ClassReport[] | null = null;
   if (C > 1) {
-    const unweighted = { ...opts, weight: null };
-    const dH = dice ? diceValues(dice.sums, unweighted) : null;
-    const dS = diceSm ? diceValues(diceSm.sums, unweighted) : null;
     perClass = [];
     const lc = opts.loss === 'dicece' ? opts.lambdaCe : 1;
-    const ld = opts.loss === 'dicece' ? opts.lambdaDice : 1;
+    const ld = opts.loss === 'dicece' || opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaDice : 1;
+    const lf = opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaFocal : 1;
     for (let c = 0; c < C; c++) {
       const elems = acc.classElems[c]!;
       const count = tg.kind === 'index' ? elems : acc.chanT[c]!;
@@ -196,18 +289,22 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
       const ceH = hasCe ? acc.classNll[c]! / elems : null;
       const ceS = hasCe ? smoothMix(acc.classNll[c]!, acc.classSmooth[c]!, eps, C) / elems : null;
       const ceShare = ce !== null ? crossEntropyClassShare(acc, opts, eps, ceKind, c) : null;
-      const diceShare = dice ? diceClassShare(dice.f, dice.sums, dice.w, opts.reduction, c) : null;
+      const diceShare = ov ? ov.classShare(c) : null;
+      const focalShare = hasF ? focalClassShare(acc.focalH, opts, lg.B, C, lg.S, rank, c) : null;
       perClass.push({
         class: c,
         count,
         ceHard: ceH,
         ceSmoothed: ceS,
-        diceHard: dH && dice ? diceClassMean(dH, dice.sums, c) : null,
-        diceSmoothed: dS && diceSm ? diceClassMean(dS, diceSm.sums, c) : null,
+        diceHard: ov ? ov.classMean(c) : null,
+        diceSmoothed: ovS ? ovS.classMean(c) : null,
+        focalHard: hasF ? focalClassMean(acc.focalH, opts, lg.B, C, lg.S, c) : null,
+        focalSmoothed: hasF ? focalClassMean(acc.focalS, opts, lg.B, C, lg.S, c) : null,
         contribution: {
-          total: (ceShare === null ? 0 : lc * ceShare) + (diceShare === null ? 0 : ld * diceShare),
+          total: (ceShare === null ? 0 : lc * ceShare) + (diceShare === null ? 0 : ld * diceShare) + (focalShare === null ? 0 : lf * focalShare),
           ce: ceShare === null ? null : lc * ceShare,
           dice: diceShare === null ? null : ld * diceShare,
+          focal: focalShare === null ? null : lf * focalShare,
         },
       });
     }
@@ -239,7 +336,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
       code: 'target-layout',
       message:
         `class indices ${fmtShape(tg.shape)} read as ${fmtShape([lg.B, 1, ...lg.shape.slice(2)])}: ` +
-        `MONAI's ${opts.loss === 'dice' ? 'DiceLoss' : 'DiceCELoss'} itself raises on this shape (it wants B1HW[D])`,
+        `MONAI's ${lossLabel(opts.loss)} itself raises on this shape (it wants B1HW[D])`,
     });
   }
   if (C === 1 && opts.loss === 'dicece' && eps > 0) {
@@ -254,13 +351,14 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   if (opts.loss !== 'ce' && opts.ignoreIndex !== -100) {
     warnings.push({ code: 'ignore-index-unused', message: `ignore_index ${opts.ignoreIndex} has no effect: MONAI's Dice losses have no ignore_index` });
   }
-  if (opts.loss !== 'ce' && !opts.softmax && !opts.sigmoid && !opts.squaredPred) {
+  if (hasOverlap(opts.loss) && !opts.softmax && !opts.sigmoid && !opts.squaredPred) {
     let outside = false;
     for (let i = 0; i < acc.sp.length && !outside; i++) if (acc.sPo[i]! !== acc.sp[i]!) outside = true;
     if (outside) warnings.push({ code: 'dice-on-raw-values', message: 'Dice without softmax or sigmoid runs on values outside [0, 1]: these look like raw logits' });
   }
   warnings.push(...edgeWarnings({ opts, C, acc, targetKind: tg.kind, loss, hard }));
   if (pair.sequence) warnings.push(...sequenceWarnings(pair.sequence));
+  warnings.push(...familyWarnings(pair.given, C));
 
   return {
     loss,
@@ -272,7 +370,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     floor,
     floorCase: floorKind,
     topConfusions: C > 1 && tg.kind !== 'probability' ? topConfusions(acc) : null,
-    config: { ...opts, weight: opts.weight ? [...opts.weight] : null },
+    config: { ...pair.given, weight: pair.given.weight ? [...pair.given.weight] : null },
     numClasses: C,
     logitsShape: pair.sequence ? [...pair.sequence.logitsShape] : [...lg.shape],
     targetShape: pair.sequence ? [...pair.sequence.targetShape] : [...tg.shape],
@@ -329,14 +427,21 @@ function calibrationOf(acc: Accumulators): Calibration | null {
   return { bins, ece, confidence: conf / n, accuracy: correct / n };
 }
 
-/** The sweep from the fused pass's sums (gathered with `sweepEps`): CE is affine in ε, Dice from the bucketed sums. */
+/**
+ * The sweep from the fused pass's sums (gathered with `sweepEps`): CE is affine in ε, the overlap term from the
+ * bucketed sums. The focal term is not affine in ε (the target sits inside its γ power): the ε sweep leaves it (and
+ * the total of a focal family) null; the γ sweep gives it against γ at the configured ε.
+ */
 export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: readonly number[]): EpsSweep {
   const { logits: lg, target: tg, opts } = pair;
   const C = lg.C;
   const ceKind = tg.kind === 'index' ? 'index' : 'dense';
   const bce = C === 1 && opts.loss === 'dicece';
-  const ceAt = (e: number): number | null => (opts.loss === 'dice' ? null : bce ? bceFromSums(acc, opts) : crossEntropyFromSums(acc, opts, e, ceKind));
-  const hardDice = opts.loss !== 'ce' ? diceFrom(pair, acc, hardDiceMode(acc, opts)).value : null;
+  const hasCe = opts.loss === 'ce' || opts.loss === 'dicece';
+  const ceAt = (e: number): number | null => (!hasCe ? null : bce ? bceFromSums(acc, opts) : crossEntropyFromSums(acc, opts, e, ceKind));
+  const overlap = hasOverlap(opts.loss);
+  const hardDice = overlap ? overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.sy).value : null;
+  const focalKind = hasFocal(opts.loss);
   const floorIn = { opts, acc, target: tg, S: lg.S };
   const K = epsGrid.length;
   const K1 = K + 1;
@@ -349,7 +454,7 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
     const e = epsGrid[k]!;
     const c = ceAt(e);
     let d: number | null = null;
-    if (opts.loss !== 'ce' && C > 1 && acc.swT) {
+    if (overlap && C > 1 && acc.swT) {
       const P = acc.sPo;
       const Y = new Float64Array(bc);
       const D = new Float64Array(bc);
@@ -368,11 +473,11 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
           D[i] = dd;
         }
       }
-      d = diceFrom(pair, acc, { kind: 'norm', P, Y, D }).value;
-    } else if (opts.loss !== 'ce' && C === 1) {
+      d = overlapFrom(pair, acc, { kind: 'norm', P, Y, D }, Y).value;
+    } else if (overlap && C === 1) {
       d = hardDice;
     }
-    const t = triple(opts, d, c);
+    const t = focalKind ? { ce: null, dice: d, total: null } : triple(opts, d, c);
     ce.push(t.ce);
     dice.push(t.dice);
     total.push(t.total);
@@ -383,8 +488,8 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
   // report's own sums, gathered at that ε, so the sweep passes through the report's smoothed numbers.
   const e0 = opts.labelSmoothing;
   if (!eps.some((e) => Math.abs(e - e0) <= 1e-12)) {
-    const d = opts.loss === 'ce' ? null : C > 1 ? diceFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }).value : hardDice;
-    const t = triple(opts, d, ceAt(e0));
+    const d = !overlap ? null : C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, acc.sYo).value : hardDice;
+    const t = focalKind ? { ce: null, dice: d, total: null } : triple(opts, d, ceAt(e0));
     let at = eps.findIndex((e) => e > e0);
     if (at < 0) at = eps.length;
     eps.splice(at, 0, e0);
@@ -393,7 +498,27 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
     total.splice(at, 0, t.total);
     floor.splice(at, 0, labelSmoothingFloorOf(floorIn, e0) ?? 0);
   }
-  return { eps, ceHard: opts.loss === 'dice' ? null : ceAt(0), diceHard: hardDice, ce, dice, total, floor };
+  return { eps, ceHard: hasCe ? ceAt(0) : null, diceHard: hardDice, ce, dice, total, floor, gamma: gammaSweepOf(pair, acc, hardDice) };
+}
+
+/** The γ sweep from the per-(class, γ) focal sums, or null when the loss has no focal term. */
+function gammaSweepOf(pair: PreparedPair, acc: Accumulators, hardOverlap: number | null): GammaSweep | null {
+  const { logits: lg, opts } = pair;
+  const C = lg.C;
+  const points = acc.focalSwH.length / C;
+  if (!hasFocal(opts.loss) || !(points > 0)) return null;
+  const rank = lg.shape.length;
+  const gamma = Array.from({ length: points }, (_, j) => j * GAMMA_SWEEP_STEP);
+  const focalHard = focalSweep(acc.focalSwH, points, opts, lg.B, C, lg.S, rank);
+  const smoothedFocal = C > 1 ? focalSweep(acc.focalSwS, points, opts, lg.B, C, lg.S, rank) : null;
+  const smOverlap = hasOverlap(opts.loss) && C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, acc.sYo).value : hardOverlap;
+  return {
+    gamma,
+    focalHard,
+    focalSmoothed: smoothedFocal ?? focalHard.map(() => null),
+    totalHard: focalHard.map((f) => triple(opts, hardOverlap, null, f).total!),
+    totalSmoothed: smoothedFocal ? smoothedFocal.map((f) => triple(opts, smOverlap, null, f).total) : focalHard.map(() => null),
+  };
 }
 
 /** The full report in one fused pass on this thread. */

@@ -4,68 +4,25 @@
  * Pure types: no `vscode`, no DOM. See test/fixtures/golden/README.md for the meaning of every number.
  */
 
-export type LossKind = 'ce' | 'dice' | 'dicece';
-export type Reduction = 'mean' | 'sum';
+import { schemaDefaults, type LossOptions } from './optionSchema';
 
 import type { SequenceReport } from './sequenceReport';
 import type { Confusion } from './vocabulary';
 
-/** Exactly the golden `options` keys. Every key is always present in an effective configuration. */
-export interface LossOptions {
-  loss: LossKind;
-  /** ε ∈ [0, 1]: torch's `label_smoothing`. */
-  labelSmoothing: number;
-  /** Class weights (CE `weight`, Dice `weight`, BCE `pos_weight` when C == 1), or null. */
-  weight: number[] | null;
-  /** torch's `ignore_index`; `ce` only (DiceCELoss has none). */
-  ignoreIndex: number;
-  reduction: Reduction;
-  includeBackground: boolean;
-  toOnehotY: boolean;
-  sigmoid: boolean;
-  softmax: boolean;
-  squaredPred: boolean;
-  jaccard: boolean;
-  smoothNr: number;
-  smoothDr: number;
-  batch: boolean;
-  lambdaDice: number;
-  lambdaCe: number;
-  /** The logits' class axis: 1 (torch's layout) or -1 (last, as language models save `(B, T, V)`); src/engine/sequence.ts. */
-  classAxis: 1 | -1;
-  /** With classAxis -1: position t is scored against label t+1 (`logits[:, :-1]` vs `labels[:, 1:]`, causal LM). */
-  shiftLabels: boolean;
-}
+export { LOSS_KINDS, OPTION_KEYS, type LossKind, type LossOptions, type OptionKey, type Reduction, type WType } from './optionSchema';
 
-/** MONAI / torch defaults (DiceCELoss's constructor defaults; `loss` defaults to `dicece`). */
-export const DEFAULT_OPTIONS: Readonly<LossOptions> = Object.freeze({
-  loss: 'dicece',
-  labelSmoothing: 0,
-  weight: null,
-  ignoreIndex: -100,
-  reduction: 'mean',
-  includeBackground: true,
-  toOnehotY: false,
-  sigmoid: false,
-  softmax: false,
-  squaredPred: false,
-  jaccard: false,
-  smoothNr: 1e-5,
-  smoothDr: 1e-5,
-  batch: false,
-  lambdaDice: 1,
-  lambdaCe: 1,
-  classAxis: 1,
-  shiftLabels: false,
-});
+/** MONAI / torch defaults (each option's constructor default; `loss` defaults to `dicece`), from the option schema. */
+export const DEFAULT_OPTIONS: Readonly<LossOptions> = Object.freeze(schemaDefaults());
 
-export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof LossOptions)[];
-
-/** `{total, dice, ce}` as in test/fixtures/golden/README.md; a term that does not apply is null. */
+/**
+ * `{total, dice, ce, focal}` as in the golden READMEs; a term that does not apply is null. `dice` is the overlap term
+ * of the family (DiceLoss, GeneralizedDiceLoss or TverskyLoss), `focal` the focal term.
+ */
 export interface LossTriple {
   total: number | null;
   dice: number | null;
   ce: number | null;
+  focal: number | null;
 }
 
 /** One class of the golden `perClass`, plus what the comparison view needs. */
@@ -75,14 +32,19 @@ export interface ClassReport {
   count: number;
   ceHard: number | null;
   ceSmoothed: number | null;
+  /** The overlap term's per-class value (null for the generalized Dice losses, which mix the classes). */
   diceHard: number | null;
   diceSmoothed: number | null;
+  /** Mean focal loss of this class's channel over every item and position (unweighted), hard / smoothed target. */
+  focalHard: number | null;
+  focalSmoothed: number | null;
   /**
    * This class's share of `loss.total` (the configured ε): the CE part (lambdaCe × this class's share of
-   * the CE reduction) plus the Dice part (lambdaDice × this class's share of the Dice reduction). The
-   * contributions of all classes add up to `loss.total`.
+   * the CE reduction) plus the Dice part (lambdaDice × this class's share of the Dice reduction) plus the focal
+   * part (lambdaFocal × its share of the focal reduction). The contributions of all classes add up to `loss.total`,
+   * except for the generalized Dice losses, whose overlap term is one ratio over all classes (its part is null).
    */
-  contribution: { total: number; ce: number | null; dice: number | null };
+  contribution: { total: number; ce: number | null; dice: number | null; focal: number | null };
 }
 
 export interface ConfusionMatrix {
@@ -179,6 +141,20 @@ export interface EpsSweep {
   dice: (number | null)[];
   total: (number | null)[];
   floor: number[];
+  /** The focal term against γ (focal families only, else null). */
+  gamma: GammaSweep | null;
+}
+
+/**
+ * The loss against the focal exponent γ at the report's other options, from the same pass: the focal term and the
+ * total (overlap term unchanged) against the hard target and against the smoothed target at the configured ε.
+ */
+export interface GammaSweep {
+  gamma: number[];
+  focalHard: number[];
+  focalSmoothed: (number | null)[];
+  totalHard: number[];
+  totalSmoothed: (number | null)[];
 }
 
 export interface SliceRequest {

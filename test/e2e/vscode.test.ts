@@ -16,7 +16,7 @@ import { installedExtensionDir, startServer, type RunningServer } from '../../sc
 import { launchBrowser, type Browser } from '../../scripts/e2e/browser';
 import { bundleHostTests, runInExtensionHost } from './helpers/extensionHost';
 import { Scenario, recordMetric, repoRoot } from './helpers/scenario';
-import { cliReport, expectedValues, waitForValues } from './helpers/comparison';
+import { cliReport, expectedDiceFocalValues, expectedValues, waitForValues } from './helpers/comparison';
 import {
   notificationTexts,
   openWorkbench,
@@ -335,6 +335,54 @@ test('4. train.py: CodeLens on DiceCELoss, Inspect with these settings…, the p
       await page.locator('.monaco-editor .codelens-decoration', { hasText: 'set on line' }).first().waitFor({ state: 'detached', timeout: 15_000 });
       assert.equal(await page.locator('.monaco-editor .codelens-decoration', { hasText: summary }).count(), 2);
     });
+    await sc.finish();
+  });
+});
+
+test('4b. a DiceFocalLoss(…) call: its CodeLens, Inspect with these settings…, and the view\'s Dice and focal numbers equal loss-inspect report --json', async () => {
+  assert.ok(ui);
+  const folder = workspace();
+  // DiceFocalLoss has no label_smoothing: Inspect starts from the defaults (ε 0) plus the call's options.
+  writeFileSync(
+    join(folder, 'focal_train.py'),
+    'from monai.losses import DiceFocalLoss\n\ncriterion = DiceFocalLoss(to_onehot_y=True, softmax=True, gamma=1.5, lambda_focal=0.5)\n',
+  );
+  const report = cliReport(['demo/data/logits.npy', 'demo/data/labels.npy', '--loss', 'dicefocal', '--to-onehot-y', '--softmax', '--gamma', '1.5', '--lambda-focal', '0.5']);
+  assert.equal(report.config.loss, 'dicefocal');
+  await withPage(async (page) => {
+    const sc = new Scenario('4b-dicefocal-codelens', page);
+    await sc.step('open the workbench on a copy of demo/', () => openWorkbench(page, ui!.url, folder));
+    await sc.step('open focal_train.py', () => quickOpen(page, 'focal_train.py'));
+    const lens = await sc.step('a CodeLens above DiceFocalLoss(…) says it has no label smoothing and offers Inspect', async () => {
+      const deco = page
+        .locator('.monaco-editor .codelens-decoration', { hasText: 'DiceFocalLoss has no label smoothing' })
+        .filter({ hasText: 'Inspect with these settings…' });
+      await deco.first().waitFor({ timeout: 30_000 });
+      assert.equal(await deco.count(), 1);
+      return deco;
+    });
+    await sc.shot('codelens');
+    await sc.step('the editor shows the softmax warning on the call (li-focal-sigmoid)', async () => {
+      await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'reaches the Dice term only' });
+      await row.first().waitFor({ timeout: 20_000 });
+      assert.match((await row.first().textContent()) ?? '', /li-focal-sigmoid/);
+    });
+    await sc.step('click "Inspect with these settings…"', () => lens.locator('a', { hasText: 'Inspect with these settings…' }).click());
+    await sc.step('pick the proposed pair logits.npy ↔ labels.npy', () => pickQuickItem(page, 'logits.npy ↔ labels.npy'));
+    const frame = await sc.step('the comparison opens', () => webviewFrame(page, '[data-testid="class-table"]', 30_000));
+    const res = await sc.step("its Dice and focal numbers equal the CLI report with the call's options", async () => {
+      const r = await waitForValues(frame, expectedDiceFocalValues(report));
+      assert.deepEqual(r.problems, [], `webview ≠ CLI:\n  ${r.problems.join('\n  ')}`);
+      return r;
+    });
+    console.log(`# scenario 4b: ${res.compared} numbers equal the CLI's (largest relative difference ${res.maxRelErr.toExponential(2)})`);
+    await sc.step('the summary names the loss and the γ sweep chart is drawn', async () => {
+      assert.match((await frame.locator('[data-testid="summary-config"]').textContent()) ?? '', /DiceFocalLoss.*γ 1\.5/);
+      await frame.locator('[data-testid="chart-sweep-gamma"]').waitFor({ state: 'visible', timeout: 10_000 });
+      assert.equal(await frame.locator('[data-testid="chart-sweep-gamma"]').evaluate((e) => e.classList.contains('is-empty')), false);
+    });
+    await sc.shot('inspect');
     await sc.finish();
   });
 });

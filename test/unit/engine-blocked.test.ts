@@ -52,6 +52,20 @@ test('blocked pass = element-by-element pass (index, ignore, one-hot, probabilit
   check(randomLogits(r, [700, 7]), randomLabels(r, [700], 7), { loss: 'ce', labelSmoothing: 0.1 }, 'classification');
 });
 
+test('blocked pass = element-by-element pass for the MONAI families (focal sums, γ sweep, overlap sums)', () => {
+  const r = rng(44);
+  const shape = [3, 5, 23, 31];
+  const lab = randomLabels(r, [3, 1, 23, 31], 5);
+  check(randomLogits(r, shape), lab, { loss: 'dicefocal', softmax: true, toOnehotY: true, labelSmoothing: 0.1, gamma: 2.5, alpha: 0.3 }, 'dicefocal');
+  // γ = 2 on float32 logits: the blocked pass takes the WebAssembly focal function (without a sweep), the rows pass JS
+  check(randomLogits(r, shape, 8), lab, { loss: 'dicefocal', softmax: true, toOnehotY: true, labelSmoothing: 0.1, alpha: 0.3 }, 'dicefocal γ 2');
+  check(randomLogits(r, shape, 3), lab, { loss: 'gdicefocal', sigmoid: true, toOnehotY: true, labelSmoothing: 0.2, includeBackground: false }, 'gdicefocal γ 2 without background');
+  check(randomLogits(r, shape, 4), lab, { loss: 'focal', useSoftmax: true, toOnehotY: true, includeBackground: false, labelSmoothing: 0.2, gamma: 3 }, 'softmax focal nobg');
+  check(randomLogits(r, shape), oneHot(lab, 5), { loss: 'gdicefocal', sigmoid: true, labelSmoothing: 0.1, wType: 'simple' }, 'gdicefocal one-hot');
+  check(randomLogits(r, shape), lab, { loss: 'tversky', softmax: true, toOnehotY: true, labelSmoothing: 0.1, tverskyAlpha: 0.7, tverskyBeta: 0.3 }, 'tversky');
+  check(randomLogits(r, [700, 7]), randomLabels(r, [700, 1], 7), { loss: 'focal', toOnehotY: true, labelSmoothing: 0.1 }, 'focal (N, C)');
+});
+
 test('classification rows (S = 1) transposed into the kernel = element-by-element pass (weights, ignore_index, NaN/Inf rows)', () => {
   const r = rng(43);
   const x = randomLogits(r, [300, 50]);

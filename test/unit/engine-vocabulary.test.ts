@@ -59,7 +59,7 @@ test('(2, 40, 20000) logits, class axis last, shift: no dense confusion, per-pos
   const B = 2, T = 40, V = 20000, eps = 0.1;
   const { x, y, labels } = lmPair(B, T, V, 5);
   const o = resolveOptions({ loss: 'ce', classAxis: -1, shiftLabels: true, labelSmoothing: eps });
-  assert.equal(newAccumulators(B * T, V, { opts: o, eps, dice: false, sweepEps: null }).confusion.length, 0, 'no C×C array above the limit');
+  assert.equal(newAccumulators(B * T, V, { opts: o, eps, dice: false, sweepEps: null, focal: null }).confusion.length, 0, 'no C×C array above the limit');
   assert.ok(V > CONFUSION_MAX_CLASSES);
   const r = computeReport(x, y, o);
   const rows = brute(x, labels, B, T, V, true);
@@ -126,7 +126,8 @@ test('Hugging Face LabelSmoother (its formula) gives torch\'s label_smoothing me
 
 test('the table\'s classes: top by count and by contribution, the rest summed', () => {
   const mk = (c: number, count: number, contribution: number) => ({
-    class: c, count, ceHard: 1, ceSmoothed: 1, diceHard: null, diceSmoothed: null, contribution: { total: contribution, ce: contribution, dice: null },
+    class: c, count, ceHard: 1, ceSmoothed: 1, diceHard: null, diceSmoothed: null, focalHard: null, focalSmoothed: null,
+    contribution: { total: contribution, ce: contribution, dice: null, focal: null },
   });
   const pcs = [mk(0, 100, 0.1), mk(1, 50, 0.05), mk(2, 1, 0.9), mk(3, 10, 0.01), mk(4, 5, 0.02)];
   const sel = selectClasses(pcs, 2);

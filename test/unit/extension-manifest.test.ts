@@ -1,10 +1,11 @@
 // package.json's extension manifest: activation (never '*'), capabilities, commands, menus, the custom editor's
-// patterns, and settings whose defaults are the engine's DEFAULT_OPTIONS (so the settings model sees no problem).
+// patterns, and settings that are exactly the option schema's (so the settings model sees no problem).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_OPTIONS, OPTION_KEYS } from '../../src/engine/types';
+import { DEFAULT_OPTIONS, LOSS_KINDS, OPTION_KEYS } from '../../src/engine/types';
+import { OPTION_SCHEMA, settingContribution, type AnyOptionSpec } from '../../src/engine/optionSchema';
 import { EXTRA_SETTING_DEFAULTS, resolveSettings } from '../../src/extension/settingsModel';
 import { TENSOR_FILE_GLOBS, TENSOR_FILENAME_REGEX } from '../../src/extension/tensorSpec';
 import { repoRoot } from './helpers/paths';
@@ -86,13 +87,20 @@ test('settings: one per option key with the engine default, plus the extension s
     assert.ok(p, `lossInspector.${k} missing`);
     assert.deepEqual(p.default, DEFAULT_OPTIONS[k], k);
   }
+  // Each option's setting is exactly what the option schema contributes (run scripts/sync-settings.ts after a schema edit).
+  (OPTION_SCHEMA as readonly AnyOptionSpec[]).forEach((spec, i) => {
+    const { order, ...rest } = props[`lossInspector.${spec.key}`] as Record<string, unknown>;
+    assert.deepEqual(rest, settingContribution(spec), `lossInspector.${spec.key} differs from the option schema: run node --import tsx scripts/sync-settings.ts`);
+    assert.equal(order, i + 1, `lossInspector.${spec.key}: order`);
+  });
   for (const [k, v] of Object.entries(EXTRA_SETTING_DEFAULTS)) assert.deepEqual(props[`lossInspector.${k}`]?.default, v, k);
   assert.deepEqual(Object.keys(props).sort(), [...OPTION_KEYS, ...Object.keys(EXTRA_SETTING_DEFAULTS)].map((k) => `lossInspector.${k}`).sort());
   for (const [k, p] of Object.entries(props)) {
     assert.ok(p.type, `${k} has a type`);
     assert.ok(p.description || p.markdownDescription, `${k} has a description`);
   }
-  assert.deepEqual(props['lossInspector.loss']!.enum, ['ce', 'dice', 'dicece']);
+  assert.deepEqual(props['lossInspector.loss']!.enum, [...LOSS_KINDS]);
+  assert.deepEqual(props['lossInspector.wType']!.enum, ['square', 'simple', 'uniform']);
   assert.deepEqual(props['lossInspector.reduction']!.enum, ['mean', 'sum']);
   const ls = props['lossInspector.labelSmoothing'] as { minimum?: number; maximum?: number };
   assert.equal(ls.minimum, 0);

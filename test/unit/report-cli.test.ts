@@ -86,3 +86,46 @@ test('bad input exits 2 with one line naming the file or option and the problem'
     assert.ok(!/\bat \S+:\d+:\d+/.test(r.err), 'no stack trace');
   }
 });
+
+test('the MONAI families: the table shows the family’s own terms; their flags and --config keys reach the engine', () => {
+  const base = ['report', sample('logits.npy'), sample('labels.npy'), '--to-onehot-y', '--label-smoothing', '0.1'];
+  const df = cli(...base, '--loss', 'dicefocal', '--softmax');
+  assert.equal(df.code, 0, df.err);
+  for (const s of ['DiceFocalLoss', 'Dice hard', 'Focal hard', 'Focal smoothed', 'Δ Focal', 'focal', 'warning [focal-sigmoid]']) assert.ok(df.out.includes(s), `dicefocal output lacks ${s}`);
+  for (const s of ['CE hard', 'label-smoothing floor']) assert.ok(!df.out.includes(s), `dicefocal output has ${s}`);
+  const tv = cli(...base, '--loss', 'tversky', '--softmax', '--tversky-alpha', '0.7', '--tversky-beta', '0.3');
+  assert.equal(tv.code, 0, tv.err);
+  assert.ok(tv.out.includes('Tversky hard') && tv.out.includes('tversky'), tv.out);
+  const gd = cli(...base, '--loss', 'gdice', '--softmax');
+  assert.ok(gd.out.includes('generalized dice') && gd.out.includes('no per-class value'), gd.out);
+
+  const json = (...a: string[]) => {
+    const r = cli(...base, '--json', ...a);
+    assert.equal(r.code, 0, r.err);
+    return JSON.parse(r.out);
+  };
+  const ref = json('--loss', 'dicefocal', '--softmax');
+  const flags: [string[], string][] = [
+    [['--gamma', '0.5'], 'gamma'],
+    [['--alpha', '0.25'], 'alpha'],
+    [['--lambda-focal', '0.3'], 'lambdaFocal'],
+  ];
+  for (const [f, key] of flags) {
+    const r = json('--loss', 'dicefocal', '--softmax', ...f);
+    assert.equal(String(r.config[key]), f[1], key);
+    assert.notEqual(r.loss.total, ref.loss.total, `${f[0]} changes the loss`);
+  }
+  const sm = json('--loss', 'focal', '--use-softmax');
+  assert.equal(sm.config.useSoftmax, true);
+  assert.notEqual(sm.loss.focal, json('--loss', 'focal').loss.focal);
+  assert.notEqual(json('--loss', 'gdice', '--softmax', '--w-type', 'uniform').loss.dice, json('--loss', 'gdice', '--softmax').loss.dice);
+  const dir = mkdtempSync(join(tmpdir(), 'li-report-families-'));
+  const cfg = join(dir, 'cfg.json');
+  writeFileSync(cfg, JSON.stringify({ loss: 'tversky', softmax: true, tverskyAlpha: 0.7, tverskyBeta: 0.3 }));
+  const viaConfig = json('--config', cfg);
+  assert.equal(viaConfig.loss.total, json('--loss', 'tversky', '--softmax', '--tversky-alpha', '0.7', '--tversky-beta', '0.3').loss.total);
+  assert.notEqual(viaConfig.loss.total, json('--loss', 'tversky', '--softmax').loss.total);
+  const bad = cli(...base, '--loss', 'gdice', '--w-type', 'cube');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /option wType: expected square, simple or uniform/);
+});

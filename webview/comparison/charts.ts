@@ -1,13 +1,15 @@
 /**
- * The comparison's charts: per-class grouped bars (CE and Dice, hard vs smoothed), the ε sweep (CE and
- * Dice against ε with the hard values and the label-smoothing floor), the confusion matrix as a heat map
+ * The comparison's charts: per-class grouped bars (CE, the overlap term named after the family, focal; hard vs
+ * smoothed), the ε sweep (CE and the overlap term against ε with the hard values and the label-smoothing floor), the
+ * γ sweep of the focal families, the confusion matrix as a heat map
  * (chartjs-chart-matrix) and a reliability diagram with ECE. Colours come from the theme; `render` is
  * called again on new data and on a theme switch.
  */
 import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
 import type { ChartConfiguration, ChartType, Plugin } from 'chart.js';
 import type { ComparisonState } from '../../src/protocol/messages';
-import type { Calibration, ConfusionMatrix, EpsSweep, Report } from '../../src/engine/types';
+import type { Calibration, ConfusionMatrix, EpsSweep, GammaSweep, Report } from '../../src/engine/types';
+import { lossTerms } from '../../src/engine/familyRules';
 import { axisStyle, Chart, ChartView } from '../common/charts';
 import { el, fitPixelCanvas, replaceChildren, setValue } from '../common/dom';
 import { className, formatNumber, formatPercent } from '../common/format';
@@ -99,6 +101,8 @@ export class ChartsView {
   private readonly diceBars = card('chart-dice-bars', 'Dice loss per class', 'Per-class Dice loss (batch-averaged)');
   private readonly sweepCe = card('chart-sweep-ce', 'CE as ε grows', 'Smoothed CE, hard CE and the floor');
   private readonly sweepDice = card('chart-sweep-dice', 'Dice loss as ε grows', 'Against the smoothed target');
+  private readonly focalBars = card('chart-focal-bars', 'Focal loss per class', 'Mean focal loss of each class’s channel (unweighted)');
+  private readonly sweepGamma = card('chart-sweep-gamma', 'Loss as γ grows', 'Focal term and total against the focal exponent γ, hard and smoothed');
   private readonly confusion = card('chart-confusion', 'Confusion matrix', 'Rows: target class · columns: argmax prediction');
   private readonly reliability = card('chart-reliability', 'Reliability', 'Accuracy vs confidence of the argmax');
   private readonly ece = el('span', { class: 'ece', testid: 'ece' });
@@ -109,8 +113,10 @@ export class ChartsView {
       this.element,
       this.ceBars.element,
       this.diceBars.element,
+      this.focalBars.element,
       this.sweepCe.element,
       this.sweepDice.element,
+      this.sweepGamma.element,
       this.confusion.element,
       this.reliability.element,
     );
@@ -122,6 +128,23 @@ export class ChartsView {
     const eps = r.config.labelSmoothing;
     const per = r.perClass;
 
+    // The terms of the loss: CE charts for the losses with CE (and Dice, as before); the family's overlap term under
+    // its own name; focal bars and the γ sweep for the focal families.
+    const loss = r.config.loss;
+    const original = loss === 'ce' || loss === 'dice' || loss === 'dicece';
+    const terms = lossTerms(loss, r.numClasses);
+    const overlap = terms.find((t) => t.key === 'dice');
+    const focal = terms.some((t) => t.key === 'focal');
+    const overlapName = overlap ? overlap.label : 'Dice';
+    this.ceBars.element.hidden = !original;
+    this.sweepCe.element.hidden = !original;
+    this.diceBars.element.hidden = !original && !overlap;
+    this.sweepDice.element.hidden = !original && !overlap;
+    this.focalBars.element.hidden = !focal;
+    this.sweepGamma.element.hidden = !focal;
+    setTitle(this.diceBars, `${overlapName} loss per class`);
+    setTitle(this.sweepDice, `${overlapName} loss as ε grows`);
+
     show(
       this.ceBars,
       per && per.some((c) => c.ceHard !== null)
@@ -131,14 +154,30 @@ export class ChartsView {
     show(
       this.diceBars,
       per && per.some((c) => c.diceHard !== null)
-        ? barConfig(theme, names, per.map((c) => c.diceHard), per.map((c) => c.diceSmoothed), eps, 'Dice loss')
+        ? barConfig(theme, names, per.map((c) => c.diceHard), per.map((c) => c.diceSmoothed), eps, `${overlapName} loss`)
         : r.config.loss === 'ce'
           ? 'No Dice numbers: the loss is plain cross-entropy.'
-          : 'No per-class Dice numbers for a single channel.',
+          : loss === 'gdice' || loss === 'gdicefocal'
+            ? 'No per-class numbers: the generalized Dice weighs the classes inside one ratio per item.'
+            : `No per-class ${overlapName} numbers for a single channel.`,
     );
+    if (focal) {
+      show(
+        this.focalBars,
+        per && per.some((c) => c.focalHard !== null)
+          ? barConfig(theme, names, per.map((c) => c.focalHard), per.map((c) => c.focalSmoothed), eps, 'Focal loss')
+          : 'No per-class focal numbers for a single channel.',
+      );
+    }
     const sweep = state.sweep;
     show(this.sweepCe, sweep && sweep.ceHard !== null ? sweepConfig(theme, sweep, eps, 'ce') : sweep ? 'No CE in this loss.' : 'No ε sweep for this pair (single channel).');
-    show(this.sweepDice, sweep && sweep.diceHard !== null ? sweepConfig(theme, sweep, eps, 'dice') : sweep ? 'No Dice term in this loss.' : 'No ε sweep for this pair (single channel).');
+    show(this.sweepDice, sweep && sweep.diceHard !== null ? sweepConfig(theme, sweep, eps, 'dice', `${overlapName} loss`) : sweep ? `No ${overlapName} term in this loss.` : 'No ε sweep for this pair (single channel).');
+    if (focal) {
+      show(this.sweepGamma, sweep?.gamma ? gammaSweepConfig(theme, sweep.gamma, r.config.gamma, loss !== 'focal') : 'No γ sweep for this pair.');
+      this.sweepGamma.note.textContent = sweep?.gamma
+        ? `The ε sweep has no focal term: the smoothed target sits inside the focal factor, so it is not computed per ε; this chart gives it against γ at ε = ${eps}.`
+        : this.sweepGamma.note.textContent;
+    }
     if (r.confusion && r.confusion.total > 0 && r.numClasses > MATRIX_CHART_MAX) {
       drawConfusionImage(this.confusion, r.confusion, theme);
     } else {
@@ -213,12 +252,64 @@ function barConfig(t: Theme, names: string[], hard: (number | null)[], smoothed:
   };
 }
 
-function sweepConfig(t: Theme, s: EpsSweep, eps: number, term: 'ce' | 'dice'): ChartConfiguration<'line'> {
+/** A card's title (the overlap term is named after the family). */
+function setTitle(c: Card, title: string): void {
+  const h = c.element.querySelector('h3');
+  if (h) h.textContent = title;
+  c.canvas.setAttribute('aria-label', title);
+}
+
+/**
+ * The loss against γ (from the same pass as the report): the focal term, hard and smoothed, and for the compound
+ * losses the total (the overlap term does not depend on γ); the configured γ is marked.
+ */
+function gammaSweepConfig(t: Theme, g: GammaSweep, gamma: number, compound: boolean): ChartConfiguration<'line'> {
+  const line = (label: string, ys: (number | null)[], color: string, dash?: number[]) => ({
+    label,
+    data: g.gamma.map((x, i) => ({ x, y: ys[i] ?? null })) as { x: number; y: number }[],
+    borderColor: color,
+    backgroundColor: color,
+    borderWidth: 2,
+    ...(dash ? { borderDash: dash } : {}),
+    pointRadius: 0,
+    pointHoverRadius: 4,
+    pointStyle: 'line' as const,
+  });
+  const datasets: ChartConfiguration<'line'>['data']['datasets'] = [
+    line('Focal hard', g.focalHard, t.hard),
+    line('Focal smoothed', g.focalSmoothed, t.smoothed),
+  ];
+  if (compound) datasets.push(line('Total hard', g.totalHard, t.hard, [6, 4]), line('Total smoothed', g.totalSmoothed, t.smoothed, [6, 4]));
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      parsing: false,
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      plugins: {
+        legend: { position: 'bottom', labels: { usePointStyle: true, pointStyleWidth: 22 } },
+        marker: { value: gamma, color: t.muted, label: `γ = ${gamma}` },
+        tooltip: {
+          callbacks: {
+            title: (items) => `γ = ${formatNumber(items[0]?.parsed.x ?? 0, 3)}`,
+            label: (c) => `${c.dataset.label}: ${formatNumber(c.parsed.y)}`,
+          },
+        },
+      },
+      scales: {
+        x: { ...axisStyle(t, 'focal exponent γ'), type: 'linear', min: g.gamma[0] ?? 0, max: g.gamma[g.gamma.length - 1] ?? 5 },
+        y: { ...axisStyle(t, 'loss'), beginAtZero: true },
+      },
+    },
+  };
+}
+
+function sweepConfig(t: Theme, s: EpsSweep, eps: number, term: 'ce' | 'dice', label?: string): ChartConfiguration<'line'> {
   const lo = s.eps[0] ?? 0;
   const hi = s.eps[s.eps.length - 1] ?? 1;
   const values = term === 'ce' ? s.ce : s.dice;
   const hard = term === 'ce' ? s.ceHard : s.diceHard;
-  const name = term === 'ce' ? 'CE' : 'Dice loss';
+  const name = label ?? (term === 'ce' ? 'CE' : 'Dice loss');
   const datasets: ChartConfiguration<'line'>['data']['datasets'] = [
     {
       label: `${name} smoothed`,

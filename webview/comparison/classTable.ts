@@ -9,30 +9,23 @@ import { el, replaceChildren, setValue } from '../common/dom';
 import { formatCount, formatDelta, formatNumber, formatPercent } from '../common/format';
 import { classCss } from '../common/colormap';
 import { button, dataGrid, dataGridCell, dataGridRow } from '../toolkit';
-import { classRows, COLUMNS, exportStem, sortRows, toCsv, toJson, toMarkdown, type ClassRow, type ColumnKey, type SortDirection } from './classRows';
+import { classRows, columnsFor, COLUMNS, exportStem, sortRows, toCsv, toJson, toMarkdown, type ClassRow, type Column, type ColumnKey, type SortDirection } from './classRows';
 
 /** Rows drawn before "Show all" (a 1000-class output would otherwise build 9000 grid cells at once). */
 export const ROW_LIMIT = 100;
 
 /**
- * Column tracks, in COLUMNS order (the toolkit sets them on every row, so they cannot size to content).
- * The minimums are in em, so they follow the font size, and hold each header's longest word plus the
- * 6 px cell padding: "smoothed" is 5.6 em in bold DejaVu Sans (one of the widest UI fonts), and the
- * numbers (7 characters of the editor's monospace font, ≈ 4.2 em) fit every numeric column. Headers wrap
- * between words, never inside one, and never run into the next column. The sum (≈ 60 em) is the grid's
- * `min-width: min-content`: a panel narrower than that scrolls the table sideways.
+ * Column tracks, in the order of the report's columns (the toolkit sets them on every row, so they cannot size to
+ * content): each column's `track` (classRows.ts). Headers wrap between words, never inside one, and never run into
+ * the next column; the sum is the grid's `min-width: min-content`: a panel narrower than that scrolls the table
+ * sideways.
  */
-export const GRID_COLUMNS = [
-  'minmax(9em, 2fr)', // Class: dot, index, name (ellipsis)
-  'minmax(5.5em, 1fr)', // Count
-  'minmax(5.6em, 1fr)', // CE hard
-  'minmax(6.8em, 1fr)', // CE smoothed
-  'minmax(5.8em, 1fr)', // Δ CE
-  'minmax(5.6em, 1fr)', // Dice hard
-  'minmax(6.8em, 1fr)', // Dice smoothed
-  'minmax(5.8em, 1fr)', // Δ Dice
-  'minmax(8.8em, 1.5fr)', // Contribution: bar and number
-].join(' ');
+export function gridColumns(columns: readonly Column[]): string {
+  return columns.map((c) => c.track).join(' ');
+}
+
+/** The tracks of the CE / Dice / DiceCE table. */
+export const GRID_COLUMNS = gridColumns(COLUMNS);
 
 export class ClassTableView {
   readonly element = el('section', { class: 'card per-class', testid: 'per-class', attrs: { 'aria-labelledby': 'per-class-title' } });
@@ -88,9 +81,10 @@ export class ClassTableView {
       replaceChildren(this.gridHost, el('p', { class: 'muted empty', testid: 'class-table-empty', text: 'No per-class numbers: the output has a single channel (binary).' }));
       return;
     }
-    const grid = dataGrid(GRID_COLUMNS, { testid: 'class-table', class: 'class-grid', attrs: { 'aria-label': 'Per-class losses' } });
+    const columns = columnsFor(state.report);
+    const grid = dataGrid(gridColumns(columns), { testid: 'class-table', class: 'class-grid', attrs: { 'aria-label': 'Per-class losses' } });
     const header = dataGridRow('sticky-header', { testid: 'class-table-header' });
-    COLUMNS.forEach((col, i) => {
+    columns.forEach((col, i) => {
       const active = col.key === this.sortKey;
       const numeric = col.key !== 'class';
       const cell = dataGridCell(i + 1, 'columnheader', {
@@ -121,7 +115,7 @@ export class ClassTableView {
     const shown = this.showAll ? sorted : sorted.slice(0, ROW_LIMIT);
     for (const row of shown) {
       const tr = dataGridRow('default', { testid: `class-row-${row.class}`, attrs: { 'data-class': row.class } });
-      COLUMNS.forEach((col, i) => tr.append(this.cell(row, col.key, i + 1, maxContribution, total)));
+      columns.forEach((col, i) => tr.append(this.cell(row, col.key, i + 1, maxContribution, total)));
       grid.append(tr);
     }
     replaceChildren(this.gridHost, grid);
@@ -160,7 +154,7 @@ export class ClassTableView {
       return c;
     }
     const value = row[key];
-    const delta = key === 'ceDelta' || key === 'diceDelta';
+    const delta = key === 'ceDelta' || key === 'diceDelta' || key === 'focalDelta';
     const c = dataGridCell(column, 'default', {
       testid,
       class: `numeric${value === null ? ' is-null' : ''}${delta && value !== null && value !== 0 ? (value > 0 ? ' is-up' : ' is-down') : ''}`,
@@ -173,7 +167,8 @@ export class ClassTableView {
       const bar = el('span', { class: `contribution-bar${row.contribution < 0 ? ' is-negative' : ''}`, attrs: { 'aria-hidden': 'true' } });
       bar.style.width = `${Math.min(100, (Math.abs(row.contribution) / maxContribution) * 100).toFixed(1)}%`;
       const share = total !== null && total !== 0 && Number.isFinite(total) ? ` (${formatPercent(row.contribution / total)})` : '';
-      c.title = `${row.contribution}${share}; CE part ${row.contributionCe ?? '—'}, Dice part ${row.contributionDice ?? '—'}`;
+      const parts = [['CE', row.contributionCe], ['Dice', row.contributionDice], ['focal', row.contributionFocal]].filter(([, v]) => v !== null);
+      c.title = `${row.contribution}${share}; ${parts.map(([k, v]) => `${k} part ${v}`).join(', ') || 'no part'}`;
       c.append(el('span', { class: 'contribution-track' }, bar), el('span', { class: 'contribution-text', text: formatNumber(row.contribution) }));
     } else {
       c.textContent = delta ? formatDelta(value) : formatNumber(value);
@@ -189,7 +184,7 @@ export class ClassTableView {
   private async save(format: 'csv' | 'json'): Promise<void> {
     const state = this.state;
     if (!state) return;
-    const content = format === 'csv' ? toCsv(this.sortedRows) : toJson(this.sortedRows, state);
+    const content = format === 'csv' ? toCsv(this.sortedRows, state.report.config.loss) : toJson(this.sortedRows, state);
     const suggestedName = `${exportStem(state)}.${format}`;
     await this.run(null, async () => {
       const r = await this.client.request('save', { content, format, suggestedName });

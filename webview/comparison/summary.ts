@@ -3,13 +3,14 @@
  * by side with deltas, the label-smoothing floor, and the engine's warnings. Every number carries its
  * full-precision value in `data-value`.
  */
+import { lossLabel } from '../../src/engine/optionSchema';
+import { lossTerms, type LossTerm } from '../../src/engine/familyRules';
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { LossTriple, Report } from '../../src/engine/types';
 import { el, replaceChildren, setValue } from '../common/dom';
 import { isWhatTrainingSees } from './inspectBanner';
 import { difference, formatCount, formatDelta, formatNumber, formatShape } from '../common/format';
 
-const LOSS_NAMES = { ce: 'F.cross_entropy', dice: 'DiceLoss', dicece: 'DiceCELoss' } as const;
 
 function num(value: number | null, testid: string, cls = 'num', delta = false): HTMLElement {
   const s = el('span', {
@@ -29,10 +30,46 @@ function ceName(r: Report): string {
 
 function describeConfig(r: Report): string {
   const c = r.config;
-  const parts = [LOSS_NAMES[c.loss], `ε = ${c.labelSmoothing}`, `reduction ${c.reduction}`];
+  const parts = [lossLabel(c.loss), `ε = ${c.labelSmoothing}`, `reduction ${c.reduction}`];
   if (c.loss === 'dicece') parts.push(`λ dice ${c.lambdaDice}, λ ce ${c.lambdaCe}`);
+  if (c.loss === 'dicefocal' || c.loss === 'gdicefocal') parts.push(`λ ${c.loss === 'dicefocal' ? 'dice' : 'gdl'} ${c.lambdaDice}, λ focal ${c.lambdaFocal}`);
+  if (c.loss === 'focal' || c.loss === 'dicefocal' || c.loss === 'gdicefocal') parts.push(`γ ${c.gamma}${c.alpha !== null && c.loss !== 'gdicefocal' ? `, α ${c.alpha}` : ''}`);
+  if (c.loss === 'focal' && c.useSoftmax) parts.push('softmax focal');
+  if (c.loss === 'tversky') parts.push(`α ${c.tverskyAlpha}, β ${c.tverskyBeta}`);
+  if (c.loss === 'gdice' || c.loss === 'gdicefocal') parts.push(`w_type ${c.wType}`);
   if (c.weight) parts.push('class weights');
   return parts.join(' · ');
+}
+
+/**
+ * The terms the summary shows: every term of the family (lossTerms), named after it; the original losses keep their
+ * Dice and CE rows even where a term is not part of the loss (shown as such).
+ */
+function shownTerms(r: Report): LossTerm[] {
+  const loss = r.config.loss;
+  if (loss === 'ce' || loss === 'dice' || loss === 'dicece') return [{ key: 'dice', label: 'Dice' }, { key: 'ce', label: ceName(r) }];
+  return lossTerms(loss, r.numClasses);
+}
+
+/** What the total is made of, for the Total's hint. */
+function totalHint(r: Report): string {
+  const c = r.config;
+  if (c.loss === 'dicece') return `λ·Dice + λ·${ceName(r)}`;
+  if (c.loss === 'dicefocal') return 'λ·Dice + λ·Focal';
+  if (c.loss === 'gdicefocal') return 'λ·GeneralizedDice + λ·Focal';
+  return 'what backward() sees';
+}
+
+/** The hint under a term's number. */
+function termHint(r: Report, t: LossTerm): string {
+  const c = r.config;
+  if (r.loss[t.key] === null) return 'not part of this loss';
+  if (t.key === 'ce') return t.label === 'BCE' ? 'ε is not used' : `at ε = ${c.labelSmoothing}`;
+  if (t.key === 'focal') {
+    const sigmoid = c.loss !== 'focal' || !c.useSoftmax;
+    return `${sigmoid ? 'sigmoid' : 'softmax'} focal, γ = ${c.gamma}${c.loss !== 'focal' && c.softmax ? ' (softmax reaches the Dice term only)' : ''}`;
+  }
+  return c.loss === 'dice' || c.loss === 'dicece' || c.loss === 'dicefocal' ? 'DiceLoss' : lossLabel(c.loss === 'gdicefocal' ? 'gdice' : c.loss);
 }
 
 export class SummaryView {
@@ -40,8 +77,6 @@ export class SummaryView {
 
   render(state: ComparisonState): void {
     const r = state.report;
-    const eps = r.config.labelSmoothing;
-    const ce = ceName(r);
 
     const stat = (label: string, value: number | null, testid: string, hint: string, primary = false) =>
       el(
@@ -55,9 +90,8 @@ export class SummaryView {
     const training = el(
       'div',
       { class: 'stats' },
-      stat('Total', r.loss.total, 'summary-total', r.config.loss === 'dicece' ? `λ·Dice + λ·${ce}` : 'what backward() sees', true),
-      stat('Dice term', r.loss.dice, 'summary-dice', r.config.loss === 'ce' ? 'not part of this loss' : 'DiceLoss'),
-      stat(`${ce} term`, r.loss.ce, 'summary-ce', r.config.loss === 'dice' ? 'not part of this loss' : ce === 'BCE' ? 'ε is not used' : `at ε = ${eps}`),
+      stat('Total', r.loss.total, 'summary-total', totalHint(r), true),
+      ...shownTerms(r).map((t) => stat(`${t.label} term`, r.loss[t.key], `summary-${t.key}`, termHint(r, t))),
     );
 
     replaceChildren(
@@ -82,7 +116,7 @@ export class SummaryView {
 
   private comparisonTable(r: Report): HTMLElement {
     const eps = r.config.labelSmoothing;
-    const smoothed: LossTriple = r.smoothed ?? { total: null, dice: null, ce: null };
+    const smoothed: LossTriple = r.smoothed ?? { total: null, dice: null, ce: null, focal: null };
     const row = (label: string, key: keyof LossTriple) => {
       const h = r.hard[key];
       const s = smoothed[key];
@@ -112,12 +146,14 @@ export class SummaryView {
           el('th', { attrs: { scope: 'col' }, text: 'Δ' }),
         ),
       ),
-      el('tbody', {}, row('Total', 'total'), row('Dice', 'dice'), row(ceName(r), 'ce')),
+      el('tbody', {}, row('Total', 'total'), ...shownTerms(r).map((t) => row(t.label, t.key))),
     );
     return el('div', { class: 'compare-wrap' }, table);
   }
 
-  private floorLine(r: Report): HTMLElement {
+  private floorLine(r: Report): HTMLElement | null {
+    // the floor is the least value of a CE term: nothing to show for a loss without one
+    if (r.config.loss !== 'ce' && r.config.loss !== 'dice' && r.config.loss !== 'dicece') return null;
     if (r.floor === null) {
       return el('p', { class: 'floor muted', testid: 'summary-floor-line', text: 'No label-smoothing floor: one channel (binary), where MONAI ignores ε.' });
     }

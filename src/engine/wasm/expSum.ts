@@ -76,6 +76,25 @@ interface KernelExports {
   posF32: PosFn;
   posF64: PosFn;
   log: (x: number, out: number, nr: number) => void;
+  focalIdxF32: (
+    x: number, xStride: number, yy: number, kFirst: number, C: number, n: number, out: number,
+    kOn: number, kOff: number, tOn: number, tOff: number, aT1: number, aT0: number, aTOn: number, aTOff: number,
+  ) => void;
+}
+
+/** Positions per iteration of the focal function: it takes n rounded down to a multiple of this. */
+export const WASM_FOCAL_STEP = 4;
+
+/** The constants of the focal function (focalSums.ts `focalIndexSigmoid` names them). */
+export interface FocalConstants {
+  kOn: number;
+  kOff: number;
+  on: number;
+  off: number;
+  a1: number;
+  a0: number;
+  aOn: number;
+  aOff: number;
 }
 
 type DiceFn = (ex: number, exStride: number, inv: number, yy: number, C: number, n: number, nr: number, out: number, cst: number, bkt: number, K1: number) => void;
@@ -428,6 +447,27 @@ export class ExpSumKernel {
     this.inf = this.cntV[1]!;
     (f32 ? fns.expSumF32 : fns.expSumF64)(o.x, xStride, o.mx, o.se, o.ex, s * 8, C, nr, keepEx ? 1 : 0);
     fns.lseInv(o.mx, o.se, o.lse, o.inv, nr);
+  }
+
+  /** Whether the block last {@link prepare}d holds float32 logits (what {@link focalIndex} reads). */
+  get preparedF32(): boolean {
+    return this.lastF32;
+  }
+
+  /**
+   * The sigmoid focal sums (γ = 2) of the block last {@link prepare}d from float32 logits, for the class-index
+   * targets in {@link yy}, over positions [0, n) with n a multiple of {@link WASM_FOCAL_STEP}: adds, per class
+   * k in [c0, C), the hard and the smoothed sums into focalH[k] and focalS[k].
+   */
+  focalIndex(c0: number, C: number, n: number, c: FocalConstants, focalH: Float64Array, focalS: Float64Array): void {
+    if (this.mem !== this.fns.memory.buffer) this.views();
+    const o = this.off;
+    this.fns.focalIdxF32(o.x, this.stride * 4, o.yy, c0, C, n, o.dice, c.kOn, c.kOff, c.on, c.off, c.a1, c.a0, c.aOn, c.aOff);
+    const r = this.diceSums; // the dice* output region, free until diceIndex
+    for (let k = c0; k < C; k++) {
+      focalH[k]! += r[4 * k]! + r[4 * k + 1]!;
+      focalS[k]! += r[4 * k + 2]! + r[4 * k + 3]!;
+    }
   }
 
   /** Whether {@link positions} takes C classes (its region is laid out for up to {@link WASM_POS_MAX_CLASSES}). */

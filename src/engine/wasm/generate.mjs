@@ -8,7 +8,8 @@
 // computed here. Functions: expSumF32/F64 (exp(x − m) and its sum), maxF32/F64[W] (the row-maximum pass),
 // countF32/F64 (its NaN/Inf counts, internal), lseInv (m + log Σ and 1/Σ), diceIdx[Sq][Sw] (per-class Dice
 // sums and the ε sweep's sums for class-index targets with softmax), posF32/F64 (the per-position CE,
-// confusion and calibration sums), and exp / log alone for the tests.
+// confusion and calibration sums), focalIdxF32 (the sigmoid focal sums, γ = 2, for class-index targets), and
+// exp / log alone for the tests.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,18 +86,18 @@ const ic = (x, label) => constant(`i64 ${x} (${label})`, i64Bytes(x));
  * drops the clamp at HI where x ≤ 0 by construction (x − max in the pass, NaN included): one instruction of
  * ~45 per vector, 3 % of the exp (W1: 48 → 46.5 ms).
  */
-function expBody(indent, clampHigh = true) {
+function expBody(indent, clampHigh = true, count = U) {
   const out = [];
   const step = (cText, f) => {
     out.push(`(local.set $c ${cText})`);
-    for (let j = 0; j < U; j++) out.push(f(j));
+    for (let j = 0; j < count; j++) out.push(f(j));
   };
   step(fc(LO), (j) => `(local.set $d${j} (f64x2.pmax (local.get $d${j}) (local.get $c)))`);
   if (clampHigh) step(fc(HI), (j) => `(local.set $d${j} (f64x2.pmin (local.get $d${j}) (local.get $c)))`);
   step(fc(Math.LOG2E), (j) => `(local.set $t${j} (f64x2.mul (local.get $d${j}) (local.get $c)))`);
   step(fc(SHIFT), (j) => `(local.set $t${j} (f64x2.add (local.get $t${j}) (local.get $c)))`);
   // kf = t − SHIFT (an integer-valued double), kept in $r for the reduction
-  for (let j = 0; j < U; j++) out.push(`(local.set $r${j} (f64x2.sub (local.get $t${j}) (local.get $c)))`);
+  for (let j = 0; j < count; j++) out.push(`(local.set $r${j} (f64x2.sub (local.get $t${j}) (local.get $c)))`);
   step(fc(LN2_HI), (j) => `(local.set $p${j} (f64x2.sub (local.get $d${j}) (f64x2.mul (local.get $r${j}) (local.get $c))))`);
   step(fc(LN2_LO), (j) => `(local.set $r${j} (f64x2.sub (local.get $p${j}) (f64x2.mul (local.get $r${j}) (local.get $c))))`);
   const scaled = COEFFS.map((c) => c * 2 ** -BIAS);
@@ -106,7 +107,7 @@ function expBody(indent, clampHigh = true) {
   }
   // 2^(k + BIAS) as bits: k = bits(t) − bits(SHIFT), plus the exponent bias 1023, shifted into place.
   step(ic(SHIFT_BITS - BigInt(1023 + BIAS), `bits(SHIFT) − 1023 − ${BIAS}`), (j) => `(local.set $t${j} (i64x2.shl (i64x2.sub (local.get $t${j}) (local.get $c)) (i32.const 52)))`);
-  for (let j = 0; j < U; j++) out.push(`(local.set $e${j} (f64x2.mul (local.get $p${j}) (local.get $t${j})))`);
+  for (let j = 0; j < count; j++) out.push(`(local.set $e${j} (f64x2.mul (local.get $p${j}) (local.get $t${j})))`);
   return out.map((l) => `${indent}${l}`).join('\n');
 }
 
@@ -476,6 +477,95 @@ ${store.map((l) => ind + l).join('\n')}
 }
 
 /**
+ * The focal term of a block for class-index targets, sigmoid focal loss with γ = 2 (DiceFocalLoss on a label map
+ * with MONAI's default γ), float32 logits: per class k in [c0, C) and position i < n (n a multiple of 2·FOCAL_U),
+ * with t = (yy[i] == k), e = exp(−|x|), softplus(±x) = max(±x, 0) + log(1 + e), σ(x), σ(−x) from e:
+ *   hard      σ(−x·(2t − 1))² · (x − x·t + softplus(−x)) · α_t
+ *   smoothed  σ(z)² · (x − x·t_s + softplus(−x)) · α_s with t_s = on / off, z = −x·(2t_s − 1)
+ * (the JS `focalIndexSigmoid` in focalSums.ts, which the tests hold it to). Sums per class as two f64x2 (two lane
+ * partial sums each: hard, smoothed) at out + k·32. Constants: on, off, 2·on − 1, 1 − 2·off, α for t = 1, 0, on, off.
+ */
+const FOCAL_U = 2;
+function focalIdx() {
+  const ind = '          ';
+  const L = [];
+  const all = (f) => {
+    for (let j = 0; j < FOCAL_U; j++) L.push(f(j));
+  };
+  const g = (n, j) => `(local.get $${n}${j})`;
+  all((j) => `(local.set $x${j} (f64x2.promote_low_f32x4 (v128.load64_zero offset=${8 * j} (local.get $xp))))`);
+  all((j) => `(local.set $m${j} (i64x2.extend_low_i32x4_s (i32x4.eq (v128.load64_zero offset=${8 * j} (local.get $yp)) (local.get $kv))))`);
+  // e = exp(−|x|)
+  all((j) => `(local.set $d${j} (f64x2.neg (f64x2.abs ${g('x', j)})))`);
+  L.push(expBody('', true, FOCAL_U));
+  all((j) => `(local.set $q${j} ${g('e', j)})`); // e kept in $q
+  // log(1 + e)
+  all((j) => `(local.set $d${j} (f64x2.add ${g('q', j)} (local.get $one)))`);
+  L.push(logBody(''));
+  // r = 1/(1+e) in $s; softplus(x) in $u; softplus(−x) in $w
+  all((j) => `(local.set $s${j} (f64x2.div (local.get $one) (f64x2.add ${g('q', j)} (local.get $one))))`);
+  all((j) => `(local.set $u${j} (f64x2.add (f64x2.max ${g('x', j)} (local.get $zero)) ${g('e', j)}))`);
+  all((j) => `(local.set $w${j} (f64x2.sub ${g('u', j)} ${g('x', j)}))`);
+  // σ(x) = x < 0 ? e·r : r; σ(−x) = x < 0 ? r : e·r; q = t ? σ(−x) : σ(x)  →  q = (t xor x<0) ? e·r : r
+  all((j) => `(local.set $n${j} (v128.xor ${g('m', j)} (f64x2.lt ${g('x', j)} (local.get $zero))))`);
+  all((j) => `(local.set $q${j} (v128.bitselect (f64x2.mul ${g('q', j)} ${g('s', j)}) ${g('s', j)} ${g('n', j)}))`);
+  // hard: q²·bce·α, bce = t ? softplus(−x) : softplus(x)
+  all((j) => `(local.set $ah${j} (f64x2.add ${g('ah', j)} (f64x2.mul (f64x2.mul (f64x2.mul ${g('q', j)} ${g('q', j)}) (v128.bitselect ${g('w', j)} ${g('u', j)} ${g('m', j)})) (v128.bitselect (local.get $a1) (local.get $a0) ${g('m', j)}))))`);
+  // smoothed: z = t ? −x·kOn : x·kOff; es = exp(−|z|)
+  all((j) => `(local.set $n${j} (f64x2.mul ${g('x', j)} (v128.bitselect (local.get $kon) (local.get $koff) ${g('m', j)})))`);
+  all((j) => `(local.set $d${j} (f64x2.neg (f64x2.abs ${g('n', j)})))`);
+  L.push(expBody('', true, FOCAL_U));
+  // qs = z ≥ 0 ? 1/(1+es) : es/(1+es)
+  all((j) => `(local.set $s${j} (f64x2.div (local.get $one) (f64x2.add ${g('e', j)} (local.get $one))))`);
+  all((j) => `(local.set $q${j} (v128.bitselect ${g('s', j)} (f64x2.mul ${g('e', j)} ${g('s', j)}) (f64x2.ge ${g('n', j)} (local.get $zero))))`);
+  // bce_s = x − x·t_s + softplus(−x)
+  all((j) => `(local.set $u${j} (f64x2.add (f64x2.sub ${g('x', j)} (f64x2.mul ${g('x', j)} (v128.bitselect (local.get $on) (local.get $off) ${g('m', j)}))) ${g('w', j)}))`);
+  all((j) => `(local.set $as${j} (f64x2.add ${g('as', j)} (f64x2.mul (f64x2.mul (f64x2.mul ${g('q', j)} ${g('q', j)}) ${g('u', j)}) (v128.bitselect (local.get $aon) (local.get $aoff) ${g('m', j)}))))`);
+  const vl = (n) => Array.from({ length: FOCAL_U }, (_, j) => `(local $${n}${j} v128)`).join(' ');
+  const expLocals = ['d', 'e', 't', 'r', 'p'].map((n) => vl(n)).join(' ');
+  const logOnlyLocals = ['c', 'h'].map((n) => vl(n)).join(' ');
+  return `  (func (export "focalIdxF32") (param $x i32) (param $xStride i32) (param $yy i32) (param $kFirst i32) (param $C i32) (param $n i32) (param $out i32)
+    (param $kOn f64) (param $kOff f64) (param $tOn f64) (param $tOff f64) (param $aT1 f64) (param $aT0 f64) (param $aTOn f64) (param $aTOff f64)
+    (local $k i32) (local $i i32) (local $xp i32) (local $yp i32) (local $op i32) (local $kv v128)
+    (local $one v128) (local $zero v128) (local $kon v128) (local $koff v128) (local $on v128) (local $off v128)
+    (local $a1 v128) (local $a0 v128) (local $aon v128) (local $aoff v128) (local $c v128)
+    ${expLocals} ${logOnlyLocals} ${['x', 'm', 'q', 's', 'u', 'w', 'n', 'ah', 'as'].map((n) => vl(n)).join(' ')}
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (local.set $zero (f64x2.splat (f64.const 0)))
+    (local.set $kon (f64x2.splat (f64.neg (local.get $kOn))))
+    (local.set $koff (f64x2.splat (local.get $kOff)))
+    (local.set $on (f64x2.splat (local.get $tOn)))
+    (local.set $off (f64x2.splat (local.get $tOff)))
+    (local.set $a1 (f64x2.splat (local.get $aT1)))
+    (local.set $a0 (f64x2.splat (local.get $aT0)))
+    (local.set $aon (f64x2.splat (local.get $aTOn)))
+    (local.set $aoff (f64x2.splat (local.get $aTOff)))
+    (local.set $k (local.get $kFirst))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $k) (local.get $C)))
+        (local.set $kv (i32x4.splat (local.get $k)))
+        (local.set $xp (i32.add (local.get $x) (i32.mul (local.get $k) (local.get $xStride))))
+        (local.set $yp (local.get $yy))
+${Array.from({ length: FOCAL_U }, (_, j) => `        (local.set $ah${j} (local.get $zero)) (local.set $as${j} (local.get $zero))`).join('\n')}
+        (local.set $i (i32.const 0))
+        (block $done
+          (loop $cols
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+${L.join('\n').split('\n').map((l) => ind + l.trim()).join('\n')}
+            (local.set $xp (i32.add (local.get $xp) (i32.const ${8 * FOCAL_U})))
+            (local.set $yp (i32.add (local.get $yp) (i32.const ${8 * FOCAL_U})))
+            (local.set $i (i32.add (local.get $i) (i32.const ${2 * FOCAL_U})))
+            (br $cols)))
+        (local.set $op (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 5))))
+        (v128.store (local.get $op) ${Array.from({ length: FOCAL_U - 1 }, () => '(f64x2.add ').join('')}(local.get $ah0)${Array.from({ length: FOCAL_U - 1 }, (_, j) => ` (local.get $ah${j + 1}))`).join('')})
+        (v128.store offset=16 (local.get $op) ${Array.from({ length: FOCAL_U - 1 }, () => '(f64x2.add ').join('')}(local.get $as0)${Array.from({ length: FOCAL_U - 1 }, (_, j) => ` (local.get $as${j + 1}))`).join('')})
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $rows)))
+  )`;
+}
+
+/**
  * Slots of the per-class Dice sums the `dice*` functions write: one f64x2 (two lane partial sums, the caller
  * adds them) per slot, DICE_SLOTS slots per class at out + k·16·DICE_SLOTS.
  *   0 Σp  1 Σp·t  2 Σt  3 Σ|p|^o  4 Σ|y_s|^o  5 Σ|p − y_s|^o  6 Σ(p − t)²  7 Σv  8 Σu·v  9 Σv²  10 Σt·v
@@ -742,6 +832,7 @@ const functions = [
   diceIdx('diceIdxSqSw', true, 'moments'),
   posSums('posF32', true),
   posSums('posF64', false),
+  focalIdx(),
 ].join('\n');
 /** First byte the caller may use: above the constant table, on a 64-byte line. */
 if ((2 * U) % (4 * MAXG) !== 0 || (2 * U) % (2 * LOG_U) !== 0 || (2 * U) % (2 * DICE_U) !== 0) throw new Error('step must be a multiple of every function\'s positions per iteration');

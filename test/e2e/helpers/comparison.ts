@@ -8,10 +8,11 @@ import type { Frame } from 'playwright-core';
 import { repoRoot } from './scenario';
 
 /** The subset of the CLI's JSON report the scenarios compare. */
+type Terms = { total: number; dice: number | null; ce: number | null; focal?: number | null };
 export interface CliReport {
-  loss: { total: number; dice: number | null; ce: number | null };
-  hard: { total: number; dice: number | null; ce: number | null };
-  smoothed: { total: number; dice: number | null; ce: number | null };
+  loss: Terms;
+  hard: Terms;
+  smoothed: Terms;
   perClass: {
     class: number;
     count: number;
@@ -19,6 +20,8 @@ export interface CliReport {
     ceSmoothed: number | null;
     diceHard: number | null;
     diceSmoothed: number | null;
+    focalHard?: number | null;
+    focalSmoothed?: number | null;
     contribution: { total: number };
   }[];
   floor: number | null;
@@ -56,6 +59,33 @@ export function expectedValues(r: CliReport): Map<string, number | null> {
     m.set(`cell-diceHard-${c.class}`, c.diceHard);
     m.set(`cell-diceSmoothed-${c.class}`, c.diceSmoothed);
     m.set(`cell-diceDelta-${c.class}`, d(c.diceSmoothed, c.diceHard));
+    m.set(`cell-contribution-${c.class}`, c.contribution.total);
+  }
+  return m;
+}
+
+/**
+ * The same for a DiceFocalLoss comparison: the view shows the family's own terms (Dice and focal, no CE) in the
+ * summary and per class (webview/README.md), and no CE floor.
+ */
+export function expectedDiceFocalValues(r: CliReport): Map<string, number | null> {
+  const m = new Map<string, number | null>();
+  const d = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? null : a - b);
+  for (const k of ['total', 'dice', 'focal'] as const) {
+    m.set(`summary-${k}`, r.loss[k] ?? null);
+    m.set(`hard-${k}`, r.hard[k] ?? null);
+    m.set(`smoothed-${k}`, r.smoothed[k] ?? null);
+    m.set(`delta-${k}`, d(r.smoothed[k], r.hard[k]));
+  }
+  if (r.calibration) m.set('ece', r.calibration.ece);
+  for (const c of r.perClass) {
+    m.set(`cell-count-${c.class}`, c.count);
+    m.set(`cell-diceHard-${c.class}`, c.diceHard);
+    m.set(`cell-diceSmoothed-${c.class}`, c.diceSmoothed);
+    m.set(`cell-diceDelta-${c.class}`, d(c.diceSmoothed, c.diceHard));
+    m.set(`cell-focalHard-${c.class}`, c.focalHard ?? null);
+    m.set(`cell-focalSmoothed-${c.class}`, c.focalSmoothed ?? null);
+    m.set(`cell-focalDelta-${c.class}`, d(c.focalSmoothed, c.focalHard));
     m.set(`cell-contribution-${c.class}`, c.contribution.total);
   }
   return m;
