@@ -25,16 +25,18 @@ function otherValue(s: AnyOptionSpec): { text: string; value: unknown } {
       return { text: '0.5,2', value: [0.5, 2] };
     case 'optionalNumber':
       return { text: '0.25', value: 0.25 };
-    default:
+    default: {
+      const other = s.allowed?.find((v) => v !== s.default);
+      if (other !== undefined) return { text: String(other), value: other };
       return { text: s.key === 'labelSmoothing' ? '0.125' : '3', value: s.key === 'labelSmoothing' ? 0.125 : 3 };
+    }
   }
 }
 
 test('the schema holds every golden option key (both READMEs), defaults as MONAI/torch declare them', () => {
   const cases = JSON.parse(readFileSync(join(goldenDir, 'families', 'cases.json'), 'utf8')).cases as { options: Record<string, unknown> }[];
   const golden = Object.keys(cases[0]!.options);
-  // classAxis / shiftLabels (sequence CE) are added with the sequence layout; every other golden key is here
-  for (const k of golden.filter((k) => k !== 'classAxis' && k !== 'shiftLabels')) assert.ok((OPTION_KEYS as readonly string[]).includes(k), k);
+  for (const k of golden) assert.ok((OPTION_KEYS as readonly string[]).includes(k), k);
   assert.deepEqual(Object.keys(DEFAULT_OPTIONS), [...OPTION_KEYS]);
   assert.equal(DEFAULT_OPTIONS.gamma, 2);
   assert.equal(DEFAULT_OPTIONS.alpha, null);
@@ -43,6 +45,8 @@ test('the schema holds every golden option key (both READMEs), defaults as MONAI
   assert.equal(DEFAULT_OPTIONS.tverskyAlpha, 0.5);
   assert.equal(DEFAULT_OPTIONS.tverskyBeta, 0.5);
   assert.equal(DEFAULT_OPTIONS.wType, 'square');
+  assert.equal(DEFAULT_OPTIONS.classAxis, 1);
+  assert.equal(DEFAULT_OPTIONS.shiftLabels, false);
   assert.deepEqual(resolveOptions({}), DEFAULT_OPTIONS);
 });
 
@@ -67,7 +71,7 @@ test('validation: each bad value is refused naming its option', () => {
   const bad: Record<string, unknown> = {
     loss: 'focalx', labelSmoothing: 1.5, weight: [1, -1], ignoreIndex: 1.5, reduction: 'none', includeBackground: 'yes',
     smoothNr: 'x', lambdaDice: -1, lambdaCe: -0.5, gamma: 'two', alpha: 'a', useSoftmax: 2, lambdaFocal: -1,
-    tverskyAlpha: Infinity, tverskyBeta: null, wType: 'cube',
+    tverskyAlpha: Infinity, tverskyBeta: null, wType: 'cube', classAxis: 0, shiftLabels: 'maybe',
   };
   for (const [k, v] of Object.entries(bad)) {
     assert.throws(() => resolveOptions({ [k]: v }), (e: unknown) => e instanceof LossInputError && e.option === k && e.message.includes(k), k);
