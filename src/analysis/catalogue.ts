@@ -279,3 +279,8 @@ export function isLayerWithChannels(qualified: string | null, terminal: string):
   if (qualified !== null && qualified.startsWith('torch.nn.')) return true;
   return terminal.startsWith('Conv') || terminal === 'Linear';
 }
+
+/** Every name that can end a recognised callee: a text in which none occurs as an identifier has no loss call. */
+export function terminalNames(): readonly string[] {
+  return [...TERMINALS];
+}

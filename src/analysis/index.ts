@@ -22,3 +22,4 @@ export {
 } from './lens';
 export { hoverAt, type HoverResult } from './hover';
 export * from './types';
+export { sizeVerdict, firstLossName, MAX_PARSED_CHARS, type SizeVerdict } from './sizeGate';

@@ -10,8 +10,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { nonRegularKind, notRegularMessage } from '../node/fileKind';
 import {
-  analyzeNotebookText,
+  analyzeCells,
   analyzePython,
+  firstLossName,
+  MAX_PARSED_CHARS,
+  readNotebook,
+  sizeVerdict,
+  stripMagics,
   type AnalysisDiagnostic,
   type LossCall,
   type NotebookAnalysis,
@@ -59,6 +64,8 @@ interface FileReport {
   calls: JsonCall[];
   diagnostics: JsonDiagnostic[];
   syntaxErrors: number;
+  /** Why the file was not parsed (a very large text naming no loss), when it was not. */
+  note?: string;
 }
 
 const cellNo = (cellIndex: number | undefined) => (cellIndex === undefined ? {} : { cell: cellIndex + 1 });
@@ -132,7 +139,17 @@ export function checkFile(file: string): FileReport {
 
 function analyzeFile(file: string, text: string): FileReport {
   if (file.toLowerCase().endsWith('.ipynb')) {
-    const nb: NotebookAnalysis = analyzeNotebookText(text, file);
+    const { cells, language } = readNotebook(text, file);
+    const code: { cellIndex: number; source: string }[] = [];
+    if (language === null || language.toLowerCase() === 'python') {
+      for (const c of cells) {
+        const source = c.kind === 'code' ? stripMagics(c.source) : null;
+        if (source !== null) code.push({ cellIndex: c.index, source });
+      }
+    }
+    const skipped = gate(file, code, 'notebook');
+    if (skipped) return skipped;
+    const nb: NotebookAnalysis = analyzeCells(code);
     return {
       file,
       kind: 'notebook',
@@ -141,8 +158,33 @@ function analyzeFile(file: string, text: string): FileReport {
       syntaxErrors: nb.cells.reduce((s, c) => s + c.analysis.syntaxErrors, 0),
     };
   }
+  const skipped = gate(file, [{ source: text }], 'python');
+  if (skipped) return skipped;
   const a = analyzePython(text);
   return { file, kind: 'python', calls: a.calls.map(jsonCall), diagnostics: a.diagnostics.map(jsonDiagnostic), syntaxErrors: a.syntaxErrors };
+}
+
+/**
+ * A text too large to parse within bounds: skipped (with a note) when no loss name occurs in it, refused
+ * naming the first one otherwise; undefined when it is to be parsed. Notebooks are judged by their code cells.
+ */
+function gate(file: string, units: { cellIndex?: number; source: string }[], kind: FileReport['kind']): FileReport | undefined {
+  const total = units.reduce((n, u) => n + u.source.length + 1, 0);
+  const v = sizeVerdict(units.length === 1 ? units[0]!.source : units.map((u) => u.source).join('\n'));
+  if (v.kind === 'parse') return undefined;
+  const size = `${(total / 1e6).toFixed(1)} million characters of code (the limit is ${MAX_PARSED_CHARS / 1e6} million)`;
+  if (v.kind === 'too-large') {
+    // Where: the first unit naming a loss, at its own line and column.
+    for (const u of units) {
+      const hit = firstLossName(u.source);
+      if (!hit) continue;
+      const before = u.source.slice(0, hit.index);
+      const line = before.split('\n').length;
+      const at = where(file, { cell: u.cellIndex === undefined ? undefined : u.cellIndex + 1, line, column: hit.index - before.lastIndexOf('\n') });
+      throw new UsageError(`check: ${file}: too large to analyse: ${size}, and it calls or names ${hit.name} (first at ${at})`);
+    }
+  }
+  return { file, kind, calls: [], diagnostics: [], syntaxErrors: 0, note: `not parsed: ${size}, and no loss name occurs in it` };
 }
 
 function where(file: string, x: { cell?: number; line: number; column: number }): string {
@@ -178,6 +220,7 @@ function formatText(reports: FileReport[]): string {
     items.sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2] || a.key[3] - b.key[3]);
     if (items.length === 0) out.push(`${r.file}: no loss calls found`);
     out.push(...items.map((i) => i.text));
+    if (r.note) out.push(`${r.file}: note: ${r.note}`);
     if (r.syntaxErrors) out.push(`${r.file}: note: ${r.syntaxErrors} syntax error(s) skipped; the rest of the file was analysed`);
   }
   const s = summary(reports);

@@ -17,7 +17,7 @@ let dir = '';
 
 before(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'hostile-'));
-  const only = 'npz_shared_stream,npz_many_members,nii_gz_trailing,pickle_mark_flood,pickle_dup_flood,pickle_memoize_flood,pickle_list_flood,pickle_deep_nesting';
+  const only = 'py_one_line,py_one_line_loss,npz_shared_stream,npz_many_members,nii_gz_trailing,pickle_mark_flood,pickle_dup_flood,pickle_memoize_flood,pickle_list_flood,pickle_deep_nesting';
   const r = spawnSync(PY, [path.join(repoRoot, 'test', 'fixtures', 'hostile', 'make_hostile.py'), dir, '--scale', 'test', '--only', only], { encoding: 'utf8' });
   assert.equal(r.status, 0, `make_hostile.py failed (needs ${PY} with numpy): ${r.stderr ?? String(r.error)}`);
 });
@@ -34,7 +34,7 @@ interface Outcome {
   overKB: number;
 }
 
-function run(mode: 'info' | 'load', file: string, key?: string): Outcome {
+function run(mode: Mode, file: string, key?: string): Outcome {
   const args = ['--import', 'tsx', path.join(__dirname, 'budget-child.ts'), mode, path.join(dir, file), ...(key === undefined ? [] : [key])];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
   assert.equal(r.status, 0, `child failed: ${r.stderr}`);
@@ -42,9 +42,10 @@ function run(mode: 'info' | 'load', file: string, key?: string): Outcome {
 }
 
 const MB = 1024;
+type Mode = 'info' | 'load' | 'check';
 
 /** [file, expected errorKind or 'ok', peak KB allowed above the baseline, mode, key] */
-const cases: [string, string, number, 'info' | 'load', string?][] = [
+const cases: [string, string, number, Mode, string?][] = [
   // 40 directory entries over one 4 MB stream: refused from the directory, nothing inflated.
   ['npz_shared_stream.npz', 'decompression-limit', 16 * MB, 'info'],
   // 4 MB of MARK: open MARKs are runs of one entry; refused by the MARK budget.
@@ -61,6 +62,10 @@ const cases: [string, string, number, 'info' | 'load', string?][] = [
   ['nii_gz_trailing.nii.gz', 'ok', 24 * MB, 'info'],
   // One member of an honest 12 x 4 MB savez_compressed file: only that member is inflated.
   ['npz_many_members.npz', 'ok', 24 * MB, 'load', 'm03'],
+  // A 2 MB one-line script (lezer would take ~200 MB): no loss name occurs, so it is not parsed at all.
+  ['py_one_line.py', 'ok', 8 * MB, 'check'],
+  // The same naming a loss: refused, naming the file and where the loss is, before any parsing.
+  ['py_one_line_loss.py', 'UsageError', 8 * MB, 'check'],
 ];
 
 for (const [file, expect, limitKB, mode, key] of cases) {
@@ -70,7 +75,7 @@ for (const [file, expect, limitKB, mode, key] of cases) {
     else {
       assert.equal(o.ok, false, `expected a refusal, got ${o.detail}`);
       assert.equal(o.kind, expect, o.message);
-      assert.ok(o.message!.startsWith(path.join(dir, file) + ': '), `the message names the file: ${o.message}`);
+      assert.ok(o.message!.replace(/^check: /, '').startsWith(path.join(dir, file) + ': '), `the message names the file: ${o.message}`);
       assert.ok(!o.message!.includes('\n'), 'one line');
     }
     assert.ok(o.overKB <= limitKB, `peak ${Math.round(o.overKB / MB)} MB above the baseline, budget ${limitKB / MB} MB`);
