@@ -35,6 +35,11 @@ export function fmtDelta(a: number | null, b: number | null): string {
 export function table(header: string[], rows: string[][]): string {
   // A loop, not Math.max(...rows): a spread of a million rows overflows the call stack.
   const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, (r[i] ?? '').length), h.length));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) => tableLine(cells, widths);
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** One row of {@link table} for given column widths (the first column left-aligned, the rest right-aligned). */
+export function tableLine(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 }

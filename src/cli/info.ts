@@ -8,10 +8,10 @@
 import type { Tensor } from '../engine/tensor';
 import { readTensorFile } from '../readers/index';
 import { tensorStats, toManifestJson, type Exact, type TensorStats } from '../readers/stats';
-import type { ReadLimits, TensorFile } from '../readers/types';
+import type { ReadLimits, TensorEntry, TensorFile } from '../readers/types';
 import { UsageError } from './errors';
 import { isDecimal } from './numbers';
-import { table } from './format';
+import { table, tableLine } from './format';
 import { readFileBytes, readNamed } from './loadTensor';
 
 export const INFO_USAGE = `usage: loss-inspect info <file> [--json] [--max-tensor-bytes N]
@@ -89,16 +89,103 @@ export function fileInfo(file: string, limits?: Partial<ReadLimits>): InfoResult
 }
 
 function describeFile(file: string, bytes: Uint8Array, limits: Partial<ReadLimits> | undefined): InfoResult {
-  const tf = readTensorFile(bytes, file, limits);
+  return describeRead(file, bytes.length, readTensorFile(bytes, file, limits));
+}
+
+function describeRead(file: string, size: number, tf: TensorFile, tensors: InfoTensor[] = tf.tensors.map(describeEntry)): InfoResult {
   return {
     file,
     format: tf.format,
-    bytes: bytes.length,
+    bytes: size,
     info: tf.info,
-    tensors: tf.tensors.map((e) => ({ key: e.key, ...describe(e.tensor), ...(e.info ? { info: e.info } : {}) })),
+    tensors,
     nonTensors: tf.nonTensors,
     ...(tf.warnings?.length ? { warnings: tf.warnings } : {}),
   };
+}
+
+function describeEntry(e: TensorEntry): InfoTensor {
+  const d = describe(e.tensor) as InfoTensor;
+  // Built in key order (key first, info last), without spreads: called once or twice per tensor of a file.
+  const out: InfoTensor = { key: e.key, dtype: d.dtype, shape: d.shape, sum: d.sum, finiteSum: d.finiteSum, absSum: d.absSum, min: d.min, max: d.max, nanCount: d.nanCount, infCount: d.infCount, first: d.first };
+  const info = e.info;
+  if (info) out.info = info;
+  return out;
+}
+
+/** One number as toManifestJson writes it. */
+function numberJson(v: number | bigint | null): string {
+  if (v === null) return 'null';
+  if (typeof v === 'bigint') return v.toString();
+  if (Number.isNaN(v)) return '"NaN"';
+  if (v === Infinity) return '"Infinity"';
+  if (v === -Infinity) return '"-Infinity"';
+  if (Object.is(v, -0)) return '-0.0';
+  if (Math.abs(v) >= 2 ** 53) return v.toExponential();
+  return String(v);
+}
+
+/**
+ * A tensor's description as `toManifestJson(t, 1)` writes it, indented as an element of the top object's
+ * `tensors` (two more spaces): the same text, written directly (JSON.stringify with a replacer for each of a
+ * million tensors costs several seconds).
+ */
+function tensorJson(t: InfoTensor): string {
+  const list = (xs: readonly (number | bigint | null)[]) => (xs.length ? `[\n    ${xs.map(numberJson).join(',\n    ')}\n   ]` : '[]');
+  return (
+    `{\n   "key": ${JSON.stringify(t.key)},\n   "dtype": ${JSON.stringify(t.dtype)},\n   "shape": ${list(t.shape)},` +
+    `\n   "sum": ${numberJson(t.sum)},\n   "finiteSum": ${numberJson(t.finiteSum)},\n   "absSum": ${numberJson(t.absSum)},` +
+    `\n   "min": ${numberJson(t.min)},\n   "max": ${numberJson(t.max)},\n   "nanCount": ${numberJson(t.nanCount)},` +
+    `\n   "infCount": ${numberJson(t.infCount)},\n   "first": ${list(t.first)}` +
+    (t.info === undefined ? '' : `,\n   "info": ${toManifestJson(t.info, 1).replace(/\n/g, '\n   ')}`) +
+    '\n  }'
+  );
+}
+
+/** Above this many tensors `info` writes its output as it goes, never holding a row object per tensor. */
+export const STREAM_ABOVE = 4096;
+
+/**
+ * `info`'s output for `file`, given to `out` in pieces of about 64 KB: the same text as rendering
+ * {@link fileInfo}'s result, but for a file of a million tensors (a 100 MB safetensors header) it holds
+ * one tensor's description at a time. The table's column widths need every row first, so its rows are
+ * described twice (the statistics of a million tiny tensors cost far less than keeping them).
+ */
+export function writeInfo(file: string, json: boolean, out: (text: string) => void, limits?: Partial<ReadLimits>): void {
+  const bytes = readFileBytes(file);
+  readNamed(file, () => {
+    const tf = readTensorFile(bytes, file, limits);
+    if (tf.tensors.length <= STREAM_ABOVE) {
+      const r = describeRead(file, bytes.length, tf);
+      out((json ? toManifestJson(r, 1) : renderInfo(r)) + '\n');
+      return;
+    }
+    let buf = '';
+    const put = (text: string) => {
+      buf += text;
+      if (buf.length >= 1 << 16) {
+        out(buf);
+        buf = '';
+      }
+    };
+    if (json) {
+      // The file's object with a marker for the tensors, then each tensor as JSON.stringify would nest it.
+      const MARK = '"\\u0000tensors"';
+      const whole = toManifestJson(describeRead(file, bytes.length, tf, ['\u0000tensors' as unknown as InfoTensor]), 1);
+      const at = whole.indexOf(MARK);
+      put(whole.slice(0, at));
+      tf.tensors.forEach((e, i) => put((i ? ',\n  ' : '') + tensorJson(describeEntry(e))));
+      put(whole.slice(at + MARK.length) + '\n');
+    } else {
+      put(headLines(describeRead(file, bytes.length, tf, []), tf.tensors.length).join('\n'));
+      const widths = INFO_HEADER.map((h) => h.length);
+      for (const e of tf.tensors) infoRow(describeEntry(e)).forEach((c, k) => (widths[k] = Math.max(widths[k]!, c.length)));
+      put(['', '', tableLine(INFO_HEADER, widths), widths.map((w) => '─'.repeat(w)).join('  ')].join('\n'));
+      for (const e of tf.tensors) put('\n' + tableLine(infoRow(describeEntry(e)), widths));
+      put(nonTensorLines(tf.nonTensors).map((l) => '\n' + l).join('') + '\n');
+    }
+    out(buf);
+  });
 }
 
 function describe(t: Tensor): Omit<InfoTensor, 'key' | 'info'> {
@@ -123,8 +210,7 @@ export async function runInfo(args: string[]): Promise<number> {
     process.stdout.write(INFO_USAGE + '\n');
     return 0;
   }
-  const result = fileInfo(a.file, a.maxTensorBytes !== null ? { maxTensorBytes: a.maxTensorBytes } : undefined);
-  process.stdout.write((a.json ? toManifestJson(result, 1) : renderInfo(result)) + '\n');
+  writeInfo(a.file, a.json, (text) => process.stdout.write(text), a.maxTensorBytes !== null ? { maxTensorBytes: a.maxTensorBytes } : undefined);
   return 0;
 }
 
@@ -140,29 +226,39 @@ export function fmtValue(v: Exact | null): string {
   return String(Number(v.toPrecision(6)));
 }
 
-export function renderInfo(r: InfoResult): string {
-  const out: string[] = [];
-  const n = r.tensors.length;
-  out.push(`${r.file}: ${r.format}, ${r.bytes} bytes, ${n} tensor${n === 1 ? '' : 's'}`);
+const INFO_HEADER = ['key', 'dtype', 'shape', 'min', 'max', 'sum', 'NaN', 'Inf', 'first values (row-major)'];
+
+function infoRow(t: InfoTensor): string[] {
+  return [
+    t.key === '' ? "''" : t.key,
+    t.dtype,
+    `[${t.shape.join(', ')}]`,
+    fmtValue(t.min),
+    fmtValue(t.max),
+    fmtValue(t.sum),
+    String(t.nanCount),
+    String(t.infCount),
+    t.first.map(fmtValue).join(' '),
+  ];
+}
+
+function nonTensorLines(values: TensorFile['nonTensors']): string[] {
+  if (!values.length) return [];
+  return ['', 'non-tensor values:', ...values.map((v) => `  ${v.key === '' ? "''" : v.key} (${v.type}) = ${toManifestJson(v.value)}`)];
+}
+
+/** The lines before the table: the file, its format, size and tensor count, its info and warnings. */
+function headLines(r: InfoResult, n: number): string[] {
+  const out = [`${r.file}: ${r.format}, ${r.bytes} bytes, ${n} tensor${n === 1 ? '' : 's'}`];
   for (const [k, v] of Object.entries(r.info)) out.push(`  ${k}: ${toManifestJson(v)}`);
   for (const w of r.warnings ?? []) out.push(`  warning: ${w}`);
-  if (n) {
-    const rows = r.tensors.map((t) => [
-      t.key === '' ? "''" : t.key,
-      t.dtype,
-      `[${t.shape.join(', ')}]`,
-      fmtValue(t.min),
-      fmtValue(t.max),
-      fmtValue(t.sum),
-      String(t.nanCount),
-      String(t.infCount),
-      t.first.map(fmtValue).join(' '),
-    ]);
-    out.push('', table(['key', 'dtype', 'shape', 'min', 'max', 'sum', 'NaN', 'Inf', 'first values (row-major)'], rows));
-  }
-  if (r.nonTensors.length) {
-    out.push('', 'non-tensor values:');
-    for (const v of r.nonTensors) out.push(`  ${v.key === '' ? "''" : v.key} (${v.type}) = ${toManifestJson(v.value)}`);
-  }
+  return out;
+}
+
+export function renderInfo(r: InfoResult): string {
+  const n = r.tensors.length;
+  const out = headLines(r, n);
+  if (n) out.push('', table(INFO_HEADER, r.tensors.map(infoRow)));
+  out.push(...nonTensorLines(r.nonTensors));
   return out.join('\n');
 }

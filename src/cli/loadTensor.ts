@@ -93,21 +93,22 @@ export function loadTensor(spec: string, limits?: Partial<ReadLimits>): LoadedTe
   // With a key, an archive inflates only that member.
   const file = readNamed(path, () => readTensorFile(bytes, path, key === undefined ? limits : { ...limits, onlyKey: key }));
   const readMs = performance.now() - t0;
-  const keys = file.tensors.map((t) => t.key);
+  // Keys only for messages, and only as many as a message shows: a file can hold a million tensors.
+  const keys = (max = 20) => file.tensors.slice(0, max).map((t) => t.key);
   if (key === undefined) {
     if (file.tensors.length === 1) {
       const only = file.tensors[0]!;
       return { tensor: only.tensor, fileName: path, key: only.key, file, readMs };
     }
     if (file.tensors.length === 0) throw new TensorFileError('unknown-key', path, 'holds no tensors');
-    throw new TensorFileError('unknown-key', path, `holds ${keys.length} tensors: choose one with ${path}#KEY; keys: ${listKeys(keys)}`);
+    throw new TensorFileError('unknown-key', path, `holds ${file.tensors.length} tensors: choose one with ${path}#KEY; keys: ${listKeys(keys(), file.tensors.length)}`);
   }
   const entry = file.tensors.find((t) => t.key === key);
   if (!entry) {
     throw new TensorFileError(
       'unknown-key',
       path,
-      `no tensor with key ${JSON.stringify(key)}; ${keys.length ? `available keys: ${listKeys(keys)}` : 'the file holds no tensors'}` +
+      `no tensor with key ${JSON.stringify(key)}; ${file.tensors.length ? `available keys: ${listKeys(keys(), file.tensors.length)}` : 'the file holds no tensors'}` +
         (file.warnings?.length ? ` (${file.warnings.join('; ')})` : ''),
     );
   }
@@ -128,7 +129,7 @@ export function readNamed<T>(path: string, read: () => T): T {
 }
 
 /** `'a', 'b', … (+N more)` — keys quoted so '' (a single unnamed tensor) is visible. */
-export function listKeys(keys: string[], max = 20): string {
+export function listKeys(keys: string[], total = keys.length, max = 20): string {
   const shown = keys.slice(0, max).map((k) => JSON.stringify(k));
-  return shown.join(', ') + (keys.length > max ? `, … (+${keys.length - max} more)` : '');
+  return shown.join(', ') + (total > shown.length ? `, … (+${total - shown.length} more)` : '');
 }

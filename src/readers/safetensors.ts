@@ -9,7 +9,8 @@
 import { DTYPES, Tensor, type DType } from '../engine/tensor';
 import { describeBytes, fail, fmtShape } from './bytes';
 import { typedArrayAt } from './typed';
-import type { ReadLimits, TensorEntry, TensorFile } from './types';
+import type { ReadLimits, TensorEntry, TensorFile, TensorFileErrorKind } from './types';
+import { Field, HeaderSyntaxError, isUtf8, scanHeader, textAt, type EntryScan } from './safetensorsHeader';
 
 /** A header larger than this is refused outright (the reference implementation uses 100 MB too). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -35,13 +36,156 @@ export function looksLikeSafetensors(bytes: Uint8Array): boolean {
   return bytes.length >= 10 && bytes[8] === 0x7b; // '{'
 }
 
-interface Pending {
-  name: string;
-  stDtype: string;
-  dtype: DType;
-  shape: number[];
-  begin: number;
-  end: number;
+const DTYPE_NAMES = Object.keys(ST_DTYPES);
+const DTYPE_CODE = new Map(DTYPE_NAMES.map((k, i) => [k, i]));
+
+/**
+ * The header's entries as columns (one row per tensor, in file order): a million tensors cost a few
+ * tens of MB, with no object per tensor until one is asked for. Names stay byte ranges of the file.
+ */
+class EntryTable {
+  count = 0;
+  nameStart = new Uint32Array(1024);
+  nameEnd = new Uint32Array(1024);
+  dtype = new Uint8Array(1024);
+  dimsAt = new Uint32Array(1024);
+  ndim = new Uint16Array(1024);
+  begin = new Float64Array(1024);
+  end = new Float64Array(1024);
+  dims = new Float64Array(4096);
+  dimCount = 0;
+  /** Names written with escapes, decoded (rare: most names are plain ASCII). */
+  escaped = new Map<number, string>();
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  add(nameStart: number, nameEnd: number, escapedName: string | undefined, dtype: number, dims: readonly number[], begin: number, end: number): void {
+    if (this.count === this.begin.length) this.grow();
+    while (this.dimCount + dims.length > this.dims.length) {
+      const d = new Float64Array(this.dims.length * 2);
+      d.set(this.dims);
+      this.dims = d;
+    }
+    const i = this.count++;
+    this.nameStart[i] = nameStart;
+    this.nameEnd[i] = nameEnd;
+    if (escapedName !== undefined) this.escaped.set(i, escapedName);
+    this.dtype[i] = dtype;
+    this.dimsAt[i] = this.dimCount;
+    this.ndim[i] = dims.length;
+    for (const d of dims) this.dims[this.dimCount++] = d;
+    this.begin[i] = begin;
+    this.end[i] = end;
+  }
+
+  private grow(): void {
+    const n = this.begin.length * 2;
+    const g = <T extends Uint32Array | Uint16Array | Uint8Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.nameStart = g(this.nameStart);
+    this.nameEnd = g(this.nameEnd);
+    this.dtype = g(this.dtype);
+    this.dimsAt = g(this.dimsAt);
+    this.ndim = g(this.ndim);
+    this.begin = g(this.begin);
+    this.end = g(this.end);
+  }
+
+  name(i: number): string {
+    const esc = this.escaped.get(i);
+    return esc !== undefined ? esc : this.nameOfRange(this.nameStart[i]!, this.nameEnd[i]!);
+  }
+
+  /** A plain (unescaped) name from its byte range. */
+  nameOfRange(s: number, e: number): string {
+    return textAt(this.bytes, s, e);
+  }
+
+  stDtype(i: number): string {
+    return DTYPE_NAMES[this.dtype[i]!]!;
+  }
+
+  shape(i: number): number[] {
+    const at = this.dimsAt[i]!;
+    const nd = this.ndim[i]!;
+    const out = new Array<number>(nd);
+    for (let k = 0; k < nd; k++) out[k] = this.dims[at + k]!;
+    return out;
+  }
+
+  /** Same name bytes (or decoded names, when either has escapes). */
+  sameName(i: number, j: number): boolean {
+    if (this.escaped.has(i) || this.escaped.has(j)) return this.name(i) === this.name(j);
+    const a = this.nameStart[i]!;
+    const b = this.nameStart[j]!;
+    const len = this.nameEnd[i]! - a;
+    if (this.nameEnd[j]! - b !== len) return false;
+    for (let k = 0; k < len; k++) if (this.bytes[a + k] !== this.bytes[b + k]) return false;
+    return true;
+  }
+
+  /** A hash of the name's UTF-8 bytes (FNV-1a); escaped names hash their decoded UTF-16 units instead. */
+  hash(i: number): number {
+    let x = 0x811c9dc5;
+    const esc = this.escaped.get(i);
+    if (esc !== undefined) {
+      // Equal to the plain spelling's hash when the decoded name is ASCII; otherwise only escaped names can
+      // match it in `sameName`, and a non-matching hash just means a colliding pair is compared by name.
+      for (let k = 0; k < esc.length; k++) x = Math.imul(x ^ esc.charCodeAt(k), 0x01000193);
+      return x >>> 0;
+    }
+    for (let k = this.nameStart[i]!; k < this.nameEnd[i]!; k++) x = Math.imul(x ^ this.bytes[k]!, 0x01000193);
+    return x >>> 0;
+  }
+}
+
+/** The first name that occurs twice, or undefined: an open-addressing table of row numbers, 4 bytes a slot. */
+function duplicateName(t: EntryTable): string | undefined {
+  if (t.count < 2) return undefined;
+  let size = 1;
+  while (size < t.count * 2) size *= 2;
+  const slots = new Int32Array(size).fill(-1);
+  for (let i = 0; i < t.count; i++) {
+    let h = t.hash(i) & (size - 1);
+    for (;;) {
+      const j = slots[h]!;
+      if (j === -1) {
+        slots[h] = i;
+        break;
+      }
+      if (t.sameName(i, j)) return t.name(i);
+      h = (h + 1) & (size - 1);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with one scanned entry (its error kind and the problem, after the tensor's name), checked in
+ * the order of the fields' meaning; undefined when it is well formed. No closure per entry: a million calls.
+ */
+function entryProblem(e: EntryScan, textOf: (start: number, end: number) => string): [TensorFileErrorKind, string] | undefined {
+  if (e.dtype !== Field.Ok) return ['bad-header', 'dtype is missing'];
+  if (!DTYPE_CODE.has(e.dtypeText)) return ['bad-header', `dtype '${e.dtypeText}' is not supported`];
+  if (e.shape !== Field.Ok) return ['bad-header', 'shape is not a list'];
+  if (e.shapeLength > 1024) return ['bad-header', `shape has ${e.shapeLength} dimensions`];
+  // Integers beyond 2**53 are kept (JSON gives their nearest double): the BigInt size check rejects them.
+  if (!e.shapeInts) return ['bad-header', `shape ${clip(textOf(e.shapeStart, e.shapeEnd))} is not a list of non-negative integers`];
+  if (e.offsets !== Field.Ok || e.offsetValues.length !== 2 || !e.offsetsAllNumbers) return ['bad-header', 'data_offsets is not a [begin, end] pair'];
+  const [begin, end] = e.offsetValues as [number, number];
+  if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end < begin) {
+    return ['bad-header', `data_offsets ${clip(textOf(e.offsetsText[0], e.offsetsText[1]))} are not integers with 0 <= begin <= end`];
+  }
+  if (!Number.isSafeInteger(end)) return ['offsets-out-of-bounds', `data_offsets ${clip(textOf(e.offsetsText[0], e.offsetsText[1]))} are far beyond any data buffer`];
+  return undefined;
+}
+
+/** A shape's elements for messages, as the header wrote them (cut if long). */
+function clip(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
 export function readSafetensors(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
@@ -56,51 +200,69 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   if (headerLen > MAX_HEADER_BYTES) {
     fail('header-too-large', fileName, `header length ${describeBytes(headerLen)} is over the ${describeBytes(MAX_HEADER_BYTES)} limit`);
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
-  } catch {
-    return fail('bad-header', fileName, 'header is not valid UTF-8');
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    return fail('bad-header', fileName, `header is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('bad-header', fileName, 'header is not a JSON object');
+  const headerBytes = bytes.subarray(8, 8 + headerLen);
+  if (!isUtf8(headerBytes)) fail('bad-header', fileName, 'header is not valid UTF-8');
 
   const dataStart = 8 + headerLen;
   const bufferLen = bytes.length - dataStart;
   const info: Record<string, unknown> = {};
-  const pending: Pending[] = [];
-  // for-in, not Object.entries: a 100 MB header holds a million names, and no pair arrays are needed.
-  for (const name in header as Record<string, unknown>) {
-    const spec = (header as Record<string, unknown>)[name];
-    if (name === '__metadata__') {
-      if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) fail('bad-header', fileName, '__metadata__ is not an object');
-      for (const [k, v] of Object.entries(spec as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail('bad-header', fileName, `__metadata__ value '${k}' is not a string`);
-      }
-      info.metadata = spec;
-      continue;
-    }
-    pending.push(parseEntry(name, spec, fileName));
+  // Name ranges are relative to the header: the table's byte view is the header itself.
+  const table = new EntryTable(headerBytes);
+  const textOf = (start: number, end: number) => textAt(headerBytes, start, end);
+  try {
+    scanHeader(
+      headerBytes,
+      1024,
+      DTYPE_NAMES,
+      (e) => {
+        const problem = entryProblem(e, textOf);
+        if (problem !== undefined) {
+          fail(problem[0], fileName, `tensor '${e.escapedName ?? table.nameOfRange(e.nameStart, e.nameEnd)}'${problem[0] === 'bad-header' ? ':' : ''} ${problem[1]}`);
+        }
+        table.add(e.nameStart, e.nameEnd, e.escapedName, DTYPE_CODE.get(e.dtypeText)!, e.dims, e.offsetValues[0]!, e.offsetValues[1]!);
+      },
+      (json) => {
+        const spec = JSON.parse(json) as unknown;
+        if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) fail('bad-header', fileName, '__metadata__ is not an object');
+        for (const k in spec as Record<string, unknown>) {
+          if (typeof (spec as Record<string, unknown>)[k] !== 'string') fail('bad-header', fileName, `__metadata__ value '${k}' is not a string`);
+        }
+        info.metadata = spec;
+      },
+      (name) => fail('bad-header', fileName, name === '' ? 'header is not a JSON object' : `tensor '${name}': entry is not an object`),
+    );
+  } catch (e) {
+    if (e instanceof HeaderSyntaxError) fail('bad-header', fileName, `header is not valid JSON (${e.message})`);
+    throw e;
   }
+  const dup = duplicateName(table);
+  if (dup !== undefined) fail('bad-header', fileName, `tensor name '${dup}' appears twice in the header`);
 
+  const count = table.count;
+  const name = (i: number) => table.name(i);
   // Per tensor: shape × item size must equal the span (BigInt: shapes can overflow 64 bits), inside the buffer.
-  for (const p of pending) {
-    const itemSize = DTYPES[p.dtype].itemSize;
+  for (let i = 0; i < count; i++) {
+    const itemSize = DTYPES[ST_DTYPES[table.stDtype(i)]!].itemSize;
+    const at = table.dimsAt[i]!;
+    const nd = table.ndim[i]!;
     // Plain numbers when every dim is a safe integer and so is the product (then it is exact: a rounded partial
     // product stays above 2**53 unless a later 0 makes it 0, which is right); BigInt only beyond that.
     let product = itemSize;
-    for (const d of p.shape) product *= d;
-    const span = p.end - p.begin;
-    if (!(Number.isSafeInteger(product) && p.shape.every((d) => Number.isSafeInteger(d)))) {
+    let safeDims = true;
+    for (let k = 0; k < nd; k++) {
+      const d = table.dims[at + k]!;
+      product *= d;
+      if (!Number.isSafeInteger(d)) safeDims = false;
+    }
+    const begin = table.begin[i]!;
+    const end = table.end[i]!;
+    const span = end - begin;
+    if (!(Number.isSafeInteger(product) && safeDims)) {
+      const shape = table.shape(i);
       // Any span is below 2**53: stop multiplying once past 2**64 (keeps BigInts small; a 0 dim wins).
       const cap = 1n << 64n;
-      let bytesNeeded = p.shape.includes(0) ? 0n : BigInt(itemSize);
-      for (const d of p.shape) {
+      let bytesNeeded = shape.includes(0) ? 0n : BigInt(itemSize);
+      for (const d of shape) {
         if (bytesNeeded > cap) break;
         bytesNeeded *= BigInt(d);
       }
@@ -108,104 +270,84 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
         fail(
           'size-mismatch',
           fileName,
-          `tensor '${p.name}' is ${p.stDtype} ${fmtShape(p.shape)} (${bytesNeeded > cap ? 'over 2**64' : bytesNeeded} bytes) but its data_offsets span ${span} bytes`,
+          `tensor '${name(i)}' is ${table.stDtype(i)} ${fmtShape(shape)} (${bytesNeeded > cap ? 'over 2**64' : bytesNeeded} bytes) but its data_offsets span ${span} bytes`,
         );
       }
+      fail('bad-header', fileName, `tensor '${name(i)}' shape ${fmtShape(shape)} has a dimension beyond 2**53`);
     } else if (product !== span) {
-      fail('size-mismatch', fileName, `tensor '${p.name}' is ${p.stDtype} ${fmtShape(p.shape)} (${product} bytes) but its data_offsets span ${span} bytes`);
+      fail('size-mismatch', fileName, `tensor '${name(i)}' is ${table.stDtype(i)} ${fmtShape(table.shape(i))} (${product} bytes) but its data_offsets span ${span} bytes`);
     }
-    const huge = p.shape.find((d) => !Number.isSafeInteger(d));
-    if (huge !== undefined) fail('bad-header', fileName, `tensor '${p.name}' shape ${fmtShape(p.shape)} has a dimension beyond 2**53`);
-    if (p.end > bufferLen) {
-      fail('offsets-out-of-bounds', fileName, `tensor '${p.name}' data_offsets [${p.begin}, ${p.end}] run past the ${bufferLen}-byte data buffer`);
+    if (end > bufferLen) {
+      fail('offsets-out-of-bounds', fileName, `tensor '${name(i)}' data_offsets [${begin}, ${end}] run past the ${bufferLen}-byte data buffer`);
     }
   }
   // Together: sorted by offset they must tile the buffer, as the format requires.
   // Writers usually list tensors in offset order: check that in one pass before paying for a sort.
+  const { begin: B, end: E } = table;
   let inOrder = true;
-  for (let i = 1; i < pending.length && inOrder; i++) {
-    const a = pending[i - 1]!;
-    const b = pending[i]!;
-    inOrder = a.begin < b.begin || (a.begin === b.begin && a.end <= b.end);
-  }
-  const sorted = inOrder ? pending : [...pending].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  for (let i = 1; i < count && inOrder; i++) inOrder = B[i - 1]! < B[i]! || (B[i - 1] === B[i] && E[i - 1]! <= E[i]!);
+  const order = inOrder ? null : Uint32Array.from({ length: count }, (_, i) => i).sort((a, b) => B[a]! - B[b]! || E[a]! - E[b]!);
+  const at = (k: number) => (order === null ? k : order[k]!);
   let cursor = 0;
-  let prev: Pending | undefined;
-  for (const p of sorted) {
-    if (p.begin < cursor && prev) {
-      fail('overlapping-offsets', fileName, `tensors '${prev.name}' [${prev.begin}, ${prev.end}] and '${p.name}' [${p.begin}, ${p.end}] overlap`);
+  let prev = -1;
+  for (let k = 0; k < count; k++) {
+    const i = at(k);
+    if (B[i]! < cursor && prev >= 0) {
+      fail('overlapping-offsets', fileName, `tensors '${name(prev)}' [${B[prev]}, ${E[prev]}] and '${name(i)}' [${B[i]}, ${E[i]}] overlap`);
     }
-    if (p.begin > cursor) {
-      fail('offsets-out-of-bounds', fileName, `data buffer bytes [${cursor}, ${p.begin}) belong to no tensor (the format forbids holes)`);
+    if (B[i]! > cursor) {
+      fail('offsets-out-of-bounds', fileName, `data buffer bytes [${cursor}, ${B[i]}) belong to no tensor (the format forbids holes)`);
     }
-    cursor = p.end;
-    prev = p;
+    cursor = E[i]!;
+    prev = i;
   }
   if (cursor !== bufferLen) {
     fail('offsets-out-of-bounds', fileName, `tensors cover ${cursor} bytes but the data buffer holds ${bufferLen}`);
   }
 
   // Checked here, built on access: a header of a million tiny tensors keeps one small record each.
-  for (const p of pending) {
-    const nbytes = p.end - p.begin;
+  for (let i = 0; i < count; i++) {
+    const nbytes = E[i]! - B[i]!;
     if (nbytes > limits.maxTensorBytes) {
-      fail('too-large', fileName, `tensor '${p.name}' is ${describeBytes(nbytes)}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`);
+      fail('too-large', fileName, `tensor '${name(i)}' is ${describeBytes(nbytes)}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`);
     }
   }
-  const build = (p: Pending): Tensor => {
-    const data = typedArrayAt(bytes, dataStart + p.begin, (p.end - p.begin) / DTYPES[p.dtype].itemSize, p.dtype, true);
+  const build = (i: number): Tensor => {
+    const dtype = ST_DTYPES[table.stDtype(i)]!;
+    const data = typedArrayAt(bytes, dataStart + B[i]!, (E[i]! - B[i]!) / DTYPES[dtype].itemSize, dtype, true);
+    const shape = table.shape(i);
     try {
-      return new Tensor(p.dtype, p.shape, data);
+      return new Tensor(dtype, shape, data);
     } catch (e) {
       // e.g. a shape like [2**32, 2**32, 0]: 0 bytes, but strides past 2**53.
-      return fail('bad-header', fileName, `tensor '${p.name}' shape ${fmtShape(p.shape)}: ${e instanceof Error ? e.message : String(e)}`);
+      return fail('bad-header', fileName, `tensor '${name(i)}' shape ${fmtShape(shape)}: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
   // A shape the tensor type refuses fails the read itself (only shapes with a 0 dim can get this far).
-  for (const p of pending) if (p.shape.includes(0)) build(p);
-  const tensors: TensorEntry[] = pending.map((p) => new LazyEntry(p, build));
+  for (let i = 0; i < count; i++) if (B[i] === E[i] && table.ndim[i]! > 0 && table.shape(i).includes(0)) build(i);
+  const tensors: TensorEntry[] = new Array<TensorEntry>(count);
+  for (let i = 0; i < count; i++) tensors[i] = new LazyEntry(table, i, build);
   return { format: 'safetensors', tensors, nonTensors: [], info };
 }
 
-function parseEntry(name: string, spec: unknown, fileName: string): Pending {
-  const bad = (problem: string): never => fail('bad-header', fileName, `tensor '${name}': ${problem}`);
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return bad('entry is not an object');
-  const { dtype: stDtype, shape, data_offsets: offsets } = spec as Record<string, unknown>;
-  if (typeof stDtype !== 'string') return bad('dtype is missing');
-  const dtype = ST_DTYPES[stDtype];
-  if (!dtype) return bad(`dtype '${stDtype}' is not supported`);
-  if (!Array.isArray(shape)) return bad('shape is not a list');
-  if (shape.length > 1024) return bad(`shape has ${shape.length} dimensions`);
-  // Integers beyond 2**53 are kept (JSON gives their nearest double): the BigInt size check rejects them.
-  for (const d of shape) if (!Number.isInteger(d) || (d as number) < 0) bad(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
-  if (!Array.isArray(offsets) || offsets.length !== 2) return bad('data_offsets is not a [begin, end] pair');
-  const [begin, end] = offsets as unknown[];
-  if (!Number.isInteger(begin) || !Number.isInteger(end) || (begin as number) < 0 || (end as number) < (begin as number)) {
-    return bad(`data_offsets ${JSON.stringify(offsets)} are not integers with 0 <= begin <= end`);
-  }
-  if (!Number.isSafeInteger(end)) {
-    fail('offsets-out-of-bounds', fileName, `tensor '${name}' data_offsets ${JSON.stringify(offsets)} are far beyond any data buffer`);
-  }
-  return { name, stDtype, dtype, shape: shape as number[], begin: begin as number, end: end as number };
-}
-
 /**
- * A tensor entry whose tensor is built on each access: a view over the file's bytes, so building it costs one
- * small object, and a million entries hold only their header records (no WeakRef: with a million of them the
- * collector's bookkeeping costs more than the views).
+ * A tensor entry whose key and tensor are made on each access from its row: a view over the file's bytes,
+ * so building it costs one small object, and a million entries hold only a row each (no WeakRef: with a
+ * million of them the collector's bookkeeping costs more than the views).
  */
 class LazyEntry implements TensorEntry {
   constructor(
-    private readonly p: Pending,
-    private readonly build: (p: Pending) => Tensor,
+    private readonly t: EntryTable,
+    private readonly i: number,
+    private readonly build: (i: number) => Tensor,
   ) {}
   get key(): string {
-    return this.p.name;
+    return this.t.name(this.i);
   }
   get tensor(): Tensor {
-    return this.build(this.p);
+    return this.build(this.i);
   }
   get info(): Record<string, unknown> {
-    return { stDtype: this.p.stDtype, dataOffsets: [this.p.begin, this.p.end] };
+    return { stDtype: this.t.stDtype(this.i), dataOffsets: [this.t.begin[this.i], this.t.end[this.i]] };
   }
 }

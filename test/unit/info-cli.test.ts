@@ -172,3 +172,49 @@ test('the built CLI: exit 0 with JSON for a good file, exit 2 and one stderr lin
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a file of more tensors than info holds at once is written streamed, byte for byte as the whole result renders', async () => {
+  const { STREAM_ABOVE, renderInfo, writeInfo } = await import('../../src/cli/info');
+  // STREAM_ABOVE + 2 tensors of every dtype family and awkward values: NaN, ±Inf, -0, int64 beyond 2**53, bools, 0-d and empty.
+  const n = STREAM_ABOVE + 2;
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt', note: 'modèle "q"' } };
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  const add = (name: string, dtype: string, shape: number[], data: ArrayBufferView) => {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    header[name] = { dtype, shape, data_offsets: [at, at + bytes.length] };
+    parts.push(bytes);
+    at += bytes.length;
+  };
+  for (let i = 0; i < n; i++) {
+    const k = i % 5;
+    if (k === 0) add(`f.${i}`, 'F32', [3], new Float32Array([NaN, -0, i % 2 ? Infinity : -Infinity]));
+    else if (k === 1) add(`i.${i}`, 'I64', [2], new BigInt64Array([2n ** 60n + BigInt(i), -BigInt(i)]));
+    else if (k === 2) add(`b\u00e9.${i}`, 'BOOL', [2, 1], new Uint8Array([1, 0]));
+    else if (k === 3) add(`s.${i}`, 'F64', [], new Float64Array([i / 7]));
+    else add(`e.${i}`, 'F16', [0, 4], new Uint16Array(0));
+  }
+  let text = JSON.stringify(header);
+  text += ' '.repeat((8 - (text.length % 8)) % 8);
+  const json = new TextEncoder().encode(text);
+  const file = new Uint8Array(8 + json.length + at);
+  new DataView(file.buffer).setBigUint64(0, BigInt(json.length), true);
+  file.set(json, 8);
+  let o = 8 + json.length;
+  for (const p of parts) (file.set(p, o), (o += p.length));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'stream-'));
+  try {
+    const f = path.join(dir, 'many.safetensors');
+    writeFileSync(f, file);
+    const whole = fileInfo(f);
+    assert.equal(whole.tensors.length, n);
+    for (const asJson of [false, true]) {
+      const pieces: string[] = [];
+      writeInfo(f, asJson, (t) => pieces.push(t));
+      assert.ok(pieces.length > 1, 'written in pieces');
+      assert.equal(pieces.join(''), (asJson ? toManifestJson(whole, 1) : renderInfo(whole)) + '\n', asJson ? 'json' : 'table');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -90,3 +90,91 @@ test('maxTensorBytes applies per tensor', () => {
   const f = st({ a: { dtype: 'F32', shape: [256], data_offsets: [0, 1024] } }, new Uint8Array(1024));
   assert.throws(() => readTensorFile(f, 'm.safetensors', { maxTensorBytes: 1000 }), (e: unknown) => e instanceof TensorFileError && e.kind === 'too-large');
 });
+
+/** A header given as raw text (not re-serialised), padded to 8 bytes, over `data`. */
+function stText(text: string, data: Uint8Array): Uint8Array {
+  const h = new TextEncoder().encode(text + ' '.repeat((8 - ((8 + new TextEncoder().encode(text).length) % 8)) % 8));
+  const out = new Uint8Array(8 + h.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  out.set(data, 8 + h.length);
+  return out;
+}
+
+test('the header scanner accepts exactly the JSON that JSON.parse accepts, whatever the spelling', () => {
+  const entry = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
+  const d4 = new Uint8Array(4);
+  // [header text, accepted by JSON.parse and the schema]
+  const cases: [string, boolean][] = [
+    [`{"a":${entry}}`, true],
+    [`{ \t\r\n"a" : { "shape" : [ 1 ] , "dtype" : "F32" , "data_offsets" : [ 0 , 4 ] } } \n`, true],
+    // Unknown fields of any JSON shape are skipped (validated), as the reference ignores them.
+    [`{"a":{"dtype":"F32","x":{"y":[1,{"z":null}],"w":"\\u00e9\\n"},"shape":[1],"t":true,"data_offsets":[0,4],"f":-1.5e+3}}`, true],
+    // Escaped spellings of names and keys are what they decode to.
+    [`{"\\u0061":{"\\u0064type":"F\\u0033\\u0032","shape":[1],"data_offsets":[0,4]}}`, true],
+    [`{"a":${entry},"\\u005f_metadata__":{"k":"v"}}`, true],
+    // Numbers as JSON.parse reads them (1.0 and 4e0 are the integers 1 and 4).
+    [`{"a":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4e0]}}`, true],
+    [`{"a":${entry},}`, false],
+    [`{"a":${entry}`, false],
+    [`{'a':${entry}}`, false],
+    [`{"a":{"dtype":"F32","shape":[01],"data_offsets":[0,4]}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,+4]}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4.]}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":NaN}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":"\\q"}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":"\\u12g4"}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":"tab\there"}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":[1,]}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":tru}}`, false],
+    [`{"a":${entry}} {}`, false],
+    [`{"a":${entry},"a":${entry}}`, false],
+    [`{"a":${entry},"\\u0061":${entry}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1,"2"],"data_offsets":[0,4]}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,"4"]}}`, false],
+    [`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,4]}}`, false],
+    [`{"a":{"dtype":"F32","shape":{},"data_offsets":[0,4]}}`, false],
+    [`{"a":{"dtype":32,"shape":[1],"data_offsets":[0,4]}}`, false],
+    [`{"a":[]}`, false],
+  ];
+  for (const [text, ok] of cases) {
+    let parsed = true;
+    try {
+      JSON.parse(text);
+    } catch {
+      parsed = false;
+    }
+    if (ok) assert.ok(parsed, `JSON.parse accepts ${text}`);
+    if (ok) {
+      const f = read(stText(text, d4));
+      assert.deepEqual(f.tensors.map((t) => [t.key, t.tensor.dtype, [...t.tensor.shape]]), [['a', 'float32', [1]]], text);
+    } else {
+      assert.throws(() => read(stText(text, d4)), isErr('bad-header'), text);
+    }
+  }
+  const meta = read(stText(`{"a":${entry},"__metadata__":{"k":"v\\u00e9","n":"\\ud800"}}`, d4));
+  assert.deepEqual(meta.info.metadata, { k: 'vé', n: '\ud800' });
+  // A name with escapes keeps what they decode to, lone surrogates included; a duplicate is named.
+  assert.equal(read(stText(`{"x\\"y\\ud800":${entry}}`, d4)).tensors[0]!.key, 'x"y\ud800');
+  assert.throws(() => read(stText(`{"a":${entry},"a":${entry}}`, d4)), isErr('bad-header', /tensor name 'a' appears twice/));
+});
+
+test('the header must be valid UTF-8: overlong forms, surrogates and truncated sequences are refused', () => {
+  const entry = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
+  const withName = (bytes: number[]) => {
+    const text = `{"@":${entry}}`;
+    const f = stText(text, new Uint8Array(4));
+    const at = f.indexOf(0x40);
+    const out = new Uint8Array(f.length + bytes.length - 1);
+    out.set(f.subarray(0, at));
+    out.set(bytes, at);
+    out.set(f.subarray(at + 1), at + bytes.length);
+    new DataView(out.buffer).setBigUint64(0, BigInt(f.length - 8 - 4 + bytes.length - 1), true);
+    return out;
+  };
+  assert.equal(read(withName([0xc3, 0xa9])).tensors[0]!.key, 'é');
+  assert.equal(read(withName([0xf0, 0x9f, 0x98, 0x80])).tensors[0]!.key, '😀');
+  for (const bad of [[0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf8], [0xe2, 0x82], [0x80]]) {
+    assert.throws(() => read(withName(bad)), isErr('bad-header', /UTF-8/), bad.join(','));
+  }
+});
