@@ -59,7 +59,7 @@ function torchHooks(onStorage: ((s: PyStorage) => void) | undefined): PickleHook
         const c: CallContext = { m, name: cls.qualified, depth: 0, arity: () => undefined, call: () => null };
         return newParameter(a, kwargs instanceof PyDict ? kwargs.entries.values() : [], how, c);
       }
-      if (kwargs !== undefined && !(kwargs instanceof PyDict && kwargs.entries.size === 0)) {
+      if (kwargs !== undefined && !(kwargs instanceof PyDict && kwargs.size === 0)) {
         m.refuse(`${how} of '${cls.qualified}' with keyword arguments is not allowed`);
       }
       if (cls.role === 'dict' || cls.role === 'set') return callThrough(CALLABLES, m, cls, new PyTuple(a), how, 0);

@@ -57,7 +57,7 @@ const latin1 = new TextDecoder('latin1');
  */
 export function readPt(bytes: Uint8Array, fileName: string, limits: ReadLimits, zip?: ZipArchive): TensorFile {
   if (bytes.length === 0) fail('empty-file', fileName, 'empty file (0 bytes)');
-  if (looksLikeZip(bytes)) return readZipPt(zip ?? openZip(bytes, fileName, limits), fileName, limits);
+  if (looksLikeZip(bytes)) return readZipPt(zip ?? openZip(bytes, fileName, limits), fileName, limits, bytes.byteOffset);
   if (bytes[0] === 0x80 || startsWithLegacyMagicText(bytes)) return readLegacyPt(bytes, fileName, limits);
   fail('unrecognized-format', fileName, 'not a PyTorch file: neither a zip archive nor a pickle stream');
 }
@@ -72,11 +72,13 @@ interface StorageBytes {
   start: number;
   byteLength: number;
   littleEndian: boolean;
+  /** The storage's first byte's offset in its buffer (alignment decides view or copy), known without reading it. */
+  alignment: number;
   /** For messages: `storage record 'data/0'`, `legacy storage '1400…'`. */
   what: string;
 }
 
-function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits): TensorFile {
+function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits, baseOffset: number): TensorFile {
   // `<prefix>data.pkl` at the top or one folder down, found exactly as format detection finds it.
   const prefix = torchRecordPrefix(zip);
   if (prefix === undefined) fail('unrecognized-format', fileName, 'zip archive holds no data.pkl: not a torch.save file');
@@ -107,22 +109,36 @@ function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits): Tenso
         `storage record '${record}' holds ${entry.size} bytes but the storage needs ${s.numel} ${s.info.torchDType} = ${need} bytes`,
       );
     }
-    if (!located.has(s.key)) {
-      // Stored records are zero-copy views; a deflated one is inflated once (capped by zip.ts).
-      let data: Uint8Array | undefined;
-      located.set(s.key, {
-        get bytes() {
-          data ??= zip.read(prefix + record);
-          return data;
-        },
-        start: 0,
-        byteLength: entry.size,
-        littleEndian,
-        what: `storage record '${record}'`,
-      });
-    }
+    // A stored record is a view into the file at its data offset; an inflated one is a fresh, aligned buffer.
+    const alignment = entry.method === 0 ? baseOffset + entry.dataOffset : 0;
+    if (!located.has(s.key)) located.set(s.key, new ZipRecord(zip, prefix, record, entry.size, littleEndian, alignment));
   }
   return buildFile(value, fileName, limits, located, { container: 'zip', recordPrefix: prefix, ...(littleEndian ? {} : { byteorder: 'big' }) });
+}
+
+/**
+ * A storage record of a zip checkpoint: stored records are zero-copy views; a deflated one is inflated once
+ * (capped by zip.ts), on first use. A class, not an object literal with a getter: one per storage, and a
+ * checkpoint can hold 100,000 of them.
+ */
+class ZipRecord implements StorageBytes {
+  private data: Uint8Array | undefined;
+  readonly start = 0;
+  constructor(
+    private readonly zip: ZipArchive,
+    private readonly prefix: string,
+    private readonly record: string,
+    readonly byteLength: number,
+    readonly littleEndian: boolean,
+    readonly alignment: number,
+  ) {}
+  get bytes(): Uint8Array {
+    this.data ??= this.zip.read(this.prefix + this.record);
+    return this.data;
+  }
+  get what(): string {
+    return `storage record '${this.record}'`;
+  }
 }
 
 function readLegacyPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
@@ -192,7 +208,7 @@ function readLegacyPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): 
         `legacy storage '${key}' needs ${s.numel} ${s.info.torchDType} = ${byteLength} bytes at byte ${start}, ${Math.max(0, bytes.length - start)} present`,
       );
     }
-    located.set(key, { bytes, start, byteLength, littleEndian, what: `legacy storage '${key}'` });
+    located.set(key, { bytes, start, byteLength, littleEndian, alignment: bytes.byteOffset + start, what: `legacy storage '${key}'` });
     pos = start + byteLength;
   }
   for (const s of storages) {
@@ -217,7 +233,15 @@ function buildFile(
 ): TensorFile {
   const leaves = flatten(root, fileName);
   const warnings = disambiguate(leaves);
-  const arrays = new StorageArrays(fileName, limits, located);
+  // Storages under more than one tensor: their typed array is made once and shared (the rest are made per access).
+  const uses = new Map<string, number>();
+  for (const { value } of leaves) {
+    const k = value instanceof PyTensor ? value.storage.key : value instanceof PyStorage ? value.key : undefined;
+    if (k !== undefined) uses.set(k, (uses.get(k) ?? 0) + 1);
+  }
+  const shared = new Set<string>();
+  for (const [k, n] of uses) if (n > 1) shared.add(k);
+  const arrays = new StorageArrays(fileName, limits, located, shared);
   const tensors: TensorEntry[] = [];
   const nonTensors: NonTensorEntry[] = [];
   for (const { key, value } of leaves) {
@@ -227,7 +251,8 @@ function buildFile(
         nonTensors.push({ key, type: 'Tensor', value: `${t.torchDType} tensor ${fmtShape(t.shape)} (dtype not supported: not shown)` });
         continue;
       }
-      tensors.push(materialize(t, t.dtype, key, fileName, limits, arrays));
+      check(t, t.dtype, key, fileName, limits, arrays);
+      tensors.push(new PtEntry(key, t, t.dtype, arrays));
     } else {
       nonTensors.push(nonTensor(key, value));
     }
@@ -308,45 +333,80 @@ function nonTensor(key: string, v: PyValue): NonTensorEntry {
   return { key, type, value: `<${type}>` };
 }
 
-/** One typed array per (storage key, dtype): every tensor on a storage shares it. */
+/** Whether elements of `itemSize` bytes at `loc` must be copied (misaligned, or to be byte-swapped). */
+function copied(loc: StorageBytes, itemSize: number): boolean {
+  return loc.alignment % itemSize !== 0 || (!loc.littleEndian && itemSize > 1);
+}
+
+/**
+ * The elements of storages as typed arrays, one per (storage, dtype) shared by every tensor on it. A storage
+ * under one tensor only is viewed afresh on each access (cheap, and nothing is held for it: a checkpoint can
+ * hold 100,000 storages); copies (unaligned or big-endian data) and shared storages are made once and kept.
+ */
 class StorageArrays {
-  private readonly cache = new Map<string, AnyTypedArray>();
+  private readonly kept = new Map<string, AnyTypedArray>();
   constructor(
-    private readonly fileName: string,
+    readonly fileName: string,
     private readonly limits: ReadLimits,
     private readonly located: ReadonlyMap<string, StorageBytes>,
+    private readonly shared: ReadonlySet<string>,
   ) {}
+
+  private where(s: PyStorage): StorageBytes {
+    const loc = this.located.get(s.key);
+    if (!loc) fail('missing-record', this.fileName, `data.pkl references storage '${s.key}' that is not in the file`);
+    return loc;
+  }
+
+  /**
+   * The number of `dtype` elements `s` (or its view) holds, with every refusal `get` could make made here
+   * first: a copy over the tensor limit, a view past its storage. Reads no record.
+   */
+  length(s: PyStorage, dtype: DType): number {
+    const loc = this.where(s);
+    const itemSize = DTYPES[dtype].itemSize;
+    const count = Math.floor((s.numel * s.info.itemSize) / itemSize);
+    const byteLength = count * itemSize;
+    if (byteLength > this.limits.maxTensorBytes && copied(loc, itemSize)) {
+      fail('too-large', this.fileName, `${loc.what} (${describeBytes(byteLength)}) must be copied and is over the ${describeBytes(this.limits.maxTensorBytes)} tensor limit`);
+    }
+    if (!s.view) return count;
+    const itemRatio = s.info.itemSize / itemSize;
+    const start = s.view.offset * itemRatio;
+    const end = start + s.view.numel * itemRatio;
+    if (!Number.isInteger(start) || end > count) {
+      fail('view-out-of-bounds', this.fileName, `storage view '${s.view.key}' (offset ${s.view.offset}, size ${s.view.numel}) runs past the ${s.numel}-element storage '${s.key}'`);
+    }
+    return end - start;
+  }
 
   /** The elements of `s` as `dtype` (the storage's own type, or `_rebuild_tensor_v3`'s reinterpretation). */
   get(s: PyStorage, dtype: DType): AnyTypedArray {
+    const loc = this.where(s);
+    const itemSize = DTYPES[dtype].itemSize;
+    const count = Math.floor((s.numel * s.info.itemSize) / itemSize);
+    const byteLength = count * itemSize;
+    const copy = copied(loc, itemSize);
+    const keep = copy || this.shared.has(s.key);
     const id = `${s.key}\u0000${dtype}`;
-    let root = this.cache.get(id);
+    let root = keep ? this.kept.get(id) : undefined;
     if (!root) {
-      const loc = this.located.get(s.key);
-      if (!loc) fail('missing-record', this.fileName, `data.pkl references storage '${s.key}' that is not in the file`);
-      const itemSize = DTYPES[dtype].itemSize;
-      const count = Math.floor((s.numel * s.info.itemSize) / itemSize);
-      const byteLength = count * itemSize;
-      const aligned = (loc.bytes.byteOffset + loc.start) % itemSize === 0;
-      if ((!aligned || (!loc.littleEndian && itemSize > 1)) && byteLength > this.limits.maxTensorBytes) {
+      if (copy && byteLength > this.limits.maxTensorBytes) {
         fail('too-large', this.fileName, `${loc.what} (${describeBytes(byteLength)}) must be copied and is over the ${describeBytes(this.limits.maxTensorBytes)} tensor limit`);
       }
       root = typedArrayAt(loc.bytes, loc.start, count, dtype, loc.littleEndian);
-      this.cache.set(id, root);
+      if (keep) this.kept.set(id, root);
     }
     if (!s.view) return root;
-    // Legacy storage views: a window of the root storage.
-    const itemRatio = s.info.itemSize / DTYPES[dtype].itemSize;
+    // Legacy storage views: a window of the root storage (bounds checked by `length`).
+    const itemRatio = s.info.itemSize / itemSize;
     const start = s.view.offset * itemRatio;
-    const end = start + s.view.numel * itemRatio;
-    if (!Number.isInteger(start) || end > root.length) {
-      fail('view-out-of-bounds', this.fileName, `storage view '${s.view.key}' (offset ${s.view.offset}, size ${s.view.numel}) runs past the ${s.numel}-element storage '${s.key}'`);
-    }
-    return root.subarray(start, end);
+    return root.subarray(start, start + s.view.numel * itemRatio);
   }
 }
 
-function materialize(t: PyTensor, dtype: DType, key: string, fileName: string, limits: ReadLimits, arrays: StorageArrays): TensorEntry {
+/** Every check of a tensor that building it could fail, made before any is built (so a bad file fails the read). */
+function check(t: PyTensor, dtype: DType, key: string, fileName: string, limits: ReadLimits, arrays: StorageArrays): void {
   const label = key === '' ? 'tensor' : `tensor '${key}'`;
   const itemSize = DTYPES[dtype].itemSize;
   let size = 1;
@@ -358,28 +418,56 @@ function materialize(t: PyTensor, dtype: DType, key: string, fileName: string, l
       `${label} (${dtype} ${fmtShape(t.shape)}) is ${Number.isSafeInteger(size * itemSize) ? describeBytes(size * itemSize) : 'impossibly large'}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`,
     );
   }
-  const data = arrays.get(t.storage, dtype);
-  const where = `key '${key}', storage '${t.storage.view ? t.storage.view.key : t.storage.key}'`;
-  const viewText = `view (offset ${t.offset}, size ${fmtShape(t.shape)}, stride ${fmtShape(t.stride)})`;
-  if (size > 0) {
-    let last = t.offset;
-    for (let i = 0; i < t.shape.length; i++) last += (t.shape[i]! - 1) * t.stride[i]!;
-    if (!Number.isSafeInteger(last) || last >= data.length) {
-      fail('view-out-of-bounds', fileName, `tensor ${viewText} needs elements beyond the ${data.length}-element storage (${where})`);
+  const length = arrays.length(t.storage, dtype);
+  const problem = viewProblem(t.shape, t.stride, t.offset, length);
+  if (problem !== undefined) fail('view-out-of-bounds', fileName, `tensor ${viewText(t)}${problem} (${whereOf(t, key)})`);
+}
+
+const viewText = (t: PyTensor) => `view (offset ${t.offset}, size ${fmtShape(t.shape)}, stride ${fmtShape(t.stride)})`;
+const whereOf = (t: PyTensor, key: string) => `key '${key}', storage '${t.storage.view ? t.storage.view.key : t.storage.key}'`;
+
+/** What the Tensor constructor would refuse in this view of `length` elements (the text after the view), or undefined. */
+function viewProblem(shape: readonly number[], stride: readonly number[], offset: number, length: number): string | undefined {
+  if (stride.length !== shape.length) return `: strides do not match the shape`;
+  let size = 1;
+  for (const d of shape) size *= d;
+  if (size === 0) return undefined;
+  let last = offset;
+  for (let i = 0; i < shape.length; i++) {
+    const st = stride[i]!;
+    if (!Number.isSafeInteger(st) || st < 0) return `: invalid stride ${st}`;
+    last += (shape[i]! - 1) * st;
+  }
+  if (offset < 0 || !Number.isSafeInteger(last) || last >= length) return ` needs elements beyond the ${length}-element storage`;
+  return undefined;
+}
+
+/**
+ * A checked tensor of the file, built on each access: a view over the file's bytes (or the storage's one copy),
+ * so a checkpoint of 70,000 tensors keeps one small record each until one is asked for.
+ */
+class PtEntry implements TensorEntry {
+  constructor(
+    readonly key: string,
+    private readonly t: PyTensor,
+    private readonly dtype: DType,
+    private readonly arrays: StorageArrays,
+  ) {}
+
+  get tensor(): Tensor {
+    const t = this.t;
+    try {
+      return new Tensor(this.dtype, t.shape, this.arrays.get(t.storage, this.dtype) as never, t.stride, t.offset);
+    } catch (e) {
+      if (e instanceof RangeError) fail('view-out-of-bounds', this.arrays.fileName, `tensor ${viewText(t)}: ${e.message} (${whereOf(t, this.key)})`);
+      throw e;
     }
   }
-  let tensor: Tensor;
-  try {
-    tensor = new Tensor(dtype, t.shape, data as never, t.stride, t.offset);
-  } catch (e) {
-    if (e instanceof RangeError) fail('view-out-of-bounds', fileName, `tensor ${viewText}: ${e.message} (${where})`);
-    throw e;
-  }
-  const s = t.storage;
-  return {
-    key,
-    tensor,
-    info: {
+
+  get info(): Record<string, unknown> {
+    const t = this.t;
+    const s = t.storage;
+    return {
       storage: {
         key: s.view ? s.view.key : s.key,
         dtype: s.info.dtype ?? s.info.torchDType,
@@ -390,6 +478,6 @@ function materialize(t: PyTensor, dtype: DType, key: string, fileName: string, l
       storageOffset: t.offset,
       requiresGrad: t.requiresGrad,
       parameter: t.parameter,
-    },
-  };
+    };
+  }
 }

@@ -466,3 +466,34 @@ describe('strings as pickle decodes them', () => {
     assert.equal(pyStr('\ud83d\ude00'), '\ud83d\ude00', 'a proper pair is text, not escaped');
   });
 });
+
+describe('memo slots nothing reads are not held', () => {
+  const b = (...parts: (number[] | string)[]) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
+
+  test('memoReads finds every index a GET, BINGET or LONG_BINGET names, and gives up on what it cannot measure', async () => {
+    const { memoReads } = await import('../../src/readers/pickle/memoReads');
+    // PROTO 2, EMPTY_LIST BINPUT 0, BINUNICODE 'ab' BINPUT 1, BINGET 0, LONG_BINGET 1, GET 7, STOP
+    const p = b([0x80, 2, 0x5d, 0x71, 0], [0x58, 2, 0, 0, 0], 'ab', [0x71, 1, 0x68, 0, 0x6a, 1, 0, 0, 0, 0x67], '7\n', [0x2e]);
+    assert.deepEqual([...memoReads(p, 0, 100)!].sort(), [0, 1, 7]);
+    // A BINUNICODE whose data holds GET-looking bytes is skipped whole.
+    assert.deepEqual([...memoReads(b([0x58, 2, 0, 0, 0, 0x68, 9, 0x2e]), 0, 100)!], []);
+    assert.equal(memoReads(b([0x80, 2, 0xff, 0x2e]), 0, 100), undefined, 'unknown opcode');
+    assert.equal(memoReads(b([0x58, 200, 0, 0, 0, 0x2e]), 0, 100), undefined, 'no STOP within the data');
+    assert.equal(memoReads(b([0x68, 1, 0x68, 2, 0x68, 3, 0x2e]), 0, 2), undefined, 'too many distinct slots');
+  });
+
+  test('values put in slots no one reads still count, and the read ones come back intact', () => {
+    // [t, t, 'x'] where t = (1,) is put in slot 5 and read back; 'x' goes to slot 6, never read.
+    const p = b([0x80, 2, 0x28, 0x4b, 1, 0x85, 0x71, 5, 0x68, 5, 0x58, 1, 0, 0, 0], 'x', [0x71, 6, 0x6c, 0x2e]);
+    const v = load(p);
+    assert.ok(v instanceof PyList);
+    assert.equal(v.items[0], v.items[1]);
+    assert.ok(v.items[0] instanceof PyTuple && (v.items[0] as PyTuple).items[0] === 1n);
+    assert.equal(v.items[2], 'x');
+    // The memo budget counts every slot, read or not.
+    assert.throws(
+      () => unpickle(b([0x80, 2, 0x4e, 0x71, 1, 0x71, 2, 0x71, 3, 0x2e]), 0, { fileName: 'x.pkl', label: 'p', budget: { memo: 2 } }),
+      (e: unknown) => e instanceof TensorFileError && /more than 2 memo entries/.test(e.message),
+    );
+  });
+});

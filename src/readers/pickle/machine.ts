@@ -20,6 +20,7 @@
 import { fail } from '../bytes';
 import { decodePyEscapes } from '../pyString';
 import { PyBytes, PyDict, PyGlobal, PyList, PyOpaque, PySet, PyStorage, PyTensor, PyTuple, typeName, type PyValue } from './values';
+import { memoReads } from './memoReads';
 
 /** What the machine asks of the format that uses it (CPython: `find_class`, `persistent_load`, REDUCE, BUILD). */
 export interface PickleHooks {
@@ -98,6 +99,8 @@ const MAX_KEY_DEPTH = 64;
 const MAX_LONG_BYTES = 1 << 16;
 
 const MARK_OP = 0x28;
+/** A memo slot's content when no opcode ever reads it. */
+const UNREAD: PyValue = Object.freeze(new PyTuple([]));
 const utf8 = new TextDecoder('utf-8');
 const latin1 = new TextDecoder('latin1');
 
@@ -123,6 +126,8 @@ class Machine implements PickleMachine {
   /** Memo by index; `undefined` marks a hole (a value is never undefined). */
   private readonly memo: (PyValue | undefined)[] = [];
   private memoCount = 0;
+  /** The memo slots the pickle ever reads (undefined: unknown, keep all); the others hold {@link UNREAD}. */
+  private readonly memoRead: Set<number> | undefined;
   private values = 0;
   private readonly budget: PickleBudget;
   /** Identity hashes for tensors and storages used as dict keys (Python hashes them by id). */
@@ -142,6 +147,7 @@ class Machine implements PickleMachine {
     this.label = options.label;
     this.hooks = options.hooks;
     this.budget = { ...pickleBudget(bytes.length - start), ...options.budget };
+    this.memoRead = memoReads(bytes, start, this.budget.memo);
   }
 
   // --- errors ------------------------------------------------------------------------------------
@@ -609,12 +615,15 @@ class Machine implements PickleMachine {
       if (this.memoCount >= this.budget.memo) this.overBudget('memo entries', this.budget.memo);
       this.memoCount++;
     }
-    this.memo[i] = v;
+    // A slot nothing reads is marked taken (for the count) without holding its value.
+    this.memo[i] = this.memoRead === undefined || this.memoRead.has(i) ? v : UNREAD;
   }
 
   private memoGet(i: number): void {
     const v = this.memo[i];
     if (v === undefined) this.corrupt(`memo key ${i} was never stored`);
+    // Every index a GET names was found by memoReads, so its slot holds its value.
+    if (v === UNREAD) throw new Error(`memo slot ${i} was read but not kept`);
     this.pushShared(v);
   }
 

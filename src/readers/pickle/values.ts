@@ -19,8 +19,15 @@ export class PyTuple {
 
 /** dict, collections.OrderedDict or collections.Counter: insertion-ordered, keyed by a hash string. */
 export class PyDict {
-  readonly entries = new Map<string, { key: PyValue; value: PyValue }>();
+  // Made on first use: torch pickles an empty OrderedDict of backward hooks per tensor, 100,000 in a checkpoint.
+  private map: Map<string, { key: PyValue; value: PyValue }> | undefined;
   constructor(readonly typeName: 'dict' | 'OrderedDict' | 'Counter') {}
+  get entries(): Map<string, { key: PyValue; value: PyValue }> {
+    return (this.map ??= new Map());
+  }
+  get size(): number {
+    return this.map === undefined ? 0 : this.map.size;
+  }
 }
 
 /** set / frozenset. */
