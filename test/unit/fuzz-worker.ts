@@ -4,7 +4,8 @@
 // and offsets, NIfTI dims/datatype/vox_offset/scaling, the pickle inside a .pt) — then reads the result.
 // Hostile families are built from scratch too: zip directories whose entries share one deflate stream,
 // pickle opcode floods (MARK, DUP, MEMOIZE, list/tuple chains), deep nesting, and lying length fields in the
-// pickle (every opcode that carries a length) — the shapes a budget must refuse quickly.
+// pickle (every opcode that carries a length) — the shapes a budget must refuse quickly; memo reads pointed
+// at other slots; and raw edits of a safetensors header's text, checked against JSON.parse's verdict.
 // Every outcome must be a TensorFile (whose tensors' statistics can be computed) or a TensorFileError.
 // Prints one JSON line: {iterations, crashes, slow, byFormat}.
 import { readFileSync } from 'node:fs';
@@ -182,6 +183,50 @@ function mutateSafetensors(b: Uint8Array, r: Rng): Mutant {
   out.set(text, 8);
   out.set(data, 8 + text.length);
   return { bytes: out, desc: desc + `, header length ${len}` };
+}
+
+/**
+ * Edits the safetensors header as text (the reader scans it byte by byte, not through JSON.parse): inserts,
+ * deletes or replaces one JSON-significant character, or nests an extra field deeply. The length field stays
+ * honest, so whether the header is JSON is known: `jsonOk` is JSON.parse's verdict, the oracle for the scanner.
+ */
+function mutateSafetensorsText(b: Uint8Array, r: Rng): Mutant & { jsonOk: boolean } {
+  const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+  let text = new TextDecoder().decode(b.subarray(8, 8 + n));
+  const data = b.subarray(8 + n);
+  const at = 1 + r.int(Math.max(1, text.length - 1));
+  const piece = r.pick(['"', '\\', '\\u00', '\\"', ',', ':', '[', ']', '{', '}', ' ', '\n', '\t', '\u0001', '0', '-', '.', 'e', '1e400', 'é', '\ud800', 'null', 'true']);
+  const kind = r.int(4);
+  let desc: string;
+  if (kind === 0) {
+    text = text.slice(0, at) + piece + text.slice(at);
+    desc = `insert ${JSON.stringify(piece)} at ${at}`;
+  } else if (kind === 1) {
+    text = text.slice(0, at) + text.slice(at + 1);
+    desc = `delete at ${at}`;
+  } else if (kind === 2) {
+    text = text.slice(0, at) + piece + text.slice(at + 1);
+    desc = `replace at ${at} by ${JSON.stringify(piece)}`;
+  } else {
+    // An unknown field nested deep inside the first entry (the scanner skips it without recursion).
+    const d = 1 + r.int(200_000);
+    const open = text.indexOf('{', 1);
+    if (open < 0) return { ...flip(b, r), jsonOk: false };
+    text = `${text.slice(0, open + 1)}"deep":${'['.repeat(d)}${']'.repeat(d - (r.chance(0.2) ? 1 : 0))},${text.slice(open + 1)}`;
+    desc = `a field nested ${d} deep`;
+  }
+  let jsonOk = true;
+  try {
+    JSON.parse(text);
+  } catch {
+    jsonOk = false;
+  }
+  const h = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + h.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  out.set(data, 8 + h.length);
+  return { bytes: out, desc: `header text: ${desc}`, jsonOk };
 }
 
 /** Overwrites a size/offset field of a zip's central directory or local headers with an interesting value. */
@@ -383,18 +428,52 @@ function pickleLengthLie(b: Uint8Array, r: Rng): Mutant {
   return { bytes: zipSync(zippable), desc: `data.pkl opcode 0x${pkl[p]!.toString(16)} at ${p}: length = ${v}` };
 }
 
-function mutate(f: ManifestFile, b: Uint8Array, r: Rng): Mutant {
+/**
+ * In a .pt's data.pkl, points memo reads (BINGET / LONG_BINGET) at other slots: slots never written, slots
+ * the reader keeps no value for because nothing else reads them, or slots written later.
+ */
+function pickleMemoRetarget(b: Uint8Array, r: Rng): Mutant {
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(b);
+  } catch {
+    return flip(b, r);
+  }
+  const name = Object.keys(files).find((n) => n.endsWith('data.pkl'));
+  if (!name) return flip(b, r);
+  const pkl = files[name]!.slice();
+  const gets: number[] = [];
+  for (let i = 0; i < pkl.length; i++) if (pkl[i] === 0x68 || pkl[i] === 0x71) gets.push(i);
+  if (!gets.length) return flip(b, r);
+  const changed: string[] = [];
+  for (let k = 1 + r.int(3); k > 0; k--) {
+    const p = r.pick(gets);
+    if (p + 1 >= pkl.length) continue;
+    // BINPUT -> BINGET turns a write into a read of the same slot; else retarget the read.
+    if (pkl[p] === 0x71 && r.chance(0.3)) pkl[p] = 0x68;
+    if (pkl[p] === 0x68) pkl[p + 1] = r.int(256);
+    changed.push(`${p}: ${pkl[p] === 0x68 ? 'BINGET' : 'BINPUT'} ${pkl[p + 1]}`);
+  }
+  files[name] = pkl;
+  const zippable: Zippable = {};
+  for (const [k, val] of Object.entries(files)) zippable[k] = [val, { level: 0 }];
+  return { bytes: zipSync(zippable), desc: `data.pkl memo ops ${changed.join(', ')}` };
+}
+
+function mutate(f: ManifestFile, b: Uint8Array, r: Rng): Mutant & { jsonOk?: boolean } {
   const generic = [truncate, flip, writeInt, duplicate];
   if (r.chance(0.08)) {
     if (f.format === 'npz') return sharedStreamZip(r);
-    if (f.format === 'pt') return b[0] === 0x50 && r.chance(0.5) ? pickleLengthLie(b, r) : pickleFlood(r);
+    if (f.format === 'pt') return b[0] === 0x50 && r.chance(0.6) ? r.pick([pickleLengthLie, pickleMemoRetarget])(b, r) : pickleFlood(r);
+    if (f.format === 'safetensors' && b.length > 8 && b[8] === 0x7b) return mutateSafetensorsText(b, r);
   }
   if (r.chance(0.45)) return r.pick(generic)(b, r);
   switch (f.format) {
     case 'npy':
       return b[0] === 0x93 ? mutateNpy(b, r) : flip(b, r);
     case 'safetensors':
-      return b.length > 8 && b[8] === 0x7b ? mutateSafetensors(b, r) : flip(b, r);
+      if (!(b.length > 8 && b[8] === 0x7b)) return flip(b, r);
+      return r.chance(0.3) ? mutateSafetensorsText(b, r) : mutateSafetensors(b, r);
     case 'nifti':
       return mutateNifti(b, r);
     case 'npz':
@@ -438,6 +517,8 @@ function main(): void {
     try {
       const tf = readTensorFile(m.bytes, 'fuzz/' + f.file, LIMITS);
       for (const t of tf.tensors) tensorStats(t.tensor);
+      // A header that is not JSON must never be read as if it were.
+      if (m.jsonOk === false && crashes.length < 50) crashes.push({ file: f.file, mutation: m.desc, error: 'accepted a header that JSON.parse refuses' });
       stat.ok++;
     } catch (e) {
       if (e instanceof TensorFileError && e.message.startsWith('fuzz/' + f.file + ': ') && !e.message.includes('\n')) {
