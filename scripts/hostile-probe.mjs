@@ -232,7 +232,7 @@ const floods = {
     b.set([0x80, 2, 0x4e]);
     for (let i = 0; i < k; i++) {
       b[3 + 5 * i] = 0x72;
-      b.writeUInt32LE(i * 7919, 4 + 5 * i);
+      b.writeUInt32LE((i * 7919) >>> 0, 4 + 5 * i);
     }
     b[b.length - 1] = 0x2e;
     return b;

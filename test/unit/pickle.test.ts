@@ -357,16 +357,20 @@ describe('corrupt and truncated input', () => {
     fails(P(PROTO2, 0x54, ...u32(0x80000000), 'ab'), 'bad-header', /negative length/);
   });
 
-  test('a deep stack of MARKs and tuples is fine (the machine is iterative)', () => {
-    const n = 200_000;
+  test('tuples nested as deep as Python can write are read; one level more is refused at once', () => {
+    // MARK × n, TUPLE × n: n − 1 nested non-empty tuples around an empty one (n containers deep).
+    const n = 1000;
     const v = load(P(PROTO2, new Uint8Array(n).fill(0x28), new Uint8Array(n).fill(0x74), 0x2e));
     let depth = 0;
     for (let x: PyValue = v; x instanceof PyTuple && x.items.length > 0; x = x.items[0]!) depth++;
     assert.equal(depth, n - 1);
+    fails(P(PROTO2, new Uint8Array(n + 1).fill(0x28), new Uint8Array(n + 1).fill(0x74), 0x2e), 'bad-header', /at byte 2003: containers nested more than 1000 deep/);
+    // A TUPLE1 chain is refused at its 1001st opcode, whatever its length.
+    fails(P(PROTO2, 0x4e, new Uint8Array(3_000_000).fill(0x85), 0x2e), 'bad-header', /at byte 1003: containers nested more than 1000 deep/);
   });
 
   test('a dict key nested in tuples beyond 64 levels is refused, not a stack overflow', () => {
-    const n = 100_000;
+    const n = 500;
     fails(P(PROTO2, 0x7d, K(1), new Uint8Array(n).fill(0x85), K(2), 0x73, 0x2e), 'bad-header', /nested more than 64 tuples/);
   });
 

@@ -19,7 +19,7 @@
  */
 import { fail } from '../bytes';
 import { decodePyEscapes } from '../pyString';
-import { PyBytes, PyDict, PyGlobal, PyList, PyOpaque, PySet, PyStorage, PyTensor, PyTuple, typeName, type PyValue } from './values';
+import { depthOf, PyBytes, PyDict, PyGlobal, PyList, PyOpaque, PySet, PyStorage, PyTensor, PyTuple, typeName, type PyValue } from './values';
 import { memoReads } from './memoReads';
 
 /** What the machine asks of the format that uses it (CPython: `find_class`, `persistent_load`, REDUCE, BUILD). */
@@ -86,12 +86,21 @@ export interface PickleBudget {
 export function pickleBudget(byteLength: number): PickleBudget {
   const n = Math.max(0, byteLength);
   return {
-    marks: 1024 + Math.floor(n / 2),
+    // Python's pickler opens one MARK per container being written, so open MARKs never exceed the nesting
+    // (under its recursion limit of ~1000): a few thousand is generous for any file.
+    marks: 4096 + Math.floor(n / 4096),
     stack: 131072 + Math.floor(n / 8),
     memo: 65536 + Math.floor(n / 8),
     values: 262144 + Math.floor(n / 4),
   };
 }
+
+/**
+ * Containers nested inside each other: Python's pickler recurses per level and stops at its recursion limit
+ * (1000 by default), so no pickle it writes nests deeper. A chain of TUPLE1 or APPEND opcodes nests one level
+ * per byte or two; refused here, at the first opcode past the limit, it costs nothing.
+ */
+const MAX_NESTING = 1000;
 
 /** Nesting allowed for dict-key tuples. */
 const MAX_KEY_DEPTH = 64;
@@ -437,19 +446,19 @@ class Machine implements PickleMachine {
           this.push(new PyTuple([]));
           break;
         case 0x74: // TUPLE
-          this.push(new PyTuple(this.popMark('TUPLE')));
+          this.push(this.nest(new PyTuple(this.popMark('TUPLE'))));
           break;
         case 0x85: {
           // TUPLE1
           const a = this.pop('TUPLE1');
-          this.push(new PyTuple([a]));
+          this.push(this.nest(new PyTuple([a])));
           break;
         }
         case 0x86: {
           // TUPLE2
           const b = this.pop('TUPLE2');
           const a = this.pop('TUPLE2');
-          this.push(new PyTuple([a, b]));
+          this.push(this.nest(new PyTuple([a, b])));
           break;
         }
         case 0x87: {
@@ -457,26 +466,31 @@ class Machine implements PickleMachine {
           const c = this.pop('TUPLE3');
           const b = this.pop('TUPLE3');
           const a = this.pop('TUPLE3');
-          this.push(new PyTuple([a, b, c]));
+          this.push(this.nest(new PyTuple([a, b, c])));
           break;
         }
         case 0x5d: // EMPTY_LIST
           this.push(new PyList([]));
           break;
         case 0x6c: // LIST
-          this.push(new PyList(this.popMark('LIST')));
+          this.push(this.nest(new PyList(this.popMark('LIST'))));
           break;
         case 0x61: {
           // APPEND
           const item = this.pop('APPEND');
-          this.listTarget('APPEND').items.push(item);
+          const list = this.listTarget('APPEND');
+          list.items.push(item);
+          this.deepen(list, item);
           break;
         }
         case 0x65: {
           // APPENDS
           const items = this.popMark('APPENDS');
           const list = this.listTarget('APPENDS');
-          for (const it of items) list.items.push(it);
+          for (const it of items) {
+            list.items.push(it);
+            this.deepen(list, it);
+          }
           break;
         }
         case 0x7d: // EMPTY_DICT
@@ -487,7 +501,7 @@ class Machine implements PickleMachine {
           const items = this.popMark('DICT');
           const d = new PyDict('dict');
           this.setItems(d, items, 'DICT');
-          this.push(d);
+          this.push(this.nest(d, items));
           break;
         }
         case 0x73: {
@@ -511,7 +525,10 @@ class Machine implements PickleMachine {
           const items = this.popMark('ADDITEMS');
           const s = this.top('ADDITEMS');
           if (!(s instanceof PySet) || s.frozen) this.corrupt(`ADDITEMS on ${typeName(s)}`);
-          for (const it of items) s.items.set(this.hashKey(it, 0), it);
+          for (const it of items) {
+            s.items.set(this.hashKey(it, 0), it);
+            this.deepen(s, it);
+          }
           break;
         }
         case 0x91: {
@@ -519,7 +536,7 @@ class Machine implements PickleMachine {
           const items = this.popMark('FROZENSET');
           const s = new PySet(true);
           for (const it of items) s.items.set(this.hashKey(it, 0), it);
-          this.push(s);
+          this.push(this.nest(s, items));
           break;
         }
 
@@ -687,10 +704,35 @@ class Machine implements PickleMachine {
     return t;
   }
 
+  /** `c` with its nesting depth set from `items` (its own items by default); refused past {@link MAX_NESTING}. */
+  private nest<T extends PyList | PyTuple | PyDict | PySet>(c: T, items: readonly PyValue[] = (c as PyList | PyTuple).items): T {
+    let d = 0;
+    for (const it of items) {
+      const x = depthOf(it);
+      if (x > d) d = x;
+    }
+    this.setDepth(c, d + 1);
+    return c;
+  }
+
+  /** `item` was put into `c`: `c` is at least one deeper than it. */
+  private deepen(c: PyList | PyDict | PySet, item: PyValue): void {
+    const d = depthOf(item) + 1;
+    if (d > c.depth) this.setDepth(c, d);
+  }
+
+  private setDepth(c: PyList | PyTuple | PyDict | PySet, d: number): void {
+    if (d > MAX_NESTING) {
+      fail('bad-header', this.fileName, `${this.label}: pickle refused at byte ${this.opPos}: containers nested more than ${MAX_NESTING} deep (Python's pickler cannot write that; a nesting flood)`);
+    }
+    c.depth = d;
+  }
+
   setItems(d: PyDict, items: readonly PyValue[], what: string): void {
     if (items.length % 2 !== 0) this.corrupt(`${what} with an odd number (${items.length}) of keys and values`);
     for (let i = 0; i < items.length; i += 2) {
       const key = items[i]!;
+      this.deepen(d, items[i + 1]!);
       const h = this.hashKey(key, 0);
       const old = d.entries.get(h);
       // Python keeps the first key object and position, replacing only the value.

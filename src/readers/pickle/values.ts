@@ -7,6 +7,8 @@ import type { GlobalRole } from './allowlist';
 
 /** A Python list (mutable: APPEND targets it). */
 export class PyList {
+  /** Containers nested in this one, plus one (kept by the unpickler, which refuses past Python's own limit). */
+  depth = 1;
   constructor(readonly items: PyValue[]) {}
 }
 
@@ -14,6 +16,8 @@ export class PyList {
 export class PyTuple {
   /** Memoised hash key when the tuple is used as a dict key. */
   hashKey: string | undefined;
+  /** Containers nested in this one, plus one. */
+  depth = 1;
   constructor(readonly items: readonly PyValue[]) {}
 }
 
@@ -21,6 +25,8 @@ export class PyTuple {
 export class PyDict {
   // Made on first use: torch pickles an empty OrderedDict of backward hooks per tensor, 100,000 in a checkpoint.
   private map: Map<string, { key: PyValue; value: PyValue }> | undefined;
+  /** Containers nested in this one, plus one. */
+  depth = 1;
   constructor(readonly typeName: 'dict' | 'OrderedDict' | 'Counter') {}
   get entries(): Map<string, { key: PyValue; value: PyValue }> {
     return (this.map ??= new Map());
@@ -33,6 +39,8 @@ export class PyDict {
 /** set / frozenset. */
 export class PySet {
   readonly items = new Map<string, PyValue>();
+  /** Containers nested in this one, plus one. */
+  depth = 1;
   constructor(readonly frozen: boolean) {}
 }
 
@@ -243,4 +251,9 @@ function bytesRepr(v: PyBytes): string {
   const body = `b${quote}${s}${quote}`;
   const shown = v.typeName === 'bytearray' ? `bytearray(${body})` : body;
   return b.length > MAX_BYTES_SHOWN ? `${shown}... (${b.length} bytes)` : shown;
+}
+
+/** How deeply containers nest inside `v` (0 for anything that is not a list, tuple, dict or set). */
+export function depthOf(v: PyValue): number {
+  return v instanceof PyList || v instanceof PyTuple || v instanceof PyDict || v instanceof PySet ? v.depth : 0;
 }
