@@ -124,7 +124,7 @@ describe('values', () => {
 
 describe('memo and frames', () => {
   test('BINPUT/BINGET, LONG_BINPUT/LONG_BINGET and MEMOIZE share one memo', () => {
-    const b = P([0x80, 4], 0x5d, 0x94, 0x28, su('x'), 0x71, 7, 0x68, 7, su('y'), 0x72, ...u32(70000), 0x6a, ...u32(70000), 0x68, 0, 0x65, 0x2e);
+    const b = P([0x80, 4], 0x5d, 0x94, 0x28, su('x'), 0x71, 7, 0x68, 7, su('y'), 0x72, ...u32(300), 0x6a, ...u32(300), 0x68, 0, 0x65, 0x2e);
     const v = load(b) as PyList;
     assert.deepEqual(v.items.slice(0, 4), ['x', 'x', 'y', 'y']);
     assert.equal(v.items[4], v, 'memo 0 is the list itself');
@@ -496,8 +496,18 @@ describe('memo slots nothing reads are not held', () => {
     assert.equal(v.items[2], 'x');
     // The memo budget counts every slot, read or not.
     assert.throws(
-      () => unpickle(b([0x80, 2, 0x4e, 0x71, 1, 0x71, 2, 0x71, 3, 0x2e]), 0, { fileName: 'x.pkl', label: 'p', budget: { memo: 2 } }),
+      () => unpickle(b([0x80, 2, 0x4e, 0x71, 0, 0x71, 1, 0x71, 2, 0x2e]), 0, { fileName: 'x.pkl', label: 'p', budget: { memo: 2 } }),
       (e: unknown) => e instanceof TensorFileError && /more than 2 memo entries/.test(e.message),
     );
   });
+});
+
+test('a memo index past the entries a pickle of its size can have is refused (no sparse memo)', () => {
+  const p = Uint8Array.from([0x80, 2, 0x4e, 0x72, 0xff, 0xff, 0xff, 0x7f, 0x2e]);
+  assert.throws(
+    () => unpickle(p, 0, { fileName: 'x.pkl', label: 'p' }),
+    (e: unknown) => e instanceof TensorFileError && /at byte 3: memo index 2147483647 is past the 65537 memo entries a 9-byte pickle can have/.test(e.message),
+  );
+  // Slots numbered as Python's pickler numbers them are fine.
+  assert.equal(unpickle(Uint8Array.from([0x80, 2, 0x4e, 0x71, 0, 0x94, 0x72, 2, 0, 0, 0, 0x2e]), 0, { fileName: 'x.pkl', label: 'p' }).value, null);
 });

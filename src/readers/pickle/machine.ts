@@ -630,6 +630,15 @@ class Machine implements PickleMachine {
     const v = this.top('memo PUT');
     if (this.memo[i] === undefined) {
       if (this.memoCount >= this.budget.memo) this.overBudget('memo entries', this.budget.memo);
+      // Python's pickler numbers memo slots 0, 1, 2, …: an index at or past the budget's count of entries is no
+      // pickle of this size, and would make the memo a sparse array (slow, and large).
+      if (i >= this.budget.memo) {
+        fail(
+          'bad-header',
+          this.fileName,
+          `${this.label}: pickle refused at byte ${this.opPos}: memo index ${i} is past the ${this.budget.memo} memo entries a ${this.bytes.length}-byte pickle can have`,
+        );
+      }
       this.memoCount++;
     }
     // A slot nothing reads is marked taken (for the count) without holding its value.
