@@ -22,4 +22,4 @@ export {
 } from './lens';
 export { hoverAt, type HoverResult } from './hover';
 export * from './types';
-export { sizeVerdict, firstLossName, MAX_PARSED_CHARS, type SizeVerdict } from './sizeGate';
+export { sizeVerdict, firstLossName, tooDeep, MAX_BRACKET_DEPTH, MAX_PARSED_CHARS, type SizeVerdict } from './sizeGate';

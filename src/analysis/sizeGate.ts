@@ -39,3 +39,28 @@ export function sizeVerdict(text: string): SizeVerdict {
   }
   return { kind: 'too-large', name: hit.name, line, column: hit.index - lineStart + 1 };
 }
+
+/** Brackets nested deeper than this are refused before parsing (CPython's own tokenizer stops at 200). */
+export const MAX_BRACKET_DEPTH = 1000;
+
+/**
+ * Where brackets first nest deeper than {@link MAX_BRACKET_DEPTH} (1-based line and column), or null. Brackets
+ * inside strings and comments count too: this is a bound on the parser's work, and no real code comes near it.
+ */
+export function tooDeep(text: string): { line: number; column: number } | null {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x28 || c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_BRACKET_DEPTH) return { line, column: i - lineStart + 1 };
+    } else if (c === 0x29 || c === 0x5d || c === 0x7d) {
+      if (depth > 0) depth--;
+    } else if (c === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return null;
+}

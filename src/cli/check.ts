@@ -13,7 +13,9 @@ import {
   analyzeCells,
   analyzePython,
   firstLossName,
+  MAX_BRACKET_DEPTH,
   MAX_PARSED_CHARS,
+  tooDeep,
   readNotebook,
   sizeVerdict,
   stripMagics,
@@ -169,6 +171,14 @@ function analyzeFile(file: string, text: string): FileReport {
  * naming the first one otherwise; undefined when it is to be parsed. Notebooks are judged by their code cells.
  */
 function gate(file: string, units: { cellIndex?: number; source: string }[], kind: FileReport['kind']): FileReport | undefined {
+  // Nesting first: the parser's work (and its recursion) grows with it, and Python refuses past 200 anyway.
+  for (const u of units) {
+    const deep = tooDeep(u.source);
+    if (deep) {
+      const at = where(file, { cell: u.cellIndex === undefined ? undefined : u.cellIndex + 1, ...deep });
+      throw new UsageError(`check: ${file}: too deeply nested to analyse: brackets nest more than ${MAX_BRACKET_DEPTH} deep at ${at} (Python itself stops at 200)`);
+    }
+  }
   const total = units.reduce((n, u) => n + u.source.length + 1, 0);
   const v = sizeVerdict(units.length === 1 ? units[0]!.source : units.map((u) => u.source).join('\n'));
   if (v.kind === 'parse') return undefined;

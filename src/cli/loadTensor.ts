@@ -85,14 +85,25 @@ export function readFileBytes(path: string): Uint8Array {
   }
 }
 
+/**
+ * Files already read, by path: `report` often takes logits and target from one file (`ckpt.pt#logits`,
+ * `ckpt.pt#labels`), which is then read and parsed once (its entries build their tensors on access).
+ */
+export type ReadCache = Map<string, { file: TensorFile; readMs: number }>;
+
 /** Loads the tensor that `spec` (`path[#key]`) names. Throws UsageError / TensorFileError (one line). */
-export function loadTensor(spec: string, limits?: Partial<ReadLimits>): LoadedTensor {
+export function loadTensor(spec: string, limits?: Partial<ReadLimits>, cache?: ReadCache): LoadedTensor {
   const { path, key } = splitSpec(spec);
   const t0 = performance.now();
-  const bytes = readFileBytes(path);
-  // With a key, an archive inflates only that member.
-  const file = readNamed(path, () => readTensorFile(bytes, path, key === undefined ? limits : { ...limits, onlyKey: key }));
-  const readMs = performance.now() - t0;
+  let read = cache?.get(path);
+  if (!read) {
+    const bytes = readFileBytes(path);
+    // With a key, an archive inflates only that member (another key of a cached archive inflates on access).
+    const file = readNamed(path, () => readTensorFile(bytes, path, key === undefined ? limits : { ...limits, onlyKey: key }));
+    read = { file, readMs: performance.now() - t0 };
+    cache?.set(path, read);
+  }
+  const { file, readMs } = read;
   // Keys only for messages, and only as many as a message shows: a file can hold a million tensors.
   const keys = (max = 20) => file.tensors.slice(0, max).map((t) => t.key);
   if (key === undefined) {

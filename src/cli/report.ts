@@ -10,7 +10,7 @@ import { lossTerms } from '../engine/familyRules';
 import { UsageError } from './errors';
 import { decimal, isDecimal } from './numbers';
 import { fmtDelta, fmtNum, table, toJson } from './format';
-import { loadTensor, splitSpec } from './loadTensor';
+import { loadTensor, splitSpec, type ReadCache } from './loadTensor';
 import { AccumulatePool, computeReportParallel, defaultThreads } from '../parallel/index';
 
 /** One help line per option of the schema: `--flag VALUE  help (default …)`, booleans as `--[no-]flag`. */
@@ -271,8 +271,9 @@ export async function runReport(args: string[]): Promise<number> {
   }
   const options = effectiveOptions(a);
   const limits = a.maxTensorBytes ? { maxTensorBytes: a.maxTensorBytes } : undefined;
-  const lg = loadTensor(a.logits, limits);
-  const tg = loadTensor(a.target, limits);
+  const files: ReadCache = new Map();
+  const lg = loadTensor(a.logits, limits, files);
+  const tg = loadTensor(a.target, limits, files);
   const t0 = performance.now();
   const pool = new AccumulatePool(a.threads);
   let report: Report;
@@ -286,7 +287,8 @@ export async function runReport(args: string[]): Promise<number> {
     await pool.dispose();
   }
   const computeMs = performance.now() - t0;
-  const timings = { readMs: lg.readMs + tg.readMs, computeMs };
+  // One file read once counts once.
+  const timings = { readMs: lg.file === tg.file ? lg.readMs : lg.readMs + tg.readMs, computeMs };
   const names = findClassNames(a, report.numClasses);
   if (a.json) {
     process.stdout.write(toJson({ ...jsonClasses(report, a.topClasses), classNames: names, timings }) + '\n');

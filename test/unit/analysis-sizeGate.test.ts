@@ -45,3 +45,20 @@ test('check: a large notebook is judged by its code cells and the refusal names 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('brackets nested past 1000 are refused before parsing, naming the place', async () => {
+  const { tooDeep } = await import('../../src/analysis/index');
+  assert.equal(tooDeep(`x = ${'('.repeat(1000)}1${')'.repeat(1000)}\n`), null);
+  assert.deepEqual(tooDeep(`a = 1\nx = ${'[('.repeat(500)}{`), { line: 2, column: 1005 });
+  const dir = mkdtempSync(path.join(tmpdir(), 'deep-'));
+  try {
+    const py = path.join(dir, 'deep.py');
+    writeFileSync(py, `import torch\nx = ${'f('.repeat(50_000)}1${')'.repeat(50_000)}\n`);
+    assert.throws(
+      () => checkFile(py),
+      (e: unknown) => e instanceof UsageError && e.message === `check: ${py}: too deeply nested to analyse: brackets nest more than 1000 deep at ${py}:2:2006 (Python itself stops at 200)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

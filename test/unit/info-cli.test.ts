@@ -218,3 +218,19 @@ test('a file of more tensors than info holds at once is written streamed, byte f
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('two keys of one file share one read (report takes logits and target from one archive)', async () => {
+  const { loadTensor: load } = await import('../../src/cli/loadTensor');
+  const f = corpus('npz/dtype_edges.npz');
+  const cache = new Map();
+  const a = load(`${f}#float32`, undefined, cache);
+  const b = load(`${f}#int64`, undefined, cache);
+  assert.equal(a.file, b.file, 'one TensorFile');
+  assert.equal(cache.size, 1);
+  // The same tensors as separate reads.
+  for (const [got, key] of [[a, 'float32'], [b, 'int64']] as const) {
+    const alone = load(`${f}#${key}`);
+    assert.deepEqual([...got.tensor.toFloat64()], [...alone.tensor.toFloat64()], key);
+    assert.equal(got.tensor.dtype, alone.tensor.dtype);
+  }
+});
