@@ -10,7 +10,7 @@ import { lossTerms } from '../engine/familyRules';
 import { UsageError } from './errors';
 import { decimal, isDecimal } from './numbers';
 import { fmtDelta, fmtNum, table, toJson } from './format';
-import { loadTensor, splitSpec } from './loadTensor';
+import { loadTensor, parsePathSpec } from './loadTensor';
 import { AccumulatePool, computeReportParallel, defaultThreads } from '../parallel/index';
 
 /** One help line per option of the schema: `--flag VALUE  help (default …)`, booleans as `--[no-]flag`. */
@@ -161,7 +161,7 @@ export function findClassNames(a: ReportArgs, C: number): string[] | null {
   if (a.classNames) return a.classNames;
   for (const spec of [a.logits, a.target]) {
     // the file's own folder: `#key` is split off only where the part before it is a file (a '#' may be in the path)
-    const p = join(dirname(splitSpec(spec).path), 'classes.json');
+    const p = join(dirname(parsePathSpec(spec).uri), 'classes.json');
     if (!existsSync(p)) continue;
     try {
       const v = JSON.parse(readFileSync(p, 'utf8'));

@@ -34,7 +34,7 @@ export function runCaseJob(job: CaseJob, aroundRead: <T>(read: () => T) => T = (
   try {
     const limits = job.limits ?? undefined;
     const { pred, ref } = aroundRead(() => ({
-      pred: loadTensor(job.predictionKey === null ? job.prediction : `${job.prediction}#${job.predictionKey}`, limits),
+      pred: loadTensor({ uri: job.prediction, key: job.predictionKey }, limits),
       ref: loadTensor(job.reference, limits),
     }));
     const bytes = pred.tensor.data.byteLength + ref.tensor.data.byteLength;
