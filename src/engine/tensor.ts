@@ -87,6 +87,11 @@ export function isFloatDType(d: DType): boolean {
   return DTYPES[d].kind === 'float';
 }
 
+/** A shape for display: `2×3×4`, `scalar` for a 0-d tensor (messages write shapes as torch does, `fmtShape` in errors.ts). */
+export function formatShape(shape: readonly number[]): string {
+  return shape.length === 0 ? 'scalar' : shape.join('×');
+}
+
 /** Number of elements of a shape (1 for a 0-d shape). Throws if it is not a safe integer. */
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;

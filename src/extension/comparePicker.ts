@@ -22,6 +22,7 @@ import {
 } from './tensorSpec';
 import type { InspectCaveats } from '../protocol/messages';
 import type { WorkerClient } from './workerClient';
+import { formatShape } from '../engine/tensor';
 
 export interface CompareArgs {
   logits?: string;
@@ -100,9 +101,6 @@ function where(u: vscode.Uri): string {
   return rel === u.with({ path: dirName(u.path) }).fsPath ? dirName(u.path) : rel;
 }
 
-function shapeText(shape: readonly number[]): string {
-  return shape.length === 0 ? 'scalar' : shape.join(' × ');
-}
 
 /** Whether a file may hold several tensors (then the user may pick a key): everything but npy/NIfTI. */
 function mayHoldSeveral(u: vscode.Uri): boolean {
@@ -291,7 +289,7 @@ export class CompareFlow {
     const name = baseName(side.uri.path);
     type V = { key: string; pairWith?: string };
     const items: PickItem<V>[] = [];
-    const describe = (c: Candidate) => `${c.dtype} · ${shapeText(c.shape ?? [])}`;
+    const describe = (c: Candidate) => `${c.dtype} · ${formatShape(c.shape ?? [])}`;
     if (offerPairs) {
       const pairs = proposePairs(entries, 3);
       if (pairs.length) {

@@ -8,7 +8,7 @@ import { evaluateCase, type CaseEvaluation } from '../dataset/evaluateCase';
 import type { LossOptions } from '../engine/types';
 import { LossInputError } from '../engine/errors';
 import type { ReadLimits } from '../readers/types';
-import { TensorFileError } from '../readers/types';
+import { oneLine } from '../protocol/errorLine';
 
 export interface CaseJob {
   /** Absolute or working-directory-relative paths; `predictionKey` picks a tensor inside a container. */
@@ -49,11 +49,10 @@ export function runCaseJob(job: CaseJob, aroundRead: <T>(read: () => T) => T = (
         e instanceof LossInputError && job.ignoreLabel !== null
           ? ` (the loss sees the ignore label ${job.ignoreLabel} too: for cross-entropy pass --ignore-index ${job.ignoreLabel}, or evaluate metrics only with --no-loss)`
           : '';
-      throw new Error(`${job.prediction} vs ${job.reference}: ${e instanceof Error ? e.message : String(e)}${hint}`);
+      throw new Error(`${job.prediction} vs ${job.reference}: ${oneLine(e)}${hint}`);
     }
   } catch (e) {
-    const msg = e instanceof TensorFileError || e instanceof Error ? e.message : String(e);
     const option = e instanceof LossInputError ? e.option : undefined;
-    return { ok: false, error: msg.replace(/\s*\n\s*/g, ' '), ...(option !== undefined ? { option } : {}) };
+    return { ok: false, error: oneLine(e), ...(option !== undefined ? { option } : {}) };
   }
 }

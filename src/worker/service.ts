@@ -18,6 +18,7 @@ import { headerFacts } from './headerFacts';
 import { heatmapOf, initialSlice } from './heatmap';
 import type { CacheInfo, FileSource, TensorSource, WorkerError, WorkerMethod, WorkerRequestMap } from './protocol';
 import { throwIfCancelled, type Handler, type Handlers } from '../protocol/channel';
+import { oneLine } from '../protocol/errorLine';
 
 /** Default cache budget: two W2-sized pairs (≈ 1 GB each) stay loaded. */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
@@ -298,7 +299,7 @@ function displayValue(v: unknown): string {
 export function toWorkerError(e: unknown): WorkerError {
   if (e instanceof NeedBytesError) return { name: e.name, message: e.message, code: 'need-bytes', uri: e.uri };
   if (e instanceof Error) {
-    const err: WorkerError = { name: e.name, message: e.message.replace(/\s*\n\s*/g, ' ') };
+    const err: WorkerError = { name: e.name, message: oneLine(e) };
     const k = (e as { kind?: unknown }).kind;
     const o = (e as { option?: unknown }).option;
     if (typeof k === 'string') err.kind = k;
