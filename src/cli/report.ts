@@ -32,6 +32,11 @@ function optionHelp(): string {
 
 export const REPORT_USAGE = `usage: loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]
 
+'#key' picks a tensor inside a container (preds.pt#out.seg): the first '#' after which the text before it is an
+existing file splits, so a path or a key may hold '#'; the key is percent-decoded (%25 for a literal '%');
+'file#' names the key '' of a single unnamed tensor; colliding dotted keys are reached by the subscript keys
+'info' lists (preds.pt#['a.b']).
+
 Options (golden option keys in kebab-case; flags override --config):
 ${optionHelp()}
   --config FILE.json               a JSON object with the golden option keys (camelCase)
