@@ -49,7 +49,17 @@ export function parseTensorRef(spec: string, namesFile?: (prefix: string) => boo
 /** The spec of `ref`; {@link parseTensorRef} reads it back (a path with `#` in it given the same `namesFile`). */
 export function formatTensorRef(ref: TensorRef): string {
   if (ref.key === null) return ref.uri;
-  return `${ref.uri}#${isUriString(ref.uri) ? encodeURIComponent(ref.key) : ref.key.replace(/%/g, '%25')}`;
+  return `${ref.uri}#${isUriString(ref.uri) ? encodeUriKey(ref.key) : ref.key.replace(/%/g, '%25')}`;
+}
+
+/**
+ * `encodeURIComponent`, except that a lone surrogate (a JSON header's `"\ud800"` key; it has no UTF-8, so
+ * encodeURIComponent throws) stays as it is, which decoding passes through unchanged.
+ */
+function encodeUriKey(key: string): string {
+  let out = '';
+  for (const ch of key) out += ch.length === 1 && ch >= '\ud800' && ch <= '\udfff' ? ch : encodeURIComponent(ch);
+  return out;
 }
 
 function decodeKey(raw: string): string {

@@ -31,7 +31,7 @@ test('URI strings: the first # splits (a # of the path is %23), the rest is the 
 });
 
 test('format then parse gives the reference back, for every kind of key, after a URI and after a path', () => {
-  const keys = ['logits', '', 'a#b', '#', '%', '50%25', 'model.out/0', "['a.b']", "['a']['b'][0]", "['x#y']", 'é ü', '\u{1F600}', 'a b?c&d=e'];
+  const keys = ['logits', '', 'a#b', '#', '%', '50%25', 'model.out/0', "['a.b']", "['a']['b'][0]", "['x#y']", 'é ü', '\u{1F600}', 'a b?c&d=e', 'x\ud800%41'];
   for (const key of keys) {
     for (const uri of ['file:///w/run%231/a.npz', 'vscode-remote://ssh-remote+box/h/a.pt', '/w/a.npz', 'C:\\w\\a.npz', 'a.npz']) {
       const ref: TensorRef = { uri, key };
