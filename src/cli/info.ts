@@ -13,6 +13,7 @@ import { UsageError } from './errors';
 import { isDecimal } from './numbers';
 import { table, tableLine } from './format';
 import { readFileBytes, readNamed } from './loadTensor';
+import { fmtShape } from '../engine/errors';
 
 export const INFO_USAGE = `usage: loss-inspect info <file> [--json] [--max-tensor-bytes N]
 
@@ -232,7 +233,7 @@ function infoRow(t: InfoTensor): string[] {
   return [
     t.key === '' ? "''" : t.key,
     t.dtype,
-    `[${t.shape.join(', ')}]`,
+    fmtShape(t.shape),
     fmtValue(t.min),
     fmtValue(t.max),
     fmtValue(t.sum),
