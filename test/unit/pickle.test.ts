@@ -511,3 +511,14 @@ test('a memo index past the entries a pickle of its size can have is refused (no
   // Slots numbered as Python's pickler numbers them are fine.
   assert.equal(unpickle(Uint8Array.from([0x80, 2, 0x4e, 0x71, 0, 0x94, 0x72, 2, 0, 0, 0, 0x2e]), 0, { fileName: 'x.pkl', label: 'p' }).value, null);
 });
+
+test('lists, tuples, dicts and sets piled on the stack have a budget of their own (they cost far more than a slot)', () => {
+  const p = (n: number) => Uint8Array.from([0x80, 2, ...new Array<number>(n).fill(0x7d), 0x2e]);
+  assert.throws(
+    () => unpickle(p(100), 0, { fileName: 'x.pkl', label: 'p', budget: { stackContainers: 10 } }),
+    (e: unknown) => e instanceof TensorFileError && /at byte 12: more than 10 lists, tuples, dicts and sets on the stack at once/.test(e.message),
+  );
+  // Popped ones no longer count: 100 dicts made and each dropped (EMPTY_DICT POP) pass a budget of 1.
+  const dropped = Uint8Array.from([0x80, 2, ...Array.from({ length: 100 }, () => [0x7d, 0x30]).flat(), 0x4e, 0x2e]);
+  assert.equal(unpickle(dropped, 0, { fileName: 'x.pkl', label: 'p', budget: { stackContainers: 1 } }).value, null);
+});

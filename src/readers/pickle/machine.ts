@@ -77,6 +77,11 @@ export interface PickleBudget {
   marks: number;
   /** Items on the stack, over all open MARKs. */
   stack: number;
+  /**
+   * Of those, lists, tuples, dicts and sets: Python's pickler puts at most 1000 on the stack per batch (lists,
+   * dicts and sets are written in batches of 1000), beyond the nesting, unless one tuple holds that many.
+   */
+  stackContainers: number;
   /** Memo entries. */
   memo: number;
   /** Values made (everything pushed except DUP and memo GETs). */
@@ -90,6 +95,7 @@ export function pickleBudget(byteLength: number): PickleBudget {
     // (under its recursion limit of ~1000): a few thousand is generous for any file.
     marks: 4096 + Math.floor(n / 4096),
     stack: 131072 + Math.floor(n / 8),
+    stackContainers: 65536 + Math.floor(n / 64),
     memo: 65536 + Math.floor(n / 8),
     values: 262144 + Math.floor(n / 4),
   };
@@ -130,6 +136,8 @@ class Machine implements PickleMachine {
   private readonly markAt: number[] = [];
   private readonly markRun: number[] = [];
   private openMarks = 0;
+  /** Lists, tuples, dicts and sets on the stack (each costs far more than a slot). */
+  private stackContainers = 0;
   /** Stack length at the innermost open MARK (0 when none): the current frame starts there. */
   private base = 0;
   /** Memo by index; `undefined` marks a hole (a value is never undefined). */
@@ -241,12 +249,17 @@ class Machine implements PickleMachine {
   /** Pushes a value that already exists (DUP, memo GET): only a stack slot. */
   private pushShared(v: PyValue): void {
     if (this.stack.length >= this.budget.stack) this.overBudget('items on the stack', this.budget.stack);
+    if (depthOf(v) > 0 && ++this.stackContainers > this.budget.stackContainers) {
+      this.overBudget('lists, tuples, dicts and sets on the stack at once', this.budget.stackContainers);
+    }
     this.stack.push(v);
   }
 
   private pop(what: string): PyValue {
     if (this.stack.length <= this.base) this.corrupt(`${what} on an empty stack`);
-    return this.stack.pop()!;
+    const v = this.stack.pop()!;
+    if (depthOf(v) > 0) this.stackContainers--;
+    return v;
   }
 
   private top(what: string): PyValue {
@@ -277,6 +290,7 @@ class Machine implements PickleMachine {
     }
     this.openMarks--;
     const items = this.stack.length === at ? [] : this.stack.splice(at);
+    for (const it of items) if (depthOf(it) > 0) this.stackContainers--;
     this.base = this.markAt.length > 0 ? this.markAt[this.markAt.length - 1]! : 0;
     return items;
   }
@@ -311,7 +325,7 @@ class Machine implements PickleMachine {
           this.mark();
           break;
         case 0x30: // POP
-          if (this.stack.length > this.base) this.stack.pop();
+          if (this.stack.length > this.base) this.pop('POP');
           else this.popMark('POP');
           break;
         case 0x31: // POP_MARK
