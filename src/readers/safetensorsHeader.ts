@@ -233,7 +233,10 @@ export function scanHeader(
 
   /** Any value at p, validated and skipped, nesting handled with an explicit stack (no recursion). */
   const skipValue = () => {
-    const stack: number[] = []; // 0x5d ']' or 0x7d '}': the closer each open container needs
+    // The closer each open container needs (0x5d ']' or 0x7d '}'), one byte per level: a header nesting millions
+    // deep costs megabytes, not an array of numbers.
+    let stack = new Uint8Array(64);
+    let depth = 0;
     for (;;) {
       ws();
       const b = h[p];
@@ -242,7 +245,12 @@ export function scanHeader(
         ws();
         if (h[p] === (b === 0x7b ? 0x7d : 0x5d)) p++;
         else {
-          stack.push(b + 2);
+          if (depth === stack.length) {
+            const grown = new Uint8Array(stack.length * 2);
+            grown.set(stack);
+            stack = grown;
+          }
+          stack[depth++] = b + 2;
           if (b === 0x7b) {
             string();
             ws();
@@ -257,12 +265,12 @@ export function scanHeader(
       else number();
       // After a value: close containers or go on to the next element.
       for (;;) {
-        if (stack.length === 0) return;
+        if (depth === 0) return;
         ws();
-        const closer = stack[stack.length - 1]!;
+        const closer = stack[depth - 1]!;
         if (h[p] === closer) {
           p++;
-          stack.pop();
+          depth--;
           continue;
         }
         expect(0x2c, closer === 0x7d ? "',' or '}' in an object" : "',' or ']' in an array");
