@@ -11,10 +11,12 @@
 import type { PreparedLogits, PreparedTarget } from './layout';
 import type { LossOptions } from './types';
 import { uniformStep } from './sweepGrid';
-import { expSumKernel, VOCAB_STRIDE, WASM_MIN_POSITIONS, WASM_POS_MAX_CLASSES, type DiceSweep, type ExpSumKernel } from './wasm/expSum';
+import { softmaxBlockKernel, VOCAB_STRIDE, WASM_MIN_POSITIONS, WASM_POS_MAX_CLASSES, type DiceSweep, type SoftmaxBlockKernel } from './wasm/softmaxBlock';
+import { CALIBRATION_BINS, DICE_SLOT } from './wasm/softmaxBlockLayout';
 import { focalBlock, type FocalPlan } from './focalSums';
 
-export const CALIBRATION_BINS = 15;
+/** Bins of the calibration table (declared with the kernel's layout, which fills them too). */
+export { CALIBRATION_BINS };
 
 /**
  * Most classes with a dense C×C confusion matrix (1024: 8 MiB of float64 per accumulator, the kernel's limit
@@ -551,12 +553,12 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   // uniform grid's sweep buckets) from the exp rows it already holds; other grids stay on the JS loop.
   const diceSweep: DiceSweep = !grid ? 'none' : squared ? 'moments' : 'buckets';
   let wasmDice = kindIndex && doDice && softmax && (!grid || squared || fastIndexSweep);
-  let bucketKernel: ExpSumKernel | null = null;
+  let bucketKernel: SoftmaxBlockKernel | null = null;
   // The kernel that holds this pass's per-position sums (CE by class, confusion, calibration), if any block used it.
-  let posKernel: ExpSumKernel | null = null;
+  let posKernel: SoftmaxBlockKernel | null = null;
   let bucketB = -1;
   if (wasmDice && diceSweep === 'buckets') {
-    bucketKernel = expSumKernel(BLOCK, C);
+    bucketKernel = softmaxBlockKernel(BLOCK, C);
     if (bucketKernel && !bucketKernel.reserveBuckets(C, K1)) wasmDice = false;
   }
 
@@ -585,12 +587,12 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   // (N, C) classification with class indices and no Dice term: a block is ROW_BLOCK consecutive rows, which the
   // kernel transposes while copying them in (with S = 1 a block of positions would hold a single row).
   const focal = cfg.focal;
-  let rowKernel = S === 1 && kindIndex && !doDice && !focal && e1 - e0 >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+  let rowKernel = S === 1 && kindIndex && !doDice && !focal && e1 - e0 >= WASM_MIN_POSITIONS ? softmaxBlockKernel(BLOCK, C) : null;
   let rowsPerBlock = ROW_BLOCK;
   if (S === 1 && kindIndex && !doDice && !focal && C > WASM_POS_MAX_CLASSES && e1 - e0 >= VOCAB_STRIDE) {
     // A vocabulary (more classes than the kernel's per-position sums take): the kernel still computes the rows'
     // maximum, exp and log-sum-exp, 16 rows at a time; the per-position sums stay on the JS loop below.
-    rowKernel = expSumKernel(VOCAB_STRIDE, C);
+    rowKernel = softmaxBlockKernel(VOCAB_STRIDE, C);
     rowsPerBlock = rowKernel ? VOCAB_STRIDE : ROW_BLOCK;
   }
   const rowMode = rowKernel !== null && (rowKernel.positionsFit(C) || rowsPerBlock < ROW_BLOCK);
@@ -604,7 +606,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     const lb = b * S + s0; // offset of (b, s0) in the labels (rows: of the block's first row)
 
     // The kernel for this block, if it takes it (the block's hard classes are then written into its memory).
-    const kernel = rowMode ? rowKernel : n >= WASM_MIN_POSITIONS ? expSumKernel(BLOCK, C) : null;
+    const kernel = rowMode ? rowKernel : n >= WASM_MIN_POSITIONS ? softmaxBlockKernel(BLOCK, C) : null;
     // Hard class per position (−1: ignored or soft).
     const yy = kernel ? kernel.yy : jsYy;
     if (kindIndex) {
@@ -698,21 +700,18 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         bucketB = b;
       }
       kernel.diceIndex(C, n, squared, diceSweep, eps, scaleOn, scaleOff, K1);
-      const r = kernel.diceSums;
-      const ns = 2 * kernel.diceSlots;
+      const D = DICE_SLOT;
       for (let k = 0; k < C; k++) {
-        const o = k * ns;
         const bc = b * C + k;
-        // slots (DICE_SLOT): Σp, Σp·t, Σt, Σ|p|^o, Σ|y_s|^o, Σ|p − y_s|^o, Σ(p − t)², Σv, Σuv, Σv², Σtv; two lanes each
-        const sT = r[o + 4]! + r[o + 5]!;
-        const sPo1 = r[o + 6]! + r[o + 7]!;
-        sp[bc]! += r[o]! + r[o + 1]!;
-        spy[bc]! += r[o + 2]! + r[o + 3]!;
+        const sT = kernel.diceSum(k, D.targetSum);
+        const sPo1 = kernel.diceSum(k, D.predPow);
+        sp[bc]! += kernel.diceSum(k, D.predSum);
+        spy[bc]! += kernel.diceSum(k, D.overlapSum);
         sy[bc]! += sT;
         sPo[bc]! += sPo1;
-        sYo[bc]! += r[o + 8]! + r[o + 9]!;
-        sDo[bc]! += r[o + 10]! + r[o + 11]!;
-        const sD2 = squared ? r[o + 12]! + r[o + 13]! : 0;
+        sYo[bc]! += kernel.diceSum(k, D.smoothTargetPow);
+        sDo[bc]! += kernel.diceSum(k, D.smoothDiffPow);
+        const sD2 = squared ? kernel.diceSum(k, D.errorSq) : 0;
         if (squared) {
           sp2[bc]! += sPo1; // p·p, as Σ|p|²
           sy2[bc]! += sT; // t·t = t
@@ -720,13 +719,13 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         }
         if (grid) {
           swT![bc]! += sT;
-          swV![bc]! += r[o + 14]! + r[o + 15]!;
+          swV![bc]! += kernel.diceSum(k, D.shiftSum);
           if (squared) {
             swUU![bc]! += sD2;
-            swUV![bc]! += r[o + 16]! + r[o + 17]!;
-            swVV![bc]! += r[o + 18]! + r[o + 19]!;
+            swUV![bc]! += kernel.diceSum(k, D.errorShift);
+            swVV![bc]! += kernel.diceSum(k, D.shiftSq);
             swTT![bc]! += sT;
-            swTV![bc]! += r[o + 20]! + r[o + 21]!;
+            swTV![bc]! += kernel.diceSum(k, D.targetShift);
           }
         }
       }

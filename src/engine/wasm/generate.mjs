@@ -1,21 +1,93 @@
-// Dev-time generator (Node, not part of the engine): writes the block kernel's text (`expSumKernel.wat`,
-// for reading and review) and its compiled bytes (`expSumKernelBytes.ts`, what the engine loads), so that
-// neither the bundles nor CI need a WebAssembly toolchain at run time.
-//   node src/engine/wasm/generate.mjs           regenerate both files
+// Dev-time generator (Node, not part of the engine): writes the softmax block kernel's text (`softmaxBlock.wat`,
+// for reading and review), its compiled bytes (`softmaxBlockBytes.ts`, what the engine loads) and its memory
+// layout (`softmaxBlockLayout.ts`: the output slots below, by name), so that neither the bundles nor CI need a
+// WebAssembly toolchain at run time and the engine never keeps an offset equal to this file by hand.
+//   node src/engine/wasm/generate.mjs           regenerate the three files
 //   node src/engine/wasm/generate.mjs --check   exit 1 if the committed files are out of date
 // Why generated: the exp and log bodies are written out inline for several vectors at once (V8 does not
 // reliably inline small wasm functions into loops, and the unrolled text is long), and their constants are
-// computed here. Functions: expSumF32/F64 (exp(x − m) and its sum), maxF32/F64[W] (the row-maximum pass),
-// countF32/F64 (its NaN/Inf counts, internal), lseInv (m + log Σ and 1/Σ), diceIdx[Sq][Sw] (per-class Dice
-// sums and the ε sweep's sums for class-index targets with softmax), posF32/F64 (the per-position CE,
-// confusion and calibration sums), focalIdxF32 (the sigmoid focal sums, γ = 2, for class-index targets), and
-// exp / log alone for the tests.
+// computed here. Functions: expRowsF32/F64 (exp(x − m) per class and its sum), rowMaxF32/F64[W] (the
+// row-maximum pass), countF32/F64 (its NaN/Inf counts, internal), lseInv (m + log Σ and 1/Σ),
+// diceSums[Squared|Buckets|Moments] (per-class Dice sums and the ε sweep's sums for class-index targets with
+// softmax), positionSumsF32/F64 (the per-position CE, confusion and calibration sums), focalSumsF32 (the sigmoid
+// focal sums, γ = 2, for class-index targets), and exp / log alone for the tests.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+// ---------------------------------------------------------------------------------------------------------------
+// The output layouts: declared here once, used below to write the kernel and written into softmaxBlockLayout.ts,
+// which the engine reads by name. Each entry: [slot, what it sums] (the text becomes the slot's doc comment).
+
+/** Bins of the calibration table (confidence in [b/B, (b+1)/B)): the JS pass, the kernel and the report use these. */
+const CALIBRATION_BINS = 15;
+
+/**
+ * The per-class Dice sums of the `diceSums*` functions: one f64x2 per slot (two lane partial sums, the reader
+ * adds them), DICE_SLOTS slots per class at out + k·16·DICE_SLOTS. p the softmax probability, t the hard target
+ * (0/1), y_s = (1 − ε)·t + ε/C the smoothed one, o = 2 with squaredPred else 1; for the ε sweep u = p − t (the
+ * error against the hard target) and v = 1/C − t (how far smoothing moves the target per unit of ε).
+ */
+const DICE_SLOT = {
+  predSum: [0, 'Σ p'],
+  overlapSum: [1, 'Σ p·t'],
+  targetSum: [2, 'Σ t'],
+  predPow: [3, 'Σ |p|^o'],
+  smoothTargetPow: [4, 'Σ |y_s|^o'],
+  smoothDiffPow: [5, 'Σ |p − y_s|^o'],
+  errorSq: [6, 'Σ (p − t)², with squaredPred'],
+  shiftSum: [7, 'Σ v, with an ε sweep'],
+  errorShift: [8, 'Σ u·v, squaredPred with an ε sweep'],
+  shiftSq: [9, 'Σ v², squaredPred with an ε sweep'],
+  targetShift: [10, 'Σ t·v, squaredPred with an ε sweep'],
+};
+/** Slots per class of the Dice sums (11 used; even, so that a class's record is whole 32-byte lines). */
+const DICE_SLOTS = 12;
+const D = Object.fromEntries(Object.entries(DICE_SLOT).map(([k, [v]]) => [k, v]));
+
+/**
+ * The per-position sums region of the `positionSums*` functions (float64 slots): the scalars of class-index
+ * targets, one record per calibration bin from CALIBRATION_FIRST, one record per class from CLASS_FIRST, and the
+ * confusion matrix (t·C + p) after the C class records.
+ */
+const POSITION_SLOT = {
+  kept: [0, 'positions with a class (class-index targets)'],
+  nllWeighted: [1, 'Σ w_y·(−log q_y)'],
+  smoothWeighted: [2, 'Σ Σ_k w_k·(−log q_k)'],
+  weightSum: [3, 'Σ w_y'],
+};
+const CALIBRATION_FIRST = 4;
+const CALIBRATION_RECORD_SLOTS = 3;
+const CALIBRATION_RECORD = {
+  count: [0, 'positions whose top probability falls in the bin'],
+  confidence: [1, 'Σ top probability'],
+  correct: [2, 'positions whose argmax is the target'],
+};
+/** First slot of the per-class records (a multiple of 4: 32-byte records). */
+const CLASS_FIRST = CALIBRATION_FIRST + CALIBRATION_RECORD_SLOTS * CALIBRATION_BINS + 3;
+const CLASS_RECORD = {
+  elements: [0, 'positions of this hard class'],
+  nll: [1, 'Σ −log q_y'],
+  smooth: [2, 'Σ Σ_k −log q_k'],
+  smoothWeighted: [3, 'Σ Σ_k w_k·(−log q_k)'],
+};
+const CLASS_RECORD_SLOTS = 4;
+const P = Object.fromEntries(Object.entries(POSITION_SLOT).map(([k, [v]]) => [k, v]));
+const PC = Object.fromEntries(Object.entries(CALIBRATION_RECORD).map(([k, [v]]) => [k, v]));
+const PK = Object.fromEntries(Object.entries(CLASS_RECORD).map(([k, [v]]) => [k, v]));
+if (CLASS_FIRST % 4 !== 0) throw new Error('the per-class records must start on a 32-byte line');
+
+/** The focal sums of `focalSumsF32`: per class two f64x2 (two lane partial sums each) at out + k·32. */
+const FOCAL_SLOT = {
+  hard: [0, 'Σ focal loss against the hard target'],
+  smoothed: [1, 'Σ focal loss against the smoothed target'],
+};
+const FOCAL_SLOTS = 2;
+const F = Object.fromEntries(Object.entries(FOCAL_SLOT).map(([k, [v]]) => [k, v]));
+// ---------------------------------------------------------------------------------------------------------------
 
 /**
  * exp(r) ≈ Σ c_j r^j on |r| ≤ ln2/2, degree 11: Chebyshev fit (mpmath `chebyfit(exp, [−ln2/2, ln2/2], 12)`,
@@ -43,6 +115,9 @@ const LN2_LO = 1.90821492927058770002e-10;
  */
 const LO = -746;
 const HI = 640;
+
+/** `e · n` in i32, as a shift when n is a power of two. */
+const times = (e, n) => (Number.isInteger(Math.log2(n)) ? `(i32.shl ${e} (i32.const ${Math.log2(n)}))` : `(i32.mul ${e} (i32.const ${n}))`);
 
 const hex = (x) => {
   const s = x.toString();
@@ -486,7 +561,7 @@ ${store.map((l) => ind + l).join('\n')}
  * partial sums each: hard, smoothed) at out + k·32. Constants: on, off, 2·on − 1, 1 − 2·off, α for t = 1, 0, on, off.
  */
 const FOCAL_U = 2;
-function focalIdx() {
+function focalSums() {
   const ind = '          ';
   const L = [];
   const all = (f) => {
@@ -524,7 +599,7 @@ function focalIdx() {
   const vl = (n) => Array.from({ length: FOCAL_U }, (_, j) => `(local $${n}${j} v128)`).join(' ');
   const expLocals = ['d', 'e', 't', 'r', 'p'].map((n) => vl(n)).join(' ');
   const logOnlyLocals = ['c', 'h'].map((n) => vl(n)).join(' ');
-  return `  (func (export "focalIdxF32") (param $x i32) (param $xStride i32) (param $yy i32) (param $kFirst i32) (param $C i32) (param $n i32) (param $out i32)
+  return `  (func (export "focalSumsF32") (param $x i32) (param $xStride i32) (param $yy i32) (param $kFirst i32) (param $C i32) (param $n i32) (param $out i32)
     (param $kOn f64) (param $kOff f64) (param $tOn f64) (param $tOff f64) (param $aT1 f64) (param $aT0 f64) (param $aTOn f64) (param $aTOff f64)
     (local $k i32) (local $i i32) (local $xp i32) (local $yp i32) (local $op i32) (local $kv v128)
     (local $one v128) (local $zero v128) (local $kon v128) (local $koff v128) (local $on v128) (local $off v128)
@@ -557,21 +632,14 @@ ${L.join('\n').split('\n').map((l) => ind + l.trim()).join('\n')}
             (local.set $yp (i32.add (local.get $yp) (i32.const ${8 * FOCAL_U})))
             (local.set $i (i32.add (local.get $i) (i32.const ${2 * FOCAL_U})))
             (br $cols)))
-        (local.set $op (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 5))))
-        (v128.store (local.get $op) ${Array.from({ length: FOCAL_U - 1 }, () => '(f64x2.add ').join('')}(local.get $ah0)${Array.from({ length: FOCAL_U - 1 }, (_, j) => ` (local.get $ah${j + 1}))`).join('')})
-        (v128.store offset=16 (local.get $op) ${Array.from({ length: FOCAL_U - 1 }, () => '(f64x2.add ').join('')}(local.get $as0)${Array.from({ length: FOCAL_U - 1 }, (_, j) => ` (local.get $as${j + 1}))`).join('')})
+        (local.set $op (i32.add (local.get $out) ${times('(local.get $k)', 16 * FOCAL_SLOTS)}))
+        (v128.store offset=${16 * F.hard} (local.get $op) ${Array.from({ length: FOCAL_U - 1 }, () => '(f64x2.add ').join('')}(local.get $ah0)${Array.from({ length: FOCAL_U - 1 }, (_, j) => ` (local.get $ah${j + 1}))`).join('')})
+        (v128.store offset=${16 * F.smoothed} (local.get $op) ${Array.from({ length: FOCAL_U - 1 }, () => '(f64x2.add ').join('')}(local.get $as0)${Array.from({ length: FOCAL_U - 1 }, (_, j) => ` (local.get $as${j + 1}))`).join('')})
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $rows)))
   )`;
 }
 
-/**
- * Slots of the per-class Dice sums the `dice*` functions write: one f64x2 (two lane partial sums, the caller
- * adds them) per slot, DICE_SLOTS slots per class at out + k·16·DICE_SLOTS.
- *   0 Σp  1 Σp·t  2 Σt  3 Σ|p|^o  4 Σ|y_s|^o  5 Σ|p − y_s|^o  6 Σ(p − t)²  7 Σv  8 Σu·v  9 Σv²  10 Σt·v
- * (o = 2 squared, else 1; u = p − t, v = 1/C − t; 6 only squared, 7 with a sweep, 8–10 squared with a sweep).
- */
-const DICE_SLOTS = 12;
 /**
  * f64x2 vectors per iteration of the dice* functions; with buckets, each vector's lane has its own copy.
  * Measured (W4, whole pass, one thread): 1 / 2 / 4 vectors 172 / 158 / 165 ms; W1 the same for all three.
@@ -593,12 +661,12 @@ const DICE_U = 2;
  *   clamped to [0, K] (NaN: K), as the JS `fastIndexSweep` computes it.
  * `sweep`: 'none', 'moments' (squared: Σv, Σuv, Σv², Σtv) or 'buckets' (not squared: Σv and the buckets).
  */
-function diceIdx(name, squared, sweep) {
+function diceSums(name, squared, sweep) {
   const ind = '            ';
-  const acc = [0, 1, 2, 3, 4, 5];
-  if (squared) acc.push(6);
-  if (sweep !== 'none') acc.push(7);
-  if (sweep === 'moments') acc.push(8, 9, 10);
+  const acc = [D.predSum, D.overlapSum, D.targetSum, D.predPow, D.smoothTargetPow, D.smoothDiffPow];
+  if (squared) acc.push(D.errorSq);
+  if (sweep !== 'none') acc.push(D.shiftSum);
+  if (sweep === 'moments') acc.push(D.errorShift, D.shiftSq, D.targetShift);
   const ld = (o) => `(v128.load64_splat offset=${o} (local.get $cst))`;
   const bodyOf = (g, masked) => {
   const mask = (e) => (masked ? `(v128.and ${e} (local.get $vm))` : e);
@@ -611,37 +679,37 @@ function diceIdx(name, squared, sweep) {
     // y_s = (1 − ε)·t + ε/C and v = 1/C − t as the JS loop computes them (a multiply-add and a subtraction
     // are cheaper than a select: v128.bitselect is three x64 instructions)
     `(local.set $ys ${mask('(f64x2.add (f64x2.mul (local.get $omEps) (local.get $t)) (local.get $offYs))')})`,
-    `(local.set $a0 (f64x2.add (local.get $a0) (local.get $p)))`,
-    `(local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $p) (local.get $t))))`,
-    `(local.set $a2 (f64x2.add (local.get $a2) (local.get $t)))`,
+    `(local.set $a${D.predSum} (f64x2.add (local.get $a${D.predSum}) (local.get $p)))`,
+    `(local.set $a${D.overlapSum} (f64x2.add (local.get $a${D.overlapSum}) (f64x2.mul (local.get $p) (local.get $t))))`,
+    `(local.set $a${D.targetSum} (f64x2.add (local.get $a${D.targetSum}) (local.get $t)))`,
     `(local.set $d (f64x2.sub (local.get $p) (local.get $ys)))`,
   ];
   if (squared) {
     body.push(
-      `(local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $p) (local.get $p))))`,
-      `(local.set $a4 (f64x2.add (local.get $a4) (f64x2.mul (local.get $ys) (local.get $ys))))`,
-      `(local.set $a5 (f64x2.add (local.get $a5) (f64x2.mul (local.get $d) (local.get $d))))`,
+      `(local.set $a${D.predPow} (f64x2.add (local.get $a${D.predPow}) (f64x2.mul (local.get $p) (local.get $p))))`,
+      `(local.set $a${D.smoothTargetPow} (f64x2.add (local.get $a${D.smoothTargetPow}) (f64x2.mul (local.get $ys) (local.get $ys))))`,
+      `(local.set $a${D.smoothDiffPow} (f64x2.add (local.get $a${D.smoothDiffPow}) (f64x2.mul (local.get $d) (local.get $d))))`,
       `(local.set $u (f64x2.sub (local.get $p) (local.get $t)))`,
-      `(local.set $a6 (f64x2.add (local.get $a6) (f64x2.mul (local.get $u) (local.get $u))))`,
+      `(local.set $a${D.errorSq} (f64x2.add (local.get $a${D.errorSq}) (f64x2.mul (local.get $u) (local.get $u))))`,
     );
   } else {
     body.push(
-      `(local.set $a3 (f64x2.add (local.get $a3) (f64x2.abs (local.get $p))))`,
-      `(local.set $a4 (f64x2.add (local.get $a4) (f64x2.abs (local.get $ys))))`,
-      `(local.set $a5 (f64x2.add (local.get $a5) (f64x2.abs (local.get $d))))`,
+      `(local.set $a${D.predPow} (f64x2.add (local.get $a${D.predPow}) (f64x2.abs (local.get $p))))`,
+      `(local.set $a${D.smoothTargetPow} (f64x2.add (local.get $a${D.smoothTargetPow}) (f64x2.abs (local.get $ys))))`,
+      `(local.set $a${D.smoothDiffPow} (f64x2.add (local.get $a${D.smoothDiffPow}) (f64x2.abs (local.get $d))))`,
     );
   }
   if (sweep !== 'none') {
     body.push(
       `(local.set $v ${mask('(f64x2.sub (local.get $invC) (local.get $t))')})`,
-      `(local.set $a7 (f64x2.add (local.get $a7) (local.get $v)))`,
+      `(local.set $a${D.shiftSum} (f64x2.add (local.get $a${D.shiftSum}) (local.get $v)))`,
     );
   }
   if (sweep === 'moments') {
     body.push(
-      `(local.set $a8 (f64x2.add (local.get $a8) (f64x2.mul (local.get $u) (local.get $v))))`,
-      `(local.set $a9 (f64x2.add (local.get $a9) (f64x2.mul (local.get $v) (local.get $v))))`,
-      `(local.set $a10 (f64x2.add (local.get $a10) (f64x2.mul (local.get $t) (local.get $v))))`,
+      `(local.set $a${D.errorShift} (f64x2.add (local.get $a${D.errorShift}) (f64x2.mul (local.get $u) (local.get $v))))`,
+      `(local.set $a${D.shiftSq} (f64x2.add (local.get $a${D.shiftSq}) (f64x2.mul (local.get $v) (local.get $v))))`,
+      `(local.set $a${D.targetShift} (f64x2.add (local.get $a${D.targetShift}) (f64x2.mul (local.get $t) (local.get $v))))`,
     );
   }
   if (sweep === 'buckets') {
@@ -733,16 +801,6 @@ ${store.map((l) => '        ' + l).join('\n')}
   )`;
 }
 
-/** Calibration bins of the fused pass (accumulate.ts CALIBRATION_BINS). */
-const CAL_BINS = 15;
-/**
- * Layout of the per-position sums region (float64 slots) the pos* functions add into:
- *   0 kept, 1 Σ w_y·(−log q_y), 2 Σ Σ_k w_k·(−log q_k), 3 Σ w_y; then per calibration bin b at 4 + 3·b:
- *   count, Σ confidence, correct; then per class y at POS_CLASS + 4·y: elements, Σ −log q_y, Σ Σ_k −log q_k,
- *   Σ Σ_k w_k·(−log q_k); then the confusion matrix at POS_CLASS + 4·C + t·C + p.
- */
-const POS_CLASS = 4 + 3 * CAL_BINS + 3; // 52: a multiple of 4 (32-byte records)
-
 /**
  * The per-position sums of a block (scalar: every position adds into slots picked by its class): for each
  * position with a hard class y ≥ 0 (yy, i32), −log q_y = lse − x_y (x_y read from the block's rows), the
@@ -750,9 +808,11 @@ const POS_CLASS = 4 + 3 * CAL_BINS + 3; // 52: a multiple of 4 (32-byte records)
  * per class counts and sums, the confusion matrix (y, argmax), the calibration bin of 1/Σ (the top softmax
  * probability; skipped when NaN) — as the JS loop computes them, in the same order. `index` ≠ 0: class-index
  * targets, which also add kept, Σ w_y·(−log q_y), Σ (smoothed, weighted) and Σ w_y (w at `w`; 1 when not
- * weighted). Adds into the region at `acc` (POS_CLASS layout), which the caller zeroes and reads.
+ * weighted). Adds into the region at `acc` (POSITION_SLOT layout), which the caller zeroes and reads.
  */
-function posSums(name, f32) {
+function positionSums(name, f32) {
+  /** slot at byte `off` from $q += value */
+  const addAt = (off, value) => `(f64.store offset=${off} (local.get $q) (f64.add (f64.load offset=${off} (local.get $q)) ${value}))`;
   const xb = f32 ? 4 : 8;
   const loadX = f32 ? `(f64.promote_f32 (f32.load (local.get $q)))` : `(f64.load (local.get $q))`;
   return `  (func (export "${name}") (param $x i32) (param $xStride i32) (param $yy i32) (param $lse i32) (param $sx i32) (param $sxw i32) (param $inv i32) (param $am i32) (param $n i32) (param $C i32) (param $w i32) (param $weighted i32) (param $wTotal f64) (param $index i32) (param $acc i32)
@@ -760,12 +820,12 @@ function posSums(name, f32) {
     (local $l f64) (local $nl f64) (local $sNll f64) (local $sNllW f64) (local $wy f64) (local $c f64) (local $Cf f64)
     (local $kept f64) (local $nllW f64) (local $smoothW f64) (local $weightSum f64)
     (local.set $Cf (f64.convert_i32_u (local.get $C)))
-    (local.set $cls (i32.add (local.get $acc) (i32.const ${POS_CLASS * 8})))
-    (local.set $conf (i32.add (local.get $cls) (i32.shl (local.get $C) (i32.const 5))))
-    (local.set $kept (f64.load (local.get $acc)))
-    (local.set $nllW (f64.load offset=8 (local.get $acc)))
-    (local.set $smoothW (f64.load offset=16 (local.get $acc)))
-    (local.set $weightSum (f64.load offset=24 (local.get $acc)))
+    (local.set $cls (i32.add (local.get $acc) (i32.const ${CLASS_FIRST * 8})))
+    (local.set $conf (i32.add (local.get $cls) ${times('(local.get $C)', 8 * CLASS_RECORD_SLOTS)}))
+    (local.set $kept (f64.load offset=${8 * P.kept} (local.get $acc)))
+    (local.set $nllW (f64.load offset=${8 * P.nllWeighted} (local.get $acc)))
+    (local.set $smoothW (f64.load offset=${8 * P.smoothWeighted} (local.get $acc)))
+    (local.set $weightSum (f64.load offset=${8 * P.weightSum} (local.get $acc)))
     (local.set $i (i32.const 0))
     (block $done
       (loop $pos
@@ -788,73 +848,64 @@ function posSums(name, f32) {
                 (local.set $nllW (f64.add (local.get $nllW) (f64.mul (local.get $wy) (local.get $nl))))
                 (local.set $smoothW (f64.add (local.get $smoothW) (local.get $sNllW)))
                 (local.set $weightSum (f64.add (local.get $weightSum) (local.get $wy)))))
-            (local.set $q (i32.add (local.get $cls) (i32.shl (local.get $y) (i32.const 5))))
-            (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.const 1)))
-            (f64.store offset=8 (local.get $q) (f64.add (f64.load offset=8 (local.get $q)) (local.get $nl)))
-            (f64.store offset=16 (local.get $q) (f64.add (f64.load offset=16 (local.get $q)) (local.get $sNll)))
-            (f64.store offset=24 (local.get $q) (f64.add (f64.load offset=24 (local.get $q)) (local.get $sNllW)))
+            (local.set $q (i32.add (local.get $cls) ${times('(local.get $y)', 8 * CLASS_RECORD_SLOTS)}))
+            ${addAt(8 * PK.elements, '(f64.const 1)')}
+            ${addAt(8 * PK.nll, '(local.get $nl)')}
+            ${addAt(8 * PK.smooth, '(local.get $sNll)')}
+            ${addAt(8 * PK.smoothWeighted, '(local.get $sNllW)')}
             (local.set $a (i32.load (i32.add (local.get $am) (i32.shl (local.get $i) (i32.const 2)))))
             (local.set $q (i32.add (local.get $conf) (i32.shl (i32.add (i32.mul (local.get $y) (local.get $C)) (local.get $a)) (i32.const 3))))
             (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.const 1)))
             (local.set $c (f64.load (i32.add (local.get $inv) (i32.shl (local.get $i) (i32.const 3)))))
             (if (f64.eq (local.get $c) (local.get $c))
               (then
-                (local.set $q (i32.add (local.get $acc) (i32.add (i32.const 32) (i32.mul (i32.const 24)
-                  (select (i32.const ${CAL_BINS - 1}) (local.tee $q (i32.trunc_f64_s (f64.floor (f64.mul (local.get $c) (f64.const ${CAL_BINS}))))) (i32.gt_s (local.get $q) (i32.const ${CAL_BINS - 1})))))))
-                (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.const 1)))
-                (f64.store offset=8 (local.get $q) (f64.add (f64.load offset=8 (local.get $q)) (local.get $c)))
+                (local.set $q (i32.add (local.get $acc) (i32.add (i32.const ${8 * CALIBRATION_FIRST}) (i32.mul (i32.const ${8 * CALIBRATION_RECORD_SLOTS})
+                  (select (i32.const ${CALIBRATION_BINS - 1}) (local.tee $q (i32.trunc_f64_s (f64.floor (f64.mul (local.get $c) (f64.const ${CALIBRATION_BINS}))))) (i32.gt_s (local.get $q) (i32.const ${CALIBRATION_BINS - 1})))))))
+                ${addAt(8 * PC.count, '(f64.const 1)')}
+                ${addAt(8 * PC.confidence, '(local.get $c)')}
                 (if (i32.eq (local.get $a) (local.get $y))
-                  (then (f64.store offset=16 (local.get $q) (f64.add (f64.load offset=16 (local.get $q)) (f64.const 1)))))))))
+                  (then ${addAt(8 * PC.correct, '(f64.const 1)')}))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $pos)))
-    (f64.store (local.get $acc) (local.get $kept))
-    (f64.store offset=8 (local.get $acc) (local.get $nllW))
-    (f64.store offset=16 (local.get $acc) (local.get $smoothW))
-    (f64.store offset=24 (local.get $acc) (local.get $weightSum))
+    (f64.store offset=${8 * P.kept} (local.get $acc) (local.get $kept))
+    (f64.store offset=${8 * P.nllWeighted} (local.get $acc) (local.get $nllW))
+    (f64.store offset=${8 * P.smoothWeighted} (local.get $acc) (local.get $smoothW))
+    (f64.store offset=${8 * P.weightSum} (local.get $acc) (local.get $weightSum))
   )`;
 }
 
 const functions = [
-  kernel('expSumF32', true),
-  kernel('expSumF64', false),
+  kernel('expRowsF32', true),
+  kernel('expRowsF64', false),
   expOnly(),
-  maxKernel('maxF32', true, false),
-  maxKernel('maxF32W', true, true),
-  maxKernel('maxF64', false, false),
-  maxKernel('maxF64W', false, true),
+  maxKernel('rowMaxF32', true, false),
+  maxKernel('rowMaxF32W', true, true),
+  maxKernel('rowMaxF64', false, false),
+  maxKernel('rowMaxF64W', false, true),
   countKernel('countF32', true),
   countKernel('countF64', false),
   lseInv(),
   logOnly(),
-  diceIdx('diceIdx', false, 'none'),
-  diceIdx('diceIdxSq', true, 'none'),
-  diceIdx('diceIdxSw', false, 'buckets'),
-  diceIdx('diceIdxSqSw', true, 'moments'),
-  posSums('posF32', true),
-  posSums('posF64', false),
-  focalIdx(),
+  diceSums('diceSums', false, 'none'),
+  diceSums('diceSumsSquared', true, 'none'),
+  diceSums('diceSumsBuckets', false, 'buckets'),
+  diceSums('diceSumsMoments', true, 'moments'),
+  positionSums('positionSumsF32', true),
+  positionSums('positionSumsF64', false),
+  focalSums(),
 ].join('\n');
-/** First byte the caller may use: above the constant table, on a 64-byte line. */
 if ((2 * U) % (4 * MAXG) !== 0 || (2 * U) % (2 * LOG_U) !== 0 || (2 * U) % (2 * DICE_U) !== 0) throw new Error('step must be a multiple of every function\'s positions per iteration');
+/** First byte the caller may use: above the constant table, on a 64-byte line. */
 const heapBase = Math.ceil((table.size * 16) / 64) * 64;
 const dataSeg = [...table.entries()]
   .map(([text, e]) => `  (data (i32.const ${e.off}) "${[...e.bytes].map((b) => '\\' + b.toString(16).padStart(2, '0')).join('')}") ;; ${text}`)
   .join('\n');
 const wat = `;; GENERATED by src/engine/wasm/generate.mjs — edit that file, then run it.
-;; The block kernel of the fused pass: row maximum, first argmax, Σx, Σw·x, NaN/Inf counts; exp(x − m) and
-;; Σ_k exp(x_k − m); m + log Σ and 1/Σ. Float64 arithmetic (f64x2 lanes).
+;; The softmax block kernel of the fused pass: row maximum, first argmax, Σx, Σw·x, NaN/Inf counts; exp(x − m)
+;; and Σ_k exp(x_k − m); m + log Σ and 1/Σ; from these the block's Dice, per-position and focal sums.
+;; Float64 arithmetic (f64x2 lanes). Its memory layout is in softmaxBlockLayout.ts.
 (module
   (memory (export "memory") 1)
-  ;; positions handled per loop iteration: callers round n up to a multiple of it
-  (global (export "step") i32 (i32.const ${2 * U}))
-  ;; first byte of memory the caller may use
-  (global (export "heapBase") i32 (i32.const ${heapBase}))
-  ;; f64x2 slots per class of the dice* functions' sums
-  (global (export "diceSlots") i32 (i32.const ${DICE_SLOTS}))
-  ;; copies of the ε-sweep buckets the dice*Sw function keeps (one per lane of each vector of an iteration)
-  ;; f64 slot where the pos* functions' per-class records start
-  (global (export "posClass") i32 (i32.const ${POS_CLASS}))
-  (global (export "bucketCopies") i32 (i32.const ${2 * DICE_U}))
   ;; the constants, one f64x2/i64x2 each
 ${dataSeg}
 ${functions}
@@ -862,7 +913,7 @@ ${functions}
 `;
 
 const wabt = await wabtInit();
-const mod = wabt.parseWat('expSumKernel.wat', wat, { simd: true });
+const mod = wabt.parseWat('softmaxBlock.wat', wat, { simd: true });
 mod.validate();
 const bytes = mod.toBinary({}).buffer;
 mod.destroy();
@@ -870,14 +921,53 @@ mod.destroy();
 const b64 = Buffer.from(bytes).toString('base64');
 const lines = [];
 for (let i = 0; i < b64.length; i += 100) lines.push(`  '${b64.slice(i, i + 100)}'`);
-const ts = `// GENERATED by src/engine/wasm/generate.mjs from the kernel text in expSumKernel.wat — do not edit.
-/** The compiled exp-and-sum kernel (${bytes.length} bytes), base64. */
-export const EXP_SUM_KERNEL_BASE64 =
+const ts = `// GENERATED by src/engine/wasm/generate.mjs from the kernel text in softmaxBlock.wat — do not edit.
+/** The compiled softmax block kernel (${bytes.length} bytes), base64. */
+export const SOFTMAX_BLOCK_BASE64 =
 ${lines.join(' +\n')};
 `;
 
-const outWat = join(here, 'expSumKernel.wat');
-const outTs = join(here, 'expSumKernelBytes.ts');
+/** A slot table as a TypeScript object literal, each slot with its doc comment. */
+const slotTable = (name, doc, table) =>
+  `/** ${doc} */\nexport const ${name} = {\n${Object.entries(table)
+    .map(([k, [v, what]]) => `  /** ${what} */\n  ${k}: ${v},`)
+    .join('\n')}\n} as const;\n`;
+const layoutTs = `// GENERATED by src/engine/wasm/generate.mjs from the layouts declared at its top — do not edit.
+// The softmax block kernel's memory layout and output slots: what the engine reads, by name.
+
+/** Positions per loop iteration of every kernel function: a block's length is rounded up to a multiple of it. */
+export const KERNEL_STEP = ${2 * U};
+/** First byte of the kernel's memory free for the caller (its constant table sits below). */
+export const HEAP_BASE = ${heapBase};
+/** Bins of the calibration table: bin b holds top probabilities in [b/B, (b+1)/B) (the last one includes 1). */
+export const CALIBRATION_BINS = ${CALIBRATION_BINS};
+
+/** f64x2 slots per class of the Dice sums (class k's slot s: float64 2·(k·DICE_SLOTS + s) and the next, two lane sums). */
+export const DICE_SLOTS = ${DICE_SLOTS};
+${slotTable('DICE_SLOT', 'The per-class Dice sums (p softmax probability, t hard target, y_s smoothed target, o = 2 with squaredPred else 1, u = p − t, v = 1/C − t).', DICE_SLOT)}
+/** Copies of the ε-sweep buckets the bucket sums keep (one per lane of each vector of an iteration; added together when read). */
+export const BUCKET_COPIES = ${2 * DICE_U};
+
+${slotTable('POSITION_SLOT', 'The per-position sums region (float64 slots): the scalars of class-index targets.', POSITION_SLOT)}
+/** First slot of the calibration records (one per bin, CALIBRATION_RECORD_SLOTS slots each). */
+export const CALIBRATION_FIRST = ${CALIBRATION_FIRST};
+export const CALIBRATION_RECORD_SLOTS = ${CALIBRATION_RECORD_SLOTS};
+${slotTable('CALIBRATION_RECORD', 'A calibration bin\'s record.', CALIBRATION_RECORD)}
+/** First slot of the per-class records (one per class, CLASS_RECORD_SLOTS slots each); the C × C confusion matrix follows them. */
+export const CLASS_FIRST = ${CLASS_FIRST};
+export const CLASS_RECORD_SLOTS = ${CLASS_RECORD_SLOTS};
+${slotTable('CLASS_RECORD', 'A hard class\'s record.', CLASS_RECORD)}
+/** Positions per iteration of the focal sums: they take a block's length rounded down to a multiple of it. */
+export const FOCAL_STEP = ${2 * FOCAL_U};
+/** f64x2 slots per class of the focal sums (class k's slot s: float64 2·(k·FOCAL_SLOTS + s) and the next). */
+export const FOCAL_SLOTS = ${FOCAL_SLOTS};
+${slotTable('FOCAL_SLOT', 'The per-class focal sums.', FOCAL_SLOT)}`;
+
+const outputs = [
+  [join(here, 'softmaxBlock.wat'), wat],
+  [join(here, 'softmaxBlockBytes.ts'), ts],
+  [join(here, 'softmaxBlockLayout.ts'), layoutTs],
+];
 if (process.argv.includes('--check')) {
   const same = (p, s) => {
     try {
@@ -886,12 +976,11 @@ if (process.argv.includes('--check')) {
       return false;
     }
   };
-  if (!same(outWat, wat) || !same(outTs, ts)) {
-    console.error('src/engine/wasm: expSumKernel.wat / expSumKernelBytes.ts are out of date; run node src/engine/wasm/generate.mjs');
+  if (!outputs.every(([p, s]) => same(p, s))) {
+    console.error('src/engine/wasm: softmaxBlock.wat / softmaxBlockBytes.ts / softmaxBlockLayout.ts are out of date; run node src/engine/wasm/generate.mjs');
     process.exit(1);
   }
 } else {
-  writeFileSync(outWat, wat);
-  writeFileSync(outTs, ts);
-  console.log(`expSumKernel: ${bytes.length} bytes`);
+  for (const [p, s] of outputs) writeFileSync(p, s);
+  console.log(`softmaxBlock: ${bytes.length} bytes`);
 }

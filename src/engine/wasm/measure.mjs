@@ -21,7 +21,7 @@ const reps = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--ro
 const { loadTensor } = await import(join(here, 'src/cli/loadTensor.ts'));
 const { preparePair, accumulateConfig, accumulateAll, sweepGrid } = await import(join(root, 'src/engine/report.ts'));
 const { resolveOptions } = await import(join(root, 'src/engine/options.ts'));
-const { expSumKernel, setWasmExpSum, wasmExpSumActive } = await import(join(root, 'src/engine/wasm/expSum.ts'));
+const { softmaxBlockKernel, setWasmKernel, wasmKernelActive } = await import(join(root, 'src/engine/wasm/softmaxBlock.ts'));
 
 const cpu = () => {
   const u = process.cpuUsage();
@@ -36,7 +36,7 @@ const best = (f) => {
   }
   return b;
 };
-if (!wasmExpSumActive()) throw new Error('no WebAssembly SIMD here (or LOSS_INSPECTOR_NO_WASM is set)');
+if (!wasmKernelActive()) throw new Error('no WebAssembly SIMD here (or LOSS_INSPECTOR_NO_WASM is set)');
 
 const logitsPath = join(here, 'bench/data/seg96_logits.npy');
 const targetPath = join(here, 'bench/data/seg96_target.npy');
@@ -47,7 +47,7 @@ const tg = loadTensor(targetPath).tensor;
 if (!passOnly) {
   // 1. exp and log alone, 2^20 values
   const N = 1 << 20;
-  const k = expSumKernel(512, 14);
+  const k = softmaxBlockKernel(512, 14);
   const w = new Float64Array(N);
   const v = new Float64Array(N);
   for (let i = 0; i < N; i++) v[i] = -Math.random() * 40;
@@ -75,7 +75,7 @@ if (!passOnly) {
   const lse = new Float64Array(BLOCK);
   const inv = new Float64Array(BLOCK);
   const ex = new Float64Array(C * BLOCK);
-  const kernel = expSumKernel(BLOCK, C);
+  const kernel = softmaxBlockKernel(BLOCK, C);
   let sink = 0;
   for (const keep of [true, false]) {
     const tj = best(() => {
@@ -147,13 +147,13 @@ for (const [name, [o, grid]] of Object.entries(configs)) {
   const acc = {};
   for (let r = 0; r < reps; r++) {
     for (const mode of ['js', 'wasm']) {
-      setWasmExpSum(mode === 'wasm');
+      setWasmKernel(mode === 'wasm');
       const t0 = cpu();
       acc[mode] = accumulateAll(pair, cfg);
       t[mode] = Math.min(t[mode], cpu() - t0);
     }
   }
-  setWasmExpSum(true);
+  setWasmKernel(true);
   let worst = 0;
   for (const key of Object.keys(acc.js)) {
     const a = acc.wasm[key];
