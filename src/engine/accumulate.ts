@@ -75,30 +75,30 @@ export interface Accumulators {
   /** BCE-with-logits, C == 1: Σ l (with pos_weight) and the same without smoothing (identical; ε unused). */
   bceSum: number;
   // Dice sums per (b, c): hard target y, smoothed target y_s at `eps`.
-  sp: Float64Array;
-  spy: Float64Array;
-  sy: Float64Array;
-  sp2: Float64Array;
-  sy2: Float64Array;
-  sd2: Float64Array;
+  dicePred: Float64Array;
+  diceOverlap: Float64Array;
+  diceTarget: Float64Array;
+  dicePredSq: Float64Array;
+  diceTargetSq: Float64Array;
+  diceErrorSq: Float64Array;
   /** Σ|p|^ord, Σ|y_s|^ord, Σ|p − y_s|^ord (ord 2 with squaredPred, else 1). */
-  sPo: Float64Array;
-  sYo: Float64Array;
-  sDo: Float64Array;
+  dicePredPow: Float64Array;
+  diceSmoothTargetPow: Float64Array;
+  diceSmoothDiffPow: Float64Array;
   /**
    * Sweep (ord 1): with u = p − t, v = 1/C − t, |p − y_s(ε)| = |u − ε·v|. Per (b, c) and bucket j (the number
    * of grid values ≤ u/v): Σ sign(v)·u and Σ |v|; plus Σ|u| where v = 0. Ord 2: Σu², Σuv, Σv². Both: Σt, Σv, Σt², Σtv.
    */
-  swSU: Float64Array | null;
-  swSV: Float64Array | null;
-  swConst: Float64Array | null;
-  swUU: Float64Array | null;
-  swUV: Float64Array | null;
-  swVV: Float64Array | null;
-  swT: Float64Array | null;
-  swV: Float64Array | null;
-  swTT: Float64Array | null;
-  swTV: Float64Array | null;
+  sweepBucketError: Float64Array | null;
+  sweepBucketShift: Float64Array | null;
+  sweepErrorNoShift: Float64Array | null;
+  sweepErrorSq: Float64Array | null;
+  sweepErrorShift: Float64Array | null;
+  sweepShiftSq: Float64Array | null;
+  sweepTarget: Float64Array | null;
+  sweepShift: Float64Array | null;
+  sweepTargetSq: Float64Array | null;
+  sweepTargetShift: Float64Array | null;
   /**
    * Focal term (focalSums.ts), per class: Σ over items and positions of the unweighted focal loss against the hard
    * target (focalH) and the smoothed target (focalS); the γ sweep's sums per (class, γ) (focalSwH, focalSwS).
@@ -151,25 +151,25 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Ac
     chanNll: f(C),
     chanZeroInf: f(C),
     bceSum: 0,
-    sp: f(bc),
-    spy: f(bc),
-    sy: f(bc),
-    sp2: f(bc),
-    sy2: f(bc),
-    sd2: f(bc),
-    sPo: f(bc),
-    sYo: f(bc),
-    sDo: f(bc),
-    swSU: sw ? f(bc * (K + 1)) : null,
-    swSV: sw ? f(bc * (K + 1)) : null,
-    swConst: sw ? f(bc) : null,
-    swUU: sw ? f(bc) : null,
-    swUV: sw ? f(bc) : null,
-    swVV: sw ? f(bc) : null,
-    swT: sw ? f(bc) : null,
-    swV: sw ? f(bc) : null,
-    swTT: sw ? f(bc) : null,
-    swTV: sw ? f(bc) : null,
+    dicePred: f(bc),
+    diceOverlap: f(bc),
+    diceTarget: f(bc),
+    dicePredSq: f(bc),
+    diceTargetSq: f(bc),
+    diceErrorSq: f(bc),
+    dicePredPow: f(bc),
+    diceSmoothTargetPow: f(bc),
+    diceSmoothDiffPow: f(bc),
+    sweepBucketError: sw ? f(bc * (K + 1)) : null,
+    sweepBucketShift: sw ? f(bc * (K + 1)) : null,
+    sweepErrorNoShift: sw ? f(bc) : null,
+    sweepErrorSq: sw ? f(bc) : null,
+    sweepErrorShift: sw ? f(bc) : null,
+    sweepShiftSq: sw ? f(bc) : null,
+    sweepTarget: sw ? f(bc) : null,
+    sweepShift: sw ? f(bc) : null,
+    sweepTargetSq: sw ? f(bc) : null,
+    sweepTargetShift: sw ? f(bc) : null,
     focalH: f(cfg.focal ? C : 0),
     focalS: f(cfg.focal ? C : 0),
     focalSwH: f(cfg.focal ? C * cfg.focal.sweep : 0),
@@ -287,10 +287,10 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
   const lq = new Float64Array(C);
   const focal = cfg.focal;
   const yOne = new Int32Array(1);
-  const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
+  const { dicePred, diceOverlap, diceTarget, dicePredSq, diceTargetSq, diceErrorSq, dicePredPow, diceSmoothTargetPow, diceSmoothDiffPow, confusion, calCount, calConf, calCorrect } = acc;
   const pairs = acc.confusionPairs;
   const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll, chanZeroInf } = acc;
-  const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
+  const { sweepBucketError, sweepBucketShift, sweepErrorNoShift, sweepErrorSq, sweepErrorShift, sweepShiftSq, sweepTarget, sweepShift, sweepTargetSq, sweepTargetShift } = acc;
 
   let nanL = 0;
   let infL = 0;
@@ -424,14 +424,14 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
         else if (kindBinary) t = tdata![b * S + s]!;
         else t = tdata![base + k * S]!;
         const i = rowBC + k;
-        sp[i]! += p;
-        spy[i]! += p * t;
-        sy[i]! += t;
+        dicePred[i]! += p;
+        diceOverlap[i]! += p * t;
+        diceTarget[i]! += t;
         if (squared) {
           const d = p - t;
-          sp2[i]! += p * p;
-          sy2[i]! += t * t;
-          sd2[i]! += d * d;
+          dicePredSq[i]! += p * p;
+          diceTargetSq[i]! += t * t;
+          diceErrorSq[i]! += d * d;
         }
         if (C > 1) {
           const ys = kindIndex ? (y === k ? onTarget : offTarget) : (1 - eps) * t + offTarget;
@@ -439,35 +439,35 @@ export function accumulateRows(lg: PreparedLogits, tg: PreparedTarget, cfg: Accu
           const ay = Math.abs(ys);
           const ad = Math.abs(p - ys);
           if (squared) {
-            sPo[i]! += ap * ap;
-            sYo[i]! += ay * ay;
-            sDo[i]! += ad * ad;
+            dicePredPow[i]! += ap * ap;
+            diceSmoothTargetPow[i]! += ay * ay;
+            diceSmoothDiffPow[i]! += ad * ad;
           } else {
-            sPo[i]! += ap;
-            sYo[i]! += ay;
-            sDo[i]! += ad;
+            dicePredPow[i]! += ap;
+            diceSmoothTargetPow[i]! += ay;
+            diceSmoothDiffPow[i]! += ad;
           }
           if (grid) {
             const u = p - t;
             const v = invC - t;
-            swT![i]! += t;
-            swV![i]! += v;
+            sweepTarget![i]! += t;
+            sweepShift![i]! += v;
             if (squared) {
-              swUU![i]! += u * u;
-              swUV![i]! += u * v;
-              swVV![i]! += v * v;
-              swTT![i]! += t * t;
-              swTV![i]! += t * v;
+              sweepErrorSq![i]! += u * u;
+              sweepErrorShift![i]! += u * v;
+              sweepShiftSq![i]! += v * v;
+              sweepTargetSq![i]! += t * t;
+              sweepTargetShift![i]! += t * v;
             } else if (v === 0) {
-              swConst![i]! += Math.abs(u);
+              sweepErrorNoShift![i]! += Math.abs(u);
             } else {
               const j = i * K1 + bucketOf(grid, u / v);
               if (v > 0) {
-                swSU![j]! += u;
-                swSV![j]! += v;
+                sweepBucketError![j]! += u;
+                sweepBucketShift![j]! += v;
               } else {
-                swSU![j]! -= u;
-                swSV![j]! -= v;
+                sweepBucketError![j]! -= u;
+                sweepBucketShift![j]! -= v;
               }
             }
           }
@@ -572,10 +572,10 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
   const jsInv = new Float64Array(BLOCK);
   const jsLse = new Float64Array(BLOCK);
   const jsEx = keepExp ? new Float64Array(C * BLOCK) : null;
-  const { sp, spy, sy, sp2, sy2, sd2, sPo, sYo, sDo, confusion, calCount, calConf, calCorrect } = acc;
+  const { dicePred, diceOverlap, diceTarget, dicePredSq, diceTargetSq, diceErrorSq, dicePredPow, diceSmoothTargetPow, diceSmoothDiffPow, confusion, calCount, calConf, calCorrect } = acc;
   const pairs = acc.confusionPairs;
   const { classElems, classNll, classSmooth, classSmoothW, chanT, chanTNll, chanNll, chanZeroInf } = acc;
-  const { swSU, swSV, swConst, swUU, swUV, swVV, swT, swV, swTT, swTV } = acc;
+  const { sweepBucketError, sweepBucketShift, sweepErrorNoShift, sweepErrorSq, sweepErrorShift, sweepShiftSq, sweepTarget, sweepShift, sweepTargetSq, sweepTargetShift } = acc;
 
   let nanL = 0;
   let infL = 0;
@@ -696,7 +696,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     // Per class: float-target CE sums and Dice sums.
     if (kernel && wasmDice) {
       if (bucketKernel && b !== bucketB) {
-        if (bucketB >= 0) bucketKernel.flushBuckets(C, K1, swSU!, swSV!, bucketB * C * K1);
+        if (bucketB >= 0) bucketKernel.flushBuckets(C, K1, sweepBucketError!, sweepBucketShift!, bucketB * C * K1);
         bucketB = b;
       }
       kernel.diceIndex(C, n, squared, diceSweep, eps, scaleOn, scaleOff, K1);
@@ -705,27 +705,27 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
         const bc = b * C + k;
         const sT = kernel.diceSum(k, D.targetSum);
         const sPo1 = kernel.diceSum(k, D.predPow);
-        sp[bc]! += kernel.diceSum(k, D.predSum);
-        spy[bc]! += kernel.diceSum(k, D.overlapSum);
-        sy[bc]! += sT;
-        sPo[bc]! += sPo1;
-        sYo[bc]! += kernel.diceSum(k, D.smoothTargetPow);
-        sDo[bc]! += kernel.diceSum(k, D.smoothDiffPow);
+        dicePred[bc]! += kernel.diceSum(k, D.predSum);
+        diceOverlap[bc]! += kernel.diceSum(k, D.overlapSum);
+        diceTarget[bc]! += sT;
+        dicePredPow[bc]! += sPo1;
+        diceSmoothTargetPow[bc]! += kernel.diceSum(k, D.smoothTargetPow);
+        diceSmoothDiffPow[bc]! += kernel.diceSum(k, D.smoothDiffPow);
         const sD2 = squared ? kernel.diceSum(k, D.errorSq) : 0;
         if (squared) {
-          sp2[bc]! += sPo1; // p·p, as Σ|p|²
-          sy2[bc]! += sT; // t·t = t
-          sd2[bc]! += sD2;
+          dicePredSq[bc]! += sPo1; // p·p, as Σ|p|²
+          diceTargetSq[bc]! += sT; // t·t = t
+          diceErrorSq[bc]! += sD2;
         }
         if (grid) {
-          swT![bc]! += sT;
-          swV![bc]! += kernel.diceSum(k, D.shiftSum);
+          sweepTarget![bc]! += sT;
+          sweepShift![bc]! += kernel.diceSum(k, D.shiftSum);
           if (squared) {
-            swUU![bc]! += sD2;
-            swUV![bc]! += kernel.diceSum(k, D.errorShift);
-            swVV![bc]! += kernel.diceSum(k, D.shiftSq);
-            swTT![bc]! += sT;
-            swTV![bc]! += kernel.diceSum(k, D.targetShift);
+            sweepErrorSq![bc]! += sD2;
+            sweepErrorShift![bc]! += kernel.diceSum(k, D.errorShift);
+            sweepShiftSq![bc]! += kernel.diceSum(k, D.shiftSq);
+            sweepTargetSq![bc]! += sT;
+            sweepTargetShift![bc]! += kernel.diceSum(k, D.targetShift);
           }
         }
       }
@@ -786,11 +786,11 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
               const f = Math.floor(u * (t === 1 ? scaleOn : scaleOff)) + 1;
               const j = bc * K1 + (f <= 0 ? 0 : f < K ? f : K);
               if (t === 1) {
-                swSU![j]! -= u;
-                swSV![j]! += vOnAbs;
+                sweepBucketError![j]! -= u;
+                sweepBucketShift![j]! += vOnAbs;
               } else {
-                swSU![j]! += u;
-                swSV![j]! += invC;
+                sweepBucketError![j]! += u;
+                sweepBucketShift![j]! += invC;
               }
             } else if (v === 0) {
               wC += Math.abs(u);
@@ -812,11 +812,11 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
               }
               const j = bc * K1 + lo;
               if (v > 0) {
-                swSU![j]! += u;
-                swSV![j]! += v;
+                sweepBucketError![j]! += u;
+                sweepBucketShift![j]! += v;
               } else {
-                swSU![j]! -= u;
-                swSV![j]! -= v;
+                sweepBucketError![j]! -= u;
+                sweepBucketShift![j]! -= v;
               }
             }
           }
@@ -828,27 +828,27 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
           chanZeroInf[k]! += aZI;
         }
         if (doDice) {
-          sp[bc]! += aP;
-          spy[bc]! += aPY;
-          sy[bc]! += aY;
-          sPo[bc]! += aPo;
-          sYo[bc]! += aYo;
-          sDo[bc]! += aDo;
+          dicePred[bc]! += aP;
+          diceOverlap[bc]! += aPY;
+          diceTarget[bc]! += aY;
+          dicePredPow[bc]! += aPo;
+          diceSmoothTargetPow[bc]! += aYo;
+          diceSmoothDiffPow[bc]! += aDo;
           if (squared) {
-            sp2[bc]! += aP2;
-            sy2[bc]! += aY2;
-            sd2[bc]! += aD2;
+            dicePredSq[bc]! += aP2;
+            diceTargetSq[bc]! += aY2;
+            diceErrorSq[bc]! += aD2;
           }
           if (grid) {
-            swT![bc]! += wT;
-            swV![bc]! += wV;
+            sweepTarget![bc]! += wT;
+            sweepShift![bc]! += wV;
             if (squared) {
-              swUU![bc]! += wUU;
-              swUV![bc]! += wUV;
-              swVV![bc]! += wVV;
-              swTT![bc]! += wTT;
-              swTV![bc]! += wTV;
-            } else swConst![bc]! += wC;
+              sweepErrorSq![bc]! += wUU;
+              sweepErrorShift![bc]! += wUV;
+              sweepShiftSq![bc]! += wVV;
+              sweepTargetSq![bc]! += wTT;
+              sweepTargetShift![bc]! += wTV;
+            } else sweepErrorNoShift![bc]! += wC;
           }
         }
       }
@@ -893,7 +893,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     if (acc.rowNll && S === 1) keepRows(acc, x, C, e, n, yy, lse, sx);
     e += n;
   }
-  if (bucketKernel && bucketB >= 0) bucketKernel.flushBuckets(C, K1, swSU!, swSV!, bucketB * C * K1);
+  if (bucketKernel && bucketB >= 0) bucketKernel.flushBuckets(C, K1, sweepBucketError!, sweepBucketShift!, bucketB * C * K1);
   if (posKernel) {
     const k = posKernel.flushPositions(C, acc);
     kept += k.kept;

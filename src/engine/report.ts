@@ -180,7 +180,7 @@ function diceFrom(pair: PreparedPair, acc: Accumulators, mode: Parameters<typeof
 }
 
 function hardDiceMode(acc: Accumulators, opts: LossOptions): Parameters<typeof diceSums>[3] {
-  return opts.squaredPred ? { kind: 'norm', P: acc.sp2, Y: acc.sy2, D: acc.sd2 } : { kind: 'plain', sp: acc.sp, spy: acc.spy, sy: acc.sy };
+  return opts.squaredPred ? { kind: 'norm', P: acc.dicePredSq, Y: acc.diceTargetSq, D: acc.diceErrorSq } : { kind: 'plain', dicePred: acc.dicePred, diceOverlap: acc.diceOverlap, diceTarget: acc.diceTarget };
 }
 
 /** `{total, dice, ce, focal}` of a loss kind from its terms (the others null). */
@@ -262,8 +262,8 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   let ov: OverlapResult | null = null;
   let ovS: OverlapResult | null = null;
   if (hasOverlap(opts.loss)) {
-    ov = overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.sy);
-    if (C > 1) ovS = overlapFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, acc.sYo);
+    ov = overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.diceTarget);
+    if (C > 1) ovS = overlapFrom(pair, acc, { kind: 'norm', P: acc.dicePredPow, Y: acc.diceSmoothTargetPow, D: acc.diceSmoothDiffPow }, acc.diceSmoothTargetPow);
   }
   // Focal term against the hard and the smoothed target.
   const rank = lg.shape.length;
@@ -353,7 +353,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   }
   if (hasOverlap(opts.loss) && !opts.softmax && !opts.sigmoid && !opts.squaredPred) {
     let outside = false;
-    for (let i = 0; i < acc.sp.length && !outside; i++) if (acc.sPo[i]! !== acc.sp[i]!) outside = true;
+    for (let i = 0; i < acc.dicePred.length && !outside; i++) if (acc.dicePredPow[i]! !== acc.dicePred[i]!) outside = true;
     if (outside) warnings.push({ code: 'dice-on-raw-values', message: 'Dice without softmax or sigmoid runs on values outside [0, 1]: these look like raw logits' });
   }
   warnings.push(...edgeWarnings({ opts, C, acc, targetKind: tg.kind, loss, hard }));
@@ -440,7 +440,7 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
   const hasCe = opts.loss === 'ce' || opts.loss === 'dicece';
   const ceAt = (e: number): number | null => (!hasCe ? null : bce ? bceFromSums(acc, opts) : crossEntropyFromSums(acc, opts, e, ceKind));
   const overlap = hasOverlap(opts.loss);
-  const hardDice = overlap ? overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.sy).value : null;
+  const hardDice = overlap ? overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.diceTarget).value : null;
   const focalKind = hasFocal(opts.loss);
   const floorIn = { opts, acc, target: tg, S: lg.S };
   const K = epsGrid.length;
@@ -454,20 +454,20 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
     const e = epsGrid[k]!;
     const c = ceAt(e);
     let d: number | null = null;
-    if (overlap && C > 1 && acc.swT) {
-      const P = acc.sPo;
+    if (overlap && C > 1 && acc.sweepTarget) {
+      const P = acc.dicePredPow;
       const Y = new Float64Array(bc);
       const D = new Float64Array(bc);
       for (let i = 0; i < bc; i++) {
         if (opts.squaredPred) {
-          Y[i] = acc.swTT![i]! + 2 * e * acc.swTV![i]! + e * e * acc.swVV![i]!;
-          D[i] = acc.swUU![i]! - 2 * e * acc.swUV![i]! + e * e * acc.swVV![i]!;
+          Y[i] = acc.sweepTargetSq![i]! + 2 * e * acc.sweepTargetShift![i]! + e * e * acc.sweepShiftSq![i]!;
+          D[i] = acc.sweepErrorSq![i]! - 2 * e * acc.sweepErrorShift![i]! + e * e * acc.sweepShiftSq![i]!;
         } else {
-          Y[i] = acc.swT![i]! + e * acc.swV![i]!;
-          let dd = acc.swConst![i]!;
+          Y[i] = acc.sweepTarget![i]! + e * acc.sweepShift![i]!;
+          let dd = acc.sweepErrorNoShift![i]!;
           for (let j = 0; j < K1; j++) {
-            const su = acc.swSU![i * K1 + j]!;
-            const sv = acc.swSV![i * K1 + j]!;
+            const su = acc.sweepBucketError![i * K1 + j]!;
+            const sv = acc.sweepBucketShift![i * K1 + j]!;
             dd += j > k ? su - e * sv : e * sv - su;
           }
           D[i] = dd;
@@ -488,7 +488,7 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
   // report's own sums, gathered at that ε, so the sweep passes through the report's smoothed numbers.
   const e0 = opts.labelSmoothing;
   if (!eps.some((e) => Math.abs(e - e0) <= 1e-12)) {
-    const d = !overlap ? null : C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, acc.sYo).value : hardDice;
+    const d = !overlap ? null : C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.dicePredPow, Y: acc.diceSmoothTargetPow, D: acc.diceSmoothDiffPow }, acc.diceSmoothTargetPow).value : hardDice;
     const t = focalKind ? { ce: null, dice: d, total: null } : triple(opts, d, ceAt(e0));
     let at = eps.findIndex((e) => e > e0);
     if (at < 0) at = eps.length;
@@ -511,7 +511,7 @@ function gammaSweepOf(pair: PreparedPair, acc: Accumulators, hardOverlap: number
   const gamma = Array.from({ length: points }, (_, j) => j * GAMMA_SWEEP_STEP);
   const focalHard = focalSweep(acc.focalSwH, points, opts, lg.B, C, lg.S, rank);
   const smoothedFocal = C > 1 ? focalSweep(acc.focalSwS, points, opts, lg.B, C, lg.S, rank) : null;
-  const smOverlap = hasOverlap(opts.loss) && C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, acc.sYo).value : hardOverlap;
+  const smOverlap = hasOverlap(opts.loss) && C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.dicePredPow, Y: acc.diceSmoothTargetPow, D: acc.diceSmoothDiffPow }, acc.diceSmoothTargetPow).value : hardOverlap;
   return {
     gamma,
     focalHard,
