@@ -21,7 +21,11 @@ const reps = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--ro
 const { loadTensor } = await import(join(here, 'src/cli/loadTensor.ts'));
 const { preparePair, accumulateConfig, accumulateAll, sweepGrid } = await import(join(root, 'src/engine/report.ts'));
 const { resolveOptions } = await import(join(root, 'src/engine/options.ts'));
-const { softmaxBlockKernel, setWasmKernel, wasmKernelActive } = await import(join(root, 'src/engine/wasm/softmaxBlock.ts'));
+// (an earlier checkout's kernel may still carry its first name, expSum)
+const kernelModule = existsSync(join(root, 'src/engine/wasm/softmaxBlock.ts'))
+  ? await import(join(root, 'src/engine/wasm/softmaxBlock.ts'))
+  : await import(join(root, 'src/engine/wasm/expSum.ts')).then((m) => ({ softmaxBlockKernel: m.expSumKernel, setWasmKernel: m.setWasmExpSum, wasmKernelActive: m.wasmExpSumActive }));
+const { softmaxBlockKernel, setWasmKernel, wasmKernelActive } = kernelModule;
 
 const cpu = () => {
   const u = process.cpuUsage();
@@ -140,8 +144,13 @@ const configs = {
   'W1 CE only ε 0.1': [{ loss: 'ce', labelSmoothing: 0.1 }, null],
   'W4 DiceCE, 16-value ε sweep': [dicece, sweepGrid()],
 };
-for (const [name, [o, grid]] of Object.entries(configs)) {
-  const pair = preparePair(lg, tg, resolveOptions(o));
+// W3 (4096×1000 classification rows, CE), when the benchmark has generated its files
+const clsLogits = join(here, 'bench/data/cls_logits.npy');
+const clsTarget = join(here, 'bench/data/cls_target.npy');
+const cls = existsSync(clsLogits) && existsSync(clsTarget) ? [loadTensor(clsLogits).tensor, loadTensor(clsTarget).tensor] : null;
+if (cls) configs['W3 CE 4096×1000 ε 0.1'] = [{ loss: 'ce', labelSmoothing: 0.1 }, null, cls];
+for (const [name, [o, grid, tensors]] of Object.entries(configs)) {
+  const pair = tensors ? preparePair(tensors[0], tensors[1], resolveOptions(o)) : preparePair(lg, tg, resolveOptions(o));
   const cfg = accumulateConfig(pair, grid);
   const t = { js: Infinity, wasm: Infinity };
   const acc = {};

@@ -48,7 +48,6 @@ import {
   HEAP_BASE,
   KERNEL_STEP,
   POSITION_SLOT,
-  type DICE_SLOT,
 } from './softmaxBlockLayout';
 
 type FloatData = Float32Array | Float64Array;
@@ -110,8 +109,6 @@ export interface FocalConstants {
 
 type DiceFn = (ex: number, exStride: number, inv: number, yy: number, C: number, n: number, nr: number, out: number, cst: number, bkt: number, K1: number) => void;
 
-/** A slot of the per-class Dice sums ({@link SoftmaxBlockKernel.diceSum}). */
-export type DiceSlot = (typeof DICE_SLOT)[keyof typeof DICE_SLOT];
 
 /** The ε sweep of {@link SoftmaxBlockKernel.diceIndex}: none, the squared moments, or the uniform grid's buckets. */
 export type DiceSweep = 'none' | 'moments' | 'buckets';
@@ -365,12 +362,6 @@ export class SoftmaxBlockKernel {
     const fn = sweep === 'buckets' ? f.diceSumsBuckets : sweep === 'moments' ? f.diceSumsMoments : squared ? f.diceSumsSquared : f.diceSums;
     const o = this.off;
     fn(o.ex, this.stride * 8, o.inv, o.yy, C, n, nr, o.dice, o.cst, o.bkt, K1);
-  }
-
-  /** Class k's Dice sum in `slot` after {@link diceIndex} (the two lane sums added). */
-  diceSum(k: number, slot: DiceSlot): number {
-    const o = 2 * (k * DICE_SLOTS + slot);
-    return this.diceSums[o]! + this.diceSums[o + 1]!;
   }
 
   /**
