@@ -78,7 +78,7 @@ export function logSoftmaxRow(x: FloatData, base: number, S: number, C: number, 
 }
 
 /** torch's BCEWithLogits of one element: (1 − t)·x + (1 + (pw − 1)·t)·(log1p(exp(−|x|)) + max(−x, 0)). */
-export function bceWithLogits(x: number, t: number, posWeight: number): number {
+export function bceWithLogitsTerm(x: number, t: number, posWeight: number): number {
   const lw = 1 + (posWeight - 1) * t;
   return (1 - t) * x + lw * (Math.log1p(Math.exp(-Math.abs(x))) + Math.max(-x, 0));
 }
@@ -191,7 +191,7 @@ function hardClassOf(p: RowPlan, e: number, bs: number, base: number): number {
 
 /** One channel: BCE-with-logits, and the 2×2 confusion and calibration of the sigmoid. */
 function addBce(p: RowPlan, acc: Accumulators, sc: PassScalars, tv: number, y: number, xv: number): void {
-  sc.bceSum += bceWithLogits(xv, tv, p.posWeight);
+  sc.bceSum += bceWithLogitsTerm(xv, tv, p.posWeight);
   const sig = 1 / (1 + Math.exp(-xv));
   const pred = sig > 0.5 ? 1 : 0;
   if (y >= 0) acc.confusion[y * 2 + pred]!++;
