@@ -245,7 +245,6 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const C = lg.C;
   const eps = opts.labelSmoothing;
   const ceKind = tg.kind === 'index' ? 'index' : 'dense';
-  const warnings: EngineWarning[] = [];
 
   // Cross-entropy term (BCE with one channel, where MONAI ignores ε).
   let ce: number | null = null;
@@ -275,40 +274,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const hard = triple(opts, ov ? ov.value : null, ceHard, focalH);
   const smoothed = C > 1 ? triple(opts, ovS ? ovS.value : null, ce, focalS) : null;
 
-  // Per class.
-  let perClass: ClassReport[] | null = null;
-  if (C > 1) {
-    perClass = [];
-    const lc = opts.loss === 'dicece' ? opts.lambdaCe : 1;
-    const ld = opts.loss === 'dicece' || opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaDice : 1;
-    const lf = opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaFocal : 1;
-    for (let c = 0; c < C; c++) {
-      const elems = acc.classElems[c]!;
-      const count = tg.kind === 'index' ? elems : acc.chanT[c]!;
-      const hasCe = tg.kind !== 'probability' && elems > 0;
-      const ceH = hasCe ? acc.classNll[c]! / elems : null;
-      const ceS = hasCe ? smoothMix(acc.classNll[c]!, acc.classSmooth[c]!, eps, C) / elems : null;
-      const ceShare = ce !== null ? crossEntropyClassShare(acc, opts, eps, ceKind, c) : null;
-      const diceShare = ov ? ov.classShare(c) : null;
-      const focalShare = hasF ? focalClassShare(acc.focalH, opts, lg.B, C, lg.S, rank, c) : null;
-      perClass.push({
-        class: c,
-        count,
-        ceHard: ceH,
-        ceSmoothed: ceS,
-        diceHard: ov ? ov.classMean(c) : null,
-        diceSmoothed: ovS ? ovS.classMean(c) : null,
-        focalHard: hasF ? focalClassMean(acc.focalH, opts, lg.B, C, lg.S, c) : null,
-        focalSmoothed: hasF ? focalClassMean(acc.focalS, opts, lg.B, C, lg.S, c) : null,
-        contribution: {
-          total: (ceShare === null ? 0 : lc * ceShare) + (diceShare === null ? 0 : ld * diceShare) + (focalShare === null ? 0 : lf * focalShare),
-          ce: ceShare === null ? null : lc * ceShare,
-          dice: diceShare === null ? null : ld * diceShare,
-          focal: focalShare === null ? null : lf * focalShare,
-        },
-      });
-    }
-  }
+  const perClass = C > 1 ? perClassOf(pair, acc, { ce, ov, ovS }) : null;
 
   const confusion = opts.loss === 'ce' && C === 1 ? null : confusionOf(acc, tg);
   const calibration = calibrationOf(acc);
@@ -316,7 +282,86 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const floor = labelSmoothingFloorOf(floorIn, eps);
   const floorKind = floorCase(floorIn);
 
-  // Warnings: never silently turn bad input into a number.
+  const warnings = reportWarnings(pair, acc, perClass, loss, hard);
+
+  return {
+    loss,
+    hard,
+    smoothed,
+    perClass,
+    confusion,
+    calibration,
+    floor,
+    floorCase: floorKind,
+    topConfusions: C > 1 && tg.kind !== 'probability' ? topConfusions(acc) : null,
+    config: { ...pair.given, weight: pair.given.weight ? [...pair.given.weight] : null },
+    numClasses: C,
+    logitsShape: pair.sequence ? [...pair.sequence.logitsShape] : [...lg.shape],
+    targetShape: pair.sequence ? [...pair.sequence.targetShape] : [...tg.shape],
+    targetKind: tg.kind,
+    // the shift's unlabelled last positions are not elements of the sliced pair
+    elements: acc.elements - (pair.sequence?.layout.dropped ?? 0),
+    sequence: pair.sequence ? sequenceReport(pair.sequence.layout, acc, tg.labels, opts.ignoreIndex, eps) : null,
+    kept: tg.kind === 'index' ? acc.kept : acc.elements,
+    warnings,
+  };
+}
+
+/** The report's terms a per-class row is a share of. */
+interface ReportTerms {
+  ce: number | null;
+  ov: OverlapResult | null;
+  ovS: OverlapResult | null;
+}
+
+/** Per class (C > 1): count, CE / Dice / focal against the hard and the smoothed target, and its share of the loss. */
+function perClassOf(pair: PreparedPair, acc: Accumulators, terms: ReportTerms): ClassReport[] {
+  const { logits: lg, target: tg, opts } = pair;
+  const { ce, ov, ovS } = terms;
+  const C = lg.C;
+  const eps = opts.labelSmoothing;
+  const ceKind = tg.kind === 'index' ? 'index' : 'dense';
+  const rank = lg.shape.length;
+  const hasF = acc.focalH.length > 0;
+  const perClass: ClassReport[] = [];
+  const lc = opts.loss === 'dicece' ? opts.lambdaCe : 1;
+  const ld = opts.loss === 'dicece' || opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaDice : 1;
+  const lf = opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaFocal : 1;
+  for (let c = 0; c < C; c++) {
+    const elems = acc.classElems[c]!;
+    const count = tg.kind === 'index' ? elems : acc.chanT[c]!;
+    const hasCe = tg.kind !== 'probability' && elems > 0;
+    const ceH = hasCe ? acc.classNll[c]! / elems : null;
+    const ceS = hasCe ? smoothMix(acc.classNll[c]!, acc.classSmooth[c]!, eps, C) / elems : null;
+    const ceShare = ce !== null ? crossEntropyClassShare(acc, opts, eps, ceKind, c) : null;
+    const diceShare = ov ? ov.classShare(c) : null;
+    const focalShare = hasF ? focalClassShare(acc.focalH, opts, lg.B, C, lg.S, rank, c) : null;
+    perClass.push({
+      class: c,
+      count,
+      ceHard: ceH,
+      ceSmoothed: ceS,
+      diceHard: ov ? ov.classMean(c) : null,
+      diceSmoothed: ovS ? ovS.classMean(c) : null,
+      focalHard: hasF ? focalClassMean(acc.focalH, opts, lg.B, C, lg.S, c) : null,
+      focalSmoothed: hasF ? focalClassMean(acc.focalS, opts, lg.B, C, lg.S, c) : null,
+      contribution: {
+        total: (ceShare === null ? 0 : lc * ceShare) + (diceShare === null ? 0 : ld * diceShare) + (focalShare === null ? 0 : lf * focalShare),
+        ce: ceShare === null ? null : lc * ceShare,
+        dice: diceShare === null ? null : ld * diceShare,
+        focal: focalShare === null ? null : lf * focalShare,
+      },
+    });
+  }
+  return perClass;
+}
+
+/** The report's warnings: never silently turn bad input into a number. */
+function reportWarnings(pair: PreparedPair, acc: Accumulators, perClass: ClassReport[] | null, loss: LossTriple, hard: LossTriple): EngineWarning[] {
+  const { logits: lg, target: tg, opts } = pair;
+  const C = lg.C;
+  const eps = opts.labelSmoothing;
+  const warnings: EngineWarning[] = [];
   if (acc.nanLogits) warnings.push({ code: 'nan-in-logits', message: `${acc.nanLogits} NaN value(s) in the logits: the losses are NaN` });
   if (acc.infLogits) warnings.push({ code: 'inf-in-logits', message: `${acc.infLogits} infinite value(s) in the logits` });
   if (tg.nanCount) warnings.push({ code: 'nan-in-target', message: `${tg.nanCount} NaN value(s) in the target` });
@@ -359,28 +404,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   warnings.push(...edgeWarnings({ opts, C, acc, targetKind: tg.kind, loss, hard }));
   if (pair.sequence) warnings.push(...sequenceWarnings(pair.sequence));
   warnings.push(...familyWarnings(pair.given, C));
-
-  return {
-    loss,
-    hard,
-    smoothed,
-    perClass,
-    confusion,
-    calibration,
-    floor,
-    floorCase: floorKind,
-    topConfusions: C > 1 && tg.kind !== 'probability' ? topConfusions(acc) : null,
-    config: { ...pair.given, weight: pair.given.weight ? [...pair.given.weight] : null },
-    numClasses: C,
-    logitsShape: pair.sequence ? [...pair.sequence.logitsShape] : [...lg.shape],
-    targetShape: pair.sequence ? [...pair.sequence.targetShape] : [...tg.shape],
-    targetKind: tg.kind,
-    // the shift's unlabelled last positions are not elements of the sliced pair
-    elements: acc.elements - (pair.sequence?.layout.dropped ?? 0),
-    sequence: pair.sequence ? sequenceReport(pair.sequence.layout, acc, tg.labels, opts.ignoreIndex, eps) : null,
-    kept: tg.kind === 'index' ? acc.kept : acc.elements,
-    warnings,
-  };
+  return warnings;
 }
 
 function confusionOf(acc: Accumulators, tg: PreparedTarget): ConfusionMatrix | null {
