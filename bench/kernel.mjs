@@ -1,11 +1,12 @@
-// Dev-time measurement (Node, not part of the engine): the WebAssembly block kernel against the JS loops it
+// Dev-time measurement: the WebAssembly softmax block kernel (src/engine/wasm) against the JS loops it
 // replaces, in CPU time (process.cpuUsage, best of N: the machine may be shared).
 //   npm run bench -- --only W1 (once, to generate bench/data/seg96_*.npy), then
-//   node --import tsx src/engine/wasm/measure.mjs [reps=7] [--pass-only] [--root DIR]
+//   node --import tsx bench/kernel.mjs [reps=7] [--pass-only] [--root DIR]
 // Prints: the exp and the log alone; the block preparation (row maximum, Σx, NaN/Inf counts, exp and its
 // sum, lse and 1/Σ) on W1's blocks; and the whole single-thread fused pass (`accumulateAll`) on W1
 // (2×14×96³ float32, int64 labels) for DiceCE softmax ε 0.1, the same weighted, CE only, and W4 (DiceCE with
-// the default 16-value ε sweep grid), each with the largest relative difference between the two passes' sums.
+// the default 16-value ε sweep grid), and W3 (4096×1000 CE rows) when its files exist, each with the largest
+// relative difference between the two passes' sums.
 // --root measures another checkout's engine (e.g. `git archive` of an earlier commit; whole pass only).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const rootAt = args.indexOf('--root');
-const here = fileURLToPath(new URL('../../..', import.meta.url));
+const here = fileURLToPath(new URL('..', import.meta.url));
 const root = rootAt >= 0 ? resolve(args[rootAt + 1]) : here;
 const passOnly = args.includes('--pass-only') || rootAt >= 0;
 const reps = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--root') ?? 7);
