@@ -11,6 +11,7 @@ import { accumulateBlocked, newAccumulators, type Accumulators } from '../../src
 import { preparePair, accumulateConfig, sweepGrid } from '../../src/engine/report';
 import { resolveOptions, Tensor, type LossOptions } from '../../src/engine/index';
 import { softmaxBlockKernel, setWasmKernel, wasmKernelActive, wasmSimdSupported, WASM_MAX_CLASSES, WASM_POS_MAX_CLASSES } from '../../src/engine/wasm/softmaxBlock';
+import { DICE_SLOT } from '../../src/engine/wasm/softmaxBlockLayout';
 import { repoRoot } from './helpers/paths';
 import { normal, oneHot, randomLabels, randomLogits, randomProbs, rng } from './helpers/random';
 
@@ -361,8 +362,21 @@ function referenceDice(k: ReturnType<typeof softmaxBlockKernel> & object, C: num
       const u = p - t;
       const v = invC - t;
       const o = squared ? 2 : 1;
-      const add = [p, p * t, t, Math.abs(p) ** o, Math.abs(ys) ** o, Math.abs(p - ys) ** o, u * u, v, u * v, v * v, t * v];
-      for (let j = 0; j < 11; j++) sums[c * 11 + j]! += add[j]!;
+      const D = DICE_SLOT;
+      const add: [number, number][] = [
+        [D.predSum, p],
+        [D.overlapSum, p * t],
+        [D.targetSum, t],
+        [D.predPow, Math.abs(p) ** o],
+        [D.smoothTargetPow, Math.abs(ys) ** o],
+        [D.smoothDiffPow, Math.abs(p - ys) ** o],
+        [D.errorSq, u * u],
+        [D.shiftSum, v],
+        [D.errorShift, u * v],
+        [D.shiftSq, v * v],
+        [D.targetShift, t * v],
+      ];
+      for (const [j, a] of add) sums[c * 11 + j]! += a;
       const f = Math.floor(u * (t ? invStep / (invC - 1) : C * invStep)) + 1;
       const j = c * K1 + (f <= 0 ? 0 : f < K ? f : K);
       su[j]! += t ? -u : u;
@@ -402,10 +416,11 @@ test('kernel Dice sums for class-index targets = a JS reference (softmax; plain,
           worst = Math.max(worst, d);
           assert.ok(d <= 1e-13, `${what}: kernel ${a}, reference ${b} (n ${n}, squared ${squared}, ${sweep})`);
         };
-        const slots = [0, 1, 2, 3, 4, 5];
-        if (squared) slots.push(6);
-        if (sweep !== 'none') slots.push(7);
-        if (sweep === 'moments') slots.push(8, 9, 10);
+        const D = DICE_SLOT;
+        const slots: number[] = [D.predSum, D.overlapSum, D.targetSum, D.predPow, D.smoothTargetPow, D.smoothDiffPow];
+        if (squared) slots.push(D.errorSq);
+        if (sweep !== 'none') slots.push(D.shiftSum);
+        if (sweep === 'moments') slots.push(D.errorShift, D.shiftSq, D.targetShift);
         for (let c = 0; c < C; c++) {
           for (const j of slots) {
             const o = 2 * (c * k.diceSlots + j);
