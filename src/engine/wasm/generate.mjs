@@ -24,6 +24,8 @@ import {
   CLASS_FIRST,
   CLASS_RECORD,
   CLASS_RECORD_SLOTS,
+  DICE_CONSTANT,
+  DICE_CONSTANT_SLOTS,
   DICE_SLOT,
   DICE_SLOTS,
   FOCAL_SLOT,
@@ -107,6 +109,9 @@ export const CALIBRATION_BINS = ${CALIBRATION_BINS};
 /** f64x2 slots per class of the Dice sums (class k's slot s: float64 2·(k·DICE_SLOTS + s) and the next, two lane sums). */
 export const DICE_SLOTS = ${DICE_SLOTS};
 ${slotTable('DICE_SLOT', 'The per-class Dice sums (p softmax probability, t hard target, y_s smoothed target, o = 2 with squaredPred else 1, u = p − t, v = 1/C − t).', DICE_SLOT)}
+${slotTable('DICE_CONSTANT', 'The float64 constants the Dice sums read, written by the caller before each call.', DICE_CONSTANT)}
+/** Float64 slots of the Dice sums' constants. */
+export const DICE_CONSTANT_SLOTS = ${DICE_CONSTANT_SLOTS};
 /** Copies of the ε-sweep buckets the bucket sums keep (one per lane of each vector of an iteration; added together when read). */
 export const BUCKET_COPIES = ${2 * DICE_U};
 

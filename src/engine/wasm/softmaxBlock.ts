@@ -41,6 +41,8 @@ import {
   CLASS_FIRST,
   CLASS_RECORD,
   CLASS_RECORD_SLOTS,
+  DICE_CONSTANT,
+  DICE_CONSTANT_SLOTS,
   DICE_SLOTS,
   FOCAL_SLOT,
   FOCAL_SLOTS,
@@ -299,7 +301,7 @@ export class SoftmaxBlockKernel {
     o.ex = take(C * s * 8);
     o.yy = take(s * 4);
     o.dice = take(C * this.diceSlots * 16);
-    o.cst = take(64);
+    o.cst = take(DICE_CONSTANT_SLOTS * 8);
     o.bkt = take(bucketSlots * 16 * this.bucketCopies);
     const pc = Math.min(C, WASM_POS_MAX_CLASSES);
     o.pos = take((CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc) * 8);
@@ -332,7 +334,7 @@ export class SoftmaxBlockKernel {
     this.ex = new Float64Array(buf, o.ex, C * s);
     this.yy = new Int32Array(buf, o.yy, s);
     this.diceSums = new Float64Array(buf, o.dice, C * this.diceSlots * 2);
-    this.cstV = new Float64Array(buf, o.cst, 8);
+    this.cstV = new Float64Array(buf, o.cst, DICE_CONSTANT_SLOTS);
     this.bktV = new Float64Array(buf, o.bkt, this.bucketSlots * 2 * this.bucketCopies);
     const pc = Math.min(C, WASM_POS_MAX_CLASSES);
     this.posV = new Float64Array(buf, o.pos, CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc);
@@ -352,12 +354,12 @@ export class SoftmaxBlockKernel {
     this.yy.fill(-2, n, nr);
     const c = this.cstV;
     const invC = 1 / C;
-    c[0] = eps * invC;
-    c[1] = 1 - eps;
-    c[2] = invC;
-    c[5] = scaleOn;
-    c[6] = scaleOff;
-    c[7] = K1 - 1;
+    c[DICE_CONSTANT.offTarget] = eps * invC;
+    c[DICE_CONSTANT.keep] = 1 - eps;
+    c[DICE_CONSTANT.invC] = invC;
+    c[DICE_CONSTANT.scaleOn] = scaleOn;
+    c[DICE_CONSTANT.scaleOff] = scaleOff;
+    c[DICE_CONSTANT.lastBucket] = K1 - 1;
     const f = this.fns;
     const fn = sweep === 'buckets' ? f.diceSumsBuckets : sweep === 'moments' ? f.diceSumsMoments : squared ? f.diceSumsSquared : f.diceSums;
     const o = this.off;

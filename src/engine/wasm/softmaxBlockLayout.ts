@@ -36,6 +36,24 @@ export const DICE_SLOT = {
   targetShift: 10,
 } as const;
 
+/** The float64 constants the Dice sums read, written by the caller before each call. */
+export const DICE_CONSTANT = {
+  /** ε/C: the smoothed target where t = 0 */
+  offTarget: 0,
+  /** 1 − ε */
+  keep: 1,
+  /** 1/C */
+  invC: 2,
+  /** the bucket scale where t = 1: (1/Δ)/(1/C − 1) */
+  scaleOn: 5,
+  /** the bucket scale where t = 0: C/Δ */
+  scaleOff: 6,
+  /** K, the last bucket (K + 1 buckets) */
+  lastBucket: 7,
+} as const;
+
+/** Float64 slots of the Dice sums' constants. */
+export const DICE_CONSTANT_SLOTS = 8;
 /** Copies of the ε-sweep buckets the bucket sums keep (one per lane of each vector of an iteration; added together when read). */
 export const BUCKET_COPIES = 4;
 

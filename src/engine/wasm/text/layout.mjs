@@ -24,6 +24,18 @@ export const DICE_SLOT = {
   shiftSq: [9, 'Σ v², squaredPred with an ε sweep'],
   targetShift: [10, 'Σ t·v, squaredPred with an ε sweep'],
 };
+/** The float64 constants the `diceSums*` functions read (written by the caller before each call; 8 slots). */
+export const DICE_CONSTANT = {
+  offTarget: [0, 'ε/C: the smoothed target where t = 0'],
+  keep: [1, '1 − ε'],
+  invC: [2, '1/C'],
+  scaleOn: [5, 'the bucket scale where t = 1: (1/Δ)/(1/C − 1)'],
+  scaleOff: [6, 'the bucket scale where t = 0: C/Δ'],
+  lastBucket: [7, 'K, the last bucket (K + 1 buckets)'],
+};
+export const DICE_CONSTANT_SLOTS = 8;
+export const DC = Object.fromEntries(Object.entries(DICE_CONSTANT).map(([k, [v]]) => [k, v]));
+
 /** Slots per class of the Dice sums (11 used; even, so that a class's record is whole 32-byte lines). */
 export const DICE_SLOTS = 12;
 export const D = Object.fromEntries(Object.entries(DICE_SLOT).map(([k, [v]]) => [k, v]));

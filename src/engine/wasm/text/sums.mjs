@@ -2,7 +2,7 @@
 // Dice sums (and the ε sweep's), the per-position CE, confusion and calibration sums. Their outputs follow the
 // slot layouts of layout.mjs.
 import { expBody, logBody, times } from './math.mjs';
-import { CALIBRATION_BINS, CALIBRATION_FIRST, CALIBRATION_RECORD_SLOTS, CLASS_FIRST, CLASS_RECORD_SLOTS, D, DICE_SLOTS, F, FOCAL_SLOTS, P, PC, PK } from './layout.mjs';
+import { CALIBRATION_BINS, CALIBRATION_FIRST, CALIBRATION_RECORD_SLOTS, CLASS_FIRST, CLASS_RECORD_SLOTS, D, DC, DICE_SLOTS, F, FOCAL_SLOTS, P, PC, PK } from './layout.mjs';
 
 /**
  * The focal term of a block for class-index targets, sigmoid focal loss with γ = 2 (DiceFocalLoss on a label map
@@ -214,12 +214,12 @@ export function diceSums(name, squared, sweep) {
     (local.set $pad (i64x2.splat (i64.const -2)))
     (local.set $one (f64x2.splat (f64.const 1)))
     (local.set $zero (v128.const i64x2 0 0))
-    (local.set $offYs ${ld(0)})
-    (local.set $omEps ${ld(8)})
-    (local.set $invC ${ld(16)})
-    (local.set $scOn ${ld(40)})
-    (local.set $scOff ${ld(48)})
-    (local.set $kf (f64x2.sub ${ld(56)} (local.get $one)))
+    (local.set $offYs ${ld(8 * DC.offTarget)})
+    (local.set $omEps ${ld(8 * DC.keep)})
+    (local.set $invC ${ld(8 * DC.invC)})
+    (local.set $scOn ${ld(8 * DC.scaleOn)})
+    (local.set $scOff ${ld(8 * DC.scaleOff)})
+    (local.set $kf (f64x2.sub ${ld(8 * DC.lastBucket)} (local.get $one)))
     (local.set $scX (v128.xor (local.get $scOn) (local.get $scOff)))
     (local.set $magic (f64x2.splat (f64.const ${2 ** 52 + 1})))
     (local.set $k (i32.const 0))
