@@ -15,6 +15,7 @@ import type { ComparisonFailure, ComparisonProtocol, ComparisonRequests, Compari
 import { viewSweepGrid } from '../engine/sweepGrid';
 import { pythonName } from '../engine/optionSchema';
 import { findClassNames } from './classNames';
+import type { FailedFiles } from './failedFiles';
 import { Disposable } from './dispose';
 import { comparisonProblem } from './comparisonProblem';
 import { isCancellation, oneLine, type Logger } from './logging';
@@ -45,6 +46,8 @@ export interface ComparisonDeps {
    * that file's lenses use it when the code does not state C.
    */
   onNumClasses(c: number, sourceUri: string): void;
+  /** Files whose read failed in this session (the picker never proposes them as partners). */
+  failedFiles?: FailedFiles;
 }
 
 /** What a panel shows: the pair and the options (keys may be null = "the only tensor"). */
@@ -158,6 +161,8 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
       if ('error' in outcome) {
         if (isCancellation(outcome.error)) throw outcome.error;
         const failure = this.failureOf(outcome.error, outcome.options);
+        const err = outcome.error;
+        if (err instanceof WorkerFailure && err.info.name === 'TensorFileError' && err.info.fileUri) this.deps.failedFiles?.record(err.info.fileUri, failure.problem.message);
         this.deps.logger.warn(`${this.title.slice(6)}: ${failure.problem.message}`);
         const details = errorDetails(outcome.error);
         if (details) this.deps.logger.warn(details);
@@ -174,6 +179,7 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
         `${state.logits.label} ↔ ${state.target.label}: ${state.options.loss}, ε = ${state.options.labelSmoothing}; ` +
           `read ${state.timings.readMs.toFixed(0)} ms, compute ${state.timings.computeMs.toFixed(0)} ms`,
       );
+      this.deps.failedFiles?.clear(state.logits.uri, state.target.uri);
       if (current) {
         this.state = state;
         this.failure = undefined;
