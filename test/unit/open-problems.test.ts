@@ -14,7 +14,7 @@ import { TensorFileError } from '../../src/readers/types';
 import { comparisonProblem } from '../../src/extension/comparisonProblem';
 import { errorDetails, notificationText, oneLine } from '../../src/extension/errorText';
 import { optionsOnReveal } from '../../src/extension/panelOptions';
-import { mergeOptions } from '../../src/extension/settingsModel';
+import { mergeOptions, resolveSettings } from '../../src/extension/settingsModel';
 import { WorkerFailure } from '../../src/extension/workerClient';
 import { causeChain, TensorWorkerService, toWorkerError } from '../../src/worker/service';
 import { fixturesDir } from './helpers/paths';
@@ -109,6 +109,9 @@ test('messages use the Python parameter names, derived from the option schema', 
   assert.equal(p.option, 'to_onehot_y');
   assert.deepEqual(p.fixes.map((f) => [f.label, f.options]), [['Set to_onehot_y = True', { toOnehotY: true }]]);
   assert.equal(notificationText(new WorkerFailure({ name: 'LossInputError', option: 'shiftLabels', message: 'option shiftLabels: needs classAxis -1' }), 'x'), 'option shift labels (causal LM): needs class axis -1');
+  // A bad setting is named by its setting id; the problem itself speaks Python.
+  const { problems } = resolveSettings((k) => (k === 'labelSmoothing' ? 'x' : undefined));
+  assert.deepEqual(problems, [{ setting: 'lossInspector.labelSmoothing', message: 'option label_smoothing: expected a finite number, got "x"' }]);
 });
 
 test('Show details: the chain of causes in words, never a stack', () => {
