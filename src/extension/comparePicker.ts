@@ -23,7 +23,8 @@ import type { PeekResult } from '../readers/peek';
 import type { FailedFiles } from './failedFiles';
 import { FilePeeks } from './filePeeks';
 import { fileCandidateOf, partitionFiles, peekText, relativeDir, rowDescription, shapeText } from './pickRows';
-import type { WorkerClient } from './workerClient';
+import { WorkerFailure, type WorkerClient } from './workerClient';
+import { NOT_A_TENSOR_FILE } from './comparisonProblem';
 
 export interface CompareArgs {
   logits?: string;
@@ -116,7 +117,11 @@ export class CompareFlow {
     try {
       await this.runOrThrow(args ?? {});
     } catch (e) {
-      this.deps.logger.showError(e, 'Compare Losses');
+      // A file that is no tensor file (a Git LFS pointer, a text file): one notification, offering to open it as text.
+      const asText = e instanceof WorkerFailure && e.info.kind && NOT_A_TENSOR_FILE.has(e.info.kind) ? e.info.fileUri : undefined;
+      void this.deps.logger.showError(e, 'Compare Losses', asText ? ['Open as Text'] : []).then((choice) => {
+        if (asText && choice === 'Open as Text') void vscode.commands.executeCommand('vscode.openWith', vscode.Uri.parse(asText, true), 'default');
+      });
     }
   }
 

@@ -81,7 +81,7 @@ export class TensorWorkerService {
   }
 
   async list(p: WorkerRequestMap['list']['params'], progress: ProgressFn, signal?: AbortSignal): Promise<WorkerRequestMap['list']['result']> {
-    const { entry, readMs } = await this.load(p.file, p.limits, progress, new Set([p.file.uri]));
+    const { entry, readMs } = await this.load(p.file, p.limits, progress, new Set([p.file.uri])).catch((e: unknown) => rethrowFor(p.file.uri, e));
     throwIfCancelled(signal);
     return {
       format: entry.file.format,

@@ -164,6 +164,12 @@ test('the worker names the file of a pair that failed to read', async () => {
   );
   assert.equal(err.kind, 'git-lfs-pointer');
   assert.equal(err.fileUri, 'file:///x/seg.pt');
+  // Listing a file's tensors (the picker's key step) names it too.
+  const listed = await w.list({ file: src('lfs', 'seg.pt').file }, () => undefined).then(
+    () => assert.fail('an LFS pointer must not list'),
+    (e: unknown) => toWorkerError(e),
+  );
+  assert.deepEqual([listed.kind, listed.fileUri], ['git-lfs-pointer', 'file:///x/seg.pt']);
 });
 
 test('options belong to a panel: a shown pair keeps its edits; only explicit options reach it', () => {
