@@ -5,6 +5,7 @@
  * which files the problem is about. Pure (no vscode): unit-tested.
  */
 import { inPythonNames } from '../engine/optionSchema';
+import { oneLine as plainLine } from '../protocol/errorLine';
 import { WorkerFailure } from './workerClient';
 
 /**
@@ -12,8 +13,7 @@ import { WorkerFailure } from './workerClient';
  * with options by their Python names (`to_onehot_y`, never the engine's `toOnehotY`).
  */
 export function oneLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return inPythonNames(m.replace(/\s*\n\s*/g, ' ').trim()) || (e instanceof Error ? e.name : 'unknown error');
+  return inPythonNames(plainLine(e));
 }
 
 /**

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeReportAndSweep, resolveOptions, type LossOptions, type Tensor } from '../../src/engine/index';
 import { readTensorFile } from '../../src/readers/index';
-import type { ComparisonFailure, ComparisonState, TensorRef } from '../../src/protocol/messages';
+import type { ComparisonFailure, ComparisonState, LabeledTensorRef } from '../../src/protocol/messages';
 import { comparisonProblem } from '../../src/extension/comparisonProblem';
 import { WorkerFailure } from '../../src/extension/workerClient';
 import { TensorWorkerService, toWorkerError } from '../../src/worker/service';
@@ -26,7 +26,7 @@ function load(path: string): Tensor {
   return readTensorFile(new Uint8Array(readFileSync(path)), path).tensors[0]!.tensor;
 }
 const voidPair = { logits: load(join(openDir, 'void255', 'logits.npy')), target: load(join(openDir, 'void255', 'labels.npy')) };
-const ref = (uri: string, label: string): TensorRef => ({ uri, key: '', label });
+const ref = (uri: string, label: string): LabeledTensorRef => ({ uri, key: '', label });
 const VOID_REFS = { logits: ref('file:///w/void255/logits.npy', 'logits.npy'), target: ref('file:///w/void255/labels.npy', 'labels.npy') };
 const SAMPLE_REFS = { logits: ref('file:///w/sample/logits.npy', 'logits.npy'), target: ref('file:///w/sample/labels.npy', 'labels.npy') };
 

@@ -3,7 +3,7 @@
  * and the slice viewer, renders every `init`/`update` state into all of them, sends recomputes when an
  * option changes, and persists `{view, logits, target, options}` for the panel serializer.
  */
-import { isComparisonFailure, type ComparisonFailure, type ComparisonProtocol, type ComparisonState, type PersistedComparison, type ProblemFix, type TensorRef } from '../../src/protocol/messages';
+import { isComparisonFailure, type ComparisonFailure, type ComparisonProtocol, type ComparisonState, type PersistedComparison, type ProblemFix, type LabeledTensorRef } from '../../src/protocol/messages';
 import type { LossOptions } from '../../src/engine/types';
 import type { ComparisonClient, PushMessage } from '../common/client';
 import type { VsCodeApi } from '../common/vscodeApi';
@@ -122,7 +122,7 @@ export class ComparisonApp {
     this.laidOut = true;
   }
 
-  private showPair(logits: TensorRef, target: TensorRef): void {
+  private showPair(logits: LabeledTensorRef, target: LabeledTensorRef): void {
     replaceChildren(
       this.pair,
       el('span', { class: 'tensor-label', testid: 'pair-logits', text: logits.label, title: logits.uri }),
