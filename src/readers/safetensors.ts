@@ -36,7 +36,7 @@ export function looksLikeSafetensors(bytes: Uint8Array): boolean {
   return bytes.length >= 10 && bytes[8] === 0x7b; // '{'
 }
 
-interface Pending {
+export interface Pending {
   name: string;
   stDtype: string;
   dtype: DType;
@@ -168,7 +168,7 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   return { format: 'safetensors', tensors, nonTensors: [], info };
 }
 
-function parseEntry(name: string, spec: unknown, fileName: string): Pending {
+export function parseEntry(name: string, spec: unknown, fileName: string): Pending {
   const bad = (problem: string): never => fail('bad-header', fileName, `tensor '${name}': ${problem}`);
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return bad('entry is not an object');
   const { dtype: stDtype, shape, data_offsets: offsets } = spec as Record<string, unknown>;

@@ -10,6 +10,7 @@
  * may precede it; `cancel {id}` stops a request (the worker checks between reading and computing, and the
  * engine's pool drops the ranges it has not started) without touching the cache.
  */
+import type { VoidLabel } from '../engine/voidLabels';
 import type { LossOptions, Report, EpsSweep } from '../engine/types';
 import type { DType } from '../engine/tensor';
 import type { HeatmapData, HeatmapRequest, SliceData, SliceRequest, TensorFileState } from '../protocol/messages';
@@ -106,6 +107,12 @@ export interface WorkerError {
   /** TensorFileError's kind or LossInputError's option. */
   kind?: string;
   option?: string;
+  /** The file (URI string) whose reading failed, when the error is about one file of a pair. */
+  fileUri?: string;
+  /** For a class-index target with values outside [0, C): its void label, if it has one (voidLabels.ts). */
+  voidLabel?: VoidLabel;
+  /** The chain of causes (`Error.cause`), each one line, outermost first after `message`. */
+  causes?: string[];
   stack?: string;
 }
 

@@ -56,6 +56,7 @@ class TestHost extends WebviewHost<TensorFileProtocol> {
             reject(new Error('quiet'));
           });
         }),
+      openAsText: () => ({}),
       compareWith: () => {
         throw new Error('no pair here');
       },
@@ -141,6 +142,7 @@ test('each view is held to its own protocol (checked by the type checker)', () =
         slice: () => Promise.reject(new Error('unused')),
         copy: () => ({}),
         save: () => ({ saved: false }),
+        openAsText: () => ({}),
       };
     }
   }

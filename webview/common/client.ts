@@ -34,6 +34,7 @@ export const DEFAULT_TIMEOUTS: Readonly<Record<RequestMethod, number>> = {
   copy: 15_000,
   save: 0,
   compareWith: 0,
+  openAsText: 15_000,
 };
 
 /**
