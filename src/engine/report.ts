@@ -20,6 +20,7 @@ import {
 } from './finalize';
 import { edgeWarnings } from './edgeWarnings';
 import { floorCase, labelSmoothingFloorOf } from './floor';
+import { multiLabelReport, multiLabelWarning } from './multiLabel';
 import { sequencePair, type SequenceLayout } from './sequence';
 import { sequenceReport, sequenceWarnings } from './sequenceReport';
 import { topConfusions } from './vocabulary';
@@ -356,6 +357,8 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     for (let i = 0; i < acc.sp.length && !outside; i++) if (acc.sPo[i]! !== acc.sp[i]!) outside = true;
     if (outside) warnings.push({ code: 'dice-on-raw-values', message: 'Dice without softmax or sigmoid runs on values outside [0, 1]: these look like raw logits' });
   }
+  const multiLabel = multiLabelReport(lg, tg, opts);
+  if (multiLabel) warnings.push(multiLabelWarning(multiLabel, opts));
   warnings.push(...edgeWarnings({ opts, C, acc, targetKind: tg.kind, loss, hard }));
   if (pair.sequence) warnings.push(...sequenceWarnings(pair.sequence));
   warnings.push(...familyWarnings(pair.given, C));
@@ -379,6 +382,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     elements: acc.elements - (pair.sequence?.layout.dropped ?? 0),
     sequence: pair.sequence ? sequenceReport(pair.sequence.layout, acc, tg.labels, opts.ignoreIndex, eps) : null,
     kept: tg.kind === 'index' ? acc.kept : acc.elements,
+    multiLabel,
     warnings,
   };
 }

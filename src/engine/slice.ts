@@ -5,10 +5,13 @@
  * Per-voxel loss: torch's unweighted per-element CE, `(1−ε)·(−log q_y) + (ε/C)·Σ_k(−log q_k)` for index
  * targets (ε = 0 in `hard` mode, the configured ε in `smoothed` mode; 0 and target −1 where ignored),
  * `−Σ_k y'_k log q_k` for float targets, and BCE-with-logits for one channel.
+ * A multi-label target (channels summing above 1 somewhere) also sends each channel's region and its per-channel
+ * prediction (sigmoid > 0.5) as planes: its argmax would show an overlap as one region and background as the first.
  * Plane: with three spatial axes, `axis` is held at `index` and the other two (in order) are rows × columns;
  * with two, the image itself; with one, a single row.
  */
 import { LossInputError, fmtShape } from './errors';
+import { multiLabelStats } from './multiLabel';
 import { preparePair, type PreparedPair } from './report';
 import type { Tensor } from './tensor';
 import type { LossOptions, SliceData, SliceRequest } from './types';
@@ -58,6 +61,9 @@ export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest): Sli
   const ce = new Float32Array(n);
   const x = lg.data;
   const lq = new Float64Array(C);
+  const multi = multiLabelStats(tg, B, C, S) !== null;
+  const targetRegions = multi ? new Uint8Array(C * n) : null;
+  const predictionRegions = multi ? new Uint8Array(C * n) : null;
   let ceMax = 0;
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
@@ -105,6 +111,8 @@ export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest): Sli
             best = tv;
             y = k;
           }
+          if (targetRegions && tv > 0.5) targetRegions[k * n + r * width + c] = 1;
+          if (predictionRegions && x[base + k * S]! > 0) predictionRegions[k * n + r * width + c] = 1;
         }
       }
       target[o] = y;
@@ -113,5 +121,5 @@ export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest): Sli
       if (loss > ceMax) ceMax = loss;
     }
   }
-  return { request: req, width, height, target, prediction, ce, ceMax };
+  return { request: req, width, height, target, prediction, ce, ceMax, targetRegions, predictionRegions };
 }
