@@ -17,6 +17,7 @@ import { Placeholder } from '../common/placeholder';
 import { ChartsView } from './charts';
 import { ClassTableView } from './classTable';
 import { InspectBanner } from './inspectBanner';
+import { MultiLabelNote } from './multiLabelNote';
 import { OptionsPanel } from './optionsPanel';
 import { SliceViewer } from './sliceViewer';
 import { SummaryView } from './summary';
@@ -38,6 +39,7 @@ export class ComparisonApp {
   private readonly timings = el('span', { class: 'timings muted', testid: 'timings' });
   private readonly banner = new InspectBanner();
   private readonly summary = new SummaryView();
+  private readonly multiLabel = new MultiLabelNote();
   private readonly table: ClassTableView;
   private readonly charts = new ChartsView();
   private readonly slices: SliceViewer;
@@ -103,7 +105,7 @@ export class ComparisonApp {
       this.notices.element,
       el('div', { class: 'layout' }, el('aside', { class: 'sidebar' }, details), this.content),
     );
-    replaceChildren(this.content, this.banner.element, this.summary.element, this.table.element, this.charts.element, this.slices.element);
+    replaceChildren(this.content, this.banner.element, this.summary.element, this.multiLabel.element, this.table.element, this.charts.element, this.slices.element);
   }
 
   private show(state: ComparisonState, initial: boolean): void {
@@ -119,6 +121,7 @@ export class ComparisonApp {
     this.options.setOptions(state.options, initial);
     this.banner.render(state.inspect);
     this.summary.render(state);
+    this.multiLabel.render(state.report);
     this.table.render(state);
     this.charts.render(state, this.theme);
     this.slices.render(state);
