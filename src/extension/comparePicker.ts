@@ -245,7 +245,7 @@ export class CompareFlow {
   private async list(side: Side): Promise<TensorListing> {
     if (side.listing) return side.listing;
     const name = baseName(side.uri.path);
-    side.listing = await runJob({ title: `Loss Inspector: reading ${name}`, delayMs: 300 }, (call) =>
+    side.listing = await runJob({ title: `Loss Inspector: reading ${name}` }, (call) =>
       this.deps.worker.list(side.uri.toString(), this.deps.settings.limits, call),
     );
     return side.listing;

@@ -141,11 +141,11 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
    * rejects (after telling the user) when it failed or was cancelled. With `replyOnly` (the webview's own
    * recompute request) the state goes back only in the response, not also as an `update`.
    */
-  async compute(options: LossOptions, why: 'open' | 'recompute' | 'restore', replyOnly = false): Promise<ComparisonState> {
+  async compute(options: LossOptions, why: 'open' | 'recompute' | 'restore', replyOnly = false, signal?: AbortSignal): Promise<ComparisonState> {
     const gen = ++this.generation;
     this.setBusy(+1, why === 'recompute' ? 'Recomputing…' : 'Reading and computing…');
     try {
-      const { state, fixes } = await this.computeWithFixes(options, why);
+      const { state, fixes } = await this.computeWithFixes(options, why, signal);
       if (state.inspect) this.deps.onNumClasses(state.report.numClasses, state.inspect.sourceUri);
       this.deps.logger.info(
         `${state.logits.label} ↔ ${state.target.label}: ${state.options.loss}, ε = ${state.options.labelSmoothing}; ` +
@@ -177,14 +177,14 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
    * "set to_onehot_y"), and the caller did not ask for that option explicitly, the flip is applied and said
    * in a notice — the comparison opens with the options shown and editable, rather than not at all.
    */
-  private async computeWithFixes(options: LossOptions, why: 'open' | 'recompute' | 'restore'): Promise<{ state: ComparisonState; fixes: string[] }> {
+  private async computeWithFixes(options: LossOptions, why: 'open' | 'recompute' | 'restore', signal?: AbortSignal): Promise<{ state: ComparisonState; fixes: string[] }> {
     const fixes: string[] = [];
     const tried = new Set<string>();
     let opts = options;
     for (;;) {
       try {
         const state = await runJob(
-          { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, delayMs: why === 'recompute' ? 400 : 250 },
+          { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, ...(signal ? { signal } : {}) },
           (call) =>
             computeComparison(this.deps, { ...this.request, options: opts }, {
               ...call,
@@ -243,12 +243,13 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
 
   protected handlers(): RequestHandlers<ComparisonRequests> {
     return {
-      recompute: async ({ options }) => {
+      recompute: async ({ options }, { signal }) => {
         const base = this.state?.options ?? this.request.options;
         const merged = mergeOptions(base, options);
         // An option the user sets here answers the Inspect note about it.
         if (this.request.inspect) this.request = { ...this.request, inspect: caveatsAfterEdit(this.request.inspect, base, merged) };
-        return this.compute(merged, 'recompute', true);
+        // a newer recompute from the view aborts this one: the worker stops its job
+        return this.compute(merged, 'recompute', true, signal);
       },
       slice: async (request, { signal }) => {
         const s = this.state;

@@ -33,6 +33,8 @@ export class ComparisonApp {
   private state: ComparisonState | null = null;
   private theme: Theme = readTheme();
   private recomputeSeq = 0;
+  /** The recompute in flight: a newer one aborts it (the host then stops its job in the worker). */
+  private recomputeAbort: AbortController | null = null;
   private readonly busy = new BusyIndicator();
   private readonly notices = new Notices();
   private readonly pair = el('p', { class: 'pair', testid: 'pair' });
@@ -123,19 +125,28 @@ export class ComparisonApp {
     this.summary.render(state);
     this.multiLabel.render(state.report);
     this.table.render(state);
-    this.charts.render(state, this.theme);
     this.slices.render(state);
-    this.root.dataset.rendered = String(Number(this.root.dataset.rendered ?? 0) + 1);
+    // The numbers paint first; the charts (Chart.js, the slowest part of a render) follow in the next frame.
+    // `data-rendered` counts states rendered in full.
+    requestAnimationFrame(() => {
+      if (this.state !== state) return; // a newer state renders instead
+      this.charts.render(state, this.theme);
+      this.root.dataset.rendered = String(Number(this.root.dataset.rendered ?? 0) + 1);
+    });
     this.api.setState({ view: 'comparison', logits: state.logits, target: state.target, options: state.options, ...(state.inspect ? { inspect: state.inspect } : {}) });
   }
 
   private async recompute(options: LossOptions): Promise<void> {
     const seq = ++this.recomputeSeq;
+    this.recomputeAbort?.abort();
+    const abort = (this.recomputeAbort = new AbortController());
     try {
-      const state = await this.busy.track(this.client.request('recompute', { options }), 'Recomputing…');
+      const state = await this.busy.track(this.client.request('recompute', { options }, undefined, abort.signal), 'Recomputing…');
       if (seq === this.recomputeSeq) this.show(state, false);
     } catch (e) {
       if (seq === this.recomputeSeq) this.options.showError(e instanceof Error ? e.message : String(e));
+    } finally {
+      if (this.recomputeAbort === abort) this.recomputeAbort = null;
     }
   }
 
