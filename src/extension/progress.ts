@@ -3,10 +3,11 @@
  *
  * - After `delayMs` (default {@link PROGRESS_DELAY_MS}, 500 ms) a status-bar progress shows the title: VS Code
  *   removes it within ~150 ms of the job settling, so it never outlives the result.
- * - After {@link NOTIFY_AFTER_MS} (2 s) a cancellable notification joins it, for the long reads worth cancelling.
- *   Not earlier: a progress notification that an extension opens stays at least 800 ms on screen (VS Code's
- *   minimum for notifications without a delay, which the extension API cannot pass), so one opened after 500 ms
- *   outlived every result that took between 0.5 and 1.3 s — a recompute's toast stayed after the numbers changed.
+ * - After {@link NOTIFY_AFTER_MS} (10 s: a read of several GB) a cancellable notification joins it. Not earlier: a
+ *   progress notification that an extension opens stays at least 800 ms on screen (VS Code's minimum for
+ *   notifications without a delay, which the extension API cannot pass), so one opened after 500 ms outlived every
+ *   result that took between 0.5 and 1.3 s — a recompute's toast stayed after the numbers changed. Shorter work shows
+ *   its progress in its own view too (the views' busy line).
  * Cancelling the notification aborts the job's signal (the worker client sends `cancel`; the worker stops the job
  * and keeps its cache, see workerClient.ts).
  */
@@ -16,7 +17,7 @@ import type { CallOptions } from './workerClient';
 /** Work shorter than this shows no progress outside its view. */
 export const PROGRESS_DELAY_MS = 500;
 /** Work longer than this also gets a cancellable notification. */
-export const NOTIFY_AFTER_MS = 2000;
+export const NOTIFY_AFTER_MS = 10_000;
 
 export interface JobOptions {
   title: string;
