@@ -24,7 +24,7 @@ import { RequestChannel } from '../protocol/channel';
 import type {
   CacheInfo, FileSource, ReportResult, TensorListing, WorkerError, WorkerInit, WorkerMethod, WorkerRequestMap,
 } from '../worker/protocol';
-import type { TensorSpec } from './tensorSpec';
+import type { TensorRef } from '../readers/tensorRef';
 
 /** How the host reaches files: vscode.workspace.fs in the extension, node:fs in tests. */
 export interface FileAccess {
@@ -71,8 +71,8 @@ export class WorkerFailure extends Error {
 }
 
 export interface ReportParams {
-  logits: TensorSpec;
-  target: TensorSpec;
+  logits: TensorRef;
+  target: TensorRef;
   options: LossOptions;
   sweepEps: number[] | null;
   limits?: Partial<ReadLimits>;
@@ -115,7 +115,7 @@ export class WorkerClient {
     );
   }
 
-  slice(p: { logits: TensorSpec; target: TensorSpec; options: LossOptions; request: SliceRequest; limits?: Partial<ReadLimits> }, o: CallOptions = {}): Promise<SliceData> {
+  slice(p: { logits: TensorRef; target: TensorRef; options: LossOptions; request: SliceRequest; limits?: Partial<ReadLimits> }, o: CallOptions = {}): Promise<SliceData> {
     return this.withFiles(
       [p.logits.uri, p.target.uri],
       ([lf, tf]) => ({
