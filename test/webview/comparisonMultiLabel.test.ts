@@ -137,6 +137,7 @@ describe('comparison webview, multi-label target (Chromium)', () => {
     for (let k = 0; k < C; k++) assert.notDeepEqual(centre, [...classColor(k)]);
     assert.notDeepEqual(centre, bg);
     assert.equal(await v.page.textContent('[data-testid="slice-viewer"] .slice-panel:nth-child(2) figcaption'), 'Prediction (sigmoid > 0.5 per channel)');
+    await v.screenshot('comparison-multi-label');
   });
 
   test('an ordinary label map: no note, the argmax drawn as before', async () => {
