@@ -3,8 +3,9 @@
  * .vsix) on a 2×14×96³ pair generated here (float32 logits, a 94.5 MiB .npy, and int64 labels): pick → per-class
  * table, ε change → table, the 94.5 MiB .npy → statistics in the tensor editor, and the extension's activation
  * time as VS Code reports it (Developer: Show Running Extensions). Each is one warm-up, then the median of 5 with
- * the worker running ("warm worker"; every pick opens a fresh panel, and the .npy's mtime is bumped before each
- * open so that the worker reads it again). The figures go to `.test-artifacts/e2e/timings.json` and are printed;
+ * the worker running ("warm worker": every pick opens a fresh panel on the pair the worker still holds — the
+ * first, cold pick is recorded on its own — and the .npy's mtime is bumped before each tensor-editor open so that
+ * the worker reads it again). The figures go to `.test-artifacts/e2e/timings.json` and are printed;
  * the targets (700, 300, 700, 50 ms) are recorded beside them, not asserted: wall-clock time depends on the machine.
  * What is asserted: every step reaches its result, and no progress notification is left once a result shows.
  */
@@ -176,6 +177,8 @@ test('latency on a 2×14×96³ pair: pick → table, ε → table, 94.5 MiB .npy
       frame = await sc.step(`pick ${rep}: the per-class table shows class ${C - 1}`, () => frameWith(page, `[data-testid="class-row-${C - 1}"]`));
       const ms = Date.now() - t0;
       if (rep > 0) pick.push(ms);
+      // the warm-up pick is the first read of the pair (the worker then keeps it while a view uses it, and 20 s after)
+      else recordMetric('latency: pick → per-class table, first pick (reads the pair)', ms, 'ms');
       assert.deepEqual(await ourProgressToasts(page), [], `pick ${rep}: no progress notification outlives the result`);
       if (rep < REPS) await closeAllEditors(page);
     }
