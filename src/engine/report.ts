@@ -20,6 +20,7 @@ import {
 } from './finalize';
 import { edgeWarnings } from './edgeWarnings';
 import { floorCase, labelSmoothingFloorOf } from './floor';
+import { multiLabelReport, multiLabelWarning } from './multiLabel';
 import { sequencePair, type SequenceLayout } from './sequence';
 import { sequenceReport, sequenceWarnings } from './sequenceReport';
 import { topConfusions } from './vocabulary';
@@ -31,7 +32,7 @@ import { focalPlan, GAMMA_SWEEP_STEP, hasFocal } from './focalSums';
 import { focalClassMean, focalClassShare, focalFromSums, focalSweep, generalizedDice, tverskyValues } from './families';
 import { familyWarnings, hasOverlap, overlapKind } from './familyRules';
 import type { Tensor } from './tensor';
-import type { Calibration, ClassReport, ConfusionMatrix, EngineWarning, EpsSweep, GammaSweep, LossOptions, LossTriple, Report } from './types';
+import type { Calibration, ClassReport, ConfusionMatrix, EngineWarning, EpsSweep, GammaSweep, LossOptions, LossTriple, MultiLabelReport, Report } from './types';
 import { lossLabel } from './optionSchema';
 
 export interface PreparedPair {
@@ -282,7 +283,8 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const floor = labelSmoothingFloorOf(floorIn, eps);
   const floorKind = floorCase(floorIn);
 
-  const warnings = reportWarnings(pair, acc, perClass, loss, hard);
+  const multiLabel = multiLabelReport(lg, tg, opts);
+  const warnings = reportWarnings(pair, acc, perClass, loss, hard, multiLabel);
 
   return {
     loss,
@@ -303,6 +305,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
     elements: acc.elements - (pair.sequence?.layout.dropped ?? 0),
     sequence: pair.sequence ? sequenceReport(pair.sequence.layout, acc, tg.labels, opts.ignoreIndex, eps) : null,
     kept: tg.kind === 'index' ? acc.kept : acc.elements,
+    multiLabel,
     warnings,
   };
 }
@@ -357,7 +360,14 @@ function perClassOf(pair: PreparedPair, acc: Accumulators, terms: ReportTerms): 
 }
 
 /** The report's warnings: never silently turn bad input into a number. */
-function reportWarnings(pair: PreparedPair, acc: Accumulators, perClass: ClassReport[] | null, loss: LossTriple, hard: LossTriple): EngineWarning[] {
+function reportWarnings(
+  pair: PreparedPair,
+  acc: Accumulators,
+  perClass: ClassReport[] | null,
+  loss: LossTriple,
+  hard: LossTriple,
+  multiLabel: MultiLabelReport | null,
+): EngineWarning[] {
   const { logits: lg, target: tg, opts } = pair;
   const C = lg.C;
   const eps = opts.labelSmoothing;
@@ -401,6 +411,7 @@ function reportWarnings(pair: PreparedPair, acc: Accumulators, perClass: ClassRe
     for (let i = 0; i < acc.dicePred.length && !outside; i++) if (acc.dicePredPow[i]! !== acc.dicePred[i]!) outside = true;
     if (outside) warnings.push({ code: 'dice-on-raw-values', message: 'Dice without softmax or sigmoid runs on values outside [0, 1]: these look like raw logits' });
   }
+  if (multiLabel) warnings.push(multiLabelWarning(multiLabel, opts));
   warnings.push(...edgeWarnings({ opts, C, acc, targetKind: tg.kind, loss, hard }));
   if (pair.sequence) warnings.push(...sequenceWarnings(pair.sequence));
   warnings.push(...familyWarnings(pair.given, C));

@@ -6,10 +6,13 @@
  * per-element CE, `(1−ε)·(−log q_y) + (ε/C)·Σ_k(−log q_k)` ({@link smoothMix}, as the report mixes its per-class
  * sums) for index targets (ε = 0 in `hard` mode, the configured ε in `smoothed` mode; 0 and target −1 where
  * ignored), `−Σ_k y'_k log q_k` for float targets, and BCE-with-logits ({@link bceWithLogitsTerm}) for one channel.
+ * A multi-label target (channels summing above 1 somewhere) also sends each channel's region and its per-channel
+ * prediction (sigmoid > 0.5) as planes: its argmax would show an overlap as one region and background as the first.
  * Plane: with three spatial axes, `axis` is held at `index` and the other two (in order) are rows × columns;
  * with two, the image itself; with one, a single row.
  */
 import { LossInputError, fmtShape } from './errors';
+import { multiLabelStats } from './multiLabel';
 import { preparePair, type PreparedPair } from './report';
 import { bceWithLogitsTerm, logSoftmaxRow, newRowSoftmax, type RowSoftmax } from './accumulateRows';
 import { smoothMix } from './finalize';
@@ -64,6 +67,9 @@ export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest): Sli
   const prediction = new Int16Array(n);
   const ce = new Float32Array(n);
   const row = newRowSoftmax(C);
+  const multi = multiLabelStats(tg, B, C, S) !== null;
+  const targetRegions = multi ? new Uint8Array(C * n) : null;
+  const predictionRegions = multi ? new Uint8Array(C * n) : null;
   let ceMax = 0;
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
@@ -84,12 +90,13 @@ export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest): Sli
         loss = tg.kind === 'index' ? (y >= 0 ? smoothMix(-row.lq[y]!, row.sumNll, eps, C) : 0) : floatTargetCe(tg, base, S, C, eps, row);
         target[o] = y;
         prediction[o] = row.argmax;
+        if (targetRegions && predictionRegions) markRegions(tg.data!, lg.data, base, S, C, n, o, targetRegions, predictionRegions);
       }
       ce[o] = loss;
       if (loss > ceMax) ceMax = loss;
     }
   }
-  return { request: req, width, height, target, prediction, ce, ceMax };
+  return { request: req, width, height, target, prediction, ce, ceMax, targetRegions, predictionRegions };
 }
 
 /** A class-index target's class at element e (−1 where ignored). */
@@ -117,4 +124,12 @@ function floatTargetCe(tg: PreparedTarget, base: number, S: number, C: number, e
   let loss = 0;
   for (let k = 0; k < C; k++) loss -= ((1 - eps) * tg.data![base + k * S]! + eps / C) * row.lq[k]!;
   return loss;
+}
+
+/** A multi-label position's planes: each channel's target region (> 0.5) and predicted region (logit > 0, sigmoid > 0.5). */
+function markRegions(t: ArrayLike<number>, x: ArrayLike<number>, base: number, S: number, C: number, n: number, o: number, targetRegions: Uint8Array, predictionRegions: Uint8Array): void {
+  for (let k = 0; k < C; k++) {
+    if (t[base + k * S]! > 0.5) targetRegions[k * n + o] = 1;
+    if (x[base + k * S]! > 0) predictionRegions[k * n + o] = 1;
+  }
 }

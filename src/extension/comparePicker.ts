@@ -302,7 +302,7 @@ export class CompareFlow {
     if (side.listing) return side.listing;
     const name = baseName(side.uri.path);
     try {
-      side.listing = await runJob({ title: `Loss Inspector: reading ${name}`, delayMs: 300 }, (call) =>
+      side.listing = await runJob({ title: `Loss Inspector: reading ${name}` }, (call) =>
         this.deps.worker.list(side.uri.toString(), this.deps.settings.limits, call),
       );
     } catch (e) {

@@ -152,11 +152,11 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
    * Rejects only when cancelled. With `replyOnly` (the webview's own recompute request) the outcome goes back
    * only in the response, not also as a push.
    */
-  async compute(options: LossOptions, why: 'open' | 'recompute' | 'restore', replyOnly = false): Promise<ComparisonState | ComparisonFailure> {
+  async compute(options: LossOptions, why: 'open' | 'recompute' | 'restore', replyOnly = false, signal?: AbortSignal): Promise<ComparisonState | ComparisonFailure> {
     const gen = ++this.generation;
     this.setBusy(+1, why === 'recompute' ? 'Recomputing…' : 'Reading and computing…');
     try {
-      const outcome = await this.computeWithFixes(options, why);
+      const outcome = await this.computeWithFixes(options, why, signal);
       const current = gen === this.generation && !this.isDisposed;
       if ('error' in outcome) {
         if (isCancellation(outcome.error)) throw outcome.error;
@@ -219,6 +219,7 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
   private async computeWithFixes(
     options: LossOptions,
     why: 'open' | 'recompute' | 'restore',
+    signal?: AbortSignal,
   ): Promise<{ state: ComparisonState; fixes: string[] } | { error: unknown; options: LossOptions; fixes: string[] }> {
     const fixes: string[] = [];
     const tried = new Set<string>();
@@ -226,7 +227,7 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
     for (;;) {
       try {
         const state = await runJob(
-          { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, delayMs: why === 'recompute' ? 400 : 250 },
+          { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, ...(signal ? { signal } : {}) },
           (call) =>
             computeComparison(this.deps, { ...this.request, options: opts }, {
               ...call,
@@ -296,12 +297,13 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
 
   protected handlers(): RequestHandlers<ComparisonRequests> {
     return {
-      recompute: async ({ options }) => {
+      recompute: async ({ options }, { signal }) => {
         const base = this.state?.options ?? this.request.options;
         const merged = mergeOptions(base, options);
         // An option the user sets here answers the Inspect note about it.
         if (this.request.inspect) this.request = { ...this.request, inspect: caveatsAfterEdit(this.request.inspect, base, merged) };
-        return this.compute(merged, 'recompute', true);
+        // a newer recompute from the view aborts this one: the worker stops its job
+        return this.compute(merged, 'recompute', true, signal);
       },
       slice: async (request, { signal }) => {
         const s = this.state;

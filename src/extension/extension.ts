@@ -34,7 +34,9 @@ export function activate(context: vscode.ExtensionContext): void {
     log: (line) => logger.info(line),
   });
   context.subscriptions.push({ dispose: () => worker.dispose() });
-  const usage = new FileUsage((uris) => void worker.evict(uris).catch(() => undefined));
+  // a file stays cached 20 s after its last view closes: reopening it (or its pair) reads nothing
+  const usage = new FileUsage((uris) => void worker.evict(uris).catch(() => undefined), 20_000);
+  context.subscriptions.push({ dispose: () => usage.dispose() });
 
   /** C of the comparison last opened from each Python file (Inspect), for that file's lenses when its code does not state C. */
   const fileNumClasses = new Map<string, number>();

@@ -111,7 +111,7 @@ class TensorDocument extends Disposable implements vscode.CustomDocument {
         return;
       }
       this.changed.fire({ type: 'busy', busy: true, message: `Reading ${this.name}…` });
-      const state = await runJob({ title: `Loss Inspector: reading ${this.name}`, delayMs: 300, ...(token ? { token } : {}) }, (call) =>
+      const state = await runJob({ title: `Loss Inspector: reading ${this.name}`, ...(token ? { token } : {}) }, (call) =>
         this.deps.worker.describe(this.key, this.deps.settings.limits, {
           ...call,
           onProgress: (m) => {

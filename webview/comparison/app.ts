@@ -17,6 +17,7 @@ import { Placeholder } from '../common/placeholder';
 import { ChartsView } from './charts';
 import { ClassTableView } from './classTable';
 import { InspectBanner } from './inspectBanner';
+import { MultiLabelNote } from './multiLabelNote';
 import { OptionsPanel } from './optionsPanel';
 import { ProblemView } from './problemView';
 import { SliceViewer } from './sliceViewer';
@@ -36,12 +37,15 @@ export class ComparisonApp {
   private laidOut = false;
   private theme: Theme = readTheme();
   private recomputeSeq = 0;
+  /** The recompute in flight: a newer one aborts it (the host then stops its job in the worker). */
+  private recomputeAbort: AbortController | null = null;
   private readonly busy = new BusyIndicator();
   private readonly notices = new Notices();
   private readonly pair = el('p', { class: 'pair', testid: 'pair' });
   private readonly timings = el('span', { class: 'timings muted', testid: 'timings' });
   private readonly banner = new InspectBanner();
   private readonly summary = new SummaryView();
+  private readonly multiLabel = new MultiLabelNote();
   private readonly table: ClassTableView;
   private readonly charts = new ChartsView();
   private readonly slices: SliceViewer;
@@ -116,7 +120,7 @@ export class ComparisonApp {
       this.notices.element,
       el('div', { class: 'layout' }, el('aside', { class: 'sidebar' }, details), this.content),
     );
-    replaceChildren(this.results, this.summary.element, this.table.element, this.charts.element, this.slices.element);
+    replaceChildren(this.results, this.summary.element, this.multiLabel.element, this.table.element, this.charts.element, this.slices.element);
     replaceChildren(this.content, this.banner.element, this.problem.element, this.results);
     this.results.hidden = true;
     this.laidOut = true;
@@ -170,22 +174,32 @@ export class ComparisonApp {
     this.options.setOptions(state.options, initial);
     this.banner.render(state.inspect);
     this.summary.render(state);
+    this.multiLabel.render(state.report);
     this.table.render(state);
-    this.charts.render(state, this.theme);
     this.slices.render(state);
-    this.root.dataset.rendered = String(Number(this.root.dataset.rendered ?? 0) + 1);
+    // The numbers paint first; the charts (Chart.js, the slowest part of a render) follow in the next frame.
+    // `data-rendered` counts states rendered in full.
+    requestAnimationFrame(() => {
+      if (this.state !== state) return; // a newer state renders instead
+      this.charts.render(state, this.theme);
+      this.root.dataset.rendered = String(Number(this.root.dataset.rendered ?? 0) + 1);
+    });
     this.api.setState({ view: 'comparison', logits: state.logits, target: state.target, options: state.options, ...(state.inspect ? { inspect: state.inspect } : {}) });
   }
 
   private async recompute(options: LossOptions): Promise<void> {
     const seq = ++this.recomputeSeq;
+    this.recomputeAbort?.abort();
+    const abort = (this.recomputeAbort = new AbortController());
     try {
-      const outcome = await this.busy.track(this.client.request('recompute', { options }), 'Recomputing…');
+      const outcome = await this.busy.track(this.client.request('recompute', { options }, undefined, abort.signal), 'Recomputing…');
       if (seq !== this.recomputeSeq) return;
       if (isComparisonFailure(outcome)) this.showFailure(outcome);
       else this.show(outcome, false);
     } catch (e) {
       if (seq === this.recomputeSeq) this.options.showError(e instanceof Error ? e.message : String(e));
+    } finally {
+      if (this.recomputeAbort === abort) this.recomputeAbort = null;
     }
   }
 

@@ -175,7 +175,7 @@ export class DebugComparisons extends Disposable {
    */
   private async open(frame: StoppedFrame, logits: string, target: string): Promise<void> {
     const t0 = performance.now();
-    const fetched = await runJob({ title: `Loss Inspector: reading ${logits} and ${target} from the debugger`, delayMs: 300 }, (call) =>
+    const fetched = await runJob({ title: `Loss Inspector: reading ${logits} and ${target} from the debugger` }, (call) =>
       fetchTensors(frame.session, [logits, target], { ...this.fetchOptions(frame), onProgress: call.onProgress, signal: call.signal }),
     );
     const readMs = performance.now() - t0;
