@@ -13,6 +13,7 @@ import * as vscode from 'vscode';
 import type { LossOptions } from '../engine/types';
 import type { ComparisonProtocol, ComparisonRequests, ComparisonState, InspectCaveats, PersistedComparison, TensorRef } from '../protocol/messages';
 import { viewSweepGrid } from '../engine/sweepGrid';
+import { reportForView, type ClassPager } from '../protocol/classPage';
 import { findClassNames } from './classNames';
 import { Disposable } from './dispose';
 import { isCancellation, oneLine, type Logger } from './logging';
@@ -71,8 +72,11 @@ function ref(uri: string, key: string): TensorRef {
   return { uri, key, label: tensorLabel(uri, key === '' ? null : key) };
 }
 
-/** Computes a comparison state in the worker (report + ε sweep, class names, volume info, timings). */
-export async function computeComparison(deps: ComparisonDeps, req: PairRequest, call: CallOptions): Promise<ComparisonState> {
+/**
+ * Computes a comparison state in the worker (report + ε sweep, class names, volume info, timings). With a vocabulary
+ * the state holds the table's selection of classes and `pager` every class (classPage.ts).
+ */
+export async function computeComparison(deps: ComparisonDeps, req: PairRequest, call: CallOptions): Promise<{ state: ComparisonState; pager: ClassPager | null }> {
   const r = await deps.worker.report(
     {
       logits: req.logits,
@@ -86,21 +90,26 @@ export async function computeComparison(deps: ComparisonDeps, req: PairRequest, 
   if (r.sweepError) deps.logger.warn(`ε sweep unavailable: ${r.sweepError}`);
   const classNames = await findClassNames(deps.settings.value.classNames, req.logits.uri, req.target.uri);
   const shape = r.logitsShape;
-  return {
+  const view = reportForView(r.report);
+  const state: ComparisonState = {
     logits: ref(req.logits.uri, r.logitsKey),
     target: ref(req.target.uri, r.targetKey),
     options: req.options,
-    report: r.report,
+    report: view.report,
+    ...(view.table ? { classTable: view.table } : {}),
     sweep: r.sweep,
     classNames,
     volume: shape.length >= 4 ? { batch: shape[0]!, spatial: shape.slice(2) } : null,
     timings: { readMs: r.readMs, computeMs: r.computeMs },
     ...(req.inspect ? { inspect: req.inspect } : {}),
   };
+  return { state, pager: view.pager };
 }
 
 export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
   private state: ComparisonState | undefined;
+  /** Every class of the shown state's report when the state holds only the selection (a vocabulary). */
+  private pager: ClassPager | null = null;
   private request: PairRequest;
   private initSent = false;
   /** The error the view shows instead of numbers (see `block`). */
@@ -145,7 +154,7 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
     const gen = ++this.generation;
     this.setBusy(+1, why === 'recompute' ? 'Recomputing…' : 'Reading and computing…');
     try {
-      const { state, fixes } = await this.computeWithFixes(options, why);
+      const { state, pager, fixes } = await this.computeWithFixes(options, why);
       if (state.inspect) this.deps.onNumClasses(state.report.numClasses, state.inspect.sourceUri);
       this.deps.logger.info(
         `${state.logits.label} ↔ ${state.target.label}: ${state.options.loss}, ε = ${state.options.labelSmoothing}; ` +
@@ -153,6 +162,7 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
       );
       if (gen === this.generation && !this.isDisposed) {
         this.state = state;
+        this.pager = pager;
         this.request = {
           logits: { uri: state.logits.uri, key: state.logits.key },
           target: { uri: state.target.uri, key: state.target.key },
@@ -177,13 +187,13 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
    * "set to_onehot_y"), and the caller did not ask for that option explicitly, the flip is applied and said
    * in a notice — the comparison opens with the options shown and editable, rather than not at all.
    */
-  private async computeWithFixes(options: LossOptions, why: 'open' | 'recompute' | 'restore'): Promise<{ state: ComparisonState; fixes: string[] }> {
+  private async computeWithFixes(options: LossOptions, why: 'open' | 'recompute' | 'restore'): Promise<{ state: ComparisonState; pager: ClassPager | null; fixes: string[] }> {
     const fixes: string[] = [];
     const tried = new Set<string>();
     let opts = options;
     for (;;) {
       try {
-        const state = await runJob(
+        const { state, pager } = await runJob(
           { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, delayMs: why === 'recompute' ? 400 : 250 },
           (call) =>
             computeComparison(this.deps, { ...this.request, options: opts }, {
@@ -194,7 +204,7 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
               },
             }),
         );
-        return { state, fixes };
+        return { state, pager, fixes };
       } catch (e) {
         const option = e instanceof WorkerFailure ? e.info.option : undefined;
         const fix = why === 'recompute' ? null : suggestOptionFix(option, opts);
@@ -259,6 +269,10 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
             call,
           ),
         );
+      },
+      classPage: async (req) => {
+        if (!this.pager) throw new Error(this.state ? 'this comparison lists every class in its state: there are no pages to ask for' : 'no comparison loaded yet');
+        return this.pager.page(req);
       },
       save: (p) => saveText(p, this.request.logits.uri),
       copy: async ({ text }) => {

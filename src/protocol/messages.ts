@@ -12,6 +12,7 @@
 import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequest } from '../engine/types';
 import type { DType } from '../engine/tensor';
 import type { CancelMessage, MethodMap, ResponseMessage } from './channel';
+import type { ClassPage, ClassPageRequest, ClassTableInfo } from './classPage';
 
 /** A tensor chosen for comparison: a file and, for container files, the key inside it. */
 export interface TensorRef {
@@ -55,6 +56,12 @@ export interface ComparisonState {
   options: LossOptions;
   /** Present when the comparison came from a loss call in code (see {@link InspectCaveats}). */
   inspect?: InspectCaveats;
+  /**
+   * With a vocabulary (more than `VIEW_ALL_CLASSES` classes), `report.perClass` holds only the table's selection
+   * (top by count and by contribution) and this says how many classes there are and what the rest sums to; the
+   * view pages through all of them with `classPage`. Absent: `report.perClass` lists every class.
+   */
+  classTable?: ClassTableInfo;
   report: Report;
   sweep: EpsSweep | null;
   /** Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. */
@@ -134,6 +141,8 @@ export type ComparisonRequests = {
   /** Recompute the comparison with changed options (debounced by the webview). */
   recompute: { params: { options: Partial<LossOptions> }; result: ComparisonState };
   slice: { params: SliceRequest; result: SliceData };
+  /** One sorted page of every class (when `classTable` says the state holds only the selection). */
+  classPage: { params: ClassPageRequest; result: ClassPage };
   save: SharedRequests['save'];
   copy: SharedRequests['copy'];
 };

@@ -16,7 +16,7 @@ import { sampleState } from './fixtures';
 function client(timeouts: Partial<Record<string, number>> = {}) {
   const sent: WebviewToHost[] = [];
   // Both views' requests, to exercise every method's timeout through one client.
-  const c = new HostClient<ViewProtocol<RequestMap, ComparisonPush | TensorFilePush>>((m) => sent.push(m as WebviewToHost), { recompute: 1000, slice: 1000, heatmap: 1000, copy: 1000, save: 0, compareWith: 0, ...timeouts });
+  const c = new HostClient<ViewProtocol<RequestMap, ComparisonPush | TensorFilePush>>((m) => sent.push(m as WebviewToHost), { recompute: 1000, slice: 1000, classPage: 1000, heatmap: 1000, copy: 1000, save: 0, compareWith: 0, ...timeouts });
   return { c, sent };
 }
 

@@ -17,6 +17,7 @@ import { Placeholder } from '../common/placeholder';
 import { ChartsView } from './charts';
 import { ClassTableView } from './classTable';
 import { InspectBanner } from './inspectBanner';
+import { SequenceView } from './sequence';
 import { OptionsPanel } from './optionsPanel';
 import { SliceViewer } from './sliceViewer';
 import { SummaryView } from './summary';
@@ -40,6 +41,7 @@ export class ComparisonApp {
   private readonly summary = new SummaryView();
   private readonly table: ClassTableView;
   private readonly charts = new ChartsView();
+  private readonly sequence = new SequenceView();
   private readonly slices: SliceViewer;
   private readonly options: OptionsPanel;
   private readonly content = el('main', { class: 'content', testid: 'content' });
@@ -103,7 +105,7 @@ export class ComparisonApp {
       this.notices.element,
       el('div', { class: 'layout' }, el('aside', { class: 'sidebar' }, details), this.content),
     );
-    replaceChildren(this.content, this.banner.element, this.summary.element, this.table.element, this.charts.element, this.slices.element);
+    replaceChildren(this.content, this.banner.element, this.summary.element, this.sequence.element, this.table.element, this.charts.element, this.slices.element);
   }
 
   private show(state: ComparisonState, initial: boolean): void {
@@ -119,6 +121,7 @@ export class ComparisonApp {
     this.options.setOptions(state.options, initial);
     this.banner.render(state.inspect);
     this.summary.render(state);
+    this.sequence.render(state, this.theme);
     this.table.render(state);
     this.charts.render(state, this.theme);
     this.slices.render(state);
@@ -139,7 +142,10 @@ export class ComparisonApp {
   private setTheme(t: Theme): void {
     this.theme = t;
     applyChartTheme(t);
-    if (this.state) this.charts.render(this.state, t);
+    if (this.state) {
+      this.charts.render(this.state, t);
+      this.sequence.render(this.state, t);
+    }
     this.slices.setTheme(t);
   }
 }
