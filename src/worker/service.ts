@@ -18,6 +18,7 @@ import { headerFacts } from './headerFacts';
 import { heatmapOf, initialSlice } from './heatmap';
 import type { CacheInfo, FileSource, TensorSource, WorkerError, WorkerMethod, WorkerRequestMap } from './protocol';
 import { throwIfCancelled, type Handler, type Handlers } from '../protocol/channel';
+import { packPerClass, PACK_CLASSES_ABOVE } from '../protocol/packedClasses';
 
 /** Default cache budget: two W2-sized pairs (≈ 1 GB each) stay loaded. */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
@@ -135,8 +136,9 @@ export class TensorWorkerService {
       report = await computeReportParallel(logits.tensor, target.tensor, p.options, pool, signal);
     }
     const computeMs = performance.now() - t0;
+    const pack = report.perClass !== null && report.perClass.length > PACK_CLASSES_ABOVE;
     return {
-      report,
+      ...(pack ? { report: { ...report, perClass: null }, perClassPacked: packPerClass(report.perClass!) } : { report }),
       sweep,
       ...(sweepError !== undefined ? { sweepError } : {}),
       logitsKey: logits.key,

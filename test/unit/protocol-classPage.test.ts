@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeReport, resolveOptions, selectClasses } from '../../src/engine/index';
 import { checkPageRequest, ClassPager, reportForView, sortedClassOrder, VIEW_ALL_CLASSES, VIEW_TOP_CLASSES, type ClassSortKey } from '../../src/protocol/classPage';
+import { packPerClass, unpackPerClass } from '../../src/protocol/packedClasses';
 import type { ClassReport } from '../../src/engine/types';
 import { rowsOf, sortRows } from '../../webview/comparison/classRows';
 import { randomLabels, randomLogits, rng } from './helpers/random';
@@ -82,3 +83,18 @@ test('an empty per-class list pages to nothing', () => {
 });
 
 
+
+test('a vocabulary\'s per-class numbers cross the worker boundary packed and come back exactly (NaN, ±Infinity, null)', () => {
+  const r = report(1500, 900);
+  const all = r.perClass!.map((c, i) =>
+    i === 3 ? { ...c, ceHard: Number.NaN, contribution: { ...c.contribution, total: Number.POSITIVE_INFINITY } } : i === 4 ? { ...c, ceSmoothed: Number.NEGATIVE_INFINITY, diceHard: -0 } : c,
+  );
+  const packed = structuredClone(packPerClass(all));
+  assert.equal(packed.count, all.length);
+  const back = unpackPerClass(packed);
+  assert.deepEqual(back, all);
+  assert.ok(Object.is(back[4]!.diceHard, -0));
+  assert.equal(back[10]!.diceHard, null);
+  assert.equal(back[10]!.contribution.dice, null);
+  assert.deepEqual(unpackPerClass(packPerClass([])), []);
+});
