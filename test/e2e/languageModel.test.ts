@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { ensureCodeServer } from '../../scripts/e2e/codeServer';
@@ -132,7 +132,9 @@ test('a (2, 512, 32000) bfloat16 language-model pair: the view equals loss-inspe
     const renderMs = Date.now() - t0;
     recordMetric('language model: pick → rendered view (2×512×32000 bfloat16)', renderMs, 'ms');
     const timings = (await frame.locator('[data-testid="timings"]').textContent()) ?? '';
-    console.log(`# language model: pick → rendered ${renderMs} ms (${timings})`);
+    // When the webview's document started (its clock is this machine's): what of the time is the workbench's.
+    const frameStart = Math.round((await frame.evaluate(() => performance.timeOrigin)) - t0);
+    console.log(`# language model: pick → webview document ${frameStart} ms, → rendered ${renderMs} ms (${timings}; load average ${loadavg()[0]!.toFixed(1)})`);
 
     const first = await sc.step('its numbers equal the CLI report: summary, the top classes, the rest, per sequence, top-1/top-5, confusions', async () => {
       const shownClasses = (await frame.locator('[data-testid^="class-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-class')).filter((c) => c !== null))).map(Number);
