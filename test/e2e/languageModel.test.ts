@@ -121,6 +121,9 @@ test('a (2, 512, 32000) bfloat16 language-model pair: the view equals loss-inspe
     });
     const t0 = Date.now();
     await sc.step('pick it', () => row.click());
+    // The panel's tab appears when the extension creates the webview (after reading the pair's listings).
+    await page.locator('.tabs-container .tab', { hasText: 'lm_logits.safetensors' }).first().waitFor({ timeout: 30_000 });
+    const tabMs = Date.now() - t0;
     const frame = await sc.step('the view renders: the top classes with the rest summed, and the per-position chart', async () => {
       const f = await webviewFrame(page, '[data-testid="class-row-rest"]', 60_000);
       await f.waitForFunction(() => {
@@ -134,7 +137,8 @@ test('a (2, 512, 32000) bfloat16 language-model pair: the view equals loss-inspe
     const timings = (await frame.locator('[data-testid="timings"]').textContent()) ?? '';
     // When the webview's document started (its clock is this machine's): what of the time is the workbench's.
     const frameStart = Math.round((await frame.evaluate(() => performance.timeOrigin)) - t0);
-    console.log(`# language model: pick → webview document ${frameStart} ms, → rendered ${renderMs} ms (${timings}; load average ${loadavg()[0]!.toFixed(1)})`);
+    console.log(`# language model: pick → panel tab ${tabMs} ms, → webview document ${frameStart} ms, → rendered ${renderMs} ms (${timings}; load average ${loadavg()[0]!.toFixed(1)})`);
+    recordMetric('language model: panel tab → webview document (the workbench’s webview start-up)', frameStart - tabMs, 'ms');
 
     const first = await sc.step('its numbers equal the CLI report: summary, the top classes, the rest, per sequence, top-1/top-5, confusions', async () => {
       const shownClasses = (await frame.locator('[data-testid^="class-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-class')).filter((c) => c !== null))).map(Number);
