@@ -13,7 +13,7 @@ import * as vscode from 'vscode';
 import type { LossOptions } from '../engine/types';
 import type { ComparisonProtocol, ComparisonRequests, ComparisonState, InspectCaveats, PersistedComparison, TensorRef } from '../protocol/messages';
 import { viewSweepGrid } from '../engine/sweepGrid';
-import { reportForView, type ClassPager } from '../protocol/classPage';
+import { reportForView, viewNames, type ClassPager } from '../protocol/classPage';
 import { findClassNames } from './classNames';
 import { Disposable } from './dispose';
 import { isCancellation, oneLine, type Logger } from './logging';
@@ -88,9 +88,9 @@ export async function computeComparison(deps: ComparisonDeps, req: PairRequest, 
     call,
   );
   if (r.sweepError) deps.logger.warn(`ε sweep unavailable: ${r.sweepError}`);
-  const classNames = await findClassNames(deps.settings.value.classNames, req.logits.uri, req.target.uri);
+  const allNames = await findClassNames(deps.settings.value.classNames, req.logits.uri, req.target.uri);
   const shape = r.logitsShape;
-  const view = reportForView(r.report);
+  const view = reportForView(r.report, allNames);
   const state: ComparisonState = {
     logits: ref(req.logits.uri, r.logitsKey),
     target: ref(req.target.uri, r.targetKey),
@@ -98,7 +98,7 @@ export async function computeComparison(deps: ComparisonDeps, req: PairRequest, 
     report: view.report,
     ...(view.table ? { classTable: view.table } : {}),
     sweep: r.sweep,
-    classNames,
+    classNames: view.names,
     volume: shape.length >= 4 ? { batch: shape[0]!, spatial: shape.slice(2) } : null,
     timings: { readMs: r.readMs, computeMs: r.computeMs },
     ...(req.inspect ? { inspect: req.inspect } : {}),
@@ -222,7 +222,9 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
     if (!this.state) return;
     const names = await findClassNames(this.deps.settings.value.classNames, this.state.logits.uri, this.state.target.uri);
     if (!this.state) return;
-    this.state = { ...this.state, classNames: names };
+    // A vocabulary's state carries the names of the classes it shows; its pages those of their rows.
+    if (this.pager) this.pager.names = names;
+    this.state = { ...this.state, classNames: this.pager ? viewNames(this.state.report, this.state.report.perClass ?? [], names) : names };
     this.sendState();
   }
 

@@ -51,6 +51,22 @@ export interface ClassPage {
   offset: number;
   total: number;
   rows: ClassReport[];
+  /** The names of the page's classes (when the comparison has names). */
+  names: ClassNames | null;
+}
+
+/**
+ * Class names by class index: every class's (a list), or with a vocabulary only those of the classes a message
+ * carries (a record keyed by class index) — a tokenizer's 150k names never cross at once.
+ */
+export type ClassNames = readonly string[] | Readonly<Record<number, string>>;
+
+/** The names of `classes` only (null without names). */
+export function namesOf(names: readonly string[] | null, classes: Iterable<number>): Record<number, string> | null {
+  if (!names) return null;
+  const out: Record<number, string> = {};
+  for (const c of classes) if (names[c] !== undefined) out[c] = names[c]!;
+  return out;
 }
 
 const diff = (s: number | null, h: number | null) => (s === null || h === null ? null : s - h);
@@ -111,7 +127,11 @@ export function checkPageRequest(p: unknown): ClassPageRequest {
 export class ClassPager {
   private readonly orders = new Map<string, Int32Array>();
 
-  constructor(readonly perClass: readonly ClassReport[]) {}
+  /** `names`: every class's name (the host's; pages carry those of their rows), or null. */
+  constructor(
+    readonly perClass: readonly ClassReport[],
+    public names: readonly string[] | null = null,
+  ) {}
 
   page(req: ClassPageRequest): ClassPage {
     const { sort, dir, limit } = checkPageRequest(req);
@@ -125,22 +145,32 @@ export class ClassPager {
     }
     const rows: ClassReport[] = [];
     for (let i = offset; i < Math.min(total, offset + limit); i++) rows.push(this.perClass[order[i]!]!);
-    return { offset, total, rows };
+    return { offset, total, rows, names: namesOf(this.names, rows.map((r) => r.class)) };
   }
 }
 
 /**
  * A report as the view gets it: unchanged up to {@link VIEW_ALL_CLASSES} classes; above, `perClass` holds the
  * selection (in class order) and `table` says how many there are and what the rest sums to, with a pager over all
- * of them for the host to keep.
+ * of them for the host to keep, and `names` only those of the classes the report shows (selection, confusions).
  */
-export function reportForView(report: Report): { report: Report; table: ClassTableInfo | null; pager: ClassPager | null } {
+export function reportForView(
+  report: Report,
+  names: readonly string[] | null = null,
+): { report: Report; table: ClassTableInfo | null; pager: ClassPager | null; names: ClassNames | null } {
   const all = report.perClass;
-  if (!all || all.length <= VIEW_ALL_CLASSES) return { report, table: null, pager: null };
+  if (!all || all.length <= VIEW_ALL_CLASSES) return { report, table: null, pager: null, names };
   const sel = selectClasses(all, VIEW_TOP_CLASSES);
+  const shown = sel.shown.sort((a, b) => a.class - b.class);
   return {
-    report: { ...report, perClass: sel.shown.sort((a, b) => a.class - b.class) },
+    report: { ...report, perClass: shown },
     table: { total: all.length, top: VIEW_TOP_CLASSES, rest: sel.rest },
-    pager: new ClassPager(all),
+    pager: new ClassPager(all, names),
+    names: viewNames(report, shown, names),
   };
+}
+
+/** The names a vocabulary's view state carries: its shown classes' and its confusions'. */
+export function viewNames(report: Report, shown: readonly ClassReport[], names: readonly string[] | null): Record<number, string> | null {
+  return namesOf(names, [...shown.map((c) => c.class), ...(report.topConfusions ?? []).flatMap((c) => [c.target, c.predicted])]);
 }

@@ -12,7 +12,7 @@
 import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequest } from '../engine/types';
 import type { DType } from '../engine/tensor';
 import type { CancelMessage, MethodMap, ResponseMessage } from './channel';
-import type { ClassPage, ClassPageRequest, ClassTableInfo } from './classPage';
+import type { ClassNames, ClassPage, ClassPageRequest, ClassTableInfo } from './classPage';
 
 /** A tensor chosen for comparison: a file and, for container files, the key inside it. */
 export interface TensorRef {
@@ -64,8 +64,11 @@ export interface ComparisonState {
   classTable?: ClassTableInfo;
   report: Report;
   sweep: EpsSweep | null;
-  /** Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. */
-  classNames: string[] | null;
+  /**
+   * Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. With `classTable` (a
+   * vocabulary) only those of the classes this state shows, by index; `classPage` results carry their rows' names.
+   */
+  classNames: ClassNames | null;
   /** Present when the pair is segmentation data (rank ≥ 4): what the slice viewer can ask for. */
   volume: VolumeInfo | null;
   timings: { readMs: number; computeMs: number };

@@ -1,11 +1,11 @@
 /**
  * A language model's pair in a real VS Code (code-server + headless Chromium, the production .vsix): (2, 512, 32000)
  * bfloat16 logits in a .safetensors (65 MB, class axis last) and int64 (2, 512) labels with -100 on padding, the
- * workspace set to CE with the causal shift and ε 0.1. *Compare Losses…* → the proposed pair: the view shows the
- * top classes with the rest summed, the per-position chart, the per-sequence numbers and top-1/top-5, the most
- * frequent confusions — every number equal to `loss-inspect report --json` on the same files — and pages through
- * all 32,000 classes. The time from the pick to the rendered view is recorded (not asserted: wall-clock on a
- * shared machine is not a test).
+ * workspace set to CE with the causal shift and ε 0.1, a classes.json of 32,000 token names beside them.
+ * *Compare Losses…* → the proposed pair: the view shows the top classes with the rest summed, the per-position
+ * chart, the per-sequence numbers and top-1/top-5, the most frequent confusions — every number equal to
+ * `loss-inspect report --json` on the same files — and pages through all 32,000 classes. The time from the pick to
+ * the rendered view is recorded (not asserted: wall-clock on a shared machine is not a test).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,6 +48,8 @@ before(async () => {
   labels = join(folder, 'lm_labels.npy');
   writeFileSync(logits, pair.logits);
   writeFileSync(labels, pair.labels);
+  // A tokenizer's vocabulary as class names beside the data: the view gets only those of the classes it shows.
+  writeFileSync(join(folder, 'classes.json'), JSON.stringify(Array.from({ length: V }, (_, c) => `tok${c}`)));
   writeFileSync(
     join(folder, '.vscode', 'settings.json'),
     JSON.stringify({ 'lossInspector.loss': 'ce', 'lossInspector.labelSmoothing': 0.1, 'lossInspector.classAxis': -1, 'lossInspector.shiftLabels': true }, null, 2) + '\n',
@@ -144,6 +146,8 @@ test('a (2, 512, 32000) bfloat16 language-model pair: the view equals loss-inspe
       const shownClasses = (await frame.locator('[data-testid^="class-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-class')).filter((c) => c !== null))).map(Number);
       assert.deepEqual([...shownClasses].sort((a, b) => a - b), sel.shown.map((c) => c.class).sort((a, b) => a - b), 'the top 50 by count and by contribution');
       const res = await check(frame, expected(cli, sel.shown));
+      const c = sel.shown[0]!.class;
+      assert.equal(await frame.locator(`[data-testid="cell-class-${c}"] .class-name`).textContent(), `tok${c}`);
       assert.equal(Number(await frame.getAttribute('[data-testid="cell-count-rest"]', 'data-value')), sel.rest!.count);
       const rest = Number(await frame.getAttribute('[data-testid="cell-contribution-rest"]', 'data-value'));
       assert.ok(Math.abs(rest - sel.rest!.contribution) <= 1e-12 * Math.max(1, Math.abs(rest)), `rest contribution ${rest} vs ${sel.rest!.contribution}`);
@@ -169,6 +173,7 @@ test('a (2, 512, 32000) bfloat16 language-model pair: the view equals loss-inspe
       await frame.locator('[data-testid="class-page-next"]').click();
       await frame.locator('[data-testid="class-pager-status"][data-offset="50"]').waitFor({ timeout: 15_000 });
       const b = await check(frame, expected(cli, cli.perClass.slice(50, 100)));
+      assert.equal(await frame.locator('[data-testid="cell-class-73"] .class-name').textContent(), 'tok73');
       assert.equal(await frame.locator('[data-testid="class-row-49"]').count(), 0);
       assert.match((await frame.locator('[data-testid="class-pager-status"]').textContent()) ?? '', /^Classes 51–100 of 32\u2009000/);
       return a.compared + b.compared;

@@ -79,7 +79,7 @@ test('an offset past the end gives the last row; bad requests are refused naming
 
 test('an empty per-class list pages to nothing', () => {
   const p = new ClassPager([]).page({ sort: 'class', dir: 'ascending', offset: 0, limit: 10 });
-  assert.deepEqual(p, { offset: 0, total: 0, rows: [] });
+  assert.deepEqual(p, { offset: 0, total: 0, rows: [], names: null });
 });
 
 
@@ -97,4 +97,18 @@ test('a vocabulary\'s per-class numbers cross the worker boundary packed and com
   assert.equal(back[10]!.diceHard, null);
   assert.equal(back[10]!.contribution.dice, null);
   assert.deepEqual(unpackPerClass(packPerClass([])), []);
+});
+
+test('a vocabulary\'s names: the state carries its shown classes\' and confusions\', each page its rows\'', () => {
+  const r = report(1100, 700);
+  const names = Array.from({ length: 1100 }, (_, c) => `tok${c}`);
+  const v = reportForView(r, names);
+  const want = new Set([...v.report.perClass!.map((c) => c.class), ...r.topConfusions!.flatMap((c) => [c.target, c.predicted])]);
+  assert.deepEqual(Object.keys(v.names!).map(Number).sort((a, b) => a - b), [...want].sort((a, b) => a - b));
+  for (const c of want) assert.equal((v.names as Record<number, string>)[c], `tok${c}`);
+  const p = v.pager!.page({ sort: 'count', dir: 'descending', offset: 100, limit: 20 });
+  assert.deepEqual(p.names, Object.fromEntries(p.rows.map((c) => [c.class, `tok${c.class}`])));
+  // Without names, none; at most VIEW_ALL_CLASSES classes the list as it is.
+  assert.equal(reportForView(r).names, null);
+  assert.equal(reportForView(report(20), names.slice(0, 20)).names!.length, 20);
 });

@@ -32,7 +32,9 @@ function vocabularyState(): { state: ComparisonState; pager: ClassPager; full: N
   const target = new Tensor('int64', [B, T], labels);
   const options = resolveOptions({ loss: 'ce', labelSmoothing: 0.1, classAxis: -1, shiftLabels: true });
   const { report, sweep } = computeReportAndSweep(logits, target, options);
-  const view = reportForView(report);
+  // A tokenizer's vocabulary as class names: the state carries only those of the classes it shows.
+  const names = Array.from({ length: V }, (_, c) => `tok${c}`);
+  const view = reportForView(report, names);
   assert.ok(view.pager && view.table, 'a 3000-class report is paged');
   return {
     full: report.perClass!,
@@ -44,7 +46,7 @@ function vocabularyState(): { state: ComparisonState; pager: ClassPager; full: N
       classTable: view.table,
       report: view.report,
       sweep,
-      classNames: null,
+      classNames: view.names,
       volume: null,
       timings: { readMs: 1, computeMs: 1 },
     },
@@ -78,9 +80,12 @@ describe('comparison webview at vocabulary scale (Chromium)', () => {
     await h?.close();
   });
 
-  test('the state is small: the selection, not 3000 rows', () => {
+  test('the state is small: the selection and its names, not 3000 rows', () => {
     assert.ok(report.perClass!.length <= 2 * VIEW_TOP_CLASSES && report.perClass!.length >= VIEW_TOP_CLASSES);
     assert.equal(state.classTable!.total, V);
+    const named = Object.keys(state.classNames!).map(Number);
+    const wanted = new Set([...report.perClass!.map((c) => c.class), ...report.topConfusions!.flatMap((c) => [c.target, c.predicted])]);
+    assert.deepEqual(named.sort((a, b) => a - b), [...wanted].sort((a, b) => a - b));
     assert.ok(JSON.stringify(state).length < 200_000, `state of ${JSON.stringify(state).length} characters`);
   });
 
@@ -118,6 +123,8 @@ describe('comparison webview at vocabulary scale (Chromium)', () => {
     const absent = full.slice(0, CLASS_PAGE_ROWS).find((c) => c.count === 0)!;
     assert.equal(await v.page.getAttribute(`[data-testid="cell-ceSmoothed-${absent.class}"]`, 'data-value'), 'null');
     assert.match((await v.page.textContent('[data-testid="class-pager-status"]')) ?? '', /^Classes 1–50 of 3\u2009000, by Class \(ascending\)/);
+    // Names come with the page (the state had only the shown classes').
+    assert.equal(await v.page.textContent('[data-testid="cell-class-2"] .class-name'), 'tok2');
 
     since = v.posted.length;
     await v.page.click('[data-testid="class-page-next"]');
@@ -174,7 +181,7 @@ describe('comparison webview at vocabulary scale (Chromium)', () => {
       assert.equal(Number(await item.getAttribute('data-target')), top[i]!.target);
       assert.equal(Number(await item.getAttribute('data-predicted')), top[i]!.predicted);
       assert.equal(Number(await v.page.getAttribute(`[data-testid="confusion-count-${i}"]`, 'data-value')), top[i]!.count);
-      assert.equal((await item.locator('.confusion-pair').textContent())?.trim(), `class ${top[i]!.target} → class ${top[i]!.predicted}`);
+      assert.equal((await item.locator('.confusion-pair').textContent())?.trim(), `tok${top[i]!.target} → tok${top[i]!.predicted}`);
     }
     assert.equal(await v.page.textContent('[data-testid="chart-confusion"] h3'), 'Most frequent confusions');
     assert.equal(await v.page.locator('[data-testid="chart-confusion-canvas"]').isVisible(), false);

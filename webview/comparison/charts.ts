@@ -10,6 +10,7 @@ import type { ChartConfiguration, ChartType, Plugin } from 'chart.js';
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { Calibration, ConfusionMatrix, EpsSweep, GammaSweep } from '../../src/engine/types';
 import type { Confusion } from '../../src/engine/vocabulary';
+import type { ClassNames } from '../../src/protocol/classPage';
 import { lossTerms } from '../../src/engine/familyRules';
 import { axisStyle, Chart, ChartView } from '../common/charts';
 import { el, fitPixelCanvas, replaceChildren, setValue } from '../common/dom';
@@ -509,7 +510,7 @@ function reliabilityConfig(t: Theme, cal: Calibration): ChartConfiguration<'bar'
 }
 
 /** One line per (target → predicted) pair, most frequent first, with its count in `data-value`. */
-function renderConfusionList(list: HTMLElement, top: readonly Confusion[], classNames: readonly string[] | null): void {
+function renderConfusionList(list: HTMLElement, top: readonly Confusion[], classNames: ClassNames | null): void {
   const most = Math.max(1, ...top.map((c) => c.count));
   replaceChildren(
     list,

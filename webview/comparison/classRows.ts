@@ -4,7 +4,7 @@
  */
 import type { ComparisonState } from '../../src/protocol/messages';
 import type { ClassReport, LossKind, Report } from '../../src/engine/types';
-import type { ClassSortKey } from '../../src/protocol/classPage';
+import type { ClassNames, ClassSortKey } from '../../src/protocol/classPage';
 import { lossTerms } from '../../src/engine/familyRules';
 import { className, difference } from '../common/format';
 
@@ -93,12 +93,12 @@ export function columnsFor(report: Report): readonly Column[] {
 }
 
 
-export function classRows(report: Report, names: readonly string[] | null): ClassRow[] {
+export function classRows(report: Report, names: ClassNames | null): ClassRow[] {
   return rowsOf(report.perClass ?? [], names);
 }
 
 /** Table rows of per-class numbers (a report's, or one page of them). */
-export function rowsOf(perClass: readonly ClassReport[], names: readonly string[] | null): ClassRow[] {
+export function rowsOf(perClass: readonly ClassReport[], names: ClassNames | null): ClassRow[] {
   return perClass.map((c) => ({
     class: c.class,
     name: className(c.class, names),

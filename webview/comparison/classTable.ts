@@ -85,7 +85,7 @@ export class ClassTableView {
     try {
       const page = await this.client.request('classPage', { sort: this.sortKey, dir: this.sortDir, offset, limit: CLASS_PAGE_ROWS });
       if (seq !== this.pageSeq || this.state !== state || !this.paging) return;
-      this.paging = { page, rows: rowsOf(page.rows, state.classNames), error: null };
+      this.paging = { page, rows: rowsOf(page.rows, page.names ?? state.classNames), error: null };
     } catch (e) {
       if (seq !== this.pageSeq || !this.paging) return;
       this.paging = { ...this.paging, error: e instanceof Error ? e.message : String(e) };

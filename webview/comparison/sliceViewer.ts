@@ -4,6 +4,7 @@
  * three canvases with ImageData: the target, the argmax prediction, and the per-voxel CE (hard or
  * smoothed) in the inferno colour map. A class filter dims everything but one class.
  */
+import type { ClassNames } from '../../src/protocol/classPage';
 import type { ComparisonState, SliceData, SliceRequest, VolumeInfo } from '../../src/protocol/messages';
 import type { ComparisonClient } from '../common/client';
 import { classColor, classCss, colorLut, cssGradient } from '../common/colormap';
@@ -59,7 +60,7 @@ export class SliceViewer {
   private readonly status = el('p', { class: 'slice-status muted', testid: 'slice-status', attrs: { role: 'status' } });
 
   private volume: VolumeInfo | null = null;
-  private names: readonly string[] | null = null;
+  private names: ClassNames | null = null;
   private numClasses = 0;
   private data: SliceData | null = null;
   private seq = 0;
