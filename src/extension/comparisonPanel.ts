@@ -353,13 +353,15 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
       retainContextWhenHidden: false,
     });
     const p = this.adopt(panel, req);
-    await p.setHtml();
+    const html = p.setHtml();
     if (req.inspect && req.inspect.invalid.length > 0) {
+      await html;
       p.block(invalidMessage(req.inspect));
       return;
     }
     try {
-      await p.compute(req.options, 'open');
+      // The computation starts while the webview loads: a state ready before the webview is sent on its `ready`.
+      await Promise.all([html, p.compute(req.options, 'open')]);
     } catch (e) {
       panel.dispose();
       this.reportOpenFailure(e, req);
