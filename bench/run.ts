@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: issue 6's workloads W1–W4, our engine against PyTorch on the same files, in one run.
+ * `npm run bench`: the reference workloads W1–W6, our engine against PyTorch on the same files, in one run.
  *
  *   node --import tsx bench/run.ts [--reps N (default 5)] [--only W1,W3] [--no-torch] [--threads N (ours)]
  *                                  [--torch-threads N] [--runtime bundle|tsx] [--python PATH] [--eps E]
@@ -11,7 +11,7 @@
  * 3. Where `/usr/bin/python3 -c "import torch"` works, runs bench/torch_report.py on the same files in a
  *    fresh Python process per workload (numpy.load + the idiomatic torch report + one F.cross_entropy call),
  *    with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from that process's environment only.
- * 4. Checks that both sides computed the same numbers, prints the tables and the issue's goals, writes
+ * 4. Checks that both sides computed the same numbers, prints the tables and the goals, writes
  *    bench/results/<timestamp>.json. Exits 1 when a required correctness check fails or a step crashes.
  */
 import { spawnSync } from 'node:child_process';
@@ -450,7 +450,7 @@ async function main(): Promise<void> {
   }
   if (folderError) console.log(`  W5: ERROR ${folderError}`);
   console.log('');
-  console.log('Goals of issue 6 (ratios; lower is better)');
+  console.log('Goals (ratios; lower is better)');
   console.log(
     renderTable(
       ['goal', 'best', 'median', 'target', 'met'],

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The torch side of `npm run bench` (issue 6): the same files, read the way a Python user reads them
+"""The torch side of `npm run bench`: the same files, read the way a Python user reads them
 (numpy.load; nibabel for NIfTI when installed, else a small gzip + header reader), then
 
   (a) the idiomatic per-class report a user would write with torch (log-softmax inside

@@ -1,5 +1,5 @@
 /**
- * The reference workloads of issue 6 and the data sets they run on. Everything that decides the bytes
+ * The reference workloads and the data sets they run on. Everything that decides the bytes
  * of a data set lives in its spec, and the cache sidecar stores the spec: change a number here and the
  * files are generated again.
  */

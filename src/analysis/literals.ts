@@ -314,7 +314,7 @@ function parseRadix(digits: string, radix: number): number {
 
 /**
  * A Python string literal's value (prefix, quotes, escapes — Python's rules, see readers/pyString.ts);
- * undefined for bytes and for what the decoder does not read (`\N{…}`) or Python rejects.
+ * undefined for bytes and for what the decoder does not read (`\N{…}` naming a non-ASCII character) or Python rejects.
  */
 export function decodeString(text: string): string | undefined {
   const d = decodePyStringLiteral(text);

@@ -6,12 +6,13 @@
  * Exit status: 0 every case evaluated; 1 some cases failed (listed, the rest computed); 2 nothing evaluated or
  * bad input.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LossOptions } from '../engine/types';
 import type { DatasetSummary } from '../dataset/summary';
 import { evaluateFolder, type FolderProgress } from '../parallel/evaluateFolder';
 import { UsageError } from './errors';
+import { parseFolderSpec } from './loadTensor';
 import { fmtNum, table, toJson } from './format';
 import { effectiveOptions, parseReportArgs } from './report';
 import { POOLED_NOTE, progressLine } from '../dataset/text';
@@ -55,21 +56,6 @@ function parseInteger(flag: string, v: string): number {
   return n;
 }
 
-const isDir = (p: string) => {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-};
-
-/** `folder#key` → the folder and the key (only when the part before the last '#' is a folder). */
-export function splitFolderSpec(spec: string): { folder: string; key: string | null } {
-  const hash = spec.lastIndexOf('#');
-  if (hash > 0 && !isDir(spec) && isDir(spec.slice(0, hash))) return { folder: spec.slice(0, hash), key: spec.slice(hash + 1) };
-  return { folder: spec, key: null };
-}
-
 export function parseDatasetArgs(args: string[]): DatasetArgs | 'help' {
   const rest: string[] = [];
   let labels: number[] | null = null;
@@ -93,7 +79,7 @@ export function parseDatasetArgs(args: string[]): DatasetArgs | 'help' {
   }
   const r = parseReportArgs(rest, 'dataset');
   if (r === 'help') return 'help';
-  const { folder, key } = splitFolderSpec(r.logits);
+  const { uri: folder, key } = parseFolderSpec(r.logits);
   return {
     predictions: folder,
     predictionKey: key,

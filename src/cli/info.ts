@@ -13,6 +13,7 @@ import { UsageError } from './errors';
 import { isDecimal } from './numbers';
 import { table } from './format';
 import { readFileBytes, readNamed } from './loadTensor';
+import { fmtShape } from '../engine/errors';
 
 export const INFO_USAGE = `usage: loss-inspect info <file> [--json] [--max-tensor-bytes N]
 
@@ -150,7 +151,7 @@ export function renderInfo(r: InfoResult): string {
     const rows = r.tensors.map((t) => [
       t.key === '' ? "''" : t.key,
       t.dtype,
-      `[${t.shape.join(', ')}]`,
+      fmtShape(t.shape),
       fmtValue(t.min),
       fmtValue(t.max),
       fmtValue(t.sum),

@@ -1,16 +1,14 @@
 /**
- * The CLI's tensor loader: `path[#key]` → one tensor, read from disk in one buffer (the readers return
- * views over it, so a 500 MB float32 `.npy` costs ~500 MB, not twice that).
- *
- * `#key` is split off at the LAST '#' only when the part before it is an existing file, so paths that
- * contain '#' still work. Without a key, a file holding exactly one tensor gives it; a file with several
- * is an error listing the keys to choose from.
+ * The CLI's tensor loader: a spec `path[#key]` (the one syntax of ../readers/tensorRef.ts: the first `#` whose
+ * text before it names a file splits, so paths and keys holding `#` both work) → one tensor, read from disk in
+ * one buffer of shared memory (../node/fileBytes.ts; the readers return views over it). Without a key, a file
+ * holding exactly one tensor gives it; a file with several is an error listing the keys to choose from.
  */
-import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { nonRegularKind, notRegularMessage } from '../node/fileKind';
-import { constants as bufferConstants } from 'node:buffer';
+import { statSync } from 'node:fs';
 import type { Tensor } from '../engine/tensor';
+import { FileReadError, readFileShared } from '../node/fileBytes';
 import { readTensorFile } from '../readers/index';
+import { parseTensorRef, pickTensor, type TensorRef } from '../readers/tensorRef';
 import { TensorFileError, type ReadLimits, type TensorFile } from '../readers/types';
 import { UsageError } from './errors';
 
@@ -25,93 +23,44 @@ export interface LoadedTensor {
   readMs: number;
 }
 
-/** Splits `path#key` at the last '#' when the part before it is an existing file. */
-export function splitSpec(spec: string): { path: string; key: string | undefined } {
-  const hash = spec.lastIndexOf('#');
-  if (hash >= 0) {
-    const before = spec.slice(0, hash);
-    if (before !== '' && isFile(before)) return { path: before, key: spec.slice(hash + 1) };
-  }
-  return { path: spec, key: undefined };
+/** Reads a CLI spec `path[#key]`: a prefix names the file when it exists and is not a folder. */
+export function parsePathSpec(spec: string): TensorRef {
+  return parseTensorRef(spec, (p) => statKind(p) === 'file');
 }
 
-function isFile(p: string): boolean {
+/** `dataset`'s `folder[#key]`: the same rule, where a prefix names the folder. */
+export function parseFolderSpec(spec: string): TensorRef {
+  return parseTensorRef(spec, (p) => statKind(p) === 'folder');
+}
+
+/** A FIFO or device counts as a file here, so that the read refuses it by its kind rather than as missing. */
+function statKind(p: string): 'file' | 'folder' | undefined {
   try {
-    return statSync(p).isFile();
+    return statSync(p).isDirectory() ? 'folder' : 'file';
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/**
- * Reads a whole file into one freshly allocated SharedArrayBuffer (offset 0, so 8-byte aligned data stay aligned).
- * Unlike fs.readFileSync this also works beyond 2 GiB. Errors name the path in one line.
- */
+/** The whole file in shared memory (../node/fileBytes.ts); a refusal is a UsageError naming the path. */
 export function readFileBytes(path: string): Uint8Array {
-  if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
-  // By kind, from stat alone: opening a FIFO blocks until a writer comes, a device never ends (/dev/zero).
-  let kind: string | undefined;
   try {
-    kind = nonRegularKind(statSync(path));
+    return readFileShared(path);
   } catch (e) {
-    throw new UsageError(`${path}: cannot stat (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  if (kind !== undefined) throw new UsageError(notRegularMessage(path, kind));
-  let fd: number;
-  try {
-    fd = openSync(path, fsConstants.O_RDONLY);
-  } catch (e) {
-    throw new UsageError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  try {
-    const st = fstatSync(fd);
-    const kindNow = nonRegularKind(st);
-    if (kindNow !== undefined) throw new UsageError(notRegularMessage(path, kindNow));
-    if (st.size > bufferConstants.MAX_LENGTH) {
-      throw new UsageError(`${path}: ${st.size} bytes is larger than this Node.js can hold in memory (${bufferConstants.MAX_LENGTH})`);
-    }
-    // Shared memory, so the engine's worker threads read the tensors in place (no copy per thread).
-    const buf = new Uint8Array(new SharedArrayBuffer(st.size));
-    const CHUNK = 1 << 30;
-    let got = 0;
-    while (got < st.size) {
-      const n = readSync(fd, buf, got, Math.min(CHUNK, st.size - got), got);
-      if (n === 0) break;
-      got += n;
-    }
-    return got === st.size ? buf : buf.subarray(0, got);
-  } finally {
-    closeSync(fd);
+    throw e instanceof FileReadError ? new UsageError(e.message) : e;
   }
 }
 
-/** Loads the tensor that `spec` (`path[#key]`) names. Throws UsageError / TensorFileError (one line). */
-export function loadTensor(spec: string, limits?: Partial<ReadLimits>): LoadedTensor {
-  const { path, key } = splitSpec(spec);
+/** Loads the tensor that `spec` (`path[#key]`, or a reference already split) names. Throws UsageError / TensorFileError (one line). */
+export function loadTensor(spec: string | TensorRef, limits?: Partial<ReadLimits>): LoadedTensor {
+  const { uri: path, key } = typeof spec === 'string' ? parsePathSpec(spec) : spec;
   const t0 = performance.now();
   const bytes = readFileBytes(path);
   // With a key, an archive inflates only that member.
-  const file = readNamed(path, () => readTensorFile(bytes, path, key === undefined ? limits : { ...limits, onlyKey: key }));
+  const file = readNamed(path, () => readTensorFile(bytes, path, key === null ? limits : { ...limits, onlyKey: key }));
   const readMs = performance.now() - t0;
-  const keys = file.tensors.map((t) => t.key);
-  if (key === undefined) {
-    if (file.tensors.length === 1) {
-      const only = file.tensors[0]!;
-      return { tensor: only.tensor, fileName: path, key: only.key, file, readMs };
-    }
-    if (file.tensors.length === 0) throw new TensorFileError('unknown-key', path, 'holds no tensors');
-    throw new TensorFileError('unknown-key', path, `holds ${keys.length} tensors: choose one with ${path}#KEY; keys: ${listKeys(keys)}`);
-  }
-  const entry = file.tensors.find((t) => t.key === key);
-  if (!entry) {
-    throw new TensorFileError(
-      'unknown-key',
-      path,
-      `no tensor with key ${JSON.stringify(key)}; ${keys.length ? `available keys: ${listKeys(keys)}` : 'the file holds no tensors'}` +
-        (file.warnings?.length ? ` (${file.warnings.join('; ')})` : ''),
-    );
-  }
-  return { tensor: entry.tensor, fileName: path, key, file, readMs };
+  const entry = pickTensor(file, path, key);
+  return { tensor: entry.tensor, fileName: path, key: entry.key, file, readMs };
 }
 
 /**
@@ -125,10 +74,4 @@ export function readNamed<T>(path: string, read: () => T): T {
     if (e instanceof TensorFileError || e instanceof UsageError) throw e;
     throw new UsageError(`${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-}
-
-/** `'a', 'b', … (+N more)` — keys quoted so '' (a single unnamed tensor) is visible. */
-export function listKeys(keys: string[], max = 20): string {
-  const shown = keys.slice(0, max).map((k) => JSON.stringify(k));
-  return shown.join(', ') + (keys.length > max ? `, … (+${keys.length - max} more)` : '');
 }

@@ -11,6 +11,7 @@ import { runInfo } from './info';
 import { runCheck } from './check';
 import { runDataset } from './dataset';
 import { installZlibInflate } from '../node/zlibInflate';
+import { oneLine } from '../protocol/errorLine';
 
 const USAGE = `usage:
   loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]
@@ -40,11 +41,6 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`loss-inspect: unknown command '${cmd}'\n${USAGE}\n`);
       return 2;
   }
-}
-
-function oneLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.replace(/\s*\n\s*/g, ' ');
 }
 
 if (require.main === module) {

@@ -10,6 +10,7 @@ import { floatData } from '../engine/layout';
 import type { ClassReport, LossOptions, LossTriple } from '../engine/types';
 import { countLabelMaps, countScores, countsFromConfusion, labelValues, type CaseCounts } from './segMetrics';
 import type { Report } from '../engine/types';
+import { fmtShape } from '../engine/errors';
 
 /** The per-case loss, the fields of the golden report that the dataset summary keeps. */
 export interface CaseLoss {
@@ -32,7 +33,6 @@ export interface CaseEvaluation {
   spatial: number[];
 }
 
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** The shape without its leading size-1 axes (`(1, 1, X, Y, Z)` → `(X, Y, Z)`), keeping at least one axis. */
 export function squeezeLeading(shape: readonly number[]): number[] {
@@ -53,7 +53,7 @@ export function predictionKind(pred: readonly number[], ref: readonly number[]):
   if (same(p, spatial)) return { kind: 'labels' };
   if (p.length === spatial.length + 1 && same(p.slice(1), spatial) && p[0]! >= 2) return { kind: 'scores', C: p[0]! };
   throw new Error(
-    `prediction shape ${fmt(pred)} fits neither a label map shaped like the reference ${fmt(ref)} nor scores ` +
+    `prediction shape ${fmtShape(pred)} fits neither a label map shaped like the reference ${fmtShape(ref)} nor scores ` +
       `(1, C, ${spatial.join(', ')}) / (C, ${spatial.join(', ')})`,
   );
 }

@@ -12,6 +12,7 @@ export class LossInputError extends Error {
   }
 }
 
+/** A shape in messages, as torch and MONAI write them: `[3, 4]` (for display, `formatShape` in tensor.ts). */
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }

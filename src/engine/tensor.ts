@@ -14,6 +14,7 @@
  *   (statistics and `first` need them exact); arithmetic converts with `Number()`.
  * - bool is one byte per element (0/1), as numpy and torch store it.
  */
+import { fmtShape } from './errors';
 
 export type DType =
   | 'float16'
@@ -87,13 +88,18 @@ export function isFloatDType(d: DType): boolean {
   return DTYPES[d].kind === 'float';
 }
 
+/** A shape for display: `2×3×4`, `scalar` for a 0-d tensor (messages write shapes as torch does, `fmtShape` in errors.ts). */
+export function formatShape(shape: readonly number[]): string {
+  return shape.length === 0 ? 'scalar' : shape.join('×');
+}
+
 /** Number of elements of a shape (1 for a 0-d shape). Throws if it is not a safe integer. */
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`invalid dimension ${d} in shape [${shape.join(', ')}]`);
+    if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`invalid dimension ${d} in shape ${fmtShape(shape)}`);
     n *= d;
-    if (!Number.isSafeInteger(n)) throw new RangeError(`shape [${shape.join(', ')}] has too many elements`);
+    if (!Number.isSafeInteger(n)) throw new RangeError(`shape ${fmtShape(shape)} has too many elements`);
   }
   return n;
 }
@@ -146,7 +152,7 @@ export class Tensor<D extends DType = DType> {
     this.offset = offset;
     this.data = data;
     if (this.strides.length !== this.shape.length) {
-      throw new RangeError(`strides [${this.strides.join(', ')}] do not match shape [${this.shape.join(', ')}]`);
+      throw new RangeError(`strides ${fmtShape(this.strides)} do not match shape ${fmtShape(this.shape)}`);
     }
     if (this.size > 0) {
       let last = offset;
@@ -157,7 +163,7 @@ export class Tensor<D extends DType = DType> {
       }
       if (offset < 0 || last >= data.length) {
         throw new RangeError(
-          `view (offset ${offset}, shape [${this.shape.join(', ')}], stride [${this.strides.join(', ')}]) ` +
+          `view (offset ${offset}, shape ${fmtShape(this.shape)}, stride ${fmtShape(this.strides)}) ` +
             `needs elements beyond the ${data.length}-element storage`,
         );
       }
@@ -233,7 +239,7 @@ export class Tensor<D extends DType = DType> {
   reshape(shape: readonly number[]): Tensor<D> {
     const t = this.contiguous();
     if (shapeSize(shape) !== t.size) {
-      throw new RangeError(`cannot reshape [${this.shape.join(', ')}] to [${shape.join(', ')}]`);
+      throw new RangeError(`cannot reshape ${fmtShape(this.shape)} to ${fmtShape(shape)}`);
     }
     return new Tensor(t.dtype, shape, t.data, undefined, t.offset);
   }

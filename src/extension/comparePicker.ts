@@ -15,11 +15,14 @@ import {
 import { runJob } from './progress';
 import type { Settings } from './settings';
 import { mergeOptions } from './settingsModel';
+import { statSync } from 'node:fs';
+import { formatTensorRef, isUriString, parseTensorRef, tensorRefLabel } from '../readers/tensorRef';
 import {
-  baseName, dirName, parseTensorSpec, tensorExtension, TENSOR_FILE_GLOBS, TENSOR_FILES_EXCLUDE, TENSOR_FILES_INCLUDE,
+  baseName, dirName, tensorExtension, TENSOR_FILE_GLOBS, TENSOR_FILES_EXCLUDE, TENSOR_FILES_INCLUDE,
 } from './tensorSpec';
 import type { InspectCaveats } from '../protocol/messages';
 import type { WorkerClient } from './workerClient';
+import { formatShape } from '../engine/tensor';
 
 export interface CompareArgs {
   logits?: string;
@@ -53,11 +56,31 @@ const FILE_LIMIT = 5000;
 
 /** A URI string or a path (absolute, or relative to the first workspace folder) → a URI. */
 export function toUri(s: string): vscode.Uri {
-  if (/^[a-zA-Z][\w+.-]+:/.test(s) && !/^[a-zA-Z]:[\\/]/.test(s)) return vscode.Uri.parse(s, true);
+  if (isUriString(s)) return vscode.Uri.parse(s, true);
   if (s.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(s) || s.startsWith('\\\\')) return vscode.Uri.file(s);
   const root = vscode.workspace.workspaceFolders?.[0]?.uri;
   if (!root) throw new Error(`${s}: a relative path needs an open workspace folder`);
   return vscode.Uri.joinPath(root, s);
+}
+
+/**
+ * Whether a path argument's prefix names a file, for the spec rule (a `#` in a folder or file name stays in the
+ * path). Only local files can be asked synchronously; elsewhere the first `#` splits, as in a URI string.
+ */
+function namesLocalFile(prefix: string): boolean {
+  const firstHashRule = !prefix.includes('#');
+  let u: vscode.Uri;
+  try {
+    u = toUri(prefix);
+  } catch {
+    return firstHashRule;
+  }
+  if (u.scheme !== 'file') return firstHashRule;
+  try {
+    return !statSync(u.fsPath).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export async function findTensorFiles(token?: vscode.CancellationToken): Promise<vscode.Uri[]> {
@@ -70,7 +93,7 @@ function fileCandidate(u: vscode.Uri): Candidate {
 }
 
 function entryCandidates(u: vscode.Uri, listing: TensorListing): Candidate[] {
-  return listing.tensors.map((t) => ({ id: `${u.toString()}#${t.key}`, path: u.path, key: t.key, shape: t.shape, dtype: t.dtype }));
+  return listing.tensors.map((t) => ({ id: formatTensorRef({ uri: u.toString(), key: t.key }), path: u.path, key: t.key, shape: t.shape, dtype: t.dtype }));
 }
 
 function where(u: vscode.Uri): string {
@@ -78,9 +101,6 @@ function where(u: vscode.Uri): string {
   return rel === u.with({ path: dirName(u.path) }).fsPath ? dirName(u.path) : rel;
 }
 
-function shapeText(shape: readonly number[]): string {
-  return shape.length === 0 ? 'scalar' : shape.join(' × ');
-}
 
 /** Whether a file may hold several tensors (then the user may pick a key): everything but npy/NIfTI. */
 function mayHoldSeveral(u: vscode.Uri): boolean {
@@ -151,7 +171,7 @@ export class CompareFlow {
   }
 
   private side(spec: string): Side {
-    const s = parseTensorSpec(spec);
+    const s = parseTensorRef(spec, isUriString(spec) ? undefined : namesLocalFile);
     return { uri: toUri(s.uri), key: s.key };
   }
 
@@ -217,7 +237,7 @@ export class CompareFlow {
       items.push({ label: `$(file-binary) ${baseName(u.path)}`, description: where(u), value: u });
     }
     items.push(separator(''), { label: '$(folder-opened) Browse…', description: 'a tensor file outside the workspace', value: 'browse' });
-    const otherName = `${baseName(other.uri.path)}${other.key ? `#${other.key}` : ''}`;
+    const otherName = tensorRefLabel({ uri: other.uri.toString(), key: other.key });
     const choice = await vscode.window.showQuickPick(items, {
       title: `Compare Losses (2/2): the ${role} for ${otherName}`,
       placeHolder: role === 'target' ? 'Pick the file holding the target (labels, segmentation, mask…)' : 'Pick the file holding the logits',
@@ -269,7 +289,7 @@ export class CompareFlow {
     const name = baseName(side.uri.path);
     type V = { key: string; pairWith?: string };
     const items: PickItem<V>[] = [];
-    const describe = (c: Candidate) => `${c.dtype} · ${shapeText(c.shape ?? [])}`;
+    const describe = (c: Candidate) => `${c.dtype} · ${formatShape(c.shape ?? [])}`;
     if (offerPairs) {
       const pairs = proposePairs(entries, 3);
       if (pairs.length) {

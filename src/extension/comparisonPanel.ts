@@ -11,7 +11,7 @@
  */
 import * as vscode from 'vscode';
 import type { LossOptions } from '../engine/types';
-import type { ComparisonProtocol, ComparisonRequests, ComparisonState, InspectCaveats, PersistedComparison, TensorRef } from '../protocol/messages';
+import type { ComparisonProtocol, ComparisonRequests, ComparisonState, InspectCaveats, LabeledTensorRef, PersistedComparison } from '../protocol/messages';
 import { viewSweepGrid } from '../engine/sweepGrid';
 import { reportForView, viewNames, type ClassPager } from '../protocol/classPage';
 import { findClassNames } from './classNames';
@@ -22,7 +22,7 @@ import type { RequestHandlers } from './requestDispatcher';
 import type { Settings } from './settings';
 import { caveatsAfterEdit, invalidMessage } from './inspectCaveats';
 import { mergeOptions, suggestOptionFix } from './settingsModel';
-import { tensorLabel } from './tensorSpec';
+import { tensorRefLabel, type TensorRef } from '../readers/tensorRef';
 import type { FileUsage } from './usage';
 import { saveText } from './saveText';
 import { WebviewHost } from './webviewHost';
@@ -46,8 +46,8 @@ export interface ComparisonDeps {
 
 /** What a panel shows: the pair and the options (keys may be null = "the only tensor"). */
 export interface PairRequest {
-  logits: { uri: string; key: string | null };
-  target: { uri: string; key: string | null };
+  logits: TensorRef;
+  target: TensorRef;
   options: LossOptions;
   /** Option keys the caller set explicitly (command argument, CodeLens): never changed automatically. */
   explicit?: string[];
@@ -59,17 +59,17 @@ export interface PairRequest {
  * A panel's identity: the pair, and for an Inspect the call it came from — so Inspect opens a panel of its
  * own and never changes the options of one the user set up for the same pair.
  */
-export function pairKey(p: { logits: { uri: string; key: string | null }; target: { uri: string; key: string | null }; inspect?: { sourceUri: string; line: number } | undefined }): string {
+export function pairKey(p: { logits: TensorRef; target: TensorRef; inspect?: { sourceUri: string; line: number } | undefined }): string {
   const pair = `${p.logits.uri}#${p.logits.key ?? ''}\u0000${p.target.uri}#${p.target.key ?? ''}`;
   return p.inspect ? `${pair}\u0000inspect:${p.inspect.sourceUri}:${p.inspect.line}` : pair;
 }
 
 function pairLabel(p: PairRequest): string {
-  return `${tensorLabel(p.logits.uri, p.logits.key)} ↔ ${tensorLabel(p.target.uri, p.target.key)}`;
+  return `${tensorRefLabel(p.logits)} ↔ ${tensorRefLabel(p.target)}`;
 }
 
-function ref(uri: string, key: string): TensorRef {
-  return { uri, key, label: tensorLabel(uri, key === '' ? null : key) };
+function ref(uri: string, key: string): LabeledTensorRef {
+  return { uri, key, label: tensorRefLabel({ uri, key }) };
 }
 
 /**
@@ -322,7 +322,7 @@ function isInspectCaveats(c: unknown): c is InspectCaveats {
 function isPersistedComparison(s: unknown): s is PersistedComparison {
   if (typeof s !== 'object' || s === null) return false;
   const p = s as Partial<PersistedComparison>;
-  const okRef = (r: unknown) => typeof r === 'object' && r !== null && typeof (r as TensorRef).uri === 'string' && typeof (r as TensorRef).key === 'string';
+  const okRef = (r: unknown) => typeof r === 'object' && r !== null && typeof (r as LabeledTensorRef).uri === 'string' && typeof (r as LabeledTensorRef).key === 'string';
   return p.view === 'comparison' && okRef(p.logits) && okRef(p.target) && typeof p.options === 'object' && p.options !== null;
 }
 

@@ -4,13 +4,10 @@
  * be opened — gets what was being done ("Comparing logits.npy with labels.npy") in front, so the user always sees
  * which files the problem is about. Pure (no vscode): unit-tested.
  */
+import { oneLine } from '../protocol/errorLine';
 import { WorkerFailure } from './workerClient';
 
-/** The message as one line (the readers and the engine already write one line naming file/option and problem). */
-export function oneLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/\s*\n\s*/g, ' ').trim() || (e instanceof Error ? e.name : 'unknown error');
-}
+export { oneLine };
 
 export function notificationText(e: unknown, doing: string): string {
   const message = oneLine(e);

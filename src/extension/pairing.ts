@@ -15,7 +15,7 @@
 import { baseName, dirName, fileStem, tensorExtension } from './tensorSpec';
 
 export interface Candidate {
-  /** Stable id (the URI string, plus `#key` for an entry of a container). */
+  /** Stable id (the URI string; for an entry of a container, its spec `uri#key`, ../readers/tensorRef.ts). */
   id: string;
   /** Slash-separated path of the file (e.g. `uri.path`), used for stems and folders. */
   path: string;

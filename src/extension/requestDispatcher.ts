@@ -8,6 +8,7 @@
  */
 import { RequestServer, type HandlerContext, type MethodMap, type ResponseMessage } from '../protocol/channel';
 import type { RequestMap } from '../protocol/messages';
+import { oneLine } from '../protocol/errorLine';
 
 export type RequestHandler<Req extends MethodMap, M extends keyof Req> = (
   params: Req[M]['params'],
@@ -19,19 +20,6 @@ export type RequestHandlers<Req extends MethodMap> = { [M in keyof Req]: Request
 
 /** Posts a response; may return a promise (webview.postMessage returns Thenable<boolean>). */
 export type PostResponse<Req extends MethodMap = RequestMap> = (m: ResponseMessage<Req[keyof Req]['result'], string>) => unknown;
-
-/** One line for the webview: the error's message without a stack, newlines folded. */
-export function errorToLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : typeof e === 'string' ? e : (() => {
-    try {
-      return JSON.stringify(e) ?? String(e);
-    } catch {
-      return String(e);
-    }
-  })();
-  const line = msg.replace(/\s*\n\s*/g, ' ').trim();
-  return line === '' ? (e instanceof Error ? e.name : 'unknown error') : line;
-}
 
 export class RequestDispatcher<Req extends MethodMap = RequestMap> {
   private readonly server: RequestServer<Req, string>;
@@ -46,7 +34,7 @@ export class RequestDispatcher<Req extends MethodMap = RequestMap> {
     this.server = new RequestServer<Req, string>(handlers, {
       // Responses only: the webview protocol has no progress messages (busy notices say what runs).
       send: (m) => (m.type === 'response' ? post(m) : undefined),
-      toError: errorToLine,
+      toError: oneLine,
       unsupported: (method) => new Error(`request ${JSON.stringify(method)} is not supported by this view`),
       ...(onError ? { onError } : {}),
     });

@@ -21,7 +21,8 @@ import { runJob } from './progress';
 import type { RequestHandlers } from './requestDispatcher';
 import { saveText } from './saveText';
 import type { Settings } from './settings';
-import { baseName, dirName, formatTensorSpec } from './tensorSpec';
+import { formatTensorRef } from '../readers/tensorRef';
+import { baseName, dirName } from './tensorSpec';
 import type { FileUsage } from './usage';
 import { WebviewHost } from './webviewHost';
 import { initWebview } from './webviewResources';
@@ -175,7 +176,7 @@ class TensorFileView extends WebviewHost<TensorFileProtocol> {
         ),
       compareWith: async ({ key, role }) => {
         if (role !== 'logits' && role !== 'target') throw new Error(`compareWith: role must be logits or target, got ${JSON.stringify(role)}`);
-        const spec = formatTensorSpec({ uri, key: typeof key === 'string' && key !== '' ? key : null });
+        const spec = formatTensorRef({ uri, key: typeof key === 'string' ? key : null });
         void vscode.commands.executeCommand('lossInspector.compareLosses', { [role]: spec });
         return {};
       },

@@ -1,7 +1,11 @@
 /**
- * Which files Loss Inspector reads, and how a tensor inside one is named. Pure (no `vscode`): shared by the
- * command flow, the custom editor's selector, the pairing heuristics and their tests.
+ * Which files Loss Inspector reads, and where they sit. Pure (no `vscode`): shared by the command flow, the
+ * custom editor's selector, the pairing heuristics and their tests. How a tensor inside a file is named (the
+ * reference type and its `file#key` syntax) is ../readers/tensorRef.ts, one module for the CLI and the extension.
  */
+import { baseName, isUriString, URI_SCHEME } from '../readers/tensorRef';
+
+export { baseName, isUriString };
 
 /** The seven tensor file patterns (for `workspace.findFiles`, the custom editor selector and the menus). */
 export const TENSOR_FILE_GLOBS = ['*.npy', '*.npz', '*.pt', '*.pth', '*.safetensors', '*.nii', '*.nii.gz'] as const;
@@ -38,65 +42,9 @@ export function fileStem(pathOrName: string): string {
   return ext ? base.slice(0, base.length - ext.length - 1) : base.replace(/\.[^.]*$/, '');
 }
 
-export function baseName(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i >= 0 ? p.slice(i + 1) : p;
-}
-
 export function dirName(p: string): string {
   const i = p.lastIndexOf('/');
   return i > 0 ? p.slice(0, i) : i === 0 ? '/' : '';
-}
-
-/** A tensor named by a command argument: a URI string (or a path) and, for container files, a key. */
-export interface TensorSpec {
-  /** URI string or path, without the `#key`. */
-  uri: string;
-  /** The key inside a container; null when not given (the only tensor, or the user picks). */
-  key: string | null;
-}
-
-/**
- * Splits `uri#key` (the command arguments' way of naming a tensor inside a container). A `#` that belongs to a
- * path is percent-encoded in a URI string (`vscode.Uri.toString()`), so the first literal `#` starts the key.
- * The key is percent-decoded (`#a%2Fb` → `a/b`); an empty key (`x.npz#`) means "not given".
- */
-export function parseTensorSpec(s: string): TensorSpec {
-  const i = s.indexOf('#');
-  if (i < 0) return { uri: s, key: null };
-  const raw = s.slice(i + 1);
-  let key: string;
-  try {
-    key = decodeURIComponent(raw);
-  } catch {
-    key = raw;
-  }
-  return { uri: s.slice(0, i), key: key === '' ? null : key };
-}
-
-/** The inverse of {@link parseTensorSpec}. */
-export function formatTensorSpec(spec: TensorSpec): string {
-  return spec.key === null || spec.key === '' ? spec.uri : `${spec.uri}#${encodeURIComponent(spec.key)}`;
-}
-
-/** Display label of a tensor: `preds.pt#logits`, or the file name alone for a single-tensor file. */
-export function tensorLabel(pathOrUri: string, key: string | null): string {
-  const base = baseName(pathOrUri.replace(/[?#].*$/, ''));
-  let name = base;
-  try {
-    name = decodeURIComponent(base);
-  } catch {
-    /* keep it encoded */
-  }
-  return key ? `${name}#${key}` : name;
-}
-
-const URI_SCHEME = /^[a-zA-Z][\w+.-]+:/;
-const WINDOWS_PATH = /^[a-zA-Z]:[\\/]/;
-
-/** Whether `s` is a URI string (`file:///…`, `vscode-remote://…`) rather than a file path. */
-export function isUriString(s: string): boolean {
-  return URI_SCHEME.test(s) && !WINDOWS_PATH.test(s);
 }
 
 /**

@@ -25,7 +25,7 @@ import { unpackPerClass } from '../protocol/packedClasses';
 import type {
   CacheInfo, FileSource, ReportResult, TensorListing, WorkerError, WorkerInit, WorkerMethod, WorkerRequestMap,
 } from '../worker/protocol';
-import type { TensorSpec } from './tensorSpec';
+import type { TensorRef } from '../readers/tensorRef';
 
 /** How the host reaches files: vscode.workspace.fs in the extension, node:fs in tests. */
 export interface FileAccess {
@@ -72,8 +72,8 @@ export class WorkerFailure extends Error {
 }
 
 export interface ReportParams {
-  logits: TensorSpec;
-  target: TensorSpec;
+  logits: TensorRef;
+  target: TensorRef;
   options: LossOptions;
   sweepEps: number[] | null;
   limits?: Partial<ReadLimits>;
@@ -122,7 +122,7 @@ export class WorkerClient {
     return { ...rest, report: { ...r.report, perClass: unpackPerClass(perClassPacked) } };
   }
 
-  slice(p: { logits: TensorSpec; target: TensorSpec; options: LossOptions; request: SliceRequest; limits?: Partial<ReadLimits> }, o: CallOptions = {}): Promise<SliceData> {
+  slice(p: { logits: TensorRef; target: TensorRef; options: LossOptions; request: SliceRequest; limits?: Partial<ReadLimits> }, o: CallOptions = {}): Promise<SliceData> {
     return this.withFiles(
       [p.logits.uri, p.target.uri],
       ([lf, tf]) => ({

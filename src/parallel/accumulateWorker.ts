@@ -9,6 +9,7 @@ import { accumulate, newAccumulators, type Accumulators } from '../engine/accumu
 import type { PreparedLogits, PreparedTarget } from '../engine/layout';
 import { RequestServer, throwIfCancelled, yieldToMessages } from '../protocol/channel';
 import { fromShared, type AccumulateMethods } from './shared';
+import { oneLine } from '../protocol/errorLine';
 
 function transferables(acc: unknown): ArrayBuffer[] {
   return Object.values(acc as Accumulators).filter((v): v is Float64Array => v instanceof Float64Array).map((v) => v.buffer as ArrayBuffer);
@@ -36,7 +37,7 @@ if (port) {
     },
     {
       send: (m, transfer) => port.postMessage(m, transfer as ArrayBuffer[] | undefined),
-      toError: (e) => (e instanceof Error ? e.message : String(e)),
+      toError: oneLine,
       transferOf: transferables,
     },
   );

@@ -8,12 +8,12 @@ import { evaluateCase, type CaseEvaluation } from '../dataset/evaluateCase';
 import type { LossOptions } from '../engine/types';
 import { LossInputError } from '../engine/errors';
 import type { ReadLimits } from '../readers/types';
-import { TensorFileError } from '../readers/types';
+import { oneLine } from '../protocol/errorLine';
+import type { TensorRef } from '../readers/tensorRef';
 
 export interface CaseJob {
-  /** Absolute or working-directory-relative paths; `predictionKey` picks a tensor inside a container. */
-  prediction: string;
-  predictionKey: string | null;
+  /** Absolute or working-directory-relative paths; the prediction's key picks a tensor inside a container. */
+  prediction: TensorRef;
   reference: string;
   loss: LossOptions | null;
   ignoreLabel: number | null;
@@ -34,7 +34,7 @@ export function runCaseJob(job: CaseJob, aroundRead: <T>(read: () => T) => T = (
   try {
     const limits = job.limits ?? undefined;
     const { pred, ref } = aroundRead(() => ({
-      pred: loadTensor(job.predictionKey === null ? job.prediction : `${job.prediction}#${job.predictionKey}`, limits),
+      pred: loadTensor(job.prediction, limits),
       ref: loadTensor(job.reference, limits),
     }));
     const bytes = pred.tensor.data.byteLength + ref.tensor.data.byteLength;
@@ -49,11 +49,10 @@ export function runCaseJob(job: CaseJob, aroundRead: <T>(read: () => T) => T = (
         e instanceof LossInputError && job.ignoreLabel !== null
           ? ` (the loss sees the ignore label ${job.ignoreLabel} too: for cross-entropy pass --ignore-index ${job.ignoreLabel}, or evaluate metrics only with --no-loss)`
           : '';
-      throw new Error(`${job.prediction} vs ${job.reference}: ${e instanceof Error ? e.message : String(e)}${hint}`);
+      throw new Error(`${job.prediction.uri} vs ${job.reference}: ${oneLine(e)}${hint}`);
     }
   } catch (e) {
-    const msg = e instanceof TensorFileError || e instanceof Error ? e.message : String(e);
     const option = e instanceof LossInputError ? e.option : undefined;
-    return { ok: false, error: msg.replace(/\s*\n\s*/g, ' '), ...(option !== undefined ? { option } : {}) };
+    return { ok: false, error: oneLine(e), ...(option !== undefined ? { option } : {}) };
   }
 }

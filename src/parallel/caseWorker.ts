@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { installZlibInflate } from '../node/zlibInflate';
 import { RequestServer } from '../protocol/channel';
 import { runCaseJob, type CaseMethods } from './caseJob';
+import { oneLine } from '../protocol/errorLine';
 
 /**
  * A full collection between cases. A case's arrays (file bytes, the inflated tensor, the engine's labels) live
@@ -60,7 +61,7 @@ if (port) {
         return reply;
       },
     },
-    { send: (m) => port.postMessage(m), toError: (e) => (e instanceof Error ? e.message : String(e)) },
+    { send: (m) => port.postMessage(m), toError: oneLine },
   );
   port.on('message', (m: unknown) => void server.receive(m));
 }

@@ -110,7 +110,7 @@ class Lane {
     if (!this.script) return Promise.resolve().then(() => runCaseJob(job));
     const live = (this.live ??= this.start(this.script));
     return live.channel.request('evaluate', job).catch((e: unknown): CaseReply => {
-      if (e instanceof CaseWorkerFailed) return { ok: false, error: `${job.prediction}: the case worker failed (${e.message})` };
+      if (e instanceof CaseWorkerFailed) return { ok: false, error: `${job.prediction.uri}: the case worker failed (${e.message})` };
       throw e;
     });
   }
@@ -164,8 +164,7 @@ export async function evaluateFolder(o: FolderRunOptions): Promise<FolderRun> {
           const pair = pairs[next++]!;
           const f = files(pair);
           const reply = await lane.run({
-            prediction: f.prediction_file,
-            predictionKey: o.predictionKey,
+            prediction: { uri: f.prediction_file, key: o.predictionKey },
             reference: f.reference_file,
             loss: o.loss,
             ignoreLabel: o.ignoreLabel,

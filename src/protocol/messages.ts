@@ -11,15 +11,14 @@
  */
 import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequest } from '../engine/types';
 import type { DType } from '../engine/tensor';
+import type { TensorRef } from '../readers/tensorRef';
 import type { CancelMessage, MethodMap, ResponseMessage } from './channel';
 import type { ClassNames, ClassPage, ClassPageRequest, ClassTableInfo } from './classPage';
 
-/** A tensor chosen for comparison: a file and, for container files, the key inside it. */
-export interface TensorRef {
-  /** URI string (vscode.Uri.toString()) or a path for the CLI. */
-  uri: string;
+/** A tensor a comparison shows: its reference with the key the worker resolved (`''` for a file's single unnamed tensor). */
+export interface LabeledTensorRef extends TensorRef {
   key: string;
-  /** Display label, e.g. `preds.pt#logits`. */
+  /** Display label, e.g. `preds.pt#logits` (../readers/tensorRef.ts `tensorRefLabel`). */
   label: string;
 }
 
@@ -51,8 +50,8 @@ export interface InspectCaveats {
 }
 
 export interface ComparisonState {
-  logits: TensorRef;
-  target: TensorRef;
+  logits: LabeledTensorRef;
+  target: LabeledTensorRef;
   options: LossOptions;
   /** Present when the comparison came from a loss call in code (see {@link InspectCaveats}). */
   inspect?: InspectCaveats;
@@ -202,8 +201,8 @@ export type HostToWebview = ComparisonPush | TensorFilePush | Response;
 /** Persisted by the webview (vscode.setState) and handed to the serializer to restore a panel. */
 export interface PersistedComparison {
   view: 'comparison';
-  logits: TensorRef;
-  target: TensorRef;
+  logits: LabeledTensorRef;
+  target: LabeledTensorRef;
   options: LossOptions;
   inspect?: InspectCaveats;
 }

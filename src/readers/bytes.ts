@@ -10,11 +10,11 @@ import { TensorFileError, type TensorFileErrorKind } from './types';
  * hostile file's own text quoted in it, a JSON parser's excerpt) are escaped so the message stays one line.
  */
 export function fail(kind: TensorFileErrorKind, fileName: string, problem: string): never {
-  throw new TensorFileError(kind, fileName, oneLine(problem));
+  throw new TensorFileError(kind, fileName, escapeControls(problem));
 }
 
 /** Escapes C0 control characters and DEL as `\xNN`, so text from a file cannot break a message's line. */
-export function oneLine(text: string): string {
+export function escapeControls(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }
 
@@ -116,7 +116,3 @@ export function describeBytes(n: number): string {
   return `${n} bytes`;
 }
 
-/** Shape for messages: `[3, 4]`. */
-export function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}

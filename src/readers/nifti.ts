@@ -17,7 +17,8 @@
  * nibabel's load-time fixes (qfac ±1, pixdim[1..3] made positive and non-zero).
  */
 import { Tensor, type DType, DTYPES } from '../engine/tensor';
-import { ByteReader, checkedByteSize, describeBytes, fail, fmtShape } from './bytes';
+import { fmtShape } from '../engine/errors';
+import { ByteReader, checkedByteSize, describeBytes, fail } from './bytes';
 import { gunzipPrefix } from './inflate';
 import { fortranStrides, typedArrayAt } from './typed';
 import type { ReadLimits, TensorFile } from './types';

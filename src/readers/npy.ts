@@ -9,7 +9,8 @@
  * allocated. Little-endian aligned data become a zero-copy view; Fortran order is expressed with strides.
  */
 import { DTYPES, Tensor, type DType } from '../engine/tensor';
-import { checkedByteSize, describeBytes, fail, fmtShape } from './bytes';
+import { fmtShape } from '../engine/errors';
+import { checkedByteSize, describeBytes, fail } from './bytes';
 import { isPyDict, isPyTuple, parsePyLiteral, PyLiteralError, type PyValue } from './pyliteral';
 import { fortranStrides, typedArrayAt } from './typed';
 import type { ReadLimits, TensorEntry, TensorFile } from './types';

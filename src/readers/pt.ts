@@ -18,7 +18,8 @@
  * with `.`, list/tuple items by index; Python scalars go to `nonTensors` under the same keys.
  */
 import { DTYPES, Tensor, type AnyTypedArray, type DType } from '../engine/tensor';
-import { describeBytes, fail, fmtShape } from './bytes';
+import { fmtShape } from '../engine/errors';
+import { describeBytes, fail } from './bytes';
 import {
   PyBytes,
   PyDict,

@@ -14,15 +14,17 @@
  * Lone surrogates (`'\ud800'`) are kept as the UTF-16 code unit they are. One difference is inherent to
  * JavaScript strings: two surrogate escapes that form a pair (`'\ud83d\ude00'`, two code points in Python)
  * read as the one character they pair to; their UTF-16 code units, which the table compares, are equal.
- * `\N{name}` needs Unicode's name table, which this module does not carry: it reports `unsupported`
- * (the analysis then says the value is not a literal it reads), never a wrong character.
+ * `\N{name}` is decoded for the names and aliases of the ASCII characters (asciiCharNames.ts: every value an
+ * option or a header key can take is ASCII); any other name is reported `unsupported` (the analysis then says
+ * the value is not a literal it reads), never a wrong character.
  */
+import { asciiCharByName } from './asciiCharNames';
 
 export type PyStringKind = 'str' | 'bytes';
 
 export type DecodedString =
   | { ok: true; value: string }
-  /** A literal CPython rejects (`error`), or one this decoder does not read (`unsupported`: `\N{…}`). */
+  /** A literal CPython rejects (`error`), or one this decoder does not read (`unsupported`: `\N{…}` of a non-ASCII name). */
   | { ok: false; error: string; unsupported?: boolean };
 
 const SIMPLE: Readonly<Record<string, string>> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
@@ -78,7 +80,12 @@ export function decodePyEscapes(body: string, kind: PyStringKind): DecodedString
     if (kind === 'str' && n === 'N') {
       const close = body[i + 1] === '{' ? body.indexOf('}', i + 2) : -1;
       if (close < 0 || close === i + 2) return { ok: false, error: 'malformed \\N character escape' };
-      return { ok: false, unsupported: true, error: `\\N{${body.slice(i + 2, close)}}: named escapes are not decoded (no Unicode name table)` };
+      const name = body.slice(i + 2, close);
+      const ch = asciiCharByName(name);
+      if (ch === undefined) return { ok: false, unsupported: true, error: `\\N{${name}}: only the names of ASCII characters are decoded (no full Unicode name table)` };
+      out += ch;
+      i = close;
+      continue;
     }
     out += `\\${n}`; // an unknown escape stays as written
   }

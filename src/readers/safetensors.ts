@@ -7,7 +7,8 @@
  * contiguously without overlaps or holes. Data are little-endian: aligned tensors are zero-copy views.
  */
 import { DTYPES, Tensor, type DType } from '../engine/tensor';
-import { describeBytes, fail, fmtShape } from './bytes';
+import { fmtShape } from '../engine/errors';
+import { describeBytes, fail } from './bytes';
 import { typedArrayAt } from './typed';
 import type { ReadLimits, TensorEntry, TensorFile } from './types';
 

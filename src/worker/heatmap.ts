@@ -6,13 +6,14 @@
  */
 import { elementToNumber, isFloatDType, type Tensor } from '../engine/tensor';
 import type { HeatmapData, HeatmapRequest } from '../protocol/messages';
+import { fmtShape } from '../engine/errors';
 
 export function heatmapOf(t: Tensor, fileName: string, request: HeatmapRequest, maxSide = 1024): HeatmapData {
   const where = `${fileName}#${request.key}`;
-  if (t.rank < 2) throw new RangeError(`${where}: a heat map needs rank ≥ 2, the tensor has shape [${t.shape.join(', ')}]`);
+  if (t.rank < 2) throw new RangeError(`${where}: a heat map needs rank ≥ 2, the tensor has shape ${fmtShape(t.shape)}`);
   const lead = t.rank - 2;
   if (!Array.isArray(request.leading) || request.leading.length !== lead) {
-    throw new RangeError(`${where}: expected ${lead} leading indices for shape [${t.shape.join(', ')}], got [${String(request.leading)}]`);
+    throw new RangeError(`${where}: expected ${lead} leading indices for shape ${fmtShape(t.shape)}, got [${String(request.leading)}]`);
   }
   let base = t.offset;
   for (let a = 0; a < lead; a++) {

@@ -15,6 +15,7 @@ import type { LossOptions, Report, EpsSweep } from '../engine/types';
 import type { DType } from '../engine/tensor';
 import type { HeatmapData, HeatmapRequest, SliceData, SliceRequest, TensorFileState } from '../protocol/messages';
 import type { ReadLimits } from '../readers/types';
+import type { TensorRef } from '../readers/tensorRef';
 import type { CallerMessage, ServerMessage } from '../protocol/channel';
 
 export interface FileSource {
@@ -31,10 +32,13 @@ export interface FileSource {
   bytes?: Uint8Array;
 }
 
-/** A tensor in a file: `key` null means "the only tensor" (an error lists the keys when there are several). */
+/**
+ * A {@link TensorRef} whose file the host has resolved to a {@link FileSource}: `key` null means "the only
+ * tensor" (an error lists the keys when there are several).
+ */
 export interface TensorSource {
   file: FileSource;
-  key: string | null;
+  key: TensorRef['key'];
 }
 
 export interface TensorListing {

@@ -4,8 +4,7 @@
  * keeps them in an LRU cache keyed by (URI, mtime, size) so that an option change recomputes without
  * re-reading, and answers the requests of src/worker/protocol.ts with the readers and the engine.
  */
-import { open, stat } from 'node:fs/promises';
-import { nonRegularKind, notRegularMessage } from '../node/fileKind';
+import { readFileSharedAsync, toSharedBytes } from '../node/fileBytes';
 import { performance } from 'node:perf_hooks';
 import * as engine from '../engine/index';
 import { computeReportAndSweepParallel, computeReportParallel, PARALLEL_MIN_VALUES, sharedPool } from '../parallel/index';
@@ -13,12 +12,14 @@ import type { Tensor } from '../engine/tensor';
 import type { TensorFileState, TensorSummary } from '../protocol/messages';
 import { readTensorFile } from '../readers/index';
 import { histogram, tensorStats } from '../readers/stats';
-import { TensorFileError, type ReadLimits, type TensorFile } from '../readers/types';
+import { pickTensor } from '../readers/tensorRef';
+import type { ReadLimits, TensorFile } from '../readers/types';
 import { headerFacts } from './headerFacts';
 import { heatmapOf, initialSlice } from './heatmap';
 import type { CacheInfo, FileSource, TensorSource, WorkerError, WorkerMethod, WorkerRequestMap } from './protocol';
 import { throwIfCancelled, type Handler, type Handlers } from '../protocol/channel';
 import { packPerClass, PACK_CLASSES_ABOVE } from '../protocol/packedClasses';
+import { oneLine } from '../protocol/errorLine';
 
 /** Default cache budget: two W2-sized pairs (≈ 1 GB each) stay loaded. */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
@@ -158,7 +159,7 @@ export class TensorWorkerService {
   async heatmap(p: WorkerRequestMap['heatmap']['params'], progress: ProgressFn, signal?: AbortSignal): Promise<WorkerRequestMap['heatmap']['result']> {
     const { entry } = await this.load(p.file, p.limits, progress, new Set([p.file.uri]));
     throwIfCancelled(signal);
-    const t = pick(entry.file, p.file.fileName, p.request.key);
+    const t = pickTensor(entry.file, p.file.fileName, p.request.key);
     return heatmapOf(t.tensor, p.file.fileName, p.request, p.maxSide);
   }
 
@@ -186,8 +187,8 @@ export class TensorWorkerService {
     const a = await this.load(l.file, limits, progress, pinned);
     const b = await this.load(t.file, limits, progress, pinned);
     return {
-      logits: pick(a.entry.file, l.file.fileName, l.key),
-      target: pick(b.entry.file, t.file.fileName, t.key),
+      logits: pickTensor(a.entry.file, l.file.fileName, l.key),
+      target: pickTensor(b.entry.file, t.file.fileName, t.key),
       readMs: a.readMs + b.readMs,
     };
   }
@@ -224,7 +225,7 @@ export class TensorWorkerService {
       bytes = src.bytes.byteLength >= SHARE_MIN_BYTES && !(src.bytes.buffer instanceof SharedArrayBuffer) ? toSharedBytes(src.bytes) : src.bytes;
     } else if (src.fsPath) {
       progress(`Reading ${src.fileName}…`);
-      bytes = await readIntoSharedMemory(src.fsPath, src.fileName);
+      bytes = await readFileSharedAsync(src.fsPath, src.fileName);
     } else {
       throw new NeedBytesError(src.uri);
     }
@@ -261,53 +262,6 @@ export class TensorWorkerService {
 
 /** Files from this size on are held in shared memory (the engine's pool splits inputs from 1 Mi values). */
 const SHARE_MIN_BYTES = PARALLEL_MIN_VALUES * 4;
-
-function toSharedBytes(b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(new SharedArrayBuffer(b.byteLength));
-  out.set(b);
-  return out;
-}
-
-/**
- * Reads a whole file into one SharedArrayBuffer (offset 0, so aligned data stay aligned; no copy when the
- * engine's pool reads the tensors), in chunks of at most 1 GiB, which also works beyond fs.readFile's 2 GiB.
- */
-async function readIntoSharedMemory(path: string, fileName: string): Promise<Uint8Array> {
-  // Refused by kind before opening: opening a FIFO blocks, a device never ends.
-  const kind = nonRegularKind(await stat(path));
-  if (kind !== undefined) throw new Error(notRegularMessage(fileName, kind));
-  const fh = await open(path, 'r');
-  try {
-    const { size } = await fh.stat();
-    const buf = new Uint8Array(new SharedArrayBuffer(size));
-    const CHUNK = 1 << 30;
-    let got = 0;
-    while (got < size) {
-      const { bytesRead } = await fh.read(buf, got, Math.min(CHUNK, size - got), got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    if (got < size) throw new Error(`${fileName}: the file shrank while being read (${got} of ${size} bytes)`);
-    return buf;
-  } finally {
-    await fh.close();
-  }
-}
-
-/** The tensor named `key` (null: the only one); a missing key names the file and lists what it holds. */
-function pick(file: TensorFile, fileName: string, key: string | null): { key: string; tensor: Tensor } {
-  const keys = file.tensors.map((t) => t.key);
-  const list = keys.length > 12 ? `${keys.slice(0, 12).join(', ')}, … (${keys.length} in all)` : keys.join(', ');
-  if (key === null) {
-    const only = file.tensors.length === 1 ? file.tensors[0] : undefined;
-    if (only) return { key: only.key, tensor: only.tensor };
-    if (file.tensors.length === 0) throw new TensorFileError('unknown-key', fileName, 'holds no tensors');
-    throw new TensorFileError('unknown-key', fileName, `holds ${file.tensors.length} tensors (${list}): name one as ${fileName}#key`);
-  }
-  const e = file.tensors.find((t) => t.key === key);
-  if (!e) throw new TensorFileError('unknown-key', fileName, `no tensor named "${key}" (it holds: ${list || 'no tensors'})`);
-  return { key: e.key, tensor: e.tensor };
-}
 
 function summarize(key: string, t: Tensor, bins: number): TensorSummary {
   const s = tensorStats(t);
@@ -347,7 +301,7 @@ function displayValue(v: unknown): string {
 export function toWorkerError(e: unknown): WorkerError {
   if (e instanceof NeedBytesError) return { name: e.name, message: e.message, code: 'need-bytes', uri: e.uri };
   if (e instanceof Error) {
-    const err: WorkerError = { name: e.name, message: e.message.replace(/\s*\n\s*/g, ' ') };
+    const err: WorkerError = { name: e.name, message: oneLine(e) };
     const k = (e as { kind?: unknown }).kind;
     const o = (e as { option?: unknown }).option;
     if (typeof k === 'string') err.kind = k;

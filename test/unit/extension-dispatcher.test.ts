@@ -2,14 +2,15 @@
 // throws, rejects, is missing, or the post itself fails.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RequestDispatcher, errorToLine, type RequestHandlers } from '../../src/extension/requestDispatcher';
+import { RequestDispatcher, type RequestHandlers } from '../../src/extension/requestDispatcher';
+import { oneLine } from '../../src/protocol/errorLine';
 import { isWebviewToHost, type RequestMap, type Response } from '../../src/protocol/messages';
 import { Disposable, toDisposable } from '../../src/extension/dispose';
 
 function harness(handlers: Partial<RequestHandlers<RequestMap>>) {
   const posted: Response[] = [];
   const errors: string[] = [];
-  const d = new RequestDispatcher<RequestMap>(handlers, (m) => void posted.push(m as Response), (method, e) => errors.push(`${method}: ${errorToLine(e)}`));
+  const d = new RequestDispatcher<RequestMap>(handlers, (m) => void posted.push(m as Response), (method, e) => errors.push(`${method}: ${oneLine(e)}`));
   return { d, posted, errors };
 }
 
@@ -95,7 +96,7 @@ test('dispose aborts every running request', async () => {
 
 test('a failing post (webview gone) does not reject', async () => {
   const errors: string[] = [];
-  const d = new RequestDispatcher<RequestMap>({ copy: () => ({}) }, () => Promise.reject(new Error('Webview is disposed')), (_m, e) => errors.push(errorToLine(e)));
+  const d = new RequestDispatcher<RequestMap>({ copy: () => ({}) }, () => Promise.reject(new Error('Webview is disposed')), (_m, e) => errors.push(oneLine(e)));
   await d.dispatch({ type: 'request', id: 1, method: 'copy', params: { text: '' } });
   assert.deepEqual(errors, ['Webview is disposed']);
 });

@@ -5,7 +5,8 @@ import {
   nameTokens, pairScore, proposePairs, rankLogits, rankTargets, rankLogitsFor, residue, roleEvidence, shapesCompatible,
   type Candidate,
 } from '../../src/extension/pairing';
-import { fileStem, formatTensorSpec, parseTensorSpec, tensorExtension, tensorLabel, TENSOR_FILES_INCLUDE } from '../../src/extension/tensorSpec';
+import { fileStem, tensorExtension, TENSOR_FILES_INCLUDE } from '../../src/extension/tensorSpec';
+import { formatTensorRef, parseTensorRef, tensorRefLabel } from '../../src/readers/tensorRef';
 
 const file = (path: string, extra: Partial<Candidate> = {}): Candidate => ({ id: `file://${path}`, path, key: null, ...extra });
 const entry = (path: string, key: string, extra: Partial<Candidate> = {}): Candidate => ({ id: `file://${path}#${key}`, path, key, ...extra });
@@ -102,13 +103,14 @@ test('no proposal without evidence', () => {
 });
 
 test('tensor specs: uri#key round trip, labels, extensions, stems', () => {
-  assert.deepEqual(parseTensorSpec('file:///w/a.npz#logits'), { uri: 'file:///w/a.npz', key: 'logits' });
-  assert.deepEqual(parseTensorSpec('file:///w/a%23b.npz#x%2Fy'), { uri: 'file:///w/a%23b.npz', key: 'x/y' });
-  assert.deepEqual(parseTensorSpec('file:///w/a.npy'), { uri: 'file:///w/a.npy', key: null });
-  assert.deepEqual(parseTensorSpec('file:///w/a.npz#'), { uri: 'file:///w/a.npz', key: null });
-  assert.equal(formatTensorSpec({ uri: 'file:///w/a.npz', key: 'model.out/0' }), 'file:///w/a.npz#model.out%2F0');
-  assert.deepEqual(parseTensorSpec(formatTensorSpec({ uri: 'u', key: 'a#b' })), { uri: 'u', key: 'a#b' });
-  assert.equal(tensorLabel('file:///w/my%20preds.pt', 'logits'), 'my preds.pt#logits');
+  assert.deepEqual(parseTensorRef('file:///w/a.npz#logits'), { uri: 'file:///w/a.npz', key: 'logits' });
+  assert.deepEqual(parseTensorRef('file:///w/a%23b.npz#x%2Fy'), { uri: 'file:///w/a%23b.npz', key: 'x/y' });
+  assert.deepEqual(parseTensorRef('file:///w/a.npy'), { uri: 'file:///w/a.npy', key: null });
+  // an empty key is the key '' (a single unnamed tensor's, or a dict's empty key), not "no key"
+  assert.deepEqual(parseTensorRef('file:///w/a.npz#'), { uri: 'file:///w/a.npz', key: '' });
+  assert.equal(formatTensorRef({ uri: 'file:///w/a.npz', key: 'model.out/0' }), 'file:///w/a.npz#model.out%2F0');
+  assert.deepEqual(parseTensorRef(formatTensorRef({ uri: 'u', key: 'a#b' })), { uri: 'u', key: 'a#b' });
+  assert.equal(tensorRefLabel({ uri: 'file:///w/my%20preds.pt', key: 'logits' }), 'my preds.pt#logits');
   assert.equal(tensorExtension('x.NII.GZ'), 'nii.gz');
   assert.equal(tensorExtension('x.gz'), null);
   assert.equal(fileStem('/a/case1_logits.nii.gz'), 'case1_logits');

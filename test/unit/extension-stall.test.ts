@@ -1,9 +1,9 @@
-// Issue 6's main-thread harness: while the worker client reads a segmentation pair, computes the report and the
+// The main-thread harness: while the worker client reads a segmentation pair, computes the report and the
 // ε sweep, recomputes with another ε and cuts a slice, the host's event loop must never stall for 50 ms or more
 // (sampled with perf_hooks.monitorEventLoopDelay and a 5 ms interval timer). Both ways files reach the worker
 // are measured: the worker reading local paths itself, and the host reading bytes and transferring them.
 //
-// The unit test uses a 1×14×64×64×48 volume (2.75 M logits) to stay fast; `LI_STALL_W1=1` runs the issue's W1
+// The unit test uses a 1×14×64×64×48 volume (2.75 M logits) to stay fast; `LI_STALL_W1=1` runs the full W1
 // (2×14×96×96×96 float32 logits, int64 labels) instead and prints the figures.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -138,7 +138,7 @@ for (const mode of ['worker reads the path', 'host reads, transfers bytes'] as c
     }
     // What our code does to the main thread: never one stretch of work ≥ 50 ms.
     assert.ok(s.run.busyMaxMs < LIMIT_MS, `the main thread was busy too long: ${s.line}`);
-    // The delay as the issue measures it, where the machine itself lets timers fire on time (other processes
+    // The delay as the reference harness measures it, where the machine itself lets timers fire on time (other processes
     // on an overloaded machine delay every thread; the busy-time check above holds regardless).
     const late = Math.max(s.run.histMaxMs, s.run.timerMaxMs);
     if (Math.max(baseline.histMaxMs, baseline.timerMaxMs) < LIMIT_MS / 2 && loadavg()[0]! < availableParallelism()) {

@@ -117,7 +117,7 @@ test('errors come back typed, one line, naming the file or the problem', async (
   // logits against logits: the engine refuses the shapes, naming both.
   await assert.rejects(
     c.report({ logits: { uri: sample('logits.npy'), key: null }, target: { uri: sample('logits.npy'), key: 'nope' }, options, sweepEps: null }),
-    (e: unknown) => e instanceof WorkerFailure && e.name === 'TensorFileError' && /no tensor named "nope"/.test(e.message),
+    (e: unknown) => e instanceof WorkerFailure && e.name === 'TensorFileError' && /no tensor with key "nope"/.test(e.message),
   );
   await assert.rejects(
     c.report({ logits: { uri: sample('labels.npy'), key: null }, target: { uri: sample('logits.npy'), key: null }, options, sweepEps: null }),
@@ -138,7 +138,7 @@ test('containers: listing, keys, pairs inside one file, heat map and summaries',
   const listing = await c.list(uri);
   assert.equal(listing.format, 'npz');
   assert.deepEqual(listing.tensors.map((t) => [t.key, t.dtype, t.shape]).sort(), [['labels', 'int64', [2, 4, 5]], ['logits', 'float32', [2, 3, 4, 5]]]);
-  await assert.rejects(c.report({ logits: { uri, key: null }, target: { uri, key: 'labels' }, options, sweepEps: null }), /holds 2 tensors \(.*logits.*\): name one as batch\.npz#key/);
+  await assert.rejects(c.report({ logits: { uri, key: null }, target: { uri, key: 'labels' }, options, sweepEps: null }), /holds 2 tensors: choose one with batch\.npz#KEY; keys: .*"logits"/);
   const r = await c.report({ logits: { uri, key: 'logits' }, target: { uri, key: 'labels' }, options: resolveOptions({ loss: 'ce' }), sweepEps: [0, 0.1] });
   assert.equal(r.report.numClasses, 3);
   assert.equal((await c.cacheInfo()).reads, 1, 'one file read once for both tensors');

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { zipSync } from 'fflate';
 import * as esbuild from 'esbuild';
 import { fileInfo, parseInfoArgs, runInfo } from '../../src/cli/info';
-import { loadTensor, splitSpec } from '../../src/cli/loadTensor';
+import { loadTensor, parsePathSpec } from '../../src/cli/loadTensor';
 import { UsageError } from '../../src/cli/errors';
 import { TensorFileError } from '../../src/readers/index';
 import { toManifestJson } from '../../src/readers/stats';
@@ -94,7 +94,7 @@ test('info argument errors are UsageErrors; bad files throw the reader error', a
   await assert.rejects(runInfo(['/nonexistent/x.npy']), /\/nonexistent\/x\.npy: no such file/);
 });
 
-test('loadTensor: path#key (split at the last # only when the path exists), single tensors, key errors', () => {
+test('loadTensor: path#key (split at the first # whose prefix is an existing file), single tensors, key errors', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'li-load-'));
   try {
     const hashDir = path.join(dir, 'run#3');
@@ -104,9 +104,9 @@ test('loadTensor: path#key (split at the last # only when the path exists), sing
     const npz = path.join(dir, 'pair.npz');
     copyFileSync(corpus('npz/savez_named.npz'), npz);
 
-    assert.deepEqual(splitSpec(single), { path: single, key: undefined });
-    assert.deepEqual(splitSpec(`${single}#`), { path: single, key: '' });
-    assert.deepEqual(splitSpec(`${npz}#logits`), { path: npz, key: 'logits' });
+    assert.deepEqual(parsePathSpec(single), { uri: single, key: null });
+    assert.deepEqual(parsePathSpec(`${single}#`), { uri: single, key: '' });
+    assert.deepEqual(parsePathSpec(`${npz}#logits`), { uri: npz, key: 'logits' });
 
     const one = loadTensor(single);
     assert.equal(one.key, '');

@@ -54,9 +54,7 @@ export function formatPercent(x: number, digits = 1): string {
   return `${(x * 100).toFixed(digits)}%`;
 }
 
-export function formatShape(shape: readonly number[]): string {
-  return shape.length === 0 ? 'scalar' : shape.join('×');
-}
+export { formatShape } from '../../src/engine/tensor';
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -21,8 +21,9 @@ import { partnersFor, proposeFramePairs, rankFrameLogits } from './candidates';
 import type { DescribedTensor, TensorInfo } from './pythonHelper';
 import { DEBUG_TENSOR_SCHEME, DebugTensorStore } from './tensorStore';
 import {
-  DebugReadError, describeValue, fetchTensors, listFrameTensors, PYTHON_DEBUG_TYPES, pythonSessionProblem, shapeText, type FetchOptions,
+  DebugReadError, describeValue, fetchTensors, listFrameTensors, PYTHON_DEBUG_TYPES, pythonSessionProblem, type FetchOptions,
 } from './transfer';
+import { formatShape } from '../../engine/tensor';
 
 export const DEBUGGER_COMMANDS = {
   compareFromDebugger: 'lossInspector.compareFromDebugger',
@@ -357,7 +358,7 @@ export class DebugComparisons extends Disposable {
 }
 
 function describeInfo(t: Pick<TensorInfo, 'dtype' | 'shape'>): string {
-  return `${t.dtype} · ${shapeText(t.shape)}`;
+  return `${t.dtype} · ${formatShape(t.shape)}`;
 }
 
 /**

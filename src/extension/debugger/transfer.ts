@@ -20,6 +20,7 @@ import {
   canReadExpression, chunkExpression, infoExpression, decodeBase64, describeExpression, dropExpression, isPythonProbeResult, parseAnswer, PROBE_EXPRESSION,
   saveExpression, unquote, type DescribedTensor, type SaveAnswer, type TensorInfo,
 } from './pythonHelper';
+import { formatShape } from '../../engine/tensor';
 
 /** The part of a debug session this module uses (vscode.DebugSession or a test's DAP client). */
 export interface DapSession {
@@ -123,9 +124,6 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-export function shapeText(shape: readonly number[]): string {
-  return shape.length === 0 ? 'scalar' : shape.join('×');
-}
 
 /** The one-line message for a refused save. */
 export function refusalMessage(expression: string, a: Exclude<SaveAnswer, { ok: true }>, maxBytes: number, limitName: string): string {
@@ -137,7 +135,7 @@ export function refusalMessage(expression: string, a: Exclude<SaveAnswer, { ok: 
       return `${e} is ${a.detail}: Loss Inspector reads real and integer tensors only`;
     case 'size':
       return (
-        `${e} is ${formatBytes(a.info.bytes)} (${a.info.saveDtype}, ${shapeText(a.info.shape)}), over ${limitName} ` +
+        `${e} is ${formatBytes(a.info.bytes)} (${a.info.saveDtype}, ${formatShape(a.info.shape)}), over ${limitName} ` +
         `(${formatBytes(maxBytes)}): nothing was written`
       );
     case 'error':

@@ -7,6 +7,7 @@
 import type { CallContext, PyCallable } from './callables';
 import { TORCH_DTYPES } from './allowlist';
 import { PyGlobal, PyList, PyOpaque, PyStorage, PyTensor, PyTuple, typeName, type PyValue } from './values';
+import { fmtShape } from '../../engine/errors';
 
 /** torch allows at most 64 dimensions. */
 const MAX_TENSOR_RANK = 64;
@@ -37,7 +38,7 @@ function tensorOn(c: CallContext, storage: PyValue, offset: PyValue, size: PyVal
   if (!(storage instanceof PyStorage)) c.m.corrupt(`${c.name} storage argument is ${typeName(storage)}, not a storage reference`);
   const shape = dims(c, size, 'size');
   const strides = dims(c, stride, 'stride');
-  if (shape.length !== strides.length) c.m.corrupt(`${c.name} size [${shape.join(', ')}] and stride [${strides.join(', ')}] differ in length`);
+  if (shape.length !== strides.length) c.m.corrupt(`${c.name} size ${fmtShape(shape)} and stride ${fmtShape(strides)} differ in length`);
   const off = count(c, offset, 'storage offset');
   if (dtype === undefined) return new PyTensor(storage, storage.info.dtype, storage.info.torchDType, off, shape, strides, requiresGrad, false);
   return new PyTensor(storage, TORCH_DTYPES[dtype]?.dtype, dtype, off, shape, strides, requiresGrad, false);
@@ -97,7 +98,7 @@ export const _rebuild_meta_tensor_no_storage: PyCallable = (a: PyValue[], c: Cal
   c.arity(4, 4);
   const dt = a[0]!;
   const shape = dims(c, a[1]!, 'size');
-  return new PyOpaque('Tensor', `meta tensor ${dt instanceof PyGlobal ? dt.name : '?'} [${shape.join(', ')}] (saved without data)`);
+  return new PyOpaque('Tensor', `meta tensor ${dt instanceof PyGlobal ? dt.name : '?'} ${fmtShape(shape)} (saved without data)`);
 };
 
 /** Sparse, quantized, nested and wrapper-subclass tensors: recognised, shown as text only. */
