@@ -148,7 +148,6 @@ test('a (2, 512, 32000) bfloat16 language-model pair: the view equals loss-inspe
     // When the webview's document started (its clock is this machine's): what of the time is the workbench's.
     const frameStart = Math.round((await frame.evaluate(() => performance.timeOrigin)) - t0);
     console.log(`# language model: pick → panel tab ${tabMs} ms, → webview document ${frameStart} ms, → rendered ${renderMs} ms (${timings}; load average ${loadavg()[0]!.toFixed(1)})`);
-    recordMetric('language model: panel tab → webview document (the workbench’s webview start-up)', frameStart - tabMs, 'ms');
 
     const first = await sc.step('its numbers equal the CLI report: summary, the top classes, the rest, per sequence, top-1/top-5, confusions', async () => {
       const shownClasses = (await frame.locator('[data-testid^="class-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-class')).filter((c) => c !== null))).map(Number);
