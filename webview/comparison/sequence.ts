@@ -4,7 +4,6 @@
  * CE by sequence, and what Hugging Face's `LabelSmoother` gives for the same tokens. Hidden for other reports.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { Report } from '../../src/engine/types';
 import type { TokenLoss } from '../../src/engine/sequenceReport';
 import type { ComparisonState } from '../../src/protocol/messages';
 import { axisStyle } from '../common/charts';
@@ -12,20 +11,10 @@ import { el, replaceChildren, setValue } from '../common/dom';
 import { formatCount, formatNumber, formatPercent } from '../common/format';
 import type { Theme } from '../common/theme';
 import { card, show } from './charts';
+import { labelSmootherNote } from './labelSmoother';
 
 /** Sequences listed with their numbers under the chart (more are only drawn). */
 export const SEQUENCE_TABLE_MAX = 32;
-
-/** What Hugging Face's Trainer computes for this comparison, in one sentence (the view's and the README's claim). */
-export function labelSmootherNote(r: Report): string {
-  const c = r.config;
-  const hf = `Hugging Face's LabelSmoother(epsilon=${c.labelSmoothing}) — what the Trainer uses for label_smoothing_factor — computes (1 − ε)·NLL + ε·mean over the ${formatCount(r.numClasses)} logits of −log q over the tokens whose label is not −100`;
-  if (c.loss !== 'ce') return `${hf}; it has no Dice term.`;
-  if (c.weight) return `${hf}: it takes no class weights, so with the weights set here torch's number differs from it.`;
-  if (c.reduction !== 'mean') return `${hf}, averaged: the mean, not this ${c.reduction}.`;
-  if (c.ignoreIndex !== -100) return `${hf}: torch's label_smoothing mean without weights, when ignore_index is −100 (here ${c.ignoreIndex}).`;
-  return `${hf}: the same number as torch's label_smoothing mean without weights shown here (${formatNumber(r.loss.ce)}).`;
-}
 
 export class SequenceView {
   readonly element = el('section', { class: 'card sequence', testid: 'sequence', attrs: { 'aria-labelledby': 'sequence-title' } });
