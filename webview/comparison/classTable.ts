@@ -71,11 +71,6 @@ export class ClassTableView {
     else this.draw();
   }
 
-  /** Whether the table is paging through every class (a vocabulary), rather than showing its top classes. */
-  get isPaging(): boolean {
-    return this.paging !== null;
-  }
-
   /** Shows every class, a page of {@link CLASS_PAGE_ROWS} at a time from `offset`, in the current column's order. */
   async loadPage(offset: number): Promise<void> {
     const state = this.state;
