@@ -14,6 +14,7 @@ import type { LossOptions } from '../engine/types';
 import type { ComparisonFailure, ComparisonProtocol, ComparisonRequests, ComparisonState, InspectCaveats, LabeledTensorRef, PersistedComparison } from '../protocol/messages';
 import { viewSweepGrid } from '../engine/sweepGrid';
 import { pythonName } from '../engine/optionSchema';
+import { reportForView, viewNames, type ClassPager } from '../protocol/classPage';
 import { findClassNames } from './classNames';
 import type { FailedFiles } from './failedFiles';
 import { Disposable } from './dispose';
@@ -78,8 +79,11 @@ function ref(uri: string, key: string): LabeledTensorRef {
   return { uri, key, label: tensorRefLabel({ uri, key }) };
 }
 
-/** Computes a comparison state in the worker (report + ε sweep, class names, volume info, timings). */
-export async function computeComparison(deps: ComparisonDeps, req: PairRequest, call: CallOptions): Promise<ComparisonState> {
+/**
+ * Computes a comparison state in the worker (report + ε sweep, class names, volume info, timings). With a vocabulary
+ * the state holds the table's selection of classes and `pager` every class (classPage.ts).
+ */
+export async function computeComparison(deps: ComparisonDeps, req: PairRequest, call: CallOptions): Promise<{ state: ComparisonState; pager: ClassPager | null }> {
   const r = await deps.worker.report(
     {
       logits: req.logits,
@@ -91,23 +95,28 @@ export async function computeComparison(deps: ComparisonDeps, req: PairRequest, 
     call,
   );
   if (r.sweepError) deps.logger.warn(`ε sweep unavailable: ${r.sweepError}`);
-  const classNames = await findClassNames(deps.settings.value.classNames, req.logits.uri, req.target.uri);
+  const allNames = await findClassNames(deps.settings.value.classNames, req.logits.uri, req.target.uri);
   const shape = r.logitsShape;
-  return {
+  const view = reportForView(r.report, allNames);
+  const state: ComparisonState = {
     logits: ref(req.logits.uri, r.logitsKey),
     target: ref(req.target.uri, r.targetKey),
     options: req.options,
-    report: r.report,
+    report: view.report,
+    ...(view.table ? { classTable: view.table } : {}),
     sweep: r.sweep,
-    classNames,
+    classNames: view.names,
     volume: shape.length >= 4 ? { batch: shape[0]!, spatial: shape.slice(2) } : null,
     timings: { readMs: r.readMs, computeMs: r.computeMs },
     ...(req.inspect ? { inspect: req.inspect } : {}),
   };
+  return { state, pager: view.pager };
 }
 
 export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
   private state: ComparisonState | undefined;
+  /** Every class of the shown state's report when the state holds only the selection (a vocabulary). */
+  private pager: ClassPager | null = null;
   private request: PairRequest;
   private initSent = false;
   /** The error the view shows instead of numbers (see `block`). */
@@ -173,7 +182,7 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
         }
         return failure;
       }
-      const { state, fixes } = outcome;
+      const { state, pager, fixes } = outcome;
       if (state.inspect) this.deps.onNumClasses(state.report.numClasses, state.inspect.sourceUri);
       this.deps.logger.info(
         `${state.logits.label} ↔ ${state.target.label}: ${state.options.loss}, ε = ${state.options.labelSmoothing}; ` +
@@ -183,6 +192,7 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
       if (current) {
         this.state = state;
         this.failure = undefined;
+        this.pager = pager;
         this.request = {
           logits: { uri: state.logits.uri, key: state.logits.key },
           target: { uri: state.target.uri, key: state.target.key },
@@ -220,13 +230,13 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
     options: LossOptions,
     why: 'open' | 'recompute' | 'restore',
     signal?: AbortSignal,
-  ): Promise<{ state: ComparisonState; fixes: string[] } | { error: unknown; options: LossOptions; fixes: string[] }> {
+  ): Promise<{ state: ComparisonState; pager: ClassPager | null; fixes: string[] } | { error: unknown; options: LossOptions; fixes: string[] }> {
     const fixes: string[] = [];
     const tried = new Set<string>();
     let opts = options;
     for (;;) {
       try {
-        const state = await runJob(
+        const { state, pager } = await runJob(
           { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, ...(signal ? { signal } : {}) },
           (call) =>
             computeComparison(this.deps, { ...this.request, options: opts }, {
@@ -237,7 +247,7 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
               },
             }),
         );
-        return { state, fixes };
+        return { state, pager, fixes };
       } catch (e) {
         const option = e instanceof WorkerFailure ? e.info.option : undefined;
         const fix = why === 'recompute' ? null : suggestOptionFix(option, opts);
@@ -256,7 +266,9 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
     if (!this.state) return;
     const names = await findClassNames(this.deps.settings.value.classNames, this.state.logits.uri, this.state.target.uri);
     if (!this.state) return;
-    this.state = { ...this.state, classNames: names };
+    // A vocabulary's state carries the names of the classes it shows; its pages those of their rows.
+    if (this.pager) this.pager.names = names;
+    this.state = { ...this.state, classNames: this.pager ? viewNames(this.state.report, this.state.report.perClass ?? [], names) : names };
     this.sendState();
   }
 
@@ -320,6 +332,10 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
         if (uri !== this.request.logits.uri && uri !== this.request.target.uri) throw new Error('openAsText: not a file of this comparison');
         await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.parse(uri, true), 'default');
         return {};
+      },
+      classPage: async (req) => {
+        if (!this.pager) throw new Error(this.state ? 'this comparison lists every class in its state: there are no pages to ask for' : 'no comparison loaded yet');
+        return this.pager.page(req);
       },
       save: (p) => saveText(p, this.request.logits.uri),
       copy: async ({ text }) => {
@@ -404,13 +420,15 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
       retainContextWhenHidden: false,
     });
     const p = this.adopt(panel, req);
-    await p.setHtml();
+    const html = p.setHtml();
     if (req.inspect && req.inspect.invalid.length > 0) {
+      await html;
       p.block(invalidMessage(req.inspect));
       return;
     }
-    // Only a cancellation (the user stopped the read) rejects: the panel then closes quietly.
-    await p.compute(req.options, 'open').catch((e: unknown) => {
+    // The computation starts while the webview loads: a state (or a failure) ready before the webview is sent on
+    // its `ready`. Only a cancellation (the user stopped the read) rejects: the panel then closes quietly.
+    await Promise.all([html, p.compute(req.options, 'open')]).catch((e: unknown) => {
       panel.dispose();
       if (!isCancellation(e)) this.deps.logger.showError(e, `Comparing ${pairLabel(req)}`);
     });

@@ -13,6 +13,7 @@ import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequ
 import type { DType } from '../engine/tensor';
 import type { TensorRef } from '../readers/tensorRef';
 import type { CancelMessage, MethodMap, ResponseMessage } from './channel';
+import type { ClassNames, ClassPage, ClassPageRequest, ClassTableInfo } from './classPage';
 
 /** A tensor a comparison shows: its reference with the key the worker resolved (`''` for a file's single unnamed tensor). */
 export interface LabeledTensorRef extends TensorRef {
@@ -54,10 +55,19 @@ export interface ComparisonState {
   options: LossOptions;
   /** Present when the comparison came from a loss call in code (see {@link InspectCaveats}). */
   inspect?: InspectCaveats;
+  /**
+   * With a vocabulary (more than `VIEW_ALL_CLASSES` classes), `report.perClass` holds only the table's selection
+   * (top by count and by contribution) and this says how many classes there are and what the rest sums to; the
+   * view pages through all of them with `classPage`. Absent: `report.perClass` lists every class.
+   */
+  classTable?: ClassTableInfo;
   report: Report;
   sweep: EpsSweep | null;
-  /** Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. */
-  classNames: string[] | null;
+  /**
+   * Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. With `classTable` (a
+   * vocabulary) only those of the classes this state shows, by index; `classPage` results carry their rows' names.
+   */
+  classNames: ClassNames | null;
   /** Present when the pair is segmentation data (rank ≥ 4): what the slice viewer can ask for. */
   volume: VolumeInfo | null;
   timings: { readMs: number; computeMs: number };
@@ -180,6 +190,8 @@ export type ComparisonRequests = {
   /** Open one of the pair's files in the text editor (a file that is not a tensor file). */
   openAsText: SharedRequests['openAsText'];
   slice: { params: SliceRequest; result: SliceData };
+  /** One sorted page of every class (when `classTable` says the state holds only the selection). */
+  classPage: { params: ClassPageRequest; result: ClassPage };
   save: SharedRequests['save'];
   copy: SharedRequests['copy'];
 };

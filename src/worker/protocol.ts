@@ -11,6 +11,7 @@
  * engine's pool drops the ranges it has not started) without touching the cache.
  */
 import type { VoidLabel } from '../engine/voidLabels';
+import type { PackedClasses } from '../protocol/packedClasses';
 import type { LossOptions, Report, EpsSweep } from '../engine/types';
 import type { DType } from '../engine/tensor';
 import type { HeatmapData, HeatmapRequest, SliceData, SliceRequest, TensorFileState } from '../protocol/messages';
@@ -49,7 +50,9 @@ export interface TensorListing {
 }
 
 export interface ReportResult {
+  /** Above `PACK_CLASSES_ABOVE` classes, `report.perClass` crosses as `perClassPacked` (null here until unpacked). */
   report: Report;
+  perClassPacked?: PackedClasses;
   sweep: EpsSweep | null;
   /** Why the sweep is missing, when it failed while the report succeeded. */
   sweepError?: string;

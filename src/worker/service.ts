@@ -19,6 +19,7 @@ import { headerFacts } from './headerFacts';
 import { heatmapOf, initialSlice } from './heatmap';
 import type { CacheInfo, FileSource, TensorSource, WorkerError, WorkerMethod, WorkerRequestMap } from './protocol';
 import { throwIfCancelled, type Handler, type Handlers } from '../protocol/channel';
+import { packPerClass, PACK_CLASSES_ABOVE } from '../protocol/packedClasses';
 import { oneLine } from '../protocol/errorLine';
 
 /** Default cache budget: two W2-sized pairs (≈ 1 GB each) stay loaded. */
@@ -156,8 +157,9 @@ export class TensorWorkerService {
       report = await computeReportParallel(logits.tensor, target.tensor, p.options, pool, signal);
     }
     const computeMs = performance.now() - t0;
+    const pack = report.perClass !== null && report.perClass.length > PACK_CLASSES_ABOVE;
     return {
-      report,
+      ...(pack ? { report: { ...report, perClass: null }, perClassPacked: packPerClass(report.perClass!) } : { report }),
       sweep,
       ...(sweepError !== undefined ? { sweepError } : {}),
       logitsKey: logits.key,

@@ -140,6 +140,7 @@ test('each view is held to its own protocol (checked by the type checker)', () =
       return {
         recompute: () => Promise.reject(new Error('unused')),
         slice: () => Promise.reject(new Error('unused')),
+        classPage: () => Promise.reject(new Error('unused')),
         copy: () => ({}),
         save: () => ({ saved: false }),
         openAsText: () => ({}),

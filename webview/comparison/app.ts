@@ -18,6 +18,7 @@ import { ChartsView } from './charts';
 import { ClassTableView } from './classTable';
 import { InspectBanner } from './inspectBanner';
 import { MultiLabelNote } from './multiLabelNote';
+import { SequenceView } from './sequence';
 import { OptionsPanel } from './optionsPanel';
 import { ProblemView } from './problemView';
 import { SliceViewer } from './sliceViewer';
@@ -48,6 +49,7 @@ export class ComparisonApp {
   private readonly multiLabel = new MultiLabelNote();
   private readonly table: ClassTableView;
   private readonly charts = new ChartsView();
+  private readonly sequence = new SequenceView();
   private readonly slices: SliceViewer;
   private readonly options: OptionsPanel;
   private readonly content = el('main', { class: 'content', testid: 'content' });
@@ -120,7 +122,7 @@ export class ComparisonApp {
       this.notices.element,
       el('div', { class: 'layout' }, el('aside', { class: 'sidebar' }, details), this.content),
     );
-    replaceChildren(this.results, this.summary.element, this.multiLabel.element, this.table.element, this.charts.element, this.slices.element);
+    replaceChildren(this.results, this.summary.element, this.multiLabel.element, this.sequence.element, this.table.element, this.charts.element, this.slices.element);
     replaceChildren(this.content, this.banner.element, this.problem.element, this.results);
     this.results.hidden = true;
     this.laidOut = true;
@@ -175,6 +177,7 @@ export class ComparisonApp {
     this.banner.render(state.inspect);
     this.summary.render(state);
     this.multiLabel.render(state.report);
+    this.sequence.render(state, this.theme);
     this.table.render(state);
     this.slices.render(state);
     // The numbers paint first; the charts (Chart.js, the slowest part of a render) follow in the next frame.
@@ -206,7 +209,10 @@ export class ComparisonApp {
   private setTheme(t: Theme): void {
     this.theme = t;
     applyChartTheme(t);
-    if (this.state) this.charts.render(this.state, t);
+    if (this.state) {
+      this.charts.render(this.state, t);
+      this.sequence.render(this.state, t);
+    }
     this.slices.setTheme(t);
   }
 }

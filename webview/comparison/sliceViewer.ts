@@ -7,6 +7,7 @@
  * a faint fill, on the target and over the CE map, and the prediction as each channel's sigmoid > 0.5 region: an
  * argmax would show an overlap as one region and the background as the first.
  */
+import type { ClassNames } from '../../src/protocol/classPage';
 import type { ComparisonState, SliceData, SliceRequest, VolumeInfo } from '../../src/protocol/messages';
 import type { ComparisonClient } from '../common/client';
 import { classColor, classCss, colorLut, cssGradient } from '../common/colormap';
@@ -87,7 +88,7 @@ export class SliceViewer {
   private readonly status = el('p', { class: 'slice-status muted', testid: 'slice-status', attrs: { role: 'status' } });
 
   private volume: VolumeInfo | null = null;
-  private names: readonly string[] | null = null;
+  private names: ClassNames | null = null;
   private numClasses = 0;
   private data: SliceData | null = null;
   /** Outlines of the multi-label regions of `data` (target, prediction), computed once per slice. */
