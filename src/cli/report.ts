@@ -231,6 +231,15 @@ export function renderReport(r: Report, names: string[] | null, topClasses = TAB
       ...(c ? [`  floor case: ${c.target}${c.weighted ? ', weighted' : ''}, ${c.reduction}: ${c.text}`] : []),
     );
   }
+  if (r.multiLabel) {
+    const m = r.multiLabel;
+    out.push(
+      '',
+      `multi-label target: channels overlap on ${m.overlapping} of ${m.elements} elements (up to ${m.maxChannelSum} regions on one)`,
+      `  F.binary_cross_entropy_with_logits (${m.bce.reduction}): hard ${fmtNum(m.bce.hard)}, smoothed (ε = ${eps}) ${fmtNum(m.bce.smoothed)}`,
+      ...m.notes.map((n) => `  ${n}`),
+    );
+  }
   if (r.topConfusions && r.topConfusions.length && (!r.confusion || r.numClasses > 20)) {
     const name = (c: number) => (names?.[c] !== undefined ? `${c} ${names[c]}` : String(c));
     out.push('', `most frequent confusions (target → predicted): ${r.topConfusions.slice(0, 10).map((c) => `${name(c.target)} → ${name(c.predicted)} ×${c.count}`).join(', ')}`);

@@ -6,9 +6,15 @@ export class LossInputError extends Error {
   override name = 'LossInputError';
   /** The option at fault (golden camelCase key), when the problem is an option. */
   readonly option?: string;
-  constructor(message: string, option?: string) {
+  /**
+   * What kind of problem, where callers act on it: `label-out-of-range` (a class-index target holds a value
+   * outside [0, C): the host then looks for a void label, see voidLabels.ts).
+   */
+  readonly code?: 'label-out-of-range';
+  constructor(message: string, option?: string, code?: 'label-out-of-range') {
     super(message);
     if (option !== undefined) this.option = option;
+    if (code !== undefined) this.code = code;
   }
 }
 

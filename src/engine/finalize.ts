@@ -94,7 +94,7 @@ export function diceSums(
   B: number,
   C: number,
   opts: LossOptions,
-  mode: { kind: 'plain'; sp: Float64Array; spy: Float64Array; sy: Float64Array } | { kind: 'norm'; P: Float64Array; Y: Float64Array; D: Float64Array },
+  mode: { kind: 'plain'; dicePred: Float64Array; diceOverlap: Float64Array; diceTarget: Float64Array } | { kind: 'norm'; P: Float64Array; Y: Float64Array; D: Float64Array },
   pooled = false,
 ): DiceSums {
   const c0 = opts.includeBackground || C === 1 ? 0 : 1;
@@ -118,9 +118,9 @@ export function diceSums(
         for (let c = cFirst; c <= cLast; c++) {
           const i = b * C + c;
           if (mode.kind === 'plain') {
-            a += mode.spy[i]!;
-            bb += mode.sp[i]!;
-            cc += mode.sy[i]!;
+            a += mode.diceOverlap[i]!;
+            bb += mode.dicePred[i]!;
+            cc += mode.diceTarget[i]!;
           } else {
             a += mode.P[i]!;
             bb += mode.Y[i]!;

@@ -16,7 +16,7 @@
  */
 import type { FloatData } from './layout';
 import type { LossOptions } from './types';
-import { WASM_FOCAL_STEP, type ExpSumKernel, type FocalConstants } from './wasm/expSum';
+import { WASM_FOCAL_STEP, type SoftmaxBlockKernel, type FocalConstants } from './wasm/softmaxBlock';
 
 /** The γ grid of the sweep chart: 0, 0.25, …, 5. */
 export const GAMMA_SWEEP_STEP = 0.25;
@@ -121,7 +121,7 @@ export function focalBlock(
   yy: Int32Array,
   dense: FloatData | null,
   sums: FocalSums,
-  kernel: ExpSumKernel | null = null,
+  kernel: SoftmaxBlockKernel | null = null,
 ): void {
   const { gamma, alpha, c0, smooth, sweep } = plan;
   const { focalH, focalS, focalSwH, focalSwS } = sums;

@@ -203,6 +203,8 @@ function readLabels(t: Tensor, C: number, ignoreIndex: number | null, lshape: re
     const allowed = ignoreIndex === null ? '' : ` or ignore_index ${ignoreIndex}`;
     throw new LossInputError(
       `target holds class index ${String(bad)} outside [0, ${C})${allowed} (logits ${fmtShape(lshape)}, target ${fmtShape(t.shape)})`,
+      undefined,
+      'label-out-of-range',
     );
   }
   return { labels, nan, inf };
@@ -331,7 +333,7 @@ export function prepareTarget(target: Tensor, lg: PreparedLogits, opts: LossOpti
   // (the report warns that MONAI itself would raise) rather than refused: the data are unambiguous.
   if (opts.loss !== 'ce' && C > 1 && !opts.toOnehotY) {
     throw new LossInputError(
-      `ground truth has a different shape from the input (MONAI's ${lossLabel(opts.loss)} without to_onehot_y needs a one-hot target): ${shapes}; set toOnehotY`,
+      `ground truth has a different shape from the input (MONAI's ${lossLabel(opts.loss)} without to_onehot_y needs a one-hot target): ${shapes}; set to_onehot_y=True`,
       'toOnehotY',
     );
   }

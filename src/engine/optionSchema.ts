@@ -482,6 +482,29 @@ export function pythonNameFor(key: OptionKey, call: string): string | null {
   return null;
 }
 
+/**
+ * The name an option goes by for users: its Python parameter (`to_onehot_y` for `toOnehotY`; the first one
+ * where several calls name it differently), else the view's label (`class axis`). Messages shown to users
+ * speak these names, never the engine's camelCase keys.
+ */
+export function pythonName(key: string): string {
+  const s = optionSpec(key);
+  if (!s) return key;
+  return Object.keys(s.params)[0] ?? s.label;
+}
+
+/** The camelCase option keys (the ones that differ from a Python name), longest first so none eats another. */
+const CAMEL_KEYS = (OPTION_SCHEMA as readonly AnyOptionSpec[])
+  .map((s) => s.key)
+  .filter((k) => /[A-Z]/.test(k))
+  .sort((a, b) => b.length - a.length);
+const CAMEL_KEY_RE = new RegExp(`\\b(${CAMEL_KEYS.join('|')})\\b`, 'g');
+
+/** `text` with every camelCase option key replaced by its {@link pythonName} (`set toOnehotY` → `set to_onehot_y`). */
+export function inPythonNames(text: string): string {
+  return text.replace(CAMEL_KEY_RE, (k) => pythonName(k));
+}
+
 /** The `lossInspector.<key>` setting contributed in package.json for an option (without its `order`). */
 export function settingContribution(spec: AnyOptionSpec): Record<string, unknown> {
   const out: Record<string, unknown> = {};

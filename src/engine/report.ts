@@ -20,6 +20,7 @@ import {
 } from './finalize';
 import { edgeWarnings } from './edgeWarnings';
 import { floorCase, labelSmoothingFloorOf } from './floor';
+import { multiLabelReport, multiLabelWarning } from './multiLabel';
 import { sequencePair, type SequenceLayout } from './sequence';
 import { sequenceReport, sequenceWarnings } from './sequenceReport';
 import { topConfusions } from './vocabulary';
@@ -31,7 +32,7 @@ import { focalPlan, GAMMA_SWEEP_STEP, hasFocal } from './focalSums';
 import { focalClassMean, focalClassShare, focalFromSums, focalSweep, generalizedDice, tverskyValues } from './families';
 import { familyWarnings, hasOverlap, overlapKind } from './familyRules';
 import type { Tensor } from './tensor';
-import type { Calibration, ClassReport, ConfusionMatrix, EngineWarning, EpsSweep, GammaSweep, LossOptions, LossTriple, Report } from './types';
+import type { Calibration, ClassReport, ConfusionMatrix, EngineWarning, EpsSweep, GammaSweep, LossOptions, LossTriple, MultiLabelReport, Report } from './types';
 import { lossLabel } from './optionSchema';
 
 export interface PreparedPair {
@@ -180,7 +181,7 @@ function diceFrom(pair: PreparedPair, acc: Accumulators, mode: Parameters<typeof
 }
 
 function hardDiceMode(acc: Accumulators, opts: LossOptions): Parameters<typeof diceSums>[3] {
-  return opts.squaredPred ? { kind: 'norm', P: acc.sp2, Y: acc.sy2, D: acc.sd2 } : { kind: 'plain', sp: acc.sp, spy: acc.spy, sy: acc.sy };
+  return opts.squaredPred ? { kind: 'norm', P: acc.dicePredSq, Y: acc.diceTargetSq, D: acc.diceErrorSq } : { kind: 'plain', dicePred: acc.dicePred, diceOverlap: acc.diceOverlap, diceTarget: acc.diceTarget };
 }
 
 /** `{total, dice, ce, focal}` of a loss kind from its terms (the others null). */
@@ -245,7 +246,6 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const C = lg.C;
   const eps = opts.labelSmoothing;
   const ceKind = tg.kind === 'index' ? 'index' : 'dense';
-  const warnings: EngineWarning[] = [];
 
   // Cross-entropy term (BCE with one channel, where MONAI ignores ε).
   let ce: number | null = null;
@@ -262,8 +262,8 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   let ov: OverlapResult | null = null;
   let ovS: OverlapResult | null = null;
   if (hasOverlap(opts.loss)) {
-    ov = overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.sy);
-    if (C > 1) ovS = overlapFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, acc.sYo);
+    ov = overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.diceTarget);
+    if (C > 1) ovS = overlapFrom(pair, acc, { kind: 'norm', P: acc.dicePredPow, Y: acc.diceSmoothTargetPow, D: acc.diceSmoothDiffPow }, acc.diceSmoothTargetPow);
   }
   // Focal term against the hard and the smoothed target.
   const rank = lg.shape.length;
@@ -275,40 +275,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const hard = triple(opts, ov ? ov.value : null, ceHard, focalH);
   const smoothed = C > 1 ? triple(opts, ovS ? ovS.value : null, ce, focalS) : null;
 
-  // Per class.
-  let perClass: ClassReport[] | null = null;
-  if (C > 1) {
-    perClass = [];
-    const lc = opts.loss === 'dicece' ? opts.lambdaCe : 1;
-    const ld = opts.loss === 'dicece' || opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaDice : 1;
-    const lf = opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaFocal : 1;
-    for (let c = 0; c < C; c++) {
-      const elems = acc.classElems[c]!;
-      const count = tg.kind === 'index' ? elems : acc.chanT[c]!;
-      const hasCe = tg.kind !== 'probability' && elems > 0;
-      const ceH = hasCe ? acc.classNll[c]! / elems : null;
-      const ceS = hasCe ? smoothMix(acc.classNll[c]!, acc.classSmooth[c]!, eps, C) / elems : null;
-      const ceShare = ce !== null ? crossEntropyClassShare(acc, opts, eps, ceKind, c) : null;
-      const diceShare = ov ? ov.classShare(c) : null;
-      const focalShare = hasF ? focalClassShare(acc.focalH, opts, lg.B, C, lg.S, rank, c) : null;
-      perClass.push({
-        class: c,
-        count,
-        ceHard: ceH,
-        ceSmoothed: ceS,
-        diceHard: ov ? ov.classMean(c) : null,
-        diceSmoothed: ovS ? ovS.classMean(c) : null,
-        focalHard: hasF ? focalClassMean(acc.focalH, opts, lg.B, C, lg.S, c) : null,
-        focalSmoothed: hasF ? focalClassMean(acc.focalS, opts, lg.B, C, lg.S, c) : null,
-        contribution: {
-          total: (ceShare === null ? 0 : lc * ceShare) + (diceShare === null ? 0 : ld * diceShare) + (focalShare === null ? 0 : lf * focalShare),
-          ce: ceShare === null ? null : lc * ceShare,
-          dice: diceShare === null ? null : ld * diceShare,
-          focal: focalShare === null ? null : lf * focalShare,
-        },
-      });
-    }
-  }
+  const perClass = C > 1 ? perClassOf(pair, acc, { ce, ov, ovS }) : null;
 
   const confusion = opts.loss === 'ce' && C === 1 ? null : confusionOf(acc, tg);
   const calibration = calibrationOf(acc);
@@ -316,7 +283,95 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const floor = labelSmoothingFloorOf(floorIn, eps);
   const floorKind = floorCase(floorIn);
 
-  // Warnings: never silently turn bad input into a number.
+  const multiLabel = multiLabelReport(lg, tg, opts);
+  const warnings = reportWarnings(pair, acc, perClass, loss, hard, multiLabel);
+
+  return {
+    loss,
+    hard,
+    smoothed,
+    perClass,
+    confusion,
+    calibration,
+    floor,
+    floorCase: floorKind,
+    topConfusions: C > 1 && tg.kind !== 'probability' ? topConfusions(acc) : null,
+    config: { ...pair.given, weight: pair.given.weight ? [...pair.given.weight] : null },
+    numClasses: C,
+    logitsShape: pair.sequence ? [...pair.sequence.logitsShape] : [...lg.shape],
+    targetShape: pair.sequence ? [...pair.sequence.targetShape] : [...tg.shape],
+    targetKind: tg.kind,
+    // the shift's unlabelled last positions are not elements of the sliced pair
+    elements: acc.elements - (pair.sequence?.layout.dropped ?? 0),
+    sequence: pair.sequence ? sequenceReport(pair.sequence.layout, acc, tg.labels, opts.ignoreIndex, eps) : null,
+    kept: tg.kind === 'index' ? acc.kept : acc.elements,
+    multiLabel,
+    warnings,
+  };
+}
+
+/** The report's terms a per-class row is a share of. */
+interface ReportTerms {
+  ce: number | null;
+  ov: OverlapResult | null;
+  ovS: OverlapResult | null;
+}
+
+/** Per class (C > 1): count, CE / Dice / focal against the hard and the smoothed target, and its share of the loss. */
+function perClassOf(pair: PreparedPair, acc: Accumulators, terms: ReportTerms): ClassReport[] {
+  const { logits: lg, target: tg, opts } = pair;
+  const { ce, ov, ovS } = terms;
+  const C = lg.C;
+  const eps = opts.labelSmoothing;
+  const ceKind = tg.kind === 'index' ? 'index' : 'dense';
+  const rank = lg.shape.length;
+  const hasF = acc.focalH.length > 0;
+  const perClass: ClassReport[] = [];
+  const lc = opts.loss === 'dicece' ? opts.lambdaCe : 1;
+  const ld = opts.loss === 'dicece' || opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaDice : 1;
+  const lf = opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaFocal : 1;
+  for (let c = 0; c < C; c++) {
+    const elems = acc.classElems[c]!;
+    const count = tg.kind === 'index' ? elems : acc.chanT[c]!;
+    const hasCe = tg.kind !== 'probability' && elems > 0;
+    const ceH = hasCe ? acc.classNll[c]! / elems : null;
+    const ceS = hasCe ? smoothMix(acc.classNll[c]!, acc.classSmooth[c]!, eps, C) / elems : null;
+    const ceShare = ce !== null ? crossEntropyClassShare(acc, opts, eps, ceKind, c) : null;
+    const diceShare = ov ? ov.classShare(c) : null;
+    const focalShare = hasF ? focalClassShare(acc.focalH, opts, lg.B, C, lg.S, rank, c) : null;
+    perClass.push({
+      class: c,
+      count,
+      ceHard: ceH,
+      ceSmoothed: ceS,
+      diceHard: ov ? ov.classMean(c) : null,
+      diceSmoothed: ovS ? ovS.classMean(c) : null,
+      focalHard: hasF ? focalClassMean(acc.focalH, opts, lg.B, C, lg.S, c) : null,
+      focalSmoothed: hasF ? focalClassMean(acc.focalS, opts, lg.B, C, lg.S, c) : null,
+      contribution: {
+        total: (ceShare === null ? 0 : lc * ceShare) + (diceShare === null ? 0 : ld * diceShare) + (focalShare === null ? 0 : lf * focalShare),
+        ce: ceShare === null ? null : lc * ceShare,
+        dice: diceShare === null ? null : ld * diceShare,
+        focal: focalShare === null ? null : lf * focalShare,
+      },
+    });
+  }
+  return perClass;
+}
+
+/** The report's warnings: never silently turn bad input into a number. */
+function reportWarnings(
+  pair: PreparedPair,
+  acc: Accumulators,
+  perClass: ClassReport[] | null,
+  loss: LossTriple,
+  hard: LossTriple,
+  multiLabel: MultiLabelReport | null,
+): EngineWarning[] {
+  const { logits: lg, target: tg, opts } = pair;
+  const C = lg.C;
+  const eps = opts.labelSmoothing;
+  const warnings: EngineWarning[] = [];
   if (acc.nanLogits) warnings.push({ code: 'nan-in-logits', message: `${acc.nanLogits} NaN value(s) in the logits: the losses are NaN` });
   if (acc.infLogits) warnings.push({ code: 'inf-in-logits', message: `${acc.infLogits} infinite value(s) in the logits` });
   if (tg.nanCount) warnings.push({ code: 'nan-in-target', message: `${tg.nanCount} NaN value(s) in the target` });
@@ -353,34 +408,14 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   }
   if (hasOverlap(opts.loss) && !opts.softmax && !opts.sigmoid && !opts.squaredPred) {
     let outside = false;
-    for (let i = 0; i < acc.sp.length && !outside; i++) if (acc.sPo[i]! !== acc.sp[i]!) outside = true;
+    for (let i = 0; i < acc.dicePred.length && !outside; i++) if (acc.dicePredPow[i]! !== acc.dicePred[i]!) outside = true;
     if (outside) warnings.push({ code: 'dice-on-raw-values', message: 'Dice without softmax or sigmoid runs on values outside [0, 1]: these look like raw logits' });
   }
+  if (multiLabel) warnings.push(multiLabelWarning(multiLabel, opts));
   warnings.push(...edgeWarnings({ opts, C, acc, targetKind: tg.kind, loss, hard }));
   if (pair.sequence) warnings.push(...sequenceWarnings(pair.sequence));
   warnings.push(...familyWarnings(pair.given, C));
-
-  return {
-    loss,
-    hard,
-    smoothed,
-    perClass,
-    confusion,
-    calibration,
-    floor,
-    floorCase: floorKind,
-    topConfusions: C > 1 && tg.kind !== 'probability' ? topConfusions(acc) : null,
-    config: { ...pair.given, weight: pair.given.weight ? [...pair.given.weight] : null },
-    numClasses: C,
-    logitsShape: pair.sequence ? [...pair.sequence.logitsShape] : [...lg.shape],
-    targetShape: pair.sequence ? [...pair.sequence.targetShape] : [...tg.shape],
-    targetKind: tg.kind,
-    // the shift's unlabelled last positions are not elements of the sliced pair
-    elements: acc.elements - (pair.sequence?.layout.dropped ?? 0),
-    sequence: pair.sequence ? sequenceReport(pair.sequence.layout, acc, tg.labels, opts.ignoreIndex, eps) : null,
-    kept: tg.kind === 'index' ? acc.kept : acc.elements,
-    warnings,
-  };
+  return warnings;
 }
 
 function confusionOf(acc: Accumulators, tg: PreparedTarget): ConfusionMatrix | null {
@@ -440,7 +475,7 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
   const hasCe = opts.loss === 'ce' || opts.loss === 'dicece';
   const ceAt = (e: number): number | null => (!hasCe ? null : bce ? bceFromSums(acc, opts) : crossEntropyFromSums(acc, opts, e, ceKind));
   const overlap = hasOverlap(opts.loss);
-  const hardDice = overlap ? overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.sy).value : null;
+  const hardDice = overlap ? overlapFrom(pair, acc, hardDiceMode(acc, opts), acc.diceTarget).value : null;
   const focalKind = hasFocal(opts.loss);
   const floorIn = { opts, acc, target: tg, S: lg.S };
   const K = epsGrid.length;
@@ -454,20 +489,20 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
     const e = epsGrid[k]!;
     const c = ceAt(e);
     let d: number | null = null;
-    if (overlap && C > 1 && acc.swT) {
-      const P = acc.sPo;
+    if (overlap && C > 1 && acc.sweepTarget) {
+      const P = acc.dicePredPow;
       const Y = new Float64Array(bc);
       const D = new Float64Array(bc);
       for (let i = 0; i < bc; i++) {
         if (opts.squaredPred) {
-          Y[i] = acc.swTT![i]! + 2 * e * acc.swTV![i]! + e * e * acc.swVV![i]!;
-          D[i] = acc.swUU![i]! - 2 * e * acc.swUV![i]! + e * e * acc.swVV![i]!;
+          Y[i] = acc.sweepTargetSq![i]! + 2 * e * acc.sweepTargetShift![i]! + e * e * acc.sweepShiftSq![i]!;
+          D[i] = acc.sweepErrorSq![i]! - 2 * e * acc.sweepErrorShift![i]! + e * e * acc.sweepShiftSq![i]!;
         } else {
-          Y[i] = acc.swT![i]! + e * acc.swV![i]!;
-          let dd = acc.swConst![i]!;
+          Y[i] = acc.sweepTarget![i]! + e * acc.sweepShift![i]!;
+          let dd = acc.sweepErrorNoShift![i]!;
           for (let j = 0; j < K1; j++) {
-            const su = acc.swSU![i * K1 + j]!;
-            const sv = acc.swSV![i * K1 + j]!;
+            const su = acc.sweepBucketError![i * K1 + j]!;
+            const sv = acc.sweepBucketShift![i * K1 + j]!;
             dd += j > k ? su - e * sv : e * sv - su;
           }
           D[i] = dd;
@@ -488,7 +523,7 @@ export function finalizeSweep(pair: PreparedPair, acc: Accumulators, epsGrid: re
   // report's own sums, gathered at that ε, so the sweep passes through the report's smoothed numbers.
   const e0 = opts.labelSmoothing;
   if (!eps.some((e) => Math.abs(e - e0) <= 1e-12)) {
-    const d = !overlap ? null : C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, acc.sYo).value : hardDice;
+    const d = !overlap ? null : C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.dicePredPow, Y: acc.diceSmoothTargetPow, D: acc.diceSmoothDiffPow }, acc.diceSmoothTargetPow).value : hardDice;
     const t = focalKind ? { ce: null, dice: d, total: null } : triple(opts, d, ceAt(e0));
     let at = eps.findIndex((e) => e > e0);
     if (at < 0) at = eps.length;
@@ -511,7 +546,7 @@ function gammaSweepOf(pair: PreparedPair, acc: Accumulators, hardOverlap: number
   const gamma = Array.from({ length: points }, (_, j) => j * GAMMA_SWEEP_STEP);
   const focalHard = focalSweep(acc.focalSwH, points, opts, lg.B, C, lg.S, rank);
   const smoothedFocal = C > 1 ? focalSweep(acc.focalSwS, points, opts, lg.B, C, lg.S, rank) : null;
-  const smOverlap = hasOverlap(opts.loss) && C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.sPo, Y: acc.sYo, D: acc.sDo }, acc.sYo).value : hardOverlap;
+  const smOverlap = hasOverlap(opts.loss) && C > 1 ? overlapFrom(pair, acc, { kind: 'norm', P: acc.dicePredPow, Y: acc.diceSmoothTargetPow, D: acc.diceSmoothDiffPow }, acc.diceSmoothTargetPow).value : hardOverlap;
   return {
     gamma,
     focalHard,

@@ -125,7 +125,29 @@ export interface Report {
   /** Elements (positions apart from the channel) and how many were kept (not ignore_index). */
   elements: number;
   kept: number;
+  /**
+   * A multi-label target (float, shaped like the logits, channels summing above 1 somewhere: overlapping
+   * regions): how it overlaps, what the configured loss computes on it, and BCE-with-logits beside it
+   * (multiLabel.ts); null otherwise.
+   */
+  multiLabel: MultiLabelReport | null;
   warnings: EngineWarning[];
+}
+
+/** A multi-label target's overlap and the per-channel BCE-with-logits alternative (src/engine/multiLabel.ts). */
+export interface MultiLabelReport {
+  /** Elements (positions, channel apart) whose target channels sum above 1, of `elements`. */
+  overlapping: number;
+  elements: number;
+  /** The largest channel sum (regions on one element). */
+  maxChannelSum: number;
+  /**
+   * torch `F.binary_cross_entropy_with_logits(logits, y, reduction)`, unweighted: `hard` against the target as
+   * given, `smoothed` against y_s = (1 − ε)·y + ε/C at the configured ε.
+   */
+  bce: { hard: number; smoothed: number; reduction: 'mean' | 'sum' };
+  /** What the configured loss computes on this target, in words (one sentence per term). */
+  notes: string[];
 }
 
 /**
@@ -177,4 +199,11 @@ export interface SliceData {
   /** Per-voxel CE at the requested mode (hard: ε = 0; smoothed: the configured ε). */
   ce: Float32Array;
   ceMax: number;
+  /**
+   * Multi-label targets only (else null): the regions, one plane per channel, `targetRegions[k·n + i]` = 1 where
+   * target channel k is above 0.5 at pixel i (n = width·height), so overlapping regions are drawn each on its own.
+   */
+  targetRegions: Uint8Array | null;
+  /** With `targetRegions`: 1 where channel k's sigmoid is above 0.5 (logit > 0), the per-channel prediction. */
+  predictionRegions: Uint8Array | null;
 }

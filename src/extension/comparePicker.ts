@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { DEFAULT_OPTIONS, type LossOptions } from '../engine/types';
 import type { TensorListing } from '../worker/protocol';
 import type { ComparisonPanels } from './comparisonPanel';
-import type { Logger } from './logging';
+import { oneLine, type Logger } from './logging';
 import {
   pairScore, proposePairs, rankLogits, rankLogitsFor, rankTargets, roleEvidence, type Candidate, type ScoredPair,
 } from './pairing';
@@ -21,7 +21,12 @@ import {
   baseName, dirName, tensorExtension, TENSOR_FILE_GLOBS, TENSOR_FILES_EXCLUDE, TENSOR_FILES_INCLUDE,
 } from './tensorSpec';
 import type { InspectCaveats } from '../protocol/messages';
-import type { WorkerClient } from './workerClient';
+import type { PeekResult } from '../readers/peek';
+import type { FailedFiles } from './failedFiles';
+import { FilePeeks } from './filePeeks';
+import { fileCandidateOf, partitionFiles, peekText, relativeDir, rowDescription, shapeText } from './pickRows';
+import { WorkerFailure, type WorkerClient } from './workerClient';
+import { NOT_A_TENSOR_FILE } from './comparisonProblem';
 import { formatShape } from '../engine/tensor';
 
 export interface CompareArgs {
@@ -42,6 +47,8 @@ export interface CompareDeps {
   settings: Settings;
   logger: Logger;
   panels: ComparisonPanels;
+  /** Files whose read failed in this session: never proposed as partners. */
+  failedFiles?: FailedFiles;
 }
 
 /** A chosen side: a file and, once known, the key inside it. */
@@ -88,19 +95,24 @@ export async function findTensorFiles(token?: vscode.CancellationToken): Promise
   return found.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-function fileCandidate(u: vscode.Uri): Candidate {
-  return { id: u.toString(), path: u.path, key: null };
+function fileCandidate(u: vscode.Uri, peek?: PeekResult): Candidate {
+  return fileCandidateOf(u.toString(), u.path, peek);
 }
 
 function entryCandidates(u: vscode.Uri, listing: TensorListing): Candidate[] {
   return listing.tensors.map((t) => ({ id: formatTensorRef({ uri: u.toString(), key: t.key }), path: u.path, key: t.key, shape: t.shape, dtype: t.dtype }));
 }
 
-function where(u: vscode.Uri): string {
-  const rel = vscode.workspace.asRelativePath(u.with({ path: dirName(u.path) }), true);
-  return rel === u.with({ path: dirName(u.path) }).fsPath ? dirName(u.path) : rel;
+/** The file's path relative to its workspace folder (with the folder's name in a multi-root workspace). */
+function relPath(u: vscode.Uri): string {
+  return vscode.workspace.asRelativePath(u, (vscode.workspace.workspaceFolders?.length ?? 0) > 1);
 }
 
+/** `float32 · 2 × 14 × 96 × 96 × 96` for one entry of a listing. */
+function describeEntry(listing: TensorListing, key: string): string {
+  const t = listing.tensors.find((x) => x.key === key);
+  return t ? `${t.dtype} · ${shapeText(t.shape)}` : '';
+}
 
 /** Whether a file may hold several tensors (then the user may pick a key): everything but npy/NIfTI. */
 function mayHoldSeveral(u: vscode.Uri): boolean {
@@ -115,6 +127,10 @@ function separator<T>(label: string): PickItem<T> {
 }
 
 export class CompareFlow {
+  private readonly peeks = new FilePeeks();
+  /** What the headers of the current run's files say (URI string → peek). */
+  private peeked = new Map<string, PeekResult>();
+
   constructor(private readonly deps: CompareDeps) {}
 
   /** The whole command. Errors are reported here; a dismissed pick ends the flow quietly. */
@@ -124,7 +140,11 @@ export class CompareFlow {
     try {
       await this.runOrThrow(args ?? {});
     } catch (e) {
-      this.deps.logger.showError(e, 'Compare Losses');
+      // A file that is no tensor file (a Git LFS pointer, a text file): one notification, offering to open it as text.
+      const asText = e instanceof WorkerFailure && e.info.kind && NOT_A_TENSOR_FILE.has(e.info.kind) ? e.info.fileUri : undefined;
+      void this.deps.logger.showError(e, 'Compare Losses', asText ? ['Open as Text'] : []).then((choice) => {
+        if (asText && choice === 'Open as Text') void vscode.commands.executeCommand('vscode.openWith', vscode.Uri.parse(asText, true), 'default');
+      });
     }
   }
 
@@ -136,7 +156,7 @@ export class CompareFlow {
     let target = typeof args.target === 'string' && args.target !== '' ? this.side(args.target) : undefined;
 
     let files: vscode.Uri[] | undefined;
-    const workspaceFiles = async () => (files ??= await findTensorFiles());
+    const workspaceFiles = async () => (files ??= await this.usableFiles(await findTensorFiles()));
 
     if (!logits && !target) {
       const picked = await this.pickFirst(await workspaceFiles());
@@ -170,6 +190,17 @@ export class CompareFlow {
     });
   }
 
+  /**
+   * The workspace's tensor files the picker may offer: their headers peeked (dtype, shape for the rows and the
+   * ranking), without the files that are no tensor files or failed to read in this session (logged, never proposed).
+   */
+  private async usableFiles(files: vscode.Uri[]): Promise<vscode.Uri[]> {
+    this.peeked = await this.peeks.peekAll(files);
+    const { usable, skipped } = partitionFiles(files, (u) => u.toString(), (u) => this.peeked.get(u.toString()), (id) => this.deps.failedFiles?.get(id));
+    for (const s of skipped) this.deps.logger.info(`Compare Losses: not offering ${relPath(s.file)}: ${s.why}`);
+    return usable;
+  }
+
   private side(spec: string): Side {
     const s = parseTensorRef(spec, isUriString(spec) ? undefined : namesLocalFile);
     return { uri: toUri(s.uri), key: s.key };
@@ -182,7 +213,7 @@ export class CompareFlow {
       return u ? { logits: { uri: u, key: null } } : undefined;
     }
     const byId = new Map(files.map((u) => [u.toString(), u]));
-    const cands = files.map(fileCandidate);
+    const cands = files.map((u) => fileCandidate(u, this.peeked.get(u.toString())));
     const pairs = proposePairs(cands);
     type V = { logits: vscode.Uri; target?: vscode.Uri } | 'browse';
     const items: PickItem<V>[] = [];
@@ -193,7 +224,7 @@ export class CompareFlow {
     items.push(separator('Logits file'));
     for (const c of rankLogits(cands)) {
       const u = byId.get(c.id)!;
-      items.push({ label: `$(file-binary) ${baseName(u.path)}`, description: where(u), value: { logits: u } });
+      items.push({ label: `$(file-binary) ${baseName(u.path)}`, description: rowDescription(relPath(u), this.peeked.get(c.id)), value: { logits: u } });
     }
     items.push(separator(''), { label: '$(folder-opened) Browse…', description: 'a tensor file outside the workspace', value: 'browse' });
     const choice = await vscode.window.showQuickPick(items, {
@@ -215,9 +246,12 @@ export class CompareFlow {
     const l = byId.get(p.logits.id)!;
     const t = byId.get(p.target.id)!;
     const sameDir = dirName(l.path) === dirName(t.path);
+    const [dl, dt] = [relativeDir(relPath(l)), relativeDir(relPath(t))];
+    const at = sameDir ? dl : `${dl || '.'} ↔ ${dt || '.'}`;
+    const shapes = [peekText(this.peeked.get(p.logits.id)), peekText(this.peeked.get(p.target.id))];
     return {
       label: `$(arrow-swap) ${baseName(l.path)} ↔ ${baseName(t.path)}`,
-      description: sameDir ? where(l) : `${where(l)} ↔ ${where(t)}`,
+      description: shapes.every((x) => x === '') ? at : `${shapes.map((x) => x || '?').join(' ↔ ')}${at ? `  ·  ${at}` : ''}`,
       detail: p.reasons.join(' · '),
       value: { logits: l, target: t },
     };
@@ -225,19 +259,21 @@ export class CompareFlow {
 
   /** Picks the file for `role`, ranked against the other side. */
   private async pickFile(role: 'logits' | 'target', files: vscode.Uri[], other: Side): Promise<Side | undefined> {
+    const otherPeek = this.peeked.get(other.uri.toString());
     const otherCand: Candidate = other.listing && other.key !== null
-      ? entryCandidates(other.uri, other.listing).find((c) => c.key === other.key) ?? fileCandidate(other.uri)
-      : fileCandidate(other.uri);
+      ? entryCandidates(other.uri, other.listing).find((c) => c.key === other.key) ?? fileCandidate(other.uri, otherPeek)
+      : fileCandidate(other.uri, otherPeek);
     const byId = new Map(files.map((u) => [u.toString(), u]));
-    const cands = files.map(fileCandidate).filter((c) => c.id !== other.uri.toString());
+    const cands = files.map((u) => fileCandidate(u, this.peeked.get(u.toString()))).filter((c) => c.id !== other.uri.toString());
     const ranked = role === 'target' ? rankTargets(otherCand, cands).map((p) => p.target) : rankLogitsFor(otherCand, cands).map((p) => p.logits);
     const items: PickItem<vscode.Uri | 'browse'>[] = [];
     for (const c of ranked) {
       const u = byId.get(c.id)!;
-      items.push({ label: `$(file-binary) ${baseName(u.path)}`, description: where(u), value: u });
+      items.push({ label: `$(file-binary) ${baseName(u.path)}`, description: rowDescription(relPath(u), this.peeked.get(c.id)), value: u });
     }
     items.push(separator(''), { label: '$(folder-opened) Browse…', description: 'a tensor file outside the workspace', value: 'browse' });
-    const otherName = tensorRefLabel({ uri: other.uri.toString(), key: other.key });
+    const otherText = other.listing && other.key !== null ? describeEntry(other.listing, other.key) : peekText(otherPeek);
+    const otherName = `${tensorRefLabel({ uri: other.uri.toString(), key: other.key })}${otherText ? ` (${otherText})` : ''}`;
     const choice = await vscode.window.showQuickPick(items, {
       title: `Compare Losses (2/2): the ${role} for ${otherName}`,
       placeHolder: role === 'target' ? 'Pick the file holding the target (labels, segmentation, mask…)' : 'Pick the file holding the logits',
@@ -265,9 +301,15 @@ export class CompareFlow {
   private async list(side: Side): Promise<TensorListing> {
     if (side.listing) return side.listing;
     const name = baseName(side.uri.path);
-    side.listing = await runJob({ title: `Loss Inspector: reading ${name}`, delayMs: 300 }, (call) =>
-      this.deps.worker.list(side.uri.toString(), this.deps.settings.limits, call),
-    );
+    try {
+      side.listing = await runJob({ title: `Loss Inspector: reading ${name}` }, (call) =>
+        this.deps.worker.list(side.uri.toString(), this.deps.settings.limits, call),
+      );
+    } catch (e) {
+      if (e instanceof Error && e.name === 'TensorFileError') this.deps.failedFiles?.record(side.uri.toString(), oneLine(e));
+      throw e;
+    }
+    this.deps.failedFiles?.clear(side.uri.toString());
     return side.listing;
   }
 

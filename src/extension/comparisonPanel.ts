@@ -11,11 +11,16 @@
  */
 import * as vscode from 'vscode';
 import type { LossOptions } from '../engine/types';
-import type { ComparisonProtocol, ComparisonRequests, ComparisonState, InspectCaveats, LabeledTensorRef, PersistedComparison } from '../protocol/messages';
+import type { ComparisonFailure, ComparisonProtocol, ComparisonRequests, ComparisonState, InspectCaveats, LabeledTensorRef, PersistedComparison } from '../protocol/messages';
 import { viewSweepGrid } from '../engine/sweepGrid';
+import { pythonName } from '../engine/optionSchema';
+import { reportForView, viewNames, type ClassPager } from '../protocol/classPage';
 import { findClassNames } from './classNames';
+import type { FailedFiles } from './failedFiles';
 import { Disposable } from './dispose';
+import { comparisonProblem } from './comparisonProblem';
 import { isCancellation, oneLine, type Logger } from './logging';
+import { optionsOnReveal } from './panelOptions';
 import { runJob } from './progress';
 import type { RequestHandlers } from './requestDispatcher';
 import type { Settings } from './settings';
@@ -27,6 +32,7 @@ import { saveText } from './saveText';
 import { WebviewHost } from './webviewHost';
 import { initWebview } from './webviewResources';
 import { WorkerFailure, type CallOptions, type WorkerClient } from './workerClient';
+import { errorDetails } from './errorText';
 
 export const COMPARISON_VIEW_TYPE = 'lossInspector.comparison';
 
@@ -41,6 +47,8 @@ export interface ComparisonDeps {
    * that file's lenses use it when the code does not state C.
    */
   onNumClasses(c: number, sourceUri: string): void;
+  /** Files whose read failed in this session (the picker never proposes them as partners). */
+  failedFiles?: FailedFiles;
 }
 
 /** What a panel shows: the pair and the options (keys may be null = "the only tensor"). */
@@ -71,8 +79,11 @@ function ref(uri: string, key: string): LabeledTensorRef {
   return { uri, key, label: tensorRefLabel({ uri, key }) };
 }
 
-/** Computes a comparison state in the worker (report + ε sweep, class names, volume info, timings). */
-export async function computeComparison(deps: ComparisonDeps, req: PairRequest, call: CallOptions): Promise<ComparisonState> {
+/**
+ * Computes a comparison state in the worker (report + ε sweep, class names, volume info, timings). With a vocabulary
+ * the state holds the table's selection of classes and `pager` every class (classPage.ts).
+ */
+export async function computeComparison(deps: ComparisonDeps, req: PairRequest, call: CallOptions): Promise<{ state: ComparisonState; pager: ClassPager | null }> {
   const r = await deps.worker.report(
     {
       logits: req.logits,
@@ -84,27 +95,34 @@ export async function computeComparison(deps: ComparisonDeps, req: PairRequest, 
     call,
   );
   if (r.sweepError) deps.logger.warn(`ε sweep unavailable: ${r.sweepError}`);
-  const classNames = await findClassNames(deps.settings.value.classNames, req.logits.uri, req.target.uri);
+  const allNames = await findClassNames(deps.settings.value.classNames, req.logits.uri, req.target.uri);
   const shape = r.logitsShape;
-  return {
+  const view = reportForView(r.report, allNames);
+  const state: ComparisonState = {
     logits: ref(req.logits.uri, r.logitsKey),
     target: ref(req.target.uri, r.targetKey),
     options: req.options,
-    report: r.report,
+    report: view.report,
+    ...(view.table ? { classTable: view.table } : {}),
     sweep: r.sweep,
-    classNames,
+    classNames: view.names,
     volume: shape.length >= 4 ? { batch: shape[0]!, spatial: shape.slice(2) } : null,
     timings: { readMs: r.readMs, computeMs: r.computeMs },
     ...(req.inspect ? { inspect: req.inspect } : {}),
   };
+  return { state, pager: view.pager };
 }
 
 export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
   private state: ComparisonState | undefined;
+  /** Every class of the shown state's report when the state holds only the selection (a vocabulary). */
+  private pager: ClassPager | null = null;
   private request: PairRequest;
   private initSent = false;
   /** The error the view shows instead of numbers (see `block`). */
   private blocked: string | undefined;
+  /** The last computation failed: the view shows this problem in place (cleared by the next result). */
+  private failure: ComparisonFailure | undefined;
   private busy = 0;
   private generation = 0;
   /** Notices for the view, held until it has its state (it shows notices only then). */
@@ -137,22 +155,44 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
   }
 
   /**
-   * Computes (or recomputes) the comparison with `options` and shows it. Resolves with the new state, or
-   * rejects (after telling the user) when it failed or was cancelled. With `replyOnly` (the webview's own
-   * recompute request) the state goes back only in the response, not also as an `update`.
+   * Computes (or recomputes) the comparison with `options` and shows it. A comparison that cannot be computed
+   * (a file that cannot be read, options or data the engine refuses) resolves with the failure, which the view
+   * shows in place with the options still editable — no notification: the view is where the user fixes it.
+   * Rejects only when cancelled. With `replyOnly` (the webview's own recompute request) the outcome goes back
+   * only in the response, not also as a push.
    */
-  async compute(options: LossOptions, why: 'open' | 'recompute' | 'restore', replyOnly = false): Promise<ComparisonState> {
+  async compute(options: LossOptions, why: 'open' | 'recompute' | 'restore', replyOnly = false, signal?: AbortSignal): Promise<ComparisonState | ComparisonFailure> {
     const gen = ++this.generation;
     this.setBusy(+1, why === 'recompute' ? 'Recomputing…' : 'Reading and computing…');
     try {
-      const { state, fixes } = await this.computeWithFixes(options, why);
+      const outcome = await this.computeWithFixes(options, why, signal);
+      const current = gen === this.generation && !this.isDisposed;
+      if ('error' in outcome) {
+        if (isCancellation(outcome.error)) throw outcome.error;
+        const failure = this.failureOf(outcome.error, outcome.options);
+        const err = outcome.error;
+        if (err instanceof WorkerFailure && err.info.name === 'TensorFileError' && err.info.fileUri) this.deps.failedFiles?.record(err.info.fileUri, failure.problem.message);
+        this.deps.logger.warn(`${this.title.slice(6)}: ${failure.problem.message}`);
+        const details = errorDetails(outcome.error);
+        if (details) this.deps.logger.warn(details);
+        if (current) {
+          this.failure = failure;
+          this.pendingNotices.push(...outcome.fixes);
+          if (!replyOnly || !this.initSent) this.sendFailure();
+        }
+        return failure;
+      }
+      const { state, pager, fixes } = outcome;
       if (state.inspect) this.deps.onNumClasses(state.report.numClasses, state.inspect.sourceUri);
       this.deps.logger.info(
         `${state.logits.label} ↔ ${state.target.label}: ${state.options.loss}, ε = ${state.options.labelSmoothing}; ` +
           `read ${state.timings.readMs.toFixed(0)} ms, compute ${state.timings.computeMs.toFixed(0)} ms`,
       );
-      if (gen === this.generation && !this.isDisposed) {
+      this.deps.failedFiles?.clear(state.logits.uri, state.target.uri);
+      if (current) {
         this.state = state;
+        this.failure = undefined;
+        this.pager = pager;
         this.request = {
           logits: { uri: state.logits.uri, key: state.logits.key },
           target: { uri: state.target.uri, key: state.target.key },
@@ -164,12 +204,21 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
         if (!replyOnly || !this.initSent) this.sendState();
       }
       return state;
-    } catch (e) {
-      if (why === 'recompute') this.deps.logger.showError(e, `Recomputing ${this.title.slice(6)}`);
-      throw e;
     } finally {
       this.setBusy(-1);
     }
+  }
+
+  /** The failure the view shows: this panel's pair, the options that failed, the problem in the user's words. */
+  private failureOf(e: unknown, options: LossOptions): ComparisonFailure {
+    const r = this.request;
+    return {
+      logits: ref(r.logits.uri, r.logits.key ?? ''),
+      target: ref(r.target.uri, r.target.key ?? ''),
+      options,
+      ...(r.inspect ? { inspect: r.inspect } : {}),
+      problem: comparisonProblem(e, options),
+    };
   }
 
   /**
@@ -177,14 +226,18 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
    * "set to_onehot_y"), and the caller did not ask for that option explicitly, the flip is applied and said
    * in a notice — the comparison opens with the options shown and editable, rather than not at all.
    */
-  private async computeWithFixes(options: LossOptions, why: 'open' | 'recompute' | 'restore'): Promise<{ state: ComparisonState; fixes: string[] }> {
+  private async computeWithFixes(
+    options: LossOptions,
+    why: 'open' | 'recompute' | 'restore',
+    signal?: AbortSignal,
+  ): Promise<{ state: ComparisonState; pager: ClassPager | null; fixes: string[] } | { error: unknown; options: LossOptions; fixes: string[] }> {
     const fixes: string[] = [];
     const tried = new Set<string>();
     let opts = options;
     for (;;) {
       try {
-        const state = await runJob(
-          { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, delayMs: why === 'recompute' ? 400 : 250 },
+        const { state, pager } = await runJob(
+          { title: `Loss Inspector: ${why === 'recompute' ? 'recomputing' : 'comparing'} ${this.title.slice(6)}`, ...(signal ? { signal } : {}) },
           (call) =>
             computeComparison(this.deps, { ...this.request, options: opts }, {
               ...call,
@@ -194,14 +247,15 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
               },
             }),
         );
-        return { state, fixes };
+        return { state, pager, fixes };
       } catch (e) {
         const option = e instanceof WorkerFailure ? e.info.option : undefined;
         const fix = why === 'recompute' ? null : suggestOptionFix(option, opts);
-        if (!fix || tried.has(fix.option) || this.request.explicit?.includes(fix.option)) throw e;
+        if (!fix || tried.has(fix.option) || this.request.explicit?.includes(fix.option)) return { error: e, options: opts, fixes };
         tried.add(fix.option);
-        fixes.push(`${fix.option} was turned ${fix.value ? 'on' : 'off'} for this comparison: with it ${fix.value ? 'off' : 'on'}, ${oneLine(e)}`);
-        this.deps.logger.info(`${this.title.slice(6)}: retrying with ${fix.option} = ${fix.value} (${oneLine(e)})`);
+        const name = pythonName(fix.option);
+        fixes.push(`${name} was turned ${fix.value ? 'on' : 'off'} for this comparison: with it ${fix.value ? 'off' : 'on'}, ${oneLine(e)}`);
+        this.deps.logger.info(`${this.title.slice(6)}: retrying with ${name} = ${fix.value} (${oneLine(e)})`);
         opts = fix.options;
       }
     }
@@ -212,7 +266,9 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
     if (!this.state) return;
     const names = await findClassNames(this.deps.settings.value.classNames, this.state.logits.uri, this.state.target.uri);
     if (!this.state) return;
-    this.state = { ...this.state, classNames: names };
+    // A vocabulary's state carries the names of the classes it shows; its pages those of their rows.
+    if (this.pager) this.pager.names = names;
+    this.state = { ...this.state, classNames: this.pager ? viewNames(this.state.report, this.state.report.perClass ?? [], names) : names };
     this.sendState();
   }
 
@@ -227,6 +283,13 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
     for (const message of this.pendingNotices.splice(0)) this.post({ type: 'notice', level: 'info', message });
   }
 
+  private sendFailure(): void {
+    if (!this.failure || !this.isWebviewReady) return;
+    this.post({ type: 'failed', failure: this.failure });
+    this.initSent = true;
+    for (const message of this.pendingNotices.splice(0)) this.post({ type: 'notice', level: 'info', message });
+  }
+
   private setBusy(delta: number, message?: string): void {
     this.busy = Math.max(0, this.busy + delta);
     if (delta > 0) this.post({ type: 'busy', busy: true, ...(message ? { message } : {}) });
@@ -236,19 +299,23 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
   /** A (re)loaded webview: it has no state until it gets init. */
   protected onReady(): void {
     this.initSent = false;
-    if (this.state) this.sendState();
+    if (this.state) {
+      this.sendState();
+      if (this.failure) this.sendFailure();
+    } else if (this.failure) this.sendFailure();
     else if (this.blocked) this.post({ type: 'notice', level: 'error', message: this.blocked });
     else if (this.busy > 0) this.post({ type: 'busy', busy: true, message: 'Reading and computing…' });
   }
 
   protected handlers(): RequestHandlers<ComparisonRequests> {
     return {
-      recompute: async ({ options }) => {
+      recompute: async ({ options }, { signal }) => {
         const base = this.state?.options ?? this.request.options;
         const merged = mergeOptions(base, options);
         // An option the user sets here answers the Inspect note about it.
         if (this.request.inspect) this.request = { ...this.request, inspect: caveatsAfterEdit(this.request.inspect, base, merged) };
-        return this.compute(merged, 'recompute', true);
+        // a newer recompute from the view aborts this one: the worker stops its job
+        return this.compute(merged, 'recompute', true, signal);
       },
       slice: async (request, { signal }) => {
         const s = this.state;
@@ -259,6 +326,16 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
             call,
           ),
         );
+      },
+      openAsText: async ({ uri }) => {
+        // Only the pair's own files: the view names one that is not a tensor file.
+        if (uri !== this.request.logits.uri && uri !== this.request.target.uri) throw new Error('openAsText: not a file of this comparison');
+        await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.parse(uri, true), 'default');
+        return {};
+      },
+      classPage: async (req) => {
+        if (!this.pager) throw new Error(this.state ? 'this comparison lists every class in its state: there are no pages to ask for' : 'no comparison loaded yet');
+        return this.pager.page(req);
       },
       save: (p) => saveText(p, this.request.logits.uri),
       copy: async ({ text }) => {
@@ -276,7 +353,7 @@ export class ComparisonPanel extends WebviewHost<ComparisonProtocol> {
 
   /** What the serializer needs if the webview never saved its state. */
   get persisted(): PersistedComparison | undefined {
-    const s = this.state;
+    const s = this.state ?? this.failure;
     return s ? { view: 'comparison', logits: s.logits, target: s.target, options: s.options, ...(s.inspect ? { inspect: s.inspect } : {}) } : undefined;
   }
 
@@ -320,7 +397,11 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
     this._register(deps.settings.onDidChange(() => this.panels.forEach((p) => void p.refreshClassNames())));
   }
 
-  /** Shows the comparison of a pair: reveals its panel (recomputing when the options differ) or opens one. */
+  /**
+   * Shows the comparison of a pair: reveals its panel or opens one. A shown panel keeps its own options (its
+   * edits); only what the request states explicitly (command argument, CodeLens) is applied to it. A pair that
+   * cannot be computed still opens, with the problem in the view.
+   */
   async show(req: PairRequest): Promise<void> {
     const existing = this.panels.get(pairKey(req));
     if (existing && req.inspect?.invalid.length) existing.panel.dispose(); // no numbers for a rejected value: a fresh view with the error
@@ -328,7 +409,9 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
       if (req.inspect) existing.setInspect(req.inspect);
       existing.panel.reveal();
       const cur = existing.persisted?.options;
-      if (!cur || JSON.stringify(cur) !== JSON.stringify(req.options)) await existing.compute(req.options, 'recompute').catch(() => undefined);
+      // An Inspect panel stands for its call: the call's options (over the defaults) are what it shows.
+      const next = !cur ? req.options : req.inspect ? (JSON.stringify(cur) !== JSON.stringify(req.options) ? req.options : null) : optionsOnReveal(cur, req.options, req.explicit);
+      if (next) await existing.compute(next, 'recompute').catch(() => undefined);
       return;
     }
     const panel = vscode.window.createWebviewPanel(COMPARISON_VIEW_TYPE, 'Loss Inspector', vscode.ViewColumn.Active, {
@@ -337,34 +420,23 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
       retainContextWhenHidden: false,
     });
     const p = this.adopt(panel, req);
-    await p.setHtml();
+    const html = p.setHtml();
     if (req.inspect && req.inspect.invalid.length > 0) {
+      await html;
       p.block(invalidMessage(req.inspect));
       return;
     }
-    try {
-      await p.compute(req.options, 'open');
-    } catch (e) {
+    // The computation starts while the webview loads: a state (or a failure) ready before the webview is sent on
+    // its `ready`. Only a cancellation (the user stopped the read) rejects: the panel then closes quietly.
+    await Promise.all([html, p.compute(req.options, 'open')]).catch((e: unknown) => {
       panel.dispose();
-      this.reportOpenFailure(e, req);
-    }
+      if (!isCancellation(e)) this.deps.logger.showError(e, `Comparing ${pairLabel(req)}`);
+    });
   }
 
   /** The open panel showing a pair, if any (a source that feeds a panel, e.g. the debugger, drives it). */
   find(pair: Pick<PairRequest, 'logits' | 'target'>): ComparisonPanel | undefined {
     return this.panels.get(pairKey(pair));
-  }
-
-  /**
-   * One notification for a comparison that could not open; when the engine's error names a boolean option the
-   * caller had set explicitly, it offers to retry with that option flipped.
-   */
-  private reportOpenFailure(e: unknown, req: PairRequest): void {
-    const fix = e instanceof WorkerFailure ? suggestOptionFix(e.info.option, req.options) : null;
-    const action = fix ? `Retry with ${fix.option} = ${fix.value}` : undefined;
-    void this.deps.logger.showError(e, `Comparing ${pairLabel(req)}`, action ? [action] : []).then((choice) => {
-      if (fix && choice === action) void this.show({ ...req, options: fix.options });
-    });
   }
 
   /** Restores a panel after a window reload from the state its webview saved. */
@@ -395,10 +467,10 @@ export class ComparisonPanels extends Disposable implements vscode.WebviewPanelS
     }
     const p = this.adopt(panel, req);
     await p.setHtml();
-    // A comparison that cannot be computed any more (file gone, changed shape) closes, with the reason.
+    // A comparison that cannot be computed any more (file gone, changed shape) shows why, in place.
     await p.compute(options, 'restore').catch((e: unknown) => {
       panel.dispose();
-      this.reportOpenFailure(e, req);
+      if (!isCancellation(e)) this.deps.logger.showError(e, `Restoring ${pairLabel(req)}`);
     });
   }
 

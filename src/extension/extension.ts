@@ -11,6 +11,7 @@ import { ComparisonPanels } from './comparisonPanel';
 import { DebugComparisons } from './debugger/debugComparisons';
 import { DebugTensorStore } from './debugger/tensorStore';
 import { WorkspaceFileAccess } from './fileAccess';
+import { FailedFiles } from './failedFiles';
 import { Logger } from './logging';
 import { Settings } from './settings';
 import { TensorFileEditorProvider } from './tensorFileEditor';
@@ -33,7 +34,9 @@ export function activate(context: vscode.ExtensionContext): void {
     log: (line) => logger.info(line),
   });
   context.subscriptions.push({ dispose: () => worker.dispose() });
-  const usage = new FileUsage((uris) => void worker.evict(uris).catch(() => undefined));
+  // a file stays cached 20 s after its last view closes: reopening it (or its pair) reads nothing
+  const usage = new FileUsage((uris) => void worker.evict(uris).catch(() => undefined), 20_000);
+  context.subscriptions.push({ dispose: () => usage.dispose() });
 
   /** C of the comparison last opened from each Python file (Inspect), for that file's lenses when its code does not state C. */
   const fileNumClasses = new Map<string, number>();
@@ -46,10 +49,11 @@ export function activate(context: vscode.ExtensionContext): void {
     numClassesChanged.fire();
   };
 
-  const panels = new ComparisonPanels({ extensionUri: context.extensionUri, worker, settings, logger, usage, onNumClasses });
+  const failedFiles = new FailedFiles();
+  const panels = new ComparisonPanels({ extensionUri: context.extensionUri, worker, settings, logger, usage, onNumClasses, failedFiles });
   context.subscriptions.push(panels);
   context.subscriptions.push(TensorFileEditorProvider.register({ extensionUri: context.extensionUri, worker, settings, logger, usage }));
-  context.subscriptions.push(registerCommands({ worker, settings, logger, panels }));
+  context.subscriptions.push(registerCommands({ worker, settings, logger, panels, failedFiles }));
   const datasetPanels = new DatasetPanels({ extensionUri: context.extensionUri, settings, logger });
   context.subscriptions.push(datasetPanels, registerEvaluateFolder({ panels: datasetPanels, settings, logger }));
   context.subscriptions.push(new DebugComparisons({ panels, settings, logger, store: debugTensors }));

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { CancelledError, WorkerFailure } from './workerClient';
-import { notificationText, oneLine } from './errorText';
+import { errorDetails, notificationText, oneLine } from './errorText';
 
 export { oneLine };
 
@@ -44,6 +44,9 @@ export class Logger implements vscode.Disposable {
     this.channel.error(`${doing}: ${oneLine(e)}`);
     const details = errorDetails(e);
     if (details) this.channel.error(details);
+    // The stack only at trace level (shown when the user raises the channel's log level): bundled, it is minified.
+    const stack = e instanceof WorkerFailure ? e.info.stack : e instanceof Error ? e.stack : undefined;
+    if (stack) this.channel.trace(stack);
     return Promise.resolve(vscode.window.showErrorMessage(notificationText(e, doing), ...actions, 'Show details')).then((choice) => {
       if (choice === 'Show details') this.show();
       return choice === 'Show details' ? undefined : choice;
@@ -57,17 +60,4 @@ export class Logger implements vscode.Disposable {
 
 export function isCancellation(e: unknown): boolean {
   return e instanceof CancelledError || (e instanceof Error && e.name === 'Canceled') || e instanceof vscode.CancellationError;
-}
-
-function errorDetails(e: unknown): string {
-  const parts: string[] = [];
-  if (e instanceof WorkerFailure) {
-    const i = e.info;
-    parts.push(`  error: ${i.name}${i.kind ? ` (kind ${i.kind})` : ''}${i.option ? ` (option ${i.option})` : ''}`);
-    if (i.stack) parts.push(`  worker stack: ${i.stack}`);
-  } else if (e instanceof Error) {
-    parts.push(`  error: ${e.name}`);
-    if (e.stack) parts.push(`  stack: ${e.stack}`);
-  }
-  return parts.join('\n');
 }

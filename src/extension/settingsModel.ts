@@ -6,6 +6,7 @@
  */
 import { LossInputError } from '../engine/errors';
 import { resolveOptions } from '../engine/options';
+import { inPythonNames } from '../engine/optionSchema';
 import { DEFAULT_OPTIONS, OPTION_KEYS, type LossOptions } from '../engine/types';
 
 export const SETTINGS_SECTION = 'lossInspector';
@@ -57,8 +58,9 @@ export type SettingGetter = (key: string) => unknown;
 
 const settingName = (key: string) => `${SETTINGS_SECTION}.${key}`;
 
+/** The engine's message with options by their Python names (the setting itself is named beside it). */
 function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return inPythonNames(e instanceof Error ? e.message : String(e));
 }
 
 /**

@@ -26,7 +26,9 @@ import { baseName, dirName } from './tensorSpec';
 import type { FileUsage } from './usage';
 import { WebviewHost } from './webviewHost';
 import { initWebview } from './webviewResources';
-import type { WorkerClient } from './workerClient';
+import { WorkerFailure, type WorkerClient } from './workerClient';
+import { errorDetails } from './errorText';
+import { NOT_A_TENSOR_FILE } from './comparisonProblem';
 
 export const TENSOR_FILE_VIEW_TYPE = 'lossInspector.tensorFile';
 
@@ -53,6 +55,8 @@ class TensorDocument extends Disposable implements vscode.CustomDocument {
   /** The file changed while it was being read: read it again afterwards. */
   private reloadPending = false;
   private confirmed = false;
+  /** The failure is about a file that is no tensor file: the view offers *Open as Text*. */
+  private failureAsText = false;
   private readonly changed = this._register(new vscode.EventEmitter<TensorFilePush>());
   /** What every view of this document shows: busy lines, the state once read, a notice when it failed. */
   readonly onDidChange = this.changed.event;
@@ -82,7 +86,7 @@ class TensorDocument extends Disposable implements vscode.CustomDocument {
   snapshot(): TensorFilePush[] {
     if (this.state) return [{ type: 'init', view: 'tensorFile', state: this.state }];
     if (this.loading) return [{ type: 'busy', busy: true, message: `Reading ${this.name}…` }];
-    if (this.failure) return [{ type: 'notice', level: 'error', message: this.failure }];
+    if (this.failure) return [{ type: 'notice', level: 'error', message: this.failure, ...(this.failureAsText ? { openAsText: this.key } : {}) }];
     return [];
   }
 
@@ -107,7 +111,7 @@ class TensorDocument extends Disposable implements vscode.CustomDocument {
         return;
       }
       this.changed.fire({ type: 'busy', busy: true, message: `Reading ${this.name}…` });
-      const state = await runJob({ title: `Loss Inspector: reading ${this.name}`, delayMs: 300, ...(token ? { token } : {}) }, (call) =>
+      const state = await runJob({ title: `Loss Inspector: reading ${this.name}`, ...(token ? { token } : {}) }, (call) =>
         this.deps.worker.describe(this.key, this.deps.settings.limits, {
           ...call,
           onProgress: (m) => {
@@ -120,11 +124,17 @@ class TensorDocument extends Disposable implements vscode.CustomDocument {
       this.failure = undefined;
       this.changed.fire({ type: 'init', view: 'tensorFile', state });
     } catch (e) {
-      this.deps.logger.showError(e, `Opening ${this.name}`);
+      // Shown once, in the view (where the user is looking), not also as a notification; the log keeps the details.
+      this.deps.logger.warn(`Opening ${this.name}: ${oneLine(e)}`);
+      const details = errorDetails(e);
+      if (details) this.deps.logger.warn(details);
+      const message = isCancellation(e) ? `Reading ${this.name} was cancelled; reopen the file to try again.` : oneLine(e);
+      const asText = e instanceof WorkerFailure && e.info.kind !== undefined && NOT_A_TENSOR_FILE.has(e.info.kind) ? { openAsText: this.key } : {};
       if (!this.state) {
-        this.failure = isCancellation(e) ? `Reading ${this.name} was cancelled; reopen the file to try again.` : oneLine(e);
-        this.changed.fire({ type: 'notice', level: 'error', message: this.failure });
+        this.failure = message;
+        this.failureAsText = 'openAsText' in asText;
       }
+      this.changed.fire({ type: 'notice', level: 'error', message, ...asText });
     } finally {
       this.loading = false;
       if (!this.isDisposed) this.changed.fire({ type: 'busy', busy: false });
@@ -182,6 +192,11 @@ class TensorFileView extends WebviewHost<TensorFileProtocol> {
       },
       copy: async ({ text }) => {
         await vscode.env.clipboard.writeText(String(text));
+        return {};
+      },
+      openAsText: async ({ uri: asked }) => {
+        if (asked !== uri) throw new Error('openAsText: not this editor\'s file');
+        await vscode.commands.executeCommand('vscode.openWith', this.document.uri, 'default');
         return {};
       },
       save: (p) => saveText(p, uri),

@@ -21,6 +21,7 @@ import type { LossOptions } from '../engine/types';
 import type { HeatmapData, HeatmapRequest, SliceData, SliceRequest, TensorFileState } from '../protocol/messages';
 import type { ReadLimits } from '../readers/types';
 import { RequestChannel } from '../protocol/channel';
+import { unpackPerClass } from '../protocol/packedClasses';
 import type {
   CacheInfo, FileSource, ReportResult, TensorListing, WorkerError, WorkerInit, WorkerMethod, WorkerRequestMap,
 } from '../worker/protocol';
@@ -103,9 +104,12 @@ export class WorkerClient {
     return this.withFiles([uri], ([file]) => ({ method: 'describe', params: { file: file!, limits, bins: 64 } }), o);
   }
 
-  /** Report and ε sweep for a pair; the files stay loaded in the worker for the next call. */
-  report(p: ReportParams, o: CallOptions = {}): Promise<ReportResult> {
-    return this.withFiles(
+  /**
+   * Report and ε sweep for a pair; the files stay loaded in the worker for the next call. A vocabulary's per-class
+   * numbers cross packed (packedClasses.ts) and are whole again here.
+   */
+  async report(p: ReportParams, o: CallOptions = {}): Promise<ReportResult> {
+    const r: ReportResult = await this.withFiles(
       [p.logits.uri, p.target.uri],
       ([lf, tf]) => ({
         method: 'report',
@@ -113,6 +117,9 @@ export class WorkerClient {
       }),
       o,
     );
+    if (!r.perClassPacked) return r;
+    const { perClassPacked, ...rest } = r;
+    return { ...rest, report: { ...r.report, perClass: unpackPerClass(perClassPacked) } };
   }
 
   slice(p: { logits: TensorRef; target: TensorRef; options: LossOptions; request: SliceRequest; limits?: Partial<ReadLimits> }, o: CallOptions = {}): Promise<SliceData> {

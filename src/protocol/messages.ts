@@ -13,6 +13,7 @@ import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequ
 import type { DType } from '../engine/tensor';
 import type { TensorRef } from '../readers/tensorRef';
 import type { CancelMessage, MethodMap, ResponseMessage } from './channel';
+import type { ClassNames, ClassPage, ClassPageRequest, ClassTableInfo } from './classPage';
 
 /** A tensor a comparison shows: its reference with the key the worker resolved (`''` for a file's single unnamed tensor). */
 export interface LabeledTensorRef extends TensorRef {
@@ -54,13 +55,62 @@ export interface ComparisonState {
   options: LossOptions;
   /** Present when the comparison came from a loss call in code (see {@link InspectCaveats}). */
   inspect?: InspectCaveats;
+  /**
+   * With a vocabulary (more than `VIEW_ALL_CLASSES` classes), `report.perClass` holds only the table's selection
+   * (top by count and by contribution) and this says how many classes there are and what the rest sums to; the
+   * view pages through all of them with `classPage`. Absent: `report.perClass` lists every class.
+   */
+  classTable?: ClassTableInfo;
   report: Report;
   sweep: EpsSweep | null;
-  /** Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. */
-  classNames: string[] | null;
+  /**
+   * Names of classes 0…C−1 (from the setting or a classes.json next to the data), else null. With `classTable` (a
+   * vocabulary) only those of the classes this state shows, by index; `classPage` results carry their rows' names.
+   */
+  classNames: ClassNames | null;
   /** Present when the pair is segmentation data (rank ≥ 4): what the slice viewer can ask for. */
   volume: VolumeInfo | null;
   timings: { readMs: number; computeMs: number };
+}
+
+/**
+ * Why a comparison shows no numbers, as the view shows it in place (the options stay editable): the problem in
+ * the user's words (Python parameter names), its causes, and the fixes one click applies to this panel only.
+ */
+export interface ComparisonProblem {
+  /** One line naming the file or option and the problem. */
+  message: string;
+  /** The option at fault, by its Python name (`to_onehot_y`), when the problem is an option. */
+  option?: string;
+  /** The chain of causes in words, outermost first (may be empty). */
+  causes: string[];
+  /** What the view offers as buttons: each recomputes this panel with `options` over its own. */
+  fixes: ProblemFix[];
+  /** A file of the pair that is not a tensor file (URI string): the view offers *Open as Text*. */
+  notATensorFile?: string;
+  /** A void label found in the target (the fix list then holds its `ignore_index`). */
+  voidLabel?: { value: number; count: number; total: number; otherValues: number[] };
+}
+
+export interface ProblemFix {
+  /** The button's text, e.g. `Set ignore_index = 255`. */
+  label: string;
+  /** What it changes, and why, in one line (the button's tooltip and the line beside it). */
+  detail: string;
+  options: Partial<LossOptions>;
+}
+
+/** A comparison that could not be computed with `options`: the pair and options the view shows beside the problem. */
+export interface ComparisonFailure {
+  logits: LabeledTensorRef;
+  target: LabeledTensorRef;
+  options: LossOptions;
+  inspect?: InspectCaveats;
+  problem: ComparisonProblem;
+}
+
+export function isComparisonFailure(x: ComparisonState | ComparisonFailure): x is ComparisonFailure {
+  return 'problem' in x;
 }
 
 export interface VolumeInfo {
@@ -126,13 +176,22 @@ interface SharedRequests {
   /** Save text through the host's save dialog. */
   save: { params: { content: string; format: 'csv' | 'json' | 'md'; suggestedName: string }; result: { saved: boolean } };
   copy: { params: { text: string }; result: Record<string, never> };
+  openAsText: { params: { uri: string }; result: Record<string, never> };
 }
 
 /** What the comparison view may ask its host. */
 export type ComparisonRequests = {
-  /** Recompute the comparison with changed options (debounced by the webview). */
-  recompute: { params: { options: Partial<LossOptions> }; result: ComparisonState };
+  /**
+   * Recompute the comparison with changed options (debounced by the webview). Options the engine refuses and
+   * pairs it cannot compute answer with the failure (shown in place), not an error: only a cancellation or a
+   * broken host rejects.
+   */
+  recompute: { params: { options: Partial<LossOptions> }; result: ComparisonState | ComparisonFailure };
+  /** Open one of the pair's files in the text editor (a file that is not a tensor file). */
+  openAsText: SharedRequests['openAsText'];
   slice: { params: SliceRequest; result: SliceData };
+  /** One sorted page of every class (when `classTable` says the state holds only the selection). */
+  classPage: { params: ClassPageRequest; result: ClassPage };
   save: SharedRequests['save'];
   copy: SharedRequests['copy'];
 };
@@ -142,6 +201,7 @@ export type TensorFileRequests = {
   heatmap: { params: HeatmapRequest; result: HeatmapData };
   /** Start a comparison with this tensor as logits or target. */
   compareWith: { params: { key: string; role: 'logits' | 'target' }; result: Record<string, never> };
+  openAsText: SharedRequests['openAsText'];
   save: SharedRequests['save'];
   copy: SharedRequests['copy'];
 };
@@ -153,9 +213,14 @@ export type RequestMethod = keyof RequestMap;
 /** Messages the host pushes to every view. */
 export type SharedPush =
   | { type: 'busy'; busy: boolean; message?: string }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string; warnings?: EngineWarning[] };
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string; warnings?: EngineWarning[]; openAsText?: string };
 
-export type ComparisonPush = { type: 'init'; view: 'comparison'; state: ComparisonState; theme?: string } | { type: 'update'; state: ComparisonState } | SharedPush;
+export type ComparisonPush =
+  | { type: 'init'; view: 'comparison'; state: ComparisonState; theme?: string }
+  | { type: 'update'; state: ComparisonState }
+  /** The comparison could not be computed: the view lays itself out (if not yet) and shows the problem in place. */
+  | { type: 'failed'; failure: ComparisonFailure }
+  | SharedPush;
 export type TensorFilePush = { type: 'init'; view: 'tensorFile'; state: TensorFileState } | SharedPush;
 
 /**

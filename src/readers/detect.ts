@@ -7,7 +7,9 @@
  * - gzip `\x1f\x8b` → `.nii.gz` (the inflated header is checked by the NIfTI reader);
  * - sizeof_hdr 348/540 (either byte order) with a NIfTI magic → NIfTI;
  * - an 8-byte header length followed by `{` → safetensors;
- * - sizeof_hdr 348/540 without a magic → NIfTI (the reader reports the bad magic).
+ * - sizeof_hdr 348/540 without a magic → NIfTI (the reader reports the bad magic);
+ * - `version https://git-lfs.github.com/spec/v1` → a Git LFS pointer: the text git leaves in place of a tracked
+ *   file until `git lfs pull` fetches it (refused by name, so the user knows what to run).
  */
 import { fail } from './bytes';
 import { hasNiftiMagic, looksLikeGzip, niftiVersion } from './nifti';
@@ -17,7 +19,7 @@ import { DEFAULT_LIMITS, type TensorFormat } from './types';
 import { looksLikeZip, openZip, type ZipArchive } from './zip';
 
 /** What the bytes look like; `zip` still has to be split into pt/npz by its member names. */
-export type ContentKind = 'zip' | 'pickle' | 'npy' | 'gzip' | 'nifti' | 'safetensors' | 'empty' | 'unknown';
+export type ContentKind = 'zip' | 'pickle' | 'npy' | 'gzip' | 'nifti' | 'safetensors' | 'lfs-pointer' | 'empty' | 'unknown';
 
 export function sniff(bytes: Uint8Array): ContentKind {
   if (bytes.length === 0) return 'empty';
@@ -29,7 +31,35 @@ export function sniff(bytes: Uint8Array): ContentKind {
   if (hasNiftiMagic(bytes)) return 'nifti';
   if (looksLikeSafetensors(bytes)) return 'safetensors';
   if (niftiVersion(bytes) !== 0) return 'nifti';
+  if (isLfsPointer(bytes)) return 'lfs-pointer';
   return 'unknown';
+}
+
+/** The first line of every Git LFS pointer file (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md). */
+const LFS_POINTER_START = 'version https://git-lfs.github.com/spec/v1';
+
+export function isLfsPointer(bytes: Uint8Array): boolean {
+  if (bytes.length < LFS_POINTER_START.length) return false;
+  for (let i = 0; i < LFS_POINTER_START.length; i++) if (bytes[i] !== LFS_POINTER_START.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * What a Git LFS pointer says about the file it stands for: `oid sha256:<hex>` and `size <bytes>` lines
+ * (pointers are at most a few hundred bytes; only the first 1 KiB is read).
+ */
+export function lfsPointerInfo(bytes: Uint8Array): { oid: string | null; size: number | null } {
+  let text = '';
+  for (let i = 0; i < Math.min(bytes.length, 1024); i++) text += String.fromCharCode(bytes[i]!);
+  const oid = /^oid ([a-z0-9]+:[0-9a-f]+)$/m.exec(text)?.[1] ?? null;
+  const size = /^size (\d+)$/m.exec(text)?.[1];
+  return { oid, size: size !== undefined ? Number(size) : null };
+}
+
+function lfsProblem(bytes: Uint8Array): string {
+  const { size } = lfsPointerInfo(bytes);
+  const real = size !== null ? ` (the real file has ${size.toLocaleString('en-US')} bytes)` : '';
+  return `this is a Git LFS pointer, not the tensor${real}: run \`git lfs pull\` to fetch it`;
 }
 
 /**
@@ -87,6 +117,8 @@ export function detectFormat(
       return 'nifti';
     case 'safetensors':
       return 'safetensors';
+    case 'lfs-pointer':
+      return fail('git-lfs-pointer', fileName, lfsProblem(bytes));
     default:
       return fail(
         'unrecognized-format',

@@ -189,6 +189,20 @@ function cString(field: Uint8Array): string {
 const SPATIAL_UNITS: Record<number, string> = { 0: 'unknown', 1: 'm', 2: 'mm', 3: 'µm' };
 const TEMPORAL_UNITS: Record<number, string> = { 0: 'unknown', 8: 's', 16: 'ms', 24: 'µs', 32: 'Hz', 40: 'ppm', 48: 'rad/s' };
 
+/**
+ * The dtype and shape a NIfTI header announces (the data need not be present: the quick picks read only a
+ * file's first bytes). A scaled image reads as float64, as {@link readNifti} gives it.
+ */
+export function niftiHeaderShape(bytes: Uint8Array, fileName: string): { dtype: DType; shape: number[] } {
+  const h = readHeader(bytes, fileName);
+  const ndim = h.dim[0]!;
+  if (!(ndim >= 1 && ndim <= 7)) fail('bad-dim', fileName, `dim[0] = ${ndim}; it must be 1..7`);
+  const dtype = NIFTI_DTYPES[h.datatype];
+  if (!dtype) fail('bad-header', fileName, `datatype ${h.datatype} is not a supported numeric type`);
+  const scaled = h.sclSlope !== 0 && Number.isFinite(h.sclSlope) && !(h.sclSlope === 1 && h.sclInter === 0);
+  return { dtype: scaled ? 'float64' : dtype, shape: h.dim.slice(1, ndim + 1) };
+}
+
 export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
   const h = readHeader(bytes, fileName);
   const hdrSize = h.version === 1 ? 348 : 540;

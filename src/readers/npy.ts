@@ -47,11 +47,21 @@ export interface NpyArray {
   info: Record<string, unknown>;
 }
 
-/**
- * Parses one `.npy` image. `where` prefixes problems for members of an `.npz` (`member 'x.npy': `).
- * Throws TensorFileError with the corpus's error kinds.
- */
-export function parseNpy(bytes: Uint8Array, fileName: string, limits: ReadLimits, where = ''): NpyArray {
+/** What a `.npy` header says (the data need not be present: the quick picks read only a file's first bytes). */
+export interface NpyHeader {
+  dtype: DType;
+  descr: string;
+  shape: number[];
+  fortranOrder: boolean;
+  /** A dimension beyond 2**53: reported like an absurd byte size by {@link parseNpy}. */
+  absurd: boolean;
+  dataOffset: number;
+  major: number;
+  minor: number;
+}
+
+/** Parses the magic, version and header dictionary of a `.npy` image; throws TensorFileError like {@link parseNpy}. */
+export function parseNpyHeader(bytes: Uint8Array, fileName: string, where = ''): NpyHeader {
   const bad = (kind: Parameters<typeof fail>[0], problem: string): never => fail(kind, fileName, where + problem);
   if (!looksLikeNpy(bytes)) bad('bad-header', 'not a .npy image (missing \\x93NUMPY magic)');
   if (bytes.length < 10) bad('truncated-data', `.npy header is truncated (${bytes.length} bytes)`);
@@ -118,6 +128,16 @@ export function parseNpy(bytes: Uint8Array, fileName: string, limits: ReadLimits
     shape.push(Number(v));
   }
   if (shape.length > 64) bad('bad-header', `header 'shape' has ${shape.length} dimensions (numpy allows at most 64)`);
+  return { dtype, descr, shape, fortranOrder: fortranV, absurd, dataOffset, major, minor };
+}
+
+/**
+ * Parses one `.npy` image. `where` prefixes problems for members of an `.npz` (`member 'x.npy': `).
+ * Throws TensorFileError with the corpus's error kinds.
+ */
+export function parseNpy(bytes: Uint8Array, fileName: string, limits: ReadLimits, where = ''): NpyArray {
+  const bad = (kind: Parameters<typeof fail>[0], problem: string): never => fail(kind, fileName, where + problem);
+  const { dtype, descr, shape, fortranOrder: fortranV, absurd, dataOffset, major, minor } = parseNpyHeader(bytes, fileName, where);
   const itemSize = DTYPES[dtype].itemSize;
   const nbytes = absurd ? undefined : checkedByteSize(shape, itemSize);
   const present = bytes.length - dataOffset;

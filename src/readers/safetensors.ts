@@ -189,6 +189,16 @@ function clip(s: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
+/** One header entry as `parseEntry` checks it (the quick peek at a file's tensors, `peek.ts`). */
+export interface Pending {
+  name: string;
+  stDtype: string;
+  dtype: DType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
 export function readSafetensors(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
   if (bytes.length < 8) fail('truncated-data', fileName, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -329,6 +339,28 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   const tensors: TensorEntry[] = new Array<TensorEntry>(count);
   for (let i = 0; i < count; i++) tensors[i] = new LazyEntry(table, i, build);
   return { format: 'safetensors', tensors, nonTensors: [], info };
+}
+
+export function parseEntry(name: string, spec: unknown, fileName: string): Pending {
+  const bad = (problem: string): never => fail('bad-header', fileName, `tensor '${name}': ${problem}`);
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return bad('entry is not an object');
+  const { dtype: stDtype, shape, data_offsets: offsets } = spec as Record<string, unknown>;
+  if (typeof stDtype !== 'string') return bad('dtype is missing');
+  const dtype = ST_DTYPES[stDtype];
+  if (!dtype) return bad(`dtype '${stDtype}' is not supported`);
+  if (!Array.isArray(shape)) return bad('shape is not a list');
+  if (shape.length > 1024) return bad(`shape has ${shape.length} dimensions`);
+  // Integers beyond 2**53 are kept (JSON gives their nearest double): the BigInt size check rejects them.
+  for (const d of shape) if (!Number.isInteger(d) || (d as number) < 0) bad(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+  if (!Array.isArray(offsets) || offsets.length !== 2) return bad('data_offsets is not a [begin, end] pair');
+  const [begin, end] = offsets as unknown[];
+  if (!Number.isInteger(begin) || !Number.isInteger(end) || (begin as number) < 0 || (end as number) < (begin as number)) {
+    return bad(`data_offsets ${JSON.stringify(offsets)} are not integers with 0 <= begin <= end`);
+  }
+  if (!Number.isSafeInteger(end)) {
+    fail('offsets-out-of-bounds', fileName, `tensor '${name}' data_offsets ${JSON.stringify(offsets)} are far beyond any data buffer`);
+  }
+  return { name, stDtype, dtype, shape: shape as number[], begin: begin as number, end: end as number };
 }
 
 /**

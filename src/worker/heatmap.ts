@@ -74,6 +74,7 @@ export function initialSlice(t: Tensor): number[] {
   const W = t.shape[lead + 1]!;
   const labels = !isFloatDType(t.dtype);
   const { dtype, data } = t;
+  if ((dtype === 'float32' || dtype === 'float64') && t.isContiguous()) return unravel(mostVariedBlock(data as Float32Array | Float64Array, t.offset, slices, H * W), leadShape);
   const fast = dtype === 'float32' || dtype === 'float64' || dtype === 'uint8' || dtype === 'int32' || dtype === 'int16' || dtype === 'int8' || dtype === 'uint16' || dtype === 'uint32' || dtype === 'bool';
   const arr = data as unknown as ArrayLike<number>;
   const labelled: number[] = [];
@@ -119,6 +120,38 @@ export function initialSlice(t: Tensor): number[] {
   }
   const chosen = labels ? (labelled.length > 0 ? labelled[Math.floor((labelled.length - 1) / 2)]! : -1) : best;
   return unravel(chosen >= 0 ? chosen : Math.floor(slices / 2), leadShape);
+}
+
+/**
+ * `initialSlice` for contiguous float data, where the slices are consecutive blocks of `n` values: the same choice
+ * (the block whose finite values vary most; the middle one when none varies) as one tight loop per block.
+ */
+function mostVariedBlock(d: Float32Array | Float64Array, offset: number, slices: number, n: number): number {
+  let best = -1;
+  let bestSpread = 0;
+  for (let s = 0; s < slices; s++) {
+    const start = offset + s * n;
+    const end = start + n;
+    let count = 0;
+    let sum = 0;
+    let sumSq = 0;
+    for (let i = start; i < end; i++) {
+      const v = d[i]!;
+      if (v - v === 0) {
+        count++;
+        sum += v;
+        sumSq += v * v;
+      }
+    }
+    if (count > 0) {
+      const spread = sumSq / count - (sum / count) ** 2;
+      if (spread > bestSpread) {
+        bestSpread = spread;
+        best = s;
+      }
+    }
+  }
+  return best >= 0 ? best : Math.floor(slices / 2);
 }
 
 function unravel(flat: number, shape: readonly number[]): number[] {

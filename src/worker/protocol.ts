@@ -10,6 +10,8 @@
  * may precede it; `cancel {id}` stops a request (the worker checks between reading and computing, and the
  * engine's pool drops the ranges it has not started) without touching the cache.
  */
+import type { VoidLabel } from '../engine/voidLabels';
+import type { PackedClasses } from '../protocol/packedClasses';
 import type { LossOptions, Report, EpsSweep } from '../engine/types';
 import type { DType } from '../engine/tensor';
 import type { HeatmapData, HeatmapRequest, SliceData, SliceRequest, TensorFileState } from '../protocol/messages';
@@ -48,7 +50,9 @@ export interface TensorListing {
 }
 
 export interface ReportResult {
+  /** Above `PACK_CLASSES_ABOVE` classes, `report.perClass` crosses as `perClassPacked` (null here until unpacked). */
   report: Report;
+  perClassPacked?: PackedClasses;
   sweep: EpsSweep | null;
   /** Why the sweep is missing, when it failed while the report succeeded. */
   sweepError?: string;
@@ -106,6 +110,12 @@ export interface WorkerError {
   /** TensorFileError's kind or LossInputError's option. */
   kind?: string;
   option?: string;
+  /** The file (URI string) whose reading failed, when the error is about one file of a pair. */
+  fileUri?: string;
+  /** For a class-index target with values outside [0, C): its void label, if it has one (voidLabels.ts). */
+  voidLabel?: VoidLabel;
+  /** The chain of causes (`Error.cause`), each one line, outermost first after `message`. */
+  causes?: string[];
   stack?: string;
 }
 

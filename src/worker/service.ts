@@ -14,10 +14,12 @@ import { readTensorFile } from '../readers/index';
 import { histogram, tensorStats } from '../readers/stats';
 import { pickTensor } from '../readers/tensorRef';
 import type { ReadLimits, TensorFile } from '../readers/types';
+import { findVoidLabel, type VoidLabel } from '../engine/voidLabels';
 import { headerFacts } from './headerFacts';
 import { heatmapOf, initialSlice } from './heatmap';
 import type { CacheInfo, FileSource, TensorSource, WorkerError, WorkerMethod, WorkerRequestMap } from './protocol';
 import { throwIfCancelled, type Handler, type Handlers } from '../protocol/channel';
+import { packPerClass, PACK_CLASSES_ABOVE } from '../protocol/packedClasses';
 import { oneLine } from '../protocol/errorLine';
 
 /** Default cache budget: two W2-sized pairs (≈ 1 GB each) stay loaded. */
@@ -81,7 +83,7 @@ export class TensorWorkerService {
   }
 
   async list(p: WorkerRequestMap['list']['params'], progress: ProgressFn, signal?: AbortSignal): Promise<WorkerRequestMap['list']['result']> {
-    const { entry, readMs } = await this.load(p.file, p.limits, progress, new Set([p.file.uri]));
+    const { entry, readMs } = await this.load(p.file, p.limits, progress, new Set([p.file.uri])).catch((e: unknown) => rethrowFor(p.file.uri, e));
     throwIfCancelled(signal);
     return {
       format: entry.file.format,
@@ -112,7 +114,26 @@ export class TensorWorkerService {
   }
 
   async report(p: WorkerRequestMap['report']['params'], progress: ProgressFn, signal?: AbortSignal): Promise<WorkerRequestMap['report']['result']> {
-    const { logits, target, readMs } = await this.loadPair(p.logits, p.target, p.limits, progress);
+    const pair = await this.loadPair(p.logits, p.target, p.limits, progress);
+    try {
+      return await this.reportOf(pair, p, progress, signal);
+    } catch (e) {
+      // A target with values outside [0, C): say whether they are a void label (the view then offers ignore_index).
+      if (e instanceof engine.LossInputError && e.code === 'label-out-of-range') {
+        const C = classCount(pair.logits.tensor.shape, p.options.classAxis);
+        const v = C > 0 ? findVoidLabel(pair.target.tensor, C) : null;
+        if (v) (e as { voidLabel?: VoidLabel }).voidLabel = v;
+      }
+      throw e;
+    }
+  }
+
+  private async reportOf(
+    { logits, target, readMs }: { logits: { key: string; tensor: Tensor }; target: { key: string; tensor: Tensor }; readMs: number },
+    p: WorkerRequestMap['report']['params'],
+    progress: ProgressFn,
+    signal?: AbortSignal,
+  ): Promise<WorkerRequestMap['report']['result']> {
     throwIfCancelled(signal);
     const t0 = performance.now();
     progress('Computing the report…');
@@ -136,8 +157,9 @@ export class TensorWorkerService {
       report = await computeReportParallel(logits.tensor, target.tensor, p.options, pool, signal);
     }
     const computeMs = performance.now() - t0;
+    const pack = report.perClass !== null && report.perClass.length > PACK_CLASSES_ABOVE;
     return {
-      report,
+      ...(pack ? { report: { ...report, perClass: null }, perClassPacked: packPerClass(report.perClass!) } : { report }),
       sweep,
       ...(sweepError !== undefined ? { sweepError } : {}),
       logitsKey: logits.key,
@@ -182,8 +204,8 @@ export class TensorWorkerService {
     progress: ProgressFn,
   ): Promise<{ logits: { key: string; tensor: Tensor }; target: { key: string; tensor: Tensor }; readMs: number }> {
     const pinned = new Set([l.file.uri, t.file.uri]);
-    const a = await this.load(l.file, limits, progress, pinned);
-    const b = await this.load(t.file, limits, progress, pinned);
+    const a = await this.load(l.file, limits, progress, pinned).catch((e: unknown) => rethrowFor(l.file.uri, e));
+    const b = await this.load(t.file, limits, progress, pinned).catch((e: unknown) => rethrowFor(t.file.uri, e));
     return {
       logits: pickTensor(a.entry.file, l.file.fileName, l.key),
       target: pickTensor(b.entry.file, t.file.fileName, t.key),
@@ -295,6 +317,32 @@ function displayValue(v: unknown): string {
   }
 }
 
+/** Tags a reading error with the file it is about (the host offers that file's *Open as Text*). */
+function rethrowFor(uri: string, e: unknown): never {
+  if (e instanceof Error && !(e instanceof NeedBytesError)) (e as { fileUri?: string }).fileUri ??= uri;
+  throw e;
+}
+
+/** C of the logits as the engine reads them: axis 1, the last axis with classAxis −1, the only axis unbatched. */
+function classCount(shape: readonly number[], classAxis: number): number {
+  if (shape.length === 0) return 0;
+  if (classAxis === -1 || shape.length === 1) return shape[shape.length - 1]!;
+  return shape[1]!;
+}
+
+/** `e.cause`, its cause, …: one line each (at most 8, a cycle ends the chain). */
+export function causeChain(e: unknown): string[] {
+  const out: string[] = [];
+  const seen = new Set<unknown>([e]);
+  let c = e instanceof Error ? e.cause : undefined;
+  while (c !== undefined && c !== null && !seen.has(c) && out.length < 8) {
+    seen.add(c);
+    out.push((c instanceof Error ? `${c.message}` : String(c)).replace(/\s*\n\s*/g, ' '));
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return out;
+}
+
 /** An error as it crosses to the host: one line, the class name, and the reader's kind or the engine's option. */
 export function toWorkerError(e: unknown): WorkerError {
   if (e instanceof NeedBytesError) return { name: e.name, message: e.message, code: 'need-bytes', uri: e.uri };
@@ -304,6 +352,11 @@ export function toWorkerError(e: unknown): WorkerError {
     const o = (e as { option?: unknown }).option;
     if (typeof k === 'string') err.kind = k;
     if (typeof o === 'string') err.option = o;
+    const x = e as { fileUri?: unknown; voidLabel?: VoidLabel };
+    if (typeof x.fileUri === 'string') err.fileUri = x.fileUri;
+    if (x.voidLabel) err.voidLabel = x.voidLabel;
+    const causes = causeChain(e);
+    if (causes.length) err.causes = causes;
     if (e.stack) err.stack = e.stack;
     return err;
   }

@@ -16,7 +16,7 @@ import {
   type LossOptions,
   type Report,
 } from '../../src/engine/index';
-import { setWasmExpSum, wasmSimdSupported } from '../../src/engine/wasm/expSum';
+import { setWasmKernel, wasmSimdSupported } from '../../src/engine/wasm/softmaxBlock';
 import { AccumulatePool, computeReportParallel, PARALLEL_MIN_VALUES } from '../../src/parallel/index';
 import { fixturesDir, requireFixture } from './helpers/paths';
 
@@ -83,11 +83,11 @@ function bothPaths(fn: (path: string) => void): void {
   const paths = wasmSimdSupported() ? [true, false] : [false];
   try {
     for (const wasm of paths) {
-      setWasmExpSum(wasm);
+      setWasmKernel(wasm);
       fn(wasm ? 'wasm' : 'js');
     }
   } finally {
-    setWasmExpSum(true);
+    setWasmKernel(true);
   }
 }
 
@@ -149,12 +149,12 @@ test('the edge cases through the parallel runner (the pair tiled above the thres
       const o = optionsOf(c);
       for (const path of wasmSimdSupported() ? ['wasm', 'js'] : ['js']) {
         // the kernel and the JS loops on this thread; the pool's threads (below) check the split
-        setWasmExpSum(path === 'wasm');
+        setWasmKernel(path === 'wasm');
         try {
           const single = computeReport(xt, tt, o);
           checkEdge(c, single, `tiled ${path}`, 1e-9);
         } finally {
-          setWasmExpSum(true);
+          setWasmKernel(true);
         }
       }
       checkEdge(c, await computeReportParallel(xt, tt, o, pool), 'parallel', 1e-9);

@@ -194,3 +194,24 @@ test('bfloat16 and float16 logits are read as float32, exactly: the report equal
   const b = computeReport(hd, y, o);
   assert.ok(Math.abs(a.loss.ce! - b.loss.ce!) <= 1e-14 * Math.abs(b.loss.ce!), `float16 ${a.loss.ce} vs ${b.loss.ce}`);
 });
+
+test('the table\'s classes equal the plain definition (sort by count, by |contribution|; ties by class) on random reports', () => {
+  const r = rng(91);
+  for (let trial = 0; trial < 20; trial++) {
+    const N = 50 + Math.floor(r() * 400);
+    const n = 1 + Math.floor(r() * 60);
+    // few distinct values, so that ties at the cut are common
+    const pcs = Array.from({ length: N }, (_, c) => {
+      const count = Math.floor(r() ** 3 * 8);
+      const total = trial % 5 === 0 && r() < 0.05 ? Number.NaN : (Math.floor(r() * 6) - 3) / 8;
+      return { class: c, count, ceHard: null, ceSmoothed: null, diceHard: null, diceSmoothed: null, focalHard: null, focalSmoothed: null, contribution: { total, ce: total, dice: null, focal: null } };
+    });
+    const abs = (p: (typeof pcs)[number]) => (Number.isNaN(p.contribution.total) ? -Infinity : Math.abs(p.contribution.total));
+    const byCount = [...pcs].sort((a, b) => b.count - a.count || a.class - b.class).slice(0, n);
+    const byContribution = [...pcs].sort((a, b) => abs(b) - abs(a) || a.class - b.class).slice(0, n);
+    const keep = new Set([...byCount, ...byContribution].map((p) => p.class));
+    const sel = selectClasses(pcs, n);
+    assert.deepEqual(sel.shown.map((p) => p.class), pcs.filter((p) => keep.has(p.class)).sort((a, b) => b.count - a.count || a.class - b.class).map((p) => p.class), `trial ${trial}`);
+    assert.equal(sel.rest?.classes ?? 0, N - keep.size);
+  }
+});

@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { accumulateBlocked, newAccumulators, type Accumulators } from '../../src/engine/accumulate';
 import { preparePair, accumulateConfig, sweepGrid } from '../../src/engine/report';
 import { resolveOptions, Tensor, type LossOptions } from '../../src/engine/index';
-import { expSumKernel, setWasmExpSum, wasmExpSumActive, wasmSimdSupported, WASM_MAX_CLASSES, WASM_POS_MAX_CLASSES } from '../../src/engine/wasm/expSum';
+import { softmaxBlockKernel, setWasmKernel, wasmKernelActive, wasmSimdSupported, WASM_MAX_CLASSES, WASM_POS_MAX_CLASSES } from '../../src/engine/wasm/softmaxBlock';
+import { DICE_SLOT } from '../../src/engine/wasm/softmaxBlockLayout';
 import { repoRoot } from './helpers/paths';
 import { normal, oneHot, randomLabels, randomLogits, randomProbs, rng } from './helpers/random';
 
@@ -19,12 +20,12 @@ const BLOCK = 512;
 
 test('Node has WebAssembly SIMD, so the fused pass uses the kernel', () => {
   assert.ok(wasmSimdSupported(), 'WebAssembly.validate refused the SIMD probe module');
-  assert.ok(wasmExpSumActive());
-  assert.ok(expSumKernel(BLOCK, 14));
+  assert.ok(wasmKernelActive());
+  assert.ok(softmaxBlockKernel(BLOCK, 14));
 });
 
 test('kernel exp vs Math.exp: random and edge inputs', () => {
-  const k = expSumKernel(BLOCK, 1)!;
+  const k = softmaxBlockKernel(BLOCK, 1)!;
   const r = rng(7);
   const xs: number[] = [];
   for (let i = 0; i < 200_000; i++) xs.push(-r() * 40); // the bulk of x − max
@@ -73,7 +74,7 @@ test('kernel exp vs Math.exp: random and edge inputs', () => {
 
 test('kernel exp: the polynomial and the reduction hold on a dense sweep of one reduction interval', () => {
   // 2^17 points across [−ln2/2 − δ, ln2/2 + δ] shifted by a few k: the relative error stays at a few 1e-16.
-  const k = expSumKernel(BLOCK, 1)!;
+  const k = softmaxBlockKernel(BLOCK, 1)!;
   const n = 1 << 17;
   let maxRel = 0;
   for (const shift of [0, -1, -30, -700]) {
@@ -90,7 +91,7 @@ test('kernel exp: the polynomial and the reduction hold on a dense sweep of one 
 });
 
 test('kernel log vs Math.log: within 1 ulp on [1, 4096] (what the pass gives it) and every positive normal', () => {
-  const k = expSumKernel(BLOCK, 1)!;
+  const k = softmaxBlockKernel(BLOCK, 1)!;
   const r = rng(9);
   const xs: number[] = [];
   for (let i = 0; i < 200_000; i++) xs.push(1 + r() * 4095); // Σ exp(x − max) for C ≤ 4096
@@ -191,7 +192,7 @@ test('kernel block preparation = the JS loops: maxima, first argmax and sums bit
     return d;
   };
   const weights = Float64Array.from({ length: C }, (_, k) => 0.5 + k / 3);
-  const kernel = expSumKernel(BLOCK, C)!;
+  const kernel = softmaxBlockKernel(BLOCK, C)!;
   const bits = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
   let worst = 0;
   let cases = 0;
@@ -281,8 +282,8 @@ function check(logits: Tensor, target: Tensor, o: Partial<LossOptions>, what: st
     // an 8-position range (JS loop), then ranges that start mid-block
     const cuts = [...new Set([0, 8, Math.floor(n / 3), Math.floor(n / 3) + 37, n].map((c) => Math.min(c, n)))].sort((u, v) => u - v);
     const run = (wasm: boolean) => {
-      setWasmExpSum(wasm);
-      assert.equal(wasmExpSumActive(), wasm);
+      setWasmKernel(wasm);
+      assert.equal(wasmKernelActive(), wasm);
       const acc = newAccumulators(pair.logits.B, pair.logits.C, cfg);
       for (let i = 0; i + 1 < cuts.length; i++) accumulateBlocked(pair.logits, pair.target, cfg, cuts[i]!, cuts[i + 1]!, acc);
       return acc;
@@ -292,7 +293,7 @@ function check(logits: Tensor, target: Tensor, o: Partial<LossOptions>, what: st
       const b = run(false);
       worst = Math.max(worst, same(a, b, `${what} sweep=${sweep ? sweep.join(',') : 'none'}`));
     } finally {
-      setWasmExpSum(true);
+      setWasmKernel(true);
     }
   }
   return worst;
@@ -339,14 +340,14 @@ test('fused pass over a vocabulary (more classes than the per-position sums take
     worst = Math.max(worst, check(x, t, { loss: 'ce', labelSmoothing: 0.1 }, `(${N}, ${C})`));
     worst = Math.max(worst, check(x, t, { loss: 'ce', labelSmoothing: 0.1, weight: Array.from({ length: C }, (_, k) => 0.5 + (k % 3)) }, `(${N}, ${C}) weighted`));
   }
-  assert.ok(expSumKernel(16, 5000), 'a 16-row kernel takes 5000 classes');
-  assert.ok(expSumKernel(16, 150000), 'and 150000');
-  assert.equal(expSumKernel(16, 262145), null);
+  assert.ok(softmaxBlockKernel(16, 5000), 'a 16-row kernel takes 5000 classes');
+  assert.ok(softmaxBlockKernel(16, 150000), 'and 150000');
+  assert.equal(softmaxBlockKernel(16, 262145), null);
   console.log(`vocabulary rows, WebAssembly vs Math.exp: max relative difference of any sum ${worst.toExponential(3)}`);
 });
 
 /** The per-class Dice sums and sweep buckets the kernel gathers for class-index targets, from its exp rows and 1/Σ. */
-function referenceDice(k: ReturnType<typeof expSumKernel> & object, C: number, n: number, yy: Int32Array, eps: number, squared: boolean, K1: number, invStep: number) {
+function referenceDice(k: ReturnType<typeof softmaxBlockKernel> & object, C: number, n: number, yy: Int32Array, eps: number, squared: boolean, K1: number, invStep: number) {
   const invC = 1 / C;
   const offYs = eps * invC;
   const sums = new Float64Array(C * 11);
@@ -361,8 +362,21 @@ function referenceDice(k: ReturnType<typeof expSumKernel> & object, C: number, n
       const u = p - t;
       const v = invC - t;
       const o = squared ? 2 : 1;
-      const add = [p, p * t, t, Math.abs(p) ** o, Math.abs(ys) ** o, Math.abs(p - ys) ** o, u * u, v, u * v, v * v, t * v];
-      for (let j = 0; j < 11; j++) sums[c * 11 + j]! += add[j]!;
+      const D = DICE_SLOT;
+      const add: [number, number][] = [
+        [D.predSum, p],
+        [D.overlapSum, p * t],
+        [D.targetSum, t],
+        [D.predPow, Math.abs(p) ** o],
+        [D.smoothTargetPow, Math.abs(ys) ** o],
+        [D.smoothDiffPow, Math.abs(p - ys) ** o],
+        [D.errorSq, u * u],
+        [D.shiftSum, v],
+        [D.errorShift, u * v],
+        [D.shiftSq, v * v],
+        [D.targetShift, t * v],
+      ];
+      for (const [j, a] of add) sums[c * 11 + j]! += a;
       const f = Math.floor(u * (t ? invStep / (invC - 1) : C * invStep)) + 1;
       const j = c * K1 + (f <= 0 ? 0 : f < K ? f : K);
       su[j]! += t ? -u : u;
@@ -374,7 +388,7 @@ function referenceDice(k: ReturnType<typeof expSumKernel> & object, C: number, n
 
 test('kernel Dice sums for class-index targets = a JS reference (softmax; plain, squared, sweep buckets and moments; padding, NaN rows)', () => {
   const r = rng(21);
-  const k = expSumKernel(BLOCK, 7)!;
+  const k = softmaxBlockKernel(BLOCK, 7)!;
   const C = 7;
   const S = 1000;
   const x = new Float32Array(C * S);
@@ -402,10 +416,11 @@ test('kernel Dice sums for class-index targets = a JS reference (softmax; plain,
           worst = Math.max(worst, d);
           assert.ok(d <= 1e-13, `${what}: kernel ${a}, reference ${b} (n ${n}, squared ${squared}, ${sweep})`);
         };
-        const slots = [0, 1, 2, 3, 4, 5];
-        if (squared) slots.push(6);
-        if (sweep !== 'none') slots.push(7);
-        if (sweep === 'moments') slots.push(8, 9, 10);
+        const D = DICE_SLOT;
+        const slots: number[] = [D.predSum, D.overlapSum, D.targetSum, D.predPow, D.smoothTargetPow, D.smoothDiffPow];
+        if (squared) slots.push(D.errorSq);
+        if (sweep !== 'none') slots.push(D.shiftSum);
+        if (sweep === 'moments') slots.push(D.errorShift, D.shiftSq, D.targetShift);
         for (let c = 0; c < C; c++) {
           for (const j of slots) {
             const o = 2 * (c * k.diceSlots + j);
@@ -459,15 +474,15 @@ test('fused pass: non-finite and huge logits give the same sums (NaN where JS ha
 });
 
 test('fallbacks: the JS loop when switched off, for too many classes, and with LOSS_INSPECTOR_NO_WASM=1', () => {
-  setWasmExpSum(false);
+  setWasmKernel(false);
   try {
-    assert.equal(wasmExpSumActive(), false);
-    assert.equal(expSumKernel(BLOCK, 3), null);
+    assert.equal(wasmKernelActive(), false);
+    assert.equal(softmaxBlockKernel(BLOCK, 3), null);
   } finally {
-    setWasmExpSum(true);
+    setWasmKernel(true);
   }
-  assert.ok(expSumKernel(BLOCK, 300), 'memory grows for 300 classes');
-  assert.equal(expSumKernel(BLOCK, WASM_MAX_CLASSES + 1), null);
+  assert.ok(softmaxBlockKernel(BLOCK, 300), 'memory grows for 300 classes');
+  assert.equal(softmaxBlockKernel(BLOCK, WASM_MAX_CLASSES + 1), null);
   // 300 classes through the pass after the growth (views are rebuilt on the new buffer)
   const r = rng(3);
   check(randomLogits(r, [1, 300, 40]), randomLabels(r, [1, 1, 40], 300), { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, '300 classes');
@@ -477,12 +492,12 @@ test('fallbacks: the JS loop when switched off, for too many classes, and with L
   // more classes than the per-position sums' region takes: those stay on the JS loop, the rest in the kernel;
   // then fewer classes again in the same (larger) memory
   const many = WASM_POS_MAX_CLASSES + 76;
-  assert.ok(expSumKernel(BLOCK, many)!.positionsFit(WASM_POS_MAX_CLASSES));
-  assert.equal(expSumKernel(BLOCK, many)!.positionsFit(many), false);
+  assert.ok(softmaxBlockKernel(BLOCK, many)!.positionsFit(WASM_POS_MAX_CLASSES));
+  assert.equal(softmaxBlockKernel(BLOCK, many)!.positionsFit(many), false);
   check(randomLogits(r, [1, many, 40]), randomLabels(r, [1, 1, 40], many), { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, `${many} classes`);
   check(randomLogits(r, [2, 5, 300]), randomLabels(r, [2, 1, 300], 5), { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 }, '5 classes after many');
 
-  const code = "process.stdout.write(String(require('./src/engine/wasm/expSum.ts').wasmExpSumActive()));";
+  const code = "process.stdout.write(String(require('./src/engine/wasm/softmaxBlock.ts').wasmKernelActive()));";
   const env = (v: string | undefined) => {
     const e: NodeJS.ProcessEnv = { ...process.env };
     if (v === undefined) delete e.LOSS_INSPECTOR_NO_WASM;

@@ -127,6 +127,48 @@ test('message guard and Disposable base', () => {
   assert.deepEqual(order, ['b', 'a', 'late']);
 });
 
+test('FileUsage with a grace period: a file taken up again in time is not released; one left alone is, once', async () => {
+  const { FileUsage } = await import('../../src/extension/usage');
+  // a manual clock: `tick(ms)` runs what falls due
+  let now = 0;
+  let timers: { at: number; fn: () => void; live: boolean }[] = [];
+  const later = (fn: () => void, ms: number) => {
+    const t = { at: now + ms, fn, live: true };
+    timers.push(t);
+    return () => void (t.live = false);
+  };
+  const t = {
+    mock: {
+      timers: {
+        tick(ms: number) {
+          now += ms;
+          const due = timers.filter((x) => x.live && x.at <= now);
+          timers = timers.filter((x) => !due.includes(x));
+          for (const x of due) x.fn();
+        },
+      },
+    },
+  };
+  const released: string[][] = [];
+  const u = new FileUsage((uris) => released.push(uris), 1000, later);
+  u.acquire(['l.npy', 't.npy']).dispose();
+  assert.deepEqual(released, [], 'nothing released at once');
+  t.mock.timers.tick(500);
+  const again = u.acquire(['l.npy']);
+  t.mock.timers.tick(1000);
+  assert.deepEqual(released, [['t.npy']], 'the file taken up again stays');
+  again.dispose();
+  t.mock.timers.tick(999);
+  assert.deepEqual(released, [['t.npy']]);
+  t.mock.timers.tick(1);
+  assert.deepEqual(released, [['t.npy'], ['l.npy']]);
+  u.acquire(['x.npy']).dispose();
+  u.dispose();
+  assert.deepEqual(released, [['t.npy'], ['l.npy'], ['x.npy']], 'dispose releases what waits');
+  t.mock.timers.tick(5000);
+  assert.equal(released.length, 3, 'and nothing twice');
+});
+
 test('FileUsage releases a file when the last view using it closes', async () => {
   const { FileUsage } = await import('../../src/extension/usage');
   const released: string[][] = [];

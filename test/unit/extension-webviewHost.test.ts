@@ -56,6 +56,7 @@ class TestHost extends WebviewHost<TensorFileProtocol> {
             reject(new Error('quiet'));
           });
         }),
+      openAsText: () => ({}),
       compareWith: () => {
         throw new Error('no pair here');
       },
@@ -139,8 +140,10 @@ test('each view is held to its own protocol (checked by the type checker)', () =
       return {
         recompute: () => Promise.reject(new Error('unused')),
         slice: () => Promise.reject(new Error('unused')),
+        classPage: () => Promise.reject(new Error('unused')),
         copy: () => ({}),
         save: () => ({ saved: false }),
+        openAsText: () => ({}),
       };
     }
   }

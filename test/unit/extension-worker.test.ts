@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { computeReportAndSweep, resolveOptions, type Tensor } from '../../src/engine/index';
+import { computeReport, computeReportAndSweep, resolveOptions, type Tensor } from '../../src/engine/index';
 import { PARALLEL_MIN_VALUES } from '../../src/parallel/index';
 import { readTensorFile } from '../../src/readers/index';
 import { viewSweepGrid as sweepGrid } from '../../src/engine/sweepGrid';
@@ -250,4 +250,20 @@ test('cancellation rejects the job at once; the worker keeps running and the nex
   const again = await c.report(spec);
   assert.equal(again.readMs, 0);
   assert.equal(c.startCount, 1);
+});
+
+test('a vocabulary\'s report crosses from the worker packed and arrives whole: every class equal to the engine\'s', async () => {
+  const r = rng(77);
+  const V = 3000;
+  const logits = randomLogits(r, [2, 40, V]);
+  const labels = randomLabels(r, [2, 40], V, { value: -100, rate: 0.1 });
+  const lp = join(tmp, 'vocab_logits.npy');
+  const tp = join(tmp, 'vocab_labels.npy');
+  writeFileSync(lp, npyBytes('float32', [2, 40, V], logits.data));
+  writeFileSync(tp, npyBytes('int64', [2, 40], labels.data));
+  const opts = resolveOptions({ loss: 'ce', labelSmoothing: 0.1, classAxis: -1, shiftLabels: true });
+  const got = await client().report({ logits: { uri: pathToFileURL(lp).toString(), key: null }, target: { uri: pathToFileURL(tp).toString(), key: null }, options: opts, sweepEps: null });
+  assert.equal(got.perClassPacked, undefined);
+  assert.equal(got.report.perClass!.length, V);
+  assert.deepEqual(got.report, computeReport(logits, labels, opts));
 });

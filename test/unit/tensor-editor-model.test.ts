@@ -33,6 +33,25 @@ test('initialSlice: float data opens on the slice whose values vary most; leadin
   assert.deepEqual(initialSlice(new Tensor('float32', [4, 4], new Float32Array(16))), []);
 });
 
+test('initialSlice: contiguous float data (the fast path) picks what the strided walk picks', () => {
+  // (5, 3, 4, 6) random floats with a NaN and an Inf, read contiguously and as a strided view with an offset
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const shape = [5, 3, 4, 6];
+  const n = 5 * 3 * 4 * 6;
+  const dense = new Float64Array(n).map((_, i) => rand() * (1 + (i % 37 === 0 ? 3 : 0)));
+  dense[17] = NaN;
+  dense[200] = Infinity;
+  // the same values with every element doubled in a padded buffer: strides ×2, offset 1 (not contiguous)
+  const padded = new Float64Array(2 * n + 1);
+  for (let i = 0; i < n; i++) padded[1 + 2 * i] = dense[i]!;
+  const strided = new Tensor('float64', shape, padded, [144, 48, 12, 2], 1);
+  assert.equal(strided.isContiguous(), false);
+  const fast = initialSlice(new Tensor('float64', shape, dense));
+  assert.deepEqual(fast, initialSlice(strided));
+  assert.deepEqual(initialSlice(new Tensor('float32', shape, Float32Array.from(dense))), fast);
+});
+
 test('headerFacts: NIfTI geometry with units and signed scaling; safetensors metadata; nothing for npy', () => {
   const t = new Tensor('float32', [2, 2, 2], new Float32Array(8));
   const nifti = headerFacts({

@@ -10,13 +10,14 @@ import { debounce } from '../../webview/common/debounce';
 import { contrastRatio, legible } from '../../webview/common/contrast';
 import { difference, formatCount, formatDelta, formatNumber, formatShape } from '../../webview/common/format';
 import { classRows, exportStem, sortRows, toCsv, toMarkdown } from '../../webview/comparison/classRows';
+import { labelSmootherNote } from '../../webview/comparison/labelSmoother';
 import { parseNumber, parseWeight } from '../../webview/comparison/optionValues';
 import { sampleState } from './fixtures';
 
 function client(timeouts: Partial<Record<string, number>> = {}) {
   const sent: WebviewToHost[] = [];
   // Both views' requests, to exercise every method's timeout through one client.
-  const c = new HostClient<ViewProtocol<RequestMap, ComparisonPush | TensorFilePush>>((m) => sent.push(m as WebviewToHost), { recompute: 1000, slice: 1000, heatmap: 1000, copy: 1000, save: 0, compareWith: 0, ...timeouts });
+  const c = new HostClient<ViewProtocol<RequestMap, ComparisonPush | TensorFilePush>>((m) => sent.push(m as WebviewToHost), { recompute: 1000, slice: 1000, heatmap: 1000, copy: 1000, save: 0, compareWith: 0, openAsText: 1000, classPage: 1000, ...timeouts });
   return { c, sent };
 }
 
@@ -173,4 +174,14 @@ test('contrast: WCAG ratios, and legible() reaches the threshold with the least 
   assert.ok(contrastRatio(legible(orange, [255, 255, 255], [59, 59, 59], 2.5), [255, 255, 255]) < 3, 'no more mix than needed');
   // Already legible: unchanged.
   assert.deepEqual(legible([55, 148, 255], [31, 31, 31], [204, 204, 204], 3), [55, 148, 255]);
+});
+
+test('labelSmootherNote: the same number as torch only for CE, mean, no weights, ignore_index −100', () => {
+  const base = sampleState({ loss: 'ce', labelSmoothing: 0.1, ignoreIndex: -100 }).report;
+  const with_ = (o: Partial<typeof base.config>) => labelSmootherNote({ ...base, config: { ...base.config, ...o } });
+  assert.match(labelSmootherNote(base), new RegExp(`LabelSmoother\\(epsilon=0\\.1\\).*over the 4 logits.*: the same number as torch's label_smoothing mean without weights shown here \\(${formatNumber(base.loss.ce).replace('.', '\\.')}\\)\\.$`));
+  assert.match(with_({ weight: [1, 2, 1, 1] }), /takes no class weights, so with the weights set here torch's number differs from it\.$/);
+  assert.match(with_({ reduction: 'sum' }), /averaged: the mean, not this sum\.$/);
+  assert.match(with_({ ignoreIndex: 255 }), /this comparison ignores 255: with ignore_index −100 it is torch's label_smoothing mean without weights\.$/);
+  assert.match(with_({ loss: 'dicece' }), /a cross-entropy only, to compare with loss ce\.$/);
 });

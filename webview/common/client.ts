@@ -30,10 +30,12 @@ export class RequestError extends Error {
 export const DEFAULT_TIMEOUTS: Readonly<Record<RequestMethod, number>> = {
   recompute: 120_000,
   slice: 30_000,
+  classPage: 30_000,
   heatmap: 30_000,
   copy: 15_000,
   save: 0,
   compareWith: 0,
+  openAsText: 15_000,
 };
 
 /**

@@ -68,8 +68,11 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
 }
 
-/** The display name of class `c`: from the class names when given, else `class c`. */
-export function className(c: number, names: readonly string[] | null | undefined): string {
+/**
+ * The display name of class `c`: from the class names when given (a list, or by index: a vocabulary's view holds only
+ * the names of the classes it shows), else `class c`.
+ */
+export function className(c: number, names: Readonly<Record<number, string>> | null | undefined): string {
   const n = names?.[c];
   return n !== undefined && n !== '' ? n : `class ${c}`;
 }

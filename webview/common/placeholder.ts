@@ -8,6 +8,14 @@
 import type { EngineWarning } from '../../src/engine/types';
 import { el, replaceChildren } from './dom';
 import type { Notices } from './notices';
+import { button } from '../toolkit';
+
+/** A button under an error (e.g. *Open as Text* for a file that is not a tensor file). */
+export interface NoticeAction {
+  label: string;
+  testid: string;
+  run(): void;
+}
 
 export class Placeholder {
   private readonly line: HTMLElement;
@@ -27,7 +35,7 @@ export class Placeholder {
    * A host notice before the first state: an error takes the waiting line's place (one line, as the host
    * words it: file name and problem); info and warnings go to the banners above the waiting line.
    */
-  notice(level: 'info' | 'warning' | 'error', message: string, warnings?: EngineWarning[]): void {
+  notice(level: 'info' | 'warning' | 'error', message: string, warnings?: EngineWarning[], action?: NoticeAction): void {
     if (level !== 'error') {
       this.notices.show(level, message, warnings);
       return;
@@ -39,6 +47,7 @@ export class Placeholder {
         { class: 'load-error', testid: 'load-error', attrs: { role: 'alert' } },
         el('p', { class: 'load-error-text', testid: 'load-error-text', text: message }),
         warnings && warnings.length ? el('ul', {}, ...warnings.map((w) => el('li', { text: w.message, attrs: { 'data-code': w.code } }))) : null,
+        action ? el('div', { class: 'load-error-actions' }, button(action.label, { testid: action.testid, appearance: 'primary', onClick: action.run })) : null,
       ),
     );
   }

@@ -22,3 +22,4 @@ function coerce<T extends ArrayLike<number>>(ctor: Ctor<T>, x: unknown, length: 
 
 export const asInt16 = (x: unknown, length: number) => coerce(Int16Array, x, length);
 export const asFloat32 = (x: unknown, length: number) => coerce(Float32Array, x, length);
+export const asUint8 = (x: unknown, length: number) => coerce(Uint8Array, x, length);

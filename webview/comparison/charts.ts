@@ -8,11 +8,13 @@
 import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
 import type { ChartConfiguration, ChartType, Plugin } from 'chart.js';
 import type { ComparisonState } from '../../src/protocol/messages';
-import type { Calibration, ConfusionMatrix, EpsSweep, GammaSweep, Report } from '../../src/engine/types';
+import type { Calibration, ConfusionMatrix, EpsSweep, GammaSweep } from '../../src/engine/types';
+import type { Confusion } from '../../src/engine/vocabulary';
+import type { ClassNames } from '../../src/protocol/classPage';
 import { lossTerms } from '../../src/engine/familyRules';
 import { axisStyle, Chart, ChartView } from '../common/charts';
 import { el, fitPixelCanvas, replaceChildren, setValue } from '../common/dom';
-import { className, formatNumber, formatPercent } from '../common/format';
+import { className, formatCount, formatNumber, formatPercent } from '../common/format';
 import { toRgba, withAlpha, type Theme } from '../common/theme';
 
 Chart.register(MatrixController, MatrixElement);
@@ -55,7 +57,7 @@ Chart.register(matrixLabels);
 /** Above this many classes the confusion matrix is drawn as an image (one pixel per cell), not as a chart. */
 export const MATRIX_CHART_MAX = 40;
 
-interface Card {
+export interface Card {
   element: HTMLElement;
   body: HTMLElement;
   view: ChartView;
@@ -63,7 +65,7 @@ interface Card {
   note: HTMLElement;
 }
 
-function card(testid: string, title: string, description: string, wide = false): Card {
+export function card(testid: string, title: string, description: string, wide = false): Card {
   const canvas = el('canvas', { testid: `${testid}-canvas`, attrs: { role: 'img', 'aria-label': title } });
   const body = el('div', { class: 'chart-box' }, canvas);
   const note = el('p', { class: 'chart-note muted', testid: `${testid}-note` });
@@ -78,7 +80,7 @@ function card(testid: string, title: string, description: string, wide = false):
 }
 
 /** Shows a chart, or a sentence saying why there is none. */
-function show(c: Card, config: ChartConfiguration | string): void {
+export function show(c: Card, config: ChartConfiguration | string): void {
   if (typeof config === 'string') {
     c.view.destroy();
     c.body.hidden = true;
@@ -106,9 +108,12 @@ export class ChartsView {
   private readonly confusion = card('chart-confusion', 'Confusion matrix', 'Rows: target class · columns: argmax prediction');
   private readonly reliability = card('chart-reliability', 'Reliability', 'Accuracy vs confidence of the argmax');
   private readonly ece = el('span', { class: 'ece', testid: 'ece' });
+  /** A vocabulary's most frequent confusions, in the confusion card instead of the matrix. */
+  private readonly confusionList = el('ol', { class: 'confusion-list', testid: 'top-confusions', attrs: { 'aria-label': 'Most frequent confusions' } });
 
   constructor() {
     this.reliability.element.querySelector('figcaption')?.append(this.ece);
+    this.confusion.note.after(this.confusionList);
     replaceChildren(
       this.element,
       this.ceBars.element,
@@ -124,9 +129,11 @@ export class ChartsView {
 
   render(state: ComparisonState, theme: Theme): void {
     const r = state.report;
-    const names = Array.from({ length: r.numClasses }, (_, c) => className(c, state.classNames));
     const eps = r.config.labelSmoothing;
+    // With a vocabulary the state holds the table's selection of classes (classTable): the bars show those.
     const per = r.perClass;
+    const names = (per ?? []).map((c) => className(c.class, state.classNames));
+    const matrixNames = () => Array.from({ length: r.numClasses }, (_, c) => className(c, state.classNames));
 
     // The terms of the loss: CE charts for the losses with CE (and Dice, as before); the family's overlap term under
     // its own name; focal bars and the γ sweep for the focal families.
@@ -178,11 +185,23 @@ export class ChartsView {
         ? `The ε sweep has no focal term: the smoothed target sits inside the focal factor, so it is not computed per ε; this chart gives it against γ at ε = ${eps}.`
         : this.sweepGamma.note.textContent;
     }
-    if (r.confusion && r.confusion.total > 0 && r.numClasses > MATRIX_CHART_MAX) {
+    const vocabulary = r.confusion === null && (r.topConfusions?.length ?? 0) > 0;
+    setTitle(this.confusion, vocabulary ? 'Most frequent confusions' : 'Confusion matrix');
+    setDescription(this.confusion, vocabulary ? 'Target → argmax prediction, by count (no C×C matrix at this many classes)' : 'Rows: target class · columns: argmax prediction');
+    this.confusionList.hidden = !vocabulary;
+    if (vocabulary) {
+      show(this.confusion, `${r.numClasses} classes: no ${r.numClasses}×${r.numClasses} matrix; the ${r.topConfusions!.length} most frequent (target → predicted) pairs off the diagonal instead.`);
+      this.confusion.element.classList.remove('is-empty');
+      renderConfusionList(this.confusionList, r.topConfusions!, state.classNames);
+    } else if (r.confusion && r.confusion.total > 0 && r.numClasses > MATRIX_CHART_MAX) {
       drawConfusionImage(this.confusion, r.confusion, theme);
     } else {
       this.confusion.canvas.classList.remove('pixel-matrix');
-      show(this.confusion, r.confusion && r.confusion.total > 0 ? confusionConfig(theme, names, r.confusion) : noMatrixText(r, names));
+      show(this.confusion, r.confusion && r.confusion.total > 0 ? confusionConfig(theme, matrixNames(), r.confusion) : 'No confusion matrix: the target has no hard classes.');
+    }
+    if (state.classTable && per) {
+      const note = `The ${per.length} classes of the table (top by count and by contribution of ${state.classTable.total}).`;
+      for (const c of [this.ceBars, this.diceBars, this.focalBars]) if (!c.body.hidden) c.note.textContent = note;
     }
     if (r.calibration && r.calibration.bins.some((b) => b.count > 0)) {
       show(this.reliability, reliabilityConfig(theme, r.calibration));
@@ -490,15 +509,29 @@ function reliabilityConfig(t: Theme, cal: Calibration): ChartConfiguration<'bar'
   };
 }
 
-/** Why there is no matrix: no hard classes, or a vocabulary (its most frequent confusions instead). */
-function noMatrixText(r: Report, names: string[]): string {
-  const top = r.topConfusions ?? [];
-  if (r.confusion === null && top.length > 0) {
-    const name = (c: number) => names[c] ?? String(c);
-    return `${r.numClasses} classes: no ${r.numClasses}×${r.numClasses} matrix. Most frequent confusions (target → predicted): ${top
-      .slice(0, 10)
-      .map((c) => `${name(c.target)} → ${name(c.predicted)} ×${c.count}`)
-      .join(', ')}.`;
-  }
-  return 'No confusion matrix: the target has no hard classes.';
+/** One line per (target → predicted) pair, most frequent first, with its count in `data-value`. */
+function renderConfusionList(list: HTMLElement, top: readonly Confusion[], classNames: ClassNames | null): void {
+  const most = Math.max(1, ...top.map((c) => c.count));
+  replaceChildren(
+    list,
+    ...top.map((c, i) => {
+      const count = el('span', { class: 'num confusion-count', testid: `confusion-count-${i}`, text: `×${formatCount(c.count)}` });
+      setValue(count, c.count);
+      const bar = el('span', { class: 'confusion-bar', attrs: { 'aria-hidden': 'true' } });
+      bar.style.width = `${((c.count / most) * 100).toFixed(1)}%`;
+      return el(
+        'li',
+        { class: 'confusion-item', testid: `confusion-${i}`, attrs: { 'data-target': c.target, 'data-predicted': c.predicted } },
+        el('span', { class: 'confusion-pair', text: `${className(c.target, classNames)} → ${className(c.predicted, classNames)}` }),
+        el('span', { class: 'confusion-track' }, bar),
+        count,
+      );
+    }),
+  );
+}
+
+/** A card's description line. */
+function setDescription(c: Card, text: string): void {
+  const d = c.element.querySelector('figcaption > .muted');
+  if (d) d.textContent = text;
 }

@@ -3,7 +3,8 @@
  * JSON (what "Copy as Markdown", "Save CSV" and "Save JSON" hand to the host). No DOM here.
  */
 import type { ComparisonState } from '../../src/protocol/messages';
-import type { LossKind, Report } from '../../src/engine/types';
+import type { ClassReport, LossKind, Report } from '../../src/engine/types';
+import type { ClassNames, ClassSortKey } from '../../src/protocol/classPage';
 import { lossTerms } from '../../src/engine/familyRules';
 import { className, difference } from '../common/format';
 
@@ -32,6 +33,10 @@ export interface ClassRow {
 }
 
 export type ColumnKey = Exclude<keyof ClassRow, 'name' | 'contributionCe' | 'contributionDice' | 'contributionFocal'>;
+/** The host sorts pages by the same columns (src/protocol/classPage.ts): the two lists must not drift apart. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const columnsMatchPages: Same<ColumnKey, ClassSortKey> = true;
+void columnsMatchPages;
 
 export interface Column {
   key: ColumnKey;
@@ -88,8 +93,13 @@ export function columnsFor(report: Report): readonly Column[] {
 }
 
 
-export function classRows(report: Report, names: readonly string[] | null): ClassRow[] {
-  return (report.perClass ?? []).map((c) => ({
+export function classRows(report: Report, names: ClassNames | null): ClassRow[] {
+  return rowsOf(report.perClass ?? [], names);
+}
+
+/** Table rows of per-class numbers (a report's, or one page of them). */
+export function rowsOf(perClass: readonly ClassReport[], names: ClassNames | null): ClassRow[] {
+  return perClass.map((c) => ({
     class: c.class,
     name: className(c.class, names),
     count: c.count,

@@ -3,8 +3,9 @@
  * number field, choices as dropdowns, switches as checkboxes, numbers as text fields, the class weights as a
  * comma list, an optional number (focal α) as a text field where empty means none. The schema's group puts
  * each control in its fieldset; the controls the chosen loss does not use are dimmed. A valid change is
- * reported once, 250 ms after the last edit, so dragging the ε slider or typing `0.15` asks the host for one
- * recompute, not one per keystroke.
+ * reported once: typed text 250 ms after the last keystroke (typing `0.15` asks for one recompute, not one per
+ * key), a slider, checkbox or dropdown 40 ms after the last change (a drag pausing on a value recomputes at once;
+ * the host cancels a recompute a newer one supersedes).
  */
 import { OPTION_SCHEMA, optionApplies, type AnyOptionSpec, type OptionGroup } from '../../src/engine/optionSchema';
 import type { LossKind, LossOptions } from '../../src/engine/types';
@@ -14,6 +15,8 @@ import { el, replaceChildren } from '../common/dom';
 import { button, checkbox, dropdown, setDropdownValue, textField, type CheckControl, type ValueControl } from '../toolkit';
 
 export const RECOMPUTE_DEBOUNCE_MS = 250;
+/** The wait after a slider, checkbox or dropdown change (each is a whole value, not a keystroke). */
+export const PICK_DEBOUNCE_MS = 40;
 
 const SPECS = OPTION_SCHEMA as readonly AnyOptionSpec[];
 
@@ -40,7 +43,16 @@ export class OptionsPanel {
   readonly element = el('form', { class: 'options', testid: 'options-panel', attrs: { 'aria-label': 'Loss options', novalidate: true } });
   private readonly controls = new Map<string, Control>();
   private readonly error = el('p', { class: 'options-error', testid: 'options-error', attrs: { role: 'alert' } });
-  private readonly changed = debounce((o: LossOptions) => this.onChange(o), RECOMPUTE_DEBOUNCE_MS);
+  private readonly typedChange = debounce((o: LossOptions) => this.onChange(o), RECOMPUTE_DEBOUNCE_MS);
+  private readonly pickedChange = debounce((o: LossOptions) => this.onChange(o), PICK_DEBOUNCE_MS);
+  /** Either kind of change, pending or cancelled together (the later edit's options win). */
+  private readonly changed = {
+    pending: (): boolean => this.typedChange.pending || this.pickedChange.pending,
+    cancel: (): void => {
+      this.typedChange.cancel();
+      this.pickedChange.cancel();
+    },
+  };
   /** Set while controls are updated from code: their change events are not the user's. */
   private quiet = false;
   private initial: LossOptions | null = null;
@@ -57,7 +69,7 @@ export class OptionsPanel {
         const testid = `opt-${spec.key}`;
         if (spec.type === 'boolean') {
           const c = checkbox(spec.label, spec.default, { testid, title: spec.help });
-          c.addEventListener('change', () => this.edited());
+          c.addEventListener('change', () => this.edited('picked'));
           this.controls.set(spec.key, { kind: 'check', spec, c });
           checks.push(c);
         } else if (spec.type === 'choice' || spec.control === 'dropdown') {
@@ -67,7 +79,7 @@ export class OptionsPanel {
             String(spec.default),
             { testid, attrs: { 'aria-label': spec.label } },
           );
-          c.addEventListener('change', () => this.edited());
+          c.addEventListener('change', () => this.edited('picked'));
           this.controls.set(spec.key, { kind: 'value', spec, c });
           fields.push(field(spec.label, spec.help, c));
         } else if (spec.control === 'slider') {
@@ -79,12 +91,12 @@ export class OptionsPanel {
           const c = textField(String(spec.default), { testid, ariaLabel: spec.label, class: 'narrow-field' });
           range.addEventListener('input', () => {
             c.value = range.value;
-            this.edited();
+            this.edited('picked');
           });
           c.addEventListener('input', () => {
             const n = parseNumber(c.value);
             if (n !== null && n >= 0 && n <= 1) range.value = String(n);
-            this.edited();
+            this.edited('typed');
           });
           this.controls.set(spec.key, { kind: 'slider', spec, c, range });
           fields.push(el('div', { class: 'field eps-field' }, el('span', { class: 'field-label', text: spec.label, title: spec.help }), el('span', { class: 'field-control' }, range, c)));
@@ -96,7 +108,7 @@ export class OptionsPanel {
             title: spec.help,
             ...(list ? { placeholder: 'none, e.g. 0.5, 1, 1, 2' } : spec.type === 'optionalNumber' ? { placeholder: 'none', class: 'narrow-field' } : { class: 'narrow-field' }),
           });
-          c.addEventListener('input', () => this.edited());
+          c.addEventListener('input', () => this.edited('typed'));
           this.controls.set(spec.key, { kind: 'value', spec, c });
           fields.push(field(spec.label, spec.help, c));
         }
@@ -122,7 +134,7 @@ export class OptionsPanel {
   /** Shows `o` in the controls without reporting a change. The first call is what Reset returns to. */
   setOptions(o: LossOptions, isInitial = false): void {
     if (isInitial || !this.initial) this.initial = { ...o, weight: o.weight ? [...o.weight] : null };
-    if (this.changed.pending) return; // the user is mid-edit: their values win
+    if (this.changed.pending()) return; // the user is mid-edit: their values win
     this.quiet = true;
     try {
       const values = o as unknown as Record<string, unknown>;
@@ -189,7 +201,7 @@ export class OptionsPanel {
     return { options: out as unknown as LossOptions };
   }
 
-  private edited(): void {
+  private edited(how: 'typed' | 'picked'): void {
     if (this.quiet) return;
     const r = this.read();
     if ('errors' in r) {
@@ -199,7 +211,9 @@ export class OptionsPanel {
     }
     this.showError(null);
     this.updateRelevance(r.options.loss);
-    this.changed(r.options);
+    // one pending change at a time, with the latest options, at the pace of the latest edit
+    (how === 'typed' ? this.pickedChange : this.typedChange).cancel();
+    (how === 'typed' ? this.typedChange : this.pickedChange)(r.options);
   }
 
   private reset(): void {

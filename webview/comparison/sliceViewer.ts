@@ -3,7 +3,11 @@
  * ask the host for one 2-D slice (`slice` request; only that slice crosses, never the volume), drawn on
  * three canvases with ImageData: the target, the argmax prediction, and the per-voxel CE (hard or
  * smoothed) in the inferno colour map. A class filter dims everything but one class.
+ * A multi-label target (overlapping regions, `targetRegions` in the slice) is drawn as one outline per region over
+ * a faint fill, on the target and over the CE map, and the prediction as each channel's sigmoid > 0.5 region: an
+ * argmax would show an overlap as one region and the background as the first.
  */
+import type { ClassNames } from '../../src/protocol/classPage';
 import type { ComparisonState, SliceData, SliceRequest, VolumeInfo } from '../../src/protocol/messages';
 import type { ComparisonClient } from '../common/client';
 import { classColor, classCss, colorLut, cssGradient } from '../common/colormap';
@@ -11,12 +15,37 @@ import { debounce } from '../common/debounce';
 import { el, fitPixelCanvas, replaceChildren, setValue } from '../common/dom';
 import { className, formatNumber } from '../common/format';
 import type { RGB, Theme } from '../common/theme';
-import { asFloat32, asInt16 } from '../common/typed';
+import { asFloat32, asInt16, asUint8 } from '../common/typed';
 import { dropdown, setChoices, textField, type Choice } from '../toolkit';
 
 const CE_LUT = colorLut('inferno');
 /** How much of a filtered-out pixel's colour is kept (the rest is the background). */
 const DIM = 0.15;
+/** How much of a region's colour fills its inside (multi-label targets); its outline is drawn in full. */
+const REGION_FILL = 0.3;
+
+/**
+ * Outline planes of `C` region planes (`regions[k·n + i]`, n = width·height): 1 where a pixel of region k has a
+ * 4-neighbour outside it or lies on the slice's edge.
+ */
+export function regionOutlines(regions: Uint8Array, C: number, width: number, height: number): Uint8Array {
+  const n = width * height;
+  const out = new Uint8Array(C * n);
+  for (let k = 0; k < C; k++) {
+    const o = k * n;
+    for (let r = 0; r < height; r++) {
+      for (let c = 0; c < width; c++) {
+        const i = r * width + c;
+        if (!regions[o + i]) continue;
+        const edge =
+          r === 0 || c === 0 || r === height - 1 || c === width - 1 ||
+          !regions[o + i - 1] || !regions[o + i + 1] || !regions[o + i - width] || !regions[o + i + width];
+        if (edge) out[o + i] = 1;
+      }
+    }
+  }
+  return out;
+}
 
 interface Panel {
   canvas: HTMLCanvasElement;
@@ -59,9 +88,11 @@ export class SliceViewer {
   private readonly status = el('p', { class: 'slice-status muted', testid: 'slice-status', attrs: { role: 'status' } });
 
   private volume: VolumeInfo | null = null;
-  private names: readonly string[] | null = null;
+  private names: ClassNames | null = null;
   private numClasses = 0;
   private data: SliceData | null = null;
+  /** Outlines of the multi-label regions of `data` (target, prediction), computed once per slice. */
+  private outlines: { target: Uint8Array; prediction: Uint8Array; C: number } | null = null;
   private seq = 0;
   private theme: Theme;
   private readonly requestSoon = debounce(() => void this.request(), 60);
@@ -186,7 +217,14 @@ export class SliceViewer {
       const data = await this.client.request('slice', req);
       if (seq !== this.seq) return; // a newer request superseded this one
       const n = data.width * data.height;
-      this.data = { ...data, target: asInt16(data.target, n), prediction: asInt16(data.prediction, n), ce: asFloat32(data.ce, n) };
+      const C = this.numClasses;
+      const targetRegions = data.targetRegions ? asUint8(data.targetRegions, C * n) : null;
+      const predictionRegions = data.predictionRegions ? asUint8(data.predictionRegions, C * n) : null;
+      this.data = { ...data, target: asInt16(data.target, n), prediction: asInt16(data.prediction, n), ce: asFloat32(data.ce, n), targetRegions, predictionRegions };
+      this.outlines =
+        targetRegions && predictionRegions
+          ? { target: regionOutlines(targetRegions, C, data.width, data.height), prediction: regionOutlines(predictionRegions, C, data.width, data.height), C }
+          : null;
       this.status.textContent = '';
       this.draw();
     } catch (e) {
@@ -229,25 +267,65 @@ export class SliceViewer {
       out[o + 3] = 255;
     };
     const ignored: RGB = checkerless(bg);
-    paint(this.target, (i, out, o) => {
-      const c = d.target[i]!;
-      put(out, o, c < 0 ? ignored : classColor(c), only === null || c === only);
-    });
-    paint(this.prediction, (i, out, o) => {
-      const c = d.prediction[i]!;
-      put(out, o, classColor(c), only === null || c === only);
-    });
-    paint(this.ce, (i, out, o) => {
-      const t = d.target[i]!;
-      const v = d.ce[i]!;
-      if (t < 0 || !Number.isFinite(v)) return put(out, o, ignored, true);
-      const k = Math.max(0, Math.min(255, Math.round((v / ceMax) * 255))) * 3;
-      put(out, o, [CE_LUT[k]!, CE_LUT[k + 1]!, CE_LUT[k + 2]!], only === null || t === only);
-    });
+    const outlines = this.outlines;
+    if (outlines && d.targetRegions && d.predictionRegions) {
+      // one outline per region over a faint fill; later channels (inner regions, by the usual nesting) on top
+      const C = outlines.C;
+      const regionPixel = (regions: Uint8Array, lines: Uint8Array, base: (i: number) => RGB, fill: boolean) => (i: number, out: Uint8ClampedArray, o: number) => {
+        let rgb: RGB = base(i);
+        for (let k = 0; k < C; k++) {
+          if (!fill || !regions[k * n + i]) continue;
+          const kc = classColor(k);
+          const t = only === null || only === k ? REGION_FILL : REGION_FILL * DIM;
+          rgb = [rgb[0] * (1 - t) + kc[0] * t, rgb[1] * (1 - t) + kc[1] * t, rgb[2] * (1 - t) + kc[2] * t];
+        }
+        let keep = true;
+        for (let k = 0; k < C; k++) {
+          if (!lines[k * n + i]) continue;
+          rgb = classColor(k);
+          keep = only === null || only === k;
+        }
+        put(out, o, rgb, keep);
+      };
+      paint(this.target, regionPixel(d.targetRegions, outlines.target, () => bg, true));
+      paint(this.prediction, regionPixel(d.predictionRegions, outlines.prediction, () => bg, true));
+      paint(
+        this.ce,
+        regionPixel(d.targetRegions, outlines.target, (i) => {
+          const v = d.ce[i]!;
+          if (!Number.isFinite(v)) return ignored;
+          const k = Math.max(0, Math.min(255, Math.round((v / ceMax) * 255))) * 3;
+          return [CE_LUT[k]!, CE_LUT[k + 1]!, CE_LUT[k + 2]!];
+        }, false),
+      );
+    } else {
+      paint(this.target, (i, out, o) => {
+        const c = d.target[i]!;
+        put(out, o, c < 0 ? ignored : classColor(c), only === null || c === only);
+      });
+      paint(this.prediction, (i, out, o) => {
+        const c = d.prediction[i]!;
+        put(out, o, classColor(c), only === null || c === only);
+      });
+      paint(this.ce, (i, out, o) => {
+        const t = d.target[i]!;
+        const v = d.ce[i]!;
+        if (t < 0 || !Number.isFinite(v)) return put(out, o, ignored, true);
+        const k = Math.max(0, Math.min(255, Math.round((v / ceMax) * 255))) * 3;
+        put(out, o, [CE_LUT[k]!, CE_LUT[k + 1]!, CE_LUT[k + 2]!], only === null || t === only);
+      });
+    }
+    this.element.dataset.regions = outlines ? 'outlines' : 'argmax';
+    const caption = (p: Panel, text: string) => {
+      const f = p.element.querySelector('figcaption');
+      if (f) f.textContent = text;
+    };
+    caption(this.target, outlines ? 'Target regions (one outline each)' : 'Target');
+    caption(this.prediction, outlines ? 'Prediction (sigmoid > 0.5 per channel)' : 'Prediction (argmax)');
     this.ceMax.textContent = formatNumber(d.ceMax);
     setValue(this.ceMax, d.ceMax);
     const ceTitle = this.ce.element.querySelector('figcaption');
-    if (ceTitle) ceTitle.textContent = `Per-voxel CE (${d.request.mode === 'smoothed' ? 'smoothed' : 'hard'})`;
+    if (ceTitle) ceTitle.textContent = `Per-voxel CE (${d.request.mode === 'smoothed' ? 'smoothed' : 'hard'})${outlines ? ', target outlines' : ''}`;
     this.element.dataset.drawn = `${d.request.batch}/${d.request.axis}/${d.request.index}/${d.request.mode}`;
   }
 
@@ -272,6 +350,15 @@ export class SliceViewer {
     const i = row * d.width + col;
     const t = d.target[i]!;
     const p = d.prediction[i]!;
+    if (d.targetRegions && d.predictionRegions) {
+      const n = d.width * d.height;
+      const inside = (planes: Uint8Array) => {
+        const ks = Array.from({ length: this.numClasses }, (_, k) => k).filter((k) => planes[k * n + i]);
+        return ks.length ? ks.map((k) => className(k, this.names)).join(' + ') : 'none';
+      };
+      this.readout.textContent = `row ${row}, column ${col} — target regions ${inside(d.targetRegions)} · predicted ${inside(d.predictionRegions)} · CE ${formatNumber(d.ce[i]!)}`;
+      return;
+    }
     this.readout.textContent =
       `row ${row}, column ${col} — target ${t < 0 ? 'ignored' : className(t, this.names)} · prediction ${className(p, this.names)} · CE ${formatNumber(d.ce[i]!)}`;
   }

@@ -10,7 +10,7 @@ import { BusyIndicator } from '../common/busy';
 import { el, replaceChildren } from '../common/dom';
 import { formatBytes } from '../common/format';
 import { Notices } from '../common/notices';
-import { Placeholder } from '../common/placeholder';
+import { Placeholder, type NoticeAction } from '../common/placeholder';
 import { onThemeChange, readTheme, type Theme } from '../common/theme';
 import { TensorDetail } from './tensorDetail';
 import { TensorTable } from './tensorTable';
@@ -52,7 +52,7 @@ export class TensorFileApp {
       case 'notice':
         // Before the first state (a file that cannot be read never gets one) an error replaces the waiting line.
         if (this.state) this.notices.show(msg.level, msg.message, msg.warnings);
-        else this.placeholder.notice(msg.level, msg.message, msg.warnings);
+        else this.placeholder.notice(msg.level, msg.message, msg.warnings, msg.openAsText ? openAsTextAction(this.client, msg.openAsText) : undefined);
         break;
     }
   }
@@ -148,4 +148,9 @@ export class TensorFileApp {
 function preferredTensor(state: TensorFileState): number {
   const i = state.tensors.findIndex((t) => t.shape.length >= 2);
   return i >= 0 ? i : 0;
+}
+
+/** *Open as Text* under the error of a file that is not a tensor file (a Git LFS pointer, a text file). */
+export function openAsTextAction(client: { request(m: 'openAsText', p: { uri: string }): Promise<unknown> }, uri: string): NoticeAction {
+  return { label: 'Open as Text', testid: 'open-as-text', run: () => void client.request('openAsText', { uri }).catch(() => undefined) };
 }

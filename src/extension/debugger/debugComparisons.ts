@@ -12,6 +12,7 @@
  * panel reads like any file; this class remembers, per view, the two expressions (the view's "source").
  */
 import * as vscode from 'vscode';
+import { isComparisonFailure } from '../../protocol/messages';
 import type { ComparisonPanel, ComparisonPanels, PairRequest } from '../comparisonPanel';
 import { Disposable } from '../dispose';
 import type { Logger } from '../logging';
@@ -174,7 +175,7 @@ export class DebugComparisons extends Disposable {
    */
   private async open(frame: StoppedFrame, logits: string, target: string): Promise<void> {
     const t0 = performance.now();
-    const fetched = await runJob({ title: `Loss Inspector: reading ${logits} and ${target} from the debugger`, delayMs: 300 }, (call) =>
+    const fetched = await runJob({ title: `Loss Inspector: reading ${logits} and ${target} from the debugger` }, (call) =>
       fetchTensors(frame.session, [logits, target], { ...this.fetchOptions(frame), onProgress: call.onProgress, signal: call.signal }),
     );
     const readMs = performance.now() - t0;
@@ -189,9 +190,9 @@ export class DebugComparisons extends Disposable {
     if (existing && !existing.panel.isDisposed) {
       this.lastUsed = existing;
       existing.panel.panel.reveal();
-      // A failed recompute was already reported by the panel (and it keeps showing the previous stop).
+      // A failed recompute is shown in the panel, in place (with the previous stop's numbers marked stale).
       const ok = await existing.panel.compute(existing.panel.persisted?.options ?? existing.request.options, 'recompute').then(
-        () => true,
+        (r) => !isComparisonFailure(r),
         () => false,
       );
       if (!ok) return;
@@ -204,7 +205,7 @@ export class DebugComparisons extends Disposable {
       await this.deps.panels.show(request);
       const panel = this.deps.panels.find(request);
       if (!panel) {
-        // The view did not open (its error was shown): nothing to keep.
+        // The view did not open (the read was cancelled): nothing to keep.
         this.store.remove(logitsUri);
         this.store.remove(targetUri);
         return;

@@ -34,6 +34,8 @@ export function cliReport(args: string[]): CliReport {
   const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'report', ...args, '--json'], {
     cwd: repoRoot,
     encoding: 'utf8',
+    // a vocabulary's report lists every class: tens of MB of JSON
+    maxBuffer: 1 << 30,
   });
   if (r.status !== 0) throw new Error(`loss-inspect report ${args.join(' ')} exited with ${r.status}: ${r.stderr.trim()}`);
   return JSON.parse(r.stdout) as CliReport;

@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD block kernel of the blocked fused pass. For one block of n ≤ `stride` positions and
+ * The softmax block kernel: WebAssembly SIMD for the blocked fused pass. For one block of n ≤ `stride` positions and
  * C classes of `(B, C, S)` logits, copied once into the module's memory, it computes per position i:
  *   - the row maximum `mx[i]` and the first class reaching it `am[i]` (NaN never becomes the maximum; an all
  *     −Inf/NaN row keeps −Inf and class 0), `sx[i] = Σ_k x_k[i]`, `sxw[i] = Σ_k w_k·x_k[i]` (k in order 0…C−1,
@@ -7,11 +7,13 @@
  *   - `se[i] = Σ_k exp(x_k[i] − mx[i])` and, when asked, `ex[k·stride + i] = exp(x_k[i] − mx[i])`;
  *   - `lse[i] = mx[i] + log se[i]` and `inv[i] = 1 / se[i]` (NaN when the row holds NaN or +Inf, or is all −Inf).
  * From what it then holds it also gathers, per block, the per-position sums of the pass (CE by class,
- * confusion, calibration: {@link ExpSumKernel.positions}) and, for class-index targets with softmax, the
- * per-class Dice sums and the ε sweep's buckets ({@link ExpSumKernel.diceIndex}).
+ * confusion, calibration: {@link SoftmaxBlockKernel.positions}), for class-index targets with softmax the
+ * per-class Dice sums and the ε sweep's buckets ({@link SoftmaxBlockKernel.diceIndex}), and for the sigmoid
+ * focal term with γ = 2 its per-class sums ({@link SoftmaxBlockKernel.focalIndex}).
  * All in float64 with f64x2 lanes (the maximum of float32 logits in f32x4 lanes: exact). The caller reads the
- * results through views on the module's memory (no copy out). The kernel's text is `expSumKernel.wat`,
- * generated with its bytes by `generate.mjs`.
+ * results through views on the module's memory (no copy out), the output slots by the names that
+ * `softmaxBlockLayout.ts` declares. The kernel's text is `softmaxBlock.wat`, generated with its bytes and its
+ * layout by `generate.mjs`.
  *
  * Its exp: Cody–Waite reduction x = k·ln2 + r, a degree-11 polynomial for exp(r), 2^k applied as one
  * product; within a few 1e-16 relative of the exact value over (−745, 0] (≤ 1 unit of the last place in
@@ -25,11 +27,30 @@
  * copy the block in (the logits live in an ArrayBuffer the module cannot see: each of the block's C rows is
  * copied with one `set`; mostly the first read of the logits from RAM, which the JS loops paid too).
  *
- * One module per thread, compiled synchronously on first use. {@link expSumKernel} returns null where
- * WebAssembly or its SIMD is missing, when the JS path is forced ({@link setWasmExpSum}, or the environment
+ * One module per thread, compiled synchronously on first use. {@link softmaxBlockKernel} returns null where
+ * WebAssembly or its SIMD is missing, when the JS path is forced ({@link setWasmKernel}, or the environment
  * variable `LOSS_INSPECTOR_NO_WASM=1` read once at load), or when C classes would not fit its memory.
  */
-import { EXP_SUM_KERNEL_BASE64 } from './expSumKernelBytes';
+import { SOFTMAX_BLOCK_BASE64 } from './softmaxBlockBytes';
+import {
+  BUCKET_COPIES,
+  CALIBRATION_BINS,
+  CALIBRATION_FIRST,
+  CALIBRATION_RECORD,
+  CALIBRATION_RECORD_SLOTS,
+  CLASS_FIRST,
+  CLASS_RECORD,
+  CLASS_RECORD_SLOTS,
+  DICE_CONSTANT,
+  DICE_CONSTANT_SLOTS,
+  DICE_SLOTS,
+  FOCAL_SLOT,
+  FOCAL_SLOTS,
+  FOCAL_STEP,
+  HEAP_BASE,
+  KERNEL_STEP,
+  POSITION_SLOT,
+} from './softmaxBlockLayout';
 
 type FloatData = Float32Array | Float64Array;
 
@@ -49,41 +70,32 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
+/** The module's exports (generate.mjs describes each function). */
 interface KernelExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  /** Positions per loop iteration: counts are rounded up to a multiple of it. */
-  step: { readonly value: number };
-  /** First byte of memory free for the caller (the constant table sits below). */
-  heapBase: { readonly value: number };
-  expSumF32: KernelFn;
-  expSumF64: KernelFn;
-  maxF32: MaxFn;
-  maxF32W: MaxFn;
-  maxF64: MaxFn;
-  maxF64W: MaxFn;
+  expRowsF32: KernelFn;
+  expRowsF64: KernelFn;
+  rowMaxF32: MaxFn;
+  rowMaxF32W: MaxFn;
+  rowMaxF64: MaxFn;
+  rowMaxF64W: MaxFn;
   lseInv: (mx: number, se: number, lse: number, inv: number, nr: number) => void;
   exp: (x: number, out: number, nr: number) => void;
-  /** f64x2 slots per class of the dice* sums. */
-  diceSlots: { readonly value: number };
-  /** Copies of the ε-sweep buckets diceIdxSw keeps (added together when flushed). */
-  bucketCopies: { readonly value: number };
-  diceIdx: DiceFn;
-  diceIdxSq: DiceFn;
-  diceIdxSw: DiceFn;
-  diceIdxSqSw: DiceFn;
-  /** f64 slot where the per-position sums' per-class records start. */
-  posClass: { readonly value: number };
-  posF32: PosFn;
-  posF64: PosFn;
+  diceSums: DiceFn;
+  diceSumsSquared: DiceFn;
+  diceSumsBuckets: DiceFn;
+  diceSumsMoments: DiceFn;
+  positionSumsF32: PosFn;
+  positionSumsF64: PosFn;
   log: (x: number, out: number, nr: number) => void;
-  focalIdxF32: (
+  focalSumsF32: (
     x: number, xStride: number, yy: number, kFirst: number, C: number, n: number, out: number,
     kOn: number, kOff: number, tOn: number, tOff: number, aT1: number, aT0: number, aTOn: number, aTOff: number,
   ) => void;
 }
 
 /** Positions per iteration of the focal function: it takes n rounded down to a multiple of this. */
-export const WASM_FOCAL_STEP = 4;
+export const WASM_FOCAL_STEP = FOCAL_STEP;
 
 /** The constants of the focal function (focalSums.ts `focalIndexSigmoid` names them). */
 export interface FocalConstants {
@@ -99,22 +111,13 @@ export interface FocalConstants {
 
 type DiceFn = (ex: number, exStride: number, inv: number, yy: number, C: number, n: number, nr: number, out: number, cst: number, bkt: number, K1: number) => void;
 
-/**
- * Slots of {@link ExpSumKernel.diceSums} per class (each the two lane sums of one f64x2; add them):
- * Σp, Σp·t, Σt, Σ|p|^o, Σ|y_s|^o, Σ|p − y_s|^o, Σ(p − t)², Σv, Σu·v, Σv², Σt·v (o = 2 squared, else 1;
- * u = p − t, v = 1/C − t).
- */
-export const DICE_SLOT = { P: 0, PY: 1, Y: 2, Po: 3, Yo: 4, Do: 5, D2: 6, V: 7, UV: 8, VV: 9, TV: 10 } as const;
 
-/** The ε sweep of {@link ExpSumKernel.diceIndex}: none, the squared moments, or the uniform grid's buckets. */
+/** The ε sweep of {@link SoftmaxBlockKernel.diceIndex}: none, the squared moments, or the uniform grid's buckets. */
 export type DiceSweep = 'none' | 'moments' | 'buckets';
 
 type PosFn = (x: number, xStride: number, yy: number, lse: number, sx: number, sxw: number, inv: number, am: number, n: number, C: number, w: number, weighted: number, wTotal: number, index: number, acc: number) => void;
 
-/** Calibration bins of the per-position sums (the fused pass's CALIBRATION_BINS). */
-const CAL_BINS = 15;
-
-/** The per-position sums of a pass that {@link ExpSumKernel.flushPositions} adds into (the Accumulators' fields). */
+/** The per-position sums of a pass that {@link SoftmaxBlockKernel.flushPositions} adds into (the Accumulators' fields). */
 export interface PositionSums {
   classElems: Float64Array;
   classNll: Float64Array;
@@ -188,7 +191,7 @@ export function wasmSimdSupported(): boolean {
  * {@link prepare}, the block's results are read through the views `am`, `sx`, `sxw`, `lse`, `inv`, `ex`
  * (indices as the JS pass's scratch arrays: position i, and k·stride + i for `ex`) and the counts `nan`, `inf`.
  */
-export class ExpSumKernel {
+export class SoftmaxBlockKernel {
   private readonly fns: KernelExports;
   /** Positions per block row (the fused pass's BLOCK). */
   readonly stride: number;
@@ -200,9 +203,9 @@ export class ExpSumKernel {
   private lastF32 = true;
   /** (class, bucket) pairs the bucket region holds per lane copy. */
   private bucketSlots = 0;
-  /** f64x2 slots per class in {@link diceSums} (see {@link DICE_SLOT}). */
-  readonly diceSlots: number;
-  private readonly bucketCopies: number;
+  /** f64x2 slots per class in {@link diceSums} (see `DICE_SLOT` in softmaxBlockLayout.ts). */
+  readonly diceSlots = DICE_SLOTS;
+  private readonly bucketCopies = BUCKET_COPIES;
   private cstV!: Float64Array;
   private bktV!: Float64Array;
   /** The hard class per position of the block for {@link diceIndex} (−1 ignored); the caller writes [0, n). */
@@ -235,11 +238,9 @@ export class ExpSumKernel {
 
   constructor(module: WasmModule, stride: number) {
     this.fns = new wasmApi!.Instance(module, {}).exports as KernelExports;
-    this.step = this.fns.step.value;
-    if (!(stride > 0) || stride % this.step !== 0) throw new Error(`wasm exp kernel: block stride ${stride} is not a positive multiple of ${this.step}`);
+    this.step = KERNEL_STEP;
+    if (!(stride > 0) || stride % this.step !== 0) throw new Error(`softmax block kernel: block stride ${stride} is not a positive multiple of ${this.step}`);
     this.stride = stride;
-    this.diceSlots = this.fns.diceSlots.value;
-    this.bucketCopies = this.fns.bucketCopies.value;
     this.layout(1, 0);
   }
 
@@ -280,7 +281,7 @@ export class ExpSumKernel {
   private layout(C: number, bucketSlots: number): void {
     const s = this.stride;
     const line = (bytes: number) => Math.ceil(bytes / 64) * 64;
-    let at = this.fns.heapBase.value;
+    let at = HEAP_BASE;
     const take = (bytes: number) => {
       const o = at;
       at += line(bytes);
@@ -300,10 +301,10 @@ export class ExpSumKernel {
     o.ex = take(C * s * 8);
     o.yy = take(s * 4);
     o.dice = take(C * this.diceSlots * 16);
-    o.cst = take(64);
+    o.cst = take(DICE_CONSTANT_SLOTS * 8);
     o.bkt = take(bucketSlots * 16 * this.bucketCopies);
     const pc = Math.min(C, WASM_POS_MAX_CLASSES);
-    o.pos = take((this.fns.posClass.value + 4 * pc + pc * pc) * 8);
+    o.pos = take((CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc) * 8);
     const memory = this.fns.memory;
     if (memory.buffer.byteLength < at) memory.grow(Math.ceil((at - memory.buffer.byteLength) / PAGE));
     this.classes = C;
@@ -333,10 +334,10 @@ export class ExpSumKernel {
     this.ex = new Float64Array(buf, o.ex, C * s);
     this.yy = new Int32Array(buf, o.yy, s);
     this.diceSums = new Float64Array(buf, o.dice, C * this.diceSlots * 2);
-    this.cstV = new Float64Array(buf, o.cst, 8);
+    this.cstV = new Float64Array(buf, o.cst, DICE_CONSTANT_SLOTS);
     this.bktV = new Float64Array(buf, o.bkt, this.bucketSlots * 2 * this.bucketCopies);
     const pc = Math.min(C, WASM_POS_MAX_CLASSES);
-    this.posV = new Float64Array(buf, o.pos, this.fns.posClass.value + 4 * pc + pc * pc);
+    this.posV = new Float64Array(buf, o.pos, CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc);
   }
 
   /**
@@ -353,14 +354,14 @@ export class ExpSumKernel {
     this.yy.fill(-2, n, nr);
     const c = this.cstV;
     const invC = 1 / C;
-    c[0] = eps * invC;
-    c[1] = 1 - eps;
-    c[2] = invC;
-    c[5] = scaleOn;
-    c[6] = scaleOff;
-    c[7] = K1 - 1;
+    c[DICE_CONSTANT.offTarget] = eps * invC;
+    c[DICE_CONSTANT.keep] = 1 - eps;
+    c[DICE_CONSTANT.invC] = invC;
+    c[DICE_CONSTANT.scaleOn] = scaleOn;
+    c[DICE_CONSTANT.scaleOff] = scaleOff;
+    c[DICE_CONSTANT.lastBucket] = K1 - 1;
     const f = this.fns;
-    const fn = sweep === 'buckets' ? f.diceIdxSw : sweep === 'moments' ? f.diceIdxSqSw : squared ? f.diceIdxSq : f.diceIdx;
+    const fn = sweep === 'buckets' ? f.diceSumsBuckets : sweep === 'moments' ? f.diceSumsMoments : squared ? f.diceSumsSquared : f.diceSums;
     const o = this.off;
     fn(o.ex, this.stride * 8, o.inv, o.yy, C, n, nr, o.dice, o.cst, o.bkt, K1);
   }
@@ -418,7 +419,7 @@ export class ExpSumKernel {
 
   /** Where a block of C classes × n positions goes in the module's memory, for the dtype of `x`. */
   private destination(x: FloatData, C: number, n: number): { dst: Float32Array | Float64Array; s: number; nr: number; f32: boolean } {
-    if (C > this.classes) throw new Error(`wasm exp kernel: ${C} classes, memory laid out for ${this.classes}`);
+    if (C > this.classes) throw new Error(`softmax block kernel: ${C} classes, memory laid out for ${this.classes}`);
     if (this.mem !== this.fns.memory.buffer) this.views();
     const f32 = x instanceof Float32Array;
     this.lastF32 = f32;
@@ -441,11 +442,11 @@ export class ExpSumKernel {
         this.wV.set(w.length === C ? w : w.subarray(0, C));
         this.lastW = w;
       }
-      (f32 ? fns.maxF32W : fns.maxF64W)(o.x, xStride, C, nr, o.w, o.mx, o.am, o.sx, o.sxw, o.cnt);
-    } else (f32 ? fns.maxF32 : fns.maxF64)(o.x, xStride, C, nr, o.w, o.mx, o.am, o.sx, o.sxw, o.cnt);
+      (f32 ? fns.rowMaxF32W : fns.rowMaxF64W)(o.x, xStride, C, nr, o.w, o.mx, o.am, o.sx, o.sxw, o.cnt);
+    } else (f32 ? fns.rowMaxF32 : fns.rowMaxF64)(o.x, xStride, C, nr, o.w, o.mx, o.am, o.sx, o.sxw, o.cnt);
     this.nan = this.cntV[0]!;
     this.inf = this.cntV[1]!;
-    (f32 ? fns.expSumF32 : fns.expSumF64)(o.x, xStride, o.mx, o.se, o.ex, s * 8, C, nr, keepEx ? 1 : 0);
+    (f32 ? fns.expRowsF32 : fns.expRowsF64)(o.x, xStride, o.mx, o.se, o.ex, s * 8, C, nr, keepEx ? 1 : 0);
     fns.lseInv(o.mx, o.se, o.lse, o.inv, nr);
   }
 
@@ -462,11 +463,14 @@ export class ExpSumKernel {
   focalIndex(c0: number, C: number, n: number, c: FocalConstants, focalH: Float64Array, focalS: Float64Array): void {
     if (this.mem !== this.fns.memory.buffer) this.views();
     const o = this.off;
-    this.fns.focalIdxF32(o.x, this.stride * 4, o.yy, c0, C, n, o.dice, c.kOn, c.kOff, c.on, c.off, c.a1, c.a0, c.aOn, c.aOff);
-    const r = this.diceSums; // the dice* output region, free until diceIndex
+    this.fns.focalSumsF32(o.x, this.stride * 4, o.yy, c0, C, n, o.dice, c.kOn, c.kOff, c.on, c.off, c.a1, c.a0, c.aOn, c.aOff);
+    const r = this.diceSums; // the Dice sums' region, free until diceIndex
+    const hard = 2 * FOCAL_SLOT.hard;
+    const smoothed = 2 * FOCAL_SLOT.smoothed;
     for (let k = c0; k < C; k++) {
-      focalH[k]! += r[4 * k]! + r[4 * k + 1]!;
-      focalS[k]! += r[4 * k + 2]! + r[4 * k + 3]!;
+      const o = 2 * FOCAL_SLOTS * k;
+      focalH[k]! += r[o + hard]! + r[o + hard + 1]!;
+      focalS[k]! += r[o + smoothed]! + r[o + smoothed + 1]!;
     }
   }
 
@@ -491,7 +495,7 @@ export class ExpSumKernel {
     if (this.mem !== this.fns.memory.buffer) this.views();
     const o = this.off;
     const f32 = this.lastF32;
-    (f32 ? this.fns.posF32 : this.fns.posF64)(o.x, this.stride * (f32 ? 4 : 8), o.yy, o.lse, o.sx, o.sxw, o.inv, o.am, n, C, o.w, weighted ? 1 : 0, wTotal, index ? 1 : 0, o.pos);
+    (f32 ? this.fns.positionSumsF32 : this.fns.positionSumsF64)(o.x, this.stride * (f32 ? 4 : 8), o.yy, o.lse, o.sx, o.sxw, o.inv, o.am, n, C, o.w, weighted ? 1 : 0, wTotal, index ? 1 : 0, o.pos);
   }
 
   /**
@@ -501,22 +505,22 @@ export class ExpSumKernel {
   flushPositions(C: number, acc: PositionSums): { kept: number; nllW: number; smoothW: number; weightSum: number } {
     if (this.mem !== this.fns.memory.buffer) this.views();
     const v = this.posV;
-    for (let b = 0; b < CAL_BINS; b++) {
-      acc.calCount[b]! += v[4 + 3 * b]!;
-      acc.calConf[b]! += v[5 + 3 * b]!;
-      acc.calCorrect[b]! += v[6 + 3 * b]!;
+    for (let b = 0; b < CALIBRATION_BINS; b++) {
+      const r = CALIBRATION_FIRST + CALIBRATION_RECORD_SLOTS * b;
+      acc.calCount[b]! += v[r + CALIBRATION_RECORD.count]!;
+      acc.calConf[b]! += v[r + CALIBRATION_RECORD.confidence]!;
+      acc.calCorrect[b]! += v[r + CALIBRATION_RECORD.correct]!;
     }
-    const pc = this.fns.posClass.value;
     for (let y = 0; y < C; y++) {
-      const r = pc + 4 * y;
-      acc.classElems[y]! += v[r]!;
-      acc.classNll[y]! += v[r + 1]!;
-      acc.classSmooth[y]! += v[r + 2]!;
-      acc.classSmoothW[y]! += v[r + 3]!;
+      const r = CLASS_FIRST + CLASS_RECORD_SLOTS * y;
+      acc.classElems[y]! += v[r + CLASS_RECORD.elements]!;
+      acc.classNll[y]! += v[r + CLASS_RECORD.nll]!;
+      acc.classSmooth[y]! += v[r + CLASS_RECORD.smooth]!;
+      acc.classSmoothW[y]! += v[r + CLASS_RECORD.smoothWeighted]!;
     }
-    const cf = pc + 4 * C;
+    const cf = CLASS_FIRST + CLASS_RECORD_SLOTS * C;
     for (let j = 0; j < C * C; j++) acc.confusion[j]! += v[cf + j]!;
-    return { kept: v[0]!, nllW: v[1]!, smoothW: v[2]!, weightSum: v[3]! };
+    return { kept: v[POSITION_SLOT.kept]!, nllW: v[POSITION_SLOT.nllWeighted]!, smoothW: v[POSITION_SLOT.smoothWeighted]!, weightSum: v[POSITION_SLOT.weightSum]! };
   }
 
   /** exp of every value, into `out` (to test and time the exp alone). */
@@ -544,7 +548,7 @@ export class ExpSumKernel {
 
 /** undefined: not tried yet; null: no WebAssembly SIMD here (or the module failed to compile). */
 let compiled: WasmModule | null | undefined;
-const kernels = new Map<number, ExpSumKernel>();
+const kernels = new Map<number, SoftmaxBlockKernel>();
 
 function envForcesJs(): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -555,12 +559,12 @@ function envForcesJs(): boolean {
 let enabled = !envForcesJs();
 
 /** Turns the WebAssembly kernel on or off for this thread (off: the fused pass runs its Math.exp loop). */
-export function setWasmExpSum(on: boolean): void {
+export function setWasmKernel(on: boolean): void {
   enabled = on;
 }
 
 /** Whether the fused pass would use the WebAssembly kernel on this thread. */
-export function wasmExpSumActive(): boolean {
+export function wasmKernelActive(): boolean {
   return enabled && compiledModule() !== null;
 }
 
@@ -569,7 +573,7 @@ function compiledModule(): WasmModule | null {
     let m: WasmModule | null = null;
     if (wasmSimdSupported()) {
       try {
-        m = new wasmApi!.Module(decodeBase64(EXP_SUM_KERNEL_BASE64));
+        m = new wasmApi!.Module(decodeBase64(SOFTMAX_BLOCK_BASE64));
       } catch {
         m = null;
       }
@@ -583,13 +587,13 @@ function compiledModule(): WasmModule | null {
  * The kernel for this block stride with room for C classes, or null: no WebAssembly SIMD here, the JS path
  * is forced, or C classes do not fit.
  */
-export function expSumKernel(stride: number, C = 1): ExpSumKernel | null {
+export function softmaxBlockKernel(stride: number, C = 1): SoftmaxBlockKernel | null {
   if (!enabled) return null;
   let k = kernels.get(stride);
   if (!k) {
     const m = compiledModule();
     if (!m) return null;
-    k = new ExpSumKernel(m, stride);
+    k = new SoftmaxBlockKernel(m, stride);
     kernels.set(stride, k);
   }
   return k.reserve(C) ? k : null;

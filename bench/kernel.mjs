@@ -1,11 +1,12 @@
-// Dev-time measurement (Node, not part of the engine): the WebAssembly block kernel against the JS loops it
+// Dev-time measurement: the WebAssembly softmax block kernel (src/engine/wasm) against the JS loops it
 // replaces, in CPU time (process.cpuUsage, best of N: the machine may be shared).
 //   npm run bench -- --only W1 (once, to generate bench/data/seg96_*.npy), then
-//   node --import tsx src/engine/wasm/measure.mjs [reps=7] [--pass-only] [--root DIR]
+//   node --import tsx bench/kernel.mjs [reps=7] [--pass-only] [--root DIR]
 // Prints: the exp and the log alone; the block preparation (row maximum, Σx, NaN/Inf counts, exp and its
 // sum, lse and 1/Σ) on W1's blocks; and the whole single-thread fused pass (`accumulateAll`) on W1
 // (2×14×96³ float32, int64 labels) for DiceCE softmax ε 0.1, the same weighted, CE only, and W4 (DiceCE with
-// the default 16-value ε sweep grid), each with the largest relative difference between the two passes' sums.
+// the default 16-value ε sweep grid), and W3 (4096×1000 CE rows) when its files exist, each with the largest
+// relative difference between the two passes' sums.
 // --root measures another checkout's engine (e.g. `git archive` of an earlier commit; whole pass only).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const rootAt = args.indexOf('--root');
-const here = fileURLToPath(new URL('../../..', import.meta.url));
+const here = fileURLToPath(new URL('..', import.meta.url));
 const root = rootAt >= 0 ? resolve(args[rootAt + 1]) : here;
 const passOnly = args.includes('--pass-only') || rootAt >= 0;
 const reps = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--root') ?? 7);
@@ -21,7 +22,11 @@ const reps = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--ro
 const { loadTensor } = await import(join(here, 'src/cli/loadTensor.ts'));
 const { preparePair, accumulateConfig, accumulateAll, sweepGrid } = await import(join(root, 'src/engine/report.ts'));
 const { resolveOptions } = await import(join(root, 'src/engine/options.ts'));
-const { expSumKernel, setWasmExpSum, wasmExpSumActive } = await import(join(root, 'src/engine/wasm/expSum.ts'));
+// (an earlier checkout's kernel may still carry its first name, expSum)
+const kernelModule = existsSync(join(root, 'src/engine/wasm/softmaxBlock.ts'))
+  ? await import(join(root, 'src/engine/wasm/softmaxBlock.ts'))
+  : await import(join(root, 'src/engine/wasm/expSum.ts')).then((m) => ({ softmaxBlockKernel: m.expSumKernel, setWasmKernel: m.setWasmExpSum, wasmKernelActive: m.wasmExpSumActive }));
+const { softmaxBlockKernel, setWasmKernel, wasmKernelActive } = kernelModule;
 
 const cpu = () => {
   const u = process.cpuUsage();
@@ -36,7 +41,7 @@ const best = (f) => {
   }
   return b;
 };
-if (!wasmExpSumActive()) throw new Error('no WebAssembly SIMD here (or LOSS_INSPECTOR_NO_WASM is set)');
+if (!wasmKernelActive()) throw new Error('no WebAssembly SIMD here (or LOSS_INSPECTOR_NO_WASM is set)');
 
 const logitsPath = join(here, 'bench/data/seg96_logits.npy');
 const targetPath = join(here, 'bench/data/seg96_target.npy');
@@ -47,7 +52,7 @@ const tg = loadTensor(targetPath).tensor;
 if (!passOnly) {
   // 1. exp and log alone, 2^20 values
   const N = 1 << 20;
-  const k = expSumKernel(512, 14);
+  const k = softmaxBlockKernel(512, 14);
   const w = new Float64Array(N);
   const v = new Float64Array(N);
   for (let i = 0; i < N; i++) v[i] = -Math.random() * 40;
@@ -75,7 +80,7 @@ if (!passOnly) {
   const lse = new Float64Array(BLOCK);
   const inv = new Float64Array(BLOCK);
   const ex = new Float64Array(C * BLOCK);
-  const kernel = expSumKernel(BLOCK, C);
+  const kernel = softmaxBlockKernel(BLOCK, C);
   let sink = 0;
   for (const keep of [true, false]) {
     const tj = best(() => {
@@ -140,20 +145,25 @@ const configs = {
   'W1 CE only ε 0.1': [{ loss: 'ce', labelSmoothing: 0.1 }, null],
   'W4 DiceCE, 16-value ε sweep': [dicece, sweepGrid()],
 };
-for (const [name, [o, grid]] of Object.entries(configs)) {
-  const pair = preparePair(lg, tg, resolveOptions(o));
+// W3 (4096×1000 classification rows, CE), when the benchmark has generated its files
+const clsLogits = join(here, 'bench/data/cls_logits.npy');
+const clsTarget = join(here, 'bench/data/cls_target.npy');
+const cls = existsSync(clsLogits) && existsSync(clsTarget) ? [loadTensor(clsLogits).tensor, loadTensor(clsTarget).tensor] : null;
+if (cls) configs['W3 CE 4096×1000 ε 0.1'] = [{ loss: 'ce', labelSmoothing: 0.1 }, null, cls];
+for (const [name, [o, grid, tensors]] of Object.entries(configs)) {
+  const pair = tensors ? preparePair(tensors[0], tensors[1], resolveOptions(o)) : preparePair(lg, tg, resolveOptions(o));
   const cfg = accumulateConfig(pair, grid);
   const t = { js: Infinity, wasm: Infinity };
   const acc = {};
   for (let r = 0; r < reps; r++) {
     for (const mode of ['js', 'wasm']) {
-      setWasmExpSum(mode === 'wasm');
+      setWasmKernel(mode === 'wasm');
       const t0 = cpu();
       acc[mode] = accumulateAll(pair, cfg);
       t[mode] = Math.min(t[mode], cpu() - t0);
     }
   }
-  setWasmExpSum(true);
+  setWasmKernel(true);
   let worst = 0;
   for (const key of Object.keys(acc.js)) {
     const a = acc.wasm[key];
