@@ -117,7 +117,7 @@ class EntryTable {
     return out;
   }
 
-  /** Same name bytes (or decoded names, when either has escapes). */
+  /** The same name (compared as bytes, or decoded when either has escapes). */
   sameName(i: number, j: number): boolean {
     if (this.escaped.has(i) || this.escaped.has(j)) return this.name(i) === this.name(j);
     const a = this.nameStart[i]!;
@@ -128,17 +128,23 @@ class EntryTable {
     return true;
   }
 
-  /** A hash of the name's UTF-8 bytes (FNV-1a); escaped names hash their decoded UTF-16 units instead. */
+  /**
+   * A hash of the name (FNV-1a) equal for equal names however they are spelled: plain ASCII names hash their
+   * bytes; names with escapes or non-ASCII bytes (rare) hash their decoded UTF-16 units, which for ASCII are
+   * the same numbers as the bytes.
+   */
   hash(i: number): number {
     let x = 0x811c9dc5;
-    const esc = this.escaped.get(i);
-    if (esc !== undefined) {
-      // Equal to the plain spelling's hash when the decoded name is ASCII; otherwise only escaped names can
-      // match it in `sameName`, and a non-matching hash just means a colliding pair is compared by name.
-      for (let k = 0; k < esc.length; k++) x = Math.imul(x ^ esc.charCodeAt(k), 0x01000193);
+    const s = this.nameStart[i]!;
+    const e = this.nameEnd[i]!;
+    let ascii = !this.escaped.has(i);
+    for (let k = s; k < e && ascii; k++) ascii = this.bytes[k]! < 0x80;
+    if (!ascii) {
+      const name = this.name(i);
+      for (let k = 0; k < name.length; k++) x = Math.imul(x ^ name.charCodeAt(k), 0x01000193);
       return x >>> 0;
     }
-    for (let k = this.nameStart[i]!; k < this.nameEnd[i]!; k++) x = Math.imul(x ^ this.bytes[k]!, 0x01000193);
+    for (let k = s; k < e; k++) x = Math.imul(x ^ this.bytes[k]!, 0x01000193);
     return x >>> 0;
   }
 }

@@ -157,6 +157,7 @@ test('the header scanner accepts exactly the JSON that JSON.parse accepts, whate
   // A name with escapes keeps what they decode to, lone surrogates included; a duplicate is named.
   assert.equal(read(stText(`{"x\\"y\\ud800":${entry}}`, d4)).tensors[0]!.key, 'x"y\ud800');
   assert.throws(() => read(stText(`{"a":${entry},"a":${entry}}`, d4)), isErr('bad-header', /tensor name 'a' appears twice/));
+  assert.throws(() => read(stText(`{"é":${entry},"\\u00e9":${entry}}`, d4)), isErr('bad-header', /tensor name 'é' appears twice/));
 });
 
 test('the header must be valid UTF-8: overlong forms, surrogates and truncated sequences are refused', () => {
