@@ -57,7 +57,9 @@ if (port) {
     {
       evaluate: (job) => {
         const reply = runCaseJob(job, oneReaderAtATime);
-        gc?.();
+        // In a later task: objects a WeakRef reached during this job (the readers' lazily built tensors) stay
+        // alive until the job ends, so a collection here would keep the case's arrays.
+        setImmediate(() => gc?.());
         return reply;
       },
     },
