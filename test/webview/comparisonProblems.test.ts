@@ -141,8 +141,11 @@ describe('comparison view: pairs that do not compute yet (Chromium)', () => {
 
       // The user ticks to_onehot_y (and softmax): the next result clears the problem.
       since = v.posted.length;
-      await v.page.click('[data-testid="opt-toOnehotY"]');
-      await v.page.click('[data-testid="opt-softmax"]');
+      // Both clicks in one task: a checkbox's debounce is short, so two separate round trips from the test
+      // could each send their own recompute on a loaded machine.
+      await v.page.evaluate(() => {
+        for (const id of ['opt-toOnehotY', 'opt-softmax']) (document.querySelector(`[data-testid="${id}"]`) as HTMLElement).click();
+      });
       const ok = await v.nextRequest('recompute', since);
       assert.equal(v.requests('recompute', since).length, 1, 'one debounced recompute for both clicks');
       assert.deepEqual([ok.params.options.loss, ok.params.options.toOnehotY, ok.params.options.softmax], ['dicece', true, true]);
