@@ -147,51 +147,60 @@ function halfStats(t: Tensor): TensorStats {
   const decode = t.dtype === 'float16' ? halfToFloat : bfloat16ToFloat;
   const counts = halfPatternCounts(t);
   const data = t.data as Uint16Array;
-  const finite = new Sum();
-  const abs = new Sum();
-  let nanCount = 0;
-  let posInf = 0;
-  let negInf = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let seen = 0;
-  for (let p = 0; p < 65536; p++) {
-    const c = counts[p]!;
-    if (c === 0) continue;
-    const x = decode(p);
-    if (x !== x) {
-      nanCount += c;
-      continue;
-    }
-    seen += c;
-    if (x < min) min = x;
-    if (x > max) max = x;
-    if (x === Infinity) posInf += c;
-    else if (x === -Infinity) negInf += c;
-    else {
-      finite.add(x * c);
-      abs.add(Math.abs(x) * c);
-    }
-  }
-  const finiteSum = finite.value;
-  let sum: number;
-  if (nanCount > 0 || (posInf > 0 && negInf > 0)) sum = NaN;
-  else if (posInf > 0) sum = Infinity;
-  else if (negInf > 0) sum = -Infinity;
-  else sum = finiteSum;
+  const tally = new FloatTally();
   // min/max of values that are all ±0: the element-by-element scan keeps the first zero it meets; by pattern, +0
   // (0x0000) comes before −0 (0x8000). The manifest compares them as numbers, where the two are equal.
-  return {
-    count: t.size,
-    min: seen ? min : null,
-    max: seen ? max : null,
-    sum,
-    finiteSum,
-    absSum: abs.value,
-    nanCount,
-    infCount: posInf + negInf,
-    first: firstValues(t, FIRST_COUNT, (i) => decode(data[i]!)),
-  };
+  for (let p = 0; p < 65536; p++) {
+    const c = counts[p]!;
+    if (c !== 0) tally.add(decode(p), c);
+  }
+  return tally.stats(t.size, firstValues(t, FIRST_COUNT, (i) => decode(data[i]!)));
+}
+
+/** Min, max, NaN/±Inf counts and compensated sums of float values, each value counted `c` times. */
+class FloatTally {
+  private readonly finite = new Sum();
+  private readonly abs = new Sum();
+  private nanCount = 0;
+  private posInf = 0;
+  private negInf = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  /** Non-NaN values seen. */
+  private seen = 0;
+
+  add(x: number, c: number): void {
+    if (x !== x) {
+      this.nanCount += c;
+      return;
+    }
+    this.seen += c;
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    if (x === Infinity) this.posInf += c;
+    else if (x === -Infinity) this.negInf += c;
+    else {
+      this.finite.add(x * c);
+      this.abs.add(Math.abs(x) * c);
+    }
+  }
+
+  stats(count: number, first: number[]): TensorStats {
+    const finiteSum = this.finite.value;
+    const { nanCount, posInf, negInf } = this;
+    const sum = nanCount > 0 || (posInf > 0 && negInf > 0) ? NaN : posInf > 0 ? Infinity : negInf > 0 ? -Infinity : finiteSum;
+    return {
+      count,
+      min: this.seen ? this.min : null,
+      max: this.seen ? this.max : null,
+      sum,
+      finiteSum,
+      absSum: this.abs.value,
+      nanCount,
+      infCount: posInf + negInf,
+      first,
+    };
+  }
 }
 
 /** The histogram of a 16-bit float tensor from its bit-pattern counts: the same bins as element by element. */
@@ -230,49 +239,14 @@ function halfHistogram(t: Tensor, bins: number, range?: { min: number; max: numb
 function floatStats(t: Tensor): TensorStats {
   if (t.dtype === 'float16' || t.dtype === 'bfloat16') return halfStats(t);
   const data = t.data as unknown as ArrayLike<number>;
-  const finite = new Sum();
-  const abs = new Sum();
-  let nanCount = 0;
-  let posInf = 0;
-  let negInf = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let seen = 0; // non-NaN values seen
+  const tally = new FloatTally();
   const first: number[] = [];
   forEachIndex(t, (i) => {
     const x = data[i]!;
     if (first.length < FIRST_COUNT) first.push(x);
-    if (x !== x) {
-      nanCount++;
-      return;
-    }
-    seen++;
-    if (x < min) min = x;
-    if (x > max) max = x;
-    if (x === Infinity) posInf++;
-    else if (x === -Infinity) negInf++;
-    else {
-      finite.add(x);
-      abs.add(Math.abs(x));
-    }
+    tally.add(x, 1);
   });
-  const finiteSum = finite.value;
-  let sum: number;
-  if (nanCount > 0 || (posInf > 0 && negInf > 0)) sum = NaN;
-  else if (posInf > 0) sum = Infinity;
-  else if (negInf > 0) sum = -Infinity;
-  else sum = finiteSum;
-  return {
-    count: t.size,
-    min: seen ? min : null,
-    max: seen ? max : null,
-    sum,
-    finiteSum,
-    absSum: abs.value,
-    nanCount,
-    infCount: posInf + negInf,
-    first,
-  };
+  return tally.stats(t.size, first);
 }
 
 /** int8/16/32, uint8/16/32 and bool (any non-zero byte counts as 1, as numpy/torch read a bool). */
