@@ -49,6 +49,8 @@ if (!existsSync(logitsPath) || !existsSync(targetPath)) throw new Error(`W1 data
 const lg = loadTensor(logitsPath).tensor;
 const tg = loadTensor(targetPath).tensor;
 
+const dicece = { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 };
+
 if (!passOnly) {
   // 1. exp and log alone, 2^20 values
   const N = 1 << 20;
@@ -68,61 +70,24 @@ if (!passOnly) {
   });
   console.log(`log alone on [1, 14): Math.log ${((tj * 1e6) / N).toFixed(2)} ns, kernel ${((tw * 1e6) / N).toFixed(2)} ns per value (with copies in and out)`);
 
-  // 2. the block preparation over W1's blocks of 512, as accumulateBlocked runs it (unweighted)
-  const x = lg.data;
-  const [B, C] = lg.shape;
-  const S = x.length / B / C;
-  const BLOCK = 512;
-  const mx = new Float64Array(BLOCK);
-  const am = new Int32Array(BLOCK);
-  const sx = new Float64Array(BLOCK);
-  const se = new Float64Array(BLOCK);
-  const lse = new Float64Array(BLOCK);
-  const inv = new Float64Array(BLOCK);
-  const ex = new Float64Array(C * BLOCK);
+  // 2. the block preparation over W1's blocks of 512: the engine's own JS phase against the kernel (unweighted)
+  const { blockPlan, BLOCK } = await import(join(root, 'src/engine/blockPlan.ts'));
+  const { JsBlockScratch, prepareBlockJs } = await import(join(root, 'src/engine/blockPhases.ts'));
+  const { newPassScalars } = await import(join(root, 'src/engine/accumulators.ts'));
+  const pair = preparePair(lg, tg, resolveOptions(dicece));
+  const plan = blockPlan(pair.logits, pair.target, accumulateConfig(pair));
+  const { C, S, x } = plan;
+  const B = pair.logits.B;
   const kernel = softmaxBlockKernel(BLOCK, C);
   let sink = 0;
   for (const keep of [true, false]) {
+    const blk = new JsBlockScratch(C, keep);
     const tj = best(() => {
-      let bad = 0;
+      const sc = newPassScalars();
       for (let b = 0; b < B; b++) {
-        for (let s0 = 0; s0 < S; s0 += BLOCK) {
-          const n = Math.min(BLOCK, S - s0);
-          const xb = b * C * S + s0;
-          mx.fill(-Infinity, 0, n);
-          am.fill(0, 0, n);
-          sx.fill(0, 0, n);
-          for (let k = 0; k < C; k++) {
-            const o = xb + k * S;
-            for (let i = 0; i < n; i++) {
-              const v = x[o + i];
-              sx[i] += v;
-              if (v - v !== 0) bad++;
-              if (v > mx[i]) {
-                mx[i] = v;
-                am[i] = k;
-              }
-            }
-          }
-          se.fill(0, 0, n);
-          for (let k = 0; k < C; k++) {
-            const o = xb + k * S;
-            if (keep) {
-              const eo = k * BLOCK;
-              for (let i = 0; i < n; i++) {
-                const t = Math.exp(x[o + i] - mx[i]);
-                ex[eo + i] = t;
-                se[i] += t;
-              }
-            } else for (let i = 0; i < n; i++) se[i] += Math.exp(x[o + i] - mx[i]);
-          }
-          for (let i = 0; i < n; i++) {
-            lse[i] = mx[i] + Math.log(se[i]);
-            inv[i] = 1 / se[i];
-          }
-        }
+        for (let s0 = 0; s0 < S; s0 += BLOCK) prepareBlockJs(plan, blk, { b, e: b * S + s0, xb: b * C * S + s0, n: Math.min(BLOCK, S - s0), rows: false }, sc);
       }
-      sink += bad;
+      sink += sc.nanL + sc.infL;
     });
     const tw = best(() => {
       for (let b = 0; b < B; b++) {
@@ -138,7 +103,6 @@ if (!passOnly) {
 }
 
 // 3. the whole single-thread fused pass
-const dicece = { loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 };
 const configs = {
   'W1 DiceCE softmax ε 0.1': [dicece, null],
   'W1 DiceCE weighted': [{ ...dicece, weight: Array.from({ length: lg.shape[1] }, (_, c) => 1 + c / 7) }, null],
