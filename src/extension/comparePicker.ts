@@ -24,7 +24,7 @@ import type { InspectCaveats } from '../protocol/messages';
 import type { PeekResult } from '../readers/peek';
 import type { FailedFiles } from './failedFiles';
 import { FilePeeks } from './filePeeks';
-import { fileCandidateOf, partitionFiles, peekText, relativeDir, rowDescription, shapeText } from './pickRows';
+import { fileCandidateOf, partitionFiles, peekText, relativeDir, rowDescription } from './pickRows';
 import { WorkerFailure, type WorkerClient } from './workerClient';
 import { NOT_A_TENSOR_FILE } from './comparisonProblem';
 import { formatShape } from '../engine/tensor';
@@ -111,7 +111,7 @@ function relPath(u: vscode.Uri): string {
 /** `float32 · 2 × 14 × 96 × 96 × 96` for one entry of a listing. */
 function describeEntry(listing: TensorListing, key: string): string {
   const t = listing.tensors.find((x) => x.key === key);
-  return t ? `${t.dtype} · ${shapeText(t.shape)}` : '';
+  return t ? `${t.dtype} · ${formatShape(t.shape)}` : '';
 }
 
 /** Whether a file may hold several tensors (then the user may pick a key): everything but npy/NIfTI. */

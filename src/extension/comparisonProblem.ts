@@ -7,6 +7,7 @@ import { inPythonNames, lossLabel, pythonName } from '../engine/optionSchema';
 import type { LossOptions } from '../engine/types';
 import type { ComparisonProblem, ProblemFix } from '../protocol/messages';
 import { oneLine } from './errorText';
+import { causeChain } from '../protocol/errorLine';
 import { suggestOptionFix } from './settingsModel';
 import { WorkerFailure } from './workerClient';
 import type { WorkerError } from '../worker/protocol';
@@ -19,10 +20,7 @@ function infoOf(e: unknown): Partial<WorkerError> {
   if (e instanceof WorkerFailure) return e.info;
   if (e instanceof Error) {
     const x = e as Error & { option?: unknown; kind?: unknown; fileUri?: unknown };
-    const causes: string[] = [];
-    for (let c = e.cause, i = 0; c !== undefined && c !== null && i < 8; c = c instanceof Error ? c.cause : undefined, i++) {
-      causes.push(oneLine(c));
-    }
+    const causes = causeChain(e);
     return {
       name: e.name,
       ...(typeof x.option === 'string' ? { option: x.option } : {}),

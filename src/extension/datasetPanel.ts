@@ -11,6 +11,7 @@
 import * as vscode from 'vscode';
 import { summaryToCsv } from '../dataset/csv';
 import { POOLED_NOTE, progressLine } from '../dataset/text';
+import { lossLabel } from '../engine/optionSchema';
 import type { LossOptions } from '../engine/types';
 import { CancelledError, evaluateFolder } from '../parallel/evaluateFolder';
 import { RequestServer } from '../protocol/channel';
@@ -41,10 +42,10 @@ export interface FolderRequest {
 
 const keyOf = (r: FolderRequest) => `${r.predictions.toString()}\u0000${r.references.toString()}`;
 
-function lossLabel(o: LossOptions | null): string | null {
+/** The loss as the view's heading names it (every family by its MONAI name, from the option schema). */
+function lossHeading(o: LossOptions | null): string | null {
   if (!o) return null;
-  const name = o.loss === 'ce' ? 'cross-entropy' : o.loss === 'dice' ? 'DiceLoss' : 'DiceCELoss';
-  return `${name}, ε = ${o.labelSmoothing}`;
+  return `${o.loss === 'ce' ? 'cross-entropy' : lossLabel(o.loss)}, ε = ${o.labelSmoothing}`;
 }
 
 /** Class names from the setting, else a classes.json in one of `folders` (the two folders, then their parent). */
@@ -192,7 +193,7 @@ export class DatasetPanel extends Disposable {
       classNames: await classNamesFor(this.deps.settings.value.classNames, [request.predictions, request.references, vscode.Uri.joinPath(request.predictions, '..')]),
       elapsedMs: run.elapsedMs,
       threads: run.lanes,
-      lossLabel: lossLabel(s.loss_options),
+      lossLabel: lossHeading(s.loss_options),
     };
     if (this.ready) this.post({ type: 'init', view: 'dataset', state: this.state });
   }

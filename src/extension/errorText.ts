@@ -5,7 +5,7 @@
  * which files the problem is about. Pure (no vscode): unit-tested.
  */
 import { inPythonNames } from '../engine/optionSchema';
-import { oneLine as plainLine } from '../protocol/errorLine';
+import { causeChain, oneLine as plainLine } from '../protocol/errorLine';
 import { WorkerFailure } from './workerClient';
 
 /**
@@ -30,7 +30,7 @@ export function errorDetails(e: unknown): string {
     causes = (i.causes ?? []).map(inPythonNames);
   } else if (e instanceof Error) {
     parts.push(`  error: ${e.name}`);
-    for (let c = e.cause, n = 0; c !== undefined && c !== null && n < 8; c = c instanceof Error ? c.cause : undefined, n++) causes.push(oneLine(c));
+    causes = causeChain(e).map(inPythonNames);
   }
   causes.forEach((c, i) => parts.push(`  ${i === 0 ? 'because' : 'which was because'}: ${c}`));
   return parts.join('\n');

@@ -4,6 +4,7 @@
  * no tensor file (a Git LFS pointer, a text file) or that failed to read in this session is never proposed as
  * a partner. Pure (no vscode): unit-tested.
  */
+import { formatShape } from '../engine/tensor';
 import type { PeekResult } from '../readers/peek';
 import type { Candidate } from './pairing';
 
@@ -14,16 +15,12 @@ export function relativeDir(relPath: string): string {
   return i <= 0 ? '' : norm.slice(0, i);
 }
 
-export function shapeText(shape: readonly number[]): string {
-  return shape.length === 0 ? 'scalar' : shape.join(' × ');
-}
-
-/** `float32 · 1 × 5 × 16 × 16`; several tensors by count; a file whose header is not at its start by its format. */
+/** `float32 · 1×5×16×16`; several tensors by count; a file whose header is not at its start by its format. */
 export function peekText(peek: PeekResult | undefined): string {
   if (!peek) return '';
   if (peek.kind === 'not-tensor') return 'not a tensor file';
   if (peek.kind === 'unknown') return peek.format === 'zip' ? 'archive (.pt or .npz)' : peek.format === 'pt' ? 'PyTorch pickle' : '';
-  if (peek.tensors.length === 1) return `${peek.tensors[0]!.dtype} · ${shapeText(peek.tensors[0]!.shape)}`;
+  if (peek.tensors.length === 1) return `${peek.tensors[0]!.dtype} · ${formatShape(peek.tensors[0]!.shape)}`;
   return `${peek.tensors.length} tensors`;
 }
 

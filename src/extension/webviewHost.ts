@@ -6,6 +6,7 @@
  *
  * Pure (no `vscode`): the panel is taken structurally, so the base is tested in plain Node.
  */
+import { oneLine } from '../protocol/errorLine';
 import { Disposable, toDisposable, type IDisposable } from './dispose';
 import { RequestDispatcher, type RequestHandlers } from './requestDispatcher';
 import { isWebviewToHost, type FromWebview, type ToWebview, type ViewProtocol } from '../protocol/messages';
@@ -87,7 +88,7 @@ export abstract class WebviewHost<P extends ViewProtocol> extends Disposable {
       this.handlers(),
       (r) => this.post(r as ToWebview<P>),
       (method, e) => {
-        if (!this.hostLog.isQuiet?.(e)) this.hostLog.warn(`${this.viewName} request ${method} failed: ${e instanceof Error ? e.message : String(e)}`);
+        if (!this.hostLog.isQuiet?.(e)) this.hostLog.warn(`${this.viewName} request ${method} failed: ${oneLine(e)}`);
       },
     );
     return this.dispatcher;

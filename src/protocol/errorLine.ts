@@ -15,3 +15,16 @@ export function oneLine(e: unknown): string {
   const line = msg.replace(/\s*\n\s*/g, ' ').trim();
   return line === '' ? (e instanceof Error ? e.name : 'unknown error') : line;
 }
+
+/** `e.cause`, its cause, …: one line each (at most 8; a cycle ends the chain). */
+export function causeChain(e: unknown): string[] {
+  const out: string[] = [];
+  const seen = new Set<unknown>([e]);
+  let c = e instanceof Error ? e.cause : undefined;
+  while (c !== undefined && c !== null && !seen.has(c) && out.length < 8) {
+    seen.add(c);
+    out.push(oneLine(c));
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return out;
+}

@@ -20,7 +20,7 @@ import { heatmapOf, initialSlice } from './heatmap';
 import type { CacheInfo, FileSource, TensorSource, WorkerError, WorkerMethod, WorkerRequestMap } from './protocol';
 import { throwIfCancelled, type Handler, type Handlers } from '../protocol/channel';
 import { packPerClass, PACK_CLASSES_ABOVE } from '../protocol/packedClasses';
-import { oneLine } from '../protocol/errorLine';
+import { causeChain, oneLine } from '../protocol/errorLine';
 
 /** Default cache budget: two W2-sized pairs (≈ 1 GB each) stay loaded. */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
@@ -120,7 +120,7 @@ export class TensorWorkerService {
     } catch (e) {
       // A target with values outside [0, C): say whether they are a void label (the view then offers ignore_index).
       if (e instanceof engine.LossInputError && e.code === 'label-out-of-range') {
-        const C = classCount(pair.logits.tensor.shape, p.options.classAxis);
+        const C = classCount(pair.logits.tensor.shape, pair.target.tensor.shape, p.options.classAxis);
         const v = C > 0 ? findVoidLabel(pair.target.tensor, C) : null;
         if (v) (e as { voidLabel?: VoidLabel }).voidLabel = v;
       }
@@ -323,24 +323,14 @@ function rethrowFor(uri: string, e: unknown): never {
   throw e;
 }
 
-/** C of the logits as the engine reads them: axis 1, the last axis with classAxis −1, the only axis unbatched. */
-function classCount(shape: readonly number[], classAxis: number): number {
+/**
+ * C of the logits as the engine reads them: axis 1, the last axis with classAxis −1 or when the target's shape
+ * says so (engine/sequence.ts), the only axis unbatched.
+ */
+function classCount(shape: readonly number[], targetShape: readonly number[], classAxis: number): number {
   if (shape.length === 0) return 0;
-  if (classAxis === -1 || shape.length === 1) return shape[shape.length - 1]!;
+  if (classAxis === -1 || shape.length === 1 || engine.classAxisLastByShape(shape, targetShape)) return shape[shape.length - 1]!;
   return shape[1]!;
-}
-
-/** `e.cause`, its cause, …: one line each (at most 8, a cycle ends the chain). */
-export function causeChain(e: unknown): string[] {
-  const out: string[] = [];
-  const seen = new Set<unknown>([e]);
-  let c = e instanceof Error ? e.cause : undefined;
-  while (c !== undefined && c !== null && !seen.has(c) && out.length < 8) {
-    seen.add(c);
-    out.push((c instanceof Error ? `${c.message}` : String(c)).replace(/\s*\n\s*/g, ' '));
-    c = c instanceof Error ? c.cause : undefined;
-  }
-  return out;
 }
 
 /** An error as it crosses to the host: one line, the class name, and the reader's kind or the engine's option. */

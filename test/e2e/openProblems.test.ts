@@ -83,9 +83,9 @@ test('a 255-void pair opens with the problem in place, and "Set ignore_index = 2
       const r = await rows(page, '1/2');
       const pair = r.find((x) => x.includes('logits.npy ↔ labels.npy'));
       assert.ok(pair, `no proposed void255 pair among ${JSON.stringify(r)}`);
-      assert.match(pair, /float32 · 1 × 5 × 16 × 16 ↔ int64 · 1 × 16 × 16/);
+      assert.match(pair, /float32 · 1×5×16×16 ↔ int64 · 1×16×16/);
       assert.match(pair, /void255/);
-      assert.ok(r.some((x) => /seg_logits\.npy.*float32 · 1 × 5 × 16 × 16/.test(x)), 'a file row with its shape');
+      assert.ok(r.some((x) => /seg_logits\.npy.*float32 · 1×5×16×16/.test(x)), 'a file row with its shape');
       for (const x of r) {
         assert.ok(!x.includes(scratch), `an absolute path in ${x}`);
         assert.ok(!/seg\.pt|notes\.pt/.test(x), `a file that is no tensor file is offered: ${x}`);
@@ -147,7 +147,7 @@ test('a Git LFS pointer: named once in its editor with Open as Text; the picker�
     });
     await sc.step('step 2 lists targets with dtypes and shapes, without the pointer', async () => {
       const r = await rows(page, '2/2');
-      assert.ok(r.some((x) => /labels\.npy.*int64 · 1 × 16 × 16/.test(x)), `no shapes in step 2: ${JSON.stringify(r)}`);
+      assert.ok(r.some((x) => /labels\.npy.*int64 · 1×16×16/.test(x)), `no shapes in step 2: ${JSON.stringify(r)}`);
       assert.ok(!r.some((x) => /seg\.pt|notes\.pt/.test(x)), `step 2 offers a file that is no tensor file: ${JSON.stringify(r)}`);
       assert.ok(!r.some((x) => x.includes(scratch)), 'an absolute path in step 2');
     });

@@ -64,9 +64,9 @@ test('rows: workspace-relative folder, dtype and shape first', () => {
   assert.equal(relativeDir('cases/a/logits.npy'), 'cases/a');
   assert.equal(relativeDir('cases\\a\\logits.npy'), 'cases/a');
   const peek = peekFile(join(openDir, 'void255', 'logits.npy'));
-  assert.equal(peekText(peek), 'float32 · 1 × 5 × 16 × 16');
-  assert.equal(rowDescription('void255/logits.npy', peek), 'float32 · 1 × 5 × 16 × 16  ·  void255');
-  assert.equal(rowDescription('labels.npy', peekFile(join(openDir, 'void255', 'labels.npy'))), 'int64 · 1 × 16 × 16');
+  assert.equal(peekText(peek), 'float32 · 1×5×16×16');
+  assert.equal(rowDescription('void255/logits.npy', peek), 'float32 · 1×5×16×16  ·  void255');
+  assert.equal(rowDescription('labels.npy', peekFile(join(openDir, 'void255', 'labels.npy'))), 'int64 · 1×16×16');
   assert.equal(rowDescription('x/notes.pt', peekFile(join(openDir, 'text', 'notes.pt'))), 'not a tensor file  ·  x');
 });
 

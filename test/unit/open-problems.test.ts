@@ -16,7 +16,8 @@ import { errorDetails, notificationText, oneLine } from '../../src/extension/err
 import { optionsOnReveal } from '../../src/extension/panelOptions';
 import { mergeOptions, resolveSettings } from '../../src/extension/settingsModel';
 import { WorkerFailure } from '../../src/extension/workerClient';
-import { causeChain, TensorWorkerService, toWorkerError } from '../../src/worker/service';
+import { TensorWorkerService, toWorkerError } from '../../src/worker/service';
+import { causeChain } from '../../src/protocol/errorLine';
 import { fixturesDir } from './helpers/paths';
 
 const openDir = join(fixturesDir, 'open');
