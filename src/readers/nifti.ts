@@ -190,22 +190,10 @@ const SPATIAL_UNITS: Record<number, string> = { 0: 'unknown', 1: 'm', 2: 'mm', 3
 const TEMPORAL_UNITS: Record<number, string> = { 0: 'unknown', 8: 's', 16: 'ms', 24: 'µs', 32: 'Hz', 40: 'ppm', 48: 'rad/s' };
 
 /**
- * The dtype and shape a NIfTI header announces (the data need not be present: the quick picks read only a
- * file's first bytes). A scaled image reads as float64, as {@link readNifti} gives it.
+ * What a header announces and both readers check: the magic (a single `.nii`, not a `.hdr`/`.img` pair), the
+ * dimensions, the datatype, and whether the image is scaled (then it reads as float64).
  */
-export function niftiHeaderShape(bytes: Uint8Array, fileName: string): { dtype: DType; shape: number[] } {
-  const h = readHeader(bytes, fileName);
-  const ndim = h.dim[0]!;
-  if (!(ndim >= 1 && ndim <= 7)) fail('bad-dim', fileName, `dim[0] = ${ndim}; it must be 1..7`);
-  const dtype = NIFTI_DTYPES[h.datatype];
-  if (!dtype) fail('bad-header', fileName, `datatype ${h.datatype} is not a supported numeric type`);
-  const scaled = h.sclSlope !== 0 && Number.isFinite(h.sclSlope) && !(h.sclSlope === 1 && h.sclInter === 0);
-  return { dtype: scaled ? 'float64' : dtype, shape: h.dim.slice(1, ndim + 1) };
-}
-
-export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
-  const h = readHeader(bytes, fileName);
-  const hdrSize = h.version === 1 ? 348 : 540;
+function announced(h: ReturnType<typeof readHeader>, fileName: string): { dtype: DType; shape: number[]; scaled: boolean } {
   if (h.magic !== `n+${h.version}`) {
     if (h.magic === `ni${h.version}`) fail('bad-header', fileName, `magic '${h.magic}' marks a .hdr/.img pair: open the image file's header and data together`);
     fail('bad-header', fileName, `magic ${JSON.stringify(h.magic)} is not 'n+${h.version}'`);
@@ -219,6 +207,23 @@ export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimit
   });
   const dtype = NIFTI_DTYPES[h.datatype];
   if (!dtype) fail('bad-header', fileName, `datatype ${h.datatype} is not a supported numeric type`);
+  const scaled = h.sclSlope !== 0 && Number.isFinite(h.sclSlope) && !(h.sclSlope === 1 && h.sclInter === 0);
+  return { dtype, shape, scaled };
+}
+
+/**
+ * The dtype and shape a NIfTI header announces (the data need not be present: the quick picks read only a
+ * file's first bytes). A scaled image reads as float64, as {@link readNifti} gives it.
+ */
+export function niftiHeaderShape(bytes: Uint8Array, fileName: string): { dtype: DType; shape: number[] } {
+  const { dtype, shape, scaled } = announced(readHeader(bytes, fileName), fileName);
+  return { dtype: scaled ? 'float64' : dtype, shape };
+}
+
+export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
+  const h = readHeader(bytes, fileName);
+  const hdrSize = h.version === 1 ? 348 : 540;
+  const { dtype, shape, scaled } = announced(h, fileName);
 
   if (!Number.isFinite(h.voxOffset) || h.voxOffset < 0) fail('bad-header', fileName, `vox_offset ${h.voxOffset} is not a valid offset`);
   let dataStart = Math.trunc(h.voxOffset);
@@ -246,7 +251,6 @@ export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimit
   let tensor: Tensor;
   const slope = h.sclSlope;
   const inter = h.sclInter;
-  const scaled = slope !== 0 && Number.isFinite(slope) && !(slope === 1 && inter === 0);
   if (slope !== 0 && Number.isFinite(slope) && !Number.isFinite(inter)) {
     fail('bad-header', fileName, `scl_slope ${slope} is valid but scl_inter ${inter} is not finite`);
   }
@@ -274,7 +278,7 @@ export function readNifti(bytes: Uint8Array, fileName: string, limits: ReadLimit
     sclInter: inter,
     magic: h.magic,
     storedDtype: dtype,
-    zooms: pixdim.slice(1, ndim + 1),
+    zooms: pixdim.slice(1, shape.length + 1),
     affine: bestAffine(h, pixdim, shape),
     spatialUnit: SPATIAL_UNITS[h.xyztUnits & 0x07] ?? 'unknown',
     temporalUnit: TEMPORAL_UNITS[h.xyztUnits & 0x38] ?? 'unknown',
