@@ -116,7 +116,6 @@ function jsonDiagnostic(d: AnalysisDiagnostic): JsonDiagnostic {
 
 function readText(file: string): string {
   try {
-    if (statSync(file).isDirectory()) throw new UsageError(`check: ${file} is a directory`);
     // By kind from stat: reading a FIFO blocks, a device never ends.
     const kind = nonRegularKind(statSync(file));
     if (kind !== undefined) throw new UsageError(`check: ${notRegularMessage(file, kind)}`);

@@ -7,9 +7,8 @@
 import { computeReport } from '../engine/report';
 import { Tensor, isFloatDType } from '../engine/tensor';
 import { floatData } from '../engine/layout';
-import type { ClassReport, LossOptions, LossTriple } from '../engine/types';
+import type { ClassReport, LossOptions, LossTriple, Report } from '../engine/types';
 import { countLabelMaps, countScores, countsFromConfusion, labelValues, type CaseCounts } from './segMetrics';
-import type { Report } from '../engine/types';
 import { fmtShape } from '../engine/errors';
 
 /** The per-case loss, the fields of the golden report that the dataset summary keeps. */

@@ -12,6 +12,7 @@
  * `Σ l(y_s) = Σ l(y) + ε·(Σ y·x − Σ x / C)`: one pass per pair gathers Σ l(y), Σ y·x and Σ x (float64), and any ε
  * is arithmetic on them — an ε change in the view costs nothing here.
  */
+import { bceWithLogitsTerm } from './accumulateRows';
 import type { PreparedLogits, PreparedTarget } from './layout';
 import type { EngineWarning, LossOptions, MultiLabelReport } from './types';
 
@@ -84,8 +85,7 @@ function bceSums(lg: PreparedLogits, tg: PreparedTarget): BceSums {
   for (let i = 0; i < x.length; i++) {
     const xv = x[i]!;
     const yv = y[i]!;
-    // torch's stable form: (1 − y)·x + log1p(exp(−|x|)) + max(−x, 0)
-    loss += (1 - yv) * xv + Math.log1p(Math.exp(-Math.abs(xv))) + Math.max(-xv, 0);
+    loss += bceWithLogitsTerm(xv, yv, 1);
     yx += yv * xv;
     sx += xv;
   }

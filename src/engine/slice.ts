@@ -20,8 +20,20 @@ import type { PreparedTarget } from './layout';
 import type { Tensor } from './tensor';
 import type { LossOptions, SliceData, SliceRequest } from './types';
 
+/**
+ * Whether a target is multi-label, per target tensor: the viewer asks for many slices of one pair, and each
+ * prepares the pair again (a new prepared target), so the prepared target's own cache would not hold.
+ */
+const multiLabelTargets = new WeakMap<Tensor, boolean>();
+
 export function computeSlice(logits: Tensor, target: Tensor, options: LossOptions, req: SliceRequest): SliceData {
-  return computeSliceFromPair(preparePair(logits, target, options), req);
+  const pair = preparePair(logits, target, options);
+  let multi = multiLabelTargets.get(target);
+  if (multi === undefined) {
+    multi = multiLabelStats(pair.target, pair.logits.B, pair.logits.C, pair.logits.S) !== null;
+    multiLabelTargets.set(target, multi);
+  }
+  return computeSliceFromPair(pair, req, multi);
 }
 
 /** A plane of the spatial axes: height × width positions, position (r, c) at offset + r·rowStride + c·colStride. */
@@ -54,20 +66,20 @@ function slicePlane(spatial: number[], B: number, req: SliceRequest, logitsShape
   return { height: spatial[rows]!, width: spatial[cols]!, offset: req.index * stride[req.axis]!, rowStride: stride[rows]!, colStride: stride[cols]! };
 }
 
-export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest): SliceData {
+/** `multi`: whether the target is multi-label, when the caller knows it (else one pass over the target finds out). */
+export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest, multiLabel?: boolean): SliceData {
   const { logits: lg, target: tg, opts } = pair;
   const { B, C, S } = lg;
   const plane = slicePlane(lg.shape.slice(2), B, req, lg.shape);
   const { width, height } = plane;
   const eps = req.mode === 'smoothed' ? opts.labelSmoothing : 0;
   const ignore = opts.loss === 'ce' ? opts.ignoreIndex : null;
-  const posWeight = opts.weight ? opts.weight[0]! : 1;
   const n = width * height;
   const target = new Int16Array(n);
   const prediction = new Int16Array(n);
   const ce = new Float32Array(n);
   const row = newRowSoftmax(C);
-  const multi = multiLabelStats(tg, B, C, S) !== null;
+  const multi = multiLabel ?? multiLabelStats(tg, B, C, S) !== null;
   const targetRegions = multi ? new Uint8Array(C * n) : null;
   const predictionRegions = multi ? new Uint8Array(C * n) : null;
   let ceMax = 0;
@@ -82,7 +94,7 @@ export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest): Sli
       if (C === 1) {
         const xv = row.xk[0]!;
         const tv = tg.kind === 'index' ? tg.labels![e]! : tg.data![e]!;
-        loss = bceWithLogitsTerm(xv, tv, posWeight);
+        loss = bceWithLogitsTerm(xv, tv, opts.weight ? opts.weight[0]! : 1);
         target[o] = tv > 0.5 ? 1 : 0;
         prediction[o] = xv > 0 ? 1 : 0;
       } else {

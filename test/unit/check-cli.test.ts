@@ -83,7 +83,7 @@ test('bad usage and unreadable files: exit 2 with one line on stderr', () => {
     [[], /^loss-inspect: check: no files given/],
     [['--frobnicate', fx('aliases.py')], /^loss-inspect: check: unknown option '--frobnicate'/],
     [[fx('missing.py')], /^loss-inspect: check: cannot read test\/fixtures\/python\/missing\.py: no such file\n$/],
-    [[fixtures], /^loss-inspect: check: test\/fixtures\/python is a directory\n$/],
+    [[fixtures], /^loss-inspect: check: test\/fixtures\/python: is a directory, not a regular file: refusing to read it\n$/],
     [[fx('broken.ipynb')], /^loss-inspect: test\/fixtures\/python\/broken\.ipynb: not a notebook: invalid JSON/],
   ];
   for (const [args, message] of cases) {
