@@ -12,7 +12,7 @@ import { detectFormat, sniff } from './detect';
 import { gunzipPrefix } from './inflate';
 import { niftiHeaderShape } from './nifti';
 import { parseNpyHeader } from './npy';
-import { parseEntry } from './safetensors';
+import { safetensorsHeaderTensors } from './safetensors';
 import { TensorFileError } from './types';
 import type { DType } from '../engine/tensor';
 
@@ -44,13 +44,7 @@ export function peekTensors(prefix: Uint8Array, fileName: string, size: number):
       case 'safetensors': {
         const n = Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
         if (8 + n > prefix.length) return { kind: 'unknown', format: 'safetensors' };
-        const header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(prefix.subarray(8, 8 + n))) as Record<string, unknown>;
-        const tensors = Object.keys(header)
-          .filter((k) => k !== '__metadata__')
-          .map((k) => {
-            const e = parseEntry(k, header[k], fileName);
-            return { key: k, dtype: e.dtype, shape: e.shape };
-          });
+        const tensors = safetensorsHeaderTensors(prefix.subarray(0, 8 + n), fileName);
         return { kind: 'tensors', format: 'safetensors', tensors };
       }
       case 'nifti':

@@ -195,17 +195,11 @@ function clip(s: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }
 
-/** One header entry as `parseEntry` checks it (the quick peek at a file's tensors, `peek.ts`). */
-export interface Pending {
-  name: string;
-  stDtype: string;
-  dtype: DType;
-  shape: number[];
-  begin: number;
-  end: number;
-}
-
-export function readSafetensors(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
+/**
+ * The header of a safetensors file: its length field, UTF-8, strict JSON, every entry and `__metadata__` checked,
+ * names unique. `bytes` must hold the header (the quick peek passes only its first bytes); the data are not read.
+ */
+function scanFileHeader(bytes: Uint8Array, fileName: string): { table: EntryTable; headerLen: number; info: Record<string, unknown> } {
   if (bytes.length < 8) fail('truncated-data', fileName, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = dv.getBigUint64(0, true);
@@ -220,8 +214,6 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   const headerBytes = bytes.subarray(8, 8 + headerLen);
   if (!isUtf8(headerBytes)) fail('bad-header', fileName, 'header is not valid UTF-8');
 
-  const dataStart = 8 + headerLen;
-  const bufferLen = bytes.length - dataStart;
   const info: Record<string, unknown> = {};
   // Name ranges are relative to the header: the table's byte view is the header itself.
   const table = new EntryTable(headerBytes);
@@ -254,6 +246,13 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   }
   const dup = duplicateName(table);
   if (dup !== undefined) fail('bad-header', fileName, `tensor name '${dup}' appears twice in the header`);
+  return { table, headerLen, info };
+}
+
+export function readSafetensors(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
+  const { table, headerLen, info } = scanFileHeader(bytes, fileName);
+  const dataStart = 8 + headerLen;
+  const bufferLen = bytes.length - dataStart;
 
   const count = table.count;
   const name = (i: number) => table.name(i);
@@ -347,26 +346,12 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   return { format: 'safetensors', tensors, nonTensors: [], info };
 }
 
-export function parseEntry(name: string, spec: unknown, fileName: string): Pending {
-  const bad = (problem: string): never => fail('bad-header', fileName, `tensor '${name}': ${problem}`);
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return bad('entry is not an object');
-  const { dtype: stDtype, shape, data_offsets: offsets } = spec as Record<string, unknown>;
-  if (typeof stDtype !== 'string') return bad('dtype is missing');
-  const dtype = ST_DTYPES[stDtype];
-  if (!dtype) return bad(`dtype '${stDtype}' is not supported`);
-  if (!Array.isArray(shape)) return bad('shape is not a list');
-  if (shape.length > 1024) return bad(`shape has ${shape.length} dimensions`);
-  // Integers beyond 2**53 are kept (JSON gives their nearest double): the BigInt size check rejects them.
-  for (const d of shape) if (!Number.isInteger(d) || (d as number) < 0) bad(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
-  if (!Array.isArray(offsets) || offsets.length !== 2) return bad('data_offsets is not a [begin, end] pair');
-  const [begin, end] = offsets as unknown[];
-  if (!Number.isInteger(begin) || !Number.isInteger(end) || (begin as number) < 0 || (end as number) < (begin as number)) {
-    return bad(`data_offsets ${JSON.stringify(offsets)} are not integers with 0 <= begin <= end`);
-  }
-  if (!Number.isSafeInteger(end)) {
-    fail('offsets-out-of-bounds', fileName, `tensor '${name}' data_offsets ${JSON.stringify(offsets)} are far beyond any data buffer`);
-  }
-  return { name, stDtype, dtype, shape: shape as number[], begin: begin as number, end: end as number };
+/** The dtype and shape of every tensor a header announces, checked as {@link readSafetensors} checks them (the quick peek). */
+export function safetensorsHeaderTensors(bytes: Uint8Array, fileName: string): { key: string; dtype: DType; shape: number[] }[] {
+  const { table } = scanFileHeader(bytes, fileName);
+  const out: { key: string; dtype: DType; shape: number[] }[] = [];
+  for (let i = 0; i < table.count; i++) out.push({ key: table.name(i), dtype: ST_DTYPES[table.stDtype(i)]!, shape: table.shape(i) });
+  return out;
 }
 
 /**
