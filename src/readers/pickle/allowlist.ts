@@ -30,28 +30,6 @@ export type GlobalRole =
   | 'rebuildMeta'
   | 'rebuildUnsupported';
 
-/** torch storage class name → element type. */
-export const STORAGE_TYPES: Readonly<Record<string, StorageTypeInfo>> = {
-  DoubleStorage: { dtype: 'float64', torchDType: 'float64', itemSize: 8 },
-  FloatStorage: { dtype: 'float32', torchDType: 'float32', itemSize: 4 },
-  HalfStorage: { dtype: 'float16', torchDType: 'float16', itemSize: 2 },
-  BFloat16Storage: { dtype: 'bfloat16', torchDType: 'bfloat16', itemSize: 2 },
-  LongStorage: { dtype: 'int64', torchDType: 'int64', itemSize: 8 },
-  IntStorage: { dtype: 'int32', torchDType: 'int32', itemSize: 4 },
-  ShortStorage: { dtype: 'int16', torchDType: 'int16', itemSize: 2 },
-  CharStorage: { dtype: 'int8', torchDType: 'int8', itemSize: 1 },
-  ByteStorage: { dtype: 'uint8', torchDType: 'uint8', itemSize: 1 },
-  BoolStorage: { dtype: 'bool', torchDType: 'bool', itemSize: 1 },
-  ComplexDoubleStorage: { dtype: undefined, torchDType: 'complex128', itemSize: 16 },
-  ComplexFloatStorage: { dtype: undefined, torchDType: 'complex64', itemSize: 8 },
-  QUInt8Storage: { dtype: undefined, torchDType: 'quint8', itemSize: 1 },
-  QInt8Storage: { dtype: undefined, torchDType: 'qint8', itemSize: 1 },
-  QInt32Storage: { dtype: undefined, torchDType: 'qint32', itemSize: 4 },
-  QUInt4x2Storage: { dtype: undefined, torchDType: 'quint4x2', itemSize: 1 },
-  QUInt2x4Storage: { dtype: undefined, torchDType: 'quint2x4', itemSize: 1 },
-  // torch 2.x writes UntypedStorage (bytes) for storages saved on their own and for _rebuild_tensor_v3.
-  UntypedStorage: { dtype: 'uint8', torchDType: 'uint8', itemSize: 1 },
-};
 
 /** torch dtype global name (`torch.float32`) → our dtype and item size (undefined dtype: not shown). */
 export const TORCH_DTYPES: Readonly<Record<string, { dtype: DType | undefined; itemSize: number }>> = {
@@ -80,6 +58,36 @@ export const TORCH_DTYPES: Readonly<Record<string, { dtype: DType | undefined; i
   qint32: { dtype: undefined, itemSize: 4 },
   quint4x2: { dtype: undefined, itemSize: 1 },
   quint2x4: { dtype: undefined, itemSize: 1 },
+};
+
+/** A storage class's element type, from its torch dtype's row of {@link TORCH_DTYPES}. */
+function storage(torchDType: string): StorageTypeInfo {
+  const t = TORCH_DTYPES[torchDType];
+  if (!t) throw new Error(`allowlist: no torch dtype ${torchDType}`);
+  return { torchDType, ...t };
+}
+
+/** torch storage class name → element type. */
+export const STORAGE_TYPES: Readonly<Record<string, StorageTypeInfo>> = {
+  DoubleStorage: storage('float64'),
+  FloatStorage: storage('float32'),
+  HalfStorage: storage('float16'),
+  BFloat16Storage: storage('bfloat16'),
+  LongStorage: storage('int64'),
+  IntStorage: storage('int32'),
+  ShortStorage: storage('int16'),
+  CharStorage: storage('int8'),
+  ByteStorage: storage('uint8'),
+  BoolStorage: storage('bool'),
+  ComplexDoubleStorage: storage('complex128'),
+  ComplexFloatStorage: storage('complex64'),
+  QUInt8Storage: storage('quint8'),
+  QInt8Storage: storage('qint8'),
+  QInt32Storage: storage('qint32'),
+  QUInt4x2Storage: storage('quint4x2'),
+  QUInt2x4Storage: storage('quint2x4'),
+  // torch 2.x writes UntypedStorage (bytes) for storages saved on their own and for _rebuild_tensor_v3.
+  UntypedStorage: storage('uint8'),
 };
 
 const TENSOR_CLASS_PREFIXES = ['Double', 'Float', 'Half', 'BFloat16', 'Long', 'Int', 'Short', 'Char', 'Byte', 'Bool'];
