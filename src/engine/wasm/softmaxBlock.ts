@@ -50,9 +50,22 @@ import {
   HEAP_BASE,
   KERNEL_STEP,
   POSITION_SLOT,
+  ROW_PAD,
 } from './softmaxBlockLayout';
+import { float16Table } from '../tensor';
 
 type FloatData = Float32Array | Float64Array;
+
+/** Logit values as stored: float32/float64, or the raw bits of bfloat16/float16 (what {@link SoftmaxBlockKernel.prepareRowMajor} reads). */
+export type RowValues =
+  | { dtype: 'float32'; data: Float32Array }
+  | { dtype: 'float64'; data: Float64Array }
+  | { dtype: 'bfloat16' | 'float16'; data: Uint16Array };
+
+type RowFn = (
+  x: number, rowBytes: number, C: number, n: number, yy: number, w: number,
+  mx: number, am: number, sx: number, sxw: number, se: number, xy: number, rank: number, cnt: number,
+) => void;
 
 type KernelFn = (x: number, xStride: number, mx: number, se: number, ex: number, exStride: number, C: number, nr: number, keep: number) => void;
 
@@ -92,6 +105,12 @@ interface KernelExports {
     x: number, xStride: number, yy: number, kFirst: number, C: number, n: number, out: number,
     kOn: number, kOff: number, tOn: number, tOff: number, aT1: number, aT0: number, aTOn: number, aTOff: number,
   ) => void;
+  rowStatsF32: RowFn;
+  rowStatsF32W: RowFn;
+  rowStatsBf16: RowFn;
+  rowStatsBf16W: RowFn;
+  rowStatsF64: RowFn;
+  rowStatsF64W: RowFn;
 }
 
 /** Positions per iteration of the focal function: it takes n rounded down to a multiple of this. */
@@ -197,7 +216,9 @@ export class SoftmaxBlockKernel {
   readonly stride: number;
   private readonly step: number;
   private classes = 0;
-  private off = { mx: 0, se: 0, lse: 0, inv: 0, sx: 0, sxw: 0, am: 0, cnt: 0, w: 0, x: 0, ex: 0, yy: 0, dice: 0, cst: 0, bkt: 0, pos: 0 };
+  private off = { mx: 0, se: 0, lse: 0, inv: 0, sx: 0, sxw: 0, am: 0, xy: 0, rank: 0, cnt: 0, w: 0, x: 0, ex: 0, yy: 0, dice: 0, cst: 0, bkt: 0, pos: 0 };
+  /** Bytes of the logits region (C rows of `stride` float64, plus room for the row-major rows' padding). */
+  private xBytes = 0;
   private posV!: Float64Array;
   /** Whether the block last prepared had float32 logits (the per-position sums read its rows). */
   private lastF32 = true;
@@ -213,6 +234,7 @@ export class SoftmaxBlockKernel {
   /** Per-class Dice sums after {@link diceIndex}: class k's slot s at 2·(k·slots + s) and the next (two lanes). */
   diceSums!: Float64Array;
   private mem!: ArrayBuffer;
+  private x16!: Uint16Array;
   private x32!: Float32Array;
   private x64!: Float64Array;
   private cntV!: Int32Array;
@@ -232,6 +254,9 @@ export class SoftmaxBlockKernel {
   inv!: Float64Array;
   /** exp(x_k − m) at k·stride + i (when asked for). */
   ex!: Float64Array;
+  /** After {@link prepareRowMajor}: per row the target's logit x_y and how many classes lie strictly above it (0 without a target). */
+  xy!: Float64Array;
+  rank!: Int32Array;
   /** NaN and ±Inf logits in the block. */
   nan = 0;
   inf = 0;
@@ -295,9 +320,12 @@ export class SoftmaxBlockKernel {
     o.sx = take(s * 8);
     o.sxw = take(s * 8);
     o.am = take(s * 4);
+    o.xy = take(s * 8);
+    o.rank = take(s * 4);
     o.cnt = take(8);
     o.w = take(C * 8);
-    o.x = take(C * s * 8);
+    this.xBytes = (C + ROW_PAD) * s * 8;
+    o.x = take(this.xBytes);
     o.ex = take(C * s * 8);
     o.yy = take(s * 4);
     o.dice = take(C * this.diceSlots * 16);
@@ -327,10 +355,13 @@ export class SoftmaxBlockKernel {
     this.sx = new Float64Array(buf, o.sx, s);
     this.sxw = new Float64Array(buf, o.sxw, s);
     this.am = new Int32Array(buf, o.am, s);
+    this.xy = new Float64Array(buf, o.xy, s);
+    this.rank = new Int32Array(buf, o.rank, s);
     this.cntV = new Int32Array(buf, o.cnt, 2);
     this.wV = new Float64Array(buf, o.w, C);
-    this.x32 = new Float32Array(buf, o.x, C * s * 2);
-    this.x64 = new Float64Array(buf, o.x, C * s);
+    this.x16 = new Uint16Array(buf, o.x, this.xBytes / 2);
+    this.x32 = new Float32Array(buf, o.x, this.xBytes / 4);
+    this.x64 = new Float64Array(buf, o.x, this.xBytes / 8);
     this.ex = new Float64Array(buf, o.ex, C * s);
     this.yy = new Int32Array(buf, o.yy, s);
     this.diceSums = new Float64Array(buf, o.dice, C * this.diceSlots * 2);
@@ -415,6 +446,67 @@ export class SoftmaxBlockKernel {
       for (let k = 0; k < C; k++) dst[k * s + i] = x[row + k]!;
     }
     this.compute(C, n, nr, w, keepEx, f32);
+  }
+
+  /** Rows of C values of this dtype that one {@link prepareRowMajor} call takes (each padded to a multiple of ROW_PAD values). */
+  rowsFit(C: number, dtype: RowValues['dtype']): number {
+    return Math.min(this.stride, Math.floor(this.xBytes / rowBytesOf(C, dtype)));
+  }
+
+  /**
+   * The preparation for n consecutive ROWS of `(N, C)` logits from row `e0`, read row-major in their own dtype:
+   * each row is copied in with one `set` (float16 widened to float32 on the way), padded with −Inf, and the
+   * kernel computes per row the maximum and first argmax, Σx, Σw·x, the target's logit ({@link xy}) and rank
+   * ({@link rank}) for the classes the caller wrote into {@link yy}, Σ exp(x − max), then lse and 1/Σ. Bfloat16
+   * rows are widened inside the kernel, so bfloat16 logits never take float32 room outside one block.
+   * n ≤ {@link rowsFit}; call {@link reserve} for C first.
+   */
+  prepareRowMajor(v: RowValues, e0: number, C: number, n: number, w: Float64Array | null): void {
+    if (C > this.classes) throw new Error(`softmax block kernel: ${C} classes, memory laid out for ${this.classes}`);
+    if (n > this.rowsFit(C, v.dtype)) throw new Error(`softmax block kernel: ${n} rows of ${C} classes do not fit its memory`);
+    if (this.mem !== this.fns.memory.buffer) this.views();
+    const rowBytes = rowBytesOf(C, v.dtype);
+    switch (v.dtype) {
+      case 'bfloat16':
+        copyRows(v.data, this.x16, e0, C, n, rowBytes / 2, 0xff80); // 0xff80: bfloat16 −Inf
+        break;
+      case 'float16': {
+        const tab = float16Table();
+        const src = v.data;
+        const dst = this.x32;
+        const row = rowBytes / 4;
+        for (let i = 0; i < n; i++) {
+          const s0 = (e0 + i) * C;
+          const d0 = i * row;
+          for (let k = 0; k < C; k++) dst[d0 + k] = tab[src[s0 + k]!]!;
+          dst.fill(-Infinity, d0 + C, d0 + row);
+        }
+        break;
+      }
+      case 'float32':
+        copyRows(v.data, this.x32, e0, C, n, rowBytes / 4, -Infinity);
+        break;
+      default:
+        copyRows(v.data, this.x64, e0, C, n, rowBytes / 8, -Infinity);
+    }
+    const f = this.fns;
+    const o = this.off;
+    const bf16 = v.dtype === 'bfloat16';
+    const f64 = v.dtype === 'float64';
+    if (w && w !== this.lastW) {
+      this.wV.set(w.length === C ? w : w.subarray(0, C));
+      this.lastW = w;
+    }
+    const fn = w ? (bf16 ? f.rowStatsBf16W : f64 ? f.rowStatsF64W : f.rowStatsF32W) : bf16 ? f.rowStatsBf16 : f64 ? f.rowStatsF64 : f.rowStatsF32;
+    fn(o.x, rowBytes, C, n, o.yy, o.w, o.mx, o.am, o.sx, o.sxw, o.se, o.xy, o.rank, o.cnt);
+    this.nan = this.cntV[0]!;
+    this.inf = this.cntV[1]!;
+    const nr = Math.ceil(n / this.step) * this.step;
+    if (n < nr) {
+      this.mx.fill(0, n, nr);
+      this.se.fill(1, n, nr);
+    }
+    f.lseInv(o.mx, o.se, o.lse, o.inv, nr);
   }
 
   /** Where a block of C classes × n positions goes in the module's memory, for the dtype of `x`. */
@@ -543,6 +635,22 @@ export class SoftmaxBlockKernel {
       out.set(this.ex.subarray(0, m), o);
     }
     return out;
+  }
+}
+
+/** Bytes of one row-major row of C values in the kernel: padded to a multiple of ROW_PAD values (float16 held as float32). */
+function rowBytesOf(C: number, dtype: RowValues['dtype']): number {
+  const item = dtype === 'bfloat16' ? 2 : dtype === 'float64' ? 8 : 4;
+  return Math.ceil(C / ROW_PAD) * ROW_PAD * item;
+}
+
+/** n rows of C values from row e0 of `src` into `dst` at `row` values apart, each padded with `pad`. */
+function copyRows<T extends Uint16Array | Float32Array | Float64Array>(src: T, dst: T, e0: number, C: number, n: number, row: number, pad: number): void {
+  for (let i = 0; i < n; i++) {
+    const s0 = (e0 + i) * C;
+    const d0 = i * row;
+    dst.set(src.subarray(s0, s0 + C) as never, d0);
+    dst.fill(pad, d0 + C, d0 + row);
   }
 }
 
