@@ -9,7 +9,7 @@ import type { Accumulators, AccumulateConfig, PassScalars } from './accumulators
 import { BLOCK, ROW_BLOCK, type BlockAt, type BlockPlan, type PreparedBlock } from './blockPlan';
 import { classSumsJs, JsBlockScratch, keepRows, keepRowsRanked, positionSumsJs, prepareBlockJs } from './blockPhases';
 import type { PreparedLogits, PreparedTarget } from './layout';
-import { softmaxBlockKernel, VOCAB_STRIDE, WASM_MAX_CLASSES, WASM_MIN_POSITIONS, type SoftmaxBlockKernel } from './wasm/softmaxBlock';
+import { softmaxBlockKernel, softmaxRowKernel, WASM_MIN_POSITIONS, type SoftmaxBlockKernel } from './wasm/softmaxBlock';
 import { DICE_SLOT, DICE_SLOTS } from './wasm/softmaxBlockLayout';
 
 /** One way to run a block's phases. The pass writes the block's hard classes into {@link yy} first. */
@@ -32,8 +32,6 @@ export interface BlockVariant {
  * transposed while copied in, and the kernel works positions side by side).
  */
 export const ROW_MAJOR_MIN_CLASSES = 64;
-/** Bytes of row-major rows per block: a few rows, so that each stays in cache between the maximum and the exp pass. */
-const ROW_MAJOR_BLOCK_BYTES = 1 << 18;
 
 /** What decides whether the pass reads rows row-major. */
 type RowMajorCase = Pick<BlockPlan, 'C' | 'S' | 'kindIndex' | 'doDice' | 'focal'>;
@@ -44,7 +42,7 @@ type RowMajorCase = Pick<BlockPlan, 'C' | 'S' | 'kindIndex' | 'doDice' | 'focal'
  */
 function rowMajorKernel(c: RowMajorCase): SoftmaxBlockKernel | null {
   if (!(c.S === 1 && c.kindIndex && !c.doDice && !c.focal && c.C >= ROW_MAJOR_MIN_CLASSES)) return null;
-  return softmaxBlockKernel(c.C <= WASM_MAX_CLASSES ? BLOCK : VOCAB_STRIDE, c.C);
+  return softmaxRowKernel(c.C);
 }
 
 /**
@@ -130,10 +128,8 @@ export class KernelBlocks implements BlockVariant {
     const rowsOnly = S === 1 && kindIndex && !doDice && !focal;
     const major = rowMajorKernel(p);
     if (major) {
-      const fit = major.rowsFit(C, p.values.dtype);
-      const rowBytes = C * p.values.data.BYTES_PER_ELEMENT;
       this.rowKernel = major;
-      this.rowsPerBlock = Math.max(1, Math.min(ROW_BLOCK, fit, Math.floor(ROW_MAJOR_BLOCK_BYTES / rowBytes)));
+      this.rowsPerBlock = major.rowsFit(C, p.values.dtype);
       this.rowMajor = true;
       this.rowMode = true;
     } else {

@@ -10,6 +10,8 @@
  * confusion, calibration: {@link SoftmaxBlockKernel.positions}), for class-index targets with softmax the
  * per-class Dice sums and the ε sweep's buckets ({@link SoftmaxBlockKernel.diceIndex}), and for the sigmoid
  * focal term with γ = 2 its per-class sums ({@link SoftmaxBlockKernel.focalIndex}).
+ * For cross-entropy of an (N, C) batch from 64 classes up it reads rows row-major instead, in their stored dtype
+ * ({@link SoftmaxBlockKernel.prepareRowMajor}, on the thread's {@link softmaxRowKernel}).
  * All in float64 with f64x2 lanes (the maximum of float32 logits in f32x4 lanes: exact). The caller reads the
  * results through views on the module's memory (no copy out), the output slots by the names that
  * `softmaxBlockLayout.ts` declares. The kernel's text is `softmaxBlock.wat`, generated with its bytes and its
@@ -164,9 +166,15 @@ export const WASM_POS_MAX_CLASSES = 1024;
 /** Most classes the kernel takes: two C × stride float64 regions (C = 4096, stride 512: 32 MiB), plus C weights. */
 export const WASM_MAX_CLASSES = 4096;
 
-/** Rows per block of a vocabulary's kernel, and the most classes it takes (2 × 16 × 262144 float64: 64 MiB). */
-export const VOCAB_STRIDE = 16;
-export const WASM_MAX_VOCAB = 262144;
+/**
+ * Most classes the row-major kernel ({@link softmaxRowKernel}) takes: one float64 row of them is 32 MiB (a
+ * vocabulary of 152k classes takes 1.2 MiB).
+ */
+export const WASM_MAX_VOCAB = 1 << 22;
+/** Bytes of rows the row-major kernel holds at once: a few rows, so that each stays in cache between its maximum and exp passes. */
+export const ROW_BLOCK_BYTES = 1 << 18;
+/** Rows per call of the row-major kernel at most (its per-row results). */
+const ROW_KERNEL_ROWS = 128;
 
 function decodeBase64(s: string): Uint8Array {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -261,7 +269,11 @@ export class SoftmaxBlockKernel {
   nan = 0;
   inf = 0;
 
-  constructor(module: WasmModule, stride: number) {
+  /**
+   * `rowsOnly`: an instance for {@link prepareRowMajor} alone — its memory holds the per-row results, the
+   * weights and {@link ROW_BLOCK_BYTES} of rows (or one row), and none of the regions the block functions use.
+   */
+  constructor(module: WasmModule, stride: number, private readonly rowsOnly = false) {
     this.fns = new wasmApi!.Instance(module, {}).exports as KernelExports;
     this.step = KERNEL_STEP;
     if (!(stride > 0) || stride % this.step !== 0) throw new Error(`softmax block kernel: block stride ${stride} is not a positive multiple of ${this.step}`);
@@ -276,8 +288,7 @@ export class SoftmaxBlockKernel {
    */
   reserve(C: number): boolean {
     if (C <= this.classes) return true;
-    // a 16-row kernel takes a vocabulary (its two C × 16 float64 regions: 64 MiB at the largest)
-    if (C > (this.stride <= VOCAB_STRIDE ? WASM_MAX_VOCAB : WASM_MAX_CLASSES)) return false;
+    if (C > (this.rowsOnly ? WASM_MAX_VOCAB : WASM_MAX_CLASSES)) return false;
     try {
       this.layout(C, this.bucketSlots);
       return true;
@@ -324,15 +335,17 @@ export class SoftmaxBlockKernel {
     o.rank = take(s * 4);
     o.cnt = take(8);
     o.w = take(C * 8);
-    this.xBytes = (C + ROW_PAD) * s * 8;
+    // block functions: C rows of `stride` float64; row-major rows: padded to ROW_PAD values
+    this.xBytes = this.rowsOnly ? Math.max(ROW_BLOCK_BYTES, (C + ROW_PAD) * 8) : (C + ROW_PAD) * s * 8;
     o.x = take(this.xBytes);
-    o.ex = take(C * s * 8);
     o.yy = take(s * 4);
-    o.dice = take(C * this.diceSlots * 16);
-    o.cst = take(DICE_CONSTANT_SLOTS * 8);
-    o.bkt = take(bucketSlots * 16 * this.bucketCopies);
-    const pc = Math.min(C, WASM_POS_MAX_CLASSES);
-    o.pos = take((CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc) * 8);
+    const blocks = this.rowsOnly ? 0 : 1;
+    o.ex = take(blocks * C * s * 8);
+    o.dice = take(blocks * C * this.diceSlots * 16);
+    o.cst = take(blocks * DICE_CONSTANT_SLOTS * 8);
+    o.bkt = take(blocks * bucketSlots * 16 * this.bucketCopies);
+    const pc = blocks * Math.min(C, WASM_POS_MAX_CLASSES);
+    o.pos = take(blocks * (CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc) * 8);
     const memory = this.fns.memory;
     if (memory.buffer.byteLength < at) memory.grow(Math.ceil((at - memory.buffer.byteLength) / PAGE));
     this.classes = C;
@@ -362,13 +375,14 @@ export class SoftmaxBlockKernel {
     this.x16 = new Uint16Array(buf, o.x, this.xBytes / 2);
     this.x32 = new Float32Array(buf, o.x, this.xBytes / 4);
     this.x64 = new Float64Array(buf, o.x, this.xBytes / 8);
-    this.ex = new Float64Array(buf, o.ex, C * s);
     this.yy = new Int32Array(buf, o.yy, s);
-    this.diceSums = new Float64Array(buf, o.dice, C * this.diceSlots * 2);
-    this.cstV = new Float64Array(buf, o.cst, DICE_CONSTANT_SLOTS);
-    this.bktV = new Float64Array(buf, o.bkt, this.bucketSlots * 2 * this.bucketCopies);
-    const pc = Math.min(C, WASM_POS_MAX_CLASSES);
-    this.posV = new Float64Array(buf, o.pos, CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc);
+    const blocks = this.rowsOnly ? 0 : 1;
+    this.ex = new Float64Array(buf, o.ex, blocks * C * s);
+    this.diceSums = new Float64Array(buf, o.dice, blocks * C * this.diceSlots * 2);
+    this.cstV = new Float64Array(buf, o.cst, blocks * DICE_CONSTANT_SLOTS);
+    this.bktV = new Float64Array(buf, o.bkt, blocks * this.bucketSlots * 2 * this.bucketCopies);
+    const pc = blocks * Math.min(C, WASM_POS_MAX_CLASSES);
+    this.posV = new Float64Array(buf, o.pos, blocks * (CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc));
   }
 
   /**
@@ -448,9 +462,12 @@ export class SoftmaxBlockKernel {
     this.compute(C, n, nr, w, keepEx, f32);
   }
 
-  /** Rows of C values of this dtype that one {@link prepareRowMajor} call takes (each padded to a multiple of ROW_PAD values). */
+  /**
+   * Rows of C values of this dtype that one {@link prepareRowMajor} call takes (each padded to a multiple of
+   * ROW_PAD values): as many as {@link ROW_BLOCK_BYTES} hold, at least one.
+   */
   rowsFit(C: number, dtype: RowValues['dtype']): number {
-    return Math.min(this.stride, Math.floor(this.xBytes / rowBytesOf(C, dtype)));
+    return Math.max(1, Math.min(this.stride, Math.floor(Math.min(this.xBytes, ROW_BLOCK_BYTES) / rowBytesOf(C, dtype))));
   }
 
   /**
@@ -657,6 +674,7 @@ function copyRows<T extends Uint16Array | Float32Array | Float64Array>(src: T, d
 /** undefined: not tried yet; null: no WebAssembly SIMD here (or the module failed to compile). */
 let compiled: WasmModule | null | undefined;
 const kernels = new Map<number, SoftmaxBlockKernel>();
+let rowKernel: SoftmaxBlockKernel | null = null;
 
 function envForcesJs(): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -705,4 +723,18 @@ export function softmaxBlockKernel(stride: number, C = 1): SoftmaxBlockKernel | 
     kernels.set(stride, k);
   }
   return k.reserve(C) ? k : null;
+}
+
+/**
+ * The row-major kernel of this thread ({@link SoftmaxBlockKernel.prepareRowMajor} only) with room for C classes,
+ * or null: no WebAssembly SIMD here, the JS path is forced, or C is above {@link WASM_MAX_VOCAB}.
+ */
+export function softmaxRowKernel(C: number): SoftmaxBlockKernel | null {
+  if (!enabled) return null;
+  if (!rowKernel) {
+    const m = compiledModule();
+    if (!m) return null;
+    rowKernel = new SoftmaxBlockKernel(m, ROW_KERNEL_ROWS, true);
+  }
+  return rowKernel.reserve(C) ? rowKernel : null;
 }
