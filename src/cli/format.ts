@@ -2,6 +2,7 @@
 
 /** JSON with non-finite numbers as the strings "NaN", "Infinity", "-Infinity" (JSON has no literal for them) and bigints exact. */
 export function toJson(value: unknown, indent = 2): string {
+  // the marker's NUL comes out of JSON.stringify escaped, as the six characters \u0000
   const marker = '\u0000big:';
   const s = JSON.stringify(
     value,
@@ -13,7 +14,42 @@ export function toJson(value: unknown, indent = 2): string {
     },
     indent,
   );
-  return s.replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
+  return s.replace(/"\\u0000big:(-?\d+)"/g, '$1');
+}
+
+/** Top-level arrays longer than this are written a batch of items at a time by {@link toJsonChunks}. */
+export const JSON_STREAM_ITEMS = 4096;
+
+/**
+ * {@link toJson}'s text of an object (indent 2), in pieces: a top-level array of more than
+ * {@link JSON_STREAM_ITEMS} items is written {@link JSON_STREAM_ITEMS} items per piece, so that no one string
+ * holds it (a string stops at ~512 M characters; 15.7 M per-class rows are ~5 GB of JSON).
+ */
+export function* toJsonChunks(value: Record<string, unknown>): Generator<string> {
+  const big: unknown[][] = [];
+  const at = (i: number) => `"\\u0000stream:${i}"`;
+  const shallow: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (Array.isArray(v) && v.length > JSON_STREAM_ITEMS) {
+      shallow[k] = `\u0000stream:${big.length}`;
+      big.push(v);
+    } else shallow[k] = v;
+  }
+  let text = toJson(shallow);
+  for (let i = 0; i < big.length; i++) {
+    const cut = text.indexOf(at(i));
+    yield text.slice(0, cut) + '[\n';
+    text = text.slice(cut + at(i).length);
+    const items = big[i]!;
+    for (let j = 0; j < items.length; j += JSON_STREAM_ITEMS) {
+      // a batch as toJson writes an array at the top, one level deeper: its lines indented by 2 more
+      const batch = toJson(items.slice(j, j + JSON_STREAM_ITEMS));
+      const inner = batch.slice(2, -2).replace(/\n/g, '\n  ');
+      yield (j > 0 ? ',\n' : '') + '  ' + inner;
+    }
+    yield '\n  ]';
+  }
+  yield text;
 }
 
 /** A loss value for a table: 6 significant decimals, '—' for null. */

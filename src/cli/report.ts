@@ -3,13 +3,14 @@
  * Reads the pair, runs the engine's one fused pass, and prints the per-class comparison (or JSON).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { resolveOptions, selectClasses, LossInputError, type ClassSelection, type LossOptions, type Report } from '../engine/index';
 import { OPTION_SCHEMA, lossLabel, optionFlag, type AnyOptionSpec } from '../engine/optionSchema';
 import { lossTerms } from '../engine/familyRules';
 import { UsageError } from './errors';
 import { decimal, isDecimal } from './numbers';
-import { fmtDelta, fmtNum, table, toJson } from './format';
+import { fmtDelta, fmtNum, table, toJsonChunks } from './format';
 import { loadTensor, parsePathSpec, type ReadCache } from './loadTensor';
 import { AccumulatePool, computeReportParallel, defaultThreads } from '../parallel/index';
 
@@ -277,6 +278,11 @@ function renderSequence(r: Report): string[] {
   return out;
 }
 
+/** Writes the pieces to stdout, waiting for it to drain where it pushes back (a pipe read slower than written). */
+async function writeOut(chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+}
+
 export async function runReport(args: string[]): Promise<number> {
   const a = parseReportArgs(args);
   if (a === 'help') {
@@ -305,7 +311,8 @@ export async function runReport(args: string[]): Promise<number> {
   const timings = { readMs: lg.file === tg.file ? lg.readMs : lg.readMs + tg.readMs, computeMs };
   const names = findClassNames(a, report.numClasses);
   if (a.json) {
-    process.stdout.write(toJson({ ...jsonClasses(report, a.topClasses), classNames: names, timings }) + '\n');
+    await writeOut(toJsonChunks({ ...jsonClasses(report, a.topClasses), classNames: names, timings }));
+    process.stdout.write('\n');
   } else {
     process.stdout.write(renderReport(report, names, a.topClasses ?? TABLE_CLASSES) + '\n');
     process.stdout.write(`read ${timings.readMs.toFixed(1)} ms · compute ${timings.computeMs.toFixed(1)} ms\n`);

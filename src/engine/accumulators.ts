@@ -13,6 +13,7 @@
  */
 import type { LossOptions } from './types';
 import type { FocalPlan } from './focalSums';
+import type { TargetKind } from './layout';
 import { CALIBRATION_BINS } from './wasm/softmaxBlockLayout';
 
 /** Bins of the calibration table (declared with the kernel's layout, which fills them too). */
@@ -40,6 +41,12 @@ export interface AccumulateConfig {
   rows?: number;
   /** The focal term (focalSums.ts), or null when the loss has none. */
   focal: FocalPlan | null;
+  /**
+   * The target's kind, when known: the per-class sums by hard class (`classElems` …) are gathered for every kind
+   * but a probability target, the per-channel ones (`chanT` …) for every kind but class indices, and the other
+   * group is left empty (at 15.7 M classes each array is 126 MB). Absent: both groups.
+   */
+  targetKind?: TargetKind;
 }
 
 /** Sums over a range of elements. Arrays indexed `[b * C + c]` are per (batch item, class). */
@@ -161,6 +168,8 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Ac
   const dense = C <= CONFUSION_MAX_CLASSES;
   const cc = C === 1 ? 4 : dense ? C * C : 0;
   const f = (n: number) => new Float64Array(n);
+  const hardC = cfg.targetKind === 'probability' ? 0 : C;
+  const chanC = cfg.targetKind === 'index' ? 0 : C;
   return {
     C,
     B,
@@ -171,14 +180,14 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Ac
     nllW: 0,
     smoothW: 0,
     weightSum: 0,
-    classElems: f(C),
-    classNll: f(C),
-    classSmooth: f(C),
-    classSmoothW: f(C),
-    chanT: f(C),
-    chanTNll: f(C),
-    chanNll: f(C),
-    chanZeroInf: f(C),
+    classElems: f(hardC),
+    classNll: f(hardC),
+    classSmooth: f(hardC),
+    classSmoothW: f(hardC),
+    chanT: f(chanC),
+    chanTNll: f(chanC),
+    chanNll: f(chanC),
+    chanZeroInf: f(chanC),
     bceSum: 0,
     dicePred: f(bc),
     diceOverlap: f(bc),

@@ -21,11 +21,13 @@ import type { FloorCase, LossOptions } from './types';
 
 const xlogx = (p: number): number => (p > 0 ? p * Math.log(p) : 0);
 
-/** The CE weight per class (1 without weight; Dice's weight for `dice` is not a CE weight). */
-function ceWeights(opts: LossOptions, C: number): Float64Array {
-  const w = new Float64Array(C).fill(1);
-  if (opts.loss !== 'dice' && opts.weight && opts.weight.length === C) w.set(opts.weight);
-  return w;
+/**
+ * The CE weight per class, or null where every class weighs 1 (no weight; Dice's weight for `dice` is not a CE
+ * weight): the sums below read 1 for null, which multiplies exactly as a weight of 1 does.
+ */
+function ceWeights(opts: LossOptions, C: number): Float64Array | null {
+  if (opts.loss === 'dice' || !opts.weight || opts.weight.length !== C) return null;
+  return Float64Array.from(opts.weight);
 }
 
 function isWeighted(opts: LossOptions, C: number): boolean {
@@ -37,20 +39,21 @@ function isWeighted(opts: LossOptions, C: number): boolean {
  * `a_k = w_k·((1−ε)·[k = c] + ε/C)`, `A = Σ a`. All classes in O(C): Σ_k a_k log a_k is the same sum over
  * the off-target values with class c's term swapped.
  */
-export function classFloors(eps: number, w: Float64Array): Float64Array {
-  const C = w.length;
+export function classFloors(eps: number, w: Float64Array | null, C: number): Float64Array {
   const off = eps / C;
   let gOff = 0;
   let W = 0;
   for (let k = 0; k < C; k++) {
-    gOff += xlogx(w[k]! * off);
-    W += w[k]!;
+    const wk = w ? w[k]! : 1;
+    gOff += xlogx(wk * off);
+    W += wk;
   }
   const f = new Float64Array(C);
   for (let c = 0; c < C; c++) {
-    const ac = w[c]! * (1 - eps + off);
-    const A = off * W + (1 - eps) * w[c]!;
-    f[c] = -(gOff - xlogx(w[c]! * off) + xlogx(ac)) + xlogx(A) + 0;
+    const wc = w ? w[c]! : 1;
+    const ac = wc * (1 - eps + off);
+    const A = off * W + (1 - eps) * wc;
+    f[c] = -(gOff - xlogx(wc * off) + xlogx(ac)) + xlogx(A) + 0;
   }
   return f;
 }
@@ -66,51 +69,52 @@ interface MultiHotStats {
 /** Dense targets: multi-hot statistics or null for soft probabilities, cached per target and weight. */
 const multiHotCache = new WeakMap<PreparedTarget, Map<string, MultiHotStats | null>>();
 
-function multiHotStats(tg: PreparedTarget, w: Float64Array, B: number, S: number): MultiHotStats | null {
+function multiHotStats(tg: PreparedTarget, w: Float64Array | null, B: number, C: number, S: number): MultiHotStats | null {
   let byW = multiHotCache.get(tg);
   if (!byW) multiHotCache.set(tg, (byW = new Map()));
-  const key = Array.from(w).join(',');
+  const key = w ? Array.from(w).join(',') : '';
   if (byW.has(key)) return byW.get(key)!;
-  const C = w.length;
   const d = tg.data!;
-  const ones = new Float64Array(C);
-  const patterns = new Map<number, number>();
-  const H = new Float64Array(S);
-  let stats: MultiHotStats | null = { ones, patterns, elements: B * S };
-  outer: for (let b = 0; b < B; b++) {
-    H.fill(0);
-    for (let k = 0; k < C; k++) {
-      const o = (b * C + k) * S;
-      const wk = w[k]!;
-      let n = 0;
-      for (let s = 0; s < S; s++) {
-        const v = d[o + s]!;
-        if (v === 1) {
-          n++;
-          H[s]! += wk;
-        } else if (v !== 0) {
-          stats = null;
-          break outer;
+  // soft probabilities: found before any per-class array is allocated (at 15.7 M classes, 126 MB each)
+  let binary = true;
+  for (let i = 0; i < d.length && binary; i++) binary = d[i] === 0 || d[i] === 1;
+  let stats: MultiHotStats | null = null;
+  if (binary) {
+    const ones = new Float64Array(C);
+    const patterns = new Map<number, number>();
+    const H = new Float64Array(S);
+    stats = { ones, patterns, elements: B * S };
+    for (let b = 0; b < B; b++) {
+      H.fill(0);
+      for (let k = 0; k < C; k++) {
+        const o = (b * C + k) * S;
+        const wk = w ? w[k]! : 1;
+        let n = 0;
+        for (let s = 0; s < S; s++) {
+          if (d[o + s] === 1) {
+            n++;
+            H[s]! += wk;
+          }
         }
+        ones[k]! += n;
       }
-      ones[k]! += n;
+      for (let s = 0; s < S; s++) patterns.set(H[s]!, (patterns.get(H[s]!) ?? 0) + 1);
     }
-    for (let s = 0; s < S; s++) patterns.set(H[s]!, (patterns.get(H[s]!) ?? 0) + 1);
   }
   byW.set(key, stats);
   return stats;
 }
 
 /** Σ over elements of the per-element minimum, multi-hot: from the ones per channel and the pattern counts. */
-function multiHotSum(m: MultiHotStats, eps: number, w: Float64Array): number {
-  const C = w.length;
+function multiHotSum(m: MultiHotStats, eps: number, w: Float64Array | null, C: number): number {
   const off = eps / C;
   let W = 0;
   let g = 0;
   for (let k = 0; k < C; k++) {
-    W += w[k]!;
+    const wk = w ? w[k]! : 1;
+    W += wk;
     const n1 = m.ones[k]!;
-    g += n1 * xlogx(w[k]! * (1 - eps + off)) + (m.elements - n1) * xlogx(w[k]! * off);
+    g += n1 * xlogx(wk * (1 - eps + off)) + (m.elements - n1) * xlogx(wk * off);
   }
   let gA = 0;
   for (const [h, n] of m.patterns) gA += n * xlogx((1 - eps) * h + off * W);
@@ -118,8 +122,7 @@ function multiHotSum(m: MultiHotStats, eps: number, w: Float64Array): number {
 }
 
 /** Σ over elements of the per-element minimum, soft probabilities: one pass over the target at this ε. */
-function probabilitySum(tg: PreparedTarget, eps: number, w: Float64Array, B: number, S: number): number {
-  const C = w.length;
+function probabilitySum(tg: PreparedTarget, eps: number, w: Float64Array | null, B: number, C: number, S: number): number {
   const d = tg.data!;
   const off = eps / C;
   const A = new Float64Array(S);
@@ -129,7 +132,7 @@ function probabilitySum(tg: PreparedTarget, eps: number, w: Float64Array, B: num
     A.fill(0);
     for (let k = 0; k < C; k++) {
       const o = (b * C + k) * S;
-      const wk = w[k]!;
+      const wk = w ? w[k]! : 1;
       for (let s = 0; s < S; s++) {
         const a = wk * ((1 - eps) * d[o + s]! + off);
         A[s]! += a;
@@ -169,7 +172,7 @@ export function floorCase(f: FloorInputs): FloorCase | null {
   let target: FloorCase['target'];
   if (f.target.kind === 'index') target = 'index';
   else if (f.target.kind === 'onehot') target = 'one-hot';
-  else target = multiHotStats(f.target, ceWeights(f.opts, C), f.acc.B, f.S) ? 'multi-hot' : 'probability';
+  else target = multiHotStats(f.target, ceWeights(f.opts, C), f.acc.B, C, f.S) ? 'multi-hot' : 'probability';
   return { target, weighted, reduction: f.opts.reduction, text: describe(target, weighted, f.opts.reduction) };
 }
 
@@ -183,19 +186,19 @@ export function labelSmoothingFloorOf(f: FloorInputs, eps: number): number | nul
   let denom: number;
   if (tg.kind === 'index' || tg.kind === 'onehot') {
     // classElems: kept elements per class (index), elements per hot channel (one-hot)
-    const fc = classFloors(eps, w);
+    const fc = classFloors(eps, w, C);
     total = 0;
     denom = 0;
     for (let c = 0; c < C; c++) {
       const n = acc.classElems[c]!;
       if (n === 0) continue;
       total += n * fc[c]!;
-      denom += n * (tg.kind === 'index' ? w[c]! : 1);
+      denom += n * (tg.kind === 'index' && w ? w[c]! : 1);
     }
     if (tg.kind === 'onehot') denom = acc.elements;
   } else {
-    const m = multiHotStats(tg, w, acc.B, f.S);
-    total = m ? multiHotSum(m, eps, w) : probabilitySum(tg, eps, w, acc.B, f.S);
+    const m = multiHotStats(tg, w, acc.B, C, f.S);
+    total = m ? multiHotSum(m, eps, w, C) : probabilitySum(tg, eps, w, acc.B, C, f.S);
     denom = acc.elements;
   }
   // `+ 0` turns a −0 into 0

@@ -24,6 +24,7 @@ import { multiLabelReport, multiLabelWarning } from './multiLabel';
 import { sequencePair, type SequenceLayout } from './sequence';
 import { sequenceReport, sequenceWarnings } from './sequenceReport';
 import { topConfusions } from './vocabulary';
+import { lazyClassList, LAZY_CLASSES_ABOVE, type ClassColumns } from './classTable';
 import { sweepGrid } from './sweepGrid';
 
 export { sweepGrid, DEFAULT_SWEEP_EPS } from './sweepGrid';
@@ -140,6 +141,7 @@ export function accumulateConfig(pair: PreparedPair, sweepEps: number[] | null =
     sweepEps,
     focal: focalPlan(opts, lg.C, opts.labelSmoothing, sweepEps !== null),
     rows,
+    targetKind: pair.target.kind,
   };
 }
 
@@ -275,7 +277,8 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const hard = triple(opts, ov ? ov.value : null, ceHard, focalH);
   const smoothed = C > 1 ? triple(opts, ovS ? ovS.value : null, ce, focalS) : null;
 
-  const perClass = C > 1 ? perClassOf(pair, acc, { ce, ov, ovS }) : null;
+  const cols = C > 1 ? classColumns(pair, acc, { ce, ov, ovS }) : null;
+  const perClass = cols ? perClassOf(cols) : null;
 
   const confusion = opts.loss === 'ce' && C === 1 ? null : confusionOf(acc, tg);
   const calibration = calibrationOf(acc);
@@ -284,7 +287,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const floorKind = floorCase(floorIn);
 
   const multiLabel = multiLabelReport(lg, tg, opts);
-  const warnings = reportWarnings(pair, acc, perClass, loss, hard, multiLabel);
+  const warnings = reportWarnings(pair, acc, cols, loss, hard, multiLabel);
 
   return {
     loss,
@@ -317,8 +320,16 @@ interface ReportTerms {
   ovS: OverlapResult | null;
 }
 
-/** Per class (C > 1): count, CE / Dice / focal against the hard and the smoothed target, and its share of the loss. */
-function perClassOf(pair: PreparedPair, acc: Accumulators, terms: ReportTerms): ClassReport[] {
+/** Per class (C > 1): every row at once, or above LAZY_CLASSES_ABOVE classes rows built when read (classTable.ts). */
+function perClassOf(cols: ClassColumns): ClassReport[] {
+  if (cols.length > LAZY_CLASSES_ABOVE) return lazyClassList(cols);
+  const perClass: ClassReport[] = [];
+  for (let c = 0; c < cols.length; c++) perClass.push(cols.row(c));
+  return perClass;
+}
+
+/** Class c's count, CE / Dice / focal against the hard and the smoothed target, and its share of the loss. */
+function classColumns(pair: PreparedPair, acc: Accumulators, terms: ReportTerms): ClassColumns {
   const { logits: lg, target: tg, opts } = pair;
   const { ce, ov, ovS } = terms;
   const C = lg.C;
@@ -326,44 +337,51 @@ function perClassOf(pair: PreparedPair, acc: Accumulators, terms: ReportTerms): 
   const ceKind = tg.kind === 'index' ? 'index' : 'dense';
   const rank = lg.shape.length;
   const hasF = acc.focalH.length > 0;
-  const perClass: ClassReport[] = [];
+  const hardKind = tg.kind !== 'probability';
   const lc = opts.loss === 'dicece' ? opts.lambdaCe : 1;
   const ld = opts.loss === 'dicece' || opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaDice : 1;
   const lf = opts.loss === 'dicefocal' || opts.loss === 'gdicefocal' ? opts.lambdaFocal : 1;
-  for (let c = 0; c < C; c++) {
-    const elems = acc.classElems[c]!;
-    const count = tg.kind === 'index' ? elems : acc.chanT[c]!;
-    const hasCe = tg.kind !== 'probability' && elems > 0;
-    const ceH = hasCe ? acc.classNll[c]! / elems : null;
-    const ceS = hasCe ? smoothMix(acc.classNll[c]!, acc.classSmooth[c]!, eps, C) / elems : null;
-    const ceShare = ce !== null ? crossEntropyClassShare(acc, opts, eps, ceKind, c) : null;
-    const diceShare = ov ? ov.classShare(c) : null;
-    const focalShare = hasF ? focalClassShare(acc.focalH, opts, lg.B, C, lg.S, rank, c) : null;
-    perClass.push({
-      class: c,
-      count,
-      ceHard: ceH,
-      ceSmoothed: ceS,
-      diceHard: ov ? ov.classMean(c) : null,
-      diceSmoothed: ovS ? ovS.classMean(c) : null,
-      focalHard: hasF ? focalClassMean(acc.focalH, opts, lg.B, C, lg.S, c) : null,
-      focalSmoothed: hasF ? focalClassMean(acc.focalS, opts, lg.B, C, lg.S, c) : null,
-      contribution: {
-        total: (ceShare === null ? 0 : lc * ceShare) + (diceShare === null ? 0 : ld * diceShare) + (focalShare === null ? 0 : lf * focalShare),
-        ce: ceShare === null ? null : lc * ceShare,
-        dice: diceShare === null ? null : ld * diceShare,
-        focal: focalShare === null ? null : lf * focalShare,
-      },
-    });
-  }
-  return perClass;
+  const count = (c: number) => (tg.kind === 'index' ? acc.classElems[c]! : acc.chanT[c]!);
+  const ceShare = (c: number) => (ce !== null ? crossEntropyClassShare(acc, opts, eps, ceKind, c) : null);
+  const diceShare = (c: number) => (ov ? ov.classShare(c) : null);
+  const focalShare = (c: number) => (hasF ? focalClassShare(acc.focalH, opts, lg.B, C, lg.S, rank, c) : null);
+  const total = (ceS: number | null, diceS: number | null, focalS: number | null) =>
+    (ceS === null ? 0 : lc * ceS) + (diceS === null ? 0 : ld * diceS) + (focalS === null ? 0 : lf * focalS);
+  return {
+    length: C,
+    count,
+    contribution: (c) => total(ceShare(c), diceShare(c), focalShare(c)),
+    row(c) {
+      const elems = hardKind ? acc.classElems[c]! : 0;
+      const hasCe = hardKind && elems > 0;
+      const ceS = ceShare(c);
+      const diceS = diceShare(c);
+      const focalS = focalShare(c);
+      return {
+        class: c,
+        count: count(c),
+        ceHard: hasCe ? acc.classNll[c]! / elems : null,
+        ceSmoothed: hasCe ? smoothMix(acc.classNll[c]!, acc.classSmooth[c]!, eps, C) / elems : null,
+        diceHard: ov ? ov.classMean(c) : null,
+        diceSmoothed: ovS ? ovS.classMean(c) : null,
+        focalHard: hasF ? focalClassMean(acc.focalH, opts, lg.B, C, lg.S, c) : null,
+        focalSmoothed: hasF ? focalClassMean(acc.focalS, opts, lg.B, C, lg.S, c) : null,
+        contribution: {
+          total: total(ceS, diceS, focalS),
+          ce: ceS === null ? null : lc * ceS,
+          dice: diceS === null ? null : ld * diceS,
+          focal: focalS === null ? null : lf * focalS,
+        },
+      };
+    },
+  };
 }
 
 /** The report's warnings: never silently turn bad input into a number. */
 function reportWarnings(
   pair: PreparedPair,
   acc: Accumulators,
-  perClass: ClassReport[] | null,
+  cols: ClassColumns | null,
   loss: LossTriple,
   hard: LossTriple,
   multiLabel: MultiLabelReport | null,
@@ -376,13 +394,18 @@ function reportWarnings(
   if (acc.infLogits) warnings.push({ code: 'inf-in-logits', message: `${acc.infLogits} infinite value(s) in the logits` });
   if (tg.nanCount) warnings.push({ code: 'nan-in-target', message: `${tg.nanCount} NaN value(s) in the target` });
   if (tg.infCount) warnings.push({ code: 'inf-in-target', message: `${tg.infCount} infinite value(s) in the target` });
-  if (perClass && tg.kind !== 'probability') {
-    const empty = perClass.filter((p) => p.count === 0).map((p) => p.class);
-    if (empty.length) {
+  if (cols && tg.kind !== 'probability') {
+    // a vocabulary leaves most classes empty: name the first 20, count the rest
+    const first: number[] = [];
+    let empty = 0;
+    for (let c = 0; c < C; c++) {
+      if (cols.count(c) !== 0) continue;
+      if (empty++ < 20) first.push(c);
+    }
+    if (empty) {
       warnings.push({
         code: 'empty-class',
-        // a vocabulary leaves most classes empty: name the first 20, count the rest
-        message: `class${empty.length > 1 ? 'es' : ''} ${empty.slice(0, 20).join(', ')}${empty.length > 20 ? ` and ${empty.length - 20} more (${empty.length} of ${C})` : ''} never occur${empty.length > 1 ? '' : 's'} in the ${tg.kind === 'index' && opts.loss === 'ce' ? 'kept ' : ''}target`,
+        message: `class${empty > 1 ? 'es' : ''} ${first.join(', ')}${empty > 20 ? ` and ${empty - 20} more (${empty} of ${C})` : ''} never occur${empty > 1 ? '' : 's'} in the ${tg.kind === 'index' && opts.loss === 'ce' ? 'kept ' : ''}target`,
       });
     }
   }
