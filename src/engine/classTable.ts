@@ -38,9 +38,19 @@ function indexOf(key: string | symbol, n: number): number {
  */
 export function lazyClassList(cols: ClassColumns): ClassReport[] {
   const n = cols.length;
+  const sliceRows = (start?: number, end?: number): ClassReport[] => {
+    const at = (v: number | undefined, d: number) => (v === undefined ? d : v < 0 ? Math.max(0, n + Math.trunc(v)) : Math.min(n, Math.trunc(v)));
+    const a = at(start, 0);
+    const b = at(end, n);
+    const out: ClassReport[] = [];
+    for (let c = a; c < b; c++) out.push(cols.row(c));
+    return out;
+  };
   const list = new Proxy([] as ClassReport[], {
     get(target, key, receiver) {
       if (key === 'length') return n;
+      // slice builds its rows straight from the columns (the generic one reads each index through this trap)
+      if (key === 'slice') return sliceRows;
       const i = indexOf(key, n);
       return i >= 0 ? cols.row(i) : Reflect.get(target, key, receiver);
     },

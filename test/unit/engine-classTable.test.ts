@@ -1,0 +1,104 @@
+// The per-class rows of a report with very many classes, built on demand (classTable.ts), and the selection of
+// the classes a table shows (vocabulary.ts's selectClasses) over them: the same rows, selection and JSON as a
+// plain array gives, with writes refused.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { classColumnsOf, isLazyClassList, lazyClassList, LAZY_CLASSES_ABOVE, type ClassColumns } from '../../src/engine/classTable';
+import { Tensor, computeReport, resolveOptions, selectClasses, type ClassReport } from '../../src/engine/index';
+import { toJson, toJsonChunks, JSON_STREAM_ITEMS } from '../../src/cli/format';
+import { rng as mulberry32 } from './helpers/random';
+
+/** Columns of made-up rows: counts with ties, contributions of both signs, a NaN. */
+function columns(n: number, seed = 1): { cols: ClassColumns; rows: ClassReport[] } {
+  const rnd = mulberry32(seed);
+  const rows: ClassReport[] = [];
+  for (let c = 0; c < n; c++) {
+    const count = Math.floor(rnd() * 20);
+    const total = c === 7 ? NaN : (rnd() - 0.5) * (c % 13 === 0 ? 100 : 1);
+    rows.push({ class: c, count, ceHard: count ? rnd() : null, ceSmoothed: null, diceHard: null, diceSmoothed: null, focalHard: null, focalSmoothed: null, contribution: { total, ce: total, dice: null, focal: null } });
+  }
+  const cols: ClassColumns = { length: n, row: (c) => structuredClone(rows[c]!), count: (c) => rows[c]!.count, contribution: (c) => rows[c]!.contribution.total };
+  return { cols, rows };
+}
+
+/** The selection as a full sort defines it: top n by count and by |contribution| (ties: the lower class), NaN last. */
+function selectBySort(rows: ClassReport[], n: number) {
+  const top = (key: (r: ClassReport) => number) => {
+    const v = (r: ClassReport) => (Number.isNaN(key(r)) ? -Infinity : key(r));
+    return [...rows].sort((a, b) => v(b) - v(a) || a.class - b.class).slice(0, n).map((r) => r.class);
+  };
+  const keep = new Set([...top((r) => r.count), ...top((r) => Math.abs(r.contribution.total))]);
+  const shown = rows.filter((r) => keep.has(r.class)).sort((a, b) => b.count - a.count || a.class - b.class);
+  let count = 0;
+  let contribution = 0;
+  for (const r of rows) if (!keep.has(r.class)) (count += r.count), (contribution += r.contribution.total);
+  return { shown, rest: { classes: rows.length - shown.length, count, contribution } };
+}
+
+test('a lazy list reads as the array of its rows: index, length, iteration, slice, array methods, JSON', () => {
+  const { cols, rows } = columns(1000);
+  const list = lazyClassList(cols);
+  assert.ok(Array.isArray(list) && isLazyClassList(list) && !isLazyClassList(rows));
+  assert.equal(list.length, 1000);
+  assert.deepEqual(list[5], rows[5]);
+  assert.equal(list[1000], undefined);
+  assert.equal(list[-1 as number], undefined);
+  assert.ok(0 in list && !(1000 in list));
+  assert.deepEqual([...list], rows);
+  assert.deepEqual(list.slice(990), rows.slice(990));
+  assert.deepEqual(list.slice(-3, -1), rows.slice(-3, -1));
+  assert.deepEqual(list.slice(), rows);
+  assert.deepEqual(list.filter((r) => r.count === 0).map((r) => r.class), rows.filter((r) => r.count === 0).map((r) => r.class));
+  assert.equal(list.some((r) => r.diceHard !== null), false);
+  assert.equal(JSON.stringify(list), JSON.stringify(rows));
+  assert.equal(toJson({ perClass: list }), toJson({ perClass: rows }));
+  assert.throws(() => {
+    'use strict';
+    (list as ClassReport[])[0] = rows[1]!;
+  }, TypeError);
+  assert.throws(() => list.push(rows[0]!), TypeError);
+  assert.equal(classColumnsOf(list), cols);
+});
+
+test('selectClasses: the heap selection over the columns equals the full sort, for a lazy list and a plain array', () => {
+  for (const [n, top] of [[1000, 50], [300, 7], [60, 50], [51, 50]] as const) {
+    const { cols, rows } = columns(n, n);
+    const want = selectBySort(rows, top);
+    assert.deepEqual(selectClasses(rows, top), want, `array, ${n} classes, top ${top}`);
+    assert.deepEqual(selectClasses(lazyClassList(cols), top), want, `lazy, ${n} classes, top ${top}`);
+  }
+  const { rows } = columns(20);
+  assert.deepEqual(selectClasses(rows, 50), { shown: rows, rest: null });
+});
+
+test('toJsonChunks writes the text toJson writes, long arrays a batch at a time', () => {
+  const { cols, rows } = columns(2 * JSON_STREAM_ITEMS + 17);
+  const value = { a: 1, perClass: lazyClassList(cols), b: [Infinity, -Infinity, NaN], c: rows.map((r) => r.count), d: 'x' };
+  const chunks = [...toJsonChunks(value)];
+  assert.ok(chunks.length > 5);
+  assert.equal(chunks.join(''), toJson({ ...value, perClass: rows }));
+  assert.equal([...toJsonChunks({ e: [], f: [1] })].join(''), toJson({ e: [], f: [1] }));
+  assert.equal(toJson({ big: 123456789012345678901234567890n }), '{\n  "big": 123456789012345678901234567890\n}');
+});
+
+test(`above ${LAZY_CLASSES_ABOVE} classes a report builds its rows on demand: rows that add up to the loss, a selection over all classes`, () => {
+  const C = LAZY_CLASSES_ABOVE + 5;
+  const rnd = mulberry32(3);
+  const x = new Tensor('float32', [C], Float32Array.from({ length: C }, () => rnd() * 4 - 2));
+  const t = new Float32Array(C);
+  for (let i = 0; i < C; i++) t[i] = rnd();
+  const sum = t.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < C; i++) t[i]! /= sum;
+  const r = computeReport(x, new Tensor('float32', [C], t), resolveOptions({ loss: 'ce', labelSmoothing: 0.1 }));
+  assert.ok(isLazyClassList(r.perClass!));
+  // the same pair split in two halves of classes is not the same loss; check the rows against their definition
+  let total = 0;
+  for (const row of r.perClass!) total += row.contribution.total;
+  assert.ok(Math.abs(total - r.loss.total!) <= 1e-9 * Math.abs(r.loss.total!), `${total} vs ${r.loss.total}`);
+  const row = r.perClass![12345]!;
+  assert.equal(row.count, t[12345]);
+  assert.equal(row.ceHard, null);
+  const sel = selectClasses(r.perClass!, 50);
+  assert.ok(sel.shown.length >= 50 && sel.shown.length <= 100);
+  assert.equal(sel.rest!.classes + sel.shown.length, C);
+});
