@@ -26,25 +26,20 @@ export const TOP_CONFUSIONS = 50;
 export function topConfusions(acc: Accumulators, n = TOP_CONFUSIONS): Confusion[] {
   const C = acc.C;
   if (C < 2) return [];
-  const out: Confusion[] = [];
+  // the cell t·C + p names the pair and orders the ties by target, then predicted class
+  const top = new TopK(n);
   if (acc.confusionPairs) {
-    for (const [key, count] of acc.confusionPairs) {
-      const target = Math.floor(key / C);
-      const predicted = key % C;
-      if (target !== predicted && count > 0) out.push({ target, predicted, count });
-    }
+    for (const [key, count] of acc.confusionPairs) if (count > 0 && Math.floor(key / C) !== key % C) top.offer(count, key);
   } else if (C <= CONFUSION_MAX_CLASSES) {
-    // a tight scan: the matrix holds at most as many non-zero cells as there are elements
     const m = acc.confusion;
     for (let t = 0, o = 0; t < C; t++, o += C) {
       for (let p = 0; p < C; p++) {
         const count = m[o + p]!;
-        if (count > 0 && p !== t) out.push({ target: t, predicted: p, count });
+        if (count > 0 && p !== t) top.offer(count, o + p);
       }
     }
   }
-  out.sort((a, b) => b.count - a.count || a.target - b.target || a.predicted - b.predicted);
-  return out.slice(0, n);
+  return top.sorted().map(({ value, id }) => ({ target: Math.floor(id / C), predicted: id % C, count: value }));
 }
 
 /**
@@ -56,7 +51,7 @@ export function selectClasses(perClass: readonly ClassReport[], n: number): Clas
   if (perClass.length <= n) return { shown: [...perClass], rest: null };
   const cols = classColumnsOf(perClass);
   const N = cols.length;
-  const kept = new Set<number>([...topIndices(N, n, cols.count), ...topIndices(N, n, (c) => Math.abs(cols.contribution(c)))]);
+  const kept = new Set([...topIndices(N, n, cols.count), ...topIndices(N, n, (c) => Math.abs(cols.contribution(c)))]);
   const order = Int32Array.from(kept).sort();
   const shown = Array.from(order, (i) => cols.row(i)).sort((a, b) => b.count - a.count || a.class - b.class);
   // the others summed in class order, as a loop over the rows would add them
@@ -77,42 +72,79 @@ export function selectClasses(perClass: readonly ClassReport[], n: number): Clas
  * The indices of the `n` largest values of key(0 … N−1) (ties: the earlier index first; NaN as the smallest), in
  * one pass with a heap of n: no sort and no array of N values (15.7 M classes read in ~0.1 s).
  */
-function topIndices(N: number, n: number, key: (i: number) => number): Int32Array {
-  const k = Math.min(n, N);
-  // a min-heap of the k best so far; its root is the worst kept: the smallest value, the later index on a tie
-  const hv = new Float64Array(k);
-  const hi = new Int32Array(k);
-  const worse = (a: number, b: number) => hv[a]! < hv[b]! || (hv[a] === hv[b] && hi[a]! > hi[b]!);
-  const down = (at: number) => {
+function topIndices(N: number, n: number, key: (i: number) => number): number[] {
+  const top = new TopK(n);
+  for (let i = 0; i < N; i++) {
+    const x = key(i);
+    top.offer(x === x ? x : -Infinity, i);
+  }
+  return top.sorted().map((e) => e.id);
+}
+
+/**
+ * The k best of a stream of (value, id): the larger value, the smaller id on a tie. A min-heap whose root is the
+ * worst kept, so an offer that does not make it costs one comparison.
+ */
+class TopK {
+  private readonly v: Float64Array;
+  private readonly id: Float64Array;
+  private size = 0;
+
+  constructor(private readonly k: number) {
+    this.v = new Float64Array(k);
+    this.id = new Float64Array(k);
+  }
+
+  offer(value: number, id: number): void {
+    const { v } = this;
+    if (this.size < this.k) {
+      let at = this.size++;
+      v[at] = value;
+      this.id[at] = id;
+      while (at > 0) {
+        const up = (at - 1) >> 1;
+        if (!this.worse(at, up)) break;
+        this.swap(at, up);
+        at = up;
+      }
+    } else if (this.k > 0 && (value > v[0]! || (value === v[0] && id < this.id[0]!))) {
+      v[0] = value;
+      this.id[0] = id;
+      this.down(0);
+    }
+  }
+
+  /** The kept entries, best first. */
+  sorted(): { value: number; id: number }[] {
+    const out: { value: number; id: number }[] = [];
+    for (let i = 0; i < this.size; i++) out.push({ value: this.v[i]!, id: this.id[i]! });
+    return out.sort((a, b) => b.value - a.value || a.id - b.id);
+  }
+
+  private worse(a: number, b: number): boolean {
+    const { v, id } = this;
+    return v[a]! < v[b]! || (v[a] === v[b] && id[a]! > id[b]!);
+  }
+
+  private swap(a: number, b: number): void {
+    const { v, id } = this;
+    const tv = v[a]!;
+    const ti = id[a]!;
+    v[a] = v[b]!;
+    id[a] = id[b]!;
+    v[b] = tv;
+    id[b] = ti;
+  }
+
+  private down(at: number): void {
     for (;;) {
       const l = 2 * at + 1;
-      if (l >= k) return;
+      if (l >= this.size) return;
       const r = l + 1;
-      const m = r < k && worse(r, l) ? r : l;
-      if (!worse(m, at)) return;
-      const v = hv[at]!;
-      const i = hi[at]!;
-      hv[at] = hv[m]!;
-      hi[at] = hi[m]!;
-      hv[m] = v;
-      hi[m] = i;
+      const m = r < this.size && this.worse(r, l) ? r : l;
+      if (!this.worse(m, at)) return;
+      this.swap(m, at);
       at = m;
     }
-  };
-  for (let i = 0; i < k; i++) {
-    const x = key(i);
-    hv[i] = x === x ? x : -Infinity;
-    hi[i] = i;
   }
-  for (let at = (k >> 1) - 1; at >= 0; at--) down(at);
-  for (let i = k; i < N; i++) {
-    const x = key(i);
-    // a later index wins only with a strictly larger value
-    if ((x === x ? x : -Infinity) > hv[0]!) {
-      hv[0] = x;
-      hi[0] = i;
-      down(0);
-    }
-  }
-  return hi;
 }

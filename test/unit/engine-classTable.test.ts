@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classColumnsOf, isLazyClassList, lazyClassList, LAZY_CLASSES_ABOVE, type ClassColumns } from '../../src/engine/classTable';
-import { Tensor, computeReport, resolveOptions, selectClasses, type ClassReport } from '../../src/engine/index';
+import { Tensor, computeReport, newAccumulators, resolveOptions, selectClasses, topConfusions, TOP_CONFUSIONS, type ClassReport } from '../../src/engine/index';
 import { toJson, toJsonChunks, JSON_STREAM_ITEMS } from '../../src/cli/format';
 import { rng as mulberry32 } from './helpers/random';
 
@@ -101,4 +101,27 @@ test(`above ${LAZY_CLASSES_ABOVE} classes a report builds its rows on demand: ro
   const sel = selectClasses(r.perClass!, 50);
   assert.ok(sel.shown.length >= 50 && sel.shown.length <= 100);
   assert.equal(sel.rest!.classes + sel.shown.length, C);
+});
+
+test('topConfusions: the heap keeps what a full sort by count, target and predicted class keeps, dense or in pairs', () => {
+  const rnd = mulberry32(9);
+  for (const C of [30, 2000]) {
+    const acc = newAccumulators(1, C, { opts: resolveOptions({ loss: 'ce' }), eps: 0, dice: false, sweepEps: null, focal: null });
+    const cells = new Map<number, number>();
+    for (let i = 0; i < 3000; i++) {
+      const t = Math.floor(rnd() * Math.min(C, 40));
+      const p = rnd() < 0.3 ? t : Math.floor(rnd() * Math.min(C, 40));
+      cells.set(t * C + p, (cells.get(t * C + p) ?? 0) + 1);
+    }
+    for (const [key, n] of cells) {
+      if (acc.confusionPairs) acc.confusionPairs.set(key, n);
+      else acc.confusion[key] = n;
+    }
+    const want = [...cells]
+      .map(([key, count]) => ({ target: Math.floor(key / C), predicted: key % C, count }))
+      .filter((c) => c.target !== c.predicted)
+      .sort((a, b) => b.count - a.count || a.target - b.target || a.predicted - b.predicted);
+    assert.deepEqual(topConfusions(acc), want.slice(0, TOP_CONFUSIONS), `${C} classes`);
+    assert.deepEqual(topConfusions(acc, 7), want.slice(0, 7));
+  }
 });
