@@ -160,7 +160,11 @@ export interface Accumulators {
   rowRank: Float64Array | null;
 }
 
-export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Accumulators {
+/**
+ * Zeroed sums for B items and C classes. `confusion`: a zeroed C×C array to use for the dense confusion matrix
+ * (what {@link sparseConfusion} hands back), instead of a new one.
+ */
+export function newAccumulators(B: number, C: number, cfg: AccumulateConfig, confusion?: Float64Array): Accumulators {
   // Per-(b, c) Dice sums only when there is a Dice term: a (4096, 1000) classification batch has B·C = 4 M slots.
   const bc = cfg.dice ? B * C : 0;
   const K = cfg.sweepEps ? cfg.sweepEps.length : 0;
@@ -212,7 +216,7 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Ac
     focalS: f(cfg.focal ? C : 0),
     focalSwH: f(cfg.focal ? C * cfg.focal.sweep : 0),
     focalSwS: f(cfg.focal ? C * cfg.focal.sweep : 0),
-    confusion: f(cc),
+    confusion: confusion && confusion.length === cc ? confusion : f(cc),
     confusionPairs: dense ? null : new Map(),
     calCount: f(CALIBRATION_BINS),
     calConf: f(CALIBRATION_BINS),
@@ -223,20 +227,53 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig): Ac
   };
 }
 
-/** Adds `b`'s sums into `a` (same B, C and config). */
+/** Adds `b`'s sums into `a` (same B, C and config; the confusion may be dense in one and in pairs in the other). */
 export function mergeAccumulators(a: Accumulators, b: Accumulators): Accumulators {
   for (const k of Object.keys(a) as (keyof Accumulators)[]) {
+    if (k === 'confusion' || k === 'confusionPairs') continue;
     const x = a[k];
     const y = b[k];
     if (x instanceof Float64Array && y instanceof Float64Array) {
       for (let i = 0; i < x.length; i++) x[i]! += y[i]!;
-    } else if (x instanceof Map && y instanceof Map) {
-      for (const [key, n] of y) x.set(key, (x.get(key) ?? 0) + n);
     } else if (typeof x === 'number' && typeof y === 'number' && k !== 'B' && k !== 'C') {
       (a as unknown as Record<string, number>)[k] = x + y;
     }
   }
+  mergeConfusion(a, b);
   return a;
+}
+
+function mergeConfusion(a: Accumulators, b: Accumulators): void {
+  const x = a.confusion;
+  const y = b.confusion;
+  if (a.confusionPairs) {
+    const m = a.confusionPairs;
+    if (b.confusionPairs) for (const [key, n] of b.confusionPairs) m.set(key, (m.get(key) ?? 0) + n);
+    for (let i = 0; i < y.length; i++) if (y[i] !== 0) m.set(i, (m.get(i) ?? 0) + y[i]!);
+    return;
+  }
+  if (y.length === x.length) for (let i = 0; i < x.length; i++) x[i]! += y[i]!;
+  if (b.confusionPairs) for (const [key, n] of b.confusionPairs) x[key]! += n;
+}
+
+/**
+ * Moves a dense confusion matrix of more than 64 classes into `confusionPairs` (its non-zero cells: at most one per
+ * element), leaving `confusion` empty, and returns the dense array zeroed for {@link newAccumulators} to reuse;
+ * null when there is nothing to move. A worker's sums cross to the pool this way: at 1000 classes the cells of
+ * 4096 rows instead of an 8 MB matrix to transfer and add.
+ */
+export function sparseConfusion(acc: Accumulators): Float64Array | null {
+  const m = acc.confusion;
+  if (acc.confusionPairs || acc.C <= 64 || m.length !== acc.C * acc.C) return null;
+  const pairs = new Map<number, number>();
+  for (let i = 0; i < m.length; i++) {
+    if (m[i] === 0) continue;
+    pairs.set(i, m[i]!);
+    m[i] = 0;
+  }
+  acc.confusionPairs = pairs;
+  acc.confusion = new Float64Array(0);
+  return m;
 }
 
 /** Class weights as a float64 array (1 where no weight is given). */

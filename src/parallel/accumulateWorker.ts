@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { accumulate, newAccumulators, type Accumulators } from '../engine/accumulate';
+import { sparseConfusion } from '../engine/accumulators';
 import type { PreparedLogits, PreparedTarget } from '../engine/layout';
 import { RequestServer, throwIfCancelled, yieldToMessages } from '../protocol/channel';
 import { fromShared, type AccumulateMethods } from './shared';
@@ -14,6 +15,9 @@ import { oneLine } from '../protocol/errorLine';
 function transferables(acc: unknown): ArrayBuffer[] {
   return Object.values(acc as Accumulators).filter((v): v is Float64Array => v instanceof Float64Array).map((v) => v.buffer as ArrayBuffer);
 }
+
+/** The last job's dense confusion matrix, zeroed, for the next job of as many classes. */
+let spareConfusion: Float64Array | undefined;
 
 const port = parentPort;
 if (port) {
@@ -30,8 +34,11 @@ if (port) {
           labels: job.target.labels ? (fromShared(job.target.labels) as Int32Array) : null,
           data: job.target.data ? (fromShared(job.target.data) as Float32Array | Float64Array) : null,
         } as PreparedTarget;
-        const acc = newAccumulators(logits.B, logits.C, job.cfg);
+        const acc = newAccumulators(logits.B, logits.C, job.cfg, spareConfusion);
+        spareConfusion = undefined;
         accumulate(logits, target, job.cfg, job.e0, job.e1, acc);
+        // the matrix's non-zero cells cross, not the matrix (which stays here for the next job)
+        spareConfusion = sparseConfusion(acc) ?? undefined;
         return acc;
       },
     },

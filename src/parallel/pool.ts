@@ -15,7 +15,10 @@ import type { PreparedPair } from '../engine/report';
 import { ChannelClosedError, RequestChannel, throwIfCancelled } from '../protocol/channel';
 import { toShared, type AccumulateJob, type AccumulateMethods } from './shared';
 
-/** Below this many logit values a single thread is faster than waking workers. */
+/**
+ * Below this many logit values a single thread is faster than waking workers; above it each thread takes at
+ * least half as many (whole positions: a (4096, 1000) batch of rows splits as a volume of 4 M voxels does).
+ */
 export const PARALLEL_MIN_VALUES = 1 << 20;
 
 export function defaultThreads(): number {
@@ -80,7 +83,8 @@ export class AccumulatePool {
     throwIfCancelled(signal);
     const { logits: lg, target: tg } = pair;
     const n = lg.B * lg.S;
-    const threads = lg.values.data.length < PARALLEL_MIN_VALUES ? 1 : Math.min(this.threads, Math.max(1, Math.floor(n / 4096)));
+    const count = lg.values.data.length;
+    const threads = count < PARALLEL_MIN_VALUES ? 1 : Math.min(this.threads, n, Math.max(1, Math.floor((2 * count) / PARALLEL_MIN_VALUES)));
     const acc = newAccumulators(lg.B, lg.C, cfg);
     if (threads === 1) {
       accumulate(lg, tg, cfg, 0, n, acc);

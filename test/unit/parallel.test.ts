@@ -2,8 +2,9 @@
 // ordinary memory. Needs dist/accumulate-worker.js (the test runner builds first).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, computeReportAndSweep, resolveOptions } from '../../src/engine/index';
-import { AccumulatePool, computeReportAndSweepParallel } from '../../src/parallel/index';
+import { Tensor, computeReportAndSweep, mergeAccumulators, newAccumulators, resolveOptions, type Accumulators } from '../../src/engine/index';
+import { sparseConfusion } from '../../src/engine/accumulators';
+import { AccumulatePool, computeReportAndSweepParallel, computeReportParallel } from '../../src/parallel/index';
 import { randomLabels, randomLogits, relClose, rng } from './helpers/random';
 
 test('parallel report and sweep equal the single-thread ones', async () => {
@@ -34,4 +35,60 @@ test('parallel report and sweep equal the single-thread ones', async () => {
   } finally {
     await pool.dispose();
   }
+});
+
+test('classification rows above 64 classes: the workers send their confusion cells, the merged report is the single-thread one, job after job', async () => {
+  const pool = new AccumulatePool(2);
+  try {
+    const r = rng(7);
+    for (const [N, C] of [[2048, 600], [1024, 2000], [2048, 600]] as const) {
+      const x = randomLogits(r, [N, C]);
+      const t = randomLabels(r, [N], C);
+      const o = resolveOptions({ loss: 'ce', labelSmoothing: 0.1 });
+      const want = computeReportAndSweep(x, t, o).report;
+      const got = await computeReportParallel(x, t, o, pool);
+      assert.deepEqual(got.confusion, want.confusion, `${N}×${C}: confusion`);
+      assert.deepEqual(got.topConfusions, want.topConfusions, `${N}×${C}: top confusions`);
+      assert.deepEqual(got.calibration, want.calibration);
+      assert.ok(relClose(got.loss.total!, want.loss.total!, 1e-12));
+    }
+  } finally {
+    await pool.dispose();
+  }
+});
+
+test('sparseConfusion and mergeAccumulators: dense and paired confusions add up to the same cells', () => {
+  const cfg = { opts: resolveOptions({ loss: 'ce' }), eps: 0, dice: false, sweepEps: null, focal: null };
+  const C = 100;
+  const fill = (a: Accumulators, seed: number) => {
+    const r = rng(seed);
+    for (let i = 0; i < 500; i++) a.confusion[Math.floor(r() * C * C)]! += 1;
+    a.kept = 500;
+  };
+  const dense = [newAccumulators(1, C, cfg), newAccumulators(1, C, cfg)];
+  fill(dense[0]!, 1);
+  fill(dense[1]!, 2);
+  const want = mergeAccumulators(newAccumulators(1, C, cfg), dense[0]!);
+  mergeAccumulators(want, dense[1]!);
+  const b = newAccumulators(1, C, cfg);
+  fill(b, 2);
+  const spare = sparseConfusion(b)!;
+  assert.ok(spare.length === C * C && spare.every((v) => v === 0), 'the dense array comes back zeroed');
+  assert.equal(b.confusion.length, 0);
+  assert.equal(sparseConfusion(b), null, 'already in pairs');
+  assert.equal(newAccumulators(1, C, cfg, spare).confusion, spare, 'reused');
+  const a = newAccumulators(1, C, cfg);
+  fill(a, 1);
+  mergeAccumulators(a, b);
+  assert.deepEqual(a.confusion, want.confusion, 'dense + pairs');
+  assert.equal(a.kept, want.kept);
+  const p = newAccumulators(1, C, cfg);
+  fill(p, 1);
+  sparseConfusion(p);
+  const d = newAccumulators(1, C, cfg);
+  fill(d, 2);
+  mergeAccumulators(p, d);
+  const cells = new Float64Array(C * C);
+  for (const [key, n] of p.confusionPairs!) cells[key] = n;
+  assert.deepEqual(cells, want.confusion, 'pairs + dense');
 });
