@@ -47,6 +47,12 @@ export interface AccumulateConfig {
    * group is left empty (at 15.7 M classes each array is 126 MB). Absent: both groups.
    */
   targetKind?: TargetKind;
+  /**
+   * Count the confusion in `confusionPairs` at any class count (else only above {@link CONFUSION_MAX_CLASSES}):
+   * for passes whose per-position sums are gathered by the JS loop, which counts in either form
+   * (`rowsConfusionInPairs` in report.ts says which).
+   */
+  confusionPairs?: boolean;
 }
 
 /** Sums over a range of elements. Arrays indexed `[b * C + c]` are per (batch item, class). */
@@ -141,9 +147,12 @@ export interface Accumulators {
   focalSwH: Float64Array;
   /** The γ sweep's smoothed sums per (class, γ). */
   focalSwS: Float64Array;
-  /** confusion[t * C + p] (C == 1: a 2×2 matrix for the binary mask); empty above {@link CONFUSION_MAX_CLASSES}. */
+  /** confusion[t * C + p] (C == 1: a 2×2 matrix for the binary mask); empty when the pairs are counted instead. */
   confusion: Float64Array;
-  /** Above {@link CONFUSION_MAX_CLASSES}: t·C + p → count, for the pairs that occur; null otherwise. */
+  /**
+   * Above {@link CONFUSION_MAX_CLASSES} (or with `cfg.confusionPairs`, or after {@link sparseConfusion}):
+   * t·C + p → count, for the pairs that occur; null otherwise.
+   */
   confusionPairs: Map<number, number> | null;
   /** Per calibration bin of the top probability: elements with a hard class. */
   calCount: Float64Array;
@@ -169,7 +178,7 @@ export function newAccumulators(B: number, C: number, cfg: AccumulateConfig, con
   const bc = cfg.dice ? B * C : 0;
   const K = cfg.sweepEps ? cfg.sweepEps.length : 0;
   const sw = cfg.sweepEps !== null && cfg.dice;
-  const dense = C <= CONFUSION_MAX_CLASSES;
+  const dense = C <= CONFUSION_MAX_CLASSES && !(cfg.confusionPairs && C > 1);
   const cc = C === 1 ? 4 : dense ? C * C : 0;
   const f = (n: number) => new Float64Array(n);
   const hardC = cfg.targetKind === 'probability' ? 0 : C;

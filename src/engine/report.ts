@@ -4,7 +4,8 @@
  * warnings — all from ONE fused pass over the data ({@link accumulate}) and arithmetic on its sums.
  * Definitions: test/fixtures/golden/README.md.
  */
-import { accumulate, newAccumulators, mergeAccumulators, CALIBRATION_BINS, type Accumulators, type AccumulateConfig } from './accumulate';
+import { accumulate, newAccumulators, mergeAccumulators, CALIBRATION_BINS, CONFUSION_MAX_CLASSES, type Accumulators, type AccumulateConfig } from './accumulate';
+import { ROW_MAJOR_MIN_CLASSES } from './blockVariants';
 import { LossInputError, fmtShape } from './errors';
 import {
   bceFromSums,
@@ -142,7 +143,21 @@ export function accumulateConfig(pair: PreparedPair, sweepEps: number[] | null =
     focal: focalPlan(opts, lg.C, opts.labelSmoothing, sweepEps !== null),
     rows,
     targetKind: pair.target.kind,
+    confusionPairs: rowsConfusionInPairs(pair),
   };
+}
+
+/**
+ * Whether a pass counts its confusion in pairs below CONFUSION_MAX_CLASSES classes too: `(N, C)` rows of class
+ * indices without a Dice or focal term, from ROW_MAJOR_MIN_CLASSES classes — the passes whose per-position sums
+ * the JS loop gathers from the row-major kernel's results (blockVariants.ts), which counts in either form — when
+ * the C×C matrix would be mostly empty (more than 4 cells a row): a (4096, 1000) batch fills at most 4096 of
+ * its million cells.
+ */
+function rowsConfusionInPairs(pair: PreparedPair): boolean {
+  const { logits: lg, target: tg, opts } = pair;
+  const C = lg.C;
+  return lg.S === 1 && tg.kind === 'index' && !hasOverlap(opts.loss) && !hasFocal(opts.loss) && C >= ROW_MAJOR_MIN_CLASSES && C * C > 4 * lg.B;
 }
 
 /** The fused pass over every element, on this thread. */
@@ -280,6 +295,7 @@ export function finalizeReport(pair: PreparedPair, acc: Accumulators): Report {
   const cols = C > 1 ? classColumns(pair, acc, { ce, ov, ovS }) : null;
   const perClass = cols ? perClassOf(cols) : null;
 
+  checkConfusion(acc, tg);
   const confusion = opts.loss === 'ce' && C === 1 ? null : confusionOf(acc, tg);
   const calibration = calibrationOf(acc);
   const floorIn = { opts, acc, target: tg, S: lg.S };
@@ -442,11 +458,20 @@ function reportWarnings(
 }
 
 function confusionOf(acc: Accumulators, tg: PreparedTarget): ConfusionMatrix | null {
-  // no dense matrix above CONFUSION_MAX_CLASSES: the report lists its most frequent confusions instead
-  if (tg.kind === 'probability' || acc.confusion.length === 0) return null;
+  // no matrix above CONFUSION_MAX_CLASSES: the report lists its most frequent confusions instead
+  if (tg.kind === 'probability' || acc.C > CONFUSION_MAX_CLASSES) return null;
   const n = acc.C === 1 ? 2 : acc.C;
   const matrix: number[][] = [];
   let total = 0;
+  const pairs = acc.confusionPairs;
+  if (pairs) {
+    for (let t = 0; t < n; t++) matrix.push(new Array<number>(n).fill(0));
+    for (const [key, v] of pairs) {
+      matrix[Math.floor(key / n)]![key % n] = v;
+      total += v;
+    }
+    return { matrix, total };
+  }
   const m = acc.confusion;
   for (let t = 0; t < n; t++) {
     // a preallocated array filled in a loop: ~6× faster than Array.from on a subarray (1000 classes: 1 M cells)
@@ -459,6 +484,19 @@ function confusionOf(acc: Accumulators, tg: PreparedTarget): ConfusionMatrix | n
     matrix.push(row);
   }
   return { matrix, total };
+}
+
+/**
+ * Every element with a hard class is counted once in its class and once in the confusion: a pass that wrote a
+ * dense matrix where the sums count pairs (an empty array: the cells lost) fails here, not silently.
+ */
+function checkConfusion(acc: Accumulators, tg: PreparedTarget): void {
+  if (acc.C < 2 || tg.kind === 'probability' || !acc.confusionPairs) return;
+  let elements = 0;
+  for (let c = 0; c < acc.C; c++) elements += acc.classElems[c]!;
+  let counted = 0;
+  for (const v of acc.confusionPairs.values()) counted += v;
+  if (counted !== elements) throw new Error(`internal: the pass counted ${counted} confusion cells for ${elements} elements with a hard class`);
 }
 
 function calibrationOf(acc: Accumulators): Calibration | null {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classColumnsOf, isLazyClassList, lazyClassList, LAZY_CLASSES_ABOVE, type ClassColumns } from '../../src/engine/classTable';
-import { Tensor, computeReport, newAccumulators, resolveOptions, selectClasses, topConfusions, TOP_CONFUSIONS, type ClassReport } from '../../src/engine/index';
+import { Tensor, accumulateAll, accumulateConfig, computeReport, finalizeReport, newAccumulators, preparePair, resolveOptions, selectClasses, topConfusions, TOP_CONFUSIONS, type ClassReport } from '../../src/engine/index';
 import { toJson, toJsonChunks, JSON_STREAM_ITEMS } from '../../src/cli/format';
 import { rng as mulberry32 } from './helpers/random';
 
@@ -124,4 +124,40 @@ test('topConfusions: the heap keeps what a full sort by count, target and predic
     assert.deepEqual(topConfusions(acc), want.slice(0, TOP_CONFUSIONS), `${C} classes`);
     assert.deepEqual(topConfusions(acc, 7), want.slice(0, 7));
   }
+});
+
+test('(N, C) rows with a mostly empty C×C matrix count their confusion in pairs: the matrix and top confusions of a brute-force argmax', () => {
+  const rnd = mulberry32(21);
+  const N = 512;
+  const C = 300;
+  const x = new Float32Array(N * C);
+  const y = new BigInt64Array(N);
+  const want = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  for (let i = 0; i < N; i++) {
+    const label = Math.floor(rnd() * 40);
+    y[i] = BigInt(label);
+    let best = 0;
+    for (let k = 0; k < C; k++) {
+      x[i * C + k] = Math.round((rnd() * 4 + (k === label ? 2 : 0)) * 8) / 8; // ties: the first maximum wins
+      if (x[i * C + k]! > x[i * C + best]!) best = k;
+    }
+    want[label]![best]!++;
+  }
+  const logits = new Tensor('float32', [N, C], x);
+  const target = new Tensor('int64', [N], y);
+  const opts = resolveOptions({ loss: 'ce', labelSmoothing: 0.1 });
+  const pair = preparePair(logits, target, opts);
+  const cfg = accumulateConfig(pair);
+  assert.equal(cfg.confusionPairs, true);
+  const acc = accumulateAll(pair, cfg);
+  assert.equal(acc.confusion.length, 0, 'no C×C array');
+  const r = finalizeReport(pair, acc);
+  assert.deepEqual(r.confusion, { matrix: want, total: N });
+  const top = want.flatMap((row, t) => row.map((count, p) => ({ target: t, predicted: p, count }))).filter((c) => c.count > 0 && c.target !== c.predicted);
+  top.sort((a, b) => b.count - a.count || a.target - b.target || a.predicted - b.predicted);
+  assert.deepEqual(r.topConfusions, top.slice(0, TOP_CONFUSIONS));
+  // a cell the pass did not count where the sums look fails loudly
+  const [first] = acc.confusionPairs!.keys();
+  acc.confusionPairs!.delete(first!);
+  assert.throws(() => finalizeReport(pair, acc), /internal: the pass counted \d+ confusion cells for 512 elements/);
 });
