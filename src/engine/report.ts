@@ -135,7 +135,7 @@ export function accumulateConfig(pair: PreparedPair, sweepEps: number[] | null =
   const { opts, logits: lg } = pair;
   // a language-model pair keeps per-token values for its per-position and per-sequence loss
   const rows = pair.sequence && opts.loss === 'ce' && pair.target.kind === 'index' && lg.S === 1 ? lg.B : 0;
-  return {
+  const cfg: AccumulateConfig = {
     opts,
     eps: opts.labelSmoothing,
     dice: hasOverlap(opts.loss),
@@ -143,8 +143,8 @@ export function accumulateConfig(pair: PreparedPair, sweepEps: number[] | null =
     focal: focalPlan(opts, lg.C, opts.labelSmoothing, sweepEps !== null),
     rows,
     targetKind: pair.target.kind,
-    confusionPairs: rowsConfusionInPairs(pair),
   };
+  return { ...cfg, confusionPairs: rowsConfusionInPairs(pair, cfg) };
 }
 
 /**
@@ -154,10 +154,10 @@ export function accumulateConfig(pair: PreparedPair, sweepEps: number[] | null =
  * the C×C matrix would be mostly empty (more than 4 cells a row): a (4096, 1000) batch fills at most 4096 of
  * its million cells.
  */
-function rowsConfusionInPairs(pair: PreparedPair): boolean {
-  const { logits: lg, target: tg, opts } = pair;
+function rowsConfusionInPairs(pair: PreparedPair, cfg: AccumulateConfig): boolean {
+  const { logits: lg, target: tg } = pair;
   const C = lg.C;
-  return lg.S === 1 && tg.kind === 'index' && !hasOverlap(opts.loss) && !hasFocal(opts.loss) && C >= ROW_MAJOR_MIN_CLASSES && C * C > 4 * lg.B;
+  return lg.S === 1 && tg.kind === 'index' && !cfg.dice && !cfg.focal && C >= ROW_MAJOR_MIN_CLASSES && C * C > 4 * lg.B;
 }
 
 /** The fused pass over every element, on this thread. */
