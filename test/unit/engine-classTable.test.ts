@@ -152,7 +152,13 @@ test('(N, C) rows with a mostly empty C×C matrix count their confusion in pairs
   const acc = accumulateAll(pair, cfg);
   assert.equal(acc.confusion.length, 0, 'no C×C array');
   const r = finalizeReport(pair, acc);
-  assert.deepEqual(r.confusion, { matrix: want, total: N });
+  // the matrix is built when first read, and reads, clones and serializes as a plain property
+  assert.deepEqual(structuredClone(r.confusion), { matrix: want, total: N });
+  assert.equal(JSON.stringify(r.confusion), JSON.stringify({ matrix: want, total: N }));
+  assert.equal(r.confusion!.matrix, r.confusion!.matrix, 'built once');
+  r.confusion!.matrix = [];
+  assert.deepEqual(r.confusion!.matrix, []);
+  assert.deepEqual(finalizeReport(pair, acc).confusion, { matrix: want, total: N });
   const top = want.flatMap((row, t) => row.map((count, p) => ({ target: t, predicted: p, count }))).filter((c) => c.count > 0 && c.target !== c.predicted);
   top.sort((a, b) => b.count - a.count || a.target - b.target || a.predicted - b.predicted);
   assert.deepEqual(r.topConfusions, top.slice(0, TOP_CONFUSIONS));
