@@ -268,8 +268,8 @@ function mergeConfusion(a: Accumulators, b: Accumulators): void {
 /**
  * Moves a dense confusion matrix of more than 64 classes into `confusionPairs` (its non-zero cells: at most one per
  * element), leaving `confusion` empty, and returns the dense array zeroed for {@link newAccumulators} to reuse;
- * null when there is nothing to move. A worker's sums cross to the pool this way: at 1000 classes the cells of
- * 4096 rows instead of an 8 MB matrix to transfer and add.
+ * null when there is nothing to move. A worker's sums cross to the pool this way: the cells its range filled
+ * instead of a C×C matrix (500 classes: 2 MB) to transfer and add, and its next job reuses the matrix.
  */
 export function sparseConfusion(acc: Accumulators): Float64Array | null {
   const m = acc.confusion;
