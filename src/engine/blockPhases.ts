@@ -71,7 +71,7 @@ export function prepareBlockJs(p: BlockPlan, blk: JsBlockScratch, at: BlockAt, s
   if (weighted) sxw.fill(0, 0, n);
   for (let k = 0; k < C; k++) {
     const o = xb + k * S;
-    const wk = wArr[k]!;
+    const wk = wArr ? wArr[k]! : 1;
     for (let i = 0; i < n; i++) {
       const v = x[o + i]!;
       sx[i]! += v;
@@ -325,7 +325,7 @@ export function positionSumsJs(p: BlockPlan, blk: PreparedBlock, yy: Int32Array,
     const sNllW = weighted ? wTotal * l - sxw[i]! : sNll;
     if (kindIndex) {
       kept++;
-      const wy = wArr[y]!;
+      const wy = wArr ? wArr[y]! : 1;
       nllW += wy * nl;
       smoothW += sNllW;
       weightSum += wy;

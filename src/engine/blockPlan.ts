@@ -27,8 +27,8 @@ export interface BlockPlan {
   kindIndex: boolean;
   /** Probability targets: no hard class. */
   soft: boolean;
-  /** Class weights (1 where none are given), whether any are given, and their sum. */
-  wArr: Float64Array;
+  /** Class weights (null when none are given: every weight 1), whether any are given, and their sum. */
+  wArr: Float64Array | null;
   weighted: boolean;
   wTotal: number;
   doDice: boolean;
@@ -61,9 +61,10 @@ export interface BlockPlan {
 export function blockPlan(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig): BlockPlan {
   const { C, S } = lg;
   const opts = cfg.opts;
-  const wArr = classWeights(opts.weight, C);
-  let wTotal = 0;
-  for (let c = 0; c < C; c++) wTotal += wArr[c]!;
+  // no array of ones without weights: at a vocabulary of millions it would be the largest thing the pass holds
+  const wArr = opts.weight ? classWeights(opts.weight, C) : null;
+  let wTotal = wArr ? 0 : C;
+  if (wArr) for (let c = 0; c < C; c++) wTotal += wArr[c]!;
   const kindIndex = tg.kind === 'index';
   const invC = 1 / C;
   const grid = cfg.sweepEps && cfg.dice ? Float64Array.from(cfg.sweepEps) : null;

@@ -37,12 +37,17 @@ export const ROW_MAJOR_MIN_CLASSES = 64;
 type RowMajorCase = Pick<BlockPlan, 'C' | 'S' | 'kindIndex' | 'doDice' | 'focal'>;
 
 /**
- * The kernel that reads this pass's rows row-major, or null: CE of an (N, C) batch with class indices (no Dice or
- * focal term) and at least {@link ROW_MAJOR_MIN_CLASSES} classes, where the kernel runs and C fits it.
+ * Whether a pass is one whose rows the kernel reads row-major (where it runs and C fits it): CE of an (N, C)
+ * batch with class indices, no Dice or focal term, at least {@link ROW_MAJOR_MIN_CLASSES} classes. Its per-position
+ * sums then run in the JS loop, which counts the confusion in either form (report.ts chooses pairs for it).
  */
+export function rowMajorCase(c: RowMajorCase): boolean {
+  return c.S === 1 && c.kindIndex && !c.doDice && !c.focal && c.C >= ROW_MAJOR_MIN_CLASSES;
+}
+
+/** The kernel that reads this pass's rows row-major ({@link rowMajorCase}), or null: not such a pass, no kernel here, or C too large. */
 function rowMajorKernel(c: RowMajorCase): SoftmaxBlockKernel | null {
-  if (!(c.S === 1 && c.kindIndex && !c.doDice && !c.focal && c.C >= ROW_MAJOR_MIN_CLASSES)) return null;
-  return softmaxRowKernel(c.C);
+  return rowMajorCase(c) ? softmaxRowKernel(c.C) : null;
 }
 
 /**

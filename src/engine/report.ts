@@ -5,7 +5,7 @@
  * Definitions: test/fixtures/golden/README.md.
  */
 import { accumulate, newAccumulators, mergeAccumulators, CALIBRATION_BINS, CONFUSION_MAX_CLASSES, type Accumulators, type AccumulateConfig } from './accumulate';
-import { ROW_MAJOR_MIN_CLASSES } from './blockVariants';
+import { rowMajorCase } from './blockVariants';
 import { LossInputError, fmtShape } from './errors';
 import {
   bceFromSums,
@@ -148,16 +148,15 @@ export function accumulateConfig(pair: PreparedPair, sweepEps: number[] | null =
 }
 
 /**
- * Whether a pass counts its confusion in pairs below CONFUSION_MAX_CLASSES classes too: `(N, C)` rows of class
- * indices without a Dice or focal term, from ROW_MAJOR_MIN_CLASSES classes — the passes whose per-position sums
- * the JS loop gathers from the row-major kernel's results (blockVariants.ts), which counts in either form — when
+ * Whether a pass counts its confusion in pairs below CONFUSION_MAX_CLASSES classes too: the row-major passes
+ * (`rowMajorCase`, blockVariants.ts), whose per-position sums the JS loop gathers and counts in either form, when
  * the C×C matrix would be mostly empty (more than 4 cells a row): a (4096, 1000) batch fills at most 4096 of
  * its million cells.
  */
 function rowsConfusionInPairs(pair: PreparedPair, cfg: AccumulateConfig): boolean {
   const { logits: lg, target: tg } = pair;
   const C = lg.C;
-  return lg.S === 1 && tg.kind === 'index' && !cfg.dice && !cfg.focal && C >= ROW_MAJOR_MIN_CLASSES && C * C > 4 * lg.B;
+  return rowMajorCase({ C, S: lg.S, kindIndex: tg.kind === 'index', doDice: cfg.dice, focal: cfg.focal }) && C * C > 4 * lg.B;
 }
 
 /** The fused pass over every element, on this thread. */
