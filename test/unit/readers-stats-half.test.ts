@@ -18,14 +18,15 @@ function halfAndFloat(dtype: 'float16' | 'bfloat16', n: number, seed: number): {
 
 const close = (a: number, b: number, scale: number) => (Number.isNaN(a) && Number.isNaN(b)) || a === b || Math.abs(a - b) <= 1e-12 * scale;
 
-for (const dtype of ['bfloat16', 'float16'] as const) {
-  test(`${dtype}: stats and histogram by bit pattern equal the element-by-element ones`, () => {
-    const n = 6 * 7 * 50 + 3;
+// len 50: every view is under 16,384 elements, read element by element; len 400: the larger views by pattern.
+for (const [dtype, len] of [['bfloat16', 50], ['float16', 50], ['bfloat16', 400], ['float16', 400]] as const) {
+  test(`${dtype}, ${6 * 7 * len} elements: stats and histogram equal the float32 element-by-element ones`, () => {
+    const n = 6 * 7 * len + 3;
     const { half, f32 } = halfAndFloat(dtype, n, dtype === 'bfloat16' ? 5 : 6);
     const views: [readonly number[], readonly number[] | undefined, number][] = [
-      [[6, 7, 50], undefined, 3], // contiguous with an offset
-      [[50, 7, 6], [1, 50, 350], 0], // transposed
-      [[6, 7, 25], [350, 50, 2], 1], // every other value
+      [[6, 7, len], undefined, 3], // contiguous with an offset
+      [[len, 7, 6], [1, len, 7 * len], 0], // transposed
+      [[6, 7, len / 2], [7 * len, len, 2], 1], // every other value
       [[], undefined, 17], // a scalar
     ];
     for (const [shape, strides, offset] of views) {

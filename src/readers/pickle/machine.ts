@@ -8,16 +8,19 @@
  * wired by `../pickle.ts`), like CPython's `Unpickler.find_class` / `persistent_load`.
  *
  * Bounded: every read is bounds-checked (a truncated or corrupt pickle is a `bad-header` TensorFileError, never
- * a RangeError; lengths are checked against the remaining bytes before anything is sliced), and the machine's
- * own memory has a budget proportional to the pickle's size ({@link pickleBudget}): open MARKs, stack items,
- * memo entries and values made. The refusal comes at the first opcode past it, so an opcode flood costs about
- * as much as its own bytes, never gigabytes. The stack is one array with MARK positions kept as integers (as
- * CPython does), so MARK costs one number and deep nesting no JavaScript recursion.
+ * a RangeError; lengths are checked against the remaining bytes before anything is sliced), and what the
+ * machine allocates is charged, in estimated bytes (`cost.ts`), against a budget of a small multiple of the
+ * pickle's size with a fixed ceiling ({@link pickleBudget}). A value costs tens of bytes while the opcode that
+ * makes it can be one byte, so a per-opcode count would let a flood cost a hundred times its size; counting
+ * bytes, the refusal comes at the first opcode past the budget, at the same memory for every kind of flood.
+ * The stack is one array with MARK positions kept as integers (as CPython does), so MARK costs one number and
+ * deep nesting no JavaScript recursion.
  *
  * Opcodes: all of protocols 0–5 except out-of-band buffers (NEXT_BUFFER) and the extension registry
  * (EXT1/2/4), which a tensor file never uses and which are refused.
  */
-import { fail } from '../bytes';
+import { describeBytes, fail } from '../bytes';
+import { costOf, ENTRY_COST, keyCost, SLOT_COST } from './cost';
 import { decodePyEscapes } from '../pyString';
 import { depthOf, PyBytes, PyDict, PyGlobal, PyList, PyOpaque, PySet, PyStorage, PyTensor, PyTuple, typeName, type PyValue } from './values';
 import { memoReads } from './memoReads';
@@ -48,6 +51,10 @@ export interface PickleMachine {
   hashKey(k: PyValue, depth: number): string;
   /** `d[k] = v` for each (k, v) pair of `items`, as Python does (first key object and position kept). */
   setItems(d: PyDict, items: readonly PyValue[], what: string): void;
+  /** `s.add(item)`. */
+  addToSet(s: PySet, item: PyValue): void;
+  /** Charges `bytes` a hook allocates (copies) against the budget; refuses past it. */
+  charge(bytes: number): void;
 }
 
 export interface MachineOptions {
@@ -67,26 +74,32 @@ export interface UnpickleResult {
 }
 
 /**
- * The machine's limits for a pickle of `byteLength` bytes. Each grows with the size, so any pickle a real
- * writer produces fits (Python's pickler spends at least one byte per MARK, stack item, memo entry and value,
- * and real files spend far more), while a flood of one-byte opcodes is refused after a fraction of its bytes:
- * memory stays within a small multiple of the pickle's own size.
+ * The machine's limits for a pickle of `byteLength` bytes. A real writer's pickle fits with room to spare
+ * (torch's state_dict pickles cost about 10 estimated bytes per byte, most of it garbage by the end), while a
+ * flood of one-byte opcodes, each making a value of tens of bytes, is refused after a fraction of its bytes.
  */
 export interface PickleBudget {
   /** MARKs open at once (nesting of tuples/lists/dicts being built). */
   marks: number;
-  /** Items on the stack, over all open MARKs. */
-  stack: number;
-  /**
-   * Of those, lists, tuples, dicts and sets: Python's pickler puts at most 1000 on the stack per batch (lists,
-   * dicts and sets are written in batches of 1000), beyond the nesting, unless one tuple holds that many.
-   */
-  stackContainers: number;
   /** Memo entries. */
   memo: number;
-  /** Values made (everything pushed except DUP and memo GETs). */
-  values: number;
+  /**
+   * Estimated bytes allocated (`cost.ts`): every value made, stack and memo slot, container item and dict or
+   * set entry, and the copies hooks make. Never given back (what became garbage is not tracked), so it bounds
+   * the work as well as the memory.
+   */
+  bytes: number;
 }
+
+/** The allowance any pickle has, whatever its size. */
+const BASE_BYTES = 32 << 20;
+/** Estimated bytes per byte of pickle. */
+const BYTES_PER_BYTE = 24;
+/**
+ * The ceiling, whatever the size: with V8's overheads (arrays growing by half, the young generation) the real
+ * peak stays well under 256 MB above the runtime. A 100,000-tensor state_dict needs about half of it.
+ */
+export const MAX_PICKLE_BYTES = 160 << 20;
 
 export function pickleBudget(byteLength: number): PickleBudget {
   const n = Math.max(0, byteLength);
@@ -94,10 +107,8 @@ export function pickleBudget(byteLength: number): PickleBudget {
     // Python's pickler opens one MARK per container being written, so open MARKs never exceed the nesting
     // (under its recursion limit of ~1000): a few thousand is generous for any file.
     marks: 4096 + Math.floor(n / 4096),
-    stack: 131072 + Math.floor(n / 8),
-    stackContainers: 65536 + Math.floor(n / 64),
     memo: 65536 + Math.floor(n / 8),
-    values: 262144 + Math.floor(n / 4),
+    bytes: Math.min(MAX_PICKLE_BYTES, BASE_BYTES + BYTES_PER_BYTE * n),
   };
 }
 
@@ -116,6 +127,10 @@ const MAX_LONG_BYTES = 1 << 16;
 const MARK_OP = 0x28;
 /** A memo slot's content when no opcode ever reads it. */
 const UNREAD: PyValue = Object.freeze(new PyTuple([]));
+/** BININT1's values. */
+const SMALL_INTS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+const EMPTY_TUPLE = new PyTuple([]);
+EMPTY_TUPLE.shared = true;
 const utf8 = new TextDecoder('utf-8');
 const latin1 = new TextDecoder('latin1');
 
@@ -136,8 +151,6 @@ class Machine implements PickleMachine {
   private readonly markAt: number[] = [];
   private readonly markRun: number[] = [];
   private openMarks = 0;
-  /** Lists, tuples, dicts and sets on the stack (each costs far more than a slot). */
-  private stackContainers = 0;
   /** Stack length at the innermost open MARK (0 when none): the current frame starts there. */
   private base = 0;
   /** Memo by index; `undefined` marks a hole (a value is never undefined). */
@@ -145,7 +158,8 @@ class Machine implements PickleMachine {
   private memoCount = 0;
   /** The memo slots the pickle ever reads (undefined: unknown, keep all); the others hold {@link UNREAD}. */
   private readonly memoRead: Set<number> | undefined;
-  private values = 0;
+  /** Estimated bytes charged so far. */
+  private spent = 0;
   private readonly budget: PickleBudget;
   /** Identity hashes for tensors and storages used as dict keys (Python hashes them by id). */
   private readonly identities = new WeakMap<object, number>();
@@ -184,6 +198,16 @@ class Machine implements PickleMachine {
   /** A weights-only refusal. The problem text starts with `refuse to unpickle:` and names the global. */
   refuse(problem: string): never {
     fail('unsafe-pickle', this.fileName, `refuse to unpickle: ${problem} (${this.label}, byte ${this.opPos})`);
+  }
+
+  charge(bytes: number): void {
+    if ((this.spent += bytes) > this.budget.bytes) {
+      fail(
+        'bad-header',
+        this.fileName,
+        `${this.label}: pickle refused at byte ${this.opPos}: unpickling it takes more than ${describeBytes(this.budget.bytes)} (the budget for a ${this.bytes.length}-byte pickle; an opcode flood, not a tensor file)`,
+      );
+    }
   }
 
   private overBudget(what: string, limit: number): never {
@@ -240,26 +264,36 @@ class Machine implements PickleMachine {
 
   // --- stack -------------------------------------------------------------------------------------
 
-  /** Pushes a value the opcode made (counted against the values budget). */
+  /** Pushes a value the opcode made: its cost and a stack slot. */
   private push(v: PyValue): void {
-    if (++this.values > this.budget.values) this.overBudget('values made', this.budget.values);
-    this.pushShared(v);
+    this.charge(SLOT_COST + costOf(v));
+    this.stack.push(v);
   }
 
   /** Pushes a value that already exists (DUP, memo GET): only a stack slot. */
   private pushShared(v: PyValue): void {
-    if (this.stack.length >= this.budget.stack) this.overBudget('items on the stack', this.budget.stack);
-    if (depthOf(v) > 0 && ++this.stackContainers > this.budget.stackContainers) {
-      this.overBudget('lists, tuples, dicts and sets on the stack at once', this.budget.stackContainers);
-    }
+    if (v instanceof PyTuple) v.shared = true;
+    this.charge(SLOT_COST);
     this.stack.push(v);
   }
 
+  /** Stack slots are given back when popped: their count is exact, unlike what becomes of the values. */
   private pop(what: string): PyValue {
     if (this.stack.length <= this.base) this.corrupt(`${what} on an empty stack`);
-    const v = this.stack.pop()!;
-    if (depthOf(v) > 0) this.stackContainers--;
-    return v;
+    this.spent -= SLOT_COST;
+    return this.stack.pop()!;
+  }
+
+  /**
+   * `args` was consumed by a call: a tuple nothing else references (the stack held it, no DUP or memo read) is
+   * garbage now, whatever the call kept of its items, and its own cost is given back. torch pickles make two
+   * such tuples per tensor (the persistent id, the rebuild's arguments).
+   */
+  private consumed(args: PyValue): void {
+    if (args instanceof PyTuple && !args.shared) {
+      this.spent -= costOf(args);
+      args.shared = true;
+    }
   }
 
   private top(what: string): PyValue {
@@ -290,7 +324,7 @@ class Machine implements PickleMachine {
     }
     this.openMarks--;
     const items = this.stack.length === at ? [] : this.stack.splice(at);
-    for (const it of items) if (depthOf(it) > 0) this.stackContainers--;
+    this.spent -= SLOT_COST * items.length;
     this.base = this.markAt.length > 0 ? this.markAt[this.markAt.length - 1]! : 0;
     return items;
   }
@@ -373,8 +407,8 @@ class Machine implements PickleMachine {
         case 0x4a: // BININT
           this.push(BigInt(this.int32('BININT argument')));
           break;
-        case 0x4b: // BININT1
-          this.push(BigInt(this.u8('BININT1 argument')));
+        case 0x4b: // BININT1: V8 makes a new BigInt each time; these 256 are made once
+          this.pushShared(SMALL_INTS[this.u8('BININT1 argument')]!);
           break;
         case 0x4d: // BININT2
           this.push(BigInt(this.uint(2, 'BININT2 argument')));
@@ -456,8 +490,8 @@ class Machine implements PickleMachine {
           break;
 
         // containers
-        case 0x29: // EMPTY_TUPLE
-          this.push(new PyTuple([]));
+        case 0x29: // EMPTY_TUPLE: immutable, so one serves every use (as in CPython)
+          this.pushShared(EMPTY_TUPLE);
           break;
         case 0x74: // TUPLE
           this.push(this.nest(new PyTuple(this.popMark('TUPLE'))));
@@ -493,6 +527,7 @@ class Machine implements PickleMachine {
           // APPEND
           const item = this.pop('APPEND');
           const list = this.listTarget('APPEND');
+          this.charge(SLOT_COST);
           list.items.push(item);
           this.deepen(list, item);
           break;
@@ -501,6 +536,7 @@ class Machine implements PickleMachine {
           // APPENDS
           const items = this.popMark('APPENDS');
           const list = this.listTarget('APPENDS');
+          this.charge(SLOT_COST * items.length);
           for (const it of items) {
             list.items.push(it);
             this.deepen(list, it);
@@ -540,7 +576,7 @@ class Machine implements PickleMachine {
           const s = this.top('ADDITEMS');
           if (!(s instanceof PySet) || s.frozen) this.corrupt(`ADDITEMS on ${typeName(s)}`);
           for (const it of items) {
-            s.items.set(this.hashKey(it, 0), it);
+            this.addToSet(s, it);
             this.deepen(s, it);
           }
           break;
@@ -549,7 +585,7 @@ class Machine implements PickleMachine {
           // FROZENSET
           const items = this.popMark('FROZENSET');
           const s = new PySet(true);
-          for (const it of items) s.items.set(this.hashKey(it, 0), it);
+          for (const it of items) this.addToSet(s, it);
           this.push(this.nest(s, items));
           break;
         }
@@ -592,6 +628,7 @@ class Machine implements PickleMachine {
           const args = this.pop('REDUCE');
           const func = this.pop('REDUCE');
           this.push(this.hooks.call(func, args, 'REDUCE', this));
+          this.consumed(args);
           break;
         }
         case 0x81: {
@@ -599,6 +636,7 @@ class Machine implements PickleMachine {
           const args = this.pop('NEWOBJ');
           const cls = this.pop('NEWOBJ');
           this.push(this.hooks.instantiate(cls, args, 'NEWOBJ', undefined, this));
+          this.consumed(args);
           break;
         }
         case 0x92: {
@@ -622,6 +660,7 @@ class Machine implements PickleMachine {
           // BINPERSID
           const pid = this.pop('BINPERSID');
           this.push(this.hooks.persistentLoad(pid, 'BINPERSID', this));
+          this.consumed(pid);
           break;
         }
         case 0x82:
@@ -644,6 +683,7 @@ class Machine implements PickleMachine {
     const v = this.top('memo PUT');
     if (this.memo[i] === undefined) {
       if (this.memoCount >= this.budget.memo) this.overBudget('memo entries', this.budget.memo);
+      this.charge(SLOT_COST);
       // Python's pickler numbers memo slots 0, 1, 2, …: an index at or past the budget's count of entries is no
       // pickle of this size, and would make the memo a sparse array (slow, and large).
       if (i >= this.budget.memo) {
@@ -656,7 +696,10 @@ class Machine implements PickleMachine {
       this.memoCount++;
     }
     // A slot nothing reads is marked taken (for the count) without holding its value.
-    this.memo[i] = this.memoRead === undefined || this.memoRead.has(i) ? v : UNREAD;
+    if (this.memoRead === undefined || this.memoRead.has(i)) {
+      if (v instanceof PyTuple) v.shared = true;
+      this.memo[i] = v;
+    } else this.memo[i] = UNREAD;
   }
 
   private memoGet(i: number): void {
@@ -757,10 +800,17 @@ class Machine implements PickleMachine {
       const key = items[i]!;
       this.deepen(d, items[i + 1]!);
       const h = this.hashKey(key, 0);
+      this.charge(ENTRY_COST + keyCost(h));
       const old = d.entries.get(h);
       // Python keeps the first key object and position, replacing only the value.
       d.entries.set(h, { key: old ? old.key : key, value: items[i + 1]! });
     }
+  }
+
+  addToSet(s: PySet, item: PyValue): void {
+    const h = this.hashKey(item, 0);
+    this.charge(ENTRY_COST + keyCost(h));
+    s.items.set(h, item);
   }
 
   /** A string that is equal for equal Python keys (1 == 1.0 == True); refuses unhashable keys. */
@@ -780,7 +830,7 @@ class Machine implements PickleMachine {
     }
     if (k instanceof PyGlobal) return `g${k.qualified}`;
     if (k instanceof PyOpaque) return `o${k.typeName}:${k.text}`;
-    if (k instanceof PySet && k.frozen) return `z${JSON.stringify([...k.items.keys()].sort())}`;
+    if (k instanceof PySet && k.frozen) return (k.hashKey ??= `z${JSON.stringify([...k.items.keys()].sort())}`);
     if (k instanceof PyTensor || k instanceof PyStorage) {
       let id = this.identities.get(k);
       if (id === undefined) this.identities.set(k, (id = this.identityCount++));
