@@ -7,10 +7,15 @@
 import { PyBytes, PyDict, PyGlobal, PyList, PyOpaque, PySet, PyStorage, PyTensor, PyTuple, type PyValue } from './values';
 
 /**
- * One stack, memo or container slot: 8 bytes, in an array that grows by half again when full, the old and new
- * arrays both alive while it is copied (a flood of slots peaks at about 20 bytes each).
+ * One memo or container slot: 8 bytes, in an array that grows by half again when full, the old and new arrays
+ * both alive while it is copied (a flood of slots peaks at about 20 bytes each).
  */
 export const SLOT_COST = 20;
+/**
+ * One stack slot. Given back when popped, so only a flood pays it: one array grown to millions of slots, whose
+ * outgrown copies live until a full collection (a DUP flood peaks at about 30 bytes a slot).
+ */
+export const STACK_SLOT_COST = 32;
 /** One dict or set entry: the Map's entry and the `{ key, value }` record (the hash-key string is charged apart). */
 export const ENTRY_COST = 64;
 
@@ -37,7 +42,8 @@ export function costOf(v: PyValue): number {
     case 'string':
       return STRING + 2 * v.length;
   }
-  if (v instanceof PyTuple || v instanceof PyList) return OBJECT + STRING + 8 * v.items.length;
+  // The object, and its items' JSArray and backing store.
+  if (v instanceof PyTuple || v instanceof PyList) return OBJECT + 40 + 8 * v.items.length;
   if (v instanceof PyDict || v instanceof PySet) return 2 * OBJECT;
   if (v instanceof PyBytes) return OBJECT + VIEW + v.bytes.length;
   if (v instanceof PyGlobal) return OBJECT + 2 * STRING + v.module.length + v.name.length;

@@ -20,7 +20,7 @@
  * (EXT1/2/4), which a tensor file never uses and which are refused.
  */
 import { describeBytes, fail } from '../bytes';
-import { costOf, ENTRY_COST, keyCost, SLOT_COST } from './cost';
+import { costOf, ENTRY_COST, keyCost, SLOT_COST, STACK_SLOT_COST } from './cost';
 import { decodePyEscapes } from '../pyString';
 import { depthOf, PyBytes, PyDict, PyGlobal, PyList, PyOpaque, PySet, PyStorage, PyTensor, PyTuple, typeName, type PyValue } from './values';
 import { memoReads } from './memoReads';
@@ -97,9 +97,9 @@ const BASE_BYTES = 32 << 20;
 const BYTES_PER_BYTE = 24;
 /**
  * The ceiling, whatever the size: with V8's overheads (arrays growing by half, the young generation) the real
- * peak stays well under 256 MB above the runtime. A 100,000-tensor state_dict needs about half of it.
+ * peak stays well under 256 MB above the runtime. A 70,000-tensor state_dict needs about half of it.
  */
-export const MAX_PICKLE_BYTES = 160 << 20;
+export const MAX_PICKLE_BYTES = 120 << 20;
 
 export function pickleBudget(byteLength: number): PickleBudget {
   const n = Math.max(0, byteLength);
@@ -266,33 +266,39 @@ class Machine implements PickleMachine {
 
   /** Pushes a value the opcode made: its cost and a stack slot. */
   private push(v: PyValue): void {
-    this.charge(SLOT_COST + costOf(v));
+    this.charge(STACK_SLOT_COST + costOf(v));
     this.stack.push(v);
   }
 
   /** Pushes a value that already exists (DUP, memo GET): only a stack slot. */
   private pushShared(v: PyValue): void {
     if (v instanceof PyTuple) v.shared = true;
-    this.charge(SLOT_COST);
+    this.charge(STACK_SLOT_COST);
     this.stack.push(v);
   }
 
   /** Stack slots are given back when popped: their count is exact, unlike what becomes of the values. */
   private pop(what: string): PyValue {
     if (this.stack.length <= this.base) this.corrupt(`${what} on an empty stack`);
-    this.spent -= SLOT_COST;
+    this.spent -= STACK_SLOT_COST;
     return this.stack.pop()!;
   }
 
   /**
    * `args` was consumed by a call: a tuple nothing else references (the stack held it, no DUP or memo read) is
-   * garbage now, whatever the call kept of its items, and its own cost is given back. torch pickles make two
-   * such tuples per tensor (the persistent id, the rebuild's arguments).
+   * garbage now, and so are the tuples among its items that only it referenced (no callable keeps a tuple it
+   * was given: each reads them, or copies their items), so their own cost is given back. torch pickles make
+   * four such tuples per tensor (the persistent id, the rebuild's arguments, its size and stride).
    */
   private consumed(args: PyValue): void {
-    if (args instanceof PyTuple && !args.shared) {
-      this.spent -= costOf(args);
-      args.shared = true;
+    if (!(args instanceof PyTuple) || args.shared) return;
+    this.spent -= costOf(args);
+    args.shared = true;
+    for (const it of args.items) {
+      if (it instanceof PyTuple && !it.shared) {
+        this.spent -= costOf(it);
+        it.shared = true;
+      }
     }
   }
 
@@ -324,7 +330,7 @@ class Machine implements PickleMachine {
     }
     this.openMarks--;
     const items = this.stack.length === at ? [] : this.stack.splice(at);
-    this.spent -= SLOT_COST * items.length;
+    this.spent -= STACK_SLOT_COST * items.length;
     this.base = this.markAt.length > 0 ? this.markAt[this.markAt.length - 1]! : 0;
     return items;
   }
@@ -841,11 +847,21 @@ class Machine implements PickleMachine {
 
 }
 
+/** Strings up to this many bytes are checked for ASCII and made without the decoder. */
+const SHORT_TEXT = 64;
+
 /**
  * UTF-8 as pickle decodes it (`'utf-8', 'surrogatepass'`): a lone surrogate encoded as three bytes (ED A0..BF xx)
  * becomes that UTF-16 code unit; any other invalid sequence becomes U+FFFD.
  */
 export function decodeUtf8SurrogatePass(b: Uint8Array): string {
+  if (b.length <= SHORT_TEXT) {
+    // Most pickle strings are short ASCII names: made directly, without TextDecoder's per-call cost (a flood of
+    // one-character strings spent most of its time there).
+    let ascii = true;
+    for (let k = 0; k < b.length; k++) if (b[k]! >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, b as unknown as number[]);
+  }
   let i = b.indexOf(0xed);
   if (i < 0) return utf8.decode(b);
   let out = '';
