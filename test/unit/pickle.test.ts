@@ -445,8 +445,9 @@ describe('the budget: refused at the first opcode past it', () => {
   };
   const flood = (prefix: number[], op: number, n: number): Uint8Array => P(prefix, new Uint8Array(n).fill(op), 0x2e);
 
-  test('open MARKs and memo entries have a count; everything allocated is charged in estimated bytes', () => {
+  test('open MARKs, stack items and memo entries have a count; everything allocated is charged in estimated bytes', () => {
     budgetFails(flood(PROTO2, 0x28, 100), { marks: 10 }, /more than 10 MARKs open/, 2 + 10);
+    budgetFails(flood([...PROTO2, 0x4e], 0x32, 100), { stack: 10 }, /more than 10 items on the stack/, 3 + 9);
     budgetFails(flood([0x80, 4, 0x4e], 0x94, 100), { memo: 10 }, /more than 10 memo entries/, 3 + 10);
     // A stack slot is 32 bytes: NONE (a slot) then DUPs (a slot each), refused at the 32nd slot.
     budgetFails(flood([...PROTO2, 0x4e], 0x32, 100), { bytes: 1000 }, /takes more than 1000 bytes/, 3 + 30);

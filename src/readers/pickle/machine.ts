@@ -55,6 +55,11 @@ export interface PickleMachine {
   addToSet(s: PySet, item: PyValue): void;
   /** Charges `bytes` a hook allocates (copies) against the budget; refuses past it. */
   charge(bytes: number): void;
+  /**
+   * One frozen array for equal lists of sizes or strides: a checkpoint's tensors share a few shapes, and two
+   * arrays per tensor were a fifth of a 70,000-tensor state_dict's memory.
+   */
+  intern(dims: number[]): readonly number[];
 }
 
 export interface MachineOptions {
@@ -81,6 +86,8 @@ export interface UnpickleResult {
 export interface PickleBudget {
   /** MARKs open at once (nesting of tuples/lists/dicts being built). */
   marks: number;
+  /** Items on the stack at once (Python's pickler has a container's items and the nesting's on it). */
+  stack: number;
   /** Memo entries. */
   memo: number;
   /**
@@ -107,6 +114,7 @@ export function pickleBudget(byteLength: number): PickleBudget {
     // Python's pickler opens one MARK per container being written, so open MARKs never exceed the nesting
     // (under its recursion limit of ~1000): a few thousand is generous for any file.
     marks: 4096 + Math.floor(n / 4096),
+    stack: 131072 + Math.floor(n / 8),
     memo: 65536 + Math.floor(n / 8),
     bytes: Math.min(MAX_PICKLE_BYTES, BASE_BYTES + BYTES_PER_BYTE * n),
   };
@@ -125,8 +133,11 @@ const MAX_KEY_DEPTH = 64;
 const MAX_LONG_BYTES = 1 << 16;
 
 const MARK_OP = 0x28;
-/** A memo slot's content when no opcode ever reads it. */
-const UNREAD: PyValue = Object.freeze(new PyTuple([]));
+/** Starts the hash key of every dict key but a str (and of a str that starts with it). */
+const TAG = '\u0001';
+const TAG_CODE = 1;
+/** Distinct shapes interned per pickle (a few in a real checkpoint; past it, arrays are not shared). */
+const MAX_INTERNED = 4096;
 /** BININT1's values. */
 const SMALL_INTS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
 const EMPTY_TUPLE = new PyTuple([]);
@@ -153,13 +164,19 @@ class Machine implements PickleMachine {
   private openMarks = 0;
   /** Stack length at the innermost open MARK (0 when none): the current frame starts there. */
   private base = 0;
-  /** Memo by index; `undefined` marks a hole (a value is never undefined). */
-  private readonly memo: (PyValue | undefined)[] = [];
+  /** Which memo slots are taken, a bit each (indices are below the memo budget). */
+  private readonly memoTaken: Uint8Array;
   private memoCount = 0;
-  /** The memo slots the pickle ever reads (undefined: unknown, keep all); the others hold {@link UNREAD}. */
+  /** The memo slots the pickle ever reads (undefined: unknown, keep all); only their values are held. */
   private readonly memoRead: Set<number> | undefined;
+  /** The values of the slots read, when those are known. */
+  private readonly memoKept = new Map<number, PyValue>();
+  /** Every slot's value by index, when the slots read are not known; `undefined` marks a hole. */
+  private readonly memoAll: (PyValue | undefined)[] = [];
   /** Estimated bytes charged so far. */
   private spent = 0;
+  /** Interned sizes and strides by their text. */
+  private readonly dims = new Map<string, readonly number[]>();
   private readonly budget: PickleBudget;
   /** Identity hashes for tensors and storages used as dict keys (Python hashes them by id). */
   private readonly identities = new WeakMap<object, number>();
@@ -179,6 +196,7 @@ class Machine implements PickleMachine {
     this.hooks = options.hooks;
     this.budget = { ...pickleBudget(bytes.length - start), ...options.budget };
     this.memoRead = memoReads(bytes, start, this.budget.memo);
+    this.memoTaken = new Uint8Array(Math.ceil(this.budget.memo / 8));
   }
 
   // --- errors ------------------------------------------------------------------------------------
@@ -198,6 +216,15 @@ class Machine implements PickleMachine {
   /** A weights-only refusal. The problem text starts with `refuse to unpickle:` and names the global. */
   refuse(problem: string): never {
     fail('unsafe-pickle', this.fileName, `refuse to unpickle: ${problem} (${this.label}, byte ${this.opPos})`);
+  }
+
+  intern(dims: number[]): readonly number[] {
+    const k = dims.join(',');
+    const known = this.dims.get(k);
+    if (known) return known;
+    const frozen = Object.freeze(dims);
+    if (this.dims.size < MAX_INTERNED) this.dims.set(k, frozen);
+    return frozen;
   }
 
   charge(bytes: number): void {
@@ -266,12 +293,14 @@ class Machine implements PickleMachine {
 
   /** Pushes a value the opcode made: its cost and a stack slot. */
   private push(v: PyValue): void {
+    if (this.stack.length >= this.budget.stack) this.overBudget('items on the stack', this.budget.stack);
     this.charge(STACK_SLOT_COST + costOf(v));
     this.stack.push(v);
   }
 
   /** Pushes a value that already exists (DUP, memo GET): only a stack slot. */
   private pushShared(v: PyValue): void {
+    if (this.stack.length >= this.budget.stack) this.overBudget('items on the stack', this.budget.stack);
     if (v instanceof PyTuple) v.shared = true;
     this.charge(STACK_SLOT_COST);
     this.stack.push(v);
@@ -687,35 +716,43 @@ class Machine implements PickleMachine {
 
   private memoPut(i: number): void {
     const v = this.top('memo PUT');
-    if (this.memo[i] === undefined) {
+    // Python's pickler numbers memo slots 0, 1, 2, …: an index at or past the budget's count of entries is no
+    // pickle of this size (and would make the memo sparse, slow and large).
+    if (i >= this.budget.memo) {
       if (this.memoCount >= this.budget.memo) this.overBudget('memo entries', this.budget.memo);
-      this.charge(SLOT_COST);
-      // Python's pickler numbers memo slots 0, 1, 2, …: an index at or past the budget's count of entries is no
-      // pickle of this size, and would make the memo a sparse array (slow, and large).
-      if (i >= this.budget.memo) {
-        fail(
-          'bad-header',
-          this.fileName,
-          `${this.label}: pickle refused at byte ${this.opPos}: memo index ${i} is past the ${this.budget.memo} memo entries a ${this.bytes.length}-byte pickle can have`,
-        );
-      }
+      fail(
+        'bad-header',
+        this.fileName,
+        `${this.label}: pickle refused at byte ${this.opPos}: memo index ${i} is past the ${this.budget.memo} memo entries a ${this.bytes.length}-byte pickle can have`,
+      );
+    }
+    const bit = 1 << (i & 7);
+    if ((this.memoTaken[i >> 3]! & bit) === 0) {
+      if (this.memoCount >= this.budget.memo) this.overBudget('memo entries', this.budget.memo);
+      this.memoTaken[i >> 3]! |= bit;
       this.memoCount++;
     }
-    // A slot nothing reads is marked taken (for the count) without holding its value.
-    if (this.memoRead === undefined || this.memoRead.has(i)) {
+    // A slot nothing reads is only marked taken (for the count and MEMOIZE's numbering): its value is not held.
+    if (this.memoRead === undefined) {
+      if (this.memoAll[i] === undefined) this.charge(SLOT_COST);
       if (v instanceof PyTuple) v.shared = true;
-      this.memo[i] = v;
-    } else this.memo[i] = UNREAD;
+      this.memoAll[i] = v;
+    } else if (this.memoRead.has(i)) {
+      if (!this.memoKept.has(i)) this.charge(ENTRY_COST);
+      if (v instanceof PyTuple) v.shared = true;
+      this.memoKept.set(i, v);
+    }
   }
 
   private memoGet(i: number): void {
-    const v = this.memo[i];
-    if (v === undefined) this.corrupt(`memo key ${i} was never stored`);
-    // Every index a GET names was found by memoReads, so its slot holds its value.
-    if (v === UNREAD) throw new Error(`memo slot ${i} was read but not kept`);
+    const v = this.memoRead === undefined ? this.memoAll[i] : this.memoKept.get(i);
+    if (v === undefined) {
+      // Every index a GET names was found by memoReads, so a taken slot holds its value.
+      if (this.memoRead !== undefined && i < this.budget.memo && this.memoTaken[i >> 3]! & (1 << (i & 7))) throw new Error(`memo slot ${i} was read but not kept`);
+      this.corrupt(`memo key ${i} was never stored`);
+    }
     this.pushShared(v);
   }
-
 
   private decimalArg(what: string): number {
     const text = this.line(what);
@@ -819,28 +856,32 @@ class Machine implements PickleMachine {
     s.items.set(h, item);
   }
 
-  /** A string that is equal for equal Python keys (1 == 1.0 == True); refuses unhashable keys. */
+  /**
+   * A string that is equal for equal Python keys (1 == 1.0 == True); refuses unhashable keys. A str key is its
+   * own hash (no copy per dict entry: a state_dict's keys are most of its strings) unless it starts with
+   * {@link TAG}, which starts every other kind's hash.
+   */
   hashKey(k: PyValue, depth: number): string {
-    if (k === null) return 'N';
-    if (typeof k === 'boolean') return k ? 'i1' : 'i0';
-    if (typeof k === 'bigint') return `i${k}`;
-    if (typeof k === 'number') return Number.isInteger(k) ? `i${BigInt(k)}` : `f${k}`;
-    if (typeof k === 'string') return `s${k}`;
-    if (k instanceof PyBytes) return `b${latin1.decode(k.bytes)}`;
+    if (typeof k === 'string') return k.charCodeAt(0) === TAG_CODE ? `${TAG}s${k}` : k;
+    if (k === null) return `${TAG}N`;
+    if (typeof k === 'boolean') return k ? `${TAG}i1` : `${TAG}i0`;
+    if (typeof k === 'bigint') return `${TAG}i${k}`;
+    if (typeof k === 'number') return Number.isInteger(k) ? `${TAG}i${BigInt(k)}` : `${TAG}f${k}`;
+    if (k instanceof PyBytes) return `${TAG}b${latin1.decode(k.bytes)}`;
     if (k instanceof PyTuple) {
       if (k.hashKey !== undefined) return k.hashKey;
       if (depth > MAX_KEY_DEPTH) this.corrupt(`dict key nested more than ${MAX_KEY_DEPTH} tuples deep`);
-      const h = `t${JSON.stringify(k.items.map((x) => this.hashKey(x, depth + 1)))}`;
+      const h = `${TAG}t${JSON.stringify(k.items.map((x) => this.hashKey(x, depth + 1)))}`;
       k.hashKey = h;
       return h;
     }
-    if (k instanceof PyGlobal) return `g${k.qualified}`;
-    if (k instanceof PyOpaque) return `o${k.typeName}:${k.text}`;
-    if (k instanceof PySet && k.frozen) return (k.hashKey ??= `z${JSON.stringify([...k.items.keys()].sort())}`);
+    if (k instanceof PyGlobal) return `${TAG}g${k.qualified}`;
+    if (k instanceof PyOpaque) return `${TAG}o${k.typeName}:${k.text}`;
+    if (k instanceof PySet && k.frozen) return (k.hashKey ??= `${TAG}z${JSON.stringify([...k.items.keys()].sort())}`);
     if (k instanceof PyTensor || k instanceof PyStorage) {
       let id = this.identities.get(k);
       if (id === undefined) this.identities.set(k, (id = this.identityCount++));
-      return `@${id}`;
+      return `${TAG}@${id}`;
     }
     this.corrupt(`unhashable dict key of type ${typeName(k)}`);
   }

@@ -61,13 +61,14 @@ export class PyBytes {
 
 /** An allowed global: an inert tag whose meaning the rebuild functions interpret. */
 export class PyGlobal {
+  /** `module.name`, made once: every storage of a checkpoint keeps its type's. */
+  readonly qualified: string;
   constructor(
     readonly module: string,
     readonly name: string,
     readonly role: GlobalRole,
-  ) {}
-  get qualified(): string {
-    return `${this.module}.${this.name}`;
+  ) {
+    this.qualified = `${module}.${name}`;
   }
 }
 
