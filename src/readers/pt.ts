@@ -231,6 +231,8 @@ function readLegacyPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): 
 // From the unpickled object to entries
 // ---------------------------------------------------------------------------------------------------
 
+const DONE: Leaf = { key: '', value: null };
+
 /** A leaf value and (when keys collide) its path: dict keys (`str(key)`) and list/tuple/set indices, outermost first. */
 type Leaf = { key: string; path?: (string | number)[]; value: PyValue };
 
@@ -259,7 +261,10 @@ function buildFile(
   const arrays = new StorageArrays(fileName, limits, locate, shared);
   const tensors: TensorEntry[] = [];
   const nonTensors: NonTensorEntry[] = [];
-  for (const { key, value } of leaves) {
+  for (let i = 0; i < leaves.length; i++) {
+    const { key, value } = leaves[i]!;
+    // Dropped as they become entries: the leaves and the entries are not both held whole.
+    leaves[i] = DONE;
     if (value instanceof PyTensor || value instanceof PyStorage) {
       const t = value instanceof PyTensor ? value : bareStorageTensor(value);
       if (t.dtype === undefined) {

@@ -466,8 +466,8 @@ describe('the budget: refused at the first opcode past it', () => {
   });
 
   test('the default budget: a multiple of the size with a ceiling, which a 70,000-tensor state_dict fits with room', () => {
-    // data.pkl of a 70,000-tensor state_dict is 7 MB and is charged about 56 MB (readers-budget.test.ts reads one).
-    assert.ok(pickleBudget(7_047_276).bytes >= 2 * 56 * 2 ** 20);
+    // data.pkl of a 70,000-tensor state_dict is 7 MB and is charged about 45 MB (readers-budget.test.ts reads one).
+    assert.ok(pickleBudget(7_047_276).bytes >= 2.5 * 45 * 2 ** 20);
     assert.equal(pickleBudget(1e9).bytes, MAX_PICKLE_BYTES);
     assert.ok(MAX_PICKLE_BYTES <= 128 * 2 ** 20);
     // MARKs up to about half the bytes are fine (and cost one run).

@@ -80,7 +80,7 @@ export interface UnpickleResult {
 
 /**
  * The machine's limits for a pickle of `byteLength` bytes. A real writer's pickle fits with room to spare
- * (torch's state_dict pickles cost about 10 estimated bytes per byte, most of it garbage by the end), while a
+ * (torch's state_dict pickles cost about 6.5 estimated bytes per byte, much of it garbage by the end), while a
  * flood of one-byte opcodes, each making a value of tens of bytes, is refused after a fraction of its bytes.
  */
 export interface PickleBudget {
@@ -99,12 +99,12 @@ export interface PickleBudget {
 }
 
 /** The allowance any pickle has, whatever its size. */
-const BASE_BYTES = 32 << 20;
+const BASE_BYTES = 16 << 20;
 /** Estimated bytes per byte of pickle. */
-const BYTES_PER_BYTE = 24;
+const BYTES_PER_BYTE = 16;
 /**
  * The ceiling, whatever the size: with V8's overheads (arrays growing by half, the young generation) the real
- * peak stays well under 256 MB above the runtime. A 70,000-tensor state_dict needs about half of it.
+ * peak stays well under 256 MB above the runtime. A 70,000-tensor state_dict needs under 40% of it.
  */
 export const MAX_PICKLE_BYTES = 120 << 20;
 
