@@ -91,9 +91,10 @@ export interface PickleBudget {
   /** Memo entries. */
   memo: number;
   /**
-   * Estimated bytes allocated (`cost.ts`): every value made, stack and memo slot, container item and dict or
-   * set entry, and the copies hooks make. Never given back (what became garbage is not tracked), so it bounds
-   * the work as well as the memory.
+   * Estimated bytes allocated (`cost.ts`): every value made, stack and kept memo slot, container item and dict
+   * or set entry, hash key, and the copies hooks make. Only what is surely garbage is given back (a popped stack
+   * slot, an argument tuple a call alone held); the rest stays counted, so the budget bounds the work as well
+   * as the memory.
    */
   bytes: number;
 }
