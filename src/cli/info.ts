@@ -245,7 +245,10 @@ function infoRow(t: InfoTensor): string[] {
 
 function nonTensorLines(values: TensorFile['nonTensors']): string[] {
   if (!values.length) return [];
-  return ['', 'non-tensor values:', ...values.map((v) => `  ${v.key === '' ? "''" : v.key} (${v.type}) = ${toManifestJson(v.value)}`)];
+  // Pushed one by one: a spread of a million values overflows the call stack.
+  const out = ['', 'non-tensor values:'];
+  for (const v of values) out.push(`  ${v.key === '' ? "''" : v.key} (${v.type}) = ${toManifestJson(v.value)}`);
+  return out;
 }
 
 /** The lines before the table: the file, its format, size and tensor count, its info and warnings. */
@@ -260,6 +263,6 @@ export function renderInfo(r: InfoResult): string {
   const n = r.tensors.length;
   const out = headLines(r, n);
   if (n) out.push('', table(INFO_HEADER, r.tensors.map(infoRow)));
-  out.push(...nonTensorLines(r.nonTensors));
+  for (const line of nonTensorLines(r.nonTensors)) out.push(line);
   return out.join('\n');
 }

@@ -46,8 +46,14 @@ const LEGACY_PROTOCOL = 1001n;
 
 /** Containers nested deeper than this are refused (real checkpoints nest < 10 deep; cycles hit it too). */
 const MAX_NESTING = 256;
-/** Values visited while flattening; bounds pickles whose shared references expand exponentially. */
+/**
+ * Values visited while flattening: a few per byte of the pickle (each item Python's pickler writes costs a byte or
+ * more), and never more than this. Bounds pickles whose shared references expand (a 3 KB pickle of one list
+ * referenced a thousand times by another is a million leaves, and their entries hundreds of MB).
+ */
 const MAX_VISITS = 2_000_000;
+const VISITS_BASE = 65536;
+const VISITS_PER_BYTE = 2;
 
 const latin1 = new TextDecoder('latin1');
 
@@ -94,7 +100,8 @@ function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits, baseOf
   }
 
   const storages: PyStorage[] = [];
-  const { value } = unpickle(zip.read(pklName), 0, { fileName, label: 'data.pkl', onStorage: (s) => storages.push(s) });
+  const pkl = zip.read(pklName);
+  const { value } = unpickle(pkl, 0, { fileName, label: 'data.pkl', onStorage: (s) => storages.push(s) });
 
   // Every referenced record must exist and be long enough before any tensor is built; nothing is kept per
   // storage (a checkpoint can hold 100,000): each is located again, from the zip directory, when read.
@@ -123,7 +130,7 @@ function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits, baseOf
     if (!r) inflated.set(key, (r = new ZipRecord(zip, prefix, record, entry.size, littleEndian, 0)));
     return r;
   };
-  return buildFile(value, fileName, limits, locate, { container: 'zip', recordPrefix: prefix, ...(littleEndian ? {} : { byteorder: 'big' }) });
+  return buildFile(value, pkl.length, fileName, limits, locate, { container: 'zip', recordPrefix: prefix, ...(littleEndian ? {} : { byteorder: 'big' }) });
 }
 
 /**
@@ -181,7 +188,9 @@ function readLegacyPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): 
     const le = sysInfo.entries.get('little_endian');
     if (le && typeof le.value === 'boolean') littleEndian = le.value;
   }
+  const objectStart = pos;
   const value = next('legacy object pickle');
+  const objectBytes = pos - objectStart;
   const keyList = next('legacy storage-key-list pickle');
   if (!(keyList instanceof PyList || keyList instanceof PyTuple)) fail('bad-header', fileName, `legacy storage-key list is a ${typeName(keyList)}, not a list`);
 
@@ -224,7 +233,7 @@ function readLegacyPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): 
   for (const s of storages) {
     if (!located.has(s.key)) fail('missing-record', fileName, `the pickle references storage '${s.key}' that is not in the legacy storage-key list`);
   }
-  return buildFile(value, fileName, limits, (key) => located.get(key), { container: 'legacy', ...(littleEndian ? {} : { byteorder: 'big' }) });
+  return buildFile(value, objectBytes, fileName, limits, (key) => located.get(key), { container: 'legacy', ...(littleEndian ? {} : { byteorder: 'big' }) });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -238,17 +247,19 @@ type Leaf = { key: string; path?: (string | number)[]; value: PyValue };
 
 function buildFile(
   root: PyValue,
+  pickleBytes: number,
   fileName: string,
   limits: ReadLimits,
   locate: (key: string) => StorageBytes | undefined,
   info: Record<string, unknown>,
 ): TensorFile {
   // Paths are kept only when dotted keys collide, which needs them (one array per leaf otherwise).
-  let leaves = flatten(root, fileName, false);
+  const maxVisits = Math.min(MAX_VISITS, VISITS_BASE + VISITS_PER_BYTE * pickleBytes);
+  let leaves = flatten(root, fileName, maxVisits, false);
   const seen = new Set<string>();
   const collide = leaves.some(({ key }) => seen.size === seen.add(key).size);
   seen.clear();
-  if (collide) leaves = flatten(root, fileName, true);
+  if (collide) leaves = flatten(root, fileName, maxVisits, true);
   const warnings = collide ? disambiguate(leaves) : [];
   // Storages under more than one tensor: their typed array is made once and shared (the rest are made per access).
   const uses = new Map<string, number>();
@@ -313,14 +324,18 @@ function bareStorageTensor(s: PyStorage): PyTensor {
 }
 
 /** Depth-first, in the file's order: dict items, list/tuple/set items by index. */
-function flatten(root: PyValue, fileName: string, withPaths: boolean): Leaf[] {
+function flatten(root: PyValue, fileName: string, maxVisits: number, withPaths: boolean): Leaf[] {
   const out: Leaf[] = [];
   let visits = 0;
   const join = (prefix: string | undefined, k: string): string => (prefix === undefined ? k : `${prefix}.${k}`);
   const path: (string | number)[] = [];
   const walk = (v: PyValue, key: string | undefined, depth: number): void => {
-    if (++visits > MAX_VISITS) {
-      fail('bad-header', fileName, `data.pkl: the pickled object expands to more than ${MAX_VISITS} values (shared or cyclic references)`);
+    if (++visits > maxVisits) {
+      fail(
+        'bad-header',
+        fileName,
+        `data.pkl: the pickled object expands to more than ${maxVisits} values (shared or cyclic references; the budget for a pickle of its size)`,
+      );
     }
     if (depth > MAX_NESTING) fail('bad-header', fileName, `data.pkl: containers nested more than ${MAX_NESTING} deep (or cyclic)`);
     const step = (value: PyValue, seg: string | number): void => {
