@@ -104,6 +104,16 @@ describe('values', () => {
     assert.deepEqual(js(load(b)), { dict: [[1n, 'bool']] });
   });
 
+  test('a str key is its own hash, and never equals a key of another kind (even one starting with the tag)', () => {
+    // {'\x01N': 1, None: 2, 'i1': 3, 1: 4, 'a': 5, b'a': 6, '\x01sx': 7, '\x01': 8}
+    const b = P([0x80, 3], 0x7d, 0x28, su('\u0001N'), K(1), 0x4e, K(2), su('i1'), K(3), K(1), K(4), su('a'), K(5), 0x43, 1, 'a', K(6),
+      su('\u0001sx'), K(7), su('\u0001'), K(8), 0x75, 0x2e);
+    const d = load(b);
+    assert.ok(d instanceof PyDict);
+    assert.equal(d.size, 8);
+    assert.equal(d.entries.get('a')?.value, 5n);
+  });
+
   test('tuple keys, sets, frozensets, bytes of protocols 3-5', () => {
     const b = P([0x80, 4], 0x7d, 0x28, K(1), su('a'), 0x86, 0x8f, 0x28, K(3), K(3), K(4), 0x90, su('fz'), 0x28, K(9), 0x91, su('bytes'),
       0x43, 2, [1, 2], su('b8'), 0x8e, ...u64(1), [7], su('ba'), 0x96, ...u64(0), 0x75, 0x2e);
