@@ -250,10 +250,22 @@ export function fmtValue(v: Exact | null): string {
   if (Number.isNaN(v)) return 'NaN';
   if (!Number.isFinite(v)) return v > 0 ? 'Inf' : '-Inf';
   if (Number.isInteger(v) && Math.abs(v) < 1e15) return Object.is(v, -0) ? '-0' : String(v);
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-4)) return v.toExponential(5).replace(/\.?0+e/, 'e');
-  return String(Number(v.toPrecision(6)));
+  let text = shown.get(v);
+  if (text === undefined) {
+    const a = Math.abs(v);
+    text = a !== 0 && (a >= 1e6 || a < 1e-4) ? v.toExponential(5).replace(/\.?0+e/, 'e') : String(Number(v.toPrecision(6)));
+    if (shown.size >= MAX_SHOWN) shown.clear();
+    shown.set(v, text);
+  }
+  return text;
 }
+
+/**
+ * Floats already formatted: a listing formats each row twice (widths, then lines) and a file's tensors share
+ * values (a million half-precision tensors have at most 65,536), and toPrecision was most of a long listing's time.
+ */
+const shown = new Map<number, string>();
+const MAX_SHOWN = 1 << 16;
 
 const INFO_HEADER = ['key', 'dtype', 'shape', 'min', 'max', 'sum', 'NaN', 'Inf', 'first values (row-major)'];
 
