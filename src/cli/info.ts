@@ -7,13 +7,13 @@
  */
 import { writeSync } from 'node:fs';
 import type { Tensor } from '../engine/tensor';
-import { readTensorFile } from '../readers/index';
+import { readTensorFileAt } from '../node/tensorFileAt';
 import { tensorStats, toManifestJson, type Exact, type TensorStats } from '../readers/stats';
 import type { ReadLimits, TensorEntry, TensorFile } from '../readers/types';
 import { UsageError } from './errors';
 import { isDecimal } from './numbers';
 import { table, tableLine } from './format';
-import { readFileBytes, readNamed } from './loadTensor';
+import { readNamed } from './loadTensor';
 import { fmtShape } from '../engine/errors';
 
 export const INFO_USAGE = `usage: loss-inspect info <file> [--json] [--max-tensor-bytes N]
@@ -86,12 +86,10 @@ export interface InfoResult {
 
 /** Reads `file` and computes the info object (what `--json` prints, before encoding). */
 export function fileInfo(file: string, limits?: Partial<ReadLimits>): InfoResult {
-  const bytes = readFileBytes(file);
-  return readNamed(file, () => describeFile(file, bytes, limits));
-}
-
-function describeFile(file: string, bytes: Uint8Array, limits: Partial<ReadLimits> | undefined): InfoResult {
-  return describeRead(file, bytes.length, readTensorFile(bytes, file, limits));
+  return readNamed(file, () => {
+    const { file: tf, size } = readTensorFileAt(file, file, limits);
+    return describeRead(file, size, tf);
+  });
 }
 
 function describeRead(file: string, size: number, tf: TensorFile, tensors: InfoTensor[] = tf.tensors.map(describeEntry)): InfoResult {
@@ -154,11 +152,10 @@ export const STREAM_ABOVE = 4096;
  * described twice (the statistics of a million tiny tensors cost far less than keeping them).
  */
 export function writeInfo(file: string, json: boolean, out: (text: string) => void, limits?: Partial<ReadLimits>): void {
-  const bytes = readFileBytes(file);
   readNamed(file, () => {
-    const tf = readTensorFile(bytes, file, limits);
+    const { file: tf, size } = readTensorFileAt(file, file, limits);
     if (tf.tensors.length <= STREAM_ABOVE) {
-      const r = describeRead(file, bytes.length, tf);
+      const r = describeRead(file, size, tf);
       out((json ? toManifestJson(r, 1) : renderInfo(r)) + '\n');
       return;
     }
@@ -173,13 +170,13 @@ export function writeInfo(file: string, json: boolean, out: (text: string) => vo
     if (json) {
       // The file's object with a marker for the tensors, then each tensor as JSON.stringify would nest it.
       const MARK = '"\\u0000tensors"';
-      const whole = toManifestJson(describeRead(file, bytes.length, tf, ['\u0000tensors' as unknown as InfoTensor]), 1);
+      const whole = toManifestJson(describeRead(file, size, tf, ['\u0000tensors' as unknown as InfoTensor]), 1);
       const at = whole.indexOf(MARK);
       put(whole.slice(0, at));
       tf.tensors.forEach((e, i) => put((i ? ',\n  ' : '') + tensorJson(describeEntry(e))));
       put(whole.slice(at + MARK.length) + '\n');
     } else {
-      put(headLines(describeRead(file, bytes.length, tf, []), tf.tensors.length).join('\n'));
+      put(headLines(describeRead(file, size, tf, []), tf.tensors.length).join('\n'));
       const widths = INFO_HEADER.map((h) => h.length);
       for (const e of tf.tensors) infoRow(describeEntry(e)).forEach((c, k) => (widths[k] = Math.max(widths[k]!, c.length)));
       put(['', '', tableLine(INFO_HEADER, widths), widths.map((w) => '─'.repeat(w)).join('  ')].join('\n'));

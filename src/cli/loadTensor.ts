@@ -6,8 +6,8 @@
  */
 import { statSync } from 'node:fs';
 import type { Tensor } from '../engine/tensor';
-import { FileReadError, readFileShared } from '../node/fileBytes';
-import { readTensorFile } from '../readers/index';
+import { FileReadError } from '../node/fileBytes';
+import { readTensorFileAt } from '../node/tensorFileAt';
 import { parseTensorRef, pickTensor, type TensorRef } from '../readers/tensorRef';
 import { TensorFileError, type ReadLimits, type TensorFile } from '../readers/types';
 import { UsageError } from './errors';
@@ -42,15 +42,6 @@ function statKind(p: string): 'file' | 'folder' | undefined {
   }
 }
 
-/** The whole file in shared memory (../node/fileBytes.ts); a refusal is a UsageError naming the path. */
-export function readFileBytes(path: string): Uint8Array {
-  try {
-    return readFileShared(path);
-  } catch (e) {
-    throw e instanceof FileReadError ? new UsageError(e.message) : e;
-  }
-}
-
 /**
  * Files already read, by path: `report` often takes logits and target from one file (`ckpt.pt#logits`,
  * `ckpt.pt#labels`), which is then read and parsed once (its entries build their tensors on access).
@@ -63,15 +54,18 @@ export function loadTensor(spec: string | TensorRef, limits?: Partial<ReadLimits
   const t0 = performance.now();
   let read = cache?.get(path);
   if (!read) {
-    const bytes = readFileBytes(path);
     // With a key, an archive inflates only that member (another key of a cached archive inflates on access).
-    const file = readNamed(path, () => readTensorFile(bytes, path, key === null ? limits : { ...limits, onlyKey: key }));
+    const { file } = readNamed(path, () => readTensorFileAt(path, path, key === null ? limits : { ...limits, onlyKey: key }));
     read = { file, readMs: performance.now() - t0 };
     cache?.set(path, read);
   }
   const { file, readMs } = read;
-  const entry = pickTensor(file, path, key);
-  return { tensor: entry.tensor, fileName: path, key: entry.key, file, readMs };
+  // a file read in parts reads the tensor's data here
+  const { entry, tensor } = readNamed(path, () => {
+    const e = pickTensor(file, path, key);
+    return { entry: e, tensor: e.tensor };
+  });
+  return { tensor, fileName: path, key: entry.key, file, readMs };
 }
 
 /**
@@ -82,6 +76,7 @@ export function readNamed<T>(path: string, read: () => T): T {
   try {
     return read();
   } catch (e) {
+    if (e instanceof FileReadError) throw new UsageError(e.message);
     if (e instanceof TensorFileError || e instanceof UsageError) throw e;
     throw new UsageError(`${path}: ${e instanceof Error ? e.message : String(e)}`);
   }

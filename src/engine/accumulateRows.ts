@@ -7,7 +7,7 @@
  * stably as `x_k − m − log Σ exp(x_j − m)` with `m = max x` (no overflow at |x| = 1e4; an all −Inf or NaN row
  * gives NaN, as torch does).
  */
-import type { FloatData, PreparedLogits, PreparedTarget } from './layout';
+import { floatLogits, type FloatData, type PreparedLogits, type PreparedTarget } from './layout';
 import { addScalars, calibrationBin, classWeights, newPassScalars, type AccumulateConfig, type Accumulators, type PassScalars } from './accumulators';
 import { focalBlock, type FocalPlan } from './focalSums';
 
@@ -121,7 +121,7 @@ function rowPlan(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig):
   return {
     C,
     S,
-    x: lg.data,
+    x: floatLogits(lg),
     wArr: classWeights(C > 1 ? w : null, C),
     ignore: opts.loss === 'ce' ? opts.ignoreIndex : null,
     labels: tg.labels,

@@ -13,14 +13,14 @@
 import type { PreparedLogits, PreparedTarget } from './layout';
 import { addScalars, newPassScalars, type AccumulateConfig, type Accumulators } from './accumulators';
 import { BLOCK, blockPlan, type BlockAt } from './blockPlan';
-import { hardClasses, keepRows } from './blockPhases';
+import { hardClasses } from './blockPhases';
 import { JsBlocks, KernelBlocks, type BlockVariant } from './blockVariants';
 import { focalBlock } from './focalSums';
 
 /** Gathers the sums over elements [e0, e1) (element e = b·S + s) into `acc`, a block at a time (C > 1). */
 export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig, e0: number, e1: number, acc: Accumulators): void {
   const p = blockPlan(lg, tg, cfg);
-  const { C, S, x, focal } = p;
+  const { C, S, focal } = p;
   const js = new JsBlocks(p);
   const wasm = new KernelBlocks(p, e1 - e0);
   const rows = wasm.rowMode;
@@ -36,10 +36,10 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     const v: BlockVariant = wasm.take(at.n) ?? js;
     hardClasses(p, v.yy, at);
     const blk = v.prepare(at, sc);
-    if (focal) focalBlock(focal, x, at.xb, S, C, at.n, v.yy, p.kindIndex ? null : p.tdata, acc, v.focalKernel);
+    if (focal) focalBlock(focal, p.x, at.xb, S, C, at.n, v.yy, p.kindIndex ? null : p.tdata, acc, v.focalKernel);
     v.classSums(at, blk, acc);
     v.positionSums(at, blk, sc, acc);
-    if (acc.rowNll && S === 1) keepRows(acc, x, C, e, at.n, v.yy, blk.lse, blk.sx);
+    if (acc.rowNll && S === 1) v.rowValues(at, blk, acc);
     at.e += at.n;
   }
   wasm.finish(acc, sc);

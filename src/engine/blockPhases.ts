@@ -305,8 +305,10 @@ function sweepBuckets(p: BlockPlan, yy: Int32Array, at: BlockAt, k: number, bc: 
  * class's count and sums (and torch's weighted CE pieces for class-index targets, running sums in `sc`), the
  * confusion cell (y, argmax) and the calibration bin of 1/Σ.
  */
-export function positionSumsJs(p: BlockPlan, blk: PreparedBlock, yy: Int32Array, at: BlockAt, sc: PassScalars, acc: Accumulators): void {
-  const { C, S, x, wArr, weighted, wTotal, kindIndex } = p;
+export function positionSumsJs(p: BlockPlan, blk: PreparedBlock, yy: Int32Array, at: BlockAt, sc: PassScalars, acc: Accumulators, xy: Float64Array | null = null): void {
+  const { C, S, wArr, weighted, wTotal, kindIndex } = p;
+  // x_y from the kernel's row-major preparation when it gives it (the logits are then never read as floats here)
+  const x = xy ? null : p.x;
   const { am, sx, sxw, lse, inv } = blk;
   const { classElems, classNll, classSmooth, classSmoothW, confusion, calCount, calConf, calCorrect } = acc;
   const pairs = acc.confusionPairs;
@@ -318,7 +320,7 @@ export function positionSumsJs(p: BlockPlan, blk: PreparedBlock, yy: Int32Array,
     if (y < 0) continue;
     const l = lse[i]!;
     // rows mode: row e + i of the (N, C) logits; else position s0 + i of (b, ·, s)
-    const nl = l - x[rows ? (e + i) * C + y : xb + y * S + i]!;
+    const nl = l - (x ? x[rows ? (e + i) * C + y : xb + y * S + i]! : xy![i]!);
     const sNll = C * l - sx[i]!;
     const sNllW = weighted ? wTotal * l - sxw[i]! : sNll;
     if (kindIndex) {
@@ -369,5 +371,23 @@ export function keepRows(acc: Accumulators, x: ArrayLike<number>, C: number, e: 
     if (xy !== xy) above = NaN;
     else for (let k = 0; k < C && above < 5; k++) if (x[o + k]! > xy) above++;
     rank[r] = above;
+  }
+}
+
+/**
+ * {@link keepRows} from the kernel's row-major preparation: x_y and the count of classes above it per row
+ * (`xy`, `above`), so that the rows are not read again.
+ */
+export function keepRowsRanked(acc: Accumulators, C: number, e: number, n: number, yy: Int32Array, lse: Float64Array, sx: Float64Array, xy: Float64Array, above: Int32Array): void {
+  const nll = acc.rowNll!;
+  const smooth = acc.rowSmooth!;
+  const rank = acc.rowRank!;
+  for (let i = 0; i < n; i++) {
+    if (yy[i]! < 0) continue;
+    const r = e + i;
+    const v = xy[i]!;
+    nll[r] = lse[i]! - v;
+    smooth[r] = C * lse[i]! - sx[i]!;
+    rank[r] = v !== v ? NaN : Math.min(above[i]!, 5);
   }
 }

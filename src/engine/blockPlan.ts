@@ -2,7 +2,7 @@
  * The blocked fused pass's view of one pair and one set of options: everything its phases (blockPhases.ts) need,
  * worked out once per pass, and where a block sits.
  */
-import type { FloatData, PreparedLogits, PreparedTarget } from './layout';
+import { floatLogits, type FloatData, type LogitValues, type PreparedLogits, type PreparedTarget } from './layout';
 import { classWeights, type AccumulateConfig } from './accumulators';
 import { uniformStep } from './sweepGrid';
 import type { FocalPlan } from './focalSums';
@@ -16,7 +16,10 @@ export const ROW_BLOCK = 128;
 export interface BlockPlan {
   C: number;
   S: number;
-  x: FloatData;
+  /** The logits as float32/float64: read by the JS loops (half-precision logits are decoded on first read). */
+  readonly x: FloatData;
+  /** The logits as stored, for the kernel's row-major preparation (which reads half-precision bits itself). */
+  values: LogitValues;
   labels: Int32Array | null;
   tdata: FloatData | null;
   /** The label ignored (cross-entropy's ignore_index), or null. */
@@ -72,7 +75,10 @@ export function blockPlan(lg: PreparedLogits, tg: PreparedTarget, cfg: Accumulat
   return {
     C,
     S,
-    x: lg.data,
+    get x() {
+      return floatLogits(lg);
+    },
+    values: lg.values,
     labels: tg.labels,
     tdata: tg.data,
     ignore: opts.loss === 'ce' ? opts.ignoreIndex : null,

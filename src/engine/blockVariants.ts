@@ -5,10 +5,11 @@
  * memory once and falls back to the JS per-class or per-position loops, reading its own views, for the sums it
  * does not gather. Both give the same sums to a few 1e-16 (engine-wasm.test.ts).
  */
-import type { Accumulators, PassScalars } from './accumulators';
+import type { Accumulators, AccumulateConfig, PassScalars } from './accumulators';
 import { BLOCK, ROW_BLOCK, type BlockAt, type BlockPlan, type PreparedBlock } from './blockPlan';
-import { classSumsJs, JsBlockScratch, positionSumsJs, prepareBlockJs } from './blockPhases';
-import { softmaxBlockKernel, VOCAB_STRIDE, WASM_MIN_POSITIONS, WASM_POS_MAX_CLASSES, type SoftmaxBlockKernel } from './wasm/softmaxBlock';
+import { classSumsJs, JsBlockScratch, keepRows, keepRowsRanked, positionSumsJs, prepareBlockJs } from './blockPhases';
+import type { PreparedLogits, PreparedTarget } from './layout';
+import { softmaxBlockKernel, softmaxRowKernel, WASM_MIN_POSITIONS, type SoftmaxBlockKernel } from './wasm/softmaxBlock';
 import { DICE_SLOT, DICE_SLOTS } from './wasm/softmaxBlockLayout';
 
 /** One way to run a block's phases. The pass writes the block's hard classes into {@link yy} first. */
@@ -22,6 +23,35 @@ export interface BlockVariant {
   classSums(at: BlockAt, blk: PreparedBlock, acc: Accumulators): void;
   /** Phase 4: CE by class, confusion, calibration (torch's weighted CE pieces as running sums in `sc`). */
   positionSums(at: BlockAt, blk: PreparedBlock, sc: PassScalars, acc: Accumulators): void;
+  /** Phase 5, rows of `(N, C)` logits: the per-row values of a language-model report. */
+  rowValues(at: BlockAt, blk: PreparedBlock, acc: Accumulators): void;
+}
+
+/**
+ * Classes from which the rows of an (N, C) batch are read row-major by the kernel (below, a block of rows is
+ * transposed while copied in, and the kernel works positions side by side).
+ */
+export const ROW_MAJOR_MIN_CLASSES = 64;
+
+/** What decides whether the pass reads rows row-major. */
+type RowMajorCase = Pick<BlockPlan, 'C' | 'S' | 'kindIndex' | 'doDice' | 'focal'>;
+
+/**
+ * The kernel that reads this pass's rows row-major, or null: CE of an (N, C) batch with class indices (no Dice or
+ * focal term) and at least {@link ROW_MAJOR_MIN_CLASSES} classes, where the kernel runs and C fits it.
+ */
+function rowMajorKernel(c: RowMajorCase): SoftmaxBlockKernel | null {
+  if (!(c.S === 1 && c.kindIndex && !c.doDice && !c.focal && c.C >= ROW_MAJOR_MIN_CLASSES)) return null;
+  return softmaxRowKernel(c.C);
+}
+
+/**
+ * Whether the fused pass reads this pair's logits as stored (row-major, half-precision bits included) rather than
+ * as float32/float64: the parallel runner decodes half-precision logits once before sharing them only when not.
+ */
+export function passReadsStoredValues(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig): boolean {
+  if (lg.values.dtype === 'float32' || lg.values.dtype === 'float64') return true;
+  return lg.C > 1 && rowMajorKernel({ C: lg.C, S: lg.S, kindIndex: tg.kind === 'index', doDice: cfg.dice, focal: cfg.focal }) !== null;
 }
 
 /** The JS loops. */
@@ -45,6 +75,9 @@ export class JsBlocks implements BlockVariant {
   }
   positionSums(at: BlockAt, blk: PreparedBlock, sc: PassScalars, acc: Accumulators): void {
     positionSumsJs(this.p, blk, this.yy, at, sc, acc);
+  }
+  rowValues(at: BlockAt, blk: PreparedBlock, acc: Accumulators): void {
+    keepRows(acc, this.p.x, this.p.C, at.e, at.n, this.yy, blk.lse, blk.sx);
   }
 }
 
@@ -70,14 +103,16 @@ const DICE_AT = {
  */
 export class KernelBlocks implements BlockVariant {
   /**
-   * (N, C) classification with class indices and no Dice or focal term: a block is ROW_BLOCK consecutive rows,
-   * which the kernel transposes while copying them in (with S = 1 a block of positions would hold a single row);
-   * a vocabulary (more classes than the kernel's per-position sums take) VOCAB_STRIDE rows, of which the kernel
-   * computes the maximum, exp and log-sum-exp and the JS loop the per-position sums.
+   * (N, C) classification with class indices and no Dice or focal term: a block is consecutive rows (with S = 1 a
+   * block of positions would hold a single row). From ROW_MAJOR_MIN_CLASSES classes the kernel reads the rows
+   * as they are stored ({@link rowMajor}: half-precision bits included) and the JS loop gathers the per-position
+   * sums from its per-row results; below, ROW_BLOCK rows are transposed while copied in and the kernel gathers
+   * the per-position sums too.
    */
   readonly rowMode: boolean;
   readonly rowsPerBlock: number;
   private readonly rowKernel: SoftmaxBlockKernel | null;
+  private readonly rowMajor: boolean;
   /** Class-index targets with softmax: the kernel also gathers the per-class Dice sums (and a uniform grid's buckets). */
   private readonly wasmDice: boolean;
   private readonly bucketKernel: SoftmaxBlockKernel | null = null;
@@ -91,15 +126,19 @@ export class KernelBlocks implements BlockVariant {
   constructor(private readonly p: BlockPlan, positions: number) {
     const { C, S, kindIndex, doDice, focal } = p;
     const rowsOnly = S === 1 && kindIndex && !doDice && !focal;
-    let rowKernel = rowsOnly && positions >= WASM_MIN_POSITIONS ? softmaxBlockKernel(BLOCK, C) : null;
-    let rowsPerBlock = ROW_BLOCK;
-    if (rowsOnly && C > WASM_POS_MAX_CLASSES && positions >= VOCAB_STRIDE) {
-      rowKernel = softmaxBlockKernel(VOCAB_STRIDE, C);
-      rowsPerBlock = rowKernel ? VOCAB_STRIDE : ROW_BLOCK;
+    const major = rowMajorKernel(p);
+    if (major) {
+      this.rowKernel = major;
+      this.rowsPerBlock = major.rowsFit(C, p.values.dtype);
+      this.rowMajor = true;
+      this.rowMode = true;
+    } else {
+      const rowKernel = rowsOnly && positions >= WASM_MIN_POSITIONS ? softmaxBlockKernel(BLOCK, C) : null;
+      this.rowKernel = rowKernel;
+      this.rowsPerBlock = ROW_BLOCK;
+      this.rowMajor = false;
+      this.rowMode = rowKernel !== null && rowKernel.positionsFit(C);
     }
-    this.rowKernel = rowKernel;
-    this.rowsPerBlock = rowsPerBlock;
-    this.rowMode = rowKernel !== null && (rowKernel.positionsFit(C) || rowsPerBlock < ROW_BLOCK);
     let wasmDice = kindIndex && doDice && p.softmax && (!p.grid || p.squared || p.fastIndexSweep);
     if (wasmDice && p.diceSweep === 'buckets') {
       this.bucketKernel = softmaxBlockKernel(BLOCK, C);
@@ -126,7 +165,8 @@ export class KernelBlocks implements BlockVariant {
   prepare(at: BlockAt, sc: PassScalars): PreparedBlock {
     const { p, kernel } = this;
     const w = p.weighted ? p.wArr : null;
-    if (at.rows) kernel.prepareRows(p.x, at.e, p.C, at.n, w, false);
+    if (this.rowMajor) kernel.prepareRowMajor(p.values, at.e, p.C, at.n, w);
+    else if (at.rows) kernel.prepareRows(p.x, at.e, p.C, at.n, w, false);
     else kernel.prepare(p.x, at.xb, p.S, p.C, at.n, w, p.keepExp);
     sc.nanL += kernel.nan;
     sc.infL += kernel.inf;
@@ -185,12 +225,19 @@ export class KernelBlocks implements BlockVariant {
 
   positionSums(at: BlockAt, blk: PreparedBlock, sc: PassScalars, acc: Accumulators): void {
     const { p, kernel } = this;
+    if (this.rowMajor) return positionSumsJs(p, blk, this.yy, at, sc, acc, kernel.xy);
     if (!kernel.positionsFit(p.C)) return positionSumsJs(p, blk, this.yy, at, sc, acc);
     if (this.posKernel !== kernel) {
       kernel.resetPositions();
       this.posKernel = kernel;
     }
     kernel.positions(p.C, at.n, p.weighted, p.wTotal, p.kindIndex);
+  }
+
+  rowValues(at: BlockAt, blk: PreparedBlock, acc: Accumulators): void {
+    const { p, kernel } = this;
+    if (this.rowMajor) keepRowsRanked(acc, p.C, at.e, at.n, this.yy, blk.lse, blk.sx, kernel.xy, kernel.rank);
+    else keepRows(acc, p.x, p.C, at.e, at.n, this.yy, blk.lse, blk.sx);
   }
 
   /** Adds what the kernels still hold (the last batch item's buckets, the per-position sums) into `acc` and `sc`. */

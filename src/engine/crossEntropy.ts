@@ -14,7 +14,7 @@
  *   elements (never by weights); ignore_index plays no part.
  */
 import { LossInputError } from './errors';
-import { prepareLogits, prepareTarget } from './layout';
+import { floatLogits, prepareLogits, prepareTarget } from './layout';
 import { logSoftmaxRow } from './logSoftmax';
 import type { Tensor } from './tensor';
 import { DEFAULT_OPTIONS } from './types';
@@ -33,7 +33,8 @@ export function crossEntropy(input: Tensor, target: Tensor, o: CrossEntropyOptio
   const opts = { ...DEFAULT_OPTIONS, loss: 'ce' as const, ignoreIndex: o.ignoreIndex ?? -100, weight: o.weight ?? null };
   const lg = prepareLogits(input);
   const tg = prepareTarget(target, lg, opts);
-  const { B, C, S, data } = lg;
+  const { B, C, S } = lg;
+  const data = floatLogits(lg);
   const w = new Float64Array(C).fill(1);
   if (o.weight) {
     if (o.weight.length !== C) throw new LossInputError(`weight tensor should be defined either for all ${C} classes or no classes but got weight tensor of shape: [${o.weight.length}]`, 'weight');

@@ -12,7 +12,7 @@
  * remains. `mean` averages those values, `sum` adds them, `none` returns them (`(B, C′)` or `(C′)`).
  */
 import { LossInputError, fmtShape } from './errors';
-import { prepareLogits, prepareTarget } from './layout';
+import { floatLogits, prepareLogits, prepareTarget } from './layout';
 import type { Tensor } from './tensor';
 import { DEFAULT_OPTIONS, type LossOptions } from './types';
 
@@ -26,7 +26,8 @@ export function diceInputs(input: Tensor, target: Tensor, o: DiceOptions): { p: 
   const opts: LossOptions = { ...DEFAULT_OPTIONS, ...stripUndefined(o), loss: 'dice', weight: null, reduction: 'mean' };
   const lg = prepareLogits(input);
   const tg = prepareTarget(target, lg, opts);
-  const { B, C, S, data } = lg;
+  const { B, C, S } = lg;
+  const data = floatLogits(lg);
   const p = new Float64Array(B * C * S);
   const y = new Float64Array(B * C * S);
   for (let b = 0; b < B; b++) {

@@ -17,11 +17,19 @@
  *   logits) is read as `(1, 1, *spatial)`.
  */
 import { LossInputError, fmtShape } from './errors';
-import { Tensor, halfToFloat, isFloatDType } from './tensor';
+import { Tensor, float16Table, isFloatDType } from './tensor';
+import type { RowValues } from './wasm/softmaxBlock';
 import type { LossOptions } from './types';
 import { lossLabel } from './optionSchema';
 
 export type FloatData = Float32Array | Float64Array;
+
+/**
+ * The logits' values, contiguous `(B, C, S)`, as stored: float32/float64 views of the file's bytes, or the raw
+ * bits of bfloat16/float16 (zero copy). Only the passes that read half-precision bits directly (the kernel's
+ * row-major preparation) see the bits; everything else asks {@link floatLogits}.
+ */
+export type LogitValues = RowValues;
 
 export interface PreparedLogits {
   /** Batch size (N for `(N, C)` logits). */
@@ -30,8 +38,7 @@ export interface PreparedLogits {
   /** Positions per batch item (product of the spatial axes; 1 for `(N, C)`). */
   S: number;
   shape: number[];
-  /** Contiguous `(B, C, S)`. */
-  data: FloatData;
+  values: LogitValues;
   /** torch's unbatched input: `(C,)` logits, read as `(1, C)` (cross-entropy only). */
   unbatched?: boolean;
 }
@@ -92,32 +99,48 @@ export function prepareLogits(logits: Tensor): PreparedLogits {
   if (C < 1) throw new LossInputError(`logits have no classes: shape ${fmtShape(shape)}`);
   let S = 1;
   for (let i = 2; i < shape.length; i++) S *= shape[i]!;
-  return { B, C, S, shape, data: logits.dtype === 'bfloat16' || logits.dtype === 'float16' ? halfToFloat32(logits) : floatData(logits), ...(unbatched ? { unbatched } : {}) };
+  return { B, C, S, shape, values: logitValues(logits), ...(unbatched ? { unbatched } : {}) };
 }
 
-let halfTable: Float32Array | null = null;
+/** A tensor's values for {@link PreparedLogits}: half-precision bits kept as they are, the rest as float32/float64. */
+function logitValues(t: Tensor): LogitValues {
+  if (t.dtype === 'bfloat16' || t.dtype === 'float16') {
+    const c = t.contiguous();
+    return { dtype: t.dtype, data: (c.data as Uint16Array).subarray(c.offset, c.offset + c.size) };
+  }
+  const data = floatData(t);
+  return data instanceof Float32Array ? { dtype: 'float32', data } : { dtype: 'float64', data };
+}
+
+/** The logits' values as float32/float64 ({@link floatLogits}), in the {@link LogitValues} form. */
+export function floatValues(lg: PreparedLogits): LogitValues {
+  const d = floatLogits(lg);
+  return d instanceof Float32Array ? { dtype: 'float32', data: d } : { dtype: 'float64', data: d };
+}
+
+const decoded = new WeakMap<LogitValues, Float32Array>();
 
 /**
- * bfloat16 / float16 logits as float32, exactly (both are subsets of float32: bfloat16 is a float32's top 16
- * bits, every float16 value is a float32), in shared memory where there is some so worker threads read it in
- * place: a language model's (B, T, V) bfloat16 logits take 2× their file instead of 4× as float64, and the
- * pass runs its float32 kernels.
+ * The logits as float32/float64, contiguous `(B, C, S)`: the values themselves, or half-precision bits decoded
+ * once per values object to float32 — exactly (bfloat16 is a float32's top 16 bits, every float16 value is a
+ * float32), in shared memory where there is some so worker threads read it in place.
  */
-function halfToFloat32(t: Tensor): Float32Array {
-  const c = t.contiguous();
-  const n = c.size;
-  const src = (c.data as Uint16Array).subarray(c.offset, c.offset + n);
-  const out = typeof SharedArrayBuffer === 'function' ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
-  if (t.dtype === 'bfloat16') {
-    const bits = new Uint32Array(out.buffer, out.byteOffset, n);
-    for (let i = 0; i < n; i++) bits[i] = src[i]! << 16;
-  } else {
-    if (!halfTable) {
-      halfTable = new Float32Array(65536);
-      for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+export function floatLogits(lg: PreparedLogits): FloatData {
+  const v = lg.values;
+  if (v.dtype === 'float32' || v.dtype === 'float64') return v.data;
+  let out = decoded.get(v);
+  if (!out) {
+    const src = v.data;
+    const n = src.length;
+    out = typeof SharedArrayBuffer === 'function' ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+    if (v.dtype === 'bfloat16') {
+      const bits = new Uint32Array(out.buffer, out.byteOffset, n);
+      for (let i = 0; i < n; i++) bits[i] = src[i]! << 16;
+    } else {
+      const tab = float16Table();
+      for (let i = 0; i < n; i++) out[i] = tab[src[i]!]!;
     }
-    const tab = halfTable;
-    for (let i = 0; i < n; i++) out[i] = tab[src[i]!]!;
+    decoded.set(v, out);
   }
   return out;
 }

@@ -13,7 +13,7 @@
  * is arithmetic on them — an ε change in the view costs nothing here.
  */
 import { bceWithLogitsTerm } from './accumulateRows';
-import type { PreparedLogits, PreparedTarget } from './layout';
+import { floatLogits, type PreparedLogits, type PreparedTarget } from './layout';
 import type { EngineWarning, LossOptions, MultiLabelReport } from './types';
 
 /**
@@ -77,7 +77,7 @@ function bceSums(lg: PreparedLogits, tg: PreparedTarget): BceSums {
   if (!byLogits) bceCache.set(tg, (byLogits = new WeakMap()));
   const hit = byLogits.get(lg);
   if (hit) return hit;
-  const x = lg.data;
+  const x = floatLogits(lg);
   const y = tg.data!;
   let loss = 0;
   let yx = 0;

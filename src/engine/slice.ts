@@ -16,7 +16,7 @@ import { multiLabelStats } from './multiLabel';
 import { preparePair, type PreparedPair } from './report';
 import { bceWithLogitsTerm, logSoftmaxRow, newRowSoftmax, type RowSoftmax } from './accumulateRows';
 import { smoothMix } from './finalize';
-import type { PreparedTarget } from './layout';
+import { floatLogits, type PreparedTarget } from './layout';
 import type { Tensor } from './tensor';
 import type { LossOptions, SliceData, SliceRequest } from './types';
 
@@ -70,6 +70,7 @@ function slicePlane(spatial: number[], B: number, req: SliceRequest, logitsShape
 export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest, multiLabel?: boolean): SliceData {
   const { logits: lg, target: tg, opts } = pair;
   const { B, C, S } = lg;
+  const x = floatLogits(lg);
   const plane = slicePlane(lg.shape.slice(2), B, req, lg.shape);
   const { width, height } = plane;
   const eps = req.mode === 'smoothed' ? opts.labelSmoothing : 0;
@@ -88,7 +89,7 @@ export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest, mult
       const s = plane.offset + r * plane.rowStride + c * plane.colStride;
       const base = req.batch * C * S + s;
       const e = req.batch * S + s;
-      logSoftmaxRow(lg.data, base, S, C, null, row);
+      logSoftmaxRow(x, base, S, C, null, row);
       const o = r * width + c;
       let loss: number;
       if (C === 1) {
@@ -102,7 +103,7 @@ export function computeSliceFromPair(pair: PreparedPair, req: SliceRequest, mult
         loss = tg.kind === 'index' ? (y >= 0 ? smoothMix(-row.lq[y]!, row.sumNll, eps, C) : 0) : floatTargetCe(tg, base, S, C, eps, row);
         target[o] = y;
         prediction[o] = row.argmax;
-        if (targetRegions && predictionRegions) markRegions(tg.data!, lg.data, base, S, C, n, o, targetRegions, predictionRegions);
+        if (targetRegions && predictionRegions) markRegions(tg.data!, x, base, S, C, n, o, targetRegions, predictionRegions);
       }
       ce[o] = loss;
       if (loss > ceMax) ceMax = loss;

@@ -128,6 +128,17 @@ export function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+let float16Values: Float32Array | null = null;
+
+/** Every float16 bit pattern's value as float32 (exact: each float16 is a float32), built on first use. */
+export function float16Table(): Float32Array {
+  if (!float16Values) {
+    float16Values = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) float16Values[h] = halfToFloat(h);
+  }
+  return float16Values;
+}
+
 /** Exact bfloat16 (the top 16 bits of a float32) → float64. */
 export function bfloat16ToFloat(b: number): number {
   u32view[0] = (b & 0xffff) << 16;

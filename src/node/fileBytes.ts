@@ -12,6 +12,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import type { FileParts } from '../readers/parts';
 import { nonRegularKind, notRegularMessage } from './fileKind';
 
 /** A file that cannot be read as a whole (missing, not a regular file, too large, shrinking); one line. */
@@ -67,6 +68,51 @@ export async function readFileSharedAsync(path: string, fileName = path): Promis
   } finally {
     await fh.close();
   }
+}
+
+/** Files larger than this are read in parts (../readers/parts.ts): one buffer cannot view more bytes. */
+export const PARTS_ABOVE = bufferConstants.MAX_LENGTH;
+
+/**
+ * Random access to a file too large for one buffer: each call opens the file, reads its range in chunks into
+ * fresh shared memory and closes it (the tensors of such a file are read when asked for, possibly later), and
+ * refuses when the file's size is no longer the one first seen.
+ */
+export function fileParts(path: string, fileName = path): FileParts {
+  const size = checkKind(statOrFail(() => statSync(path), fileName), fileName).size;
+  const readInto = (target: ArrayBufferLike, start: number, length: number) => {
+    let fd: number;
+    try {
+      fd = openSync(path, fsConstants.O_RDONLY);
+    } catch (e) {
+      throw new FileReadError(`${fileName}: cannot open (${errCode(e)})`);
+    }
+    try {
+      if (checkKind(fstatSync(fd), fileName).size !== size) throw new FileReadError(`${fileName}: the file changed size while being read`);
+      if (start < 0 || start + length > size) throw new FileReadError(`${fileName}: bytes [${start}, ${start + length}) are outside the ${size}-byte file`);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, new Uint8Array(target, got, Math.min(CHUNK, length - got)), 0, Math.min(CHUNK, length - got), start + got);
+        if (n === 0) throw new FileReadError(`${fileName}: the file shrank while being read (${start + got} of ${size} bytes)`);
+        got += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return {
+    size,
+    bytes(start, length) {
+      const out = new Uint8Array(new SharedArrayBuffer(length));
+      readInto(out.buffer, start, length);
+      return out;
+    },
+    buffer(start, length) {
+      const out = new SharedArrayBuffer(length);
+      readInto(out, start, length);
+      return out;
+    },
+  };
 }
 
 /** `b` itself when it already lives in shared memory, else one copy into a SharedArrayBuffer (offset 0). */

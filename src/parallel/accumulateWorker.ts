@@ -24,7 +24,7 @@ if (port) {
         // this thread): let it arrive before spending the pass on it.
         await yieldToMessages();
         throwIfCancelled(signal);
-        const logits = { ...job.logits, data: fromShared(job.logits.data) } as PreparedLogits;
+        const logits = { ...job.logits, values: { dtype: job.logits.values.dtype, data: fromShared(job.logits.values.data) } } as PreparedLogits;
         const target = {
           ...job.target,
           labels: job.target.labels ? (fromShared(job.target.labels) as Int32Array) : null,

@@ -9,6 +9,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { accumulate, mergeAccumulators, newAccumulators, type AccumulateConfig, type Accumulators } from '../engine/accumulate';
+import { passReadsStoredValues } from '../engine/blockVariants';
+import { floatValues } from '../engine/layout';
 import type { PreparedPair } from '../engine/report';
 import { ChannelClosedError, RequestChannel, throwIfCancelled } from '../protocol/channel';
 import { toShared, type AccumulateJob, type AccumulateMethods } from './shared';
@@ -78,14 +80,16 @@ export class AccumulatePool {
     throwIfCancelled(signal);
     const { logits: lg, target: tg } = pair;
     const n = lg.B * lg.S;
-    const threads = lg.data.length < PARALLEL_MIN_VALUES ? 1 : Math.min(this.threads, Math.max(1, Math.floor(n / 4096)));
+    const threads = lg.values.data.length < PARALLEL_MIN_VALUES ? 1 : Math.min(this.threads, Math.max(1, Math.floor(n / 4096)));
     const acc = newAccumulators(lg.B, lg.C, cfg);
     if (threads === 1) {
       accumulate(lg, tg, cfg, 0, n, acc);
       return acc;
     }
     if (this.disposed) throw new ChannelClosedError('the accumulate pool was disposed');
-    const logits = { ...lg, data: toShared(lg.data) };
+    // half-precision logits cross as their bits when the pass reads them so, else decoded once, here
+    const values = passReadsStoredValues(lg, tg, cfg) ? lg.values : floatValues(lg);
+    const logits = { ...lg, values: { dtype: values.dtype, data: toShared(values.data) } };
     const target = { ...tg, labels: tg.labels ? toShared(tg.labels) : null, data: tg.data ? toShared(tg.data) : null };
     const cut = (k: number) => Math.round((n * k) / threads);
     // One controller for the job's ranges: the caller's abort, or a failed range, stops the others.

@@ -6,7 +6,7 @@
  * span (overflow-safe, in BigInt), offsets inside the buffer, and the tensors covering the buffer
  * contiguously without overlaps or holes. Data are little-endian: aligned tensors are zero-copy views.
  */
-import { DTYPES, Tensor, type DType } from '../engine/tensor';
+import { DTYPES, Tensor, type AnyTypedArray, type DType } from '../engine/tensor';
 import { fmtShape } from '../engine/errors';
 import { describeBytes, fail } from './bytes';
 import { typedArrayAt } from './typed';
@@ -197,13 +197,15 @@ function clip(s: string): string {
 
 /**
  * The header of a safetensors file: its length field, UTF-8, strict JSON, every entry and `__metadata__` checked,
- * names unique. `bytes` must hold the header (the quick peek passes only its first bytes); the data are not read.
+ * names unique. `bytes` must hold the header (the quick peek passes only its first bytes; a file read in parts,
+ * its header); the data are not read. `fileSize`: the whole file's (default: `bytes` is the whole file).
  */
-function scanFileHeader(bytes: Uint8Array, fileName: string): { table: EntryTable; headerLen: number; info: Record<string, unknown> } {
-  if (bytes.length < 8) fail('truncated-data', fileName, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
+function scanFileHeader(bytes: Uint8Array, fileName: string, fileSize = bytes.length): { table: EntryTable; headerLen: number; info: Record<string, unknown> } {
+  if (fileSize < 8) fail('truncated-data', fileName, `file is ${fileSize} bytes, too short for the 8-byte header length`);
+  if (bytes.length < 8) fail('truncated-data', fileName, `${bytes.length} bytes given, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = dv.getBigUint64(0, true);
-  const after = bytes.length - 8;
+  const after = fileSize - 8;
   if (n > BigInt(after)) {
     fail('header-too-large', fileName, `header length field (${n}) exceeds the ${after} bytes after it`);
   }
@@ -211,6 +213,7 @@ function scanFileHeader(bytes: Uint8Array, fileName: string): { table: EntryTabl
   if (headerLen > MAX_HEADER_BYTES) {
     fail('header-too-large', fileName, `header length ${describeBytes(headerLen)} is over the ${describeBytes(MAX_HEADER_BYTES)} limit`);
   }
+  if (8 + headerLen > bytes.length) fail('truncated-data', fileName, `the ${headerLen}-byte header runs past the ${bytes.length} bytes given`);
   const headerBytes = bytes.subarray(8, 8 + headerLen);
   if (!isUtf8(headerBytes)) fail('bad-header', fileName, 'header is not valid UTF-8');
 
@@ -250,9 +253,24 @@ function scanFileHeader(bytes: Uint8Array, fileName: string): { table: EntryTabl
 }
 
 export function readSafetensors(bytes: Uint8Array, fileName: string, limits: ReadLimits): TensorFile {
-  const { table, headerLen, info } = scanFileHeader(bytes, fileName);
+  return safetensorsFrom(bytes, bytes.length, fileName, limits, (start, count, dtype) => typedArrayAt(bytes, start, count, dtype, true));
+}
+
+/**
+ * A safetensors file whose header is in `head` (the whole file, or its first 8 + header-length bytes) and whose
+ * size is `fileSize`: every check of the header against the file, then entries that build each tensor from
+ * `dataAt(start, count, dtype)` (a view over the bytes, or a read of that range alone: ./parts.ts).
+ */
+export function safetensorsFrom(
+  head: Uint8Array,
+  fileSize: number,
+  fileName: string,
+  limits: ReadLimits,
+  dataAt: (start: number, count: number, dtype: DType) => AnyTypedArray,
+): TensorFile {
+  const { table, headerLen, info } = scanFileHeader(head, fileName, fileSize);
   const dataStart = 8 + headerLen;
-  const bufferLen = bytes.length - dataStart;
+  const bufferLen = fileSize - dataStart;
 
   const count = table.count;
   const name = (i: number) => table.name(i);
@@ -330,7 +348,7 @@ export function readSafetensors(bytes: Uint8Array, fileName: string, limits: Rea
   }
   const build = (i: number): Tensor => {
     const dtype = ST_DTYPES[table.stDtype(i)]!;
-    const data = typedArrayAt(bytes, dataStart + B[i]!, (E[i]! - B[i]!) / DTYPES[dtype].itemSize, dtype, true);
+    const data = dataAt(dataStart + B[i]!, (E[i]! - B[i]!) / DTYPES[dtype].itemSize, dtype);
     const shape = table.shape(i);
     try {
       return new Tensor(dtype, shape, data);

@@ -4,7 +4,8 @@
  * keeps them in an LRU cache keyed by (URI, mtime, size) so that an option change recomputes without
  * re-reading, and answers the requests of src/worker/protocol.ts with the readers and the engine.
  */
-import { readFileSharedAsync, toSharedBytes } from '../node/fileBytes';
+import { toSharedBytes } from '../node/fileBytes';
+import { readTensorFileAtAsync } from '../node/tensorFileAt';
 import { performance } from 'node:perf_hooks';
 import * as engine from '../engine/index';
 import { computeReportAndSweepParallel, computeReportParallel, PARALLEL_MIN_VALUES, sharedPool } from '../parallel/index';
@@ -238,23 +239,27 @@ export class TensorWorkerService {
   }
 
   private async readAndCache(src: FileSource, limits: Partial<ReadLimits> | undefined, progress: ProgressFn, pinned: Set<string>): Promise<CachedFile> {
-    let bytes: Uint8Array;
+    let file: TensorFile;
+    let inParts = false;
     if (src.bytes) {
       // Large transferred files move into shared memory once, so every later report's thread pool reads them
       // in place instead of copying the tensors per report.
-      bytes = src.bytes.byteLength >= SHARE_MIN_BYTES && !(src.bytes.buffer instanceof SharedArrayBuffer) ? toSharedBytes(src.bytes) : src.bytes;
+      const bytes = src.bytes.byteLength >= SHARE_MIN_BYTES && !(src.bytes.buffer instanceof SharedArrayBuffer) ? toSharedBytes(src.bytes) : src.bytes;
+      progress(`Parsing ${src.fileName}…`);
+      file = readTensorFile(bytes, src.fileName, limits);
     } else if (src.fsPath) {
       progress(`Reading ${src.fileName}…`);
-      bytes = await readFileSharedAsync(src.fsPath, src.fileName);
+      const at = await readTensorFileAtAsync(src.fsPath, src.fileName, limits);
+      file = at.file;
+      inParts = at.inParts;
     } else {
       throw new NeedBytesError(src.uri);
     }
-    progress(`Parsing ${src.fileName}…`);
-    const file = readTensorFile(bytes, src.fileName, limits);
     this.reads++;
     const buffers = new Set<ArrayBufferLike>();
-    let held = 0;
-    for (const t of file.tensors) {
+    // a file read in parts is counted at its size: its tensors are read when asked for
+    let held = inParts ? src.size : 0;
+    for (const t of inParts ? [] : file.tensors) {
       const b = t.tensor.data.buffer;
       if (!buffers.has(b)) {
         buffers.add(b);

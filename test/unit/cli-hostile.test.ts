@@ -6,7 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readFileBytes, loadTensor } from '../../src/cli/loadTensor';
+import { loadTensor, readNamed } from '../../src/cli/loadTensor';
+import { readTensorFileAt } from '../../src/node/tensorFileAt';
+
+/** What `report` and `info` do with a path: read and parse it, any refusal one UsageError naming it. */
+const readPath = (p: string) => readNamed(p, () => readTensorFileAt(p));
 import { parseReportArgs, effectiveOptions } from '../../src/cli/report';
 import { parseByteCount } from '../../src/cli/info';
 import { checkFile } from '../../src/cli/check';
@@ -21,10 +25,10 @@ test('a FIFO, a character device and a directory are refused by kind, without bl
     const fifo = path.join(dir, 'pipe.npy');
     assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
     // Opening a FIFO with no writer would block this process forever: the test's timeout would catch it.
-    assert.throws(() => readFileBytes(fifo), usage(/pipe\.npy: is a FIFO \(named pipe\), not a regular file/));
+    assert.throws(() => readPath(fifo), usage(/pipe\.npy: is a FIFO \(named pipe\), not a regular file/));
     assert.throws(() => checkFile(fifo), usage(/pipe\.npy: is a FIFO/));
-    assert.throws(() => readFileBytes('/dev/zero'), usage(/^\/dev\/zero: is a character device/));
-    assert.throws(() => readFileBytes(dir), usage(/is a directory, not a regular file/));
+    assert.throws(() => readPath('/dev/zero'), usage(/^\/dev\/zero: is a character device/));
+    assert.throws(() => readPath(dir), usage(/is a directory, not a regular file/));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

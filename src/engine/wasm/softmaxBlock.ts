@@ -10,6 +10,8 @@
  * confusion, calibration: {@link SoftmaxBlockKernel.positions}), for class-index targets with softmax the
  * per-class Dice sums and the ε sweep's buckets ({@link SoftmaxBlockKernel.diceIndex}), and for the sigmoid
  * focal term with γ = 2 its per-class sums ({@link SoftmaxBlockKernel.focalIndex}).
+ * For cross-entropy of an (N, C) batch from 64 classes up it reads rows row-major instead, in their stored dtype
+ * ({@link SoftmaxBlockKernel.prepareRowMajor}, on the thread's {@link softmaxRowKernel}).
  * All in float64 with f64x2 lanes (the maximum of float32 logits in f32x4 lanes: exact). The caller reads the
  * results through views on the module's memory (no copy out), the output slots by the names that
  * `softmaxBlockLayout.ts` declares. The kernel's text is `softmaxBlock.wat`, generated with its bytes and its
@@ -50,9 +52,22 @@ import {
   HEAP_BASE,
   KERNEL_STEP,
   POSITION_SLOT,
+  ROW_PAD,
 } from './softmaxBlockLayout';
+import { float16Table } from '../tensor';
 
 type FloatData = Float32Array | Float64Array;
+
+/** Logit values as stored: float32/float64, or the raw bits of bfloat16/float16 (what {@link SoftmaxBlockKernel.prepareRowMajor} reads). */
+export type RowValues =
+  | { dtype: 'float32'; data: Float32Array }
+  | { dtype: 'float64'; data: Float64Array }
+  | { dtype: 'bfloat16' | 'float16'; data: Uint16Array };
+
+type RowFn = (
+  x: number, rowBytes: number, C: number, n: number, yy: number, w: number,
+  mx: number, am: number, sx: number, sxw: number, se: number, xy: number, rank: number, cnt: number,
+) => void;
 
 type KernelFn = (x: number, xStride: number, mx: number, se: number, ex: number, exStride: number, C: number, nr: number, keep: number) => void;
 
@@ -92,6 +107,12 @@ interface KernelExports {
     x: number, xStride: number, yy: number, kFirst: number, C: number, n: number, out: number,
     kOn: number, kOff: number, tOn: number, tOff: number, aT1: number, aT0: number, aTOn: number, aTOff: number,
   ) => void;
+  rowStatsF32: RowFn;
+  rowStatsF32W: RowFn;
+  rowStatsBf16: RowFn;
+  rowStatsBf16W: RowFn;
+  rowStatsF64: RowFn;
+  rowStatsF64W: RowFn;
 }
 
 /** Positions per iteration of the focal function: it takes n rounded down to a multiple of this. */
@@ -145,9 +166,15 @@ export const WASM_POS_MAX_CLASSES = 1024;
 /** Most classes the kernel takes: two C × stride float64 regions (C = 4096, stride 512: 32 MiB), plus C weights. */
 export const WASM_MAX_CLASSES = 4096;
 
-/** Rows per block of a vocabulary's kernel, and the most classes it takes (2 × 16 × 262144 float64: 64 MiB). */
-export const VOCAB_STRIDE = 16;
-export const WASM_MAX_VOCAB = 262144;
+/**
+ * Most classes the row-major kernel ({@link softmaxRowKernel}) takes: one float64 row of them is 32 MiB (a
+ * vocabulary of 152k classes takes 1.2 MiB).
+ */
+export const WASM_MAX_VOCAB = 1 << 22;
+/** Bytes of rows the row-major kernel holds at once: a few rows, so that each stays in cache between its maximum and exp passes. */
+export const ROW_BLOCK_BYTES = 1 << 18;
+/** Rows per call of the row-major kernel at most (its per-row results). */
+const ROW_KERNEL_ROWS = 128;
 
 function decodeBase64(s: string): Uint8Array {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -197,7 +224,9 @@ export class SoftmaxBlockKernel {
   readonly stride: number;
   private readonly step: number;
   private classes = 0;
-  private off = { mx: 0, se: 0, lse: 0, inv: 0, sx: 0, sxw: 0, am: 0, cnt: 0, w: 0, x: 0, ex: 0, yy: 0, dice: 0, cst: 0, bkt: 0, pos: 0 };
+  private off = { mx: 0, se: 0, lse: 0, inv: 0, sx: 0, sxw: 0, am: 0, xy: 0, rank: 0, cnt: 0, w: 0, x: 0, ex: 0, yy: 0, dice: 0, cst: 0, bkt: 0, pos: 0 };
+  /** Bytes of the logits region (C rows of `stride` float64, plus room for the row-major rows' padding). */
+  private xBytes = 0;
   private posV!: Float64Array;
   /** Whether the block last prepared had float32 logits (the per-position sums read its rows). */
   private lastF32 = true;
@@ -213,6 +242,7 @@ export class SoftmaxBlockKernel {
   /** Per-class Dice sums after {@link diceIndex}: class k's slot s at 2·(k·slots + s) and the next (two lanes). */
   diceSums!: Float64Array;
   private mem!: ArrayBuffer;
+  private x16!: Uint16Array;
   private x32!: Float32Array;
   private x64!: Float64Array;
   private cntV!: Int32Array;
@@ -232,11 +262,18 @@ export class SoftmaxBlockKernel {
   inv!: Float64Array;
   /** exp(x_k − m) at k·stride + i (when asked for). */
   ex!: Float64Array;
+  /** After {@link prepareRowMajor}: per row the target's logit x_y and how many classes lie strictly above it (0 without a target). */
+  xy!: Float64Array;
+  rank!: Int32Array;
   /** NaN and ±Inf logits in the block. */
   nan = 0;
   inf = 0;
 
-  constructor(module: WasmModule, stride: number) {
+  /**
+   * `rowsOnly`: an instance for {@link prepareRowMajor} alone — its memory holds the per-row results, the
+   * weights and {@link ROW_BLOCK_BYTES} of rows (or one row), and none of the regions the block functions use.
+   */
+  constructor(module: WasmModule, stride: number, private readonly rowsOnly = false) {
     this.fns = new wasmApi!.Instance(module, {}).exports as KernelExports;
     this.step = KERNEL_STEP;
     if (!(stride > 0) || stride % this.step !== 0) throw new Error(`softmax block kernel: block stride ${stride} is not a positive multiple of ${this.step}`);
@@ -251,8 +288,7 @@ export class SoftmaxBlockKernel {
    */
   reserve(C: number): boolean {
     if (C <= this.classes) return true;
-    // a 16-row kernel takes a vocabulary (its two C × 16 float64 regions: 64 MiB at the largest)
-    if (C > (this.stride <= VOCAB_STRIDE ? WASM_MAX_VOCAB : WASM_MAX_CLASSES)) return false;
+    if (C > (this.rowsOnly ? WASM_MAX_VOCAB : WASM_MAX_CLASSES)) return false;
     try {
       this.layout(C, this.bucketSlots);
       return true;
@@ -295,16 +331,21 @@ export class SoftmaxBlockKernel {
     o.sx = take(s * 8);
     o.sxw = take(s * 8);
     o.am = take(s * 4);
+    o.xy = take(s * 8);
+    o.rank = take(s * 4);
     o.cnt = take(8);
     o.w = take(C * 8);
-    o.x = take(C * s * 8);
-    o.ex = take(C * s * 8);
+    // block functions: C rows of `stride` float64; row-major rows: padded to ROW_PAD values
+    this.xBytes = this.rowsOnly ? Math.max(ROW_BLOCK_BYTES, (C + ROW_PAD) * 8) : (C + ROW_PAD) * s * 8;
+    o.x = take(this.xBytes);
     o.yy = take(s * 4);
-    o.dice = take(C * this.diceSlots * 16);
-    o.cst = take(DICE_CONSTANT_SLOTS * 8);
-    o.bkt = take(bucketSlots * 16 * this.bucketCopies);
-    const pc = Math.min(C, WASM_POS_MAX_CLASSES);
-    o.pos = take((CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc) * 8);
+    const blocks = this.rowsOnly ? 0 : 1;
+    o.ex = take(blocks * C * s * 8);
+    o.dice = take(blocks * C * this.diceSlots * 16);
+    o.cst = take(blocks * DICE_CONSTANT_SLOTS * 8);
+    o.bkt = take(blocks * bucketSlots * 16 * this.bucketCopies);
+    const pc = blocks * Math.min(C, WASM_POS_MAX_CLASSES);
+    o.pos = take(blocks * (CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc) * 8);
     const memory = this.fns.memory;
     if (memory.buffer.byteLength < at) memory.grow(Math.ceil((at - memory.buffer.byteLength) / PAGE));
     this.classes = C;
@@ -327,17 +368,21 @@ export class SoftmaxBlockKernel {
     this.sx = new Float64Array(buf, o.sx, s);
     this.sxw = new Float64Array(buf, o.sxw, s);
     this.am = new Int32Array(buf, o.am, s);
+    this.xy = new Float64Array(buf, o.xy, s);
+    this.rank = new Int32Array(buf, o.rank, s);
     this.cntV = new Int32Array(buf, o.cnt, 2);
     this.wV = new Float64Array(buf, o.w, C);
-    this.x32 = new Float32Array(buf, o.x, C * s * 2);
-    this.x64 = new Float64Array(buf, o.x, C * s);
-    this.ex = new Float64Array(buf, o.ex, C * s);
+    this.x16 = new Uint16Array(buf, o.x, this.xBytes / 2);
+    this.x32 = new Float32Array(buf, o.x, this.xBytes / 4);
+    this.x64 = new Float64Array(buf, o.x, this.xBytes / 8);
     this.yy = new Int32Array(buf, o.yy, s);
-    this.diceSums = new Float64Array(buf, o.dice, C * this.diceSlots * 2);
-    this.cstV = new Float64Array(buf, o.cst, DICE_CONSTANT_SLOTS);
-    this.bktV = new Float64Array(buf, o.bkt, this.bucketSlots * 2 * this.bucketCopies);
-    const pc = Math.min(C, WASM_POS_MAX_CLASSES);
-    this.posV = new Float64Array(buf, o.pos, CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc);
+    const blocks = this.rowsOnly ? 0 : 1;
+    this.ex = new Float64Array(buf, o.ex, blocks * C * s);
+    this.diceSums = new Float64Array(buf, o.dice, blocks * C * this.diceSlots * 2);
+    this.cstV = new Float64Array(buf, o.cst, blocks * DICE_CONSTANT_SLOTS);
+    this.bktV = new Float64Array(buf, o.bkt, blocks * this.bucketSlots * 2 * this.bucketCopies);
+    const pc = blocks * Math.min(C, WASM_POS_MAX_CLASSES);
+    this.posV = new Float64Array(buf, o.pos, blocks * (CLASS_FIRST + CLASS_RECORD_SLOTS * pc + pc * pc));
   }
 
   /**
@@ -415,6 +460,70 @@ export class SoftmaxBlockKernel {
       for (let k = 0; k < C; k++) dst[k * s + i] = x[row + k]!;
     }
     this.compute(C, n, nr, w, keepEx, f32);
+  }
+
+  /**
+   * Rows of C values of this dtype that one {@link prepareRowMajor} call takes (each padded to a multiple of
+   * ROW_PAD values): as many as {@link ROW_BLOCK_BYTES} hold, at least one.
+   */
+  rowsFit(C: number, dtype: RowValues['dtype']): number {
+    return Math.max(1, Math.min(this.stride, Math.floor(Math.min(this.xBytes, ROW_BLOCK_BYTES) / rowBytesOf(C, dtype))));
+  }
+
+  /**
+   * The preparation for n consecutive ROWS of `(N, C)` logits from row `e0`, read row-major in their own dtype:
+   * each row is copied in with one `set` (float16 widened to float32 on the way), padded with −Inf, and the
+   * kernel computes per row the maximum and first argmax, Σx, Σw·x, the target's logit ({@link xy}) and rank
+   * ({@link rank}) for the classes the caller wrote into {@link yy}, Σ exp(x − max), then lse and 1/Σ. Bfloat16
+   * rows are widened inside the kernel, so bfloat16 logits never take float32 room outside one block.
+   * n ≤ {@link rowsFit}; call {@link reserve} for C first.
+   */
+  prepareRowMajor(v: RowValues, e0: number, C: number, n: number, w: Float64Array | null): void {
+    if (C > this.classes) throw new Error(`softmax block kernel: ${C} classes, memory laid out for ${this.classes}`);
+    if (n > this.rowsFit(C, v.dtype)) throw new Error(`softmax block kernel: ${n} rows of ${C} classes do not fit its memory`);
+    if (this.mem !== this.fns.memory.buffer) this.views();
+    const rowBytes = rowBytesOf(C, v.dtype);
+    switch (v.dtype) {
+      case 'bfloat16':
+        copyRows(v.data, this.x16, e0, C, n, rowBytes / 2, 0xff80); // 0xff80: bfloat16 −Inf
+        break;
+      case 'float16': {
+        const tab = float16Table();
+        const src = v.data;
+        const dst = this.x32;
+        const row = rowBytes / 4;
+        for (let i = 0; i < n; i++) {
+          const s0 = (e0 + i) * C;
+          const d0 = i * row;
+          for (let k = 0; k < C; k++) dst[d0 + k] = tab[src[s0 + k]!]!;
+          dst.fill(-Infinity, d0 + C, d0 + row);
+        }
+        break;
+      }
+      case 'float32':
+        copyRows(v.data, this.x32, e0, C, n, rowBytes / 4, -Infinity);
+        break;
+      default:
+        copyRows(v.data, this.x64, e0, C, n, rowBytes / 8, -Infinity);
+    }
+    const f = this.fns;
+    const o = this.off;
+    const bf16 = v.dtype === 'bfloat16';
+    const f64 = v.dtype === 'float64';
+    if (w && w !== this.lastW) {
+      this.wV.set(w.length === C ? w : w.subarray(0, C));
+      this.lastW = w;
+    }
+    const fn = w ? (bf16 ? f.rowStatsBf16W : f64 ? f.rowStatsF64W : f.rowStatsF32W) : bf16 ? f.rowStatsBf16 : f64 ? f.rowStatsF64 : f.rowStatsF32;
+    fn(o.x, rowBytes, C, n, o.yy, o.w, o.mx, o.am, o.sx, o.sxw, o.se, o.xy, o.rank, o.cnt);
+    this.nan = this.cntV[0]!;
+    this.inf = this.cntV[1]!;
+    const nr = Math.ceil(n / this.step) * this.step;
+    if (n < nr) {
+      this.mx.fill(0, n, nr);
+      this.se.fill(1, n, nr);
+    }
+    f.lseInv(o.mx, o.se, o.lse, o.inv, nr);
   }
 
   /** Where a block of C classes × n positions goes in the module's memory, for the dtype of `x`. */
@@ -546,9 +655,26 @@ export class SoftmaxBlockKernel {
   }
 }
 
+/** Bytes of one row-major row of C values in the kernel: padded to a multiple of ROW_PAD values (float16 held as float32). */
+function rowBytesOf(C: number, dtype: RowValues['dtype']): number {
+  const item = dtype === 'bfloat16' ? 2 : dtype === 'float64' ? 8 : 4;
+  return Math.ceil(C / ROW_PAD) * ROW_PAD * item;
+}
+
+/** n rows of C values from row e0 of `src` into `dst` at `row` values apart, each padded with `pad`. */
+function copyRows<T extends Uint16Array | Float32Array | Float64Array>(src: T, dst: T, e0: number, C: number, n: number, row: number, pad: number): void {
+  for (let i = 0; i < n; i++) {
+    const s0 = (e0 + i) * C;
+    const d0 = i * row;
+    dst.set(src.subarray(s0, s0 + C) as never, d0);
+    dst.fill(pad, d0 + C, d0 + row);
+  }
+}
+
 /** undefined: not tried yet; null: no WebAssembly SIMD here (or the module failed to compile). */
 let compiled: WasmModule | null | undefined;
 const kernels = new Map<number, SoftmaxBlockKernel>();
+let rowKernel: SoftmaxBlockKernel | null = null;
 
 function envForcesJs(): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -597,4 +723,18 @@ export function softmaxBlockKernel(stride: number, C = 1): SoftmaxBlockKernel | 
     kernels.set(stride, k);
   }
   return k.reserve(C) ? k : null;
+}
+
+/**
+ * The row-major kernel of this thread ({@link SoftmaxBlockKernel.prepareRowMajor} only) with room for C classes,
+ * or null: no WebAssembly SIMD here, the JS path is forced, or C is above {@link WASM_MAX_VOCAB}.
+ */
+export function softmaxRowKernel(C: number): SoftmaxBlockKernel | null {
+  if (!enabled) return null;
+  if (!rowKernel) {
+    const m = compiledModule();
+    if (!m) return null;
+    rowKernel = new SoftmaxBlockKernel(m, ROW_KERNEL_ROWS, true);
+  }
+  return rowKernel.reserve(C) ? rowKernel : null;
 }
