@@ -203,13 +203,14 @@ function describe(t: Tensor): Omit<InfoTensor, 'key' | 'info'> {
   };
 }
 
-export async function runInfo(args: string[]): Promise<number> {
+/** `out`: where the text goes (standard output, written through before each piece returns; tests capture it). */
+export async function runInfo(args: string[], out: (text: string) => void = writeStdout): Promise<number> {
   const a = parseInfoArgs(args);
   if (a === 'help') {
-    process.stdout.write(INFO_USAGE + '\n');
+    out(INFO_USAGE + '\n');
     return 0;
   }
-  writeInfo(a.file, a.json, writeStdout, a.maxTensorBytes !== null ? { maxTensorBytes: a.maxTensorBytes } : undefined);
+  writeInfo(a.file, a.json, out, a.maxTensorBytes !== null ? { maxTensorBytes: a.maxTensorBytes } : undefined);
   return 0;
 }
 
