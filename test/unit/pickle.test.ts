@@ -527,6 +527,20 @@ describe('memo slots nothing reads are not held', () => {
   });
 });
 
+test('memo indices far apart are kept without a bit per index up to the largest', () => {
+  // NONE, LONG_BINPUT 1,000,000, LONG_BINGET 1,000,000, LONG_BINPUT 3, TUPLE2: (None, None); a hole is still refused.
+  const put = [0x72, 0x40, 0x42, 0x0f, 0];
+  const get = [0x6a, 0x40, 0x42, 0x0f, 0];
+  const ok = Uint8Array.from([0x80, 2, 0x4e, ...put, ...get, 0x72, 3, 0, 0, 0, 0x86, 0x2e]);
+  const v = unpickle(ok, 0, { fileName: 'x.pkl', label: 'p', budget: { memo: 2_000_000 } }).value;
+  assert.ok(v instanceof PyTuple && v.items.length === 2 && v.items[0] === null && v.items[1] === null);
+  const hole = Uint8Array.from([0x80, 2, 0x4e, ...put, 0x6a, 0x41, 0x42, 0x0f, 0, 0x2e]);
+  assert.throws(
+    () => unpickle(hole, 0, { fileName: 'x.pkl', label: 'p', budget: { memo: 2_000_000 } }),
+    (e: unknown) => e instanceof TensorFileError && /memo key 1000001 was never stored/.test(e.message),
+  );
+});
+
 test('a memo index past the entries a pickle of its size can have is refused (no sparse memo)', () => {
   const p = Uint8Array.from([0x80, 2, 0x4e, 0x72, 0xff, 0xff, 0xff, 0x7f, 0x2e]);
   assert.throws(

@@ -165,8 +165,13 @@ class Machine implements PickleMachine {
   private openMarks = 0;
   /** Stack length at the innermost open MARK (0 when none): the current frame starts there. */
   private base = 0;
-  /** Which memo slots are taken, a bit each (indices are below the memo budget). */
-  private readonly memoTaken: Uint8Array;
+  /**
+   * Which memo slots are taken: a bit each for the dense indices Python's pickler writes (grown as the count
+   * grows), a set for any far beyond (a hand-made pickle may number its slots as it likes; the bits must not
+   * grow with the largest index, which the memo budget allows up to a gigabit for a legacy file).
+   */
+  private memoTaken = new Uint8Array(1024);
+  private readonly memoTakenFar = new Set<number>();
   private memoCount = 0;
   /** The memo slots the pickle ever reads (undefined: unknown, keep all); only their values are held. */
   private readonly memoRead: Set<number> | undefined;
@@ -197,7 +202,6 @@ class Machine implements PickleMachine {
     this.hooks = options.hooks;
     this.budget = { ...pickleBudget(bytes.length - start), ...options.budget };
     this.memoRead = memoReads(bytes, start, this.budget.memo);
-    this.memoTaken = new Uint8Array(Math.ceil(this.budget.memo / 8));
   }
 
   // --- errors ------------------------------------------------------------------------------------
@@ -727,10 +731,9 @@ class Machine implements PickleMachine {
         `${this.label}: pickle refused at byte ${this.opPos}: memo index ${i} is past the ${this.budget.memo} memo entries a ${this.bytes.length}-byte pickle can have`,
       );
     }
-    const bit = 1 << (i & 7);
-    if ((this.memoTaken[i >> 3]! & bit) === 0) {
+    if (!this.memoIsTaken(i)) {
       if (this.memoCount >= this.budget.memo) this.overBudget('memo entries', this.budget.memo);
-      this.memoTaken[i >> 3]! |= bit;
+      this.memoTake(i);
       this.memoCount++;
     }
     // A slot nothing reads is only marked taken (for the count and MEMOIZE's numbering): its value is not held.
@@ -745,11 +748,35 @@ class Machine implements PickleMachine {
     }
   }
 
+  private memoIsTaken(i: number): boolean {
+    return i >> 3 < this.memoTaken.length ? (this.memoTaken[i >> 3]! & (1 << (i & 7))) !== 0 : this.memoTakenFar.has(i);
+  }
+
+  private memoTake(i: number): void {
+    if (i >> 3 >= this.memoTaken.length && i >> 3 < 2 * (this.memoCount + 8192)) {
+      const grown = new Uint8Array(Math.max(2 * this.memoTaken.length, (i >> 3) + 1));
+      grown.set(this.memoTaken);
+      // Indices now within the bits move there.
+      for (const j of this.memoTakenFar) {
+        if (j >> 3 < grown.length) {
+          grown[j >> 3]! |= 1 << (j & 7);
+          this.memoTakenFar.delete(j);
+        }
+      }
+      this.memoTaken = grown;
+    }
+    if (i >> 3 < this.memoTaken.length) this.memoTaken[i >> 3]! |= 1 << (i & 7);
+    else {
+      this.charge(ENTRY_COST);
+      this.memoTakenFar.add(i);
+    }
+  }
+
   private memoGet(i: number): void {
     const v = this.memoRead === undefined ? this.memoAll[i] : this.memoKept.get(i);
     if (v === undefined) {
       // Every index a GET names was found by memoReads, so a taken slot holds its value.
-      if (this.memoRead !== undefined && i < this.budget.memo && this.memoTaken[i >> 3]! & (1 << (i & 7))) throw new Error(`memo slot ${i} was read but not kept`);
+      if (this.memoRead !== undefined && this.memoIsTaken(i)) throw new Error(`memo slot ${i} was read but not kept`);
       this.corrupt(`memo key ${i} was never stored`);
     }
     this.pushShared(v);
