@@ -247,6 +247,18 @@ for (const [kind, make] of Object.entries(floods)) {
     add(`pickle ${kind} ${(n / MB).toFixed(1)} MB`, 'info', () => [[f, torchZip(make(n))]], [f], 'any');
   }
 }
+// One list referenced many times by another (BINGET): a few KB of pickle, millions of leaves when flattened.
+for (const [inner, refs] of [[1000, 1000], [1000, 30000], [100000, 20], [10, 200000]]) {
+  const pkl = Buffer.concat([
+    Buffer.from([0x80, 2, 0x7d, 0x58, 1, 0, 0, 0, 0x78, 0x5d, 0x28, 0x5d]),
+    Buffer.from('(' + 'N'.repeat(inner) + 'e', 'latin1'),
+    Buffer.from([0x71, 0]),
+    Buffer.from('h\x00'.repeat(refs - 1), 'latin1'),
+    Buffer.from('es.', 'latin1'),
+  ]);
+  const f = `shared_${inner}_${refs}.pt`;
+  add(`pickle shared list of ${inner} referenced ${refs} times`, 'info', () => [[f, torchZip(pkl)]], [f], 'refuse');
+}
 // A legacy (non-zip) flood: the same opcodes at the top of the file.
 for (const n of sizes(1 * MB, 30 * MB, 3)) {
   const f = `legacy_mark_${n}.pt`;

@@ -5,8 +5,10 @@
  *
  * Keys come from the zip directory. The decompression budget (one per file, see zip.ts) is checked for every
  * member the read needs before any of them is inflated: all of them, or only `limits.onlyKey`'s; those are
- * parsed (so a bad member fails the read), the others only when their `tensor` is asked for. A parsed tensor
- * is held weakly (re-inflated if it was collected), so walking a large archive holds one member at a time.
+ * parsed (so a bad member fails the read), the others only when their `tensor` is asked for. The archive holds
+ * the two members parsed last (a pair of logits and target in one file) and no other (asked for again, one is
+ * inflated again), so walking a large archive holds two members at a time. Not a WeakRef: what a WeakRef was deref'd to is kept until the synchronous job ends,
+ * which for `info` is the whole listing, every member at once.
  */
 import { parseNpy } from './npy';
 import type { ReadLimits, TensorEntry, TensorFile } from './types';
@@ -19,24 +21,29 @@ export function readNpz(bytes: Uint8Array, fileName: string, limits: ReadLimits,
   const keyOf = (name: string): string => name.slice(0, -'.npy'.length);
   const wanted = limits.onlyKey !== undefined ? members.filter((n) => keyOf(n) === limits.onlyKey) : members;
   zip.reserve(wanted, wanted.length === 1 ? `member '${wanted[0]}'` : `the archive's ${wanted.length} .npy members`);
-  const tensors: TensorEntry[] = members.map((name) => lazyMember(zip, name, keyOf(name), fileName, limits));
-  // The members the caller will read are parsed now, so a bad one fails the read itself (never a partial file);
-  // each is then held only weakly, so memory holds one member at a time.
+  const last: Recent = [];
+  const tensors: TensorEntry[] = members.map((name) => lazyMember(zip, name, keyOf(name), fileName, limits, last));
+  // The members the caller will read are parsed now, so a bad one fails the read itself (never a partial file).
   const want = new Set(wanted);
   for (const e of tensors) if (want.has(`${e.key}.npy`)) void e.tensor;
   return { format: 'npz', tensors, nonTensors: [], info: {} };
 }
 
-function lazyMember(zip: ZipArchive, name: string, key: string, fileName: string, limits: ReadLimits): TensorEntry {
+/** The parsed members an archive holds, the latest first. */
+type Recent = { name: string; tensor: Tensor }[];
+const RECENT = 2;
+
+function lazyMember(zip: ZipArchive, name: string, key: string, fileName: string, limits: ReadLimits, recent: Recent): TensorEntry {
   const method = zip.entry(name)!.method;
-  let ref: WeakRef<Tensor> | undefined;
   let info: Record<string, unknown> | undefined;
   const load = (): Tensor => {
-    const held = ref?.deref();
-    if (held) return held;
+    const held = recent.find((r) => r.name === name);
+    if (held) return held.tensor;
+    // The oldest is let go before the next is inflated.
+    if (recent.length >= RECENT) recent.pop();
     const parsed = parseNpy(zip.read(name), fileName, limits, `member '${name}': `);
     info = { ...parsed.info, member: name, compression: method === 8 ? 'deflate' : 'stored' };
-    ref = new WeakRef(parsed.tensor);
+    recent.unshift({ name, tensor: parsed.tensor });
     return parsed.tensor;
   };
   return {

@@ -21,7 +21,7 @@ import { PyDict, PyGlobal, PyOpaque, PyTensor, PyTuple, typeName, type PyStorage
 
 export * from './pickle/values';
 export { ALLOWED_GLOBALS, STORAGE_TYPES, TORCH_DTYPES, type GlobalRole } from './pickle/allowlist';
-export { pickleBudget, decodeUtf8SurrogatePass, type PickleBudget, type UnpickleResult } from './pickle/machine';
+export { pickleBudget, MAX_PICKLE_BYTES, decodeUtf8SurrogatePass, type PickleBudget, type UnpickleResult } from './pickle/machine';
 
 export interface UnpickleOptions {
   /** For error messages (TensorFileError.fileName). */
@@ -54,6 +54,7 @@ function torchHooks(onStorage: ((s: PyStorage) => void) | undefined): PickleHook
       // Only Parameter and the containers can be instantiated.
       if (!(cls instanceof PyGlobal)) m.corrupt(`${how} of ${typeName(cls)}, which is not a class`);
       if (!(args instanceof PyTuple)) m.corrupt(`${how} arguments are ${typeName(args)}, not a tuple`);
+      m.charge(8 * args.items.length);
       const a = [...args.items];
       if (cls.role === 'parameter') {
         const c: CallContext = { m, name: cls.qualified, depth: 0, arity: () => undefined, call: () => null };

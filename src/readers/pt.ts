@@ -46,8 +46,14 @@ const LEGACY_PROTOCOL = 1001n;
 
 /** Containers nested deeper than this are refused (real checkpoints nest < 10 deep; cycles hit it too). */
 const MAX_NESTING = 256;
-/** Values visited while flattening; bounds pickles whose shared references expand exponentially. */
+/**
+ * Values visited while flattening: a few per byte of the pickle (each item Python's pickler writes costs a byte or
+ * more), and never more than this. Bounds pickles whose shared references expand (a 3 KB pickle of one list
+ * referenced a thousand times by another is a million leaves, and their entries hundreds of MB).
+ */
 const MAX_VISITS = 2_000_000;
+const VISITS_BASE = 65536;
+const VISITS_PER_BYTE = 2;
 
 const latin1 = new TextDecoder('latin1');
 
@@ -94,10 +100,11 @@ function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits, baseOf
   }
 
   const storages: PyStorage[] = [];
-  const { value } = unpickle(zip.read(pklName), 0, { fileName, label: 'data.pkl', onStorage: (s) => storages.push(s) });
+  const pkl = zip.read(pklName);
+  const { value } = unpickle(pkl, 0, { fileName, label: 'data.pkl', onStorage: (s) => storages.push(s) });
 
-  // Every referenced record must exist and be long enough before any tensor is built.
-  const located = new Map<string, StorageBytes>();
+  // Every referenced record must exist and be long enough before any tensor is built; nothing is kept per
+  // storage (a checkpoint can hold 100,000): each is located again, from the zip directory, when read.
   for (const s of storages) {
     const record = `data/${s.key}`;
     const entry = zip.entry(prefix + record);
@@ -110,11 +117,20 @@ function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits, baseOf
         `storage record '${record}' holds ${entry.size} bytes but the storage needs ${s.numel} ${s.info.torchDType} = ${need} bytes`,
       );
     }
-    // A stored record is a view into the file at its data offset; an inflated one is a fresh, aligned buffer.
-    const alignment = entry.method === 0 ? baseOffset + entry.dataOffset : 0;
-    if (!located.has(s.key)) located.set(s.key, new ZipRecord(zip, prefix, record, entry.size, littleEndian, alignment));
   }
-  return buildFile(value, fileName, limits, located, { container: 'zip', recordPrefix: prefix, ...(littleEndian ? {} : { byteorder: 'big' }) });
+  const inflated = new Map<string, ZipRecord>();
+  const locate = (key: string): StorageBytes | undefined => {
+    const record = `data/${key}`;
+    const entry = zip.entry(prefix + record);
+    if (!entry) return undefined;
+    // A stored record is a view into the file at its data offset; an inflated one is a fresh, aligned buffer,
+    // inflated once.
+    if (entry.method === 0) return new ZipRecord(zip, prefix, record, entry.size, littleEndian, baseOffset + entry.dataOffset);
+    let r = inflated.get(key);
+    if (!r) inflated.set(key, (r = new ZipRecord(zip, prefix, record, entry.size, littleEndian, 0)));
+    return r;
+  };
+  return buildFile(value, pkl.length, fileName, limits, locate, { container: 'zip', recordPrefix: prefix, ...(littleEndian ? {} : { byteorder: 'big' }) });
 }
 
 /**
@@ -169,10 +185,12 @@ function readLegacyPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): 
   const sysInfo = next('legacy sys_info pickle');
   let littleEndian = true;
   if (sysInfo instanceof PyDict) {
-    const le = sysInfo.entries.get('slittle_endian');
+    const le = sysInfo.entries.get('little_endian');
     if (le && typeof le.value === 'boolean') littleEndian = le.value;
   }
+  const objectStart = pos;
   const value = next('legacy object pickle');
+  const objectBytes = pos - objectStart;
   const keyList = next('legacy storage-key-list pickle');
   if (!(keyList instanceof PyList || keyList instanceof PyTuple)) fail('bad-header', fileName, `legacy storage-key list is a ${typeName(keyList)}, not a list`);
 
@@ -215,25 +233,34 @@ function readLegacyPt(bytes: Uint8Array, fileName: string, limits: ReadLimits): 
   for (const s of storages) {
     if (!located.has(s.key)) fail('missing-record', fileName, `the pickle references storage '${s.key}' that is not in the legacy storage-key list`);
   }
-  return buildFile(value, fileName, limits, located, { container: 'legacy', ...(littleEndian ? {} : { byteorder: 'big' }) });
+  return buildFile(value, objectBytes, fileName, limits, (key) => located.get(key), { container: 'legacy', ...(littleEndian ? {} : { byteorder: 'big' }) });
 }
 
 // ---------------------------------------------------------------------------------------------------
 // From the unpickled object to entries
 // ---------------------------------------------------------------------------------------------------
 
-/** A leaf value and its path: dict keys (`str(key)`) and list/tuple/set indices, outermost first. */
-type Leaf = { key: string; path: (string | number)[]; value: PyValue };
+const DONE: Leaf = { key: '', value: null };
+
+/** A leaf value and (when keys collide) its path: dict keys (`str(key)`) and list/tuple/set indices, outermost first. */
+type Leaf = { key: string; path?: (string | number)[]; value: PyValue };
 
 function buildFile(
   root: PyValue,
+  pickleBytes: number,
   fileName: string,
   limits: ReadLimits,
-  located: ReadonlyMap<string, StorageBytes>,
+  locate: (key: string) => StorageBytes | undefined,
   info: Record<string, unknown>,
 ): TensorFile {
-  const leaves = flatten(root, fileName);
-  const warnings = disambiguate(leaves);
+  // Paths are kept only when dotted keys collide, which needs them (one array per leaf otherwise).
+  const maxVisits = Math.min(MAX_VISITS, VISITS_BASE + VISITS_PER_BYTE * pickleBytes);
+  let leaves = flatten(root, fileName, maxVisits, false);
+  const seen = new Set<string>();
+  const collide = leaves.some(({ key }) => seen.size === seen.add(key).size);
+  seen.clear();
+  if (collide) leaves = flatten(root, fileName, maxVisits, true);
+  const warnings = collide ? disambiguate(leaves) : [];
   // Storages under more than one tensor: their typed array is made once and shared (the rest are made per access).
   const uses = new Map<string, number>();
   for (const { value } of leaves) {
@@ -242,10 +269,13 @@ function buildFile(
   }
   const shared = new Set<string>();
   for (const [k, n] of uses) if (n > 1) shared.add(k);
-  const arrays = new StorageArrays(fileName, limits, located, shared);
+  const arrays = new StorageArrays(fileName, limits, locate, shared);
   const tensors: TensorEntry[] = [];
   const nonTensors: NonTensorEntry[] = [];
-  for (const { key, value } of leaves) {
+  for (let i = 0; i < leaves.length; i++) {
+    const { key, value } = leaves[i]!;
+    // Dropped as they become entries: the leaves and the entries are not both held whole.
+    leaves[i] = DONE;
     if (value instanceof PyTensor || value instanceof PyStorage) {
       const t = value instanceof PyTensor ? value : bareStorageTensor(value);
       if (t.dtype === undefined) {
@@ -281,7 +311,7 @@ function disambiguate(leaves: Leaf[]): string[] {
   const warnings: string[] = [];
   for (const [key, same] of byKey) {
     if (same.length < 2) continue;
-    for (const leaf of same) leaf.key = subscriptKey(leaf.path);
+    for (const leaf of same) leaf.key = subscriptKey(leaf.path!);
     warnings.push(`key '${key}' names ${same.length} values (a dict key holds a dot); they are keyed ${same.map((l) => l.key).join(', ')}`);
   }
   return warnings;
@@ -294,14 +324,18 @@ function bareStorageTensor(s: PyStorage): PyTensor {
 }
 
 /** Depth-first, in the file's order: dict items, list/tuple/set items by index. */
-function flatten(root: PyValue, fileName: string): Leaf[] {
+function flatten(root: PyValue, fileName: string, maxVisits: number, withPaths: boolean): Leaf[] {
   const out: Leaf[] = [];
   let visits = 0;
   const join = (prefix: string | undefined, k: string): string => (prefix === undefined ? k : `${prefix}.${k}`);
   const path: (string | number)[] = [];
   const walk = (v: PyValue, key: string | undefined, depth: number): void => {
-    if (++visits > MAX_VISITS) {
-      fail('bad-header', fileName, `data.pkl: the pickled object expands to more than ${MAX_VISITS} values (shared or cyclic references)`);
+    if (++visits > maxVisits) {
+      fail(
+        'bad-header',
+        fileName,
+        `data.pkl: the pickled object expands to more than ${maxVisits} values (shared or cyclic references; the budget for a pickle of its size)`,
+      );
     }
     if (depth > MAX_NESTING) fail('bad-header', fileName, `data.pkl: containers nested more than ${MAX_NESTING} deep (or cyclic)`);
     const step = (value: PyValue, seg: string | number): void => {
@@ -317,7 +351,7 @@ function flatten(root: PyValue, fileName: string): Leaf[] {
       let i = 0;
       for (const item of v.items.values()) step(item, i++);
     } else {
-      out.push({ key: key ?? '', path: [...path], value: v });
+      out.push(withPaths ? { key: key ?? '', path: [...path], value: v } : { key: key ?? '', value: v });
     }
   };
   walk(root, undefined, 0);
@@ -349,12 +383,12 @@ class StorageArrays {
   constructor(
     readonly fileName: string,
     private readonly limits: ReadLimits,
-    private readonly located: ReadonlyMap<string, StorageBytes>,
+    private readonly locate: (key: string) => StorageBytes | undefined,
     private readonly shared: ReadonlySet<string>,
   ) {}
 
   private where(s: PyStorage): StorageBytes {
-    const loc = this.located.get(s.key);
+    const loc = this.locate(s.key);
     if (!loc) fail('missing-record', this.fileName, `data.pkl references storage '${s.key}' that is not in the file`);
     return loc;
   }

@@ -143,11 +143,26 @@ function firstValues(t: Tensor, k: number, read: (i: number) => number): number[
   return out;
 }
 
+/**
+ * Below this many elements a 16-bit tensor is read element by element: the pattern table (65,536 counters, and
+ * a pass over them) would cost more than the tensor, and a file of 100,000 small tensors would spend seconds on it.
+ */
+const HALF_PATTERN_MIN = 16384;
+
 function halfStats(t: Tensor): TensorStats {
   const decode = t.dtype === 'float16' ? halfToFloat : bfloat16ToFloat;
-  const counts = halfPatternCounts(t);
   const data = t.data as Uint16Array;
   const tally = new FloatTally();
+  if (t.size < HALF_PATTERN_MIN && !patternCache.has(t)) {
+    const first: number[] = [];
+    forEachIndex(t, (i) => {
+      const x = decode(data[i]!);
+      if (first.length < FIRST_COUNT) first.push(x);
+      tally.add(x, 1);
+    });
+    return tally.stats(t.size, first);
+  }
+  const counts = halfPatternCounts(t);
   // min/max of values that are all ±0: the element-by-element scan keeps the first zero it meets; by pattern, +0
   // (0x0000) comes before −0 (0x8000). The manifest compares them as numbers, where the two are equal.
   for (let p = 0; p < 65536; p++) {

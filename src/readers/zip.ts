@@ -95,10 +95,15 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
   // Every central entry takes at least 46 bytes: bounds the loop before trusting entryCount.
   if (entryCount * 46 > cdSize) bad(`${entryCount} entries cannot fit in a ${cdSize}-byte central directory`);
 
-  // --- central directory
-  const entries = new Map<string, ZipEntry>();
+  // --- central directory: the members' fields in typed arrays by index, a member found by name through one Map
+  // (an object per member was most of the directory's memory in a checkpoint of 100,000 storages).
+  const index = new Map<string, number>();
   const names: string[] = [];
-  const spans: { name: string; start: number; end: number }[] = [];
+  const methods = new Uint8Array(entryCount);
+  const compressedSizes = new Float64Array(entryCount);
+  const sizes = new Float64Array(entryCount);
+  const dataOffsets = new Float64Array(entryCount);
+  const localOffsets = new Float64Array(entryCount);
   let p = cdOffset;
   for (let i = 0; i < entryCount; i++) {
     if (p + 46 > cdOffset + cdSize) bad(`central directory entry ${i} runs past the directory`);
@@ -163,26 +168,42 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
         `zip archive: member '${name}' data (${compressedSize} bytes at offset ${dataOffset}) runs past the member area (${cdOffset} bytes)`,
       );
     }
-    if (entries.has(name)) bad(`member name '${name}' occurs twice`);
-    entries.set(name, { name, method: method as 0 | 8, compressedSize, size, dataOffset });
-    spans.push({ name, start: localOffset, end: dataOffset + compressedSize });
+    if (index.has(name)) bad(`member name '${name}' occurs twice`);
+    index.set(name, i);
     names.push(name);
+    methods[i] = method;
+    compressedSizes[i] = compressedSize;
+    sizes[i] = size;
+    dataOffsets[i] = dataOffset;
+    localOffsets[i] = localOffset;
     p = entryEnd;
   }
 
   // Members whose bytes (local header through data) overlap share data: no zip writer does that; bombs do.
-  spans.sort((a, b) => a.start - b.start);
-  for (let i = 1; i < spans.length; i++) {
-    const prev = spans[i - 1]!;
-    const cur = spans[i]!;
-    if (cur.start < prev.end) {
+  const byStart = new Uint32Array(entryCount).map((_, i) => i).sort((a, b) => localOffsets[a]! - localOffsets[b]!);
+  const endOf = (i: number): number => dataOffsets[i]! + compressedSizes[i]!;
+  for (let k = 1; k < entryCount; k++) {
+    const prev = byStart[k - 1]!;
+    const cur = byStart[k]!;
+    if (localOffsets[cur]! < endOf(prev)) {
       fail(
         'decompression-limit',
         fileName,
-        `zip archive: members '${cur.name}' and '${prev.name}' share data (bytes ${cur.start}..${Math.min(cur.end, prev.end)}): overlapping members are a zip-bomb construction, refused before inflating`,
+        `zip archive: members '${names[cur]}' and '${names[prev]}' share data (bytes ${localOffsets[cur]}..${Math.min(endOf(cur), endOf(prev))}): overlapping members are a zip-bomb construction, refused before inflating`,
       );
     }
   }
+  const entryAt = (i: number): ZipEntry => ({
+    name: names[i]!,
+    method: methods[i] as 0 | 8,
+    compressedSize: compressedSizes[i]!,
+    size: sizes[i]!,
+    dataOffset: dataOffsets[i]!,
+  });
+  const entryOf = (name: string): ZipEntry | undefined => {
+    const i = index.get(name);
+    return i === undefined ? undefined : entryAt(i);
+  };
 
   // One decompression budget for the whole archive: declared sizes, charged once per member before inflating.
   const charged = new Set<string>();
@@ -190,7 +211,7 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
   const reserve = (wanted: readonly string[], what: string): void => {
     let total = spent;
     for (const n of new Set(wanted)) {
-      const e = entries.get(n);
+      const e = entryOf(n);
       if (e && e.method === 8 && !charged.has(n)) total += e.size;
     }
     if (total > limits.maxDecompressedBytes) {
@@ -204,10 +225,10 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
 
   return {
     names,
-    has: (name) => entries.has(name),
-    entry: (name) => entries.get(name),
+    has: (name) => index.has(name),
+    entry: entryOf,
     read(name) {
-      const e = entries.get(name);
+      const e = entryOf(name);
       if (!e) fail('missing-record', fileName, `zip archive has no member '${name}'`);
       const data = bytes.subarray(e.dataOffset, e.dataOffset + e.compressedSize);
       if (e.method === 0) return data;

@@ -19,20 +19,11 @@ import { corpusDir, loadManifest, parseJsonExact, repoRoot, sameInfo, sameNumber
 const manifest = loadManifest();
 const corpus = (f: string) => path.join(corpusDir, f);
 
-/** Runs `fn` with process.stdout.write captured. */
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const orig = process.stdout.write.bind(process.stdout);
+/** Runs `info` with `args`, its output collected instead of written. */
+async function capture(args: string[]): Promise<{ code: number; out: string }> {
   let out = '';
-  (process.stdout as { write: unknown }).write = (chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  };
-  try {
-    const code = await fn();
-    return { code, out };
-  } finally {
-    (process.stdout as { write: unknown }).write = orig;
-  }
+  const code = await runInfo(args, (text) => (out += text));
+  return { code, out };
 }
 
 test('info --json output equals the manifest for every good corpus file', () => {
@@ -62,7 +53,7 @@ test('info --json output equals the manifest for every good corpus file', () => 
 });
 
 test('info --json prints one JSON object; the table lists every key; --help prints usage', async () => {
-  const j = await capture(() => runInfo([corpus('st/all_dtypes.safetensors'), '--json']));
+  const j = await capture([corpus('st/all_dtypes.safetensors'), '--json']);
   assert.equal(j.code, 0);
   const obj = parseJsonExact(j.out) as { file: string; format: string; info: { metadata: unknown }; tensors: { key: string }[]; nonTensors: unknown[] };
   assert.equal(obj.format, 'safetensors');
@@ -70,14 +61,14 @@ test('info --json prints one JSON object; the table lists every key; --help prin
   assert.equal(obj.tensors.length, 10);
   assert.deepEqual(obj.nonTensors, []);
 
-  const t = await capture(() => runInfo([corpus('npz/savez_named.npz')]));
+  const t = await capture([corpus('npz/savez_named.npz')]);
   assert.equal(t.code, 0);
   assert.match(t.out, /savez_named\.npz: npz, \d+ bytes, 3 tensors/);
   for (const k of ['logits', 'labels', 'spacing']) assert.match(t.out, new RegExp(`^${k}\\s`, 'm'));
-  const nan = await capture(() => runInfo([corpus('npy/nan_inf.npy')]));
+  const nan = await capture([corpus('npy/nan_inf.npy')]);
   assert.match(nan.out, /NaN/);
 
-  const h = await capture(() => runInfo(['--help']));
+  const h = await capture(['--help']);
   assert.equal(h.code, 0);
   assert.match(h.out, /usage: loss-inspect info <file>/);
 });

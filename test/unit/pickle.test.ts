@@ -17,6 +17,7 @@ import {
   PyTuple,
   pyFloatRepr,
   pickleBudget,
+  MAX_PICKLE_BYTES,
   decodeUtf8SurrogatePass,
   pyStr,
   unpickle,
@@ -101,6 +102,16 @@ describe('values', () => {
   test('1, 1.0 and True are one dict key, as in Python', () => {
     const b = P(PROTO2, 0x7d, 0x28, K(1), su('int'), 0x47, [0x3f, 0xf0, 0, 0, 0, 0, 0, 0], su('float'), 0x88, su('bool'), 0x75, 0x2e);
     assert.deepEqual(js(load(b)), { dict: [[1n, 'bool']] });
+  });
+
+  test('a str key is its own hash, and never equals a key of another kind (even one starting with the tag)', () => {
+    // {'\x01N': 1, None: 2, 'i1': 3, 1: 4, 'a': 5, b'a': 6, '\x01sx': 7, '\x01': 8}
+    const b = P([0x80, 3], 0x7d, 0x28, su('\u0001N'), K(1), 0x4e, K(2), su('i1'), K(3), K(1), K(4), su('a'), K(5), 0x43, 1, 'a', K(6),
+      su('\u0001sx'), K(7), su('\u0001'), K(8), 0x75, 0x2e);
+    const d = load(b);
+    assert.ok(d instanceof PyDict);
+    assert.equal(d.size, 8);
+    assert.equal(d.entries.get('a')?.value, 5n);
   });
 
   test('tuple keys, sets, frozensets, bytes of protocols 3-5', () => {
@@ -444,19 +455,33 @@ describe('the budget: refused at the first opcode past it', () => {
   };
   const flood = (prefix: number[], op: number, n: number): Uint8Array => P(prefix, new Uint8Array(n).fill(op), 0x2e);
 
-  test('open MARKs, stack items, memo entries and values made each have a limit', () => {
+  test('open MARKs, stack items and memo entries have a count; everything allocated is charged in estimated bytes', () => {
     budgetFails(flood(PROTO2, 0x28, 100), { marks: 10 }, /more than 10 MARKs open/, 2 + 10);
     budgetFails(flood([...PROTO2, 0x4e], 0x32, 100), { stack: 10 }, /more than 10 items on the stack/, 3 + 9);
     budgetFails(flood([0x80, 4, 0x4e], 0x94, 100), { memo: 10 }, /more than 10 memo entries/, 3 + 10);
-    budgetFails(flood([...PROTO2, 0x4e], 0x85, 100), { values: 10 }, /more than 10 values made/, 3 + 9);
+    // A stack slot is 32 bytes: NONE (a slot) then DUPs (a slot each), refused at the 32nd slot.
+    budgetFails(flood([...PROTO2, 0x4e], 0x32, 100), { bytes: 1000 }, /takes more than 1000 bytes/, 3 + 30);
+    // EMPTY_LIST: a list (88 bytes) and its slot (32), 120 bytes a byte: the 9th is past 1000.
+    budgetFails(flood(PROTO2, 0x5d, 100), { bytes: 1000 }, /takes more than 1000 bytes/, 2 + 8);
   });
 
-  test('the default budget grows with the size: real checkpoints fit, one-byte floods do not', () => {
-    const b = pickleBudget(7_467_277); // data.pkl of a 70,000-tensor state_dict: 1,050,007 values, 560,006 memo entries
-    assert.ok(b.values > 1_050_007 * 1.5 && b.memo > 560_006 * 1.5);
-    // MARKs up to about half the bytes are fine (and cost one run); a DUP flood takes one slot per byte: refused.
+  test("what a flood's values cost is counted, not how many opcodes made them", () => {
+    // EMPTY_LIST APPEND pairs: each pair one live list in the outer list, ~108 bytes for 2 bytes of pickle.
+    const lists = (n: number) => P(PROTO2, 0x5d, new Uint8Array(2 * n).map((_, i) => (i % 2 ? 0x61 : 0x5d)), 0x2e);
+    const b = pickleBudget(lists(1_000_000).length);
+    fails(lists(1_000_000), 'bad-header', new RegExp(`takes more than ${b.bytes} bytes`));
+    assert.ok(b.bytes < 1_000_000 * 108, 'refused before the last pair');
+    // Popped values give their slots back: a million NONE POP pairs cost nothing that stays.
+    assert.equal(load(P(PROTO2, new Uint8Array(2_000_000).map((_, i) => (i % 2 ? 0x30 : 0x4e)), 0x4e, 0x2e)), null);
+  });
+
+  test('the default budget: a multiple of the size with a ceiling, which a 70,000-tensor state_dict fits with room', () => {
+    // data.pkl of a 70,000-tensor state_dict is 7 MB and is charged about 45 MB (readers-budget.test.ts reads one).
+    assert.ok(pickleBudget(7_047_276).bytes >= 2.5 * 45 * 2 ** 20);
+    assert.equal(pickleBudget(1e9).bytes, MAX_PICKLE_BYTES);
+    assert.ok(MAX_PICKLE_BYTES <= 128 * 2 ** 20);
+    // MARKs up to about half the bytes are fine (and cost one run).
     assert.equal(load(P(PROTO2, new Uint8Array(1500).fill(0x28), 0x4e, 0x2e)), null);
-    fails(flood([...PROTO2, 0x4e], 0x32, 1_200_000), 'bad-header', /items on the stack/);
   });
 });
 
@@ -502,6 +527,20 @@ describe('memo slots nothing reads are not held', () => {
   });
 });
 
+test('memo indices far apart are kept without a bit per index up to the largest', () => {
+  // NONE, LONG_BINPUT 1,000,000, LONG_BINGET 1,000,000, LONG_BINPUT 3, TUPLE2: (None, None); a hole is still refused.
+  const put = [0x72, 0x40, 0x42, 0x0f, 0];
+  const get = [0x6a, 0x40, 0x42, 0x0f, 0];
+  const ok = Uint8Array.from([0x80, 2, 0x4e, ...put, ...get, 0x72, 3, 0, 0, 0, 0x86, 0x2e]);
+  const v = unpickle(ok, 0, { fileName: 'x.pkl', label: 'p', budget: { memo: 2_000_000 } }).value;
+  assert.ok(v instanceof PyTuple && v.items.length === 2 && v.items[0] === null && v.items[1] === null);
+  const hole = Uint8Array.from([0x80, 2, 0x4e, ...put, 0x6a, 0x41, 0x42, 0x0f, 0, 0x2e]);
+  assert.throws(
+    () => unpickle(hole, 0, { fileName: 'x.pkl', label: 'p', budget: { memo: 2_000_000 } }),
+    (e: unknown) => e instanceof TensorFileError && /memo key 1000001 was never stored/.test(e.message),
+  );
+});
+
 test('a memo index past the entries a pickle of its size can have is refused (no sparse memo)', () => {
   const p = Uint8Array.from([0x80, 2, 0x4e, 0x72, 0xff, 0xff, 0xff, 0x7f, 0x2e]);
   assert.throws(
@@ -512,13 +551,17 @@ test('a memo index past the entries a pickle of its size can have is refused (no
   assert.equal(unpickle(Uint8Array.from([0x80, 2, 0x4e, 0x71, 0, 0x94, 0x72, 2, 0, 0, 0, 0x2e]), 0, { fileName: 'x.pkl', label: 'p' }).value, null);
 });
 
-test('lists, tuples, dicts and sets piled on the stack have a budget of their own (they cost far more than a slot)', () => {
-  const p = (n: number) => Uint8Array.from([0x80, 2, ...new Array<number>(n).fill(0x7d), 0x2e]);
+test('a call gives back the cost of an argument tuple only it held, never of one a DUP or memo read shares', () => {
+  // torch.Size((1,)) called 400 times, each result popped.
+  const call = [0x68, 0, 0x4b, 1, 0x85, 0x85, 0x52, 0x30]; // BINGET 0, (1,), ((1,),), REDUCE, POP
+  const p = (n: number, extra: number[] = []) => P(PROTO2, G('torch', 'Size'), 0x71, 0, ...Array.from({ length: n }, () => [...call.slice(0, 6), ...extra, ...call.slice(6)]).flat(), 0x4e, 0x2e);
+  // Each call charges (1,) and the result (~80 bytes each: popped, their cost stays) and gives back the argument
+  // tuple's (~80): ~170 bytes a call, ~250 when the argument tuple is shared.
+  const budget = { bytes: 84 * 1024 };
+  assert.equal(unpickle(p(400), 0, { fileName: 'x.pkl', label: 'p', budget }).value, null);
+  // The same argument tuple DUPed first (then dropped by POP): shared, so nothing is given back, refused sooner.
   assert.throws(
-    () => unpickle(p(100), 0, { fileName: 'x.pkl', label: 'p', budget: { stackContainers: 10 } }),
-    (e: unknown) => e instanceof TensorFileError && /at byte 12: more than 10 lists, tuples, dicts and sets on the stack at once/.test(e.message),
+    () => unpickle(p(400, [0x32, 0x30]), 0, { fileName: 'x.pkl', label: 'p', budget }),
+    (e: unknown) => e instanceof TensorFileError && /takes more than 86016 bytes/.test(e.message),
   );
-  // Popped ones no longer count: 100 dicts made and each dropped (EMPTY_DICT POP) pass a budget of 1.
-  const dropped = Uint8Array.from([0x80, 2, ...Array.from({ length: 100 }, () => [0x7d, 0x30]).flat(), 0x4e, 0x2e]);
-  assert.equal(unpickle(dropped, 0, { fileName: 'x.pkl', label: 'p', budget: { stackContainers: 1 } }).value, null);
 });

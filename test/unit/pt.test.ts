@@ -272,6 +272,18 @@ describe('hand-built legacy streams', () => {
     assert.ok(performance.now() - t0 < 5000);
   });
 
+  test('shared references may expand a pickle to a few values a byte, not to a fixed two million', () => {
+    // {'x': [l] * n} where l = [None] * 1000 (l memoized, then n - 1 BINGETs): n thousand leaves from 2n bytes.
+    const inner = [0x5d, 0x28, ...new Array<number>(1000).fill(0x4e), 0x65, 0x71, 0];
+    const wide = (n: number) =>
+      legacy(Uint8Array.from([0x80, 2, 0x7d, 0x58, 1, 0, 0, 0, 0x78, 0x5d, 0x28, ...inner, ...new Array<number[]>(n - 1).fill([0x68, 0]).flat(), 0x65, 0x73, 0x2e]));
+    // A million leaves from a 3 KB pickle: over 65536 + 2 x its bytes.
+    const err = expectError(() => read(wide(1000), 'wide.pt'), 'bad-header', 'wide.pt');
+    assert.match(err.problem, /expands to more than 7\d{4} values/);
+    // 30,000 leaves are within the budget: read, each None a non-tensor value.
+    assert.equal(read(wide(30)).nonTensors.length, 30_000);
+  });
+
   test('a refused global wins over a storage the stream lacks', () => {
     // {'t': _rebuild_tensor(('storage', FloatStorage, '1', 'cpu', 4), 0, (4,), (1,)), 'x': posix.system('...')}
     const body = concat(

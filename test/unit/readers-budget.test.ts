@@ -17,7 +17,7 @@ let dir = '';
 
 before(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'hostile-'));
-  const only = 'pt_many_tensors,st_big_header,py_one_line,py_one_line_loss,npz_shared_stream,npz_many_members,nii_gz_trailing,pickle_mark_flood,pickle_dup_flood,pickle_memoize_flood,pickle_list_flood,pickle_deep_nesting';
+  const only = 'pt_many_tensors,st_big_header,py_one_line,py_one_line_loss,npz_shared_stream,npz_many_members,nii_gz_trailing,pickle_mark_flood,pickle_dup_flood,pickle_memoize_flood,pickle_list_flood,pickle_dict_flood,pickle_string_flood,pickle_shared_expansion,pickle_deep_nesting';
   const r = spawnSync(PY, [path.join(repoRoot, 'test', 'fixtures', 'hostile', 'make_hostile.py'), dir, '--scale', 'test', '--only', only], { encoding: 'utf8' });
   assert.equal(r.status, 0, `make_hostile.py failed (needs ${PY} with numpy): ${r.stderr ?? String(r.error)}`);
 });
@@ -34,11 +34,11 @@ interface Outcome {
   overKB: number;
 }
 
-function run(mode: Mode, file: string, key?: string): Outcome {
+function run(mode: Mode | 'stdout', file: string, key?: string): Outcome {
   const args = ['--import', 'tsx', path.join(__dirname, 'budget-child.ts'), mode, path.join(dir, file), ...(key === undefined ? [] : [key])];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: repoRoot, timeout: 120_000, maxBuffer: 1 << 30 });
   assert.equal(r.status, 0, `child failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Outcome;
+  return JSON.parse((mode === 'stdout' ? r.stderr : r.stdout).trim().split('\n').pop()!) as Outcome;
 }
 
 const MB = 1024;
@@ -55,9 +55,16 @@ const cases: [string, string, number | 'x3', Mode, string?][] = [
   ['pickle_memoize_flood.pt', 'bad-header', 48 * MB, 'info'],
   // 100000 lists nested by APPEND: the stack holds them (within budget), flattening refuses the depth.
   ['pickle_deep_nesting.pt', 'bad-header', 48 * MB, 'info'],
-  // 2 MB of EMPTY_LIST APPEND pairs: every pair a live list; refused at 262144 + n/4 values made. Live objects
-  // cost ~100 bytes each, so this family's bound is the values budget times that, not the file's size.
-  ['pickle_list_flood.pt', 'bad-header', 192 * MB, 'info'],
+  // 4 MB of EMPTY_LIST APPEND pairs (every pair a live list of ~100 bytes), of EMPTY_DICT APPEND pairs, and of
+  // one-character strings: refused when the values' estimated bytes pass the budget (16 MB + 16 x the pickle's
+  // size, 80 MB here). Counting values instead (one per opcode) let the lists cost 130 MB at this size and
+  // ~940 MB at 36 MB.
+  ['pickle_list_flood.pt', 'bad-header', 112 * MB, 'info'],
+  ['pickle_dict_flood.pt', 'bad-header', 112 * MB, 'info'],
+  ['pickle_string_flood.pt', 'bad-header', 112 * MB, 'info'],
+  // A 3 KB pickle whose shared list expands to a million leaves: refused while flattening, at 65536 + 2 values
+  // a byte (a fixed 2,000,000 let it cost 1.9 s and 360 MB, and info then overflowed the call stack).
+  ['pickle_shared_expansion.pt', 'bad-header', 32 * MB, 'info'],
   // A 4x3x2 image followed by 64 MB of zeros in the gzip stream: only the image is inflated.
   ['nii_gz_trailing.nii.gz', 'ok', 24 * MB, 'info'],
   // One member of an honest 12 x 4 MB savez_compressed file: only that member is inflated.
@@ -69,10 +76,11 @@ const cases: [string, string, number | 'x3', Mode, string?][] = [
   // A 16 MB safetensors header of 230,000 tiny tensors, listed by info (streamed): within 3x the file's
   // size plus the young generation's working room (JSON.parse and a row object per tensor took ~14x).
   ['st_big_header.safetensors', 'ok', 'x3', 'info'],
-  // A 21 MB state_dict of 70,000 tensors listed by info: the zip directory (~11 MB), the pickle's tensor
-  // descriptors (~30 MB) and the young generation are what remain; every memo value nothing reads back, every
-  // tensor object and every row were dropped (this was 312 MB over the baseline).
-  ['pt_many_tensors.pt', 'ok', 176 * MB, 'info'],
+  // A 21 MB state_dict of 70,000 tensors listed by info: the file, the zip directory (typed arrays and the
+  // names, ~9 MB), the pickle's tensor descriptors (~20 MB, shapes interned) and the young generation remain
+  // (this was 312 MB over the baseline, then ~150 MB with a ZipEntry, two shape arrays, a hash-key string and a
+  // storage record per tensor and every memo slot held).
+  ['pt_many_tensors.pt', 'ok', 112 * MB, 'info'],
 ];
 
 /** 'x3': three times the file's size, plus 32 MB for the young generation that any run of work fills. */
@@ -92,3 +100,12 @@ for (const [file, expect, limit, mode, key] of cases) {
     assert.ok(o.overKB <= limitKB, `peak ${Math.round(o.overKB / MB)} MB above the baseline, budget ${limitKB / MB} MB`);
   });
 }
+
+test('info writes a listing of 230,000 tensors to a pipe within 3x the file over the baseline (not queued in memory)', () => {
+  // process.stdout.write queued what the pipe had not taken: the whole listing, several times the file's size.
+  const file = 'st_big_header.safetensors';
+  const o = run('stdout', file);
+  assert.ok(o.ok, o.message);
+  const limitKB = Math.ceil((3 * statSync(path.join(dir, file)).size) / 1024) + SLACK;
+  assert.ok(o.overKB <= limitKB, `peak ${Math.round(o.overKB / MB)} MB above the baseline, budget ${Math.round(limitKB / MB)} MB`);
+});

@@ -28,6 +28,7 @@ export function callThrough(table: ReadonlyMap<string, PyCallable>, m: PickleMac
   if (depth > MAX_CALL_DEPTH) m.corrupt(`rebuild calls nested more than ${MAX_CALL_DEPTH} deep`);
   const name = func.qualified;
   if (!(args instanceof PyTuple)) m.corrupt(`${name} arguments are ${typeName(args)}, not a tuple`);
+  m.charge(8 * args.items.length);
   const a = [...args.items];
   const fn = table.get(name);
   // storage types, dtypes, tensor classes, qschemes: allowed as values, never called.

@@ -8,16 +8,19 @@
  * wired by `../pickle.ts`), like CPython's `Unpickler.find_class` / `persistent_load`.
  *
  * Bounded: every read is bounds-checked (a truncated or corrupt pickle is a `bad-header` TensorFileError, never
- * a RangeError; lengths are checked against the remaining bytes before anything is sliced), and the machine's
- * own memory has a budget proportional to the pickle's size ({@link pickleBudget}): open MARKs, stack items,
- * memo entries and values made. The refusal comes at the first opcode past it, so an opcode flood costs about
- * as much as its own bytes, never gigabytes. The stack is one array with MARK positions kept as integers (as
- * CPython does), so MARK costs one number and deep nesting no JavaScript recursion.
+ * a RangeError; lengths are checked against the remaining bytes before anything is sliced), and what the
+ * machine allocates is charged, in estimated bytes (`cost.ts`), against a budget of a small multiple of the
+ * pickle's size with a fixed ceiling ({@link pickleBudget}). A value costs tens of bytes while the opcode that
+ * makes it can be one byte, so a per-opcode count would let a flood cost a hundred times its size; counting
+ * bytes, the refusal comes at the first opcode past the budget, at the same memory for every kind of flood.
+ * The stack is one array with MARK positions kept as integers (as CPython does), so MARK costs one number and
+ * deep nesting no JavaScript recursion.
  *
  * Opcodes: all of protocols 0–5 except out-of-band buffers (NEXT_BUFFER) and the extension registry
  * (EXT1/2/4), which a tensor file never uses and which are refused.
  */
-import { fail } from '../bytes';
+import { describeBytes, fail } from '../bytes';
+import { costOf, ENTRY_COST, keyCost, SLOT_COST, STACK_SLOT_COST } from './cost';
 import { decodePyEscapes } from '../pyString';
 import { depthOf, PyBytes, PyDict, PyGlobal, PyList, PyOpaque, PySet, PyStorage, PyTensor, PyTuple, typeName, type PyValue } from './values';
 import { memoReads } from './memoReads';
@@ -48,6 +51,15 @@ export interface PickleMachine {
   hashKey(k: PyValue, depth: number): string;
   /** `d[k] = v` for each (k, v) pair of `items`, as Python does (first key object and position kept). */
   setItems(d: PyDict, items: readonly PyValue[], what: string): void;
+  /** `s.add(item)`. */
+  addToSet(s: PySet, item: PyValue): void;
+  /** Charges `bytes` a hook allocates (copies) against the budget; refuses past it. */
+  charge(bytes: number): void;
+  /**
+   * One frozen array for equal lists of sizes or strides: a checkpoint's tensors share a few shapes, and two
+   * arrays per tensor were a fifth of a 70,000-tensor state_dict's memory.
+   */
+  intern(dims: number[]): readonly number[];
 }
 
 export interface MachineOptions {
@@ -67,26 +79,35 @@ export interface UnpickleResult {
 }
 
 /**
- * The machine's limits for a pickle of `byteLength` bytes. Each grows with the size, so any pickle a real
- * writer produces fits (Python's pickler spends at least one byte per MARK, stack item, memo entry and value,
- * and real files spend far more), while a flood of one-byte opcodes is refused after a fraction of its bytes:
- * memory stays within a small multiple of the pickle's own size.
+ * The machine's limits for a pickle of `byteLength` bytes. A real writer's pickle fits with room to spare
+ * (torch's state_dict pickles cost about 6.5 estimated bytes per byte, much of it garbage by the end), while a
+ * flood of one-byte opcodes, each making a value of tens of bytes, is refused after a fraction of its bytes.
  */
 export interface PickleBudget {
   /** MARKs open at once (nesting of tuples/lists/dicts being built). */
   marks: number;
-  /** Items on the stack, over all open MARKs. */
+  /** Items on the stack at once (Python's pickler has a container's items and the nesting's on it). */
   stack: number;
-  /**
-   * Of those, lists, tuples, dicts and sets: Python's pickler puts at most 1000 on the stack per batch (lists,
-   * dicts and sets are written in batches of 1000), beyond the nesting, unless one tuple holds that many.
-   */
-  stackContainers: number;
   /** Memo entries. */
   memo: number;
-  /** Values made (everything pushed except DUP and memo GETs). */
-  values: number;
+  /**
+   * Estimated bytes allocated (`cost.ts`): every value made, stack and kept memo slot, container item and dict
+   * or set entry, hash key, and the copies hooks make. Only what is surely garbage is given back (a popped stack
+   * slot, an argument tuple a call alone held); the rest stays counted, so the budget bounds the work as well
+   * as the memory.
+   */
+  bytes: number;
 }
+
+/** The allowance any pickle has, whatever its size. */
+const BASE_BYTES = 16 << 20;
+/** Estimated bytes per byte of pickle. */
+const BYTES_PER_BYTE = 16;
+/**
+ * The ceiling, whatever the size: with V8's overheads (arrays growing by half, the young generation) the real
+ * peak stays well under 256 MB above the runtime. A 70,000-tensor state_dict needs under 40% of it.
+ */
+export const MAX_PICKLE_BYTES = 120 << 20;
 
 export function pickleBudget(byteLength: number): PickleBudget {
   const n = Math.max(0, byteLength);
@@ -95,9 +116,8 @@ export function pickleBudget(byteLength: number): PickleBudget {
     // (under its recursion limit of ~1000): a few thousand is generous for any file.
     marks: 4096 + Math.floor(n / 4096),
     stack: 131072 + Math.floor(n / 8),
-    stackContainers: 65536 + Math.floor(n / 64),
     memo: 65536 + Math.floor(n / 8),
-    values: 262144 + Math.floor(n / 4),
+    bytes: Math.min(MAX_PICKLE_BYTES, BASE_BYTES + BYTES_PER_BYTE * n),
   };
 }
 
@@ -114,8 +134,15 @@ const MAX_KEY_DEPTH = 64;
 const MAX_LONG_BYTES = 1 << 16;
 
 const MARK_OP = 0x28;
-/** A memo slot's content when no opcode ever reads it. */
-const UNREAD: PyValue = Object.freeze(new PyTuple([]));
+/** Starts the hash key of every dict key but a str (and of a str that starts with it). */
+const TAG = '\u0001';
+const TAG_CODE = 1;
+/** Distinct shapes interned per pickle (a few in a real checkpoint; past it, arrays are not shared). */
+const MAX_INTERNED = 4096;
+/** BININT1's values. */
+const SMALL_INTS: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
+const EMPTY_TUPLE = new PyTuple([]);
+EMPTY_TUPLE.shared = true;
 const utf8 = new TextDecoder('utf-8');
 const latin1 = new TextDecoder('latin1');
 
@@ -136,16 +163,26 @@ class Machine implements PickleMachine {
   private readonly markAt: number[] = [];
   private readonly markRun: number[] = [];
   private openMarks = 0;
-  /** Lists, tuples, dicts and sets on the stack (each costs far more than a slot). */
-  private stackContainers = 0;
   /** Stack length at the innermost open MARK (0 when none): the current frame starts there. */
   private base = 0;
-  /** Memo by index; `undefined` marks a hole (a value is never undefined). */
-  private readonly memo: (PyValue | undefined)[] = [];
+  /**
+   * Which memo slots are taken: a bit each for the dense indices Python's pickler writes (grown as the count
+   * grows), a set for any far beyond (a hand-made pickle may number its slots as it likes; the bits must not
+   * grow with the largest index, which the memo budget allows up to a gigabit for a legacy file).
+   */
+  private memoTaken = new Uint8Array(1024);
+  private readonly memoTakenFar = new Set<number>();
   private memoCount = 0;
-  /** The memo slots the pickle ever reads (undefined: unknown, keep all); the others hold {@link UNREAD}. */
+  /** The memo slots the pickle ever reads (undefined: unknown, keep all); only their values are held. */
   private readonly memoRead: Set<number> | undefined;
-  private values = 0;
+  /** The values of the slots read, when those are known. */
+  private readonly memoKept = new Map<number, PyValue>();
+  /** Every slot's value by index, when the slots read are not known; `undefined` marks a hole. */
+  private readonly memoAll: (PyValue | undefined)[] = [];
+  /** Estimated bytes charged so far. */
+  private spent = 0;
+  /** Interned sizes and strides by their text. */
+  private readonly dims = new Map<string, readonly number[]>();
   private readonly budget: PickleBudget;
   /** Identity hashes for tensors and storages used as dict keys (Python hashes them by id). */
   private readonly identities = new WeakMap<object, number>();
@@ -184,6 +221,25 @@ class Machine implements PickleMachine {
   /** A weights-only refusal. The problem text starts with `refuse to unpickle:` and names the global. */
   refuse(problem: string): never {
     fail('unsafe-pickle', this.fileName, `refuse to unpickle: ${problem} (${this.label}, byte ${this.opPos})`);
+  }
+
+  intern(dims: number[]): readonly number[] {
+    const k = dims.join(',');
+    const known = this.dims.get(k);
+    if (known) return known;
+    const frozen = Object.freeze(dims);
+    if (this.dims.size < MAX_INTERNED) this.dims.set(k, frozen);
+    return frozen;
+  }
+
+  charge(bytes: number): void {
+    if ((this.spent += bytes) > this.budget.bytes) {
+      fail(
+        'bad-header',
+        this.fileName,
+        `${this.label}: pickle refused at byte ${this.opPos}: unpickling it takes more than ${describeBytes(this.budget.bytes)} (the budget for a ${this.bytes.length}-byte pickle; an opcode flood, not a tensor file)`,
+      );
+    }
   }
 
   private overBudget(what: string, limit: number): never {
@@ -240,26 +296,44 @@ class Machine implements PickleMachine {
 
   // --- stack -------------------------------------------------------------------------------------
 
-  /** Pushes a value the opcode made (counted against the values budget). */
+  /** Pushes a value the opcode made: its cost and a stack slot. */
   private push(v: PyValue): void {
-    if (++this.values > this.budget.values) this.overBudget('values made', this.budget.values);
-    this.pushShared(v);
+    if (this.stack.length >= this.budget.stack) this.overBudget('items on the stack', this.budget.stack);
+    this.charge(STACK_SLOT_COST + costOf(v));
+    this.stack.push(v);
   }
 
   /** Pushes a value that already exists (DUP, memo GET): only a stack slot. */
   private pushShared(v: PyValue): void {
     if (this.stack.length >= this.budget.stack) this.overBudget('items on the stack', this.budget.stack);
-    if (depthOf(v) > 0 && ++this.stackContainers > this.budget.stackContainers) {
-      this.overBudget('lists, tuples, dicts and sets on the stack at once', this.budget.stackContainers);
-    }
+    if (v instanceof PyTuple) v.shared = true;
+    this.charge(STACK_SLOT_COST);
     this.stack.push(v);
   }
 
+  /** Stack slots are given back when popped: their count is exact, unlike what becomes of the values. */
   private pop(what: string): PyValue {
     if (this.stack.length <= this.base) this.corrupt(`${what} on an empty stack`);
-    const v = this.stack.pop()!;
-    if (depthOf(v) > 0) this.stackContainers--;
-    return v;
+    this.spent -= STACK_SLOT_COST;
+    return this.stack.pop()!;
+  }
+
+  /**
+   * `args` was consumed by a call: a tuple nothing else references (the stack held it, no DUP or memo read) is
+   * garbage now, and so are the tuples among its items that only it referenced (no callable keeps a tuple it
+   * was given: each reads them, or copies their items), so their own cost is given back. torch pickles make
+   * four such tuples per tensor (the persistent id, the rebuild's arguments, its size and stride).
+   */
+  private consumed(args: PyValue): void {
+    if (!(args instanceof PyTuple) || args.shared) return;
+    this.spent -= costOf(args);
+    args.shared = true;
+    for (const it of args.items) {
+      if (it instanceof PyTuple && !it.shared) {
+        this.spent -= costOf(it);
+        it.shared = true;
+      }
+    }
   }
 
   private top(what: string): PyValue {
@@ -290,7 +364,7 @@ class Machine implements PickleMachine {
     }
     this.openMarks--;
     const items = this.stack.length === at ? [] : this.stack.splice(at);
-    for (const it of items) if (depthOf(it) > 0) this.stackContainers--;
+    this.spent -= STACK_SLOT_COST * items.length;
     this.base = this.markAt.length > 0 ? this.markAt[this.markAt.length - 1]! : 0;
     return items;
   }
@@ -373,8 +447,8 @@ class Machine implements PickleMachine {
         case 0x4a: // BININT
           this.push(BigInt(this.int32('BININT argument')));
           break;
-        case 0x4b: // BININT1
-          this.push(BigInt(this.u8('BININT1 argument')));
+        case 0x4b: // BININT1: V8 makes a new BigInt each time; these 256 are made once
+          this.pushShared(SMALL_INTS[this.u8('BININT1 argument')]!);
           break;
         case 0x4d: // BININT2
           this.push(BigInt(this.uint(2, 'BININT2 argument')));
@@ -456,8 +530,8 @@ class Machine implements PickleMachine {
           break;
 
         // containers
-        case 0x29: // EMPTY_TUPLE
-          this.push(new PyTuple([]));
+        case 0x29: // EMPTY_TUPLE: immutable, so one serves every use (as in CPython)
+          this.pushShared(EMPTY_TUPLE);
           break;
         case 0x74: // TUPLE
           this.push(this.nest(new PyTuple(this.popMark('TUPLE'))));
@@ -493,6 +567,7 @@ class Machine implements PickleMachine {
           // APPEND
           const item = this.pop('APPEND');
           const list = this.listTarget('APPEND');
+          this.charge(SLOT_COST);
           list.items.push(item);
           this.deepen(list, item);
           break;
@@ -501,6 +576,7 @@ class Machine implements PickleMachine {
           // APPENDS
           const items = this.popMark('APPENDS');
           const list = this.listTarget('APPENDS');
+          this.charge(SLOT_COST * items.length);
           for (const it of items) {
             list.items.push(it);
             this.deepen(list, it);
@@ -540,7 +616,7 @@ class Machine implements PickleMachine {
           const s = this.top('ADDITEMS');
           if (!(s instanceof PySet) || s.frozen) this.corrupt(`ADDITEMS on ${typeName(s)}`);
           for (const it of items) {
-            s.items.set(this.hashKey(it, 0), it);
+            this.addToSet(s, it);
             this.deepen(s, it);
           }
           break;
@@ -549,7 +625,7 @@ class Machine implements PickleMachine {
           // FROZENSET
           const items = this.popMark('FROZENSET');
           const s = new PySet(true);
-          for (const it of items) s.items.set(this.hashKey(it, 0), it);
+          for (const it of items) this.addToSet(s, it);
           this.push(this.nest(s, items));
           break;
         }
@@ -592,6 +668,7 @@ class Machine implements PickleMachine {
           const args = this.pop('REDUCE');
           const func = this.pop('REDUCE');
           this.push(this.hooks.call(func, args, 'REDUCE', this));
+          this.consumed(args);
           break;
         }
         case 0x81: {
@@ -599,6 +676,7 @@ class Machine implements PickleMachine {
           const args = this.pop('NEWOBJ');
           const cls = this.pop('NEWOBJ');
           this.push(this.hooks.instantiate(cls, args, 'NEWOBJ', undefined, this));
+          this.consumed(args);
           break;
         }
         case 0x92: {
@@ -622,6 +700,7 @@ class Machine implements PickleMachine {
           // BINPERSID
           const pid = this.pop('BINPERSID');
           this.push(this.hooks.persistentLoad(pid, 'BINPERSID', this));
+          this.consumed(pid);
           break;
         }
         case 0x82:
@@ -642,31 +721,66 @@ class Machine implements PickleMachine {
 
   private memoPut(i: number): void {
     const v = this.top('memo PUT');
-    if (this.memo[i] === undefined) {
+    // Python's pickler numbers memo slots 0, 1, 2, …: an index at or past the budget's count of entries is no
+    // pickle of this size (and would make the memo sparse, slow and large).
+    if (i >= this.budget.memo) {
       if (this.memoCount >= this.budget.memo) this.overBudget('memo entries', this.budget.memo);
-      // Python's pickler numbers memo slots 0, 1, 2, …: an index at or past the budget's count of entries is no
-      // pickle of this size, and would make the memo a sparse array (slow, and large).
-      if (i >= this.budget.memo) {
-        fail(
-          'bad-header',
-          this.fileName,
-          `${this.label}: pickle refused at byte ${this.opPos}: memo index ${i} is past the ${this.budget.memo} memo entries a ${this.bytes.length}-byte pickle can have`,
-        );
-      }
+      fail(
+        'bad-header',
+        this.fileName,
+        `${this.label}: pickle refused at byte ${this.opPos}: memo index ${i} is past the ${this.budget.memo} memo entries a ${this.bytes.length}-byte pickle can have`,
+      );
+    }
+    if (!this.memoIsTaken(i)) {
+      if (this.memoCount >= this.budget.memo) this.overBudget('memo entries', this.budget.memo);
+      this.memoTake(i);
       this.memoCount++;
     }
-    // A slot nothing reads is marked taken (for the count) without holding its value.
-    this.memo[i] = this.memoRead === undefined || this.memoRead.has(i) ? v : UNREAD;
+    // A slot nothing reads is only marked taken (for the count and MEMOIZE's numbering): its value is not held.
+    if (this.memoRead === undefined) {
+      if (this.memoAll[i] === undefined) this.charge(SLOT_COST);
+      if (v instanceof PyTuple) v.shared = true;
+      this.memoAll[i] = v;
+    } else if (this.memoRead.has(i)) {
+      if (!this.memoKept.has(i)) this.charge(ENTRY_COST);
+      if (v instanceof PyTuple) v.shared = true;
+      this.memoKept.set(i, v);
+    }
+  }
+
+  private memoIsTaken(i: number): boolean {
+    return i >> 3 < this.memoTaken.length ? (this.memoTaken[i >> 3]! & (1 << (i & 7))) !== 0 : this.memoTakenFar.has(i);
+  }
+
+  private memoTake(i: number): void {
+    if (i >> 3 >= this.memoTaken.length && i >> 3 < 2 * (this.memoCount + 8192)) {
+      const grown = new Uint8Array(Math.max(2 * this.memoTaken.length, (i >> 3) + 1));
+      grown.set(this.memoTaken);
+      // Indices now within the bits move there.
+      for (const j of this.memoTakenFar) {
+        if (j >> 3 < grown.length) {
+          grown[j >> 3]! |= 1 << (j & 7);
+          this.memoTakenFar.delete(j);
+        }
+      }
+      this.memoTaken = grown;
+    }
+    if (i >> 3 < this.memoTaken.length) this.memoTaken[i >> 3]! |= 1 << (i & 7);
+    else {
+      this.charge(ENTRY_COST);
+      this.memoTakenFar.add(i);
+    }
   }
 
   private memoGet(i: number): void {
-    const v = this.memo[i];
-    if (v === undefined) this.corrupt(`memo key ${i} was never stored`);
-    // Every index a GET names was found by memoReads, so its slot holds its value.
-    if (v === UNREAD) throw new Error(`memo slot ${i} was read but not kept`);
+    const v = this.memoRead === undefined ? this.memoAll[i] : this.memoKept.get(i);
+    if (v === undefined) {
+      // Every index a GET names was found by memoReads, so a taken slot holds its value.
+      if (this.memoRead !== undefined && this.memoIsTaken(i)) throw new Error(`memo slot ${i} was read but not kept`);
+      this.corrupt(`memo key ${i} was never stored`);
+    }
     this.pushShared(v);
   }
-
 
   private decimalArg(what: string): number {
     const text = this.line(what);
@@ -757,45 +871,66 @@ class Machine implements PickleMachine {
       const key = items[i]!;
       this.deepen(d, items[i + 1]!);
       const h = this.hashKey(key, 0);
+      this.charge(ENTRY_COST + keyCost(h));
       const old = d.entries.get(h);
       // Python keeps the first key object and position, replacing only the value.
       d.entries.set(h, { key: old ? old.key : key, value: items[i + 1]! });
     }
   }
 
-  /** A string that is equal for equal Python keys (1 == 1.0 == True); refuses unhashable keys. */
+  addToSet(s: PySet, item: PyValue): void {
+    const h = this.hashKey(item, 0);
+    this.charge(ENTRY_COST + keyCost(h));
+    s.items.set(h, item);
+  }
+
+  /**
+   * A string that is equal for equal Python keys (1 == 1.0 == True); refuses unhashable keys. A str key is its
+   * own hash (no copy per dict entry: a state_dict's keys are most of its strings) unless it starts with
+   * {@link TAG}, which starts every other kind's hash.
+   */
   hashKey(k: PyValue, depth: number): string {
-    if (k === null) return 'N';
-    if (typeof k === 'boolean') return k ? 'i1' : 'i0';
-    if (typeof k === 'bigint') return `i${k}`;
-    if (typeof k === 'number') return Number.isInteger(k) ? `i${BigInt(k)}` : `f${k}`;
-    if (typeof k === 'string') return `s${k}`;
-    if (k instanceof PyBytes) return `b${latin1.decode(k.bytes)}`;
+    if (typeof k === 'string') return k.charCodeAt(0) === TAG_CODE ? `${TAG}s${k}` : k;
+    if (k === null) return `${TAG}N`;
+    if (typeof k === 'boolean') return k ? `${TAG}i1` : `${TAG}i0`;
+    if (typeof k === 'bigint') return `${TAG}i${k}`;
+    if (typeof k === 'number') return Number.isInteger(k) ? `${TAG}i${BigInt(k)}` : `${TAG}f${k}`;
+    if (k instanceof PyBytes) return `${TAG}b${latin1.decode(k.bytes)}`;
     if (k instanceof PyTuple) {
       if (k.hashKey !== undefined) return k.hashKey;
       if (depth > MAX_KEY_DEPTH) this.corrupt(`dict key nested more than ${MAX_KEY_DEPTH} tuples deep`);
-      const h = `t${JSON.stringify(k.items.map((x) => this.hashKey(x, depth + 1)))}`;
+      const h = `${TAG}t${JSON.stringify(k.items.map((x) => this.hashKey(x, depth + 1)))}`;
       k.hashKey = h;
       return h;
     }
-    if (k instanceof PyGlobal) return `g${k.qualified}`;
-    if (k instanceof PyOpaque) return `o${k.typeName}:${k.text}`;
-    if (k instanceof PySet && k.frozen) return `z${JSON.stringify([...k.items.keys()].sort())}`;
+    if (k instanceof PyGlobal) return `${TAG}g${k.qualified}`;
+    if (k instanceof PyOpaque) return `${TAG}o${k.typeName}:${k.text}`;
+    if (k instanceof PySet && k.frozen) return (k.hashKey ??= `${TAG}z${JSON.stringify([...k.items.keys()].sort())}`);
     if (k instanceof PyTensor || k instanceof PyStorage) {
       let id = this.identities.get(k);
       if (id === undefined) this.identities.set(k, (id = this.identityCount++));
-      return `@${id}`;
+      return `${TAG}@${id}`;
     }
     this.corrupt(`unhashable dict key of type ${typeName(k)}`);
   }
 
 }
 
+/** Strings up to this many bytes are checked for ASCII and made without the decoder. */
+const SHORT_TEXT = 64;
+
 /**
  * UTF-8 as pickle decodes it (`'utf-8', 'surrogatepass'`): a lone surrogate encoded as three bytes (ED A0..BF xx)
  * becomes that UTF-16 code unit; any other invalid sequence becomes U+FFFD.
  */
 export function decodeUtf8SurrogatePass(b: Uint8Array): string {
+  if (b.length <= SHORT_TEXT) {
+    // Most pickle strings are short ASCII names: made directly, without TextDecoder's per-call cost (a flood of
+    // one-character strings spent most of its time there).
+    let ascii = true;
+    for (let k = 0; k < b.length; k++) if (b[k]! >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, b as unknown as number[]);
+  }
   let i = b.indexOf(0xed);
   if (i < 0) return utf8.decode(b);
   let out = '';

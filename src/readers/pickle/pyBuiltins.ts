@@ -4,6 +4,7 @@
  * `_codecs.encode(text, 'latin1')`). Each builds a plain value, as the real one would.
  */
 import type { CallContext, PyCallable } from './callables';
+import { ENTRY_COST } from './cost';
 import { PyBytes, PyDict, PyList, PyOpaque, PySet, PyTuple, pyFloatRepr, typeName, type PyValue } from './values';
 
 /** `OrderedDict(src)` / `Counter(src)`: from a dict or from (key, value) pairs. */
@@ -14,6 +15,7 @@ function dictOf(kind: 'OrderedDict' | 'Counter'): PyCallable {
     const src = a[0];
     if (src === undefined) return d;
     if (src instanceof PyDict) {
+      c.m.charge(ENTRY_COST * src.size);
       for (const [h, e] of src.entries) d.entries.set(h, e);
       return d;
     }
@@ -36,7 +38,7 @@ const set: PyCallable = (a: PyValue[], c: CallContext) => {
   if (src === undefined) return s;
   const items = src instanceof PyList || src instanceof PyTuple ? src.items : src instanceof PySet ? [...src.items.values()] : undefined;
   if (!items) c.m.corrupt(`${c.name} argument is ${typeName(src)}`);
-  for (const it of items) s.items.set(c.m.hashKey(it, 0), it);
+  for (const it of items) c.m.addToSet(s, it);
   return s;
 };
 

@@ -27,10 +27,10 @@ export function count(c: Pick<CallContext, 'm' | 'name'>, v: PyValue, what: stri
   return Number(v);
 }
 
-function dims(c: CallContext, v: PyValue, what: string): number[] {
+function dims(c: CallContext, v: PyValue, what: string): readonly number[] {
   if (!(v instanceof PyTuple || v instanceof PyList)) c.m.corrupt(`${c.name} ${what} is ${typeName(v)}, not a tuple`);
   if (v.items.length > MAX_TENSOR_RANK) c.m.corrupt(`${c.name} ${what} has ${v.items.length} dimensions (torch allows ${MAX_TENSOR_RANK})`);
-  return v.items.map((x, i) => count(c, x, `${what}[${i}]`));
+  return c.m.intern(v.items.map((x, i) => count(c, x, `${what}[${i}]`)));
 }
 
 /** `tensor.set_(storage, offset, size, stride)`, the step every rebuild shares; `dtype` is v3's reinterpretation. */

@@ -16,6 +16,11 @@ export class PyList {
 export class PyTuple {
   /** Memoised hash key when the tuple is used as a dict key. */
   hashKey: string | undefined;
+  /**
+   * Referenced from more than the stack (DUP, a memo slot that is read): the unpickler then never counts it
+   * as garbage when an opcode consumes it.
+   */
+  shared = false;
   /** Containers nested in this one, plus one. */
   depth = 1;
   constructor(readonly items: readonly PyValue[]) {}
@@ -39,6 +44,8 @@ export class PyDict {
 /** set / frozenset. */
 export class PySet {
   readonly items = new Map<string, PyValue>();
+  /** Memoised hash key when a frozenset is used as a dict key. */
+  hashKey: string | undefined;
   /** Containers nested in this one, plus one. */
   depth = 1;
   constructor(readonly frozen: boolean) {}
@@ -54,13 +61,14 @@ export class PyBytes {
 
 /** An allowed global: an inert tag whose meaning the rebuild functions interpret. */
 export class PyGlobal {
+  /** `module.name`, made once: every storage of a checkpoint keeps its type's. */
+  readonly qualified: string;
   constructor(
     readonly module: string,
     readonly name: string,
     readonly role: GlobalRole,
-  ) {}
-  get qualified(): string {
-    return `${this.module}.${this.name}`;
+  ) {
+    this.qualified = `${module}.${name}`;
   }
 }
 
