@@ -25,12 +25,7 @@ const CHUNK = 1 << 30;
 /** Reads `path` into shared memory; `fileName` is how messages name it (default: the path). */
 export function readFileShared(path: string, fileName = path): Uint8Array {
   checkKind(statOrFail(() => statSync(path), fileName), fileName);
-  let fd: number;
-  try {
-    fd = openSync(path, fsConstants.O_RDONLY);
-  } catch (e) {
-    throw new FileReadError(`${fileName}: cannot open (${errCode(e)})`);
-  }
+  const fd = openOrFail(path, fileName);
   try {
     const size = checkKind(fstatSync(fd), fileName).size;
     const buf = allocate(size, fileName);
@@ -81,12 +76,7 @@ export const PARTS_ABOVE = bufferConstants.MAX_LENGTH;
 export function fileParts(path: string, fileName = path): FileParts {
   const size = checkKind(statOrFail(() => statSync(path), fileName), fileName).size;
   const readInto = (target: ArrayBufferLike, start: number, length: number) => {
-    let fd: number;
-    try {
-      fd = openSync(path, fsConstants.O_RDONLY);
-    } catch (e) {
-      throw new FileReadError(`${fileName}: cannot open (${errCode(e)})`);
-    }
+    const fd = openOrFail(path, fileName);
     try {
       if (checkKind(fstatSync(fd), fileName).size !== size) throw new FileReadError(`${fileName}: the file changed size while being read`);
       if (start < 0 || start + length > size) throw new FileReadError(`${fileName}: bytes [${start}, ${start + length}) are outside the ${size}-byte file`);
@@ -121,6 +111,14 @@ export function toSharedBytes(b: Uint8Array): Uint8Array {
   const out = new Uint8Array(new SharedArrayBuffer(b.byteLength));
   out.set(b);
   return out;
+}
+
+function openOrFail(path: string, fileName: string): number {
+  try {
+    return openSync(path, fsConstants.O_RDONLY);
+  } catch (e) {
+    throw new FileReadError(`${fileName}: cannot open (${errCode(e)})`);
+  }
 }
 
 function checkKind(st: Stats, fileName: string): Stats {
