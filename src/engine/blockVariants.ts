@@ -42,7 +42,12 @@ type RowMajorCase = Pick<BlockPlan, 'C' | 'S' | 'kindIndex' | 'doDice' | 'focal'
  * sums then run in the JS loop, which counts the confusion in either form (report.ts chooses pairs for it).
  */
 export function rowMajorCase(c: RowMajorCase): boolean {
-  return c.S === 1 && c.kindIndex && !c.doDice && !c.focal && c.C >= ROW_MAJOR_MIN_CLASSES;
+  return rowsOnlyCase(c) && c.C >= ROW_MAJOR_MIN_CLASSES;
+}
+
+/** CE of an (N, C) batch with class indices and no Dice or focal term: a block of the pass is consecutive rows. */
+function rowsOnlyCase(c: RowMajorCase): boolean {
+  return c.S === 1 && c.kindIndex && !c.doDice && !c.focal;
 }
 
 /** The kernel that reads this pass's rows row-major ({@link rowMajorCase}), or null: not such a pass, no kernel here, or C too large. */
@@ -129,8 +134,8 @@ export class KernelBlocks implements BlockVariant {
   private readonly pk = new Float64Array(BLOCK);
 
   constructor(private readonly p: BlockPlan, positions: number) {
-    const { C, S, kindIndex, doDice, focal } = p;
-    const rowsOnly = S === 1 && kindIndex && !doDice && !focal;
+    const { C, kindIndex, doDice } = p;
+    const rowsOnly = rowsOnlyCase(p);
     const major = rowMajorKernel(p);
     if (major) {
       this.rowKernel = major;

@@ -18,7 +18,6 @@
  */
 import { LossInputError, fmtShape } from './errors';
 import { Tensor, float16Table, isFloatDType } from './tensor';
-import type { RowValues } from './wasm/softmaxBlock';
 import type { LossOptions } from './types';
 import { lossLabel } from './optionSchema';
 
@@ -29,7 +28,10 @@ export type FloatData = Float32Array | Float64Array;
  * bits of bfloat16/float16 (zero copy). Only the passes that read half-precision bits directly (the kernel's
  * row-major preparation) see the bits; everything else asks {@link floatLogits}.
  */
-export type LogitValues = RowValues;
+export type LogitValues =
+  | { dtype: 'float32'; data: Float32Array }
+  | { dtype: 'float64'; data: Float64Array }
+  | { dtype: 'bfloat16' | 'float16'; data: Uint16Array };
 
 export interface PreparedLogits {
   /** Batch size (N for `(N, C)` logits). */
@@ -108,14 +110,16 @@ function logitValues(t: Tensor): LogitValues {
     const c = t.contiguous();
     return { dtype: t.dtype, data: (c.data as Uint16Array).subarray(c.offset, c.offset + c.size) };
   }
-  const data = floatData(t);
+  return asValues(floatData(t));
+}
+
+function asValues(data: FloatData): LogitValues {
   return data instanceof Float32Array ? { dtype: 'float32', data } : { dtype: 'float64', data };
 }
 
 /** The logits' values as float32/float64 ({@link floatLogits}), in the {@link LogitValues} form. */
 export function floatValues(lg: PreparedLogits): LogitValues {
-  const d = floatLogits(lg);
-  return d instanceof Float32Array ? { dtype: 'float32', data: d } : { dtype: 'float64', data: d };
+  return asValues(floatLogits(lg));
 }
 
 const decoded = new WeakMap<LogitValues, Float32Array>();

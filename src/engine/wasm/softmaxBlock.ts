@@ -55,14 +55,9 @@ import {
   ROW_PAD,
 } from './softmaxBlockLayout';
 import { float16Table } from '../tensor';
+import type { LogitValues } from '../layout';
 
 type FloatData = Float32Array | Float64Array;
-
-/** Logit values as stored: float32/float64, or the raw bits of bfloat16/float16 (what {@link SoftmaxBlockKernel.prepareRowMajor} reads). */
-export type RowValues =
-  | { dtype: 'float32'; data: Float32Array }
-  | { dtype: 'float64'; data: Float64Array }
-  | { dtype: 'bfloat16' | 'float16'; data: Uint16Array };
 
 type RowFn = (
   x: number, rowBytes: number, C: number, n: number, yy: number, w: number,
@@ -466,7 +461,7 @@ export class SoftmaxBlockKernel {
    * Rows of C values of this dtype that one {@link prepareRowMajor} call takes (each padded to a multiple of
    * ROW_PAD values): as many as {@link ROW_BLOCK_BYTES} hold, at least one.
    */
-  rowsFit(C: number, dtype: RowValues['dtype']): number {
+  rowsFit(C: number, dtype: LogitValues['dtype']): number {
     return Math.max(1, Math.min(this.stride, Math.floor(Math.min(this.xBytes, ROW_BLOCK_BYTES) / rowBytesOf(C, dtype))));
   }
 
@@ -478,7 +473,7 @@ export class SoftmaxBlockKernel {
    * rows are widened inside the kernel, so bfloat16 logits never take float32 room outside one block.
    * n ≤ {@link rowsFit}; call {@link reserve} for C first.
    */
-  prepareRowMajor(v: RowValues, e0: number, C: number, n: number, w: Float64Array | null): void {
+  prepareRowMajor(v: LogitValues, e0: number, C: number, n: number, w: Float64Array | null): void {
     if (C > this.classes) throw new Error(`softmax block kernel: ${C} classes, memory laid out for ${this.classes}`);
     if (n > this.rowsFit(C, v.dtype)) throw new Error(`softmax block kernel: ${n} rows of ${C} classes do not fit its memory`);
     if (this.mem !== this.fns.memory.buffer) this.views();
@@ -656,7 +651,7 @@ export class SoftmaxBlockKernel {
 }
 
 /** Bytes of one row-major row of C values in the kernel: padded to a multiple of ROW_PAD values (float16 held as float32). */
-function rowBytesOf(C: number, dtype: RowValues['dtype']): number {
+function rowBytesOf(C: number, dtype: LogitValues['dtype']): number {
   const item = dtype === 'bfloat16' ? 2 : dtype === 'float64' ? 8 : 4;
   return Math.ceil(C / ROW_PAD) * ROW_PAD * item;
 }
