@@ -60,6 +60,15 @@ export interface NpyHeader {
   minor: number;
 }
 
+/**
+ * Where a `.npy` image's header dictionary starts and its data begin, from its first 12 bytes (version 1 has a
+ * 2-byte length field after the magic and version, versions 2 and 3 a 4-byte one).
+ */
+export function npyHeaderSpan(first: Uint8Array): { headerStart: number; dataOffset: number } {
+  if (first[6] === 1) return { headerStart: 10, dataOffset: 10 + (first[8]! | (first[9]! << 8)) };
+  return { headerStart: 12, dataOffset: 12 + ((first[8]! | (first[9]! << 8) | (first[10]! << 16) | (first[11]! << 24)) >>> 0) };
+}
+
 /** Parses the magic, version and header dictionary of a `.npy` image; throws TensorFileError like {@link parseNpy}. */
 export function parseNpyHeader(bytes: Uint8Array, fileName: string, where = ''): NpyHeader {
   const bad = (kind: Parameters<typeof fail>[0], problem: string): never => fail(kind, fileName, where + problem);
@@ -70,17 +79,9 @@ export function parseNpyHeader(bytes: Uint8Array, fileName: string, where = ''):
   if (!((major === 1 || major === 2 || major === 3) && minor === 0)) {
     bad('bad-header', `format version ${major}.${minor} is not 1.0, 2.0 or 3.0`);
   }
-  let headerStart: number;
-  let headerLen: number;
-  if (major === 1) {
-    headerStart = 10;
-    headerLen = bytes[8]! | (bytes[9]! << 8);
-  } else {
-    if (bytes.length < 12) bad('truncated-data', `.npy header is truncated (${bytes.length} bytes)`);
-    headerStart = 12;
-    headerLen = (bytes[8]! | (bytes[9]! << 8) | (bytes[10]! << 16) | (bytes[11]! << 24)) >>> 0;
-  }
-  const dataOffset = headerStart + headerLen;
+  if (major !== 1 && bytes.length < 12) bad('truncated-data', `.npy header is truncated (${bytes.length} bytes)`);
+  const { headerStart, dataOffset } = npyHeaderSpan(bytes);
+  const headerLen = dataOffset - headerStart;
   if (dataOffset > bytes.length) {
     bad('truncated-data', `header length ${headerLen} runs past the end of the ${bytes.length}-byte data`);
   }
@@ -136,22 +137,10 @@ export function parseNpyHeader(bytes: Uint8Array, fileName: string, where = ''):
  * Throws TensorFileError with the corpus's error kinds.
  */
 export function parseNpy(bytes: Uint8Array, fileName: string, limits: ReadLimits, where = ''): NpyArray {
-  const bad = (kind: Parameters<typeof fail>[0], problem: string): never => fail(kind, fileName, where + problem);
-  const { dtype, descr, shape, fortranOrder: fortranV, absurd, dataOffset, major, minor } = parseNpyHeader(bytes, fileName, where);
-  const itemSize = DTYPES[dtype].itemSize;
-  const nbytes = absurd ? undefined : checkedByteSize(shape, itemSize);
-  const present = bytes.length - dataOffset;
-  if (nbytes === undefined || nbytes > present) {
-    const claim = nbytes === undefined ? 'more bytes than can be addressed' : `${nbytes} bytes`;
-    bad(
-      'truncated-data',
-      `header promises ${shape.length ? shape.join('x') : 'a scalar'} ${descr} = ${claim}, ${present} present`,
-    );
-  }
-  if (nbytes! > limits.maxTensorBytes) {
-    bad('too-large', `array ${fmtShape(shape)} ${dtype} is ${describeBytes(nbytes!)}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`);
-  }
-  const count = nbytes! / itemSize;
+  const header = parseNpyHeader(bytes, fileName, where);
+  const { dtype, descr, shape, fortranOrder: fortranV, dataOffset, major, minor } = header;
+  const nbytes = npyDataBytes(header, bytes.length - dataOffset, fileName, limits, where);
+  const count = nbytes / DTYPES[dtype].itemSize;
   const littleEndian = descr[0] !== '>';
   const data = typedArrayAt(bytes, dataOffset, count, dtype, littleEndian);
   const tensor = new Tensor(dtype, shape, data, fortranV ? fortranStrides(shape) : undefined);
@@ -161,6 +150,23 @@ export function parseNpy(bytes: Uint8Array, fileName: string, limits: ReadLimits
   };
 }
 
+
+/**
+ * The bytes of the array a header announces, checked against the `present` bytes after the header and the
+ * tensor limit (TensorFileError otherwise).
+ */
+export function npyDataBytes(h: NpyHeader, present: number, fileName: string, limits: ReadLimits, where = ''): number {
+  const bad = (kind: Parameters<typeof fail>[0], problem: string): never => fail(kind, fileName, where + problem);
+  const nbytes = h.absurd ? undefined : checkedByteSize(h.shape, DTYPES[h.dtype].itemSize);
+  if (nbytes === undefined || nbytes > present) {
+    const claim = nbytes === undefined ? 'more bytes than can be addressed' : `${nbytes} bytes`;
+    return bad('truncated-data', `header promises ${h.shape.length ? h.shape.join('x') : 'a scalar'} ${h.descr} = ${claim}, ${present} present`);
+  }
+  if (nbytes > limits.maxTensorBytes) {
+    bad('too-large', `array ${fmtShape(h.shape)} ${h.dtype} is ${describeBytes(nbytes)}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`);
+  }
+  return nbytes;
+}
 
 /** A simple numpy descr (`'<f4'`, `'|b1'`, `'>i8'`, `'f8'`) → dtype; objects need pickle, the rest is unsupported. */
 function parseDescr(v: PyValue, bad: (kind: 'bad-header' | 'pickle-required', problem: string) => never): DType {

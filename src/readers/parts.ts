@@ -7,10 +7,9 @@
  * NIfTI file of that size is refused with a message that says so.
  */
 import { DTYPES, Tensor, type AnyTypedArray, type DType } from '../engine/tensor';
-import { fmtShape } from '../engine/errors';
-import { checkedByteSize, describeBytes, fail } from './bytes';
+import { describeBytes, fail } from './bytes';
 import { fortranStrides } from './typed';
-import { looksLikeNpy, parseNpyHeader } from './npy';
+import { looksLikeNpy, npyDataBytes, npyHeaderSpan, parseNpyHeader } from './npy';
 import { safetensorsFrom } from './safetensors';
 import type { ReadLimits, TensorFile } from './types';
 
@@ -61,24 +60,14 @@ function view(parts: FileParts, start: number, count: number, dtype: DType): Any
 }
 
 function npyInParts(parts: FileParts, fileName: string, limits: ReadLimits): TensorFile {
-  const pre = parts.bytes(0, Math.min(parts.size, 12));
-  const major = pre[6];
-  const headerLen = major === 1 ? pre[8]! | (pre[9]! << 8) : (pre[8]! | (pre[9]! << 8) | (pre[10]! << 16) | (pre[11]! << 24)) >>> 0;
-  const headerEnd = (major === 1 ? 10 : 12) + headerLen;
-  const h = parseNpyHeader(parts.bytes(0, Math.min(parts.size, headerEnd)), fileName);
+  const { dataOffset } = npyHeaderSpan(parts.bytes(0, Math.min(parts.size, 12)));
+  const h = parseNpyHeader(parts.bytes(0, Math.min(parts.size, dataOffset)), fileName);
   const itemSize = DTYPES[h.dtype].itemSize;
-  const nbytes = h.absurd ? undefined : checkedByteSize(h.shape, itemSize);
-  const present = parts.size - h.dataOffset;
-  if (nbytes === undefined || nbytes > present) {
-    fail('truncated-data', fileName, `header promises ${fmtShape(h.shape)} ${h.descr} = ${nbytes === undefined ? 'more bytes than can be addressed' : `${nbytes} bytes`}, ${present} present`);
-  }
-  if (nbytes! > limits.maxTensorBytes) {
-    fail('too-large', fileName, `array ${fmtShape(h.shape)} ${h.dtype} is ${describeBytes(nbytes!)}, over the ${describeBytes(limits.maxTensorBytes)} tensor limit`);
-  }
+  const nbytes = npyDataBytes(h, parts.size - h.dataOffset, fileName, limits);
   if (itemSize > 1 && (h.descr[0] === '>') === LITTLE_ENDIAN) {
-    fail('too-large', fileName, `a big-endian ${h.dtype} array of ${describeBytes(nbytes!)} is more than one buffer holds; save it little-endian`);
+    fail('too-large', fileName, `a big-endian ${h.dtype} array of ${describeBytes(nbytes)} is more than one buffer holds; save it little-endian`);
   }
-  const data = view(parts, h.dataOffset, nbytes! / itemSize, h.dtype);
+  const data = view(parts, h.dataOffset, nbytes / itemSize, h.dtype);
   const tensor = new Tensor(h.dtype, h.shape, data, h.fortranOrder ? fortranStrides(h.shape) : undefined);
   const info = { descr: h.descr, fortranOrder: h.fortranOrder, formatVersion: `${h.major}.${h.minor}`, dataOffset: h.dataOffset, readInParts: true };
   return { format: 'npy', tensors: [{ key: '', tensor, info }], nonTensors: [], info: {} };
