@@ -255,11 +255,13 @@ function buildFile(
 ): TensorFile {
   // Paths are kept only when dotted keys collide, which needs them (one array per leaf otherwise).
   const maxVisits = Math.min(MAX_VISITS, VISITS_BASE + VISITS_PER_BYTE * pickleBytes);
-  let leaves = flatten(root, fileName, maxVisits, false);
+  // how messages name the pickle that holds the object: the zip record, or the legacy format's third pickle
+  const pickleLabel = info.container === 'zip' ? 'data.pkl' : 'legacy object pickle';
+  let leaves = flatten(root, fileName, maxVisits, false, pickleLabel);
   const seen = new Set<string>();
   const collide = leaves.some(({ key }) => seen.size === seen.add(key).size);
   seen.clear();
-  if (collide) leaves = flatten(root, fileName, maxVisits, true);
+  if (collide) leaves = flatten(root, fileName, maxVisits, true, pickleLabel);
   const warnings = collide ? disambiguate(leaves) : [];
   // Storages under more than one tensor: their typed array is made once and shared (the rest are made per access).
   const uses = new Map<string, number>();
@@ -269,7 +271,7 @@ function buildFile(
   }
   const shared = new Set<string>();
   for (const [k, n] of uses) if (n > 1) shared.add(k);
-  const arrays = new StorageArrays(fileName, limits, locate, shared);
+  const arrays = new StorageArrays(fileName, limits, locate, shared, pickleLabel);
   const tensors: TensorEntry[] = [];
   const nonTensors: NonTensorEntry[] = [];
   for (let i = 0; i < leaves.length; i++) {
@@ -324,7 +326,7 @@ function bareStorageTensor(s: PyStorage): PyTensor {
 }
 
 /** Depth-first, in the file's order: dict items, list/tuple/set items by index. */
-function flatten(root: PyValue, fileName: string, maxVisits: number, withPaths: boolean): Leaf[] {
+function flatten(root: PyValue, fileName: string, maxVisits: number, withPaths: boolean, pickleLabel: string): Leaf[] {
   const out: Leaf[] = [];
   let visits = 0;
   const join = (prefix: string | undefined, k: string): string => (prefix === undefined ? k : `${prefix}.${k}`);
@@ -334,10 +336,10 @@ function flatten(root: PyValue, fileName: string, maxVisits: number, withPaths: 
       fail(
         'bad-header',
         fileName,
-        `data.pkl: the pickled object expands to more than ${maxVisits} values (shared or cyclic references; the budget for a pickle of its size)`,
+        `${pickleLabel}: the pickled object expands to more than ${maxVisits} values (shared or cyclic references; the budget for a pickle of its size)`,
       );
     }
-    if (depth > MAX_NESTING) fail('bad-header', fileName, `data.pkl: containers nested more than ${MAX_NESTING} deep (or cyclic)`);
+    if (depth > MAX_NESTING) fail('bad-header', fileName, `${pickleLabel}: containers nested more than ${MAX_NESTING} deep (or cyclic)`);
     const step = (value: PyValue, seg: string | number): void => {
       path.push(seg);
       walk(value, join(key, String(seg)), depth + 1);
@@ -385,11 +387,13 @@ class StorageArrays {
     private readonly limits: ReadLimits,
     private readonly locate: (key: string) => StorageBytes | undefined,
     private readonly shared: ReadonlySet<string>,
+    /** How messages name the pickle holding the object. */
+    private readonly pickleLabel: string,
   ) {}
 
   private where(s: PyStorage): StorageBytes {
     const loc = this.locate(s.key);
-    if (!loc) fail('missing-record', this.fileName, `data.pkl references storage '${s.key}' that is not in the file`);
+    if (!loc) fail('missing-record', this.fileName, `${this.pickleLabel} references storage '${s.key}' that is not in the file`);
     return loc;
   }
 
