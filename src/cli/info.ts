@@ -5,7 +5,7 @@
  * manifest (non-finite numbers as "NaN"/"Infinity"/"-Infinity", 64-bit integers exact); otherwise an
  * aligned table. A bad file throws (the dispatcher prints one line and exits 2).
  */
-import { writeSync } from 'node:fs';
+import { writeStdout } from './stdout';
 import type { Tensor } from '../engine/tensor';
 import { readTensorFileAt } from '../node/tensorFileAt';
 import { tensorStats, toManifestJson, type Exact, type TensorStats } from '../readers/stats';
@@ -212,33 +212,6 @@ export async function runInfo(args: string[], out: (text: string) => void = writ
   }
   writeInfo(a.file, a.json, out, a.maxTensorBytes !== null ? { maxTensorBytes: a.maxTensorBytes } : undefined);
   return 0;
-}
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
-let readerGone = false;
-
-/**
- * Writes `text` to standard output before returning. `process.stdout.write` queues in memory whatever a full pipe
- * does not take, and the listing is written in one synchronous run: piped, a million tensors' 90 MB of text sat
- * in the process (630 MB at its peak, 275 MB written to a file). A reader that went away (`| head`) ends the
- * output quietly.
- */
-export function writeStdout(text: string): void {
-  if (readerGone) return;
-  const buf = Buffer.from(text, 'utf8');
-  for (let off = 0; off < buf.length; ) {
-    try {
-      off += writeSync(1, buf, off, buf.length - off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') {
-        readerGone = true;
-        return;
-      }
-      if (code !== 'EAGAIN') throw e;
-      Atomics.wait(pause, 0, 0, 2);
-    }
-  }
 }
 
 /** A stats value for the table: integers exact, floats with 6 significant digits. */

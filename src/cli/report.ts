@@ -3,7 +3,7 @@
  * Reads the pair, runs the engine's one fused pass, and prints the per-class comparison (or JSON).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { once } from 'node:events';
+import { writeStdout } from './stdout';
 import { dirname, join } from 'node:path';
 import { resolveOptions, selectClasses, LossInputError, type ClassSelection, type LossOptions, type Report } from '../engine/index';
 import { OPTION_SCHEMA, lossLabel, optionFlag, type AnyOptionSpec } from '../engine/optionSchema';
@@ -278,9 +278,9 @@ function renderSequence(r: Report): string[] {
   return out;
 }
 
-/** Writes the pieces to stdout, waiting for it to drain where it pushes back (a pipe read slower than written). */
-async function writeOut(chunks: Iterable<string>): Promise<void> {
-  for (const chunk of chunks) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+/** Writes the pieces to stdout, each before the next is made (./stdout.ts). */
+function writeOut(chunks: Iterable<string>): void {
+  for (const chunk of chunks) writeStdout(chunk);
 }
 
 export async function runReport(args: string[]): Promise<number> {
@@ -311,11 +311,11 @@ export async function runReport(args: string[]): Promise<number> {
   const timings = { readMs: lg.file === tg.file ? lg.readMs : lg.readMs + tg.readMs, computeMs };
   const names = findClassNames(a, report.numClasses);
   if (a.json) {
-    await writeOut(toJsonChunks({ ...jsonClasses(report, a.topClasses), classNames: names, timings }));
-    process.stdout.write('\n');
+    writeOut(toJsonChunks({ ...jsonClasses(report, a.topClasses), classNames: names, timings }));
+    writeStdout('\n');
   } else {
-    process.stdout.write(renderReport(report, names, a.topClasses ?? TABLE_CLASSES) + '\n');
-    process.stdout.write(`read ${timings.readMs.toFixed(1)} ms · compute ${timings.computeMs.toFixed(1)} ms\n`);
+    writeStdout(renderReport(report, names, a.topClasses ?? TABLE_CLASSES) + '\n');
+    writeStdout(`read ${timings.readMs.toFixed(1)} ms · compute ${timings.computeMs.toFixed(1)} ms\n`);
   }
   return 0;
 }

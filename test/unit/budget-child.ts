@@ -5,7 +5,8 @@
 // `stdout` runs `info` as the CLI does, writing its listing to the real standard output (a pipe to the parent) and
 // reports on standard error instead.
 import { installZlibInflate } from '../../src/node/zlibInflate';
-import { writeInfo, writeStdout } from '../../src/cli/info';
+import { writeInfo } from '../../src/cli/info';
+import { writeStdout } from '../../src/cli/stdout';
 import { loadTensor } from '../../src/cli/loadTensor';
 import { checkFile } from '../../src/cli/check';
 import { TensorFileError } from '../../src/readers/types';
