@@ -265,15 +265,18 @@ function mergeConfusion(a: Accumulators, b: Accumulators): void {
   if (b.confusionPairs) for (const [key, n] of b.confusionPairs) x[key]! += n;
 }
 
+/** Classes above which a worker sends its confusion as non-zero cells rather than the C×C matrix. */
+const SPARSE_CONFUSION_ABOVE = 64;
+
 /**
- * Moves a dense confusion matrix of more than 64 classes into `confusionPairs` (its non-zero cells: at most one per
+ * Moves a dense confusion matrix of more than SPARSE_CONFUSION_ABOVE classes into `confusionPairs` (its non-zero cells: at most one per
  * element), leaving `confusion` empty, and returns the dense array zeroed for {@link newAccumulators} to reuse;
  * null when there is nothing to move. A worker's sums cross to the pool this way: the cells its range filled
  * instead of a C×C matrix (500 classes: 2 MB) to transfer and add, and its next job reuses the matrix.
  */
 export function sparseConfusion(acc: Accumulators): Float64Array | null {
   const m = acc.confusion;
-  if (acc.confusionPairs || acc.C <= 64 || m.length !== acc.C * acc.C) return null;
+  if (acc.confusionPairs || acc.C <= SPARSE_CONFUSION_ABOVE || m.length !== acc.C * acc.C) return null;
   const pairs = new Map<number, number>();
   for (let i = 0; i < m.length; i++) {
     if (m[i] === 0) continue;

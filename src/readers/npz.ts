@@ -7,8 +7,8 @@
  * member the read needs before any of them is inflated: all of them, or only `limits.onlyKey`'s; those are
  * parsed (so a bad member fails the read), the others only when their `tensor` is asked for. The archive holds
  * the two members parsed last (a pair of logits and target in one file) and no other (asked for again, one is
- * inflated again), so walking a large archive holds two members at a time. Not a WeakRef: what a WeakRef was deref'd to is kept until the synchronous job ends,
- * which for `info` is the whole listing, every member at once.
+ * inflated again), so walking a large archive holds two members at a time. Not a WeakRef: what a WeakRef was
+ * deref'd to is kept until the synchronous job ends, which for `info` is the whole listing.
  */
 import { parseNpy } from './npy';
 import type { ReadLimits, TensorEntry, TensorFile } from './types';

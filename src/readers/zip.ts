@@ -96,7 +96,7 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
   if (entryCount * 46 > cdSize) bad(`${entryCount} entries cannot fit in a ${cdSize}-byte central directory`);
 
   // --- central directory: the members' fields in typed arrays by index, a member found by name through one Map
-  // (an object per member was most of the directory's memory in a checkpoint of 100,000 storages).
+  // (a checkpoint holds a member per storage: an object each would cost more than the directory's bytes).
   const index = new Map<string, number>();
   const names: string[] = [];
   const methods = new Uint8Array(entryCount);

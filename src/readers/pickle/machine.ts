@@ -56,8 +56,8 @@ export interface PickleMachine {
   /** Charges `bytes` a hook allocates (copies) against the budget; refuses past it. */
   charge(bytes: number): void;
   /**
-   * One frozen array for equal lists of sizes or strides: a checkpoint's tensors share a few shapes, and two
-   * arrays per tensor were a fifth of a 70,000-tensor state_dict's memory.
+   * One frozen array for equal lists of sizes or strides: a checkpoint's tensors share a few shapes, so two
+   * arrays per tensor would mostly hold copies.
    */
   intern(dims: number[]): readonly number[];
 }
