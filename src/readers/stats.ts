@@ -153,15 +153,7 @@ function halfStats(t: Tensor): TensorStats {
   const decode = t.dtype === 'float16' ? halfToFloat : bfloat16ToFloat;
   const data = t.data as Uint16Array;
   const tally = new FloatTally();
-  if (t.size < HALF_PATTERN_MIN && !patternCache.has(t)) {
-    const first: number[] = [];
-    forEachIndex(t, (i) => {
-      const x = decode(data[i]!);
-      if (first.length < FIRST_COUNT) first.push(x);
-      tally.add(x, 1);
-    });
-    return tally.stats(t.size, first);
-  }
+  if (t.size < HALF_PATTERN_MIN && !patternCache.has(t)) return elementStats(t, (i) => decode(data[i]!));
   const counts = halfPatternCounts(t);
   // min/max of values that are all ±0: the element-by-element scan keeps the first zero it meets; by pattern, +0
   // (0x0000) comes before −0 (0x8000). The manifest compares them as numbers, where the two are equal.
@@ -254,10 +246,15 @@ function halfHistogram(t: Tensor, bins: number, range?: { min: number; max: numb
 function floatStats(t: Tensor): TensorStats {
   if (t.dtype === 'float16' || t.dtype === 'bfloat16') return halfStats(t);
   const data = t.data as unknown as ArrayLike<number>;
+  return elementStats(t, (i) => data[i]!);
+}
+
+/** Every element's value (`read` of its index in the data) tallied, the first FIRST_COUNT kept in order. */
+function elementStats(t: Tensor, read: (i: number) => number): TensorStats {
   const tally = new FloatTally();
   const first: number[] = [];
   forEachIndex(t, (i) => {
-    const x = data[i]!;
+    const x = read(i);
     if (first.length < FIRST_COUNT) first.push(x);
     tally.add(x, 1);
   });
