@@ -2,8 +2,8 @@
  * One workload of our side, run by bench/run.ts in a FRESH Node process so that its peak RSS is the cost
  * of reading these files and computing this report, nothing else. Reads the files with the CLI's loader
  * (`loadTensor`: one buffer per file, readers hand out views), computes with the engine, and prints one
- * line `BENCH_RESULT {json}` on stdout. Run with `--expose-gc` so garbage from one repetition is
- * collected before the next. The headline runner (parallel when there is one) runs first, and the peak RSS
+ * line `BENCH_RESULT {json}` on stdout. Run with `--expose-gc` so that each series of repetitions starts
+ * from a collected heap. The headline runner (parallel when there is one) runs first, and the peak RSS
  * right after its first report is the "read + one report" figure; the whole process's peak is kept too.
  *
  * argv[2]: JSON {@link ChildRequest}.
@@ -125,12 +125,17 @@ function maxRelDiff(a: Report, b: Report): number {
   return worst;
 }
 
-/** `reps` timed runs of `fn` with a GC before each; `afterFirst` runs once, right after the first run. */
+/**
+ * `reps` timed runs of `fn`, back to back as the torch side runs its own, after one GC; `afterFirst` runs once,
+ * right after the first run. Not a forced GC before every run: it leaves the collector's aftermath beside the
+ * timed run and wakes the parallel runner's worker late, which neither the torch side nor a user's report sees
+ * (PERF-LOG.md has the figures).
+ */
 async function series<T>(reps: number, fn: () => T | Promise<T>, afterFirst?: (value: T) => void): Promise<{ timing: Timing; first: T }> {
   const runs: number[] = [];
   let first: T | undefined;
+  gc();
   for (let i = 0; i < reps; i++) {
-    gc();
     const t0 = performance.now();
     const v = await fn();
     runs.push(performance.now() - t0);

@@ -1,22 +1,24 @@
 /**
- * Worker-thread entry (bundled to dist/accumulate-worker.js): runs the engine's fused pass over one range of
- * elements of a pair held in shared memory, and posts the sums back (transferred, not copied). Requests and
+ * Worker-thread entry (bundled to dist/accumulate-worker.js): runs the engine's fused pass over the chunks of a
+ * pair held in shared memory that this thread takes first (chunks.ts), and posts their sums back (transferred,
+ * not copied). Requests and
  * replies go through the id-matched channel (src/protocol/channel.ts): each reply carries its request's id,
  * so the pool hands every job its own sums even with several jobs queued on this thread.
  */
 import { parentPort } from 'node:worker_threads';
-import { accumulate, newAccumulators, type Accumulators } from '../engine/accumulate';
-import { sparseConfusion } from '../engine/accumulators';
+import type { Accumulators } from '../engine/accumulate';
 import type { PreparedLogits, PreparedTarget } from '../engine/layout';
 import { RequestServer, throwIfCancelled, yieldToMessages } from '../protocol/channel';
+import { accumulateClaimed, type ChunkSums } from './chunks';
 import { fromShared, type AccumulateMethods } from './shared';
 import { oneLine } from '../protocol/errorLine';
 
-function transferables(acc: unknown): ArrayBuffer[] {
-  return Object.values(acc as Accumulators).filter((v): v is Float64Array => v instanceof Float64Array).map((v) => v.buffer as ArrayBuffer);
+function transferables(parts: unknown): ArrayBuffer[] {
+  const arrays = (acc: Accumulators) => Object.values(acc).filter((v): v is Float64Array => v instanceof Float64Array);
+  return (parts as ChunkSums[]).flatMap((p) => arrays(p.acc).map((v) => v.buffer as ArrayBuffer));
 }
 
-/** The last job's dense confusion matrix, zeroed, for the next job of as many classes. */
+/** The last chunk's dense confusion matrix, zeroed, for the next chunk of as many classes. */
 let spareConfusion: Float64Array | undefined;
 
 const port = parentPort;
@@ -24,7 +26,7 @@ if (port) {
   const server = new RequestServer<AccumulateMethods, string>(
     {
       async accumulate(job, { signal }) {
-        // A cancel for this range may already be queued behind it (the job was aborted while waiting for
+        // A cancel for this job may already be queued behind it (the job was aborted while waiting for
         // this thread): let it arrive before spending the pass on it.
         await yieldToMessages();
         throwIfCancelled(signal);
@@ -34,12 +36,10 @@ if (port) {
           labels: job.target.labels ? (fromShared(job.target.labels) as Int32Array) : null,
           data: job.target.data ? (fromShared(job.target.data) as Float32Array | Float64Array) : null,
         } as PreparedTarget;
-        const acc = newAccumulators(logits.B, logits.C, job.cfg, spareConfusion);
-        spareConfusion = undefined;
-        accumulate(logits, target, job.cfg, job.e0, job.e1, acc);
-        // the matrix's non-zero cells cross, not the matrix (which stays here for the next job)
-        spareConfusion = sparseConfusion(acc) ?? undefined;
-        return acc;
+        // a dense confusion matrix crosses as its non-zero cells; the matrix stays here for the next chunk
+        const done = accumulateClaimed(logits, target, job.cfg, job.cuts, new Int32Array(job.claim), spareConfusion);
+        spareConfusion = done.spare;
+        return done.parts;
       },
     },
     {

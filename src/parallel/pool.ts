@@ -1,14 +1,16 @@
 /**
  * Splits the engine's fused pass over worker threads. The pair's arrays go to the workers as shared memory
- * (views, no copy, when the readers already read the file into a SharedArrayBuffer); each worker returns the
- * sums of its element range, and the sums add up ({@link mergeAccumulators}) to exactly what one pass gives.
- * The calling thread takes the first range itself, so N threads use N − 1 workers.
+ * (views, no copy, when the readers already read the file into a SharedArrayBuffer); the elements are cut into
+ * chunks that the threads take as they come free (chunks.ts), each thread returns the sums of its chunks, and
+ * the sums add up in chunk order ({@link mergeInChunkOrder}) to what one pass gives. The calling thread takes
+ * chunks too, so N threads use N − 1 workers.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { accumulate, mergeAccumulators, newAccumulators, type AccumulateConfig, type Accumulators } from '../engine/accumulate';
+import { accumulate, newAccumulators, type AccumulateConfig, type Accumulators } from '../engine/accumulate';
+import { accumulateClaimed, chunkCuts, mergeInChunkOrder, sumsBytes, type ChunkSums } from './chunks';
 import { passReadsStoredValues } from '../engine/blockVariants';
 import { floatValues } from '../engine/layout';
 import type { PreparedPair } from '../engine/report';
@@ -77,7 +79,7 @@ export class AccumulatePool {
 
   /**
    * The fused pass over all elements of the pair, split over the pool's threads. An aborted `signal` rejects
-   * with a cancellation error and drops the ranges the threads have not started.
+   * with a cancellation error and drops the chunks the threads have not started.
    */
   async accumulate(pair: PreparedPair, cfg: AccumulateConfig, signal?: AbortSignal): Promise<Accumulators> {
     throwIfCancelled(signal);
@@ -95,23 +97,24 @@ export class AccumulatePool {
     const values = passReadsStoredValues(lg, tg, cfg) ? lg.values : floatValues(lg);
     const logits = { ...lg, values: { dtype: values.dtype, data: toShared(values.data) } };
     const target = { ...tg, labels: tg.labels ? toShared(tg.labels) : null, data: tg.data ? toShared(tg.data) : null };
-    const cut = (k: number) => Math.round((n * k) / threads);
-    // One controller for the job's ranges: the caller's abort, or a failed range, stops the others.
+    const cuts = chunkCuts(n, threads, values.data.byteLength, sumsBytes(acc));
+    const claim = new SharedArrayBuffer(4);
+    const next = new Int32Array(claim);
+    // One controller for the job's threads: the caller's abort, or a failed thread, stops the others (and
+    // moving the counter past the last chunk stops them between chunks, without waiting for the message).
     const ctrl = new AbortController();
     const onAbort = () => ctrl.abort();
+    ctrl.signal.addEventListener('abort', () => Atomics.store(next, 0, cuts.length), { once: true });
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const pending: Promise<Accumulators>[] = [];
-      for (let k = 1; k < threads; k++) {
-        const job: AccumulateJob = { logits, target, cfg, e0: cut(k), e1: cut(k + 1) };
-        pending.push(this.worker(k - 1).channel.request('accumulate', job, { signal: ctrl.signal }));
-      }
-      const parts = Promise.all(pending);
-      parts.catch(() => ctrl.abort());
-      accumulate(lg, tg, cfg, 0, cut(1), acc);
+      const job: AccumulateJob = { logits, target, cfg, cuts, claim };
+      const pending: Promise<ChunkSums[]>[] = [];
+      for (let k = 1; k < threads; k++) pending.push(this.worker(k - 1).channel.request('accumulate', job, { signal: ctrl.signal }));
+      const theirs = Promise.all(pending);
+      theirs.catch(() => ctrl.abort());
+      const mine = accumulateClaimed(lg, tg, cfg, cuts, next).parts;
       throwIfCancelled(signal);
-      for (const part of await parts) mergeAccumulators(acc, part);
-      return acc;
+      return mergeInChunkOrder(acc, mine.concat(...(await theirs)), cuts.length - 1);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

@@ -3,7 +3,8 @@
  * its SharedArrayBuffer, byte offset and length, and rebuilt on the other side as a view.
  */
 import type { LogitValues, PreparedLogits, PreparedTarget } from '../engine/layout';
-import type { AccumulateConfig, Accumulators } from '../engine/accumulate';
+import type { AccumulateConfig } from '../engine/accumulate';
+import type { ChunkSums } from './chunks';
 
 type Shareable = Float32Array | Float64Array | Int32Array | Uint16Array;
 
@@ -18,12 +19,17 @@ export interface AccumulateJob {
   logits: Omit<PreparedLogits, 'values'> & { values: { dtype: LogitValues['dtype']; data: SharedArray } };
   target: Omit<PreparedTarget, 'labels' | 'data'> & { labels: SharedArray | null; data: SharedArray | null };
   cfg: AccumulateConfig;
-  e0: number;
-  e1: number;
+  /** The job's chunk boundaries (chunks.ts). */
+  cuts: number[];
+  /** The job's shared counter: slot 0 is the next chunk to take. */
+  claim: SharedArrayBuffer;
 }
 
-/** The one request an accumulate thread serves, over the id-matched channel (src/protocol/channel.ts). */
-export type AccumulateMethods = { accumulate: { params: AccumulateJob; result: Accumulators } };
+/**
+ * The one request an accumulate thread serves, over the id-matched channel (src/protocol/channel.ts): the sums
+ * of every chunk of the job the thread took (none when the other threads took them all first).
+ */
+export type AccumulateMethods = { accumulate: { params: AccumulateJob; result: ChunkSums[] } };
 
 /** The array itself when it already lives in shared memory, else one copy into a SharedArrayBuffer. */
 export function toShared(a: Shareable): SharedArray {

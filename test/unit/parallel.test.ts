@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { Tensor, computeReportAndSweep, mergeAccumulators, newAccumulators, resolveOptions, type Accumulators } from '../../src/engine/index';
 import { sparseConfusion } from '../../src/engine/accumulators';
 import { AccumulatePool, computeReportAndSweepParallel, computeReportParallel } from '../../src/parallel/index';
+import { accumulateClaimed, chunkCuts, CHUNKS_PER_THREAD, mergeInChunkOrder, type ChunkSums } from '../../src/parallel/chunks';
+import { accumulateConfig, preparePair } from '../../src/engine/report';
 import { randomLabels, randomLogits, relClose, rng } from './helpers/random';
 
 test('parallel report and sweep equal the single-thread ones', async () => {
@@ -92,4 +94,53 @@ test('sparseConfusion and mergeAccumulators: dense and paired confusions add up 
   const cells = new Float64Array(C * C);
   for (const [key, n] of p.confusionPairs!) cells[key] = n;
   assert.deepEqual(cells, want.confusion, 'pairs + dense');
+});
+
+test('chunk cuts: whole ranges from 0 to n, one chunk per thread at least, more while the chunks\' sums stay small beside the logits', () => {
+  const check = (cuts: number[], n: number) => {
+    assert.equal(cuts[0], 0);
+    assert.equal(cuts.at(-1), n);
+    for (let i = 1; i < cuts.length; i++) assert.ok(cuts[i]! > cuts[i - 1]!, `cuts ascend: ${cuts.join(',')}`);
+  };
+  // W3's shape: small sums, the most chunks
+  const many = chunkCuts(4096, 2, 4096 * 1000 * 4, 40_000);
+  check(many, 4096);
+  assert.equal(many.length - 1, 2 * CHUNKS_PER_THREAD);
+  // a 152k vocabulary's per-class sums (4.9 MB a chunk) beside 300 MB of logits: three chunks
+  const vocab = chunkCuts(1023, 2, 311e6, 4.9e6);
+  check(vocab, 1023);
+  assert.equal(vocab.length - 1, 3);
+  // sums as large as the logits: one chunk per thread, never fewer
+  assert.equal(chunkCuts(1000, 3, 1e6, 1e6).length - 1, 3);
+  // fewer elements than chunks: one element each
+  assert.deepEqual(chunkCuts(3, 2, 1e9, 1), [0, 1, 2, 3]);
+});
+
+test('the chunks\' sums added in chunk order give the same bits whichever thread took which chunk', () => {
+  const r = rng(5);
+  const x = randomLogits(r, [3000, 70]);
+  const t = randomLabels(r, [3000], 70);
+  const o = resolveOptions({ loss: 'ce', labelSmoothing: 0.1 });
+  const pair = preparePair(x, t, o);
+  const cfg = accumulateConfig(pair);
+  const cuts = chunkCuts(3000, 2, 4 * 3000 * 70, 1);
+  const all = () => {
+    const claim = new Int32Array(new SharedArrayBuffer(4));
+    return accumulateClaimed(pair.logits, pair.target, cfg, cuts, claim).parts;
+  };
+  const merged = (parts: ChunkSums[]) => mergeInChunkOrder(newAccumulators(pair.logits.B, pair.logits.C, cfg), parts, cuts.length - 1);
+  const inOrder = all();
+  assert.deepEqual(inOrder.map((p) => p.chunk), [...Array(cuts.length - 1).keys()]);
+  // a thread that found chunks 0–2 taken and did the rest, and the one that took 0–2, answering first
+  const late = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.store(late, 0, 3);
+  const rest = accumulateClaimed(pair.logits, pair.target, cfg, cuts, late).parts;
+  const firstThree = accumulateClaimed(pair.logits, pair.target, cfg, cuts.slice(0, 4), new Int32Array(new SharedArrayBuffer(4))).parts;
+  assert.deepEqual(firstThree.map((p) => p.chunk), [0, 1, 2]);
+  assert.deepEqual(merged(rest.concat(firstThree)), merged(inOrder));
+  // a counter moved past the last chunk (a cancelled job) takes nothing
+  const stopped = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.store(stopped, 0, cuts.length);
+  assert.equal(accumulateClaimed(pair.logits, pair.target, cfg, cuts, stopped).parts.length, 0);
+  assert.throws(() => merged(rest), /came back/, 'a missing chunk is an error, not a smaller sum');
 });

@@ -1,0 +1,82 @@
+/**
+ * How a job's elements are shared between threads: cut into more chunks than threads, each chunk taken by
+ * whichever thread asks first (one shared counter), so a thread that starts late or runs slow (a worker woken
+ * after the caller began, a core shared with the collector) takes fewer chunks instead of holding everyone up.
+ * Each chunk has sums of its own and the pool adds them in chunk order, so the numbers depend only on the cuts,
+ * never on which thread took which chunk: a job gives the same bits run alone or beside others.
+ */
+import { accumulate, mergeAccumulators, newAccumulators, type AccumulateConfig, type Accumulators } from '../engine/accumulate';
+import { sparseConfusion } from '../engine/accumulators';
+import type { PreparedLogits, PreparedTarget } from '../engine/layout';
+
+/** Chunks per thread at most: enough that a thread starting a chunk's time late costs a fraction of one. */
+export const CHUNKS_PER_THREAD = 8;
+
+/**
+ * Every chunk's own sums cost their size in memory and one addition per slot when merged: the chunks' sums
+ * together stay under this fraction of the logits' bytes (a 152k vocabulary's per-class sums are 4.9 MB per chunk).
+ */
+const SUMS_SHARE_OF_LOGITS = 1 / 16;
+
+/**
+ * Boundaries of the chunks of n elements for `threads` threads (ascending, from 0 to n): at least one chunk per
+ * thread, up to {@link CHUNKS_PER_THREAD} per thread while the chunks' sums (`sumsBytes` each) stay small
+ * beside the logits (`logitBytes`).
+ */
+export function chunkCuts(n: number, threads: number, logitBytes: number, sumsBytes: number): number[] {
+  const bySize = Math.floor((logitBytes * SUMS_SHARE_OF_LOGITS) / Math.max(1, sumsBytes));
+  const k = Math.max(1, Math.min(n, threads * CHUNKS_PER_THREAD, Math.max(threads, bySize)));
+  return Array.from({ length: k + 1 }, (_, i) => Math.round((n * i) / k));
+}
+
+/** Bytes of the float64 arrays of a set of sums (what each further chunk allocates, and adds when merged). */
+export function sumsBytes(acc: Accumulators): number {
+  let bytes = 0;
+  for (const v of Object.values(acc)) if (v instanceof Float64Array) bytes += v.byteLength;
+  return bytes;
+}
+
+/** One chunk's sums, with the chunk's index among the cuts. */
+export interface ChunkSums {
+  chunk: number;
+  acc: Accumulators;
+}
+
+/**
+ * Takes chunks from the shared counter `claim` (slot 0: the next chunk to take) until none is left, and gathers
+ * each one's sums. A dense confusion matrix leaves each chunk's sums as its non-zero cells, and the zeroed
+ * matrix serves the next chunk (`spare` in, the spare to keep out), so a thread holds one matrix however many
+ * chunks it takes. A pool stops the job's other threads early by moving the counter past the last chunk.
+ */
+export function accumulateClaimed(
+  lg: PreparedLogits,
+  tg: PreparedTarget,
+  cfg: AccumulateConfig,
+  cuts: readonly number[],
+  claim: Int32Array,
+  spare?: Float64Array,
+): { parts: ChunkSums[]; spare: Float64Array | undefined } {
+  const parts: ChunkSums[] = [];
+  const chunks = cuts.length - 1;
+  for (let chunk = Atomics.add(claim, 0, 1); chunk < chunks; chunk = Atomics.add(claim, 0, 1)) {
+    const acc = newAccumulators(lg.B, lg.C, cfg, spare);
+    spare = undefined;
+    accumulate(lg, tg, cfg, cuts[chunk]!, cuts[chunk + 1]!, acc);
+    spare = sparseConfusion(acc) ?? undefined;
+    parts.push({ chunk, acc });
+  }
+  return { parts, spare };
+}
+
+/**
+ * Adds every chunk's sums into `acc` in chunk order, whatever order they came back in; `chunks` is how many the
+ * job had, and all of them must be there.
+ */
+export function mergeInChunkOrder(acc: Accumulators, parts: ChunkSums[], chunks: number): Accumulators {
+  const ordered = [...parts].sort((a, b) => a.chunk - b.chunk);
+  if (ordered.length !== chunks || ordered.some((p, i) => p.chunk !== i)) {
+    throw new Error(`accumulate pool: chunks ${ordered.map((p) => p.chunk).join(', ')} came back of 0–${chunks - 1}`);
+  }
+  for (const p of ordered) mergeAccumulators(acc, p.acc);
+  return acc;
+}
