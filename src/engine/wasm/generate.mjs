@@ -33,7 +33,7 @@ import {
   FOCAL_SLOTS,
   POSITION_SLOT,
 } from './text/layout.mjs';
-import { LOG_U, table, U } from './text/math.mjs';
+import { LOG_U, table, tableEnd, U } from './text/math.mjs';
 import { countKernel, expOnly, expRows, logOnly, lseInv, MAXG, maxKernel } from './text/prepare.mjs';
 import { DICE_U, diceSums, FOCAL_U, focalSums, positionSums } from './text/sums.mjs';
 import { ROW_PAD, rowStatsFunctions } from './text/rows.mjs';
@@ -63,7 +63,7 @@ const functions = [
 ].join('\n');
 if ((2 * U) % (4 * MAXG) !== 0 || (2 * U) % (2 * LOG_U) !== 0 || (2 * U) % (2 * DICE_U) !== 0) throw new Error('step must be a multiple of every function\'s positions per iteration');
 /** First byte the caller may use: above the constant table, on a 64-byte line. */
-const heapBase = Math.ceil((table.size * 16) / 64) * 64;
+const heapBase = Math.ceil(tableEnd() / 64) * 64;
 const dataSeg = [...table.entries()]
   .map(([text, e]) => `  (data (i32.const ${e.off}) "${[...e.bytes].map((b) => '\\' + b.toString(16).padStart(2, '0')).join('')}") ;; ${text}`)
   .join('\n');

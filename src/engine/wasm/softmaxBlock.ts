@@ -17,14 +17,14 @@
  * `softmaxBlockLayout.ts` declares. The kernel's text is `softmaxBlock.wat`, generated with its bytes and its
  * layout by `generate.mjs`.
  *
- * Its exp: Cody–Waite reduction x = k·ln2 + r, a degree-11 polynomial for exp(r), 2^k applied as one
- * product; within a few 1e-16 relative of the exact value over (−745, 0] (≤ 1 unit of the last place in
+ * Its exp: x = (k·256 + j)·ln2/256 + r, a table of 2^(j/256), a degree-4 polynomial for exp(r), 2^k applied as
+ * one product; within a few 1e-16 relative of the exact value over (−745, 0] (≤ 1 unit of the last place in
  * the subnormal range), exactly 1 at 0, 0 at −Inf and below −745.14, NaN for NaN. The standalone `exp` is
  * valid for x ≤ 640 (larger x is clamped); in the pass x − max ≤ 0 by construction.
  * Its log: fdlibm's algorithm in musl's branch-free form, within 1 ulp (≤ 2.2e-16 relative) for positive
  * normal inputs; the pass gives it se ∈ [1, C] or NaN.
  *
- * Why: V8's Math.exp costs ~8 ns per call and Math.log ~6 ns; the kernel's exp ~1.9 ns per value, its
+ * Why: V8's Math.exp costs ~8 ns per call and Math.log ~6 ns; the kernel's exp ~1.4 ns per value, its
  * lse and inverse ~2.5 ns per position, its maximum pass ~0.3 ns per value, plus ~0.6 ns per value to
  * copy the block in (the logits live in an ArrayBuffer the module cannot see: each of the block's C rows is
  * copied with one `set`; mostly the first read of the logits from RAM, which the JS loops paid too).

@@ -4,7 +4,7 @@
 /** Positions per loop iteration of every kernel function: a block's length is rounded up to a multiple of it. */
 export const KERNEL_STEP = 16;
 /** First byte of the kernel's memory free for the caller (its constant table sits below). */
-export const HEAP_BASE = 576;
+export const HEAP_BASE = 2560;
 /** Values a row-major row is padded to a multiple of (with −Inf) for the `rowStats*` functions. */
 export const ROW_PAD = 16;
 /** Bins of the calibration table: bin b holds top probabilities in [b/B, (b+1)/B) (the last one includes 1). */

@@ -3,31 +3,57 @@
 // Module state: the constant table fills as the functions are written; generate.mjs lays it out at address 0.
 
 /**
- * exp(r) ≈ Σ c_j r^j on |r| ≤ ln2/2, degree 11: Chebyshev fit (mpmath `chebyfit(exp, [−ln2/2, ln2/2], 12)`,
- * coefficients rounded to double; truncation ≤ 1.7e-17 relative). c0 = c1 = 1 exactly, so exp(0) = 1.
+ * exp(d) = 2^k · 2^(j/N) · exp(r) with k·N + j = round(d·N/ln2) and |r| ≤ ln2/(2N): 2^(j/N) from a table of
+ * N = 256 doubles, exp(r) from its Taylor polynomial of degree 4 (truncation ≤ r⁵/5! < 3.9e-17 relative). A
+ * table read and a short polynomial take half the multiplies and adds of a degree-11 polynomial on |r| ≤ ln2/2,
+ * which is what bounds the exp (no fused multiply-add in Node 20's WebAssembly); the table reads use the load
+ * and shuffle units, which the exp otherwise leaves idle.
  */
-const COEFFS = [
-  1.0, 1.0, 0.5000000000000019, 0.1666666666666668, 0.0416666666664881, 0.008333333333319601, 0.0013888888952314775,
-  0.00019841269890047113, 2.4801485482328494e-5, 2.755724091857897e-6, 2.763263963904103e-7, 2.5110037605963777e-8,
-];
+const TABLE_BITS = 8;
+const N = 1 << TABLE_BITS;
+/** Taylor coefficients c0…c4 of exp(r) (c0 = 1 enters as the table entry itself). */
+const POLY = [1, 1, 1 / 2, 1 / 6, 1 / 24];
 /**
- * The polynomial is evaluated with every coefficient times 2^-54 (exact: a power of two, no underflow),
- * and 2^(k+54) applied last as one product: for k ≥ −1076 the factor is a normal double, so results in
- * the subnormal range are rounded once, and exp(0) = 2^-54 · 2^54 = 1.
+ * The table holds 2^(j/N)·2^-BIAS, and 2^(k+BIAS) is applied last as one product: for k ≥ −1077 (what the
+ * clamp at LO leaves) the factor is a normal double, so results in the subnormal range are rounded once,
+ * and exp(0) = 1·2^-55·2^55 = 1.
  */
-const BIAS = 54;
+const BIAS = 55;
 /** Exact in double: 1.5·2^52; adding it rounds |y| < 2^51 to an integer held in the low mantissa bits. */
 const SHIFT = 6755399441055744;
 const SHIFT_BITS = 0x4338000000000000n;
-/** ln 2 split so that k·LN2_HI is exact for |k| < 2^11 (fdlibm's constants). */
+/** ln 2 split so that i·LN2_HI is exact for |i| < 2^21 (fdlibm's constants: the high part has 32 significant bits). */
 const LN2_HI = 6.93147180369123816490e-1;
 const LN2_LO = 1.90821492927058770002e-10;
+/** ln 2 / N in the same two parts (N a power of two: exact). */
+const LN2N_HI = LN2_HI / N;
+const LN2N_LO = LN2_LO / N;
 /**
- * Clamp range: exp(−746) rounds to 0 (k = −1076 keeps 2^(k+54) normal); the top keeps k + 54 + 1023 < 2047.
+ * Clamp range: exp(−746) rounds to 0 (and keeps 2^(k+BIAS) normal); the top keeps k + BIAS + 1023 < 2047.
  * The fused pass only calls it on x − max ≤ 0.
  */
 const LO = -746;
 const HI = 640;
+
+/**
+ * 2^(j/N) for j < N, each correctly rounded: Math.pow's answer m·2^-52, checked (and moved by an ulp where it
+ * is off) against the exact test (2m − 1)^N ≤ 2^(j + 53N) < (2m + 1)^N in integers.
+ */
+function exp2Table() {
+  const out = new Float64Array(N);
+  const big = BigInt(N);
+  for (let j = 0; j < N; j++) {
+    let m = BigInt(Math.round(Math.pow(2, j / N) * 2 ** 52));
+    const target = 1n << BigInt(j + 53 * N);
+    for (;;) {
+      if ((2n * m - 1n) ** big > target) m -= 1n;
+      else if ((2n * m + 1n) ** big <= target) m += 1n;
+      else break;
+    }
+    out[j] = Number(m) * 2 ** -52;
+  }
+  return out;
+}
 
 /** `e · n` in i32, as a shift when n is a power of two. */
 export const times = (e, n) => (Number.isInteger(Math.log2(n)) ? `(i32.shl ${e} (i32.const ${Math.log2(n)}))` : `(i32.mul ${e} (i32.const ${n}))`);
@@ -45,11 +71,20 @@ const hex = (x) => {
  */
 export const U = 8;
 
-/** The constant table at address 0: text → byte offset and its 16 bytes. */
+/** The constant table at address 0: text → byte offset and its bytes (16 per constant; the exp's table). */
 export const table = new Map();
+let tableBytes = 0;
+function place(text, bytes) {
+  if (!table.has(text)) {
+    table.set(text, { off: tableBytes, bytes });
+    tableBytes += bytes.length;
+  }
+  return table.get(text).off;
+}
+/** First byte above the constant table. */
+export const tableEnd = () => tableBytes;
 function constant(text, bytes) {
-  if (!table.has(text)) table.set(text, { off: table.size * 16, bytes });
-  return `(v128.load (i32.const ${table.get(text).off}))`;
+  return `(v128.load (i32.const ${place(text, bytes)}))`;
 }
 const f64Bytes = (x) => {
   const b = Buffer.alloc(16);
@@ -66,13 +101,22 @@ const i64Bytes = (x) => {
 export const fc = (x) => constant(`f64 ${hex(x)}`, f64Bytes(x));
 export const ic = (x, label) => constant(`i64 ${x} (${label})`, i64Bytes(x));
 
+/** Byte offset of the exp's table of 2^(j/N)·2^-BIAS (placed on first use). */
+function expTable() {
+  const t = exp2Table();
+  const bytes = Buffer.alloc(8 * N);
+  for (let j = 0; j < N; j++) bytes.writeDoubleLE(t[j] * 2 ** -BIAS, 8 * j);
+  return place(`2^(j/${N})·2^-${BIAS}, j < ${N}`, bytes);
+}
+
 /**
- * `exp` of the f64x2 locals `$d0…$d{U−1}`, left in `$e0…`: Cody–Waite reduction x = k·ln2 + r with
- * k = round(x/ln2) (by adding SHIFT), the polynomial for exp(r), then 2^k. Each step is written for all U
- * vectors before the next, with its constant in the local `$c`. NaN stays NaN (pmin/pmax return their
- * first operand when the comparison is false); −Inf and anything below −745.14 give 0. `clampHigh` false
- * drops the clamp at HI where x ≤ 0 by construction (x − max in the pass, NaN included): one instruction of
- * ~45 per vector, 3 % of the exp (W1: 48 → 46.5 ms).
+ * `exp` of the f64x2 locals `$d0…$d{U−1}`, left in `$e0…` (`$d` is overwritten): i = round(d·N/ln2) (by adding
+ * SHIFT), r = d − i·ln2/N in two parts, the polynomial for exp(r), times the table's 2^(j/N)·2^-BIAS for
+ * j = i mod N (one double per lane, read by address), times 2^(k+BIAS) for k = ⌊i/N⌋ (built in the exponent
+ * bits). Each step is written for all U vectors before the next, with its constant in the local `$c`. NaN stays
+ * NaN (pmin/pmax return their first operand when the comparison is false, and NaN's index bits only pick
+ * some table entry); −Inf and anything below −745.14 give 0. `clampHigh` false drops the clamp at HI where
+ * x ≤ 0 by construction (x − max in the pass, NaN included).
  */
 export function expBody(indent, clampHigh = true, count = U) {
   const out = [];
@@ -80,22 +124,36 @@ export function expBody(indent, clampHigh = true, count = U) {
     out.push(`(local.set $c ${cText})`);
     for (let j = 0; j < count; j++) out.push(f(j));
   };
+  const at = expTable();
   step(fc(LO), (j) => `(local.set $d${j} (f64x2.pmax (local.get $d${j}) (local.get $c)))`);
   if (clampHigh) step(fc(HI), (j) => `(local.set $d${j} (f64x2.pmin (local.get $d${j}) (local.get $c)))`);
-  step(fc(Math.LOG2E), (j) => `(local.set $t${j} (f64x2.mul (local.get $d${j}) (local.get $c)))`);
+  step(fc(N / Math.LN2), (j) => `(local.set $t${j} (f64x2.mul (local.get $d${j}) (local.get $c)))`);
   step(fc(SHIFT), (j) => `(local.set $t${j} (f64x2.add (local.get $t${j}) (local.get $c)))`);
-  // kf = t − SHIFT (an integer-valued double), kept in $r for the reduction
+  // i = t − SHIFT (an integer-valued double), kept in $r for the reduction
   for (let j = 0; j < count; j++) out.push(`(local.set $r${j} (f64x2.sub (local.get $t${j}) (local.get $c)))`);
-  step(fc(LN2_HI), (j) => `(local.set $p${j} (f64x2.sub (local.get $d${j}) (f64x2.mul (local.get $r${j}) (local.get $c))))`);
-  step(fc(LN2_LO), (j) => `(local.set $r${j} (f64x2.sub (local.get $p${j}) (f64x2.mul (local.get $r${j}) (local.get $c))))`);
-  const scaled = COEFFS.map((c) => c * 2 ** -BIAS);
-  step(fc(scaled[scaled.length - 1]), (j) => `(local.set $p${j} (local.get $c))`);
-  for (let c = scaled.length - 2; c >= 0; c--) {
-    step(fc(scaled[c]), (j) => `(local.set $p${j} (f64x2.add (f64x2.mul (local.get $p${j}) (local.get $r${j})) (local.get $c)))`);
+  step(fc(LN2N_HI), (j) => `(local.set $p${j} (f64x2.sub (local.get $d${j}) (f64x2.mul (local.get $r${j}) (local.get $c))))`);
+  step(fc(LN2N_LO), (j) => `(local.set $r${j} (f64x2.sub (local.get $p${j}) (f64x2.mul (local.get $r${j}) (local.get $c))))`);
+  // q = exp(r) − 1 = r·(c1 + r·(c2 + …)): the table entry T is then scaled as T + T·q, one rounding on top of
+  // the entry's own (T·q is ~r·T, so its rounding is a few hundred times smaller)
+  step(fc(POLY[POLY.length - 1]), (j) => `(local.set $p${j} (local.get $c))`);
+  for (let c = POLY.length - 2; c >= 1; c--) {
+    step(fc(POLY[c]), (j) => `(local.set $p${j} (f64x2.add (f64x2.mul (local.get $p${j}) (local.get $r${j})) (local.get $c)))`);
   }
-  // 2^(k + BIAS) as bits: k = bits(t) − bits(SHIFT), plus the exponent bias 1023, shifted into place.
-  step(ic(SHIFT_BITS - BigInt(1023 + BIAS), `bits(SHIFT) − 1023 − ${BIAS}`), (j) => `(local.set $t${j} (i64x2.shl (i64x2.sub (local.get $t${j}) (local.get $c)) (i32.const 52)))`);
-  for (let j = 0; j < count; j++) out.push(`(local.set $e${j} (f64x2.mul (local.get $p${j}) (local.get $t${j})))`);
+  for (let j = 0; j < count; j++) out.push(`(local.set $p${j} (f64x2.mul (local.get $p${j}) (local.get $r${j})))`);
+  // j = i mod N from the low bits of t; the table's entries for both lanes into $e
+  step(ic(BigInt(N - 1), 'N − 1'), (j) => `(local.set $d${j} (v128.and (local.get $t${j}) (local.get $c)))`);
+  const lane = (j, l) => `(i32.shl (i32.wrap_i64 (i64x2.extract_lane ${l} (local.get $d${j}))) (i32.const 3))`;
+  for (let j = 0; j < count; j++) {
+    out.push(`(local.set $e${j} (v128.load64_zero offset=${at} ${lane(j, 0)}))`);
+    out.push(`(local.set $e${j} (v128.load64_lane offset=${at} 1 ${lane(j, 1)} (local.get $e${j})))`);
+  }
+  // 2^(k + BIAS) as bits: i + (1023 + BIAS)·N = bits(t) − (bits(SHIFT) − (1023 + BIAS)·N) ≥ 0, whose bits above
+  // the low TABLE_BITS are k + 1023 + BIAS: masked, then shifted into the exponent field.
+  step(ic(SHIFT_BITS - BigInt((1023 + BIAS) * N), `bits(SHIFT) − (1023 + ${BIAS})·${N}`), (j) => `(local.set $t${j} (i64x2.sub (local.get $t${j}) (local.get $c)))`);
+  step(ic(~BigInt(N - 1), '¬(N − 1)'), (j) => `(local.set $t${j} (i64x2.shl (v128.and (local.get $t${j}) (local.get $c)) (i32.const ${52 - TABLE_BITS})))`);
+  for (let j = 0; j < count; j++) {
+    out.push(`(local.set $e${j} (f64x2.mul (f64x2.add (local.get $e${j}) (f64x2.mul (local.get $e${j}) (local.get $p${j}))) (local.get $t${j})))`);
+  }
   return out.map((l) => `${indent}${l}`).join('\n');
 }
 
