@@ -7,18 +7,20 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { Accumulators } from '../engine/accumulate';
+import { sparseConfusion } from '../engine/accumulators';
 import type { PreparedLogits, PreparedTarget } from '../engine/layout';
 import { RequestServer, throwIfCancelled, yieldToMessages } from '../protocol/channel';
 import { accumulateClaimed, type ChunkSums } from './chunks';
 import { fromShared, type AccumulateMethods } from './shared';
 import { oneLine } from '../protocol/errorLine';
 
+/** The sums' arrays that hold anything (the empty ones are cheaper copied than transferred). */
 function transferables(parts: unknown): ArrayBuffer[] {
-  const arrays = (acc: Accumulators) => Object.values(acc).filter((v): v is Float64Array => v instanceof Float64Array);
+  const arrays = (acc: Accumulators) => Object.values(acc).filter((v): v is Float64Array => v instanceof Float64Array && v.byteLength > 0);
   return (parts as ChunkSums[]).flatMap((p) => arrays(p.acc).map((v) => v.buffer as ArrayBuffer));
 }
 
-/** The last chunk's dense confusion matrix, zeroed, for the next chunk of as many classes. */
+/** The last job's dense confusion matrix, zeroed, for the next job of as many classes. */
 let spareConfusion: Float64Array | undefined;
 
 const port = parentPort;
@@ -36,10 +38,11 @@ if (port) {
           labels: job.target.labels ? (fromShared(job.target.labels) as Int32Array) : null,
           data: job.target.data ? (fromShared(job.target.data) as Float32Array | Float64Array) : null,
         } as PreparedTarget;
-        // a dense confusion matrix crosses as its non-zero cells; the matrix stays here for the next chunk
-        const done = accumulateClaimed(logits, target, job.cfg, job.cuts, new Int32Array(job.claim), spareConfusion);
-        spareConfusion = done.spare;
-        return done.parts;
+        const parts = accumulateClaimed(logits, target, job.cfg, job.cuts, new Int32Array(job.claim), { spare: spareConfusion });
+        // the first chunk holds this thread's confusion: a dense matrix crosses as its non-zero cells, and stays
+        // here, zeroed, for the next job
+        if (parts.length > 0) spareConfusion = sparseConfusion(parts[0]!.acc) ?? undefined;
+        return parts;
       },
     },
     {

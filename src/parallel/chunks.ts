@@ -6,7 +6,6 @@
  * never on which thread took which chunk: a job gives the same bits run alone or beside others.
  */
 import { accumulate, mergeAccumulators, newAccumulators, type AccumulateConfig, type Accumulators } from '../engine/accumulate';
-import { sparseConfusion } from '../engine/accumulators';
 import type { PreparedLogits, PreparedTarget } from '../engine/layout';
 
 /** Chunks per thread at most: enough that a thread starting a chunk's time late costs a fraction of one. */
@@ -43,10 +42,22 @@ export interface ChunkSums {
 }
 
 /**
+ * Where a thread's chunks count their confusion. The counts are whole numbers, exact in any order, so they need
+ * not wait for the chunk-order merge: every chunk a thread takes counts into one place, `into`'s confusion (the
+ * job's own sums, on the calling thread) or else the thread's first chunk's, and the other chunks' sums carry
+ * none. `spare`: a zeroed dense matrix for that first chunk (a worker's, kept from its last job).
+ */
+export interface ConfusionSink {
+  into?: Accumulators;
+  spare?: Float64Array;
+}
+
+const NO_CELLS = new Float64Array(0);
+
+/**
  * Takes chunks from the shared counter `claim` (slot 0: the next chunk to take) until none is left, and gathers
- * each one's sums. A dense confusion matrix leaves each chunk's sums as its non-zero cells, and the zeroed
- * matrix serves the next chunk (`spare` in, the spare to keep out), so a thread holds one matrix however many
- * chunks it takes. A pool stops the job's other threads early by moving the counter past the last chunk.
+ * each one's sums, the confusion counted as `sink` says. A pool stops the job's other threads early by moving
+ * the counter past the last chunk.
  */
 export function accumulateClaimed(
   lg: PreparedLogits,
@@ -54,18 +65,22 @@ export function accumulateClaimed(
   cfg: AccumulateConfig,
   cuts: readonly number[],
   claim: Int32Array,
-  spare?: Float64Array,
-): { parts: ChunkSums[]; spare: Float64Array | undefined } {
+  sink: ConfusionSink = {},
+): ChunkSums[] {
   const parts: ChunkSums[] = [];
   const chunks = cuts.length - 1;
+  let into = sink.into;
   for (let chunk = Atomics.add(claim, 0, 1); chunk < chunks; chunk = Atomics.add(claim, 0, 1)) {
-    const acc = newAccumulators(lg.B, lg.C, cfg, spare);
-    spare = undefined;
+    const acc = newAccumulators(lg.B, lg.C, cfg, into ? into.confusion : sink.spare);
+    if (into?.confusionPairs && acc.confusionPairs) acc.confusionPairs = into.confusionPairs;
     accumulate(lg, tg, cfg, cuts[chunk]!, cuts[chunk + 1]!, acc);
-    spare = sparseConfusion(acc) ?? undefined;
+    if (into) {
+      acc.confusion = NO_CELLS;
+      if (acc.confusionPairs) acc.confusionPairs = new Map();
+    } else into = acc;
     parts.push({ chunk, acc });
   }
-  return { parts, spare };
+  return parts;
 }
 
 /**

@@ -2,7 +2,7 @@
 // ordinary memory. Needs dist/accumulate-worker.js (the test runner builds first).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, computeReportAndSweep, mergeAccumulators, newAccumulators, resolveOptions, type Accumulators } from '../../src/engine/index';
+import { Tensor, accumulate, computeReportAndSweep, mergeAccumulators, newAccumulators, resolveOptions, type Accumulators } from '../../src/engine/index';
 import { sparseConfusion } from '../../src/engine/accumulators';
 import { AccumulatePool, computeReportAndSweepParallel, computeReportParallel } from '../../src/parallel/index';
 import { accumulateClaimed, chunkCuts, CHUNKS_PER_THREAD, mergeInChunkOrder, type ChunkSums } from '../../src/parallel/chunks';
@@ -116,31 +116,47 @@ test('chunk cuts: whole ranges from 0 to n, one chunk per thread at least, more 
   assert.deepEqual(chunkCuts(3, 2, 1e9, 1), [0, 1, 2, 3]);
 });
 
-test('the chunks\' sums added in chunk order give the same bits whichever thread took which chunk', () => {
+test('the chunks\' sums added in chunk order give the same bits whichever thread took which chunk; each confusion cell counted once', () => {
   const r = rng(5);
-  const x = randomLogits(r, [3000, 70]);
-  const t = randomLabels(r, [3000], 70);
-  const o = resolveOptions({ loss: 'ce', labelSmoothing: 0.1 });
-  const pair = preparePair(x, t, o);
-  const cfg = accumulateConfig(pair);
-  const cuts = chunkCuts(3000, 2, 4 * 3000 * 70, 1);
-  const all = () => {
-    const claim = new Int32Array(new SharedArrayBuffer(4));
-    return accumulateClaimed(pair.logits, pair.target, cfg, cuts, claim).parts;
-  };
-  const merged = (parts: ChunkSums[]) => mergeInChunkOrder(newAccumulators(pair.logits.B, pair.logits.C, cfg), parts, cuts.length - 1);
-  const inOrder = all();
-  assert.deepEqual(inOrder.map((p) => p.chunk), [...Array(cuts.length - 1).keys()]);
-  // a thread that found chunks 0–2 taken and did the rest, and the one that took 0–2, answering first
-  const late = new Int32Array(new SharedArrayBuffer(4));
-  Atomics.store(late, 0, 3);
-  const rest = accumulateClaimed(pair.logits, pair.target, cfg, cuts, late).parts;
-  const firstThree = accumulateClaimed(pair.logits, pair.target, cfg, cuts.slice(0, 4), new Int32Array(new SharedArrayBuffer(4))).parts;
-  assert.deepEqual(firstThree.map((p) => p.chunk), [0, 1, 2]);
-  assert.deepEqual(merged(rest.concat(firstThree)), merged(inOrder));
-  // a counter moved past the last chunk (a cancelled job) takes nothing
-  const stopped = new Int32Array(new SharedArrayBuffer(4));
-  Atomics.store(stopped, 0, cuts.length);
-  assert.equal(accumulateClaimed(pair.logits, pair.target, cfg, cuts, stopped).parts.length, 0);
-  assert.throws(() => merged(rest), /came back/, 'a missing chunk is an error, not a smaller sum');
+  // 70 classes: a dense confusion matrix; 1000 classes over 3000 rows: counted in pairs
+  for (const C of [70, 1000]) {
+    const x = randomLogits(r, [3000, C]);
+    const t = randomLabels(r, [3000], C);
+    const o = resolveOptions({ loss: 'ce', labelSmoothing: 0.1 });
+    const pair = preparePair(x, t, o);
+    const cfg = accumulateConfig(pair);
+    const { B } = pair.logits;
+    const fresh = () => newAccumulators(B, C, cfg);
+    const counter = (from = 0) => {
+      const claim = new Int32Array(new SharedArrayBuffer(4));
+      Atomics.store(claim, 0, from);
+      return claim;
+    };
+    const cuts = chunkCuts(3000, 2, 4 * 3000 * C, 1);
+    const merged = (into: Accumulators, parts: ChunkSums[]) => mergeInChunkOrder(into, parts, cuts.length - 1);
+    const cells = (a: Accumulators) => {
+      const m = new Map<number, number>(a.confusionPairs ?? []);
+      a.confusion.forEach((v, i) => v !== 0 && m.set(i, (m.get(i) ?? 0) + v));
+      return [...m].sort((p, q) => p[0] - q[0]);
+    };
+    const inOrder = accumulateClaimed(pair.logits, pair.target, cfg, cuts, counter());
+    assert.deepEqual(inOrder.map((p) => p.chunk), [...Array(cuts.length - 1).keys()]);
+    assert.ok(inOrder.slice(1).every((p) => p.acc.confusion.length === 0 && (p.acc.confusionPairs?.size ?? 0) === 0), `${C}: one chunk holds the thread's confusion`);
+    const want = merged(fresh(), inOrder);
+    // the calling thread counting into the job's sums, having found chunks 0–2 taken; the thread that took
+    // them answering after it
+    const job = fresh();
+    const rest = accumulateClaimed(pair.logits, pair.target, cfg, cuts, counter(3), { into: job });
+    const firstThree = accumulateClaimed(pair.logits, pair.target, cfg, cuts.slice(0, 4), counter());
+    assert.deepEqual(firstThree.map((p) => p.chunk), [0, 1, 2]);
+    assert.deepEqual(merged(job, rest.concat(firstThree)), want, `${C}: same sums, same bits`);
+    // the confusion against one pass over all rows
+    const one = fresh();
+    accumulate(pair.logits, pair.target, cfg, 0, 3000, one);
+    assert.deepEqual(cells(want), cells(one), `${C}: confusion`);
+    assert.equal(cells(want).reduce((n, [, v]) => n + v, 0), 3000);
+    // a counter moved past the last chunk (a cancelled job) takes nothing
+    assert.equal(accumulateClaimed(pair.logits, pair.target, cfg, cuts, counter(cuts.length)).length, 0);
+    assert.throws(() => merged(fresh(), rest), /came back/, 'a missing chunk is an error, not a smaller sum');
+  }
 });
