@@ -18,13 +18,14 @@ export const CHUNKS_PER_THREAD = 8;
 const SUMS_SHARE_OF_LOGITS = 1 / 16;
 
 /**
- * Boundaries of the chunks of n elements for `threads` threads (ascending, from 0 to n): at least one chunk per
- * thread, up to {@link CHUNKS_PER_THREAD} per thread while the chunks' sums (`sumsBytes` each) stay small
- * beside the logits (`logitBytes`).
+ * Boundaries of the chunks of n elements for `threads` threads (ascending, from 0 to n): up to
+ * {@link CHUNKS_PER_THREAD} per thread while the chunks' sums (`sumsBytes` each) stay small beside the logits
+ * (`logitBytes`), and one per thread when that allows fewer than two each (three chunks on two threads would
+ * leave one thread twice the other's share).
  */
 export function chunkCuts(n: number, threads: number, logitBytes: number, sumsBytes: number): number[] {
   const bySize = Math.floor((logitBytes * SUMS_SHARE_OF_LOGITS) / Math.max(1, sumsBytes));
-  const k = Math.max(1, Math.min(n, threads * CHUNKS_PER_THREAD, Math.max(threads, bySize)));
+  const k = Math.max(1, Math.min(n, bySize < 2 * threads ? threads : Math.min(bySize, threads * CHUNKS_PER_THREAD)));
   return Array.from({ length: k + 1 }, (_, i) => Math.round((n * i) / k));
 }
 

@@ -106,10 +106,13 @@ test('chunk cuts: whole ranges from 0 to n, one chunk per thread at least, more 
   const many = chunkCuts(4096, 2, 4096 * 1000 * 4, 40_000);
   check(many, 4096);
   assert.equal(many.length - 1, 2 * CHUNKS_PER_THREAD);
-  // a 152k vocabulary's per-class sums (4.9 MB a chunk) beside 300 MB of logits: three chunks
+  // a 152k vocabulary's per-class sums (4.9 MB a chunk) beside 300 MB of logits: room for three chunks, so one
+  // per thread (three would give one thread two)
   const vocab = chunkCuts(1023, 2, 311e6, 4.9e6);
   check(vocab, 1023);
-  assert.equal(vocab.length - 1, 3);
+  assert.equal(vocab.length - 1, 2);
+  // a 32k vocabulary's (1.1 MB) beside 262 MB: fourteen
+  assert.equal(chunkCuts(4092, 2, 262e6, 1.1e6).length - 1, 14);
   // sums as large as the logits: one chunk per thread, never fewer
   assert.equal(chunkCuts(1000, 3, 1e6, 1e6).length - 1, 3);
   // fewer elements than chunks: one element each
