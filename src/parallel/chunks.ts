@@ -43,13 +43,16 @@ export interface ChunkSums {
 }
 
 /**
- * Where a thread's chunks count their confusion. The counts are whole numbers, exact in any order, so they need
- * not wait for the chunk-order merge: every chunk a thread takes counts into one place, `into`'s confusion (the
- * job's own sums, on the calling thread) or else the thread's first chunk's, and the other chunks' sums carry
- * none. `spare`: a zeroed dense matrix for that first chunk (a worker's, kept from its last job).
+ * What a thread gathers into besides each chunk's own sums. `job`: the job's sums, zeroed (on the calling
+ * thread): chunk 0, if this thread takes it, is gathered straight into them (0 + x is x, so adding the other
+ * chunks after it is the chunk-order sum), which saves a second set of sums as large as the job's. The
+ * confusion counts are whole numbers, exact in any order, so they need not wait for the chunk-order merge:
+ * every chunk a thread takes counts them into one place, `job`'s or else the thread's first chunk's, and the
+ * other chunks' sums carry none. `spare`: a zeroed dense matrix for that first chunk (a worker's, kept from
+ * its last job).
  */
-export interface ConfusionSink {
-  into?: Accumulators;
+export interface ChunkSinks {
+  job?: Accumulators;
   spare?: Float64Array;
 }
 
@@ -57,8 +60,8 @@ const NO_CELLS = new Float64Array(0);
 
 /**
  * Takes chunks from the shared counter `claim` (slot 0: the next chunk to take) until none is left, and gathers
- * each one's sums, the confusion counted as `sink` says. A pool stops the job's other threads early by moving
- * the counter past the last chunk.
+ * each one's sums as `sinks` says. A pool stops the job's other threads early by moving the counter past the
+ * last chunk.
  */
 export function accumulateClaimed(
   lg: PreparedLogits,
@@ -66,19 +69,24 @@ export function accumulateClaimed(
   cfg: AccumulateConfig,
   cuts: readonly number[],
   claim: Int32Array,
-  sink: ConfusionSink = {},
+  sinks: ChunkSinks = {},
 ): ChunkSums[] {
   const parts: ChunkSums[] = [];
   const chunks = cuts.length - 1;
-  let into = sink.into;
+  let holder = sinks.job;
   for (let chunk = Atomics.add(claim, 0, 1); chunk < chunks; chunk = Atomics.add(claim, 0, 1)) {
-    const acc = newAccumulators(lg.B, lg.C, cfg, into ? into.confusion : sink.spare);
-    if (into?.confusionPairs && acc.confusionPairs) acc.confusionPairs = into.confusionPairs;
+    if (chunk === 0 && sinks.job) {
+      accumulate(lg, tg, cfg, cuts[0]!, cuts[1]!, sinks.job);
+      parts.push({ chunk, acc: sinks.job });
+      continue;
+    }
+    const acc = newAccumulators(lg.B, lg.C, cfg, holder ? holder.confusion : sinks.spare);
+    if (holder?.confusionPairs && acc.confusionPairs) acc.confusionPairs = holder.confusionPairs;
     accumulate(lg, tg, cfg, cuts[chunk]!, cuts[chunk + 1]!, acc);
-    if (into) {
+    if (holder) {
       acc.confusion = NO_CELLS;
       if (acc.confusionPairs) acc.confusionPairs = new Map();
-    } else into = acc;
+    } else holder = acc;
     parts.push({ chunk, acc });
   }
   return parts;
@@ -86,13 +94,14 @@ export function accumulateClaimed(
 
 /**
  * Adds every chunk's sums into `acc` in chunk order, whatever order they came back in; `chunks` is how many the
- * job had, and all of them must be there.
+ * job had, and all of them must be there. A chunk gathered straight into `acc` (chunk 0, {@link ChunkSinks})
+ * is already in.
  */
 export function mergeInChunkOrder(acc: Accumulators, parts: ChunkSums[], chunks: number): Accumulators {
   const ordered = [...parts].sort((a, b) => a.chunk - b.chunk);
   if (ordered.length !== chunks || ordered.some((p, i) => p.chunk !== i)) {
     throw new Error(`accumulate pool: chunks ${ordered.map((p) => p.chunk).join(', ')} came back of 0–${chunks - 1}`);
   }
-  for (const p of ordered) mergeAccumulators(acc, p.acc);
+  for (const p of ordered) if (p.acc !== acc) mergeAccumulators(acc, p.acc);
   return acc;
 }

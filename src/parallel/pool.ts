@@ -112,7 +112,7 @@ export class AccumulatePool {
       for (let k = 1; k < threads; k++) pending.push(this.worker(k - 1).channel.request('accumulate', job, { signal: ctrl.signal }));
       const theirs = Promise.all(pending);
       theirs.catch(() => ctrl.abort());
-      const mine = accumulateClaimed(lg, tg, cfg, cuts, next, { into: acc });
+      const mine = accumulateClaimed(lg, tg, cfg, cuts, next, { job: acc });
       throwIfCancelled(signal);
       return mergeInChunkOrder(acc, mine.concat(...(await theirs)), cuts.length - 1);
     } finally {

@@ -146,13 +146,18 @@ test('the chunks\' sums added in chunk order give the same bits whichever thread
     assert.deepEqual(inOrder.map((p) => p.chunk), [...Array(cuts.length - 1).keys()]);
     assert.ok(inOrder.slice(1).every((p) => p.acc.confusion.length === 0 && (p.acc.confusionPairs?.size ?? 0) === 0), `${C}: one chunk holds the thread's confusion`);
     const want = merged(fresh(), inOrder);
-    // the calling thread counting into the job's sums, having found chunks 0–2 taken; the thread that took
+    // the calling thread gathering into the job's sums, having found chunks 0–2 taken; the thread that took
     // them answering after it
     const job = fresh();
-    const rest = accumulateClaimed(pair.logits, pair.target, cfg, cuts, counter(3), { into: job });
+    const rest = accumulateClaimed(pair.logits, pair.target, cfg, cuts, counter(3), { job });
     const firstThree = accumulateClaimed(pair.logits, pair.target, cfg, cuts.slice(0, 4), counter());
     assert.deepEqual(firstThree.map((p) => p.chunk), [0, 1, 2]);
     assert.deepEqual(merged(job, rest.concat(firstThree)), want, `${C}: same sums, same bits`);
+    // the calling thread taking chunk 0 straight into the job's sums, the other thread the rest
+    const job0 = fresh();
+    const mine = accumulateClaimed(pair.logits, pair.target, cfg, cuts.slice(0, 2), counter(), { job: job0 });
+    assert.equal(mine[0]!.acc, job0);
+    assert.deepEqual(merged(job0, mine.concat(accumulateClaimed(pair.logits, pair.target, cfg, cuts, counter(1)))), want, `${C}: chunk 0 in the job's sums`);
     // the confusion against one pass over all rows
     const one = fresh();
     accumulate(pair.logits, pair.target, cfg, 0, 3000, one);
