@@ -21,7 +21,8 @@ import { focalBlock } from './focalSums';
 export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: AccumulateConfig, e0: number, e1: number, acc: Accumulators): void {
   const p = blockPlan(lg, tg, cfg);
   const { C, S, focal } = p;
-  const js = new JsBlocks(p);
+  // the JS loops' scratch (C × 512 values with softmax kept) only for a pass that has a block the kernel leaves
+  let js: JsBlocks | null = null;
   const wasm = new KernelBlocks(p, e1 - e0);
   const rows = wasm.rowMode;
   const sc = newPassScalars();
@@ -33,7 +34,7 @@ export function accumulateBlocked(lg: PreparedLogits, tg: PreparedTarget, cfg: A
     at.b = b;
     at.xb = b * C * S + s0;
     at.n = rows ? Math.min(wasm.rowsPerBlock, e1 - e) : Math.min(BLOCK, S - s0, e1 - e);
-    const v: BlockVariant = wasm.take(at.n) ?? js;
+    const v: BlockVariant = wasm.take(at.n) ?? (js ??= new JsBlocks(p));
     hardClasses(p, v.yy, at);
     const blk = v.prepare(at, sc);
     if (focal) focalBlock(focal, p.x, at.xb, S, C, at.n, v.yy, p.kindIndex ? null : p.tdata, acc, v.focalKernel);
