@@ -40,8 +40,9 @@ interface PoolWorker {
 
 /**
  * Threads for the fused pass. Any number of jobs may be in flight on one pool at once (two panels, a report
- * and a recompute): every range a job hands to a thread is a request with its own id on that thread's
- * {@link RequestChannel}, so each job gets exactly its own sums back, whatever order the threads answer in.
+ * and a recompute): a job asks each thread once, a request with its own id on that thread's
+ * {@link RequestChannel}, and has its own counter of chunks, so each job gets exactly its own sums back,
+ * whatever order the threads answer in.
  */
 export class AccumulatePool {
   private readonly workers: (PoolWorker | undefined)[] = [];
