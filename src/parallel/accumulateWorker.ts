@@ -1,9 +1,8 @@
 /**
  * Worker-thread entry (bundled to dist/accumulate-worker.js): runs the engine's fused pass over the chunks of a
  * pair held in shared memory that this thread takes first (chunks.ts), and posts their sums back (transferred,
- * not copied). Requests and
- * replies go through the id-matched channel (src/protocol/channel.ts): each reply carries its request's id,
- * so the pool hands every job its own sums even with several jobs queued on this thread.
+ * not copied). Requests and replies go through the id-matched channel (src/protocol/channel.ts): each reply
+ * carries its request's id, so the pool hands every job its own sums even with several jobs queued on this thread.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Accumulators } from '../engine/accumulate';
@@ -38,10 +37,13 @@ if (port) {
           labels: job.target.labels ? (fromShared(job.target.labels) as Int32Array) : null,
           data: job.target.data ? (fromShared(job.target.data) as Float32Array | Float64Array) : null,
         } as PreparedTarget;
-        const parts = accumulateClaimed(logits, target, job.cfg, job.cuts, new Int32Array(job.claim), { spare: spareConfusion });
+        // taken, not lent: a job that fails midway must not leave its counts in the next job's matrix
+        const spare = spareConfusion;
+        spareConfusion = undefined;
+        const parts = accumulateClaimed(logits, target, job.cfg, job.cuts, new Int32Array(job.claim), { spare });
         // the first chunk holds this thread's confusion: a dense matrix crosses as its non-zero cells, and stays
         // here, zeroed, for the next job
-        if (parts.length > 0) spareConfusion = sparseConfusion(parts[0]!.acc) ?? undefined;
+        spareConfusion = parts.length > 0 ? (sparseConfusion(parts[0]!.acc) ?? undefined) : spare;
         return parts;
       },
     },

@@ -29,10 +29,13 @@ export function chunkCuts(n: number, threads: number, logitBytes: number, sumsBy
   return Array.from({ length: k + 1 }, (_, i) => Math.round((n * i) / k));
 }
 
-/** Bytes of the float64 arrays of a set of sums (what each further chunk allocates, and adds when merged). */
+/**
+ * Bytes of the float64 arrays of a set of sums that each further chunk allocates and adds when merged: all but
+ * the confusion matrix, which a thread's chunks share ({@link ChunkSinks}).
+ */
 export function sumsBytes(acc: Accumulators): number {
   let bytes = 0;
-  for (const v of Object.values(acc)) if (v instanceof Float64Array) bytes += v.byteLength;
+  for (const [k, v] of Object.entries(acc)) if (v instanceof Float64Array && k !== 'confusion') bytes += v.byteLength;
   return bytes;
 }
 
@@ -56,8 +59,6 @@ export interface ChunkSinks {
   spare?: Float64Array;
 }
 
-const NO_CELLS = new Float64Array(0);
-
 /**
  * Takes chunks from the shared counter `claim` (slot 0: the next chunk to take) until none is left, and gathers
  * each one's sums as `sinks` says. A pool stops the job's other threads early by moving the counter past the
@@ -73,20 +74,21 @@ export function accumulateClaimed(
 ): ChunkSums[] {
   const parts: ChunkSums[] = [];
   const chunks = cuts.length - 1;
-  let holder = sinks.job;
+  let countsInto = sinks.job;
   for (let chunk = Atomics.add(claim, 0, 1); chunk < chunks; chunk = Atomics.add(claim, 0, 1)) {
     if (chunk === 0 && sinks.job) {
       accumulate(lg, tg, cfg, cuts[0]!, cuts[1]!, sinks.job);
       parts.push({ chunk, acc: sinks.job });
       continue;
     }
-    const acc = newAccumulators(lg.B, lg.C, cfg, holder ? holder.confusion : sinks.spare);
-    if (holder?.confusionPairs && acc.confusionPairs) acc.confusionPairs = holder.confusionPairs;
+    const acc = newAccumulators(lg.B, lg.C, cfg, countsInto ? countsInto.confusion : sinks.spare);
+    if (countsInto?.confusionPairs && acc.confusionPairs) acc.confusionPairs = countsInto.confusionPairs;
     accumulate(lg, tg, cfg, cuts[chunk]!, cuts[chunk + 1]!, acc);
-    if (holder) {
-      acc.confusion = NO_CELLS;
+    if (countsInto) {
+      // an array of its own, never a shared empty one: a worker transfers the sums' buffers
+      acc.confusion = new Float64Array(0);
       if (acc.confusionPairs) acc.confusionPairs = new Map();
-    } else holder = acc;
+    } else countsInto = acc;
     parts.push({ chunk, acc });
   }
   return parts;

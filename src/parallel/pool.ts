@@ -99,21 +99,26 @@ export class AccumulatePool {
     const logits = { ...lg, values: { dtype: values.dtype, data: toShared(values.data) } };
     const target = { ...tg, labels: tg.labels ? toShared(tg.labels) : null, data: tg.data ? toShared(tg.data) : null };
     const cuts = chunkCuts(n, threads, values.data.byteLength, sumsBytes(acc));
-    const claim = new SharedArrayBuffer(4);
-    const next = new Int32Array(claim);
+    const claim = new Int32Array(new SharedArrayBuffer(4));
     // One controller for the job's threads: the caller's abort, or a failed thread, stops the others (and
     // moving the counter past the last chunk stops them between chunks, without waiting for the message).
     const ctrl = new AbortController();
     const onAbort = () => ctrl.abort();
-    ctrl.signal.addEventListener('abort', () => Atomics.store(next, 0, cuts.length), { once: true });
+    ctrl.signal.addEventListener('abort', () => Atomics.store(claim, 0, cuts.length), { once: true });
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const job: AccumulateJob = { logits, target, cfg, cuts, claim };
+      const job: AccumulateJob = { logits, target, cfg, cuts, claim: claim.buffer as SharedArrayBuffer };
       const pending: Promise<ChunkSums[]>[] = [];
       for (let k = 1; k < threads; k++) pending.push(this.worker(k - 1).channel.request('accumulate', job, { signal: ctrl.signal }));
       const theirs = Promise.all(pending);
       theirs.catch(() => ctrl.abort());
-      const mine = accumulateClaimed(lg, tg, cfg, cuts, next, { job: acc });
+      let mine: ChunkSums[];
+      try {
+        mine = accumulateClaimed(lg, tg, cfg, cuts, claim, { job: acc });
+      } catch (e) {
+        ctrl.abort(); // the workers stop after their current chunk
+        throw e;
+      }
       throwIfCancelled(signal);
       return mergeInChunkOrder(acc, mine.concat(...(await theirs)), cuts.length - 1);
     } finally {

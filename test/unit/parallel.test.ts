@@ -168,3 +168,27 @@ test('the chunks\' sums added in chunk order give the same bits whichever thread
     assert.throws(() => merged(fresh(), rest), /came back/, 'a missing chunk is an error, not a smaller sum');
   }
 });
+
+test('the pool\'s sums are the same bits however the threads shared the chunks: alone, again, beside another job', async () => {
+  const pool = new AccumulatePool(2);
+  try {
+    const r = rng(11);
+    const x = randomLogits(r, [6000, 300]);
+    const t = randomLabels(r, [6000], 300);
+    const other = randomLogits(r, [2, 4, 64, 64, 64]);
+    const otherT = randomLabels(r, [2, 1, 64, 64, 64], 4);
+    const o = resolveOptions({ loss: 'ce', labelSmoothing: 0.1 });
+    const oo = resolveOptions({ loss: 'dicece', softmax: true, toOnehotY: true, labelSmoothing: 0.1 });
+    const run = (lx: Tensor, lt: Tensor, opts: typeof o) => {
+      const pair = preparePair(lx, lt, opts);
+      return pool.accumulate(pair, accumulateConfig(pair));
+    };
+    const alone = await run(x, t, o);
+    assert.deepStrictEqual(await run(x, t, o), alone, 'again');
+    // the worker busy with the other job first: the calling thread takes more of this one's chunks
+    const [, beside] = await Promise.all([run(other, otherT, oo), run(x, t, o)]);
+    assert.deepStrictEqual(beside, alone, 'beside another job');
+  } finally {
+    await pool.dispose();
+  }
+});
