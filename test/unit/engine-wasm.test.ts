@@ -549,3 +549,31 @@ test('the committed kernel text and bytes are what generate.mjs makes', () => {
   const p = spawnSync(process.execPath, ['src/engine/wasm/generate.mjs', '--check'], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(p.status, 0, p.stderr || p.stdout);
 });
+
+test('kernel log1p on [0, 1] (the focal term\'s softplus) vs Math.log1p: within 1 ulp, its table boundaries and ends included', () => {
+  const k = softmaxBlockKernel(BLOCK, 1)!;
+  const r = rng(13);
+  const xs: number[] = [0, 1, 2 ** -1074, 2 ** -60, 1e-300, 1e-17, 0.5, 1 - 2 ** -53];
+  for (let i = 0; i < 200_000; i++) xs.push(r());
+  for (let i = 0; i < 50_000; i++) xs.push(Math.exp(-r() * 40)); // exp(−|x|) as the focal term makes it
+  for (let j = 0; j <= 128; j++) for (const d of [-1 / 256, -1e-12, 0, 1e-12, 1 / 256]) xs.push(Math.min(1, Math.max(0, j / 128 + d)));
+  const v = Float64Array.from(xs);
+  const out = k.log1p(v);
+  let maxUlps = 0;
+  let at = 0;
+  for (let i = 0; i < v.length; i++) {
+    const want = Math.log1p(v[i]!);
+    if (want === 0) {
+      assert.equal(out[i], 0, `log1p(${v[i]})`);
+      continue;
+    }
+    const u = ulpsApart(out[i]!, want);
+    if (u > maxUlps) {
+      maxUlps = u;
+      at = v[i]!;
+    }
+  }
+  console.log(`kernel log1p vs Math.log1p over ${v.length} values: ${maxUlps} ulp (at ${at})`);
+  assert.ok(maxUlps <= 1, `${maxUlps} ulp at ${at}`);
+  assert.ok(Number.isNaN(k.log1p(Float64Array.from([NaN]))[0]!), 'NaN stays NaN');
+});

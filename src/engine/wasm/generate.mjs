@@ -8,7 +8,7 @@
 // reliably inline small wasm functions into loops, and the unrolled text is long), and their constants are
 // computed here. The text comes from text/: math.mjs (the constant table, exp, log), prepare.mjs (rowMaxF32/F64[W]:
 // the row-maximum pass, with countF32/F64 for its NaN/Inf counts; expRowsF32/F64: exp(x − m) per class and its sum;
-// lseInv: m + log Σ and 1/Σ; exp / log alone for the tests), sums.mjs (diceSums[Squared|Buckets|Moments]: the
+// lseInv: m + log Σ and 1/Σ; exp / log / log1p alone for the tests), sums.mjs (diceSums[Squared|Buckets|Moments]: the
 // per-class Dice sums and the ε sweep's for class-index targets with softmax; positionSumsF32/F64: the per-position
 // CE, confusion and calibration sums; focalSumsF32: the sigmoid focal sums, γ = 2, for class-index targets), rows.mjs
 // (rowStatsF32/Bf16/F64[W]: the preparation of rows held row-major, in their own dtype), with the output slots of
@@ -34,7 +34,7 @@ import {
   POSITION_SLOT,
 } from './text/layout.mjs';
 import { LOG_U, table, tableEnd, U } from './text/math.mjs';
-import { countKernel, expOnly, expRows, logOnly, lseInv, MAXG, maxKernel } from './text/prepare.mjs';
+import { countKernel, expOnly, expRows, log1pOnly, logOnly, lseInv, MAXG, maxKernel } from './text/prepare.mjs';
 import { DICE_U, diceSums, FOCAL_U, focalSums, positionSums } from './text/sums.mjs';
 import { ROW_PAD, rowStatsFunctions } from './text/rows.mjs';
 
@@ -52,6 +52,7 @@ const functions = [
   countKernel('countF64', false),
   lseInv(),
   logOnly(),
+  log1pOnly(),
   diceSums('diceSums', false, 'none'),
   diceSums('diceSumsSquared', true, 'none'),
   diceSums('diceSumsBuckets', false, 'buckets'),

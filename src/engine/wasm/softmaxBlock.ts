@@ -98,6 +98,7 @@ interface KernelExports {
   positionSumsF32: PosFn;
   positionSumsF64: PosFn;
   log: (x: number, out: number, nr: number) => void;
+  log1p: (x: number, out: number, nr: number) => void;
   focalSumsF32: (
     x: number, xStride: number, yy: number, kFirst: number, C: number, n: number, out: number,
     kOn: number, kOff: number, tOn: number, tOff: number, aT1: number, aT0: number, aTOn: number, aTOff: number,
@@ -635,6 +636,11 @@ export class SoftmaxBlockKernel {
   /** log of every value, into `out` (to test and time the log alone; valid for positive normal values and NaN). */
   log(values: Float64Array, out: Float64Array = new Float64Array(values.length)): Float64Array {
     return this.elementwise(this.fns.log, values, out);
+  }
+
+  /** log1p of every value, into `out` (to test the focal term's log1p alone; valid on [0, 1] and NaN). */
+  log1p(values: Float64Array, out: Float64Array = new Float64Array(values.length)): Float64Array {
+    return this.elementwise(this.fns.log1p, values, out);
   }
 
   private elementwise(fn: (x: number, out: number, nr: number) => void, values: Float64Array, out: Float64Array): Float64Array {

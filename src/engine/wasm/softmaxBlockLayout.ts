@@ -4,7 +4,7 @@
 /** Positions per loop iteration of every kernel function: a block's length is rounded up to a multiple of it. */
 export const KERNEL_STEP = 16;
 /** First byte of the kernel's memory free for the caller (its constant table sits below). */
-export const HEAP_BASE = 2560;
+export const HEAP_BASE = 4736;
 /** Values a row-major row is padded to a multiple of (with −Inf) for the `rowStats*` functions. */
 export const ROW_PAD = 16;
 /** Bins of the calibration table: bin b holds top probabilities in [b/B, (b+1)/B) (the last one includes 1). */
@@ -100,7 +100,7 @@ export const CLASS_RECORD = {
 } as const;
 
 /** Positions per iteration of the focal sums: they take a block's length rounded down to a multiple of it. */
-export const FOCAL_STEP = 4;
+export const FOCAL_STEP = 8;
 /** f64x2 slots per class of the focal sums (class k's slot s: float64 2·(k·FOCAL_SLOTS + s) and the next). */
 export const FOCAL_SLOTS = 2;
 /** The per-class focal sums. */

@@ -1,6 +1,6 @@
 // The kernel's block preparation, as WebAssembly text: the row maximum (and Σx, Σw·x, NaN/Inf counts), exp(x − m)
-// per class and its sum, lse and 1/Σ; and exp / log alone for the tests.
-import { expBody, logBody, logLocals, LOG_U, U, vecLocals } from './math.mjs';
+// per class and its sum, lse and 1/Σ; and exp / log / log1p alone for the tests.
+import { expBody, log1pUnitBody, logBody, logLocals, LOG_U, U, vecLocals } from './math.mjs';
 
 /**
  * One kernel per input type. Arguments are byte offsets into the module's memory:
@@ -315,6 +315,30 @@ ${store.map((l) => ind + l).join('\n')}
         (local.set $xp (i32.add (local.get $xp) (i32.const ${16 * LOG_U})))
         (local.set $op (i32.add (local.get $op) (i32.const ${16 * LOG_U})))
         (local.set $i (i32.add (local.get $i) (i32.const ${2 * LOG_U})))
+        (br $cols)))
+  )`;
+}
+
+/** log1p over nr float64 values in [0, 1] at `x`, into `out` (nr a multiple of 2·U; to test the focal term's log1p alone). */
+export function log1pOnly() {
+  const ind = '        ';
+  const load = Array.from({ length: U }, (_, j) => `(local.set $d${j} (v128.load offset=${16 * j} (local.get $xp)))`);
+  const store = Array.from({ length: U }, (_, j) => `(v128.store offset=${16 * j} (local.get $op) (local.get $e${j}))`);
+  return `  (func (export "log1p") (param $x i32) (param $out i32) (param $nr i32)
+    (local $i i32) (local $xp i32) (local $op i32)
+    ${vecLocals()}
+    (local.set $xp (local.get $x))
+    (local.set $op (local.get $out))
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $cols
+        (br_if $done (i32.ge_u (local.get $i) (local.get $nr)))
+${load.map((l) => ind + l).join('\n')}
+${log1pUnitBody(ind, U)}
+${store.map((l) => ind + l).join('\n')}
+        (local.set $xp (i32.add (local.get $xp) (i32.const ${16 * U})))
+        (local.set $op (i32.add (local.get $op) (i32.const ${16 * U})))
+        (local.set $i (i32.add (local.get $i) (i32.const ${2 * U})))
         (br $cols)))
   )`;
 }

@@ -1,7 +1,7 @@
 // The sums the kernel gathers from a prepared block, as WebAssembly text: the sigmoid focal sums, the per-class
 // Dice sums (and the ε sweep's), the per-position CE, confusion and calibration sums. Their outputs follow the
 // slot layouts of layout.mjs.
-import { expBody, logBody, times } from './math.mjs';
+import { expBody, log1pUnitBody, times } from './math.mjs';
 import { CALIBRATION_BINS, CALIBRATION_FIRST, CALIBRATION_RECORD_SLOTS, CLASS_FIRST, CLASS_RECORD_SLOTS, D, DC, DICE_SLOTS, F, FOCAL_SLOTS, P, PC, PK } from './layout.mjs';
 
 /**
@@ -13,7 +13,7 @@ import { CALIBRATION_BINS, CALIBRATION_FIRST, CALIBRATION_RECORD_SLOTS, CLASS_FI
  * (the JS `focalIndexSigmoid` in focalSums.ts, which the tests hold it to). Sums per class as two f64x2 (two lane
  * partial sums each: hard, smoothed) at out + k·32. Constants: on, off, 2·on − 1, 1 − 2·off, α for t = 1, 0, on, off.
  */
-export const FOCAL_U = 2;
+export const FOCAL_U = 4;
 export function focalSums() {
   const ind = '          ';
   const L = [];
@@ -23,13 +23,13 @@ export function focalSums() {
   const g = (n, j) => `(local.get $${n}${j})`;
   all((j) => `(local.set $x${j} (f64x2.promote_low_f32x4 (v128.load64_zero offset=${8 * j} (local.get $xp))))`);
   all((j) => `(local.set $m${j} (i64x2.extend_low_i32x4_s (i32x4.eq (v128.load64_zero offset=${8 * j} (local.get $yp)) (local.get $kv))))`);
-  // e = exp(−|x|)
+  // e = exp(−|x|) (no clamp at the top: −|x| ≤ 0)
   all((j) => `(local.set $d${j} (f64x2.neg (f64x2.abs ${g('x', j)})))`);
-  L.push(expBody('', true, FOCAL_U));
+  L.push(expBody('', false, FOCAL_U));
   all((j) => `(local.set $q${j} ${g('e', j)})`); // e kept in $q
-  // log(1 + e)
-  all((j) => `(local.set $d${j} (f64x2.add ${g('q', j)} (local.get $one)))`);
-  L.push(logBody(''));
+  // log1p(e)
+  all((j) => `(local.set $d${j} ${g('q', j)})`);
+  L.push(log1pUnitBody('', FOCAL_U));
   // r = 1/(1+e) in $s; softplus(x) in $u; softplus(−x) in $w
   all((j) => `(local.set $s${j} (f64x2.div (local.get $one) (f64x2.add ${g('q', j)} (local.get $one))))`);
   all((j) => `(local.set $u${j} (f64x2.add (f64x2.max ${g('x', j)} (local.get $zero)) ${g('e', j)}))`);
@@ -42,7 +42,7 @@ export function focalSums() {
   // smoothed: z = t ? −x·kOn : x·kOff; es = exp(−|z|)
   all((j) => `(local.set $n${j} (f64x2.mul ${g('x', j)} (v128.bitselect (local.get $kon) (local.get $koff) ${g('m', j)})))`);
   all((j) => `(local.set $d${j} (f64x2.neg (f64x2.abs ${g('n', j)})))`);
-  L.push(expBody('', true, FOCAL_U));
+  L.push(expBody('', false, FOCAL_U));
   // qs = z ≥ 0 ? 1/(1+es) : es/(1+es)
   all((j) => `(local.set $s${j} (f64x2.div (local.get $one) (f64x2.add ${g('e', j)} (local.get $one))))`);
   all((j) => `(local.set $q${j} (v128.bitselect ${g('s', j)} (f64x2.mul ${g('e', j)} ${g('s', j)}) (f64x2.ge ${g('n', j)} (local.get $zero))))`);
@@ -51,13 +51,12 @@ export function focalSums() {
   all((j) => `(local.set $as${j} (f64x2.add ${g('as', j)} (f64x2.mul (f64x2.mul (f64x2.mul ${g('q', j)} ${g('q', j)}) ${g('u', j)}) (v128.bitselect (local.get $aon) (local.get $aoff) ${g('m', j)}))))`);
   const vl = (n) => Array.from({ length: FOCAL_U }, (_, j) => `(local $${n}${j} v128)`).join(' ');
   const expLocals = ['d', 'e', 't', 'r', 'p'].map((n) => vl(n)).join(' ');
-  const logOnlyLocals = ['c', 'h'].map((n) => vl(n)).join(' ');
   return `  (func (export "focalSumsF32") (param $x i32) (param $xStride i32) (param $yy i32) (param $kFirst i32) (param $C i32) (param $n i32) (param $out i32)
     (param $kOn f64) (param $kOff f64) (param $tOn f64) (param $tOff f64) (param $aT1 f64) (param $aT0 f64) (param $aTOn f64) (param $aTOff f64)
     (local $k i32) (local $i i32) (local $xp i32) (local $yp i32) (local $op i32) (local $kv v128)
     (local $one v128) (local $zero v128) (local $kon v128) (local $koff v128) (local $on v128) (local $off v128)
     (local $a1 v128) (local $a0 v128) (local $aon v128) (local $aoff v128) (local $c v128)
-    ${expLocals} ${logOnlyLocals} ${['x', 'm', 'q', 's', 'u', 'w', 'n', 'ah', 'as'].map((n) => vl(n)).join(' ')}
+    ${expLocals} ${['x', 'm', 'q', 's', 'u', 'w', 'n', 'ah', 'as'].map((n) => vl(n)).join(' ')}
     (local.set $one (f64x2.splat (f64.const 1)))
     (local.set $zero (f64x2.splat (f64.const 0)))
     (local.set $kon (f64x2.splat (f64.neg (local.get $kOn))))
