@@ -78,29 +78,6 @@ ${sum.map((l) => ind + l).join('\n')}
   )`;
 }
 
-/** exp over nr float64 values at `x`, into `out` (nr a multiple of 2·U; to test the exp alone). */
-export function expOnly() {
-  const ind = '        ';
-  const load = Array.from({ length: U }, (_, j) => `(local.set $d${j} (v128.load offset=${16 * j} (local.get $xp)))`);
-  const store = Array.from({ length: U }, (_, j) => `(v128.store offset=${16 * j} (local.get $op) (local.get $e${j}))`);
-  return `  (func (export "exp") (param $x i32) (param $out i32) (param $nr i32)
-    (local $i i32) (local $xp i32) (local $op i32)
-    ${vecLocals()}
-    (local.set $xp (local.get $x))
-    (local.set $op (local.get $out))
-    (local.set $i (i32.const 0))
-    (block $done
-      (loop $cols
-        (br_if $done (i32.ge_u (local.get $i) (local.get $nr)))
-${load.map((l) => ind + l).join('\n')}
-${expBody(ind)}
-${store.map((l) => ind + l).join('\n')}
-        (local.set $xp (i32.add (local.get $xp) (i32.const ${16 * U})))
-        (local.set $op (i32.add (local.get $op) (i32.const ${16 * U})))
-        (local.set $i (i32.add (local.get $i) (i32.const ${2 * U})))
-        (br $cols)))
-  )`;
-}
 
 
 /**
@@ -295,14 +272,18 @@ ${store.map((l) => ind + l).join('\n')}
   )`;
 }
 
-/** log over nr float64 values at `x`, into `out` (nr a multiple of 2·LOG_U; to test and time the log alone). */
-export function logOnly() {
+/**
+ * An exported function `name`(x, out, nr) applying `body` (a function of the input locals `$d0…`, output `$e0…`, with
+ * `count` vectors per iteration and `locals` declared) to nr float64 values at `x`, into `out` (nr a multiple of
+ * 2·count): the exp, the log and the focal term's log1p alone, for the tests.
+ */
+function elementwise(name, count, locals, body) {
   const ind = '        ';
-  const load = Array.from({ length: LOG_U }, (_, j) => `(local.set $d${j} (v128.load offset=${16 * j} (local.get $xp)))`);
-  const store = Array.from({ length: LOG_U }, (_, j) => `(v128.store offset=${16 * j} (local.get $op) (local.get $e${j}))`);
-  return `  (func (export "log") (param $x i32) (param $out i32) (param $nr i32)
+  const load = Array.from({ length: count }, (_, j) => `(local.set $d${j} (v128.load offset=${16 * j} (local.get $xp)))`);
+  const store = Array.from({ length: count }, (_, j) => `(v128.store offset=${16 * j} (local.get $op) (local.get $e${j}))`);
+  return `  (func (export "${name}") (param $x i32) (param $out i32) (param $nr i32)
     (local $i i32) (local $xp i32) (local $op i32)
-    ${logLocals()}
+    ${locals}
     (local.set $xp (local.get $x))
     (local.set $op (local.get $out))
     (local.set $i (i32.const 0))
@@ -310,35 +291,18 @@ export function logOnly() {
       (loop $cols
         (br_if $done (i32.ge_u (local.get $i) (local.get $nr)))
 ${load.map((l) => ind + l).join('\n')}
-${logBody(ind)}
+${body(ind)}
 ${store.map((l) => ind + l).join('\n')}
-        (local.set $xp (i32.add (local.get $xp) (i32.const ${16 * LOG_U})))
-        (local.set $op (i32.add (local.get $op) (i32.const ${16 * LOG_U})))
-        (local.set $i (i32.add (local.get $i) (i32.const ${2 * LOG_U})))
+        (local.set $xp (i32.add (local.get $xp) (i32.const ${16 * count})))
+        (local.set $op (i32.add (local.get $op) (i32.const ${16 * count})))
+        (local.set $i (i32.add (local.get $i) (i32.const ${2 * count})))
         (br $cols)))
   )`;
 }
 
-/** log1p over nr float64 values in [0, 1] at `x`, into `out` (nr a multiple of 2·U; to test the focal term's log1p alone). */
-export function log1pOnly() {
-  const ind = '        ';
-  const load = Array.from({ length: U }, (_, j) => `(local.set $d${j} (v128.load offset=${16 * j} (local.get $xp)))`);
-  const store = Array.from({ length: U }, (_, j) => `(v128.store offset=${16 * j} (local.get $op) (local.get $e${j}))`);
-  return `  (func (export "log1p") (param $x i32) (param $out i32) (param $nr i32)
-    (local $i i32) (local $xp i32) (local $op i32)
-    ${vecLocals()}
-    (local.set $xp (local.get $x))
-    (local.set $op (local.get $out))
-    (local.set $i (i32.const 0))
-    (block $done
-      (loop $cols
-        (br_if $done (i32.ge_u (local.get $i) (local.get $nr)))
-${load.map((l) => ind + l).join('\n')}
-${log1pUnitBody(ind, U)}
-${store.map((l) => ind + l).join('\n')}
-        (local.set $xp (i32.add (local.get $xp) (i32.const ${16 * U})))
-        (local.set $op (i32.add (local.get $op) (i32.const ${16 * U})))
-        (local.set $i (i32.add (local.get $i) (i32.const ${2 * U})))
-        (br $cols)))
-  )`;
-}
+/** exp alone (valid for x ≤ 640). */
+export const expOnly = () => elementwise('exp', U, vecLocals(), (ind) => expBody(ind));
+/** log alone (positive normal values, NaN, +Inf). */
+export const logOnly = () => elementwise('log', LOG_U, logLocals(), (ind) => logBody(ind));
+/** The focal term's log1p alone (values in [0, 1], NaN). */
+export const log1pOnly = () => elementwise('log1p', U, vecLocals(), (ind) => log1pUnitBody(ind, U));
