@@ -6,8 +6,9 @@
  * Exit status: 0 every case evaluated; 1 some cases failed (listed, the rest computed); 2 nothing evaluated or
  * bad input.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { classNamesIn } from './classNames';
 import type { LossOptions } from '../engine/types';
 import type { DatasetSummary } from '../dataset/summary';
 import { evaluateFolder, type FolderProgress } from '../parallel/evaluateFolder';
@@ -97,18 +98,7 @@ export function parseDatasetArgs(args: string[]): DatasetArgs | 'help' {
 
 /** A classes.json (a JSON array of strings) in either folder or the predictions' parent, as the folder view finds it. */
 export function findFolderClassNames(a: DatasetArgs): string[] | null {
-  if (a.classNames) return a.classNames;
-  for (const dir of [a.predictions, a.references, dirname(a.predictions)]) {
-    const p = join(dir, 'classes.json');
-    if (!existsSync(p)) continue;
-    try {
-      const v = JSON.parse(readFileSync(p, 'utf8'));
-      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
-    } catch {
-      /* a malformed classes.json only costs the names */
-    }
-  }
-  return null;
+  return a.classNames ?? classNamesIn([a.predictions, a.references, dirname(a.predictions)]);
 }
 
 export function renderSummary(s: DatasetSummary, names: string[] | null = null): string {

@@ -2,9 +2,10 @@
  * `loss-inspect report <logits>[#key] <target>[#key] [options] [--config FILE.json] [--json]`
  * Reads the pair, runs the engine's one fused pass, and prints the per-class comparison (or JSON).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeStdout } from './stdout';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { classNamesIn } from './classNames';
 import { resolveOptions, selectClasses, LossInputError, type ClassSelection, type LossOptions, type Report } from '../engine/index';
 import { OPTION_SCHEMA, lossLabel, optionFlag, type AnyOptionSpec } from '../engine/optionSchema';
 import { lossTerms } from '../engine/familyRules';
@@ -165,18 +166,11 @@ export function effectiveOptions(a: ReportArgs): LossOptions {
 /** Class names from --class-names, else a classes.json (JSON array of strings) beside the logits or the target. */
 export function findClassNames(a: ReportArgs, C: number): string[] | null {
   if (a.classNames) return a.classNames;
-  for (const spec of [a.logits, a.target]) {
-    // the file's own folder: `#key` is split off only where the part before it is a file (a '#' may be in the path)
-    const p = join(dirname(parsePathSpec(spec).uri), 'classes.json');
-    if (!existsSync(p)) continue;
-    try {
-      const v = JSON.parse(readFileSync(p, 'utf8'));
-      if (Array.isArray(v) && v.length === C && v.every((s) => typeof s === 'string')) return v;
-    } catch {
-      /* a malformed classes.json is not worth failing the report for */
-    }
-  }
-  return null;
+  // the files' own folders: `#key` is split off only where the part before it is a file (a '#' may be in the path)
+  return classNamesIn(
+    [a.logits, a.target].map((spec) => dirname(parsePathSpec(spec).uri)),
+    (names) => names.length === C,
+  );
 }
 
 export function renderReport(r: Report, names: string[] | null, topClasses = TABLE_CLASSES): string {

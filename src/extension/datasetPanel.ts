@@ -21,7 +21,8 @@ import type { Logger } from './logging';
 import { oneLine } from './logging';
 import type { Settings } from './settings';
 import { initWebview, webviewOptions } from './webviewResources';
-import { parseClassNames } from './settingsModel';
+import { CLASS_NAMES_FILE } from '../readers/classNames';
+import { classNamesAt } from './classNames';
 
 export const DATASET_VIEW_TYPE = 'lossInspector.dataset';
 
@@ -51,15 +52,7 @@ function lossHeading(o: LossOptions | null): string | null {
 /** Class names from the setting, else a classes.json in one of `folders` (the two folders, then their parent). */
 async function classNamesFor(setting: string[] | null, folders: vscode.Uri[]): Promise<string[] | null> {
   if (setting && setting.length) return setting;
-  for (const f of folders) {
-    try {
-      const names = parseClassNames(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(f, 'classes.json'))));
-      if (names) return names;
-    } catch {
-      // none there
-    }
-  }
-  return null;
+  return classNamesAt(folders.map((f) => vscode.Uri.joinPath(f, CLASS_NAMES_FILE)));
 }
 
 export class DatasetPanel extends Disposable {

@@ -188,18 +188,6 @@ export function formatProblems(problems: readonly SettingProblem[]): string {
   return `Loss Inspector settings: ${problems.map((p) => `${p.setting}: ${p.message}`).join('; ')}`;
 }
 
-/** Parses a `classes.json` (a JSON array of strings); null when it is not one. */
-export function parseClassNames(text: string): string[] | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')) return v as string[];
-  return null;
-}
-
 /** A boolean option whose flip the engine's error asks for (e.g. `set toOnehotY`). */
 export interface OptionFix {
   option: keyof LossOptions;

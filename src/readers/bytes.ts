@@ -109,7 +109,20 @@ export function checkedByteSize(shape: readonly number[], itemSize: number): num
   return n;
 }
 
-/** Human-readable byte count for error messages: `1342177408 bytes (1.25 GiB)`. */
+/** A byte count for display: `812 B`, `8.0 MiB`, `1.3 GiB`, `250 MiB` (one decimal below 100). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+/** Human-readable byte count for error messages, exact: `1342177408 bytes (1.25 GiB)`. */
 export function describeBytes(n: number): string {
   if (n >= 1024 ** 3) return `${n} bytes (${(n / 1024 ** 3).toFixed(2)} GiB)`;
   if (n >= 1024 ** 2) return `${n} bytes (${(n / 1024 ** 2).toFixed(1)} MiB)`;

@@ -1,8 +1,9 @@
 // Settings → LossOptions: defaults, valid settings, and bad settings reported by name with a fallback.
 import { test } from 'node:test';
+import { parseClassNames } from '../../src/readers/classNames';
 import assert from 'node:assert/strict';
 import {
-  formatProblems, mergeOptions, optionsFromSettings, parseClassNames, resolveSettings, type SettingGetter,
+  formatProblems, mergeOptions, optionsFromSettings, resolveSettings, type SettingGetter,
 } from '../../src/extension/settingsModel';
 import { DEFAULT_OPTIONS } from '../../src/engine/types';
 import { LossInputError } from '../../src/engine/errors';

@@ -56,17 +56,7 @@ export function formatPercent(x: number, digits = 1): string {
 
 export { formatShape } from '../../src/engine/tensor';
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
+export { formatBytes } from '../../src/readers/bytes';
 
 /**
  * The display name of class `c`: from the class names when given (a list, or by index: a vocabulary's view holds only

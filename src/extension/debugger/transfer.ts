@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatBytes } from '../../readers/bytes';
 import { CancelledError } from '../workerClient';
 import {
   canReadExpression, chunkExpression, infoExpression, decodeBase64, describeExpression, dropExpression, isPythonProbeResult, parseAnswer, PROBE_EXPRESSION,
@@ -115,13 +116,6 @@ export async function evaluatesPython(session: DapSession, frameId: number): Pro
 export function pythonErrorLine(message: string): string {
   const lines = message.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
   return lines.length ? lines[lines.length - 1]! : message;
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} bytes`;
 }
 
 
