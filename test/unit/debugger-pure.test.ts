@@ -87,6 +87,12 @@ test('messages name the expression and the problem', () => {
     refusalMessage('logits', { ok: false, reason: 'size', info }, 4 * 1024 * 1024, 'lossInspector.debugger.maxTensorMB'),
     '`logits` is 8.0 MiB (float32, 2×4×64×64×64), over lossInspector.debugger.maxTensorMB (4.0 MiB): nothing was written',
   );
+  // just over the default limit: the two sizes never read the same
+  const big = { ...info, shape: [1, 4, 412, 412, 412], bytes: 4 * 412 ** 3 * 4 };
+  assert.equal(
+    refusalMessage('logits', { ok: false, reason: 'size', info: big }, 1024 * 1024 * 1024, 'lossInspector.debugger.maxTensorMB'),
+    '`logits` is 1067.1 MiB (float32, 1×4×412×412×412), over lossInspector.debugger.maxTensorMB (1024.0 MiB): nothing was written',
+  );
   assert.match(refusalMessage('z', { ok: false, reason: 'dtype', type: 'torch.Tensor', detail: 'a complex tensor (complex64)' }, 1, 'L'), /`z` is a complex tensor \(complex64\): Loss Inspector reads real and integer tensors only/);
   assert.equal(pythonErrorLine('Traceback (most recent call last):\n  File "<string>", line 1\nNameError: name \'x\' is not defined\n'), "NameError: name 'x' is not defined");
   assert.equal(scopeKind({ name: 'Locals', presentationHint: 'locals' }), 'locals');

@@ -550,8 +550,46 @@ test('the committed kernel text and bytes are what generate.mjs makes', () => {
   assert.equal(p.status, 0, p.stderr || p.stdout);
 });
 
-test('kernel log1p on [0, 1] (the focal term\'s softplus) vs Math.log1p: within 1 ulp, its table boundaries and ends included', () => {
+/** log1p(e) correctly rounded, for a double e in (0, 1]: 2·atanh(e/(2 + e)) in 200-bit integers, rounded once. */
+function log1pExact(e: number): number {
+  const F = 200n;
+  // e = num / 2^s exactly
+  let s = 0n;
+  let v = e;
+  while (!Number.isInteger(v)) {
+    v *= 2;
+    s++;
+  }
+  const num = BigInt(v);
+  const z = (num << F) / ((2n << s) + num);
+  const z2 = (z * z) >> F;
+  let term = z;
+  let sum = 0n;
+  for (let k = 1n; term > 0n; k += 2n) {
+    sum += term / k;
+    term = (term * z2) >> F;
+  }
+  const fixed = 2n * sum; // log1p(e)·2^F, within a few hundred units
+  const drop = BigInt(Math.max(0, fixed.toString(2).length - 53));
+  let m = fixed >> drop;
+  const rest = fixed - (m << drop);
+  const half = 1n << (drop - 1n);
+  if (rest > half || (rest === half && (m & 1n) === 1n)) m += 1n;
+  return Number(m) * 2 ** (Number(drop) - Number(F));
+}
+
+test('kernel log1p on [0, 1] (the focal term\'s softplus): within 1 ulp of Math.log1p, and of the correctly rounded value where the table switches entries', () => {
   const k = softmaxBlockKernel(BLOCK, 1)!;
+  // where the table switches entries (e near j/128 ± 1/256), against the correctly rounded value: the band above
+  // 1/256, where log1p(e) < 2^-8 lies a binade below the first entry's log, densely
+  const band: number[] = [];
+  for (let i = 0; i <= 4000; i++) band.push(1 / 256 + (i / 4000) * 1.2e-5);
+  for (let j = 1; j <= 128; j++) for (let i = -40; i <= 40; i++) band.push(Math.min(1, (j - 0.5) / 128 + i * 1e-6));
+  const got = k.log1p(Float64Array.from(band));
+  let worst = 0;
+  band.forEach((e, i) => (worst = Math.max(worst, ulpsApart(got[i]!, log1pExact(e)))));
+  console.log(`kernel log1p vs the correctly rounded value over ${band.length} values at the table's switches: ${worst} ulp`);
+  assert.ok(worst <= 1, `${worst} ulp from the correctly rounded log1p`);
   const r = rng(13);
   const xs: number[] = [0, 1, 2 ** -1074, 2 ** -60, 1e-300, 1e-17, 0.5, 1 - 2 ** -53];
   for (let i = 0; i < 200_000; i++) xs.push(r());

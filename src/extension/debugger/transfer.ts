@@ -15,7 +15,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatBytes } from '../../readers/bytes';
 import { CancelledError } from '../workerClient';
 import {
   canReadExpression, chunkExpression, infoExpression, decodeBase64, describeExpression, dropExpression, isPythonProbeResult, parseAnswer, PROBE_EXPRESSION,
@@ -118,6 +117,13 @@ export function pythonErrorLine(message: string): string {
   return lines.length ? lines[lines.length - 1]! : message;
 }
 
+/**
+ * A size in MiB with one decimal, as the limit's setting counts it: a tensor just over the limit never reads the
+ * same as the limit (`1066.0 MiB … (1024.0 MiB)`, where a display form would give 1.0 GiB twice).
+ */
+function inMiB(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
 
 /** The one-line message for a refused save. */
 export function refusalMessage(expression: string, a: Exclude<SaveAnswer, { ok: true }>, maxBytes: number, limitName: string): string {
@@ -129,8 +135,8 @@ export function refusalMessage(expression: string, a: Exclude<SaveAnswer, { ok: 
       return `${e} is ${a.detail}: Loss Inspector reads real and integer tensors only`;
     case 'size':
       return (
-        `${e} is ${formatBytes(a.info.bytes)} (${a.info.saveDtype}, ${formatShape(a.info.shape)}), over ${limitName} ` +
-        `(${formatBytes(maxBytes)}): nothing was written`
+        `${e} is ${inMiB(a.info.bytes)} (${a.info.saveDtype}, ${formatShape(a.info.shape)}), over ${limitName} ` +
+        `(${inMiB(maxBytes)}): nothing was written`
       );
     case 'error':
       return `${e} could not be saved as .npy: ${a.error}`;

@@ -209,20 +209,26 @@ export const logLocals = () => ['d', 'e', 't', 'r', 'p', 'c', 'h'].map((n) => Ar
 
 /**
  * log1p(e) for e in [0, 1] (NaN stays NaN), f64x2 — the softplus of the focal term, where e = exp(−|x|). With
- * j = round(128·e) and c = 1 + j/128: log1p(e) = log c + log1p(u), u = (e − j/128)/c, |u| ≤ 1/256 (e − j/128 is
- * exact: the two are within a factor of two, or j = 0). log c and 1/c come from two tables of 129 doubles (each
- * correctly rounded), log1p(u) from its Taylor polynomial of degree 7 (truncation < 2e-18 relative). No division
- * and a third of the log's multiplies and adds. Input `$d0…`, output `$e0…` (`count` vectors); `$d`, `$t`, `$r`,
- * `$p` are overwritten.
+ * j = round(128·e − δ) and c = 1 + j/128: log1p(e) = log c + log1p(u), u = (e − j/128)/c, |u| < 0.0040 (e − j/128
+ * is exact: the two are within a factor of two, or j = 0). log c and 1/c come from two tables of 129 doubles (each
+ * correctly rounded), log1p(u) from its Taylor polynomial of degree 7 (truncation < 2e-18 relative). The bias δ
+ * keeps the result in log c's binade: without it, e just above 1/256 took j = 1 and a result below 2^-8, where
+ * the roundings of log c and of u were each worth an ulp (2 ulp off). No division and a third of the log's
+ * multiplies and adds. Input `$d0…`, output `$e0…` (`count` vectors); `$d`, `$t`, `$r`, `$p` are overwritten.
  */
 const LOG1P_BITS = 7;
 const LOG1P_N = 1 << LOG1P_BITS;
+/** δ above: ≥ 128·(e^(1/256) − 1) − 1/2 ≈ 0.00098, so that j = 1 only where log1p(e) ≥ 2^-8. */
+const LOG1P_BIAS = 0.001;
 /** Taylor coefficients c1…c7 of log1p(u): (−1)^(k+1)/k. */
 const LOG1P_POLY = [1, -1 / 2, 1 / 3, -1 / 4, 1 / 5, -1 / 6, 1 / 7];
 
 /** Fixed-point bits of the tables' exact computation. */
 const FIXED = 160n;
-/** log(1 + j/N) · 2^FIXED, within 1, as 2·atanh(j/(2N + j)) = 2·Σ z^(2k+1)/(2k+1) in integers. */
+/**
+ * log(1 + j/N) · 2^FIXED as 2·atanh(j/(2N + j)) = 2·Σ z^(2k+1)/(2k+1) in integers: each truncated term costs at most
+ * a unit, so within ~100 units of 2^-FIXED, far below half an ulp of any entry.
+ */
 function log1pFixed(j) {
   const one = 1n << FIXED;
   const z = (BigInt(j) * one) / BigInt(2 * LOG1P_N + j); // z ≤ 1/3
@@ -264,8 +270,10 @@ export function log1pUnitBody(indent, count) {
     for (let j = 0; j < count; j++) out.push(f(j));
   };
   const { logAt, invAt } = log1pTables();
-  // j = round(N·e) in the low bits of t; j as a double in $r
+  // j = round(N·e − δ) in the low bits of t (adding SHIFT is what rounds; δ is far below SHIFT's ulp, so it is
+  // subtracted first); j as a double in $r
   step(fc(LOG1P_N), (j) => `(local.set $t${j} (f64x2.mul (local.get $d${j}) (local.get $c)))`);
+  step(fc(-LOG1P_BIAS), (j) => `(local.set $t${j} (f64x2.add (local.get $t${j}) (local.get $c)))`);
   step(fc(SHIFT), (j) => `(local.set $t${j} (f64x2.add (local.get $t${j}) (local.get $c)))`);
   for (let j = 0; j < count; j++) out.push(`(local.set $r${j} (f64x2.sub (local.get $t${j}) (local.get $c)))`);
   // e − j/N (exact)
