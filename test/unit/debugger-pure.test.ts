@@ -91,8 +91,11 @@ test('messages name the expression and the problem', () => {
   const big = { ...info, shape: [1, 4, 412, 412, 412], bytes: 4 * 412 ** 3 * 4 };
   assert.equal(
     refusalMessage('logits', { ok: false, reason: 'size', info: big }, 1024 * 1024 * 1024, 'lossInspector.debugger.maxTensorMB'),
-    '`logits` is 1067.1 MiB (float32, 1×4×412×412×412), over lossInspector.debugger.maxTensorMB (1024.0 MiB): nothing was written',
+    '`logits` is 1.04 GiB (float32, 1×4×412×412×412), over lossInspector.debugger.maxTensorMB (1.00 GiB): nothing was written',
   );
+  // a byte over a byte-sized limit (the integration test's), and a size a few KiB over a MiB limit
+  assert.match(refusalMessage('x', { ok: false, reason: 'size', info: { ...info, bytes: 480 } }, 479, 'L'), /is 480 bytes .* over L \(479 bytes\)/);
+  assert.match(refusalMessage('x', { ok: false, reason: 'size', info: { ...info, bytes: 2 ** 20 + 5000 } }, 2 ** 20, 'L'), /is 1\.005 MiB .* over L \(1\.000 MiB\)/);
   assert.match(refusalMessage('z', { ok: false, reason: 'dtype', type: 'torch.Tensor', detail: 'a complex tensor (complex64)' }, 1, 'L'), /`z` is a complex tensor \(complex64\): Loss Inspector reads real and integer tensors only/);
   assert.equal(pythonErrorLine('Traceback (most recent call last):\n  File "<string>", line 1\nNameError: name \'x\' is not defined\n'), "NameError: name 'x' is not defined");
   assert.equal(scopeKind({ name: 'Locals', presentationHint: 'locals' }), 'locals');

@@ -118,11 +118,22 @@ export function pythonErrorLine(message: string): string {
 }
 
 /**
- * A size in MiB with one decimal, as the limit's setting counts it: a tensor just over the limit never reads the
- * same as the limit (`1066.0 MiB … (1024.0 MiB)`, where a display form would give 1.0 GiB twice).
+ * A tensor's size and the limit it is over, in one unit and with as many decimals as tell them apart (`1.04 GiB`
+ * over `1.00 GiB`, where one decimal would read 1.0 twice); bytes below 1 KiB, or when six decimals do not do.
  */
-function inMiB(bytes: number): string {
-  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+function sizeAndLimit(size: number, limit: number): [string, string] {
+  const most = Math.max(size, limit);
+  if (most < 1024) return [`${size} bytes`, `${limit} bytes`];
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let unit = 0;
+  while (unit < units.length - 1 && most >= 1024 ** (unit + 2)) unit++;
+  const scale = 1024 ** (unit + 1);
+  for (let d = 1; d <= 6; d++) {
+    const a = (size / scale).toFixed(d);
+    const b = (limit / scale).toFixed(d);
+    if (a !== b) return [`${a} ${units[unit]}`, `${b} ${units[unit]}`];
+  }
+  return [`${size} bytes`, `${limit} bytes`];
 }
 
 /** The one-line message for a refused save. */
@@ -133,11 +144,10 @@ export function refusalMessage(expression: string, a: Exclude<SaveAnswer, { ok: 
       return `${e} is a ${a.type}, not a torch tensor or numpy array`;
     case 'dtype':
       return `${e} is ${a.detail}: Loss Inspector reads real and integer tensors only`;
-    case 'size':
-      return (
-        `${e} is ${inMiB(a.info.bytes)} (${a.info.saveDtype}, ${formatShape(a.info.shape)}), over ${limitName} ` +
-        `(${inMiB(maxBytes)}): nothing was written`
-      );
+    case 'size': {
+      const [size, limit] = sizeAndLimit(a.info.bytes, maxBytes);
+      return `${e} is ${size} (${a.info.saveDtype}, ${formatShape(a.info.shape)}), over ${limitName} (${limit}): nothing was written`;
+    }
     case 'error':
       return `${e} could not be saved as .npy: ${a.error}`;
   }
