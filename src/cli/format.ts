@@ -27,34 +27,48 @@ export const JSON_STREAM_ITEMS = 4096;
 const JSON_BATCH = 256;
 
 /**
+ * The text of an object written with a marker string in place of each of some members, in pieces: the text up to
+ * each marker, then that member's pieces as `streams` gives them (in the order the markers appear), then the rest.
+ * How an object whose long lists no one string could hold is written as it goes.
+ */
+export function* spliceStreams(text: string, streams: readonly { marker: string; pieces: Iterable<string> }[]): Generator<string> {
+  let rest = text;
+  for (const { marker, pieces } of streams) {
+    const cut = rest.indexOf(marker);
+    if (cut < 0) throw new Error(`internal: the JSON text has no ${marker}`);
+    yield rest.slice(0, cut);
+    yield* pieces;
+    rest = rest.slice(cut + marker.length);
+  }
+  yield rest;
+}
+
+/**
  * {@link toJson}'s text of an object (indent 2), in pieces: a top-level array of more than
  * {@link JSON_STREAM_ITEMS} items is written a few hundred items per piece, so that no one string
  * holds it (a string stops at ~512 M characters; 15.7 M per-class rows are ~5 GB of JSON).
  */
-export function* toJsonChunks(value: Record<string, unknown>): Generator<string> {
-  const big: unknown[][] = [];
-  const at = (i: number) => `"\\u0000stream:${i}"`;
+export function toJsonChunks(value: Record<string, unknown>): Generator<string> {
+  const streams: { marker: string; pieces: Iterable<string> }[] = [];
   const shallow: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (Array.isArray(v) && v.length > JSON_STREAM_ITEMS) {
-      shallow[k] = `\u0000stream:${big.length}`;
-      big.push(v);
+      shallow[k] = `\u0000stream:${streams.length}`;
+      streams.push({ marker: `"\\u0000stream:${streams.length}"`, pieces: arrayPieces(v) });
     } else shallow[k] = v;
   }
-  let text = toJson(shallow);
-  for (let i = 0; i < big.length; i++) {
-    const cut = text.indexOf(at(i));
-    yield text.slice(0, cut) + '[\n';
-    text = text.slice(cut + at(i).length);
-    const items = big[i]!;
-    for (let j = 0; j < items.length; j += JSON_BATCH) {
-      // the batch nested in an array is indented as the object's member is: the items without the two brackets
-      const batch = toJson([items.slice(j, j + JSON_BATCH)]);
-      yield (j > 0 ? ',\n' : '') + batch.slice(6, -6);
-    }
-    yield '\n  ]';
+  return spliceStreams(toJson(shallow), streams);
+}
+
+/** A top-level member's array as {@link toJson} indents it, a batch of items per piece. */
+function* arrayPieces(items: readonly unknown[]): Generator<string> {
+  yield '[\n';
+  for (let j = 0; j < items.length; j += JSON_BATCH) {
+    // the batch nested in an array is indented as the object's member is: the items without the two brackets
+    const batch = toJson([items.slice(j, j + JSON_BATCH)]);
+    yield (j > 0 ? ',\n' : '') + batch.slice(6, -6);
   }
-  yield text;
+  yield '\n  ]';
 }
 
 /** A loss value for a table: 6 significant decimals, '—' for null. */

@@ -12,7 +12,7 @@ import { tensorStats, toManifestJson, type Exact, type TensorStats } from '../re
 import type { ReadLimits, TensorEntry, TensorFile } from '../readers/types';
 import { UsageError } from './errors';
 import { isDecimal } from './numbers';
-import { table, tableLine } from './format';
+import { spliceStreams, table, tableLine } from './format';
 import { readNamed } from './loadTensor';
 import { fmtShape } from '../engine/errors';
 
@@ -169,12 +169,12 @@ export function writeInfo(file: string, json: boolean, out: (text: string) => vo
     };
     if (json) {
       // The file's object with a marker for the tensors, then each tensor as JSON.stringify would nest it.
-      const MARK = '"\\u0000tensors"';
       const whole = toManifestJson(describeRead(file, size, tf, ['\u0000tensors' as unknown as InfoTensor]), 1);
-      const at = whole.indexOf(MARK);
-      put(whole.slice(0, at));
-      tf.tensors.forEach((e, i) => put((i ? ',\n  ' : '') + tensorJson(describeEntry(e))));
-      put(whole.slice(at + MARK.length) + '\n');
+      function* tensors(): Generator<string> {
+        for (let i = 0; i < tf.tensors.length; i++) yield (i ? ',\n  ' : '') + tensorJson(describeEntry(tf.tensors[i]!));
+      }
+      for (const piece of spliceStreams(whole, [{ marker: '"\\u0000tensors"', pieces: tensors() }])) put(piece);
+      put('\n');
     } else {
       put(headLines(describeRead(file, size, tf, []), tf.tensors.length).join('\n'));
       const widths = INFO_HEADER.map((h) => h.length);
