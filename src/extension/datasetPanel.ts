@@ -4,9 +4,10 @@
  * under a cancellable progress notification, then shows the case × class table (webview/dataset). One panel per
  * folder pair; asking again for a shown pair reveals it and evaluates again.
  *
- * Messages: the page posts `ready` (answered with `init` once the state exists), and requests through the
- * id-matched channel (src/protocol/channel.ts), each answered exactly once: `openCase` runs *Compare Losses*
- * on that case's files with the evaluation's loss options; `saveSummary` writes the JSON or CSV summary.
+ * Messages (`DatasetProtocol`, through the hosts' base `WebviewHost`): the page posts `ready` (answered with `init`
+ * once the state exists, or the evaluation's error), and requests through the id-matched channel, each answered
+ * exactly once: `openCase` runs *Compare Losses* on that case's files with the evaluation's loss options;
+ * `saveSummary` writes the JSON or CSV summary.
  */
 import * as vscode from 'vscode';
 import { summaryToCsv } from '../dataset/csv';
@@ -14,11 +15,13 @@ import { POOLED_NOTE, progressLine } from '../dataset/text';
 import { lossLabel } from '../engine/optionSchema';
 import type { LossOptions } from '../engine/types';
 import { CancelledError, evaluateFolder } from '../parallel/evaluateFolder';
-import { RequestServer } from '../protocol/channel';
-import type { DatasetPush, DatasetRequestMap, DatasetViewState } from '../protocol/dataset';
+import type { DatasetRequestMap, DatasetViewState } from '../protocol/dataset';
+import type { DatasetProtocol } from '../protocol/messages';
 import { Disposable } from './dispose';
 import type { Logger } from './logging';
 import { oneLine } from './logging';
+import type { RequestHandlers } from './requestDispatcher';
+import { WebviewHost } from './webviewHost';
 import type { Settings } from './settings';
 import { initWebview, webviewOptions } from './webviewResources';
 import { CLASS_NAMES_FILE } from '../readers/classNames';
@@ -55,37 +58,33 @@ async function classNamesFor(setting: string[] | null, folders: vscode.Uri[]): P
   return classNamesAt(folders.map((f) => vscode.Uri.joinPath(f, CLASS_NAMES_FILE)));
 }
 
-export class DatasetPanel extends Disposable {
+export class DatasetPanel extends WebviewHost<DatasetProtocol> {
   private state: DatasetViewState | null = null;
   /** The last evaluation's error, re-sent when the page (re)loads, so the view never waits forever. */
   private error: string | null = null;
-  private ready = false;
-  private readonly server: RequestServer<DatasetRequestMap>;
   private readonly disposed = this._register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposed.event;
   private run: AbortController | null = null;
 
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    override readonly panel: vscode.WebviewPanel,
     private request: FolderRequest,
     private readonly deps: DatasetDeps,
   ) {
-    super();
-    this.server = new RequestServer<DatasetRequestMap>(
-      {
-        openCase: (p) => this.openCase(p.id),
-        saveSummary: (p) => this.save(p.format),
-      },
-      {
-        send: (m) => this.panel.webview.postMessage(m),
-        toError: (e) => oneLine(e),
-        onError: (method, e) => deps.logger.warn(`folder view request ${method} failed: ${oneLine(e)}`),
-      },
-    );
-    this._register(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
-    this._register(panel.onDidDispose(() => this.dispose()));
-    this._register({ dispose: () => this.server.dispose() });
+    super(panel, 'folder view', { info: (l) => deps.logger.info(l), warn: (l) => deps.logger.warn(l) });
     this._register({ dispose: () => this.run?.abort() });
+  }
+
+  protected handlers(): RequestHandlers<DatasetRequestMap> {
+    return {
+      openCase: (p) => this.openCase(p.id),
+      saveSummary: (p) => this.save(p.format),
+    };
+  }
+
+  protected onReady(): void {
+    if (this.state) void this.post({ type: 'init', view: 'dataset', state: this.state });
+    else if (this.error) void this.post({ type: 'notice', view: 'dataset', level: 'error', message: this.error });
   }
 
   get key(): string {
@@ -104,30 +103,10 @@ export class DatasetPanel extends Disposable {
     this.panel.dispose();
   }
 
-  private post(m: DatasetPush): void {
-    if (!this.isDisposed) void this.panel.webview.postMessage(m);
-  }
-
-  private onMessage(m: unknown): void {
-    if (typeof m !== 'object' || m === null) return;
-    const msg = m as { type?: unknown; level?: unknown; message?: unknown };
-    if (msg.type === 'ready') {
-      this.ready = true;
-      if (this.state) this.post({ type: 'init', view: 'dataset', state: this.state });
-      else if (this.error) this.post({ type: 'notice', view: 'dataset', level: 'error', message: this.error });
-      return;
-    }
-    if (msg.type === 'log') {
-      this.deps.logger[msg.level === 'error' ? 'warn' : 'info'](`folder view: ${String(msg.message)}`);
-      return;
-    }
-    void this.server.receive(m);
-  }
-
   /** Shows an evaluation's error in the view (now, and again whenever the page reloads). */
   fail(message: string): void {
     this.error = message;
-    this.post({ type: 'notice', view: 'dataset', level: 'error', message });
+    void this.post({ type: 'notice', view: 'dataset', level: 'error', message });
   }
 
   /** Evaluates the folders (again) and shows the result. Rejects with CancelledError when cancelled. */
@@ -159,7 +138,7 @@ export class DatasetPanel extends Disposable {
           const line = progressLine(p);
           progress.report({ message: line, increment: ((p.done - last) / Math.max(1, p.total)) * 100 });
           last = p.done;
-          this.post({ type: 'evaluating', view: 'dataset', done: p.done, failed: p.failed, total: p.total, message: line });
+          void this.post({ type: 'evaluating', view: 'dataset', done: p.done, failed: p.failed, total: p.total, message: line });
         },
       });
     });
@@ -188,7 +167,7 @@ export class DatasetPanel extends Disposable {
       threads: run.lanes,
       lossLabel: lossHeading(s.loss_options),
     };
-    if (this.ready) this.post({ type: 'init', view: 'dataset', state: this.state });
+    void this.post({ type: 'init', view: 'dataset', state: this.state });
   }
 
   private fileOf(id: string): { prediction: string; reference: string } {

@@ -10,6 +10,7 @@
  * - the host may push `update`, `busy` and `notice` messages at any time.
  */
 import type { EngineWarning, EpsSweep, LossOptions, Report, SliceData, SliceRequest } from '../engine/types';
+import type { DatasetPush, DatasetRequestMap } from './dataset';
 import type { DType } from '../engine/tensor';
 import type { TensorRef } from '../readers/tensorRef';
 import type { CancelMessage, MethodMap, ResponseMessage } from './channel';
@@ -233,7 +234,9 @@ export interface ViewProtocol<Requests extends MethodMap = MethodMap, Push exten
 }
 export type ComparisonProtocol = ViewProtocol<ComparisonRequests, ComparisonPush>;
 export type TensorFileProtocol = ViewProtocol<TensorFileRequests, TensorFilePush>;
-export type AnyViewProtocol = ComparisonProtocol | TensorFileProtocol;
+/** The folder view's (./dataset.ts declares its requests and pushes). */
+export type DatasetProtocol = ViewProtocol<DatasetRequestMap, DatasetPush>;
+export type AnyViewProtocol = ComparisonProtocol | TensorFileProtocol | DatasetProtocol;
 
 export type RequestOf<Requests extends MethodMap> = {
   [M in keyof Requests & string]: { type: 'request'; id: number; method: M; params: Requests[M]['params'] };
