@@ -1,6 +1,6 @@
 /**
- * The host side of one webview, shared by the comparison panel, the tensor-file editor and the folder view: the `ready`
- * handshake, the page's `log` lines, requests and cancels answered through the id-matched channel
+ * The host side of one webview, shared by the comparison panel, the tensor-file editor and the folder view:
+ * the `ready` handshake, the page's `log` lines, requests and cancels answered through the id-matched channel
  * ({@link RequestDispatcher}), and posting gated on `ready` — all once, typed by the view's protocol
  * (src/protocol/messages.ts), so a host can neither serve nor push another view's messages.
  *
