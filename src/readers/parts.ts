@@ -7,7 +7,7 @@
  * the zip layer reads the end records, the central directory and the local headers in windows (./zip.ts), then
  * a torch.save archive is read as one in a buffer is (./pt.ts: the pickle is small), each stored storage into
  * memory of its own when a tensor on it is asked for; deflated members and `.npz` members are read only when each
- * fits one buffer. A NIfTI file of that size is refused with a message that says so (its voxels may be gzipped).
+ * fits one buffer. A NIfTI file or a legacy-format `.pt` of that size is refused with a message that says so.
  */
 import { DTYPES, Tensor, type AnyTypedArray, type DType } from '../engine/tensor';
 import { describeBytes, fail } from './bytes';
@@ -54,7 +54,7 @@ export function readTensorFileInParts(parts: FileParts, fileName: string, limits
   return fail(
     'too-large',
     fileName,
-    `${describeBytes(parts.size)} is more than one buffer holds; a file this large is read in parts only as .safetensors, .npy, .pt or .npz (save the tensor with safetensors.torch.save_file, numpy.save or torch.save)`,
+    `${describeBytes(parts.size)} is more than one buffer holds; a file this large is read in parts only as .safetensors, .npy, .npz or a zip-format .pt (save the tensor with safetensors.torch.save_file, numpy.save or torch.save's default zip format)`,
   );
 }
 

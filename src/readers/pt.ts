@@ -431,7 +431,7 @@ function copied(loc: Pick<StorageBytes, 'alignment' | 'littleEndian'>, itemSize:
  * (read in parts) that must be byte-swapped needs a Uint8Array over all of it, which views at most
  * {@link MAX_VIEW_BYTES} (a little-endian one is viewed by its own typed array, at any size).
  */
-export function ownMemoryProblem(loc: Pick<StorageBytes, 'elements' | 'littleEndian' | 'alignment' | 'what'>, itemSize: number, byteLength: number): string | undefined {
+function ownMemoryProblem(loc: Pick<StorageBytes, 'elements' | 'littleEndian' | 'alignment' | 'what'>, itemSize: number, byteLength: number): string | undefined {
   if (!loc.elements || !copied(loc, itemSize) || byteLength <= MAX_VIEW_BYTES) return undefined;
   return `${loc.what} is big-endian and ${describeBytes(byteLength)}: byte-swapping it needs one buffer, which holds at most ${describeBytes(MAX_VIEW_BYTES)}; save it on a little-endian machine`;
 }

@@ -70,7 +70,7 @@ export function looksLikeZip(bytes: Uint8Array): boolean {
 }
 
 /** Bytes of the archive that cover a requested range, and the archive offset of their first byte. */
-interface Window {
+interface Span {
   r: ByteReader;
   base: number;
 }
@@ -79,7 +79,7 @@ interface Window {
 interface ZipSource {
   size: number;
   /** A window covering [start, start + length), which the caller has checked lies in the archive. */
-  window(start: number, length: number): Window;
+  span(start: number, length: number): Span;
   /** A member's (compressed) data as bytes; `name` names it in messages. */
   data(start: number, length: number, name: string): Uint8Array;
   /** A stored member's data in fresh memory (read in parts only). */
@@ -89,7 +89,7 @@ interface ZipSource {
 /** One buffer: every window is the whole buffer, a member's data a view of it. */
 function bufferSource(bytes: Uint8Array, fileName: string): ZipSource {
   const whole = { r: new ByteReader(bytes, fileName), base: 0 };
-  return { size: bytes.length, window: () => whole, data: (start, length) => bytes.subarray(start, start + length) };
+  return { size: bytes.length, span: () => whole, data: (start, length) => bytes.subarray(start, start + length) };
 }
 
 /** A file in parts: each window is read when needed, refused when it is more than one Uint8Array views. */
@@ -100,7 +100,7 @@ function partsSource(parts: FileParts, fileName: string): ZipSource {
   };
   return {
     size: parts.size,
-    window: (start, length) => ({ r: new ByteReader(bytes(start, length, 'the central directory'), fileName), base: start }),
+    span: (start, length) => ({ r: new ByteReader(bytes(start, length, 'the central directory'), fileName), base: start }),
     data: (start, length, name) => bytes(start, length, `member '${name}'`),
     buffer: (start, length) => parts.buffer(start, length),
   };
@@ -115,15 +115,15 @@ export function openZip(input: Uint8Array | FileParts, fileName: string, limits:
   const size = src.size;
   const bad = (problem: string): never => fail('bad-header', fileName, `zip archive: ${problem}`);
   // absolute offsets within a window
-  const u16 = (w: Window, at: number): number => w.r.u16(at - w.base);
-  const u32 = (w: Window, at: number): number => w.r.u32(at - w.base);
-  const u64at = (w: Window, at: number, what: string): number => u64(w.r, at - w.base, what);
-  const covers = (w: Window, start: number, length: number): boolean => start >= w.base && start + length <= w.base + w.r.length;
+  const u16 = (w: Span, at: number): number => w.r.u16(at - w.base);
+  const u32 = (w: Span, at: number): number => w.r.u32(at - w.base);
+  const u64at = (w: Span, at: number, what: string): number => u64(w.r, at - w.base, what);
+  const covers = (w: Span, start: number, length: number): boolean => start >= w.base && start + length <= w.base + w.r.length;
 
   // --- end of central directory: search backwards over the (≤ 65535-byte) comment; the zip64 locator, when
   // present, lies just before it, so one window of the archive's tail holds both.
   const tailLength = Math.min(size, EOCD_SIZE + U16_MAX + 20);
-  const tail = src.window(size - tailLength, tailLength);
+  const tail = src.span(size - tailLength, tailLength);
   const tb = tail.r.bytes;
   let eocd = -1;
   for (let p = size - EOCD_SIZE; p >= 0 && p >= size - EOCD_SIZE - U16_MAX; p--) {
@@ -147,7 +147,7 @@ export function openZip(input: Uint8Array | FileParts, fileName: string, limits:
   if (loc >= 0 && u32(tail, loc) === SIG_ZIP64_LOCATOR) {
     const recOff = u64at(tail, loc + 8, 'zip64 end-of-central-directory offset');
     if (recOff + 56 > loc) bad('zip64 end-of-central-directory record is missing or misplaced');
-    const rec = covers(tail, recOff, 56) ? tail : src.window(recOff, 56);
+    const rec = covers(tail, recOff, 56) ? tail : src.span(recOff, 56);
     if (u32(rec, recOff) !== SIG_ZIP64_EOCD) bad('zip64 end-of-central-directory record is missing or misplaced');
     entryCount = u64at(rec, recOff + 32, 'zip64 entry count');
     cdSize = u64at(rec, recOff + 40, 'zip64 central directory size');
@@ -161,7 +161,7 @@ export function openZip(input: Uint8Array | FileParts, fileName: string, limits:
   }
   // Every central entry takes at least 46 bytes: bounds the loop before trusting entryCount.
   if (entryCount * 46 > cdSize) bad(`${entryCount} entries cannot fit in a ${cdSize}-byte central directory`);
-  const cd = covers(tail, cdOffset, cdSize) ? tail : src.window(cdOffset, cdSize);
+  const cd = covers(tail, cdOffset, cdSize) ? tail : src.span(cdOffset, cdSize);
   let local = cd;
 
   // --- central directory: the members' fields in typed arrays by index, a member found by name through one Map
@@ -228,7 +228,7 @@ export function openZip(input: Uint8Array | FileParts, fileName: string, limits:
     if (localOffset + 30 > cdOffset) {
       fail('truncated-data', fileName, `zip archive: member '${name}' local header at ${localOffset} lies outside the member area`);
     }
-    if (!covers(local, localOffset, 30)) local = src.window(localOffset, Math.min(cdOffset - localOffset, LOCAL_WINDOW));
+    if (!covers(local, localOffset, 30)) local = src.span(localOffset, Math.min(cdOffset - localOffset, LOCAL_WINDOW));
     if (u32(local, localOffset) !== SIG_LOCAL) bad(`member '${name}' local header has a bad signature`);
     const dataOffset = localOffset + 30 + u16(local, localOffset + 26) + u16(local, localOffset + 28);
     if (dataOffset + compressedSize > cdOffset) {
