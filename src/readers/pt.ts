@@ -11,9 +11,9 @@
  * The pickle is read by the weights-only machine in `pickle.ts`, which yields tensor *descriptors*; only
  * after the whole pickle has been accepted are storages looked up, checked against their records
  * (missing / short records are errors, never over-reads) and turned into typed arrays: zero-copy views
- * over the file's bytes when aligned, else one copy (an archive read in parts: each stored storage in memory of
- * its own, read when first asked for, its elements a typed array over it). Every tensor on a storage shares that storage's one
- * typed array; views keep their offset and strides (0 and overlapping strides included).
+ * over the file's bytes when aligned, else one copy (an archive read in parts: each stored storage in memory
+ * of its own, read when first asked for, its elements a typed array over it). Every tensor on a storage shares
+ * that storage's one typed array; views keep their offset and strides (0 and overlapping strides included).
  *
  * Keys follow the corpus rules: a bare tensor is `''`, dict keys are `str(key)`, nested containers join
  * with `.`, list/tuple items by index; Python scalars go to `nonTensors` under the same keys.
@@ -129,17 +129,23 @@ export function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits,
     }
   }
   const inflated = new Map<string, ZipRecord>();
-  const own = new Map<string, OwnRecord>();
+  // In parts, a stored record read for a little-endian view is kept (a report asks for a tensor more than once,
+  // and the file is large); a big-endian one is swapped into a copy that StorageArrays keeps instead.
+  const own = new Map<string, ArrayBufferLike>();
+  const readBuffer = zip.readBuffer;
+  const memory = (name: string, keep: boolean): ArrayBufferLike => {
+    let b = own.get(name);
+    if (!b) {
+      b = readBuffer!(name);
+      if (keep) own.set(name, b);
+    }
+    return b;
+  };
   const locate = (key: string): StorageBytes | undefined => {
     const record = `data/${key}`;
     const entry = zip.entry(prefix + record);
     if (!entry) return undefined;
-    // In parts, a stored record is read once (a report asks for a tensor more than once; the file is large).
-    if (entry.method === 0 && zip.readBuffer) {
-      let r = own.get(key);
-      if (!r) own.set(key, (r = new OwnRecord(zip.readBuffer, prefix, record, entry.size, littleEndian)));
-      return r;
-    }
+    if (entry.method === 0 && readBuffer) return new OwnRecord(memory, prefix, record, entry.size, littleEndian);
     // A stored record is a view into the file at its data offset; an inflated one is a fresh, aligned buffer,
     // inflated once.
     if (entry.method === 0) return new ZipRecord(zip, prefix, record, entry.size, littleEndian, baseOffset + entry.dataOffset);
@@ -182,29 +188,25 @@ class ZipRecord implements StorageBytes {
  * are refused above what one views ({@link StorageArrays.length}).
  */
 class OwnRecord implements StorageBytes {
-  private memory: ArrayBufferLike | undefined;
   readonly start = 0;
   readonly alignment = 0;
   constructor(
-    private readonly readBuffer: (name: string) => ArrayBufferLike,
+    /** The record's data in memory of their own; `keep`: read once and kept for the next access. */
+    private readonly memory: (name: string, keep: boolean) => ArrayBufferLike,
     private readonly prefix: string,
     private readonly record: string,
     readonly byteLength: number,
     readonly littleEndian: boolean,
   ) {}
-  private get buffer(): ArrayBufferLike {
-    this.memory ??= this.readBuffer(this.prefix + this.record);
-    return this.memory;
-  }
   get bytes(): Uint8Array {
-    return new Uint8Array(this.buffer);
+    return new Uint8Array(this.memory(this.prefix + this.record, false));
   }
   get what(): string {
     return `storage record '${this.record}'`;
   }
   elements(count: number, dtype: DType): AnyTypedArray {
     const info = DTYPES[dtype];
-    if (this.littleEndian || info.itemSize === 1) return new info.array(this.buffer, 0, count) as AnyTypedArray;
+    if (this.littleEndian || info.itemSize === 1) return new info.array(this.memory(this.prefix + this.record, true), 0, count) as AnyTypedArray;
     return typedArrayAt(this.bytes, 0, count, dtype, false);
   }
 }

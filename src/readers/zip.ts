@@ -112,7 +112,7 @@ const LOCAL_WINDOW = 64 * 1024;
 /** Opens an archive held in one buffer, or read in parts from a file too large for one. */
 export function openZip(input: Uint8Array | FileParts, fileName: string, limits: ReadLimits): ZipArchive {
   const src = input instanceof Uint8Array ? bufferSource(input, fileName) : partsSource(input, fileName);
-  const size = src.size;
+  const archiveSize = src.size;
   const bad = (problem: string): never => fail('bad-header', fileName, `zip archive: ${problem}`);
   // absolute offsets within a window
   const u16 = (w: Span, at: number): number => w.r.u16(at - w.base);
@@ -122,15 +122,15 @@ export function openZip(input: Uint8Array | FileParts, fileName: string, limits:
 
   // --- end of central directory: search backwards over the (≤ 65535-byte) comment; the zip64 locator, when
   // present, lies just before it, so one window of the archive's tail holds both.
-  const tailLength = Math.min(size, EOCD_SIZE + U16_MAX + 20);
-  const tail = src.span(size - tailLength, tailLength);
+  const tailLength = Math.min(archiveSize, EOCD_SIZE + U16_MAX + 20);
+  const tail = src.span(archiveSize - tailLength, tailLength);
   const tb = tail.r.bytes;
   let eocd = -1;
-  for (let p = size - EOCD_SIZE; p >= 0 && p >= size - EOCD_SIZE - U16_MAX; p--) {
+  for (let p = archiveSize - EOCD_SIZE; p >= 0 && p >= archiveSize - EOCD_SIZE - U16_MAX; p--) {
     const q = p - tail.base;
     if (tb[q] === 0x50 && tb[q + 1] === 0x4b && tb[q + 2] === 5 && tb[q + 3] === 6) {
       const commentLen = u16(tail, p + 20);
-      if (p + EOCD_SIZE + commentLen <= size) {
+      if (p + EOCD_SIZE + commentLen <= archiveSize) {
         eocd = p;
         break;
       }

@@ -118,6 +118,16 @@ test('in parts, a storage is read when a tensor on it is asked for, once; the di
   void file.tensors[1]!.tensor;
   void file.tensors[2]!.tensor;
   assert.equal(parts.read, after, 'a second access reads nothing');
+
+  // big-endian: the storage is read once and its swapped copy kept (not the bytes as well)
+  const beParts = virtualParts(ptArchive(lm.specs, { byteorder: 'big' }));
+  const be = readTensorFileInParts(beParts, 'be.pt', DEFAULT_LIMITS);
+  const beBefore = beParts.read;
+  const x = be.tensors[0]!.tensor;
+  assert.equal(beParts.read - beBefore, lm.logits.byteLength);
+  assert.equal(be.tensors[0]!.tensor.data, x.data, 'the swapped copy is kept');
+  assert.equal(beParts.read - beBefore, lm.logits.byteLength);
+  assert.equal((x.data as Uint16Array)[0], ((lm.logits[0]! & 0xff) << 8) | (lm.logits[0]! >>> 8));
 });
 
 /** A torch archive with one storage of more than a Uint8Array views, held by a small view of it (as a slice of logits is). */
