@@ -25,7 +25,7 @@ export function readTensorFile(bytes: Uint8Array, fileName: string, limits?: Par
     case 'npy':
       return readNpy(bytes, fileName, lim);
     case 'npz':
-      return readNpz(bytes, fileName, lim, zip);
+      return readNpz(zip ?? bytes, fileName, lim);
     case 'pt':
       return readPt(bytes, fileName, lim, zip);
     case 'safetensors':

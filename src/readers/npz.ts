@@ -15,8 +15,9 @@ import type { ReadLimits, TensorEntry, TensorFile } from './types';
 import type { Tensor } from '../engine/tensor';
 import { openZip, type ZipArchive } from './zip';
 
-export function readNpz(bytes: Uint8Array, fileName: string, limits: ReadLimits, archive?: ZipArchive): TensorFile {
-  const zip = archive ?? openZip(bytes, fileName, limits);
+/** Reads an `.npz` file's bytes, or its archive already opened (format detection opens it; so does a read in parts). */
+export function readNpz(input: Uint8Array | ZipArchive, fileName: string, limits: ReadLimits): TensorFile {
+  const zip = input instanceof Uint8Array ? openZip(input, fileName, limits) : input;
   const members = zip.names.filter((n) => n.endsWith('.npy'));
   const keyOf = (name: string): string => name.slice(0, -'.npy'.length);
   const wanted = limits.onlyKey !== undefined ? members.filter((n) => keyOf(n) === limits.onlyKey) : members;

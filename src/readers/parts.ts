@@ -3,15 +3,22 @@
  * its first bytes, then each tensor's data on its own, into memory of exactly that tensor's size, when the tensor
  * is asked for. Pure like every reader: the caller's {@link FileParts} does the reading.
  *
- * `.safetensors` and `.npy` are read so (their data are plain byte ranges after a header); an archive or a
- * NIfTI file of that size is refused with a message that says so.
+ * `.safetensors` and `.npy` are read so (their data are plain byte ranges after a header), and zip archives:
+ * the zip layer reads the end records, the central directory and the local headers in windows (./zip.ts), then
+ * a torch.save archive is read as one in a buffer is (./pt.ts: the pickle is small), each stored storage into
+ * memory of its own when a tensor on it is asked for; deflated members and `.npz` members are read only when each
+ * fits one buffer. A NIfTI file or a legacy-format `.pt` of that size is refused with a message that says so.
  */
 import { DTYPES, Tensor, type AnyTypedArray, type DType } from '../engine/tensor';
 import { describeBytes, fail } from './bytes';
 import { fortranStrides } from './typed';
 import { looksLikeNpy, npyDataBytes, npyHeaderSpan, parseNpyHeader } from './npy';
 import { safetensorsFrom } from './safetensors';
+import { zipFormat } from './detect';
+import { readNpz } from './npz';
+import { readZipPt } from './pt';
 import type { ReadLimits, TensorFile } from './types';
+import { looksLikeZip, openZip } from './zip';
 
 /** Random access to a file too large for one buffer. */
 export interface FileParts {
@@ -29,6 +36,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function readTensorFileInParts(parts: FileParts, fileName: string, limits: ReadLimits): TensorFile {
   const first = parts.bytes(0, Math.min(parts.size, 16));
   if (looksLikeNpy(first)) return npyInParts(parts, fileName, limits);
+  if (looksLikeZip(first)) {
+    const zip = openZip(parts, fileName, limits);
+    return zipFormat(zip, fileName) === 'pt' ? readZipPt(zip, fileName, limits, 0) : readNpz(zip, fileName, limits);
+  }
   if (first.length >= 8 && looksLikeSafetensorsLength(first, parts.size)) {
     const n = Number(new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true));
     const head = parts.bytes(0, 8 + n);
@@ -43,7 +54,7 @@ export function readTensorFileInParts(parts: FileParts, fileName: string, limits
   return fail(
     'too-large',
     fileName,
-    `${describeBytes(parts.size)} is more than one buffer holds; a file this large is read in parts only as .safetensors or .npy (save the tensor with safetensors.torch.save_file or numpy.save)`,
+    `${describeBytes(parts.size)} is more than one buffer holds; a file this large is read in parts only as .safetensors, .npy, .npz or a zip-format .pt (save the tensor with safetensors.torch.save_file, numpy.save or torch.save's default zip format)`,
   );
 }
 

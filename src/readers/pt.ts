@@ -11,8 +11,9 @@
  * The pickle is read by the weights-only machine in `pickle.ts`, which yields tensor *descriptors*; only
  * after the whole pickle has been accepted are storages looked up, checked against their records
  * (missing / short records are errors, never over-reads) and turned into typed arrays: zero-copy views
- * over the file's bytes when aligned, else one copy. Every tensor on a storage shares that storage's one
- * typed array; views keep their offset and strides (0 and overlapping strides included).
+ * over the file's bytes when aligned, else one copy (an archive read in parts: each stored storage in memory
+ * of its own, read when first asked for, its elements a typed array over it). Every tensor on a storage shares
+ * that storage's one typed array; views keep their offset and strides (0 and overlapping strides included).
  *
  * Keys follow the corpus rules: a bare tensor is `''`, dict keys are `str(key)`, nested containers join
  * with `.`, list/tuple items by index; Python scalars go to `nonTensors` under the same keys.
@@ -35,7 +36,7 @@ import {
   unpickle,
   type PyValue,
 } from './pickle';
-import { typedArrayAt } from './typed';
+import { MAX_VIEW_BYTES, typedArrayAt } from './typed';
 import { TensorFileError, type NonTensorEntry, type ReadLimits, type TensorEntry, type TensorFile } from './types';
 import { startsWithLegacyMagicText, torchRecordPrefix } from './detect';
 import { looksLikeZip, openZip, type ZipArchive } from './zip';
@@ -83,9 +84,18 @@ interface StorageBytes {
   alignment: number;
   /** For messages: `storage record 'data/0'`, `legacy storage '1400…'`. */
   what: string;
+  /**
+   * A storage in memory of its own (a file read in parts): its elements as a typed array over that memory, which
+   * can be more than a Uint8Array views; absent, they are viewed or copied from `bytes`.
+   */
+  elements?(count: number, dtype: DType): AnyTypedArray;
 }
 
-function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits, baseOffset: number): TensorFile {
+/**
+ * The torch.save archive `zip` (one buffer starting `baseOffset` bytes into its ArrayBuffer, or a file read in
+ * parts: then each stored storage is read into memory of its own on first use and kept).
+ */
+export function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits, baseOffset: number): TensorFile {
   // `<prefix>data.pkl` at the top or one folder down, found exactly as format detection finds it.
   const prefix = torchRecordPrefix(zip);
   if (prefix === undefined) fail('unrecognized-format', fileName, 'zip archive holds no data.pkl: not a torch.save file');
@@ -119,10 +129,23 @@ function readZipPt(zip: ZipArchive, fileName: string, limits: ReadLimits, baseOf
     }
   }
   const inflated = new Map<string, ZipRecord>();
+  // In parts, a stored record read for a little-endian view is kept (a report asks for a tensor more than once,
+  // and the file is large); a big-endian one is swapped into a copy that StorageArrays keeps instead.
+  const own = new Map<string, ArrayBufferLike>();
+  const readBuffer = zip.readBuffer;
+  const memory = (name: string, keep: boolean): ArrayBufferLike => {
+    let b = own.get(name);
+    if (!b) {
+      b = readBuffer!(name);
+      if (keep) own.set(name, b);
+    }
+    return b;
+  };
   const locate = (key: string): StorageBytes | undefined => {
     const record = `data/${key}`;
     const entry = zip.entry(prefix + record);
     if (!entry) return undefined;
+    if (entry.method === 0 && readBuffer) return new OwnRecord(memory, prefix, record, entry.size, littleEndian);
     // A stored record is a view into the file at its data offset; an inflated one is a fresh, aligned buffer,
     // inflated once.
     if (entry.method === 0) return new ZipRecord(zip, prefix, record, entry.size, littleEndian, baseOffset + entry.dataOffset);
@@ -155,6 +178,36 @@ class ZipRecord implements StorageBytes {
   }
   get what(): string {
     return `storage record '${this.record}'`;
+  }
+}
+
+/**
+ * A stored storage record of an archive read in parts, read into memory of exactly its size on first use. Its
+ * elements are a typed array over that memory directly: a bfloat16 storage of 5 GB is more than a Uint8Array
+ * views, not more than a Uint16Array does. Big-endian data must be byte-swapped through a Uint8Array, so those
+ * are refused above what one views ({@link StorageArrays.length}).
+ */
+class OwnRecord implements StorageBytes {
+  readonly start = 0;
+  readonly alignment = 0;
+  constructor(
+    /** The record's data in memory of their own; `keep`: read once and kept for the next access. */
+    private readonly memory: (name: string, keep: boolean) => ArrayBufferLike,
+    private readonly prefix: string,
+    private readonly record: string,
+    readonly byteLength: number,
+    readonly littleEndian: boolean,
+  ) {}
+  get bytes(): Uint8Array {
+    return new Uint8Array(this.memory(this.prefix + this.record, false));
+  }
+  get what(): string {
+    return `storage record '${this.record}'`;
+  }
+  elements(count: number, dtype: DType): AnyTypedArray {
+    const info = DTYPES[dtype];
+    if (this.littleEndian || info.itemSize === 1) return new info.array(this.memory(this.prefix + this.record, true), 0, count) as AnyTypedArray;
+    return typedArrayAt(this.bytes, 0, count, dtype, false);
   }
 }
 
@@ -371,8 +424,18 @@ function nonTensor(key: string, v: PyValue): NonTensorEntry {
 }
 
 /** Whether elements of `itemSize` bytes at `loc` must be copied (misaligned, or to be byte-swapped). */
-function copied(loc: StorageBytes, itemSize: number): boolean {
+function copied(loc: Pick<StorageBytes, 'alignment' | 'littleEndian'>, itemSize: number): boolean {
   return loc.alignment % itemSize !== 0 || (!loc.littleEndian && itemSize > 1);
+}
+
+/**
+ * Why the elements of `byteLength` bytes at `loc` cannot be had, or undefined: a storage in memory of its own
+ * (read in parts) that must be byte-swapped needs a Uint8Array over all of it, which views at most
+ * {@link MAX_VIEW_BYTES} (a little-endian one is viewed by its own typed array, at any size).
+ */
+function ownMemoryProblem(loc: Pick<StorageBytes, 'elements' | 'littleEndian' | 'alignment' | 'what'>, itemSize: number, byteLength: number): string | undefined {
+  if (!loc.elements || !copied(loc, itemSize) || byteLength <= MAX_VIEW_BYTES) return undefined;
+  return `${loc.what} is big-endian and ${describeBytes(byteLength)}: byte-swapping it needs one buffer, which holds at most ${describeBytes(MAX_VIEW_BYTES)}; save it on a little-endian machine`;
 }
 
 /**
@@ -409,6 +472,8 @@ class StorageArrays {
     if (byteLength > this.limits.maxTensorBytes && copied(loc, itemSize)) {
       fail('too-large', this.fileName, `${loc.what} (${describeBytes(byteLength)}) must be copied and is over the ${describeBytes(this.limits.maxTensorBytes)} tensor limit`);
     }
+    const problem = ownMemoryProblem(loc, itemSize, byteLength);
+    if (problem !== undefined) fail('too-large', this.fileName, problem);
     if (!s.view) return count;
     const itemRatio = s.info.itemSize / itemSize;
     const start = s.view.offset * itemRatio;
@@ -433,7 +498,7 @@ class StorageArrays {
       if (copy && byteLength > this.limits.maxTensorBytes) {
         fail('too-large', this.fileName, `${loc.what} (${describeBytes(byteLength)}) must be copied and is over the ${describeBytes(this.limits.maxTensorBytes)} tensor limit`);
       }
-      root = typedArrayAt(loc.bytes, loc.start, count, dtype, loc.littleEndian);
+      root = loc.elements ? loc.elements(count, dtype) : typedArrayAt(loc.bytes, loc.start, count, dtype, loc.littleEndian);
       if (keep) this.kept.set(id, root);
     }
     if (!s.view) return root;

@@ -5,6 +5,13 @@
  */
 import { DTYPES, type DType, type DTypeArrayMap } from '../engine/tensor';
 
+/**
+ * The most bytes one Uint8Array views in the Node.js versions this runs on (buffer.constants.MAX_LENGTH: 4 GiB).
+ * An ArrayBuffer may be larger, and a typed array of wider elements over it then views all of it: a file read in
+ * parts keeps such data in their own buffer (./parts.ts), byte-swapping or copying them needs a Uint8Array.
+ */
+export const MAX_VIEW_BYTES = 2 ** 32;
+
 /** True when the platform stores typed arrays little-endian (x86, ARM: always in practice). */
 const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

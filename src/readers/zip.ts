@@ -10,9 +10,17 @@
  * budget (`limits.maxDecompressedBytes` per file, charged before inflating). Members whose data overlap
  * (many directory entries over one deflate stream: a zip-bomb construction) are refused when the directory is
  * read, before anything is inflated.
+ *
+ * The archive is one buffer, or a file too large for one read in parts (./parts.ts's {@link FileParts}). Both go
+ * through the same parsing and checks over windows of the file: one buffer is its own window for every record
+ * (no copy, the behaviour above), a file in parts is read in windows (its tail for the end records, the central
+ * directory in one read, the local headers a few KiB at a time) and a stored member's data in fresh memory
+ * when the member is read ({@link ZipArchive.readBuffer}: a torch storage can be larger than a Uint8Array views).
  */
 import { ByteReader, describeBytes, fail } from './bytes';
 import { inflateCapped } from './inflate';
+import type { FileParts } from './parts';
+import { MAX_VIEW_BYTES } from './typed';
 import type { ReadLimits } from './types';
 
 export interface ZipEntry {
@@ -39,6 +47,11 @@ export interface ZipArchive {
    * decompression budget (what is already charged counts). `what` names the request in the message.
    */
   reserve(names: readonly string[], what: string): void;
+  /**
+   * Read in parts only: a stored member's data in fresh memory of exactly its size, which may be more than one
+   * Uint8Array views (the caller views it with the typed array of its elements).
+   */
+  readBuffer?: (name: string) => ArrayBufferLike;
 }
 
 const SIG_LOCAL = 0x04034b50;
@@ -56,35 +69,89 @@ export function looksLikeZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
 }
 
-export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits): ZipArchive {
-  const r = new ByteReader(bytes, fileName);
-  const bad = (problem: string): never => fail('bad-header', fileName, `zip archive: ${problem}`);
+/** Bytes of the archive that cover a requested range, and the archive offset of their first byte. */
+interface Span {
+  r: ByteReader;
+  base: number;
+}
 
-  // --- end of central directory: search backwards over the (≤ 65535-byte) comment.
+/** Where an archive's bytes come from (see the module comment). */
+interface ZipSource {
+  size: number;
+  /** A window covering [start, start + length), which the caller has checked lies in the archive. */
+  span(start: number, length: number): Span;
+  /** A member's (compressed) data as bytes; `name` names it in messages. */
+  data(start: number, length: number, name: string): Uint8Array;
+  /** A stored member's data in fresh memory (read in parts only). */
+  buffer?: (start: number, length: number) => ArrayBufferLike;
+}
+
+/** One buffer: every window is the whole buffer, a member's data a view of it. */
+function bufferSource(bytes: Uint8Array, fileName: string): ZipSource {
+  const whole = { r: new ByteReader(bytes, fileName), base: 0 };
+  return { size: bytes.length, span: () => whole, data: (start, length) => bytes.subarray(start, start + length) };
+}
+
+/** A file in parts: each window is read when needed, refused when it is more than one Uint8Array views. */
+function partsSource(parts: FileParts, fileName: string): ZipSource {
+  const bytes = (start: number, length: number, what: string): Uint8Array => {
+    if (length > MAX_VIEW_BYTES) fail('too-large', fileName, `zip archive: ${what} of ${describeBytes(length)} is more than one buffer holds`);
+    return parts.bytes(start, length);
+  };
+  return {
+    size: parts.size,
+    span: (start, length) => ({ r: new ByteReader(bytes(start, length, 'the central directory'), fileName), base: start }),
+    data: (start, length, name) => bytes(start, length, `member '${name}'`),
+    buffer: (start, length) => parts.buffer(start, length),
+  };
+}
+
+/** Read at a time when local headers are read in parts: one read covers the headers of a run of small members. */
+const LOCAL_WINDOW = 64 * 1024;
+
+/** Opens an archive held in one buffer, or read in parts from a file too large for one. */
+export function openZip(input: Uint8Array | FileParts, fileName: string, limits: ReadLimits): ZipArchive {
+  const src = input instanceof Uint8Array ? bufferSource(input, fileName) : partsSource(input, fileName);
+  const archiveSize = src.size;
+  const bad = (problem: string): never => fail('bad-header', fileName, `zip archive: ${problem}`);
+  // absolute offsets within a window
+  const u16 = (w: Span, at: number): number => w.r.u16(at - w.base);
+  const u32 = (w: Span, at: number): number => w.r.u32(at - w.base);
+  const u64at = (w: Span, at: number, what: string): number => u64(w.r, at - w.base, what);
+  const covers = (w: Span, start: number, length: number): boolean => start >= w.base && start + length <= w.base + w.r.length;
+
+  // --- end of central directory: search backwards over the (≤ 65535-byte) comment; the zip64 locator, when
+  // present, lies just before it, so one window of the archive's tail holds both.
+  const tailLength = Math.min(archiveSize, EOCD_SIZE + U16_MAX + 20);
+  const tail = src.span(archiveSize - tailLength, tailLength);
+  const tb = tail.r.bytes;
   let eocd = -1;
-  for (let p = bytes.length - EOCD_SIZE; p >= 0 && p >= bytes.length - EOCD_SIZE - U16_MAX; p--) {
-    if (bytes[p] === 0x50 && bytes[p + 1] === 0x4b && bytes[p + 2] === 5 && bytes[p + 3] === 6) {
-      const commentLen = r.u16(p + 20);
-      if (p + EOCD_SIZE + commentLen <= bytes.length) {
+  for (let p = archiveSize - EOCD_SIZE; p >= 0 && p >= archiveSize - EOCD_SIZE - U16_MAX; p--) {
+    const q = p - tail.base;
+    if (tb[q] === 0x50 && tb[q + 1] === 0x4b && tb[q + 2] === 5 && tb[q + 3] === 6) {
+      const commentLen = u16(tail, p + 20);
+      if (p + EOCD_SIZE + commentLen <= archiveSize) {
         eocd = p;
         break;
       }
     }
   }
   if (eocd < 0) fail('truncated-data', fileName, 'zip archive: end-of-central-directory record not found (truncated or not a zip)');
-  let entryCount: number = r.u16(eocd + 10);
-  let cdSize: number = r.u32(eocd + 12);
-  let cdOffset: number = r.u32(eocd + 16);
+  let entryCount: number = u16(tail, eocd + 10);
+  let cdSize: number = u32(tail, eocd + 12);
+  let cdOffset: number = u32(tail, eocd + 16);
   let cdLimit = eocd;
 
   // --- zip64: a locator just before the EOCD points to the zip64 EOCD record with 64-bit fields.
   const loc = eocd - 20;
-  if (loc >= 0 && r.u32(loc) === SIG_ZIP64_LOCATOR) {
-    const recOff = u64(r, loc + 8, 'zip64 end-of-central-directory offset');
-    if (recOff + 56 > loc || r.u32(recOff) !== SIG_ZIP64_EOCD) bad('zip64 end-of-central-directory record is missing or misplaced');
-    entryCount = u64(r, recOff + 32, 'zip64 entry count');
-    cdSize = u64(r, recOff + 40, 'zip64 central directory size');
-    cdOffset = u64(r, recOff + 48, 'zip64 central directory offset');
+  if (loc >= 0 && u32(tail, loc) === SIG_ZIP64_LOCATOR) {
+    const recOff = u64at(tail, loc + 8, 'zip64 end-of-central-directory offset');
+    if (recOff + 56 > loc) bad('zip64 end-of-central-directory record is missing or misplaced');
+    const rec = covers(tail, recOff, 56) ? tail : src.span(recOff, 56);
+    if (u32(rec, recOff) !== SIG_ZIP64_EOCD) bad('zip64 end-of-central-directory record is missing or misplaced');
+    entryCount = u64at(rec, recOff + 32, 'zip64 entry count');
+    cdSize = u64at(rec, recOff + 40, 'zip64 central directory size');
+    cdOffset = u64at(rec, recOff + 48, 'zip64 central directory offset');
     cdLimit = recOff;
   } else if (entryCount === U16_MAX || cdSize === U32_MAX || cdOffset === U32_MAX) {
     bad('zip64 sizes are used but the zip64 locator is missing');
@@ -94,6 +161,8 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
   }
   // Every central entry takes at least 46 bytes: bounds the loop before trusting entryCount.
   if (entryCount * 46 > cdSize) bad(`${entryCount} entries cannot fit in a ${cdSize}-byte central directory`);
+  const cd = covers(tail, cdOffset, cdSize) ? tail : src.span(cdOffset, cdSize);
+  let local = cd;
 
   // --- central directory: the members' fields in typed arrays by index, a member found by name through one Map
   // (a checkpoint holds a member per storage: an object each would cost more than the directory's bytes).
@@ -107,18 +176,18 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
   let p = cdOffset;
   for (let i = 0; i < entryCount; i++) {
     if (p + 46 > cdOffset + cdSize) bad(`central directory entry ${i} runs past the directory`);
-    if (r.u32(p) !== SIG_CENTRAL) bad(`central directory entry ${i} has a bad signature`);
-    const flags = r.u16(p + 8);
-    const method = r.u16(p + 10);
-    let compressedSize: number = r.u32(p + 20);
-    let size: number = r.u32(p + 24);
-    const nameLen = r.u16(p + 28);
-    const extraLen = r.u16(p + 30);
-    const commentLen = r.u16(p + 32);
-    let localOffset: number = r.u32(p + 42);
+    if (u32(cd, p) !== SIG_CENTRAL) bad(`central directory entry ${i} has a bad signature`);
+    const flags = u16(cd, p + 8);
+    const method = u16(cd, p + 10);
+    let compressedSize: number = u32(cd, p + 20);
+    let size: number = u32(cd, p + 24);
+    const nameLen = u16(cd, p + 28);
+    const extraLen = u16(cd, p + 30);
+    const commentLen = u16(cd, p + 32);
+    let localOffset: number = u32(cd, p + 42);
     const entryEnd = p + 46 + nameLen + extraLen + commentLen;
     if (entryEnd > cdOffset + cdSize) bad(`central directory entry ${i} runs past the directory`);
-    const name = utf8.decode(bytes.subarray(p + 46, p + 46 + nameLen));
+    const name = utf8.decode(cd.r.bytes.subarray(p + 46 - cd.base, p + 46 + nameLen - cd.base));
 
     // zip64 extra field (id 1): only the fields whose 32-bit value is saturated, in this order.
     const needSize = size === U32_MAX;
@@ -129,14 +198,14 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
       const eEnd = e + extraLen;
       let found = false;
       while (e + 4 <= eEnd) {
-        const id = r.u16(e);
-        const len = r.u16(e + 2);
+        const id = u16(cd, e);
+        const len = u16(cd, e + 2);
         if (e + 4 + len > eEnd) bad(`member '${name}' has a malformed extra field`);
         if (id === 1) {
           let q = e + 4;
           const take = (what: string): number => {
             if (q + 8 > e + 4 + len) bad(`member '${name}' zip64 extra field is too short for its ${what}`);
-            const v = u64(r, q, `member '${name}' zip64 ${what}`);
+            const v = u64at(cd, q, `member '${name}' zip64 ${what}`);
             q += 8;
             return v;
           };
@@ -159,8 +228,9 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
     if (localOffset + 30 > cdOffset) {
       fail('truncated-data', fileName, `zip archive: member '${name}' local header at ${localOffset} lies outside the member area`);
     }
-    if (r.u32(localOffset) !== SIG_LOCAL) bad(`member '${name}' local header has a bad signature`);
-    const dataOffset = localOffset + 30 + r.u16(localOffset + 26) + r.u16(localOffset + 28);
+    if (!covers(local, localOffset, 30)) local = src.span(localOffset, Math.min(cdOffset - localOffset, LOCAL_WINDOW));
+    if (u32(local, localOffset) !== SIG_LOCAL) bad(`member '${name}' local header has a bad signature`);
+    const dataOffset = localOffset + 30 + u16(local, localOffset + 26) + u16(local, localOffset + 28);
     if (dataOffset + compressedSize > cdOffset) {
       fail(
         'truncated-data',
@@ -230,8 +300,7 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
     read(name) {
       const e = entryOf(name);
       if (!e) fail('missing-record', fileName, `zip archive has no member '${name}'`);
-      const data = bytes.subarray(e.dataOffset, e.dataOffset + e.compressedSize);
-      if (e.method === 0) return data;
+      if (e.method === 0) return src.data(e.dataOffset, e.compressedSize, name);
       if (e.size > limits.maxDecompressedBytes) {
         fail(
           'decompression-limit',
@@ -245,10 +314,17 @@ export function openZip(bytes: Uint8Array, fileName: string, limits: ReadLimits)
         charged.add(name);
         spent += e.size;
       }
-      return inflateCapped(data, { fileName, what: `member '${name}'`, declaredSize: e.size, cap: limits.maxDecompressedBytes });
+      return inflateCapped(src.data(e.dataOffset, e.compressedSize, name), { fileName, what: `member '${name}'`, declaredSize: e.size, cap: limits.maxDecompressedBytes });
     },
     reserve,
+    ...(src.buffer ? { readBuffer: (name: string) => storedBuffer(src, entryOf(name), name, fileName) } : {}),
   };
+}
+
+function storedBuffer(src: ZipSource, e: ZipEntry | undefined, name: string, fileName: string): ArrayBufferLike {
+  if (!e) return fail('missing-record', fileName, `zip archive has no member '${name}'`);
+  if (e.method !== 0) return fail('too-large', fileName, `zip archive: member '${name}' is compressed; only stored members are read into memory of their own`);
+  return src.buffer!(e.dataOffset, e.size);
 }
 
 /** An unsigned 64-bit field that must be a safe integer (offsets and sizes). */
