@@ -23,6 +23,8 @@ export interface ChildRequest {
   /** Mode `sweep`: the ε grid the comparison view sends for this ε. */
   sweepEps?: number[];
   reps: number;
+  /** Untimed runs before each series: until they have taken this long in all, at most WARMUP_MAX_RUNS. */
+  warmupMs: number;
   /** Bundled src/parallel/accumulateWorker.ts: when given (and there are ≥ 2 cores), the parallel runner is timed too. */
   workerScript?: string;
   /** Threads of the parallel runner (default: the engine's default, all cores up to 8). */
@@ -125,26 +127,34 @@ function maxRelDiff(a: Report, b: Report): number {
   return worst;
 }
 
+/** At most this many untimed runs (the torch side has the same rule: torch_report.py). */
+const WARMUP_MAX_RUNS = 20;
+
 /**
- * `reps` timed runs of `fn`, back to back as the torch side runs its own, after one GC; `afterFirst` runs once,
- * right after the first run. Not a forced GC before every run: it leaves the collector's aftermath beside the
- * timed run and wakes the parallel runner's worker late, which neither the torch side nor a user's report sees
- * (PERF-LOG.md has the figures).
+ * `reps` timed runs of `fn`, back to back as the torch side runs its own, after one GC and untimed runs until
+ * they have taken `warmupMs` in all (at most WARMUP_MAX_RUNS): the JIT's tiers and the kernel's compilation
+ * otherwise land in the first runs, which for a 10 ms workload are most of a best of 5. `afterFirst` runs once,
+ * right after the very first run (the peak after one report stays that). Not a forced GC before every run: it leaves the collector's aftermath beside
+ * the timed run and wakes the parallel runner's worker late, which neither the torch side nor a user's report
+ * sees (PERF-LOG.md has the figures).
  */
-async function series<T>(reps: number, fn: () => T | Promise<T>, afterFirst?: (value: T) => void): Promise<{ timing: Timing; first: T }> {
+async function series<T>(reps: number, warmupMs: number, fn: () => T | Promise<T>, afterFirst?: (value: T) => void): Promise<{ timing: Timing; first: T }> {
   const runs: number[] = [];
-  let first: T | undefined;
-  gc();
-  for (let i = 0; i < reps; i++) {
+  let first: { value: T } | undefined;
+  const run = async (): Promise<number> => {
     const t0 = performance.now();
     const v = await fn();
-    runs.push(performance.now() - t0);
-    if (i === 0) {
-      first = v;
+    const ms = performance.now() - t0;
+    if (!first) {
+      first = { value: v };
       afterFirst?.(v);
     }
-  }
-  return { timing: timing(runs), first: first as T };
+    return ms;
+  };
+  gc();
+  for (let spent = 0, n = 0; spent < warmupMs && n < WARMUP_MAX_RUNS; n++) spent += await run();
+  for (let i = 0; i < reps; i++) runs.push(await run());
+  return { timing: timing(runs), first: first!.value };
 }
 
 async function main(): Promise<void> {
@@ -174,10 +184,10 @@ async function main(): Promise<void> {
   let parallelReport: Report | null = null;
   if (runner) {
     if (sweep) {
-      parallel = { ...(await series(req.reps, () => runner.reportAndSweep(logits, target, opts, grid), notePeak)).timing, name: runner.name, threads: runner.threads };
-      reportForSweepParallel = (await series(req.reps, () => runner.report(logits, target, opts))).timing;
+      parallel = { ...(await series(req.reps, req.warmupMs, () => runner.reportAndSweep(logits, target, opts, grid), notePeak)).timing, name: runner.name, threads: runner.threads };
+      reportForSweepParallel = (await series(req.reps, req.warmupMs, () => runner.report(logits, target, opts))).timing;
     } else {
-      const r = await series(req.reps, () => runner.report(logits, target, opts), notePeak);
+      const r = await series(req.reps, req.warmupMs, () => runner.report(logits, target, opts), notePeak);
       parallel = { ...r.timing, name: runner.name, threads: runner.threads };
       parallelReport = r.first;
     }
@@ -189,12 +199,12 @@ async function main(): Promise<void> {
   let reportForSweep: Timing | undefined;
   const afterFirst = runner ? undefined : notePeak;
   if (sweep) {
-    const s = await series(req.reps, () => computeReportAndSweep(logits, target, opts, grid), afterFirst);
+    const s = await series(req.reps, req.warmupMs, () => computeReportAndSweep(logits, target, opts, grid), afterFirst);
     single = s.timing;
     numbers = { kind: 'sweep', sweep: s.first.sweep };
-    reportForSweep = (await series(req.reps, () => computeReport(logits, target, opts))).timing;
+    reportForSweep = (await series(req.reps, req.warmupMs, () => computeReport(logits, target, opts))).timing;
   } else {
-    const r = await series(req.reps, () => computeReport(logits, target, opts), afterFirst);
+    const r = await series(req.reps, req.warmupMs, () => computeReport(logits, target, opts), afterFirst);
     single = r.timing;
     const n = reportNumbers(r.first);
     if (parallelReport) n.parallelMaxRelDiff = maxRelDiff(r.first, parallelReport);

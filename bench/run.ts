@@ -32,6 +32,8 @@ const repoRoot = resolve(benchDir, '..');
 
 interface Args {
   reps: number;
+  /** Untimed runs before the timed ones, on both sides: until they have taken this long in all (at most 20). */
+  warmupMs: number;
   /** Workload ids to run (W1–W4, W6, and W5: the validation-set folder). */
   only: Set<string> | null;
   torch: boolean;
@@ -45,11 +47,12 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { reps: 5, only: null, torch: true, torchThreads: cpus().length, threads: Math.min(cpus().length, 8), runtime: 'bundle', python: process.env['BENCH_PYTHON'] ?? '/usr/bin/python3', eps: null };
+  const a: Args = { reps: 5, warmupMs: 300, only: null, torch: true, torchThreads: cpus().length, threads: Math.min(cpus().length, 8), runtime: 'bundle', python: process.env['BENCH_PYTHON'] ?? '/usr/bin/python3', eps: null };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
     if (flag === '--reps') a.reps = Math.max(1, Number.parseInt(value(), 10) || 1);
+    else if (flag === '--warmup-ms') a.warmupMs = Math.max(0, Number(value()) || 0);
     else if (flag === '--only') a.only = new Set(value().split(',').map((s) => s.trim().toUpperCase()));
     else if (flag === '--no-torch') a.torch = false;
     else if (flag === '--torch-threads') a.torchThreads = Math.max(1, Number.parseInt(value(), 10) || 1);
@@ -62,7 +65,7 @@ function parseArgs(argv: string[]): Args {
       a.eps = e;
     }
     else if (flag === '--help' || flag === '-h') {
-      console.log('usage: npm run bench -- [--reps N] [--only W1,W2,W3,W4,W5,W6] [--no-torch] [--threads N] [--torch-threads N] [--runtime bundle|tsx] [--python PATH] [--eps E]');
+      console.log('usage: npm run bench -- [--reps N] [--warmup-ms MS] [--only W1,W2,W3,W4,W5,W6] [--no-torch] [--threads N] [--torch-threads N] [--runtime bundle|tsx] [--python PATH] [--eps E]');
       process.exit(0);
     } else throw new Error(`bench: unknown argument ${argv[i]}`);
   }
@@ -159,6 +162,7 @@ function runTorch(args: Args, w: Workload, files: EnsureResult['files']): TorchR
     '--target', files.target,
     '--eps', String(w.options.labelSmoothing ?? 0),
     '--reps', String(args.reps),
+    '--warmup-ms', String(args.warmupMs),
     '--threads', String(args.torchThreads),
     ...(files.targetRaw ? ['--target-alt', files.targetRaw] : []),
   ];
@@ -207,6 +211,11 @@ function goalsOf(out: Map<WorkloadId, WorkloadOutcome>): Goal[] {
       goals.push({ goal: '  (one thread) W1 report / torch idiomatic', target: 0.5, best: s.best / w1.torch.idiomatic.best, median: s.median / w1.torch.idiomatic.median });
       goals.push({ goal: '  (one thread) W1 report / torch single call', target: 2, best: s.best / w1.torch.singleCall.best, median: s.median / w1.torch.singleCall.median });
     }
+  }
+  const w3 = out.get('W3');
+  if (w3?.ours && w3.torch) {
+    const o = headline(w3.ours);
+    goals.push({ goal: 'W3 report / torch idiomatic per-class report', target: 1, best: o.best / w3.torch.idiomatic.best, median: o.median / w3.torch.idiomatic.median });
   }
   const w2 = out.get('W2');
   if (w2?.ours) {
@@ -305,6 +314,7 @@ async function main(): Promise<void> {
         options: w.options,
         ...(w.mode === 'sweep' ? { sweepEps: viewSweepGrid(w.options.labelSmoothing ?? 0) } : {}),
         reps: args.reps,
+        warmupMs: args.warmupMs,
         ...(args.threads > 1 ? { workerScript: child.workerScript, threads: args.threads } : {}),
       });
       if (torch.available && w.mode === 'report' && w.torch !== false) {

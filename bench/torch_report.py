@@ -169,7 +169,18 @@ def single_call(x, target, eps, seg):
     return float(F.cross_entropy(x, t, label_smoothing=eps))
 
 
-def timed(fn, reps):
+WARMUP_MAX_RUNS = 20  # as bench/child.ts
+
+
+def timed(fn, reps, warmup_ms):
+    """reps timed runs after untimed ones until they have taken warmup_ms in all (at most WARMUP_MAX_RUNS):
+    the same warm-up as our side gets."""
+    spent, n = 0.0, 0
+    while spent < warmup_ms and n < WARMUP_MAX_RUNS:
+        t0 = time.perf_counter()
+        fn()
+        spent += (time.perf_counter() - t0) * 1000.0
+        n += 1
     runs = []
     out = None
     for _ in range(reps):
@@ -196,6 +207,7 @@ def main():
     ap.add_argument('--target-alt', help='another encoding of the same target: read only, timed')
     ap.add_argument('--eps', type=float, default=0.1)
     ap.add_argument('--reps', type=int, default=3)
+    ap.add_argument('--warmup-ms', type=float, default=0.0)
     ap.add_argument('--threads', type=int, default=os.cpu_count() or 1)
     a = ap.parse_args()
 
@@ -213,8 +225,8 @@ def main():
     t = torch.from_numpy(np.ascontiguousarray(t_np)) if a.kind == 'cls' else torch.from_numpy(t_np)
 
     seg = a.kind == 'seg'
-    numbers, idiomatic = timed(lambda: (report_seg if seg else report_cls)(x, t, a.eps), a.reps)
-    floor_value, single = timed(lambda: single_call(x, t, a.eps, seg), a.reps)
+    numbers, idiomatic = timed(lambda: (report_seg if seg else report_cls)(x, t, a.eps), a.reps, a.warmup_ms)
+    floor_value, single = timed(lambda: single_call(x, t, a.eps, seg), a.reps, a.warmup_ms)
 
     if a.target_alt:
         t3 = time.perf_counter()

@@ -8,8 +8,11 @@
 import { accumulate, mergeAccumulators, newAccumulators, type AccumulateConfig, type Accumulators } from '../engine/accumulate';
 import type { PreparedLogits, PreparedTarget } from '../engine/layout';
 
-/** Chunks per thread at most: enough that a thread starting a chunk's time late costs a fraction of one. */
-export const CHUNKS_PER_THREAD = 8;
+/**
+ * Chunks per thread at most: enough that a thread starting late or answering late costs a fraction of the job,
+ * few enough that each chunk's own sums (allocated, sent and merged) stay cheap.
+ */
+export const CHUNKS_PER_THREAD = 4;
 
 /**
  * Every chunk's own sums cost their size in memory and one addition per slot when merged: the chunks' sums

@@ -111,8 +111,10 @@ test('chunk cuts: whole ranges from 0 to n, one chunk per thread at least, more 
   const vocab = chunkCuts(1023, 2, 311e6, 4.9e6);
   check(vocab, 1023);
   assert.equal(vocab.length - 1, 2);
-  // a 32k vocabulary's (1.1 MB) beside 262 MB: fourteen
-  assert.equal(chunkCuts(4092, 2, 262e6, 1.1e6).length - 1, 14);
+  // a 32k vocabulary's (1.1 MB) beside 262 MB: room for fourteen, the most per thread
+  assert.equal(chunkCuts(4092, 2, 262e6, 1.1e6).length - 1, 2 * CHUNKS_PER_THREAD);
+  // a 5k vocabulary's (0.2 MB) beside 20 MB: six
+  assert.equal(chunkCuts(1000, 2, 20e6, 0.2e6).length - 1, 6);
   // sums as large as the logits: one chunk per thread, never fewer
   assert.equal(chunkCuts(1000, 3, 1e6, 1e6).length - 1, 3);
   // fewer elements than chunks: one element each
