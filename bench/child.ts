@@ -134,9 +134,9 @@ const WARMUP_MAX_RUNS = 20;
  * `reps` timed runs of `fn`, back to back as the torch side runs its own, after one GC and untimed runs until
  * they have taken `warmupMs` in all (at most WARMUP_MAX_RUNS): the JIT's tiers and the kernel's compilation
  * otherwise land in the first runs, which for a 10 ms workload are most of a best of 5. `afterFirst` runs once,
- * right after the very first run (the peak after one report stays that). Not a forced GC before every run: it leaves the collector's aftermath beside
- * the timed run and wakes the parallel runner's worker late, which neither the torch side nor a user's report
- * sees (PERF-LOG.md has the figures).
+ * right after the very first run (the peak after one report stays that). Not a forced GC before every run: it
+ * leaves the collector's aftermath beside the timed run and wakes the parallel runner's worker late, which
+ * neither the torch side nor a user's report sees (PERF-LOG.md has the figures).
  */
 async function series<T>(reps: number, warmupMs: number, fn: () => T | Promise<T>, afterFirst?: (value: T) => void): Promise<{ timing: Timing; first: T }> {
   const runs: number[] = [];
