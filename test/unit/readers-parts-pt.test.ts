@@ -5,7 +5,6 @@
 // 4 GiB are decided from a file in memory whose holes read as zeros, never allocated.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +17,9 @@ import { MAX_VIEW_BYTES } from '../../src/readers/typed';
 import { DEFAULT_LIMITS, TensorFileError, type TensorFile } from '../../src/readers/types';
 import { openZip } from '../../src/readers/zip';
 import { archiveBytes, ptArchive, virtualParts, type Archive, type TensorSpec } from './helpers/ptZipWrite';
-import { cliPath, fixturesDir } from './helpers/paths';
+import { fixturesDir } from './helpers/paths';
 import { rng } from './helpers/random';
+import { assertSameLmReport } from './helpers/sameReport';
 
 /** In-memory parts of `bytes` (fresh memory for every read, as a file's parts are). */
 function memoryParts(bytes: Uint8Array): FileParts {
@@ -238,18 +238,7 @@ test('a sparse zip64 torch archive of more than 4 GiB: report reads the pair in 
     assert.equal(t.tensor.dtype, 'bfloat16');
     assert.deepEqual(Array.from(t.tensor.data as Uint16Array), Array.from(lm.logits));
 
-    const run = (p: string) =>
-      spawnSync(process.execPath, [cliPath, 'report', `${p}#logits`, `${p}#labels`, '--loss', 'ce', '--class-axis', '-1', '--shift-labels', '--label-smoothing', '0.1', '--json'], {
-        encoding: 'utf8',
-      });
-    const a = run(bigPath);
-    const b = run(smallPath);
-    assert.equal(a.status, 0, a.stderr);
-    assert.equal(b.status, 0, b.stderr);
-    const ja = JSON.parse(a.stdout);
-    const jb = JSON.parse(b.stdout);
-    assert.ok(ja.loss.ce > 0 && ja.sequence.perPosition.length === T - 1, 'a language-model report');
-    for (const k of ['loss', 'hard', 'smoothed', 'perClass', 'sequence', 'topConfusions', 'kept', 'elements', 'warnings']) assert.deepEqual(ja[k], jb[k], k);
+    assertSameLmReport(bigPath, smallPath, T);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,6 @@
 // refusals run on in-memory files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +12,8 @@ import { PARTS_ABOVE } from '../../src/node/fileBytes';
 import { readTensorFileInParts, type FileParts } from '../../src/readers/parts';
 import { DEFAULT_LIMITS, TensorFileError } from '../../src/readers/types';
 import { npyBytes } from './helpers/npyWrite';
-import { cliPath } from './helpers/paths';
 import { rng } from './helpers/random';
+import { assertSameLmReport } from './helpers/sameReport';
 
 /** A safetensors header for tensors laid end to end: [name, dtype, shape, bytes]. */
 function header(entries: [string, string, number[], number][]): Uint8Array {
@@ -99,15 +98,7 @@ test('a sparse safetensors file of more than 4 GiB: report reads the pair in par
     assert.deepEqual(t.tensor.shape, [B, T, V]);
     assert.deepEqual(Array.from(t.tensor.data as Uint16Array), Array.from(logits));
 
-    const run = (p: string) => spawnSync(process.execPath, [cliPath, 'report', `${p}#logits`, `${p}#labels`, '--loss', 'ce', '--class-axis', '-1', '--shift-labels', '--label-smoothing', '0.1', '--json'], { encoding: 'utf8' });
-    const a = run(bigPath);
-    const b = run(smallPath);
-    assert.equal(a.status, 0, a.stderr);
-    assert.equal(b.status, 0, b.stderr);
-    const ja = JSON.parse(a.stdout);
-    const jb = JSON.parse(b.stdout);
-    assert.ok(ja.loss.ce > 0 && ja.sequence.perPosition.length === T - 1, 'a language-model report');
-    for (const k of ['loss', 'hard', 'smoothed', 'perClass', 'sequence', 'topConfusions', 'kept', 'elements', 'warnings']) assert.deepEqual(ja[k], jb[k], k);
+    assertSameLmReport(bigPath, smallPath, T);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
